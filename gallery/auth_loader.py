@@ -1,0 +1,26 @@
+"""Flask-Login user loading: sessions carry the user id and the user's session token."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from gallery.extensions import db, login_manager
+from gallery.models import User
+
+
+def init_app(app: Flask) -> None:
+    """Configure the login manager."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.user_loader(load_user)
+
+
+def load_user(session_id: str) -> User | None:
+    """Load an active user whose session token still matches (it changes with the password)."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user

@@ -1,0 +1,69 @@
+"""The `gallery` command group (also reachable as `flask --app gallery ...`)."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from gallery.extensions import db
+
+
+def main() -> None:
+    """Entry point of the `gallery` console script."""
+    from gallery import create_app
+
+    group = FlaskGroup(create_app=create_app, help="Manage the media gallery.")
+    group.main()
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app's CLI group."""
+    for command in (init_command, create_user_command):
+        app.cli.add_command(command)
+
+
+@click.command("init")
+def init_command() -> None:
+    """Create the instance folder, migrate the database to head, add categories and countries."""
+    import os
+
+    from gallery import migrate
+    from gallery.services import reference
+
+    for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
+        os.makedirs(current_app.config[key], exist_ok=True)
+    migrate.upgrade(current_app)
+    cats, countries = reference.seed(db.session)
+    click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
+               f"{cats} categories and {countries} countries added.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["member", "editor", "admin"]), default="member",
+              show_default=True)
+@click.option("--name", default="", help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an account; the password comes from a prompt, or stdin with --password-stdin."""
+    from gallery.services import accounts
+    from gallery.services.errors import GalleryError
+
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email=email, password=password, role=role, name=name)
+    except GalleryError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

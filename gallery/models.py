@@ -1,0 +1,326 @@
+"""Typed SQLAlchemy 2 models of the catalogue."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from gallery.db import Base
+
+MEDIA_TYPES = ("image", "video", "audio")
+STATUSES = ("draft", "published")
+ROLES = ("member", "editor", "admin")
+CONSENT_STATUSES = ("unknown", "obtained", "not_needed")
+
+
+def utcnow() -> dt.datetime:
+    """Current time in UTC, naive, as stored in the database."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Category(Base):
+    """A theme galleries are filed under (Health, Shelter, ...)."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Country(Base):
+    """An ISO 3166-1 country, keyed by its alpha-3 code."""
+
+    __tablename__ = "countries"
+
+    alpha3: Mapped[str] = mapped_column(String(3), primary_key=True)
+    alpha2: Mapped[str] = mapped_column(String(2), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    official_name: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def slug(self) -> str:
+        """Lower-case code used in URLs."""
+        return self.alpha3.lower()
+
+
+class Gallery(Base):
+    """A collection of assets with batch metadata."""
+
+    __tablename__ = "galleries"
+    __table_args__ = (
+        Index("ix_galleries_status_created", "status", "created_at"),
+        Index("ix_galleries_pick", "editors_pick", "pick_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    slug: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    credit: Mapped[str] = mapped_column(String(300), default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    country_code: Mapped[str | None] = mapped_column(
+        ForeignKey("countries.alpha3"), index=True
+    )
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    cover_asset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assets.id", use_alter=True, name="fk_galleries_cover_asset", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    editors_pick: Mapped[bool] = mapped_column(Boolean, default=False)
+    pick_position: Mapped[int | None] = mapped_column(Integer)
+    # Counts of published, live assets per media type, kept by the catalogue service
+    # so that list pages never count per card.
+    image_count: Mapped[int] = mapped_column(Integer, default=0)
+    video_count: Mapped[int] = mapped_column(Integer, default=0)
+    audio_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    category: Mapped[Category] = relationship(lazy="joined")
+    country: Mapped[Country | None] = relationship(lazy="joined")
+    cover_asset: Mapped[Asset | None] = relationship(foreign_keys=[cover_asset_id], post_update=True)
+    assets: WriteOnlyMapped[Asset] = relationship(
+        foreign_keys="Asset.gallery_id", back_populates="gallery", passive_deletes=True
+    )
+
+    @property
+    def item_count(self) -> int:
+        """Number of published assets of every media type."""
+        return self.image_count + self.video_count + self.audio_count
+
+    @property
+    def is_public(self) -> bool:
+        """Whether anonymous visitors may see this gallery."""
+        return self.status == "published" and self.deleted_at is None
+
+
+class Asset(Base):
+    """One photo, video or audio file with its descriptive metadata."""
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        Index("ix_assets_gallery_position", "gallery_id", "position"),
+        Index("ix_assets_media_type_created", "media_type", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gallery_id: Mapped[int] = mapped_column(ForeignKey("galleries.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    media_type: Mapped[str] = mapped_column(String(16))
+    original_filename: Mapped[str] = mapped_column(String(255), default="")
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    storage_key: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    codec: Mapped[str | None] = mapped_column(String(64))
+    camera: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    alt_text: Mapped[str] = mapped_column(Text, default="")
+    credit: Mapped[str] = mapped_column(String(300), default="")
+    creator: Mapped[str] = mapped_column(String(300), default="")
+    copyright: Mapped[str] = mapped_column(String(300), default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    city: Mapped[str] = mapped_column(String(200), default="")
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("countries.alpha3"), index=True)
+    date_taken: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    consent: Mapped[str] = mapped_column(String(16), default="unknown")
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    gallery: Mapped[Gallery] = relationship(foreign_keys=[gallery_id], back_populates="assets")
+    country: Mapped[Country | None] = relationship(lazy="joined")
+    renditions: Mapped[list[Rendition]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def display_title(self) -> str:
+        """Title, else the start of the caption, else the file name."""
+        if self.title:
+            return self.title
+        if self.caption:
+            return self.caption if len(self.caption) <= 80 else self.caption[:77] + "..."
+        return self.original_filename or f"Asset {self.id}"
+
+    @property
+    def is_live(self) -> bool:
+        """Published and not in the trash (the gallery is checked separately)."""
+        return self.status == "published" and self.deleted_at is None
+
+    def rendition(self, size: str) -> Rendition | None:
+        """The rendition of this size, if made."""
+        return next((r for r in self.renditions if r.size == size), None)
+
+
+class Rendition(Base):
+    """A derived JPEG of an asset at a named size."""
+
+    __tablename__ = "renditions"
+    __table_args__ = (UniqueConstraint("asset_id", "size", name="uq_renditions_asset_size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    size: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship(back_populates="renditions")
+
+
+class User(UserMixin, Base):
+    """A registered account: member, editor or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Changes whenever the password changes, so old sessions and reset links stop working.
+    session_token: Mapped[str] = mapped_column(String(64), default="")
+    terms_version: Mapped[int | None] = mapped_column(Integer)
+    terms_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    def get_id(self) -> str:
+        """Session id for Flask-Login: user id and session token."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Deactivated accounts cannot log in."""
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        """Editors and admins manage content."""
+        return self.role in ("editor", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins manage users, categories and site text."""
+        return self.role == "admin"
+
+
+class DownloadEvent(Base):
+    """One download of one asset at one size."""
+
+    __tablename__ = "download_events"
+    __table_args__ = (Index("ix_download_events_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    gallery_id: Mapped[int | None] = mapped_column(ForeignKey("galleries.id", ondelete="SET NULL"))
+    size: Mapped[str] = mapped_column(String(16))
+    via: Mapped[str] = mapped_column(String(16), default="file")
+    intended_use: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SearchOutbox(Base):
+    """A pending change for the search index, written in the same transaction as the change."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(Integer, index=True)
+    operation: Mapped[str] = mapped_column(String(16), default="upsert")
+    queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SiteText(Base):
+    """Editable site text (terms of use, about, help) in Markdown."""
+
+    __tablename__ = "site_texts"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class ActivityLog(Base):
+    """Who changed what and when, per gallery and per asset."""
+
+    __tablename__ = "activity_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    gallery_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    asset_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class DownloadApproval(Base):
+    """A member's request to download a sensitive asset, decided by an editor."""
+
+    __tablename__ = "download_approvals"
+    __table_args__ = (UniqueConstraint("user_id", "asset_id", name="uq_download_approvals_user_asset"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,122 @@
+"""Local file storage, content-addressed for originals: save, open, path, delete."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from typing import BinaryIO, NamedTuple
+
+from flask import current_app
+
+from gallery.services.errors import StorageError
+
+CHUNK = 1024 * 1024
+
+
+class Stored(NamedTuple):
+    """What save() wrote: its key, SHA-256 and size in bytes."""
+
+    key: str
+    sha256: str
+    size: int
+
+
+def root() -> str:
+    """The upload directory of the current app."""
+    return current_app.config["UPLOAD_DIR"]
+
+
+def path(key: str) -> str:
+    """Absolute path of a key, refusing any key that would escape the upload directory."""
+    base = os.path.realpath(root())
+    full = os.path.realpath(os.path.join(base, key))
+    if not full.startswith(base + os.sep):
+        raise StorageError("Invalid storage key.")
+    return full
+
+
+def original_key(sha256: str, ext: str) -> str:
+    """Content-addressed key of an original: originals/ab/cd/<sha256>.<ext>."""
+    return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}.{ext}"
+
+
+def rendition_key(sha256: str, size: str) -> str:
+    """Key of a rendition, derived from the original's hash so re-made files overwrite."""
+    return f"renditions/{sha256[:2]}/{sha256[2:4]}/{sha256}-{size}.jpg"
+
+
+def spool(stream: BinaryIO, limit: int | None = None) -> tuple[str, str, int]:
+    """Copy a stream to a temp file in the upload dir, hashing as it goes: (temp path, sha256, size)."""
+    tmp_dir = os.path.join(root(), "tmp")
+    os.makedirs(tmp_dir, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise StorageError("File is over the size limit.")
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp, digest.hexdigest(), size
+
+
+def commit_file(tmp_path: str, key: str) -> str:
+    """Move a finished temp file to its key atomically; returns the key."""
+    dest = path(key)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    try:
+        os.replace(tmp_path, dest)
+    except OSError as exc:
+        _unlink(tmp_path)
+        raise StorageError(f"Could not store file: {exc.strerror}") from exc
+    return key
+
+
+def save_bytes(data: bytes, key: str) -> Stored:
+    """Write bytes to a key through a temp file, fsync and rename."""
+    dest = path(key)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, dest)
+    except OSError as exc:
+        _unlink(tmp)
+        raise StorageError(f"Could not store file: {exc.strerror}") from exc
+    return Stored(key, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def open_file(key: str) -> BinaryIO:
+    """Open a stored file for reading."""
+    try:
+        return open(path(key), "rb")
+    except OSError as exc:
+        raise StorageError("Stored file is missing.") from exc
+
+
+def exists(key: str) -> bool:
+    """Whether a key has a file."""
+    return os.path.exists(path(key))
+
+
+def delete(key: str) -> None:
+    """Remove a stored file; a missing file is not an error."""
+    _unlink(path(key))
+
+
+def _unlink(p: str) -> None:
+    try:
+        os.unlink(p)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,24 @@
+"""Small text helpers: slugs and display-safe file names."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """ASCII slug: accents folded, lower case, words joined by hyphens."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "untitled"
+
+
+def clean_filename(name: str, max_length: int = 200) -> str:
+    """A file name fit for display only: no path, control or bidi characters, bounded length."""
+    name = _UNSAFE.sub("", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".")
+    if len(name) > max_length:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: max_length - len(ext) - 1] + "." + ext) if dot and len(ext) < 10 else name[:max_length]
+    return name or "unnamed"

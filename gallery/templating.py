@@ -1,0 +1,76 @@
+"""Jinja setup: filters and values every template can use."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, request, url_for
+
+
+def init_app(app: Flask) -> None:
+    """Register filters and the global template context."""
+    app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["asset_url"] = asset_url
+    app.jinja_env.globals["rendition_url"] = rendition_url
+    app.jinja_env.globals["gallery_url"] = gallery_url
+
+    @app.context_processor
+    def site() -> dict:
+        return {"site_name": app.config["SITE_NAME"], "organisation": app.config["ORGANISATION"]}
+
+
+def gallery_url(gallery, **kwargs) -> str:
+    """Canonical URL of a gallery page: /galleries/<id>-<slug>."""
+    return url_for("browse.gallery", gallery_ref=f"{gallery.id}-{gallery.slug}", **kwargs)
+
+
+def asset_url(asset, **kwargs) -> str:
+    """URL of an asset page."""
+    return url_for("browse.asset", asset_id=asset.id, **kwargs)
+
+
+def rendition_url(asset, size: str) -> str:
+    """URL of a rendition file (served through the policy check)."""
+    return url_for("media.rendition", asset_id=asset.id, size=size)
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def filesize(n: int | None) -> str:
+    """Human file size: 1.2 MB."""
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def duration(seconds: float | None) -> str:
+    """m:ss or h:mm:ss."""
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def format_date(value: dt.date | dt.datetime | None) -> str:
+    """Dates as '14 March 2023'."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%B %Y}"

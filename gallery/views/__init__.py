@@ -1,0 +1,13 @@
+"""Blueprints, one per area."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every blueprint of the app."""
+    from gallery.views import api, browse, media
+
+    app.register_blueprint(browse.bp)
+    app.register_blueprint(media.bp)
+    app.register_blueprint(api.bp)

@@ -1,0 +1,164 @@
+"""Fixtures: apps on temporary dirs, SQLite by default or PostgreSQL when GALLERY_TEST_DATABASE_URL is set."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import uuid
+from typing import Callable
+
+import pytest
+from PIL import Image
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from gallery import create_app
+from gallery.db import Base
+from gallery.extensions import db
+
+PG_URL = os.environ.get("GALLERY_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate and seed one database per test session; tests get a copy (SQLite) or a reset (PostgreSQL)."""
+    from gallery import migrate
+    from gallery.services import reference
+
+    if PG_URL:
+        server = make_url(PG_URL)
+        name = f"gallery_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+    else:
+        path = tmp_path_factory.mktemp("dbtemplate") / "template.sqlite"
+        url = f"sqlite:///{path}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test",
+                      "UPLOAD_DIR": str(tmp_path_factory.mktemp("u")),
+                      "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("s"))})
+    with app.app_context():
+        migrate.upgrade(app)
+        reference.seed(db.session)
+        db.engine.dispose()
+    yield url
+    if PG_URL:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def app(database_template, tmp_path):
+    """An app on a fresh copy of the seeded database, with its own upload and index dirs."""
+    from gallery.services import reference
+
+    if PG_URL:
+        url = database_template
+    else:
+        path = tmp_path / "gallery.sqlite"
+        shutil.copy(make_url(database_template).database, path)
+        url = f"sqlite:///{path}"
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
+        "SERVER_NAME": None,
+    })
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        if PG_URL:
+            _reset_postgres()
+            reference.seed(db.session)
+        yield app
+        db.session.close()
+        db.engine.dispose()
+
+
+def _reset_postgres() -> None:
+    """Empty every table and restart ids, so each test starts from the seeded state."""
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app) -> Callable:
+    """Factory: make_user(role="member", email=None, **fields) -> User."""
+    from gallery.services import accounts
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "member", email: str | None = None, **fields):
+        email = email or f"{role}{next(counter)}@example.org"
+        return accounts.create_user(email=email, password=PASSWORD, role=role, **fields)
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the login form: login(user) or login(email, password)."""
+
+    def do(user_or_email, password: str = PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        return client.post("/login", data={"email": email, "password": password})
+
+    return do
+
+
+def image_bytes(size=(640, 480), color=(200, 80, 40), fmt="JPEG", mode="RGB", **save) -> bytes:
+    """An image made in memory with Pillow."""
+    im = Image.new(mode, size, color)
+    buf = io.BytesIO()
+    im.save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def make_gallery(app) -> Callable:
+    """Factory: make_gallery(title=..., category="Health", country="KEN", status="published", ...)."""
+    from gallery.services import catalogue
+
+    def make(title: str = "Water in Turkana", category: str = "Health", country: str | None = "KEN",
+             status: str = "published", **kwargs):
+        return catalogue.create_gallery(title=title, category=category, country=country,
+                                        status=status, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_asset(app) -> Callable:
+    """Factory: make_asset(gallery, caption=..., color=..., **fields) -> Asset, ingested for real."""
+    from gallery.services import catalogue
+
+    counter = iter(range(1, 100_000))
+
+    def make(gallery, color=None, size=(640, 480), filename=None, **fields):
+        n = next(counter)
+        color = color or ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256)
+        data = image_bytes(size=size, color=color)
+        result = catalogue.ingest(gallery, io.BytesIO(data), filename or f"photo-{n}.jpg",
+                                  fields, user=None)
+        assert result.status == "accepted", result.reason
+        return result.asset
+
+    return make
