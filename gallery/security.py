@@ -10,6 +10,8 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self'; style-
        "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 
+SMALL_FORM_BLUEPRINTS = ("auth", "admin_users")
+
 CSRF_MESSAGE = ("This form has expired or did not come from this site. "
                 "Go back, reload the page and try again.")
 
@@ -30,6 +32,14 @@ def init_app(app: Flask) -> None:
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+
+    def cap_small_forms() -> None:
+        # Account and admin forms are small: a low cap (long passwords still fit) keeps big
+        # bodies out. It runs first, before CSRFProtect reads the form.
+        if request.blueprint in SMALL_FORM_BLUEPRINTS:
+            request.max_content_length = app.config["AUTH_MAX_CONTENT_LENGTH"]
+
+    app.before_request_funcs.setdefault(None, []).insert(0, cap_small_forms)
 
     @app.after_request
     def headers(response: Response) -> Response:

@@ -22,10 +22,11 @@ bp = Blueprint("auth", __name__)
 BAD_LOGIN = "Wrong email or password."
 
 
-@bp.before_request
-def cap_request_size() -> None:
-    """Account forms are small: refuse big bodies early (long passwords still fit)."""
-    request.max_content_length = current_app.config["AUTH_MAX_CONTENT_LENGTH"]
+@bp.errorhandler(413)
+def too_large(exc):
+    """Say what was too large: account forms have no uploads."""
+    return error_response(413, "That form was too large to send. Passwords and names may be long, "
+                               "but not that long.")
 
 
 def current_terms_version() -> int:
