@@ -20,7 +20,9 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
-    for command in (init_command, create_user_command):
+    from gallery.search_cli import check_command, reindex_command
+
+    for command in (init_command, create_user_command, reindex_command, check_command):
         app.cli.add_command(command)
 
 

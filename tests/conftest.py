@@ -162,3 +162,12 @@ def make_asset(app) -> Callable:
         return result.asset
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _close_search_searchers():
+    """Close searchers the search service cached during a test (they hold index files open)."""
+    yield
+    from gallery.services.search import store
+
+    store.close_all()
