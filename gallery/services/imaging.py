@@ -142,6 +142,13 @@ def make_renditions(source: str, sizes: dict[str, int], quality: int = 85,
     return renditions_from_image(frame, sizes, quality, turn)
 
 
+def ensure_rendition(asset: Any, size: str) -> Any:
+    """The asset's rendition of this size, made now if it is made on first use (see renditions)."""
+    from gallery.services.renditions import ensure_rendition as ensure  # it needs the database
+
+    return ensure(asset, size)
+
+
 def _draft(im: Image.Image, long_edge: int) -> None:
     """Let the JPEG decoder scale by 1/2, 1/4 or 1/8 for free, staying at least long_edge big.
 

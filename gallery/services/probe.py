@@ -10,6 +10,7 @@ from PIL import Image
 from gallery.services import imaging
 from gallery.services.errors import TooLarge, UnsupportedMedia
 from gallery.services.imaging import Rendered
+from gallery.services.text import human_bytes
 
 __all__ = ["Probed", "Rendered", "make_renditions", "probe", "sniff"]
 
@@ -63,7 +64,7 @@ def probe(path: str, display_name: str, config: Mapping) -> Probed:
     size = os.path.getsize(path)
     limit = config["MAX_IMAGE_BYTES"] if media_type == "image" else config["MAX_VIDEO_BYTES"]
     if size > limit:
-        raise TooLarge(f"{name}: the file is {_mb(size)}, over the {_mb(limit)} limit for {media_type}.")
+        raise TooLarge(f"{name}: {media_type} files may be at most {human_bytes(limit)}.")
     if media_type == "image":
         facts = imaging.probe_image(path, name, config["MAX_IMAGE_PIXELS"], _ingest_edge(config))
         return Probed("image", facts.mime_type, facts.ext, facts.width, facts.height,
@@ -196,7 +197,3 @@ def _what(head: bytes) -> str:
     if not head:
         return "empty files are"
     return "this type of file is"
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:,.0f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
