@@ -133,13 +133,14 @@ def make_renditions(source: str, sizes: dict[str, int], quality: int = 85,
                     max_pixels: int = 120_000_000) -> list[Rendered]:
     """Make every named size from an image file, largest first, each derived from the previous."""
     with open_image(source, source.rsplit("/", 1)[-1], max_pixels) as im:
+        full_size = im.size
         if im.format in ("JPEG", "MPO"):
             _draft(im, max(sizes.values()))
         turn = imagemeta.orientation(im)
         im.seek(0)  # animated GIF/WebP and multi-page TIFF: the first frame
         im.load()
         frame = to_srgb(im)
-    return renditions_from_image(frame, sizes, quality, turn)
+    return renditions_from_image(frame, sizes, quality, turn, full_size)
 
 
 def ensure_rendition(asset: Any, size: str) -> Any:
@@ -158,12 +159,18 @@ def _draft(im: Image.Image, long_edge: int) -> None:
 
 
 def renditions_from_image(im: Image.Image, sizes: dict[str, int], quality: int = 85,
-                          orientation: int = 1) -> list[Rendered]:
-    """Resize an sRGB RGB image to every size, largest first; orientation is applied per output."""
+                          orientation: int = 1, full_size: tuple[int, int] | None = None) -> list[Rendered]:
+    """Resize an sRGB RGB image to every size, largest first; orientation is applied per output.
+
+    full_size: the original's pixel size when im is a scaled decode, so every size keeps the
+    original's proportions exactly (a derived size would otherwise inherit rounding).
+    """
     out = []
     current = im
     for name, edge in sorted(sizes.items(), key=lambda kv: -kv[1]):
-        current = shrink(current, fit(current.size, edge))
+        target = fit(full_size or im.size, edge)
+        target = (min(target[0], current.size[0]), min(target[1], current.size[1]))
+        current = shrink(current, target)
         shown = transpose(current, orientation)
         out.append(Rendered(name, encode_jpeg(shown, quality), *shown.size))
     return out

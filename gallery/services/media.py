@@ -52,7 +52,7 @@ def probe_av(path: str, name: str, expect: str) -> AVFacts:
                 raise UnsupportedMedia(f"{name}: no frame could be decoded; the file is damaged.")
             duration = _duration(container, stream)
             tags = {k.lower(): v for k, v in (container.metadata or {}).items()}
-            codec = stream.codec_context.name
+            codec = getattr(stream.codec_context.codec, "canonical_name", None) or stream.codec_context.name
             width = height = None
             if video is not None:
                 width, height = first.width, first.height

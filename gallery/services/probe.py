@@ -89,7 +89,8 @@ def make_renditions(path: str, probed: Probed, sizes: dict[str, int], quality: i
         frame, probed.frame = probed.frame, None  # used once, then its memory is released
         needed = min(max(sizes.values()), max(probed.width or 0, probed.height or 0))
         if frame is not None and max(frame.size) >= needed:
-            return imaging.renditions_from_image(frame, sizes, quality, probed.orientation)
+            stored = (probed.height, probed.width) if probed.orientation >= 5 else (probed.width, probed.height)
+            return imaging.renditions_from_image(frame, sizes, quality, probed.orientation, stored)
         return imaging.make_renditions(path, sizes, quality, max_pixels)
     return _media().make_renditions(path, probed.media_type, sizes, quality)
 
