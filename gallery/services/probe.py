@@ -138,8 +138,10 @@ def sniff(head: bytes, name: str) -> str:
         raise UnsupportedMedia(f"{name}: only Ogg Vorbis or Opus audio is accepted.")
     if head.startswith(b"ID3") or _mp3_frame(head):
         return "mp3"
-    raise UnsupportedMedia(f"{name}: {_what(head)} not accepted. Accepted: JPEG, PNG, WebP, GIF, TIFF, "
-                           "HEIC images; MP4, MOV, WebM video; MP3, M4A, WAV, Ogg audio.")
+    what = _what(head)
+    reason = f"{what} not accepted" if what else "not a type of file we accept"
+    raise UnsupportedMedia(f"{name}: {reason}. Accepted: JPEG, PNG, WebP, GIF, TIFF, HEIC images; "
+                           "MP4, MOV, WebM video; MP3, M4A, WAV, Ogg audio.")
 
 
 def _iso_kind(head: bytes, name: str) -> str:
@@ -171,7 +173,7 @@ def _mp3_frame(head: bytes) -> bool:
 
 
 def _what(head: bytes) -> str:
-    """A short name for a refused file, so the message says what it was."""
+    """A short name for a refused file, so the message says what it was ("" when unknown)."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"%PDF"):
         return "PDF documents are"
@@ -197,4 +199,4 @@ def _what(head: bytes) -> str:
         return "BMP images are"
     if not head:
         return "empty files are"
-    return "this type of file is"
+    return ""
