@@ -162,3 +162,48 @@ def make_asset(app) -> Callable:
         return result.asset
 
     return make
+
+
+@pytest.fixture
+def session_login(client):
+    """Log a user in by writing the Flask-Login session directly (no login form needed)."""
+
+    def do(user):
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+        # Requests share the fixture's app context, so forget the user Flask-Login cached in g.
+        from flask import g
+
+        g.pop("_login_user", None)
+
+    return do
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside a `with count_queries() as counter:` block (counter.count)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    class Counter:
+        count = 0
+        statements: list[str] = []
+
+    @contextmanager
+    def counting():
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.count += 1
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
