@@ -165,17 +165,18 @@ def make_asset(app) -> Callable:
 
 
 @pytest.fixture
-def session_login(client):
-    """Log a user in by writing the Flask-Login session directly (no login form needed)."""
+def login_as(client):
+    """Log a user in by setting the session (until /login exists): login_as(user)."""
 
     def do(user):
-        with client.session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
-            sess["_fresh"] = True
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
         # Requests share the fixture's app context, so forget the user Flask-Login cached in g.
         from flask import g
 
         g.pop("_login_user", None)
+        return user
 
     return do
 
@@ -207,3 +208,28 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", before)
 
     return counting
+
+
+def stored_files(app) -> list[str]:
+    """Every file under the upload directory (temp files included), relative to it."""
+    root = app.config["UPLOAD_DIR"]
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        found.extend(os.path.relpath(os.path.join(folder, f), root) for f in files)
+    return sorted(found)
+
+
+def zip_bytes(entries: dict, **kwargs) -> bytes:
+    """A zip archive made in memory: {name: bytes} or {name: (bytes, ZipInfo-attributes)}."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, **kwargs) as zf:
+        for name, value in entries.items():
+            data, attrs = value if isinstance(value, tuple) else (value, {})
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            for key, attr in attrs.items():
+                setattr(info, key, attr)
+            zf.writestr(info, data)
+    return buf.getvalue()
