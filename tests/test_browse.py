@@ -22,7 +22,13 @@ def texts(page: BeautifulSoup, selector: str) -> list[str]:
 
 
 def card_titles(page: BeautifulSoup, scope: str = "") -> list[str]:
-    return texts(page, f"{scope} .gallery-card .card-title".strip())
+    return texts(page, f"{scope} .gallery-cards .card .card-title".strip())
+
+
+def facet_counts(page: BeautifulSoup, scope: str) -> dict[str, str]:
+    """{label: count} of a facet list."""
+    return {a.select_one("span").get_text(): a.select_one(".count").get_text()
+            for a in page.select(f"{scope} li a")}
 
 
 def _draft_asset(asset: Asset) -> None:
@@ -49,15 +55,15 @@ def test_home_shows_search_picks_latest_and_categories(client, make_gallery, mak
     assert card_titles(page, ".home-picks") == ["Clinics in Marib", "Shelter in Hatay"]
     assert card_titles(page, ".home-latest") == ["Floods in Danlí", "Clinics in Marib", "Shelter in Hatay"]
     categories = dict(
-        (li.select_one("a").get_text(), li.select_one(".count").get_text())
+        (li.select_one(".term-name").get_text(), li.select_one(".count").get_text())
         for li in page.select(".home-categories .category-list li"))
     assert categories["Health"] == "1 gallery"  # the draft is not counted
     assert categories["Shelter"] == "1 gallery"
     assert categories["Labour"] == "0 galleries"
     assert "Secret draft" not in page.get_text()
     # Cards show the first asset's thumbnail, and a gallery without assets gets a placeholder.
-    assert page.select_one(".home-picks .gallery-card img.card-thumb")["loading"] == "lazy"
-    assert page.select(".home-latest .card-thumb-empty")
+    assert page.select_one(".home-picks .card-media img")["loading"] == "lazy"
+    assert page.select(".home-latest .card-media .tile-placeholder")
 
 
 def test_home_tabs_filter_by_media_type(client, make_gallery, make_asset):
@@ -65,12 +71,12 @@ def test_home_tabs_filter_by_media_type(client, make_gallery, make_asset):
     make_asset(photos)
     make_gallery(title="Empty so far")
     page = soup(client, "/")
-    tabs = {a.get_text(): a for a in page.select(".type-tabs a")}
+    tabs = {a.get_text(): a for a in page.select("nav.tabs a")}
     assert list(tabs) == ["All", "Images", "Videos", "Audio"]
     assert tabs["All"].get("aria-current") == "page"
     assert sorted(card_titles(page, ".home-latest")) == ["Empty so far", "With photos"]
     images = soup(client, tabs["Images"]["href"])
-    assert images.select_one(".type-tabs a[aria-current=page]").get_text() == "Images"
+    assert images.select_one("nav.tabs a[aria-current=page]").get_text() == "Images"
     assert card_titles(images, ".home-latest") == ["With photos"]
     videos = soup(client, "/?type=video")
     assert card_titles(videos, ".home-latest") == []
@@ -90,7 +96,7 @@ def test_cover_asset_is_the_card_image(client, make_gallery, make_asset):
     cover = make_asset(g)
     g.cover_asset_id = cover.id
     db.session.commit()
-    img = soup(client, "/").select_one(".home-latest .card-thumb")
+    img = soup(client, "/").select_one(".home-latest .card-media img")
     assert img["src"] == f"/media/{cover.id}/thumb.jpg"
 
 
@@ -100,7 +106,7 @@ def test_unpublished_cover_falls_back_to_first_published_asset(client, make_gall
     cover = make_asset(g)
     g.cover_asset_id = cover.id
     _draft_asset(cover)
-    img = soup(client, "/").select_one(".home-latest .card-thumb")
+    img = soup(client, "/").select_one(".home-latest .card-media img")
     assert img["src"] == f"/media/{first.id}/thumb.jpg"
 
 
@@ -156,26 +162,27 @@ def test_galleries_pagination(app, client, make_gallery):
         make_gallery(title=f"Gallery {n}")
     first = soup(client, "/galleries")
     assert card_titles(first) == ["Gallery 4", "Gallery 3"]
-    assert texts(first, ".pager-status") == ["Page 1 of 3"]
-    assert first.select_one(".pager-prev") is None
-    second = soup(client, first.select_one(".pager-next")["href"])
+    assert texts(first, ".pagination li") == ["Page 1", "Page 2", "Page 3"]
+    assert texts(first, ".pagination [aria-current=page]") == ["Page 1"]
+    assert first.select_one(".pagination a[rel=prev]") is None
+    second = soup(client, first.select_one(".pagination a[rel=next]")["href"])
     assert card_titles(second) == ["Gallery 2", "Gallery 1"]
-    last = soup(client, second.select_one(".pager-next")["href"])
-    assert card_titles(last) == ["Gallery 0"] and last.select_one(".pager-next") is None
+    last = soup(client, second.select_one(".pagination a[rel=next]")["href"])
+    assert card_titles(last) == ["Gallery 0"] and last.select_one(".pagination a[rel=next]") is None
     past = soup(client, "/galleries?page=9")
     assert card_titles(past) == [] and past.select_one(".past-end a")["href"] == "/galleries"
 
 
-def test_staff_see_drafts_marked_as_drafts(client, spread, make_user, session_login):
-    session_login(make_user("editor"))
+def test_staff_see_drafts_marked_as_drafts(client, spread, make_user, login_as):
+    login_as(make_user("editor"))
     page = soup(client, "/galleries?country=yem&category=health")
-    drafts = page.select(".gallery-card.is-draft")
+    drafts = [card for card in page.select(".gallery-cards .card") if card.select_one(".badge-draft")]
     assert [d.select_one(".card-title").get_text() for d in drafts] == ["Draft in Yemen"]
     assert drafts[0].select_one(".badge-draft").get_text() == "Draft"
 
 
-def test_members_do_not_see_drafts(client, spread, make_user, session_login):
-    session_login(make_user("member"))
+def test_members_do_not_see_drafts(client, spread, make_user, login_as):
+    login_as(make_user("member"))
     assert "Draft in Yemen" not in card_titles(soup(client, "/galleries"))
 
 
@@ -185,8 +192,7 @@ def test_category_page_with_country_counts(client, spread):
     page = soup(client, "/categories/health")
     assert page.select_one("h1").get_text() == "Health"
     assert sorted(card_titles(page)) == ["Cholera in Aden", "Clinics in Marib", "Clinics in Turkana"]
-    counts = {li.select_one("a").get_text(): li.select_one(".count").get_text()
-              for li in page.select(".facet-countries li")}
+    counts = facet_counts(page, ".facet-countries")
     assert counts == {"Kenya": "1", "Yemen": "2"}  # the draft is not counted
     link = page.select_one(".facet-countries a[href='/categories/health/yem']")
     assert link is not None
@@ -196,27 +202,24 @@ def test_country_page_with_category_counts(client, spread):
     page = soup(client, "/countries/yem")
     assert page.select_one("h1").get_text() == "Yemen"
     assert sorted(card_titles(page)) == ["Cholera in Aden", "Clinics in Marib", "Shelter in Sanaa"]
-    counts = {li.select_one("a").get_text(): li.select_one(".count").get_text()
-              for li in page.select(".facet-categories li")}
+    counts = facet_counts(page, ".facet-categories")
     assert counts == {"Health": "2", "Shelter": "1"}
 
 
 def test_countries_index(client, spread):
     page = soup(client, "/countries")
-    assert texts(page, ".country-list li a") == ["Kenya", "Yemen"]
+    assert texts(page, ".country-list .term-name") == ["Kenya", "Yemen"]
 
 
 def test_crossing_page_counts_both_ways(client, spread):
     page = soup(client, "/categories/health/yem")
     assert page.select_one("h1").get_text() == "Health in Yemen"
     assert sorted(card_titles(page)) == ["Cholera in Aden", "Clinics in Marib"]
-    countries = {li.select_one("a").get_text(): li.select_one(".count").get_text()
-                 for li in page.select(".facet-countries li")}
+    countries = facet_counts(page, ".facet-countries")
     assert countries == {"Kenya": "1", "Yemen": "2"}
-    categories = {li.select_one("a").get_text(): li.select_one(".count").get_text()
-                  for li in page.select(".facet-categories li")}
+    categories = facet_counts(page, ".facet-categories")
     assert categories == {"Health": "2", "Shelter": "1"}
-    assert page.select_one(".facet-countries a[aria-current=page]").get_text() == "Yemen"
+    assert page.select_one(".facet-countries a[aria-current=page] span").get_text() == "Yemen"
 
 
 def test_canonical_redirects(client, spread):
@@ -230,12 +233,12 @@ def test_canonical_redirects(client, spread):
                                   "/categories/health/zzz", "/categories/nope/yem"])
 def test_unknown_category_or_country_is_404(client, path):
     page = soup(client, path, 404)
-    assert page.select_one(".error-page h1").get_text() == "404"
+    assert page.select_one(".error-page .error-code").get_text() == "404"
 
 
 def test_clashing_query_arguments_do_not_break_links(client, spread):
     page = soup(client, "/categories/health?slug=x&_external=1&code=y")
-    assert page.select_one(".type-tabs a")["href"].startswith("/categories/health")
+    assert page.select_one("nav.tabs a")["href"].startswith("/categories/health")
 
 
 # --- gallery page ---------------------------------------------------------------------------------
@@ -250,16 +253,16 @@ def test_gallery_page_shows_details_and_grid(client, make_gallery, make_asset):
     make_asset(g, caption="Portrait.", size=(600, 900))
     page = soup(client, f"/galleries/{g.id}-{g.slug}")
     assert page.select_one("h1").get_text(strip=True) == "Floods in Danlí"
-    assert page.select_one(".gallery-count").get_text() == "2"
+    assert page.select_one(".gallery-count").get_text() == "2 items"
     assert page.select_one(".gallery-credit").get_text() == "© Agency / José Martínez"
     assert page.select_one(".gallery-description").get_text(strip=True) == "Heavy rains flooded Danlí."
     assert page.select_one(".gallery-category a")["href"] == "/categories/crisis-response"
     assert page.select_one(".gallery-country a").get_text() == "Honduras"
     assert page.select_one(".gallery-date time")["datetime"] == "2024-11-22"
-    tiles = page.select(".asset-grid .asset-tile")
+    tiles = page.select(".asset-grid .tile")
     assert len(tiles) == 2
     img = tiles[0].select_one("img")
-    assert tiles[0].select_one("a")["href"] == f"/assets/{a.id}"
+    assert tiles[0].select_one("a.tile-link")["href"] == f"/assets/{a.id}"
     assert img["alt"] == "Residents clear mud"
     assert img["loading"] == "lazy" and (img["width"], img["height"]) == ("400", "250")
     assert img["srcset"] == f"/media/{a.id}/thumb.jpg 400w, /media/{a.id}/preview.jpg 1280w"
@@ -288,27 +291,27 @@ def test_gallery_pagination_and_hidden_drafts(app, client, make_gallery, make_as
     assets = [make_asset(g, caption=f"Photo {n}") for n in range(5)]
     _draft_asset(assets[1])
     first = soup(client, f"/galleries/{g.id}-{g.slug}")
-    assert [a["href"] for a in first.select(".asset-tile a")] == [
+    assert [a["href"] for a in first.select(".asset-grid .tile-link")] == [
         f"/assets/{assets[0].id}", f"/assets/{assets[2].id}"]
-    assert first.select_one(".gallery-count").get_text() == "4"
-    assert texts(first, ".pager-status") == ["Page 1 of 2"]
-    second = soup(client, first.select_one(".pager-next")["href"])
-    assert [a["href"] for a in second.select(".asset-tile a")] == [
+    assert first.select_one(".gallery-count").get_text() == "4 items"
+    assert texts(first, ".pagination [aria-current=page]") == ["Page 1"]
+    second = soup(client, first.select_one(".pagination a[rel=next]")["href"])
+    assert [a["href"] for a in second.select(".asset-grid .tile-link")] == [
         f"/assets/{assets[3].id}", f"/assets/{assets[4].id}"]
 
 
-def test_staff_see_draft_gallery_and_assets(client, make_gallery, make_asset, make_user, session_login):
+def test_staff_see_draft_gallery_and_assets(client, make_gallery, make_asset, make_user, login_as):
     g = make_gallery(title="Work in progress", status="draft")
     make_asset(g)
     hidden = make_asset(g)
     _draft_asset(hidden)
     soup(client, f"/galleries/{g.id}-{g.slug}", 404)
     soup(client, f"/assets/{hidden.id}", 404)
-    session_login(make_user("editor"))
+    login_as(make_user("editor"))
     page = soup(client, f"/galleries/{g.id}-{g.slug}")
     assert page.select_one("h1 .badge-draft").get_text() == "Draft"
-    assert page.select_one(".gallery-count").get_text() == "2"
-    assert len(page.select(".asset-tile.is-draft")) == 1
+    assert page.select_one(".gallery-count").get_text() == "2 items"
+    assert texts(page, ".asset-grid .tile-status") == ["Draft"]
     soup(client, f"/assets/{hidden.id}")
 
 
@@ -344,8 +347,8 @@ def test_asset_page(client, make_gallery, make_asset):
     assert page.select_one(".caption").get_text() == "Rows of containers in Antakya, Türkiye."
     button = page.select_one(".credit-line button[data-copy]")
     assert page.select_one(f"#{button['data-copy']}").get_text() == "© Agency / Ayşe Yılmaz"
-    rows = {tr.select_one("th").get_text(): tr.select_one("td").get_text(" ", strip=True)
-            for tr in page.select("table.metadata tr")}
+    cells = {tr.select_one("th").get_text(): tr.select_one("td") for tr in page.select("table.meta-table tr")}
+    rows = {name: td.get_text(" ", strip=True) for name, td in cells.items()}
     assert rows["Dimensions"] == "800 × 600 px"
     assert rows["Place"] == "Antakya, Türkiye"
     assert rows["Creator"] == "Ayşe Yılmaz"
@@ -354,9 +357,10 @@ def test_asset_page(client, make_gallery, make_asset):
     assert page.select_one(".asset-prev")["href"] == f"/assets/{first.id}"
     assert page.select_one(".asset-next")["href"] == f"/assets/{last.id}"
     assert page.select_one(".asset-position").get_text(" ", strip=True).startswith("2 of 3")
-    assert page.select_one(".meta-gallery a")["href"] == f"/galleries/{g.id}-{g.slug}"
-    assert page.select_one(".meta-category a")["href"] == "/categories/shelter"
-    assert page.select_one(".meta-country a")["href"] == "/countries/tur"
+    assert cells["Gallery"].select_one("a")["href"] == f"/galleries/{g.id}-{g.slug}"
+    assert cells["Category"].select_one("a")["href"] == "/categories/shelter"
+    assert cells["Gallery country"].select_one("a")["href"] == "/countries/tur"
+    assert page.select_one("a[rel=up]")["href"] == f"/galleries/{g.id}-{g.slug}"
     first_page = soup(client, f"/assets/{first.id}")
     assert first_page.select_one(".asset-prev") is None
     assert first_page.select_one(".asset-next")["href"] == f"/assets/{a.id}"
@@ -428,7 +432,7 @@ def test_error_pages(app, client):
     app.logger.disabled = True
     for path, status in (("/_test/boom", 500), ("/_test/forbidden", 403), ("/nowhere", 404)):
         page = soup(client, path, status)
-        assert page.select_one(".error-page h1").get_text() == str(status)
+        assert page.select_one(".error-page .error-code").get_text() == str(status)
         assert page.select_one(".error-page .lead").get_text()
         assert page.select_one("header .brand") is not None  # the site chrome is there
     with client.post("/_test/upload", data={"f": "x" * 100}) as response:
