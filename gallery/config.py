@@ -31,6 +31,10 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024 * 1024 + 1024 * 1024
 MAX_ZIP_ENTRIES = 2000
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024
 
+# Ingest (CLI imports, web uploads, API): files whose rows are committed in one transaction,
+# with one search index drain per batch.
+INGEST_BATCH_SIZE = 50
+
 # Accounts: "open", "approval" or "closed".
 REGISTRATION_MODE = "open"
 ASK_INTENDED_USE = True
