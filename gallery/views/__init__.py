@@ -6,10 +6,11 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
-    from gallery.views import admin_users, api, auth, browse, media
+    from gallery.views import admin_users, api, auth, browse, media, search
 
     app.register_blueprint(browse.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_users.bp)
+    app.register_blueprint(search.bp)
