@@ -20,7 +20,9 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
-    for command in (init_command, create_user_command):
+    from gallery.editorial_cli import create_token_command, empty_trash_command
+
+    for command in (init_command, create_user_command, create_token_command, empty_trash_command):
         app.cli.add_command(command)
 
 

@@ -47,3 +47,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+
+# Editorial (issue 6): trashed galleries and assets stay restorable this many days;
+# `gallery empty-trash --older-than-days N` purges them after that.
+TRASH_RETENTION_DAYS = 30
+# API tokens: how often (seconds) a token's last-used time is written, at most.
+API_TOKEN_TOUCH_SECONDS = 300

@@ -6,6 +6,19 @@ from flask_wtf import CSRFProtect
 
 from gallery.db import Database
 
+
+class BearerAwareCSRFProtect(CSRFProtect):
+    """CSRF protection that exempts API requests authenticated by a bearer token (never cookies)."""
+
+    def protect(self):
+        """Check the token unless gallery.auth_tokens says the request cannot be forged."""
+        from gallery.auth_tokens import csrf_exempt
+
+        if csrf_exempt():
+            return None
+        return super().protect()
+
+
 db = Database()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = BearerAwareCSRFProtect()

@@ -162,3 +162,34 @@ def make_asset(app) -> Callable:
         return result.asset
 
     return make
+
+
+@pytest.fixture
+def sign_in(client):
+    """Put a user in the client's session directly (for tests that are not about logging in)."""
+
+    def do(user):
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+        return user
+
+    return do
+
+
+@pytest.fixture
+def editor(make_user):
+    """An editor account."""
+    return make_user("editor")
+
+
+@pytest.fixture
+def admin(make_user):
+    """An admin account."""
+    return make_user("admin")
+
+
+@pytest.fixture
+def member(make_user):
+    """A member account."""
+    return make_user("member")

@@ -9,3 +9,12 @@ document.addEventListener("click", (event) => {
     });
   }
 });
+
+// Sensitive thumbnails are blurred until clicked (editorial).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-reveal]");
+  if (!button) return;
+  const tile = button.closest(".is-sensitive");
+  if (tile) tile.classList.add("revealed");
+  button.remove();
+});
