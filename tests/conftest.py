@@ -12,6 +12,8 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from flask import request_started
+
 from gallery import create_app
 from gallery.db import Base
 from gallery.extensions import db
@@ -71,6 +73,9 @@ def app(database_template, tmp_path):
         "SERVER_NAME": None,
     })
     app.instance_path = str(tmp_path / "instance")
+    # Test requests share the fixture's app context (and so `g`); in production each request has
+    # its own. Forget the previous request's user so each request authenticates afresh.
+    request_started.connect(_forget_request_user, app)
     with app.app_context():
         if PG_URL:
             _reset_postgres()
@@ -78,6 +83,13 @@ def app(database_template, tmp_path):
         yield app
         db.session.close()
         db.engine.dispose()
+
+
+def _forget_request_user(sender, **extra) -> None:
+    from flask import g
+
+    for name in ("_login_user", "api_token_id"):
+        g.pop(name, None)
 
 
 def _reset_postgres() -> None:
@@ -165,13 +177,13 @@ def make_asset(app) -> Callable:
 
 
 @pytest.fixture
-def sign_in(client):
-    """Put a user in the client's session directly (for tests that are not about logging in)."""
+def login_as(client):
+    """Log a user in by setting the session (until /login exists): login_as(user)."""
 
     def do(user):
-        with client.session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
-            sess["_fresh"] = True
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
         return user
 
     return do
@@ -193,3 +205,28 @@ def admin(make_user):
 def member(make_user):
     """A member account."""
     return make_user("member")
+
+
+def stored_files(app) -> list[str]:
+    """Every file under the upload directory (temp files included), relative to it."""
+    root = app.config["UPLOAD_DIR"]
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        found.extend(os.path.relpath(os.path.join(folder, f), root) for f in files)
+    return sorted(found)
+
+
+def zip_bytes(entries: dict, **kwargs) -> bytes:
+    """A zip archive made in memory: {name: bytes} or {name: (bytes, ZipInfo-attributes)}."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, **kwargs) as zf:
+        for name, value in entries.items():
+            data, attrs = value if isinstance(value, tuple) else (value, {})
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            for key, attr in attrs.items():
+                setattr(info, key, attr)
+            zf.writestr(info, data)
+    return buf.getvalue()
