@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
-from gallery.services import activity, catalogue, fields, imaging, storage
+from gallery.services import activity, catalogue, fields, storage
 from gallery.services.errors import DuplicateAsset, NotFound, ValidationError
 from gallery.services.guards import commit, load_asset, load_gallery, require_staff
 from gallery.services.text import clean_filename
@@ -107,7 +107,8 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
     require_staff(user)
     asset = load_asset(asset_id)
     name = clean_filename(filename)
-    tmp, sha, size = storage.spool(stream)
+    cfg = current_app.config
+    tmp, sha, size = storage.spool(stream, limit=max(cfg["MAX_IMAGE_BYTES"], cfg["MAX_VIDEO_BYTES"]))
     written: list[str] = []
     old_keys = [asset.storage_key] + [r.storage_key for r in asset.renditions]
     try:
@@ -116,12 +117,13 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
         if existing is not None:
             raise DuplicateAsset(f"{name}: already in the catalogue.", existing)
-        probe = catalogue._probe_image(tmp, name)  # the ingest path's own checks
-        key = storage.original_key(sha, probe["ext"])
+        # The ingest path's own checks and renditions, so a replacement meets the same rules.
+        probed = catalogue._probe(tmp, name)
+        catalogue._check_size(probed, size)
+        key = storage.original_key(sha, probed.ext)
         storage.commit_file(tmp, key)
         written.append(key)
-        made = imaging.make_renditions(storage.path(key), current_app.config["RENDITION_SIZES"],
-                                       current_app.config["JPEG_QUALITY"])
+        made = catalogue._renditions(storage.path(key), probed)
         current = {r.size: r for r in asset.renditions}
         for r in made:
             rkey = storage.rendition_key(sha, r.size)
@@ -136,8 +138,10 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         for row in current.values():  # a size the new, smaller file no longer needs
             asset.renditions.remove(row)
         before = {"filename": asset.original_filename, "sha256": asset.sha256}
-        asset.sha256, asset.storage_key, asset.mime_type, asset.bytes = sha, key, probe["mime"], size
-        asset.width, asset.height, asset.original_filename = probe["width"], probe["height"], name
+        asset.sha256, asset.storage_key, asset.bytes, asset.original_filename = sha, key, size, name
+        asset.media_type, asset.mime_type = probed.media_type, probed.mime_type
+        asset.width, asset.height, asset.duration = probed.width, probed.height, probed.duration
+        asset.codec, asset.camera = probed.codec, probed.camera
         catalogue.queue_search([asset.id])
         activity.record(user, "asset.replace_file", gallery_id=asset.gallery_id, asset_id=asset.id,
                         old=before, new={"filename": name, "sha256": sha})
