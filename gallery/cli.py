@@ -20,9 +20,11 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
-    from gallery.editorial_cli import create_token_command, empty_trash_command
+    from gallery.commands import editorial_cli, ingest_cli
 
-    for command in (init_command, create_user_command, create_token_command, empty_trash_command):
+    for command in (init_command, create_user_command, ingest_cli.import_command,
+                    ingest_cli.import_folder_command, editorial_cli.create_token_command,
+                    editorial_cli.empty_trash_command):
         app.cli.add_command(command)
 
 

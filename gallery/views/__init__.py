@@ -6,11 +6,13 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
-    from gallery.views import api, api_editor, browse, manage, media, tokens
+    from gallery.views import admin_users, api, api_editor, auth, browse, manage, media, tokens
 
     app.register_blueprint(browse.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin_users.bp)
     app.register_blueprint(api_editor.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(tokens.bp)

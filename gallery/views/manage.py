@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from functools import wraps
 from typing import Any, Iterable
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from gallery import policy
-from gallery.extensions import db
+from gallery.extensions import db, login_manager
 from gallery.models import STATUSES, Category, Country
 from gallery.services import activity, editorial
 from gallery.services.errors import GalleryError
@@ -24,7 +23,7 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 def staff_only():
     """Anonymous visitors are sent to log in; members get 403."""
     if not current_user.is_authenticated:
-        return redirect(f"/login?next={quote(request.full_path.rstrip('?'))}")
+        return login_manager.unauthorized()
     if not policy.is_staff(current_user):
         abort(403)
     return None

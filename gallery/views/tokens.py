@@ -1,12 +1,12 @@
 """API tokens on the account page: list, create (shown once), revoke."""
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gallery import policy
+from gallery.extensions import login_manager
 from gallery.services import apitokens
 from gallery.services.errors import GalleryError
 
@@ -17,7 +17,7 @@ bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 def staff_only():
     """Tokens are for the editor API: anonymous visitors log in, members get 403."""
     if not current_user.is_authenticated:
-        return redirect(f"/login?next={quote(request.path)}")
+        return login_manager.unauthorized()
     if not policy.is_staff(current_user):
         abort(403)
     return None
@@ -32,7 +32,7 @@ def api_tokens_for(user) -> list:
 @bp.get("/")
 def index():
     """The user's API tokens and the form to create one."""
-    return render_template("account/tokens.html")
+    return render_template("tokens/index.html")
 
 
 @bp.post("/")
@@ -43,7 +43,7 @@ def create():
     except GalleryError as exc:
         flash(exc.message, "error")
         return redirect(url_for("tokens.index"))
-    response = render_template("account/token_created.html", row=row, token=token)
+    response = render_template("tokens/created.html", row=row, token=token)
     return response, 200, {"Cache-Control": "no-store"}
 
 
