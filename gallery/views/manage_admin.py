@@ -95,7 +95,7 @@ def merge_category(category_id: int):
 @admin_only
 def texts():
     """The editable site texts."""
-    rows = [(key, sitetext.get_text(key), default) for key, default in sitetext.KEYS.items()]
+    rows = [(key, sitetext.get_row(key), default) for key, default in sitetext.KEYS.items()]
     return render_template("manage/texts.html", rows=rows)
 
 
@@ -103,7 +103,8 @@ def texts():
 @admin_only
 def edit_text(key: str):
     """Edit one site text in Markdown, with a preview of the safe rendering."""
-    text = sitetext.get_text(key)
+    text = sitetext.get_row(key)
+    shown = sitetext.get_text(key)  # the built-in default until the first save
     error = None
     if request.method == "POST":
         try:
@@ -115,10 +116,10 @@ def edit_text(key: str):
         else:
             flash("Saved.", "success")
             return redirect(url_for("manage.edit_text", key=key))
-    title = request.form.get("title") if error else (text.title if text else sitetext.KEYS[key])
-    body = request.form.get("body", "") if error else (text.body if text else "")
+    title = request.form.get("title") if error else (shown.title if shown else sitetext.KEYS[key])
+    body = request.form.get("body", "") if error else (shown.body if shown else "")
     return render_template("manage/text_edit.html", key=key, text=text, title=title, body=body,
-                           preview=sitetext.render(body), error=error), 400 if error else 200
+                           preview=sitetext.render_markdown(body), error=error), 400 if error else 200
 
 
 def _run(work, message: str):

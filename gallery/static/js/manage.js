@@ -1,24 +1,7 @@
-// Manage pages: drag-and-drop ordering (the Up/Down buttons work without it), bulk selection,
-// and confirmations. No inline scripts: the CSP forbids them.
+// Manage pages: drag-and-drop ordering (the Up/Down buttons work without it). Confirmations and
+// "select all" come from gallery.js. No inline scripts: the CSP forbids them.
 (() => {
   "use strict";
-
-  document.addEventListener("click", (event) => {
-    const confirmButton = event.target.closest("[data-confirm]");
-    if (confirmButton && !window.confirm(confirmButton.dataset.confirm)) {
-      event.preventDefault();
-      return;
-    }
-    const all = event.target.closest("[data-select-all]");
-    const none = event.target.closest("[data-select-none]");
-    const toggle = all || none;
-    if (toggle) {
-      const name = toggle.dataset.selectAll || toggle.dataset.selectNone;
-      document.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((box) => {
-        box.checked = Boolean(all);
-      });
-    }
-  });
 
   const list = document.querySelector("[data-sortable]");
   if (!list) return;
