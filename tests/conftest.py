@@ -230,3 +230,30 @@ def zip_bytes(entries: dict, **kwargs) -> bytes:
                 setattr(info, key, attr)
             zf.writestr(info, data)
     return buf.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _close_search_searchers():
+    """Close searchers the search service cached during a test (they hold index files open)."""
+    yield
+    from gallery.services.search import store
+
+    store.close_all()
+
+
+@pytest.fixture
+def search_ids(app) -> Callable:
+    """Factory: search_ids("water", field="caption") -> ids of publicly visible assets in the index."""
+    from whoosh.qparser import QueryParser
+    from whoosh.query import And, Term
+
+    from gallery.services.search import store
+
+    def find(text: str, field: str = "caption", visible_only: bool = True) -> set[int]:
+        with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as searcher:
+            query = QueryParser(field, searcher.schema).parse(text)
+            if visible_only:
+                query = And([query, Term("visible", "1")])
+            return {int(hit["id"]) for hit in searcher.search(query, limit=None)}
+
+    return find

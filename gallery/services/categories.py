@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from gallery.extensions import db
 from gallery.models import Category, Gallery, User
-from gallery.services import activity, fields
+from gallery.services import activity, fields, search
 from gallery.services.errors import NotFound, ValidationError
 from gallery.services.guards import commit, queue_galleries, require_admin
 from gallery.services.text import slugify
@@ -46,7 +46,7 @@ def rename_category(category_id: int, name: Any, user: User) -> Category:
     _check_free(name, exclude=category.id)
     old = category.name
     category.name, category.slug = name, slugify(name, 120)
-    queue_galleries(_gallery_ids(category.id))
+    search.queue_category(category.id)
     activity.record(user, "category.rename", category_id=category.id, changes={"name": [old, name]})
     commit()
     return category

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
-from gallery.services import catalogue, search
+from gallery.services import search
 from gallery.services.errors import Forbidden, NotFound
 
 
@@ -50,7 +50,8 @@ def gallery_asset_ids(gallery_ids: Iterable[int]) -> list[int]:
 
 def queue_galleries(gallery_ids: Iterable[int], operation: str = "upsert") -> None:
     """Queue every asset of the galleries for reindexing (their documents carry gallery fields)."""
-    catalogue.queue_search(gallery_asset_ids(gallery_ids), operation)
+    for gallery_id in sorted(set(gallery_ids)):
+        search.queue_gallery(gallery_id, operation)
 
 
 def commit(after: Callable[[], None] | None = None) -> None:

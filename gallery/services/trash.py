@@ -15,9 +15,9 @@ from gallery.services.editorial_assets import delete_unreferenced
 from gallery.services.errors import ValidationError
 from gallery.services.guards import (
     commit,
-    gallery_asset_ids,
     load_asset,
     load_gallery,
+    queue_galleries,
     require_admin,
     require_staff,
 )
@@ -41,7 +41,7 @@ def trash_gallery(gallery_id: int, user: User) -> Gallery:
     require_staff(user)
     gallery = load_gallery(gallery_id)
     gallery.deleted_at = utcnow()
-    catalogue.queue_search(gallery_asset_ids([gallery.id]), "delete")
+    queue_galleries([gallery.id], "delete")
     activity.record(user, "gallery.trash", gallery_id=gallery.id, title=gallery.title)
     commit()
     return gallery
@@ -53,7 +53,7 @@ def restore_gallery(gallery_id: int, user: User) -> Gallery:
     gallery = load_gallery(gallery_id, trashed=True)
     _check_restorable(gallery.deleted_at)
     gallery.deleted_at = None
-    catalogue.queue_search(gallery_asset_ids([gallery.id]))
+    queue_galleries([gallery.id])
     activity.record(user, "gallery.restore", gallery_id=gallery.id, title=gallery.title)
     commit()
     return gallery
