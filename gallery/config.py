@@ -18,6 +18,10 @@ ORGANISATION = "Example Relief Agency"
 RENDITION_SIZES = {"thumb": 400, "preview": 1280, "large": 2560}
 JPEG_QUALITY = 85
 
+# Imaging (probe, metadata, renditions).
+# Sizes made while ingesting; the others (large) are made on first use and then kept.
+RENDITIONS_AT_INGEST = ("thumb", "preview")
+
 # Page sizes for the browse pages and the API.
 GALLERIES_PER_PAGE = 24
 ASSETS_PER_PAGE = 60
@@ -67,8 +71,6 @@ TRUSTED_PROXIES = 0
 SESSION_COOKIE_SECURE = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-REMEMBER_COOKIE_HTTPONLY = True
-REMEMBER_COOKIE_SAMESITE = "Lax"
 
 # Search (Whoosh). SEARCH_INDEX_DIR holds a CURRENT pointer file and versioned index directories.
 SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before leaving rows queued

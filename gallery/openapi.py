@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API; every /api rule must appear here (a test checks)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
@@ -37,8 +38,6 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
 STAFF = [{"bearerAuth": []}, {"cookieAuth": []}]
 NULLABLE_STRING = {"type": ["string", "null"]}
 DATE = {"type": ["string", "null"], "format": "date"}
-COUNTRY = {"type": ["object", "null"], "required": ["code", "name"],
-           "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -47,44 +46,74 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "integer"}, "message": {"type": "string"},
             "field": {"type": "string", "description": "The input field at fault"}}}},
     },
+    "Category": {
+        "type": "object", "required": ["id", "slug", "name"],
+        "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
+                       "name": {"type": "string"}, "url": {"type": "string"},
+                       "gallery_count": {"type": "integer"}},
+    },
+    "Country": {
+        "type": "object", "required": ["code", "name"],
+        "properties": {"code": {"type": "string", "minLength": 3, "maxLength": 3},
+                       "alpha2": {"type": "string"}, "name": {"type": "string"},
+                       "url": {"type": "string"}, "gallery_count": {"type": "integer"}},
+    },
+    "Renditions": {
+        "type": "object", "description": "Public renditions by size (thumb, preview)",
+        "additionalProperties": {"type": "object", "required": ["url", "width", "height"],
+                                 "properties": {"url": {"type": "string"},
+                                                "width": {"type": "integer"},
+                                                "height": {"type": "integer"}}},
+    },
+    "Pagination": {
+        "type": "object", "required": ["page", "per_page", "total", "pages"],
+        "properties": {"page": {"type": "integer"}, "per_page": {"type": "integer"},
+                       "total": {"type": "integer"}, "pages": {"type": "integer"}},
+    },
     "Gallery": {
         "type": "object",
         "required": ["id", "title", "slug", "description", "credit", "category", "country", "date",
-                     "status", "editors_pick", "pick_position", "cover_asset_id", "counts", "url"],
+                     "status", "editors_pick", "pick_position", "counts", "url"],
         "properties": {
             "id": {"type": "integer"}, "title": {"type": "string"}, "slug": {"type": "string"},
             "description": {"type": "string"}, "credit": {"type": "string"},
-            "category": {"type": "object", "required": ["id", "name", "slug"], "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"}, "slug": {"type": "string"}}},
-            "country": COUNTRY, "date": DATE,
+            "category": ref("Category"),
+            "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date": DATE,
             "status": {"enum": ["draft", "published"]}, "editors_pick": {"type": "boolean"},
             "pick_position": {"type": ["integer", "null"]},
-            "cover_asset_id": {"type": ["integer", "null"]},
+            "cover_asset_id": {"type": ["integer", "null"], "description": "Editor API only"},
+            "cover": {"type": ["object", "null"]},
             "counts": {"type": "object", "required": ["image", "video", "audio"], "properties": {
-                "image": {"type": "integer"}, "video": {"type": "integer"}, "audio": {"type": "integer"}}},
-            "created_at": {"type": "string"}, "updated_at": {"type": "string"},
-            "url": {"type": "string", "format": "uri"},
+                "image": {"type": "integer"}, "video": {"type": "integer"},
+                "audio": {"type": "integer"}, "total": {"type": "integer"}}},
+            "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
+            "url": {"type": "string"}, "api_url": {"type": "string"},
         },
     },
     "Asset": {
         "type": "object",
-        "required": ["id", "gallery_id", "position", "media_type", "title", "caption", "alt_text",
+        "required": ["id", "gallery_id", "media_type", "title", "caption", "alt_text",
                      "credit", "creator", "copyright", "keywords", "city", "country", "date_taken",
-                     "status", "consent", "sensitive", "url"],
+                     "status", "sensitive", "url"],
         "properties": {
             "id": {"type": "integer"}, "gallery_id": {"type": "integer"},
             "position": {"type": "integer"}, "media_type": {"enum": ["image", "video", "audio"]},
-            "original_filename": {"type": "string"}, "mime_type": {"type": "string"},
+            "original_filename": {"type": "string", "description": "Editor API only"},
+            "mime_type": {"type": "string"},
             "bytes": {"type": "integer"}, "width": {"type": ["integer", "null"]},
             "height": {"type": ["integer", "null"]}, "duration": {"type": ["number", "null"]},
-            "title": {"type": "string"}, "caption": {"type": "string"}, "alt_text": {"type": "string"},
+            "title": {"type": "string"}, "display_title": {"type": "string"},
+            "caption": {"type": "string"}, "alt_text": {"type": "string"},
             "credit": {"type": "string"}, "creator": {"type": "string"},
             "copyright": {"type": "string"},
             "keywords": {"type": "array", "items": {"type": "string"}}, "city": {"type": "string"},
-            "country": COUNTRY, "date_taken": DATE, "status": {"enum": ["draft", "published"]},
-            "consent": {"enum": ["unknown", "obtained", "not_needed"]},
-            "sensitive": {"type": "boolean"}, "created_at": {"type": "string"},
-            "updated_at": {"type": "string"}, "url": {"type": "string", "format": "uri"},
+            "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date_taken": DATE,
+            "status": {"enum": ["draft", "published"]},
+            "consent": {"enum": ["unknown", "obtained", "not_needed"],
+                        "description": "Editor API only"},
+            "sensitive": {"type": "boolean"}, "renditions": ref("Renditions"),
+            "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
+            "url": {"type": "string"}, "api_url": {"type": "string"},
         },
     },
     "GalleryInput": {
@@ -167,16 +196,112 @@ def editor_paths() -> dict[str, Any]:
     }
 
 
-# Each area adds its own paths function here.
-PATH_SECTIONS = (editor_paths,)
+def browse_paths() -> dict[str, Any]:
+    """The read-only catalogue API (browse issue): published material for everyone, drafts for staff."""
+    page = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1}}]
+    filters = [{"name": n, "in": "query", "schema": {"type": "string"}, "description": d}
+               for n, d in (("category", "Category slug"), ("country", "ISO alpha-3 code"),
+                            ("type", "image, video or audio"))]
+    listing = {"type": "object", "required": ["galleries", "pagination"], "properties": {
+        "galleries": {"type": "array", "items": ref("Gallery")}, "pagination": ref("Pagination")}}
+    one = {"type": "object", "required": ["gallery", "assets", "pagination"], "properties": {
+        "gallery": ref("Gallery"), "assets": {"type": "array", "items": ref("Asset")},
+        "pagination": ref("Pagination")}}
+    return {
+        "/api/galleries": {"get": {
+            "operationId": "listGalleries", "summary": "Galleries, newest first", "tags": ["catalogue"],
+            "parameters": filters + page,
+            "responses": {"200": json_response("A page of galleries", listing), **errors(400)}}},
+        "/api/galleries/{gallery_id}": {"get": {
+            "operationId": "getGallery", "summary": "A gallery and a page of its assets",
+            "tags": ["catalogue"], "parameters": [path_id("gallery_id"), *page],
+            "responses": {"200": json_response("The gallery", one), **errors(400, 404)}}},
+        "/api/assets/{asset_id}": {"get": {
+            "operationId": "getAsset", "summary": "One asset", "tags": ["catalogue"],
+            "parameters": [path_id("asset_id")],
+            "responses": {"200": json_response("The asset", {
+                "type": "object", "required": ["asset"], "properties": {"asset": ref("Asset")}}),
+                **errors(404)}}},
+        "/api/categories": {"get": {
+            "operationId": "listCategories", "summary": "Categories with gallery counts",
+            "tags": ["catalogue"], "responses": {"200": json_response("Categories", {
+                "type": "object", "required": ["categories"],
+                "properties": {"categories": {"type": "array", "items": ref("Category")}}})}}},
+        "/api/countries": {"get": {
+            "operationId": "listCountries", "summary": "Countries with published galleries",
+            "tags": ["catalogue"], "responses": {"200": json_response("Countries", {
+                "type": "object", "required": ["countries"],
+                "properties": {"countries": {"type": "array", "items": ref("Country")}}})}}},
+    }
+
+
+def search_paths() -> dict[str, Any]:
+    """Caption search (search issue)."""
+    params = [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+        ("q", "string"), ("category", "string"), ("country", "string"), ("type", "string"),
+        ("year", "string"), ("credit", "string"), ("gallery", "string"), ("date_from", "string"),
+        ("date_to", "string"), ("sort", "string"), ("page", "integer"), ("per_page", "integer"))]
+    hit = {"type": "object", "required": ["id", "caption"], "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "caption": {"type": "string"},
+        "highlight": {"type": "string"}}}
+    body = {"type": "object", "required": ["total", "page", "per_page", "results", "facets"],
+            "properties": {
+                "total": {"type": "integer"}, "page": {"type": "integer"},
+                "per_page": {"type": "integer"}, "results": {"type": "array", "items": hit},
+                "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {
+                    "type": "object", "required": ["value", "count"],
+                    "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}}}},
+                "suggestion": {"type": ["string", "null"]}}}
+    return {"/api/search": {"get": {
+        "operationId": "search", "summary": "Search captions and metadata", "tags": ["search"],
+        "parameters": params, "responses": {"200": json_response("Results and facets", body)}}}}
+
+
+def ingest_paths() -> dict[str, Any]:
+    """Upload one file into a gallery (ingest issue)."""
+    upload = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+        **{n: {"type": "string"} for n in ("caption", "title", "credit", "creator", "copyright",
+                                            "keywords", "city", "country", "date_taken",
+                                            "alt_text", "status")}}}
+    created = {"type": "object", "required": ["id", "gallery_id", "media_type", "caption", "url"],
+               "properties": {"id": {"type": "integer"}, "gallery_id": {"type": "integer"},
+                              "media_type": {"type": "string"}, "caption": {"type": "string"},
+                              "keywords": {"type": "array", "items": {"type": "string"}},
+                              "country": {"type": ["string", "null"]},
+                              "url": {"type": "string"}, "renditions": ref("Renditions")}}
+    return {"/api/galleries/{gallery_id}/assets": {"post": {
+        "operationId": "uploadAsset", "summary": "Add a file to a gallery", "tags": ["editor"],
+        "security": STAFF, "parameters": [path_id("gallery_id")],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
+        "responses": {"201": json_response("The new asset", created),
+                      **errors(400, 401, 403, 404, 409, 413, 415)}}}}
+
+
+# Each area adds its own paths function here; only routes the app serves are published.
+PATH_SECTIONS = (browse_paths, search_paths, ingest_paths, editor_paths)
+
+
+def served_operations() -> set[tuple[str, str]]:
+    """(OpenAPI path, method) of every /api rule the app has."""
+    out = set()
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            out.update((path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"})
+    return out
 
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     paths: dict[str, Any] = {}
+    served = served_operations()
     for section in PATH_SECTIONS:
         for path, operations in section().items():
-            paths.setdefault(path, {}).update(operations)
+            for method, operation in operations.items():
+                if (path, method) in served:
+                    paths.setdefault(path, {})[method] = operation
     responses = {f"E{code}": json_response(text, ref("Error")) for code, text in (
         (400, "Invalid input; error.field names the field"), (401, "No credentials"),
         (403, "Not allowed for this user"), (404, "Not found"), (409, "Conflict"),
