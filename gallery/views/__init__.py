@@ -13,3 +13,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_users.bp)
+
+    from gallery.views import api_ingest, upload
+
+    app.register_blueprint(upload.bp)
+    app.register_blueprint(api_ingest.bp)
