@@ -202,19 +202,18 @@ def context(browser, live_server):
 
 @pytest.fixture
 def page(context):
-    """A page that fails the test on any JavaScript error or CSP violation."""
+    """A page that fails the test on a JavaScript error, a CSP violation or a broken image/script/style."""
     tab = context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    # Error pages the test asks for (404, 401) are logged as "Failed to load resource": those are
+    # judged by the response handler below, which only fails on sub-resources.
     tab.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-           if msg.type == "error" and not _expected_console_error(msg.text) else None)
+           if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    tab.on("response", lambda r: problems.append(f"{r.status} for {r.request.resource_type} {r.url}")
+           if r.status >= 400 and r.request.resource_type != "document" else None)
     yield tab
     assert not problems, "\n".join(problems)
-
-
-def _expected_console_error(text: str) -> bool:
-    """Error responses a test provokes on purpose (a 404 page) are logged by Chromium too."""
-    return "Failed to load resource" in text and ("404" in text or "403" in text)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def picture(seed: int, size: tuple[int, int] = (1600, 1067), fmt: str = "JPEG") 
     """A landscape-like image, different for each seed, as encoded bytes."""
     rng = random.Random(seed)
     width, height = size
-    horizon, top, hills = PALETTES[seed % len(PALETTES)]
+    horizon, top, hills = PALETTES[rng.randrange(len(PALETTES))]
     sky = ImageOps.colorize(Image.linear_gradient("L").resize(size), top, horizon)
     draw = ImageDraw.Draw(sky)
     sun_r = rng.randint(height // 14, height // 8)

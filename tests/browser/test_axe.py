@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import os
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import AXE_JS, check_accessibility
 
 
@@ -32,3 +34,14 @@ def test_asset_page(page, live_server):
 def test_error_page(page):
     page.goto("/no-such-page")
     check_accessibility(page, "404 page")
+
+
+def test_login_page(page):
+    page.goto("/login")
+    check_accessibility(page, "login")
+
+
+def test_login_form_errors_are_announced(page, login_as):
+    login_as("nobody@example.org", "wrong password")
+    expect(page.get_by_role("alert")).to_be_visible()
+    check_accessibility(page, "login with an error")
