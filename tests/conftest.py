@@ -200,3 +200,12 @@ def zip_bytes(entries: dict, **kwargs) -> bytes:
                 setattr(info, key, attr)
             zf.writestr(info, data)
     return buf.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _close_search_searchers():
+    """Close searchers the search service cached during a test (they hold index files open)."""
+    yield
+    from gallery.services.search import store
+
+    store.close_all()
