@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, SearchOutbox
+from gallery.services import search
 from tests.conftest import image_bytes, stored_files, zip_bytes
 
 
@@ -150,13 +151,16 @@ def test_csrf_token_is_required_and_the_header_works(app, client, editor, make_g
     assert accepted.status_code == 200 and accepted.get_json()["results"][0]["status"] == "accepted"
 
 
-def test_caption_grid_prefills_and_saves_everything_at_once(client, editor, make_gallery, make_asset):
+def test_caption_grid_prefills_and_saves_everything_at_once(client, editor, make_gallery, make_asset,
+                                                           monkeypatch):
     gallery = make_gallery()
     one = make_asset(gallery, caption="Old caption", credit="Old credit", keywords=["a", "b"])
     two = make_asset(gallery, title="Second")
     other = make_asset(gallery)
     db.session.query(SearchOutbox).delete()
     db.session.commit()
+    drains = []
+    monkeypatch.setattr(search, "after_commit", lambda: drains.append(1))
     url = f"/manage/galleries/{gallery.id}/captions?ids={one.id},{two.id}"
     grid = page(client.get(url))
     rows = grid.select(".caption-grid > li")
@@ -175,6 +179,7 @@ def test_caption_grid_prefills_and_saves_everything_at_once(client, editor, make
     assert db.session.get(Asset, one.id).credit == ""
     assert db.session.get(Asset, two.id).alt_text == "A pump"
     assert sorted(db.session.scalars(select(SearchOutbox.asset_id))) == [one.id, two.id]
+    assert drains == [1]
     assert db.session.get(Asset, other.id).caption == ""
     flash = page(client.get(response.location)).select_one(".flash-success").get_text()
     assert flash == "Saved: 2 files changed."
