@@ -54,7 +54,7 @@ def test_duplicate_is_409_with_the_existing_id(client, editor, make_gallery):
 
 
 @pytest.mark.parametrize("data, fields, status, field, message", [
-    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", {}, 415, "file", "not a type of file we accept"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", {}, 415, "file", "SVG images are not accepted"),
     (image_bytes(), {"date_taken": "last week"}, 400, "date_taken", "date_taken must be a date"),
     (image_bytes(), {"country": "Narnia"}, 400, "country", "Unknown country: Narnia"),
     (None, {"caption": "no file"}, 400, "file", "multipart field named 'file'"),

@@ -93,7 +93,7 @@ def test_plain_form_posts_many_files_and_shows_results(client, editor, make_gall
     a_id = db.session.scalar(select(Asset.id).where(Asset.original_filename == "a.jpg"))
     assert items[0].select_one("a")["href"] == f"/assets/{a_id}"
     assert items[2].select_one("a")["href"] == f"/assets/{existing}"
-    assert "logo.svg: not a type of file we accept" in items[3].get_text()
+    assert "logo.svg: SVG images are not accepted" in items[3].get_text()
     summary = page(response).select_one(".upload-summary").get_text()
     assert summary == "2 added, 1 already in the catalogue, 1 refused."
     captions = page(response).select_one("a.btn-primary")["href"]
