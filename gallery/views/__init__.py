@@ -17,3 +17,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_editor.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(tokens.bp)
+
+    from gallery.views import api_ingest, upload
+
+    app.register_blueprint(upload.bp)
+    app.register_blueprint(api_ingest.bp)
