@@ -162,3 +162,16 @@ def make_asset(app) -> Callable:
         return result.asset
 
     return make
+
+
+@pytest.fixture
+def login_session(client):
+    """Log a user in by setting the session directly (no form): login_session(user)."""
+
+    def do(user):
+        with client.session_transaction() as s:
+            s["_user_id"] = user.get_id()
+            s["_fresh"] = True
+        return user
+
+    return do
