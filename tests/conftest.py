@@ -165,13 +165,38 @@ def make_asset(app) -> Callable:
 
 
 @pytest.fixture
-def login_session(client):
-    """Log a user in by setting the session directly (no form): login_session(user)."""
+def login_as(client):
+    """Log a user in by setting the session (until /login exists): login_as(user)."""
 
     def do(user):
-        with client.session_transaction() as s:
-            s["_user_id"] = user.get_id()
-            s["_fresh"] = True
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
         return user
 
     return do
+
+
+def stored_files(app) -> list[str]:
+    """Every file under the upload directory (temp files included), relative to it."""
+    root = app.config["UPLOAD_DIR"]
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        found.extend(os.path.relpath(os.path.join(folder, f), root) for f in files)
+    return sorted(found)
+
+
+def zip_bytes(entries: dict, **kwargs) -> bytes:
+    """A zip archive made in memory: {name: bytes} or {name: (bytes, ZipInfo-attributes)}."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, **kwargs) as zf:
+        for name, value in entries.items():
+            data, attrs = value if isinstance(value, tuple) else (value, {})
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            for key, attr in attrs.items():
+                setattr(info, key, attr)
+            zf.writestr(info, data)
+    return buf.getvalue()

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -13,9 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from gallery.extensions import db
 from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
 from gallery.services import imaging, search, storage
-from gallery.services.errors import DuplicateAsset, NotFound, UnsupportedMedia, ValidationError
+from gallery.services.errors import (
+    DuplicateAsset,
+    GalleryError,
+    NotFound,
+    TooLarge,
+    UnsupportedMedia,
+    ValidationError,
+)
 from gallery.services.reference import country_code
-from gallery.services.text import clean_filename, slugify
+from gallery.services.text import clean_filename, human_bytes, slugify
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
                  "WEBP": ("image/webp", "webp"), "GIF": ("image/gif", "gif"),
@@ -32,6 +40,8 @@ class IngestResult:
     reason: str = ""
     existing_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    error_status: int | None = None
+    error_field: str | None = None
 
 
 def get_category(value: str | int) -> Category:
@@ -72,61 +82,275 @@ def create_gallery(*, title: str, category: str | int, country: str | None = Non
     return gallery
 
 
+@dataclass
+class IngestItem:
+    """One file to ingest: a readable stream and its name, or a refusal decided before reading."""
+
+    filename: str
+    stream: BinaryIO | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+    error: GalleryError | None = None
+
+
+@dataclass
+class Probed:
+    """Facts about a file that passed the type check (the imaging service supplies the full probe)."""
+
+    media_type: str
+    mime_type: str
+    ext: str
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    codec: str | None = None
+    camera: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Pending:
+    """A file stored and rendered, waiting for its batch's commit."""
+
+    label: str
+    sha: str
+    asset: Asset
+    written: list[str]
+    duplicates: list[str] = field(default_factory=list)
+
+
 def ingest(gallery: Gallery, stream: BinaryIO, filename: str, fields: dict[str, Any] | None = None,
            user: User | None = None) -> IngestResult:
     """Store one uploaded file as an asset of the gallery, with renditions and a search outbox row."""
-    fields = fields or {}
-    name = clean_filename(filename)
-    tmp, sha, size = storage.spool(stream)
-    written: list[str] = []
+    return list(ingest_many(gallery, [IngestItem(filename, stream, fields or {})], user))[0]
+
+
+def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None = None,
+                batch_size: int | None = None) -> Iterator[IngestResult]:
+    """Ingest many files, committing every batch_size accepted files; yields one result per file.
+
+    Each file is checked, stored and rendered before its row is written; a batch's rows go in one
+    transaction, then search.after_commit() runs once. Files of a batch whose commit fails are removed.
+    """
+    batch_size = batch_size or current_app.config.get("INGEST_BATCH_SIZE", 50)
+    batch: list[_Pending] = []
+    held: list[IngestResult] = []  # results of rejected or duplicate files, kept in order
+    seen: dict[str, _Pending] = {}
     try:
+        for item in items:
+            result, pending = _prepare(gallery, item, user, seen)
+            if pending is not None:
+                batch.append(pending)
+                seen[pending.sha] = pending
+                held.append(IngestResult(pending.label, "pending"))
+            else:
+                held.append(result)
+            if len(batch) >= batch_size:
+                yield from _settle(gallery, batch, held)
+                batch, held, seen = [], [], {}
+        yield from _settle(gallery, batch, held)
+        batch = []
+    finally:
+        # A caller that stops early, or an error, must not leave files without rows.
+        for pending in batch:
+            _cleanup(pending.written, pending.sha)
+
+
+def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate explicit descriptive fields (form, manifest, API); only non-empty ones are kept."""
+    out: dict[str, Any] = {}
+    for key, limit in TEXT_FIELDS.items():
+        value = fields.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise ValidationError(f"{key} must be text.", field=key)
+        value = value.strip()
+        if limit and len(value) > limit:
+            raise ValidationError(f"{key} is longer than {limit} characters.", field=key)
+        if value:
+            out[key] = value
+    keywords = fields.get("keywords")
+    if keywords:
+        if isinstance(keywords, str):
+            keywords = keywords.split(",")
+        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+            raise ValidationError("keywords must be a list of words or a comma-separated text.",
+                                  field="keywords")
+        words = [k.strip() for k in keywords if k.strip()]
+        if words:
+            out["keywords"] = list(dict.fromkeys(words))
+    country = fields.get("country") or fields.get("country_code")
+    if country:
+        code = country_code(country) if isinstance(country, str) else None
+        if code is None:
+            raise ValidationError(f"Unknown country: {country}", field="country")
+        out["country_code"] = code
+    if fields.get("date_taken"):
+        out["date_taken"] = parse_date(fields["date_taken"], "date_taken")
+    status = fields.get("status")
+    if status:
+        if status not in ("draft", "published"):
+            raise ValidationError("status must be draft or published.", field="status")
+        out["status"] = status
+    return out
+
+
+def parse_date(value: Any, field_name: str) -> dt.date:
+    """A date from a date object or an ISO text (YYYY-MM-DD), or a ValidationError naming the field."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError(f"{field_name} must be a date like 2023-05-01.", field=field_name) from None
+
+
+TEXT_FIELDS = {"title": 300, "caption": 0, "alt_text": 0, "credit": 300, "creator": 300,
+               "copyright": 300, "city": 200}
+
+
+def _prepare(gallery: Gallery, item: IngestItem, user: User | None,
+             seen: dict[str, _Pending]) -> tuple[IngestResult | None, _Pending | None]:
+    """Check, store and render one file without writing any row."""
+    label = item.label or clean_filename(item.filename)
+    if item.error is not None:
+        return _refused(label, item.error), None
+    written: list[str] = []
+    tmp: str | None = None
+    sha = ""
+    try:
+        explicit = clean_fields(item.fields)
+        cfg = current_app.config
+        tmp, sha, size = storage.spool(item.stream, limit=max(cfg["MAX_IMAGE_BYTES"],
+                                                               cfg["MAX_VIDEO_BYTES"]))
         existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
         if existing is not None:
-            raise DuplicateAsset(f"{name}: already in the catalogue.", existing)
-        probe = _probe_image(tmp, name)
-        key = storage.original_key(sha, probe["ext"])
+            raise DuplicateAsset(f"{label}: already in the catalogue as asset {existing}.", existing)
+        if sha in seen:
+            seen[sha].duplicates.append(label)
+            raise DuplicateAsset(f"{label}: same file as {seen[sha].label} in this upload.", 0)
+        probed = _probe(tmp, label)
+        _check_size(probed, size)
+        key = storage.original_key(sha, probed.ext)
         storage.commit_file(tmp, key)
+        tmp = None
         written.append(key)
         asset = Asset(
-            gallery=gallery, media_type="image", original_filename=name, sha256=sha,
-            storage_key=key, mime_type=probe["mime"], bytes=size, width=probe["width"],
-            height=probe["height"], position=_next_position(gallery),
+            gallery_id=gallery.id, media_type=probed.media_type,
+            original_filename=clean_filename(item.filename), sha256=sha, storage_key=key,
+            mime_type=probed.mime_type, bytes=size, width=probed.width, height=probed.height,
+            duration=probed.duration, codec=probed.codec, camera=probed.camera,
             uploaded_by_id=user.id if user else None,
-            **_asset_fields(fields, gallery),
+            **_asset_values(explicit, probed.metadata, gallery),
         )
-        sizes = current_app.config["RENDITION_SIZES"]
-        for r in imaging.make_renditions(storage.path(key), sizes, current_app.config["JPEG_QUALITY"]):
+        for r in _renditions(storage.path(key), probed):
             rkey = storage.rendition_key(sha, r.size)
             storage.save_bytes(r.data, rkey)
             written.append(rkey)
             asset.renditions.append(Rendition(size=r.size, width=r.width, height=r.height,
                                               bytes=len(r.data), storage_key=rkey))
-        db.session.add(asset)
+    except DuplicateAsset as exc:
+        _discard(tmp, written, sha)
+        return IngestResult(label, "duplicate", reason=exc.message,
+                            existing_id=exc.existing_id or None, error_status=409), None
+    except GalleryError as exc:
+        _discard(tmp, written, sha)
+        return _refused(label, exc), None
+    except BaseException:
+        _discard(tmp, written, sha)
+        raise
+    return None, _Pending(label, sha, asset, written)
+
+
+def _settle(gallery: Gallery, batch: list[_Pending], held: list[IngestResult]) -> list[IngestResult]:
+    """Commit a batch's rows; results in the order the files came, pending ones filled in."""
+    firsts = {label: p for p in batch for label in p.duplicates}
+    done = iter(_commit(gallery, batch))
+    out = [next(done) if r.status == "pending" else r for r in held]
+    for result in out:
+        # A second copy in the same batch points at the asset the first copy became.
+        first = firsts.get(result.filename)
+        if result.status == "duplicate" and result.existing_id is None and first is not None \
+                and first.asset.id is not None:
+            result.existing_id = first.asset.id
+            result.reason = f"{result.filename}: already in the catalogue as asset {first.asset.id}."
+    return out
+
+
+def _commit(gallery: Gallery, batch: list[_Pending]) -> list[IngestResult]:
+    """Write the rows of a batch in one transaction; one by one if another upload raced us."""
+    if not batch:
+        return []
+    try:
+        position = _next_position(gallery)
+        for offset, pending in enumerate(batch):
+            pending.asset.position = position + offset
+            db.session.add(pending.asset)
         db.session.flush()
-        queue_search([asset.id])
+        queue_search([p.asset.id for p in batch])
         refresh_counts([gallery.id])
         db.session.commit()
-    except DuplicateAsset as exc:
-        db.session.rollback()
-        _cleanup(written, tmp)
-        return IngestResult(name, "duplicate", reason=exc.message, existing_id=exc.existing_id)
-    except UnsupportedMedia as exc:
-        db.session.rollback()
-        _cleanup(written, tmp)
-        return IngestResult(name, "rejected", reason=exc.message)
     except IntegrityError:
-        # Another upload of the same bytes won the race: report it as the duplicate it is.
         db.session.rollback()
-        _cleanup(written, tmp)
-        existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
-        return IngestResult(name, "duplicate", reason=f"{name}: already in the catalogue.",
-                            existing_id=existing)
+        if len(batch) > 1:
+            results = [r for pending in list(batch) for r in _commit(gallery, [pending])]
+            batch.clear()
+            return results
+        pending = batch[0]
+        existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == pending.sha))
+        if existing is None:
+            _cleanup(pending.written, pending.sha)
+            raise
+        # Another upload of the same bytes committed first; its row owns the same files.
+        return [IngestResult(pending.label, "duplicate", existing_id=existing, error_status=409,
+                             reason=f"{pending.label}: already in the catalogue as asset {existing}.")]
     except BaseException:
         db.session.rollback()
-        _cleanup(written, tmp)
+        for pending in batch:
+            _cleanup(pending.written, pending.sha)
+        batch.clear()
         raise
     search.after_commit()
-    return IngestResult(name, "accepted", asset=asset)
+    results = [IngestResult(p.label, "accepted", asset=p.asset) for p in batch]
+    batch.clear()
+    return results
+
+
+def _asset_values(explicit: dict[str, Any], metadata: dict[str, Any], gallery: Gallery) -> dict[str, Any]:
+    """Descriptive values: explicit field, else the file's metadata, else the gallery's value."""
+    meta = _clean_metadata(metadata)
+    fallback = {"credit": gallery.credit or "", "country_code": gallery.country_code,
+                "date_taken": gallery.date}
+    values: dict[str, Any] = {}
+    for key in (*TEXT_FIELDS, "keywords", "country_code", "date_taken"):
+        values[key] = explicit.get(key) or meta.get(key) or fallback.get(key)
+    for key, limit in TEXT_FIELDS.items():
+        values[key] = (values[key] or "")[:limit] if limit else (values[key] or "")
+    values["keywords"] = list(values["keywords"] or [])
+    values["status"] = explicit.get("status", "published")
+    return values
+
+
+def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Embedded metadata made safe for the row: unknown countries and odd dates dropped."""
+    out = {k: v for k, v in metadata.items() if k in TEXT_FIELDS and isinstance(v, str) and v.strip()}
+    out = {k: v.strip() for k, v in out.items()}
+    keywords = metadata.get("keywords")
+    if isinstance(keywords, (list, tuple)):
+        out["keywords"] = [str(k).strip() for k in keywords if str(k).strip()]
+    code = metadata.get("country_code") or metadata.get("country")
+    if isinstance(code, str) and code.strip():
+        out["country_code"] = country_code(code)
+    taken = metadata.get("date_taken")
+    if taken:
+        try:
+            out["date_taken"] = parse_date(taken, "date_taken")
+        except ValidationError:
+            pass  # an unreadable camera date is not a reason to refuse the photo
+    return out
 
 
 def queue_search(asset_ids: Iterable[int], operation: str = "upsert") -> None:
@@ -154,51 +378,71 @@ def get_gallery(gallery_id: int) -> Gallery:
     return gallery
 
 
-def _asset_fields(fields: dict[str, Any], gallery: Gallery) -> dict[str, Any]:
-    """Descriptive fields from the form or manifest, falling back to the gallery's values."""
-    keywords = fields.get("keywords") or []
-    if isinstance(keywords, str):
-        keywords = [k.strip() for k in keywords.split(",") if k.strip()]
-    code = country_code(fields.get("country")) if fields.get("country") else gallery.country_code
-    return {
-        "title": (fields.get("title") or "")[:300],
-        "caption": fields.get("caption") or "",
-        "alt_text": fields.get("alt_text") or "",
-        "credit": (fields.get("credit") or gallery.credit or "")[:300],
-        "creator": (fields.get("creator") or "")[:300],
-        "copyright": (fields.get("copyright") or "")[:300],
-        "keywords": list(keywords),
-        "city": (fields.get("city") or "")[:200],
-        "country_code": code,
-        "date_taken": fields.get("date_taken") or gallery.date,
-        "status": fields.get("status") or "published",
-    }
-
-
 def _next_position(gallery: Gallery) -> int:
     last = db.session.scalar(select(func.max(Asset.position)).where(Asset.gallery_id == gallery.id))
     return (last or 0) + 1
 
 
-def _probe_image(path: str, name: str) -> dict[str, Any]:
+def _probe(path: str, label: str) -> Probed:
+    """Decide what the file is by its bytes, refusing anything not on the allowlist."""
+    return _probe_image(path, label)
+
+
+def _renditions(path: str, probed: Probed) -> list[imaging.Rendered]:
+    """The named renditions of a stored original."""
+    cfg = current_app.config
+    return imaging.make_renditions(path, cfg["RENDITION_SIZES"], cfg["JPEG_QUALITY"])
+
+
+def _check_size(probed: Probed, size: int) -> None:
+    """Per-type byte limits: the spool only enforced the largest of them."""
+    key = "MAX_IMAGE_BYTES" if probed.media_type == "image" else "MAX_VIDEO_BYTES"
+    limit = current_app.config[key]
+    if size > limit:
+        raise TooLarge(f"{probed.media_type} files may be at most {human_bytes(limit)}.")
+
+
+def _refused(label: str, exc: GalleryError) -> IngestResult:
+    message = exc.message if exc.message.startswith(label) else f"{label}: {exc.message}"
+    return IngestResult(label, "rejected", reason=message, error_status=exc.status,
+                        error_field=exc.field)
+
+
+def _probe_image(path: str, name: str) -> Probed:
     """Check the file is a complete image of an allowed format; return format facts."""
     from PIL import Image, UnidentifiedImageError
 
+    limit = current_app.config["MAX_IMAGE_PIXELS"]
     try:
-        with Image.open(path) as im:
-            fmt = im.format
-            width, height = im.size
-            im.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                fmt = im.format
+                width, height = im.size
+                if width * height > limit:
+                    raise TooLarge(f"{width}x{height} pixels is over the limit of {limit:,} pixels.")
+                im.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise TooLarge("the image has too many pixels.") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UnsupportedMedia(f"{name}: not an image we accept, or the file is damaged.") from exc
+        raise UnsupportedMedia("not a type of file we accept, or the file is damaged.") from exc
     if fmt not in IMAGE_FORMATS:
-        raise UnsupportedMedia(f"{name}: {fmt} images are not accepted.")
+        raise UnsupportedMedia(f"{fmt} images are not accepted.")
     mime, ext = IMAGE_FORMATS[fmt]
-    return {"mime": mime, "ext": ext, "width": width, "height": height}
+    return Probed("image", mime, ext, width, height)
 
 
-def _cleanup(keys: list[str], tmp: str) -> None:
+def _discard(tmp: str | None, written: list[str], sha: str) -> None:
+    if tmp and os.path.exists(tmp):
+        os.unlink(tmp)
+    _cleanup(written, sha)
+
+
+def _cleanup(keys: list[str], sha: str) -> None:
+    """Remove files written for a row that will not exist, unless a committed row owns them."""
+    if not keys:
+        return
+    if sha and db.session.scalar(select(Asset.id).where(Asset.sha256 == sha)) is not None:
+        return
     for key in keys:
         storage.delete(key)
-    if os.path.exists(tmp):
-        os.unlink(tmp)

@@ -8,7 +8,8 @@ from typing import BinaryIO, NamedTuple
 
 from flask import current_app
 
-from gallery.services.errors import StorageError
+from gallery.services.errors import StorageError, TooLarge
+from gallery.services.text import human_bytes
 
 CHUNK = 1024 * 1024
 
@@ -57,7 +58,7 @@ def spool(stream: BinaryIO, limit: int | None = None) -> tuple[str, str, int]:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if limit is not None and size > limit:
-                    raise StorageError("File is over the size limit.")
+                    raise TooLarge(f"the file is over the size limit of {human_bytes(limit)}.")
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()

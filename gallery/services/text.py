@@ -22,3 +22,18 @@ def clean_filename(name: str, max_length: int = 200) -> str:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: max_length - len(ext) - 1] + "." + ext) if dot and len(ext) < 10 else name[:max_length]
     return name or "unnamed"
+
+
+def clean_label(path: str, max_length: int = 300) -> str:
+    """A path inside an archive fit for display in a report: no control or bidi characters."""
+    text = _UNSAFE.sub("", path or "").replace("\\", "/")
+    return (text if len(text) <= max_length else text[: max_length - 3] + "...") or "unnamed"
+
+
+def human_bytes(n: int) -> str:
+    """A byte count for messages: 200 MB, 2 GB, 512 bytes."""
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= size:
+            value = n / size
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} bytes"

@@ -1,11 +1,96 @@
 // Progressive enhancements shared by every page. No inline scripts: the CSP forbids them.
-document.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-copy]");
-  if (!button) return;
-  const source = document.getElementById(button.dataset.copy);
-  if (source && navigator.clipboard) {
-    navigator.clipboard.writeText(source.textContent.trim()).then(() => {
-      button.textContent = "Copied";
+// Hooks (data attributes, so templates need no script of their own):
+//   [data-copy="ID"]        button copies the text of #ID to the clipboard (credit lines)
+//   [data-confirm="text"]   on a form or submit button: ask before submitting (deletes)
+//   [data-autosubmit]       on a select/checkbox: submit its form when it changes (sort order)
+//   [data-select-all="NAME"] checkbox ticking every input[name=NAME] of its form
+//   .is-sensitive           grid tile blurred until the first click reveals it
+"use strict";
+
+(function () {
+  function announce(id, text) {
+    const status = document.querySelector('[data-copy-status="' + id + '"]');
+    if (status) status.textContent = text;
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Plain-HTTP fallback (a laptop on a LAN): a hidden textarea and execCommand.
+    return new Promise(function (resolve, reject) {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      const ok = document.execCommand && document.execCommand("copy");
+      area.remove();
+      if (ok) { resolve(); } else { reject(new Error("copy refused")); }
     });
   }
-});
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy]");
+    if (button) {
+      const id = button.dataset.copy;
+      const source = document.getElementById(id);
+      if (!source) return;
+      const label = button.dataset.label || button.textContent;
+      button.dataset.label = label;
+      copyText(source.textContent.trim()).then(function () {
+        button.textContent = "Copied";
+        announce(id, "Credit line copied to the clipboard");
+      }, function () {
+        button.textContent = "Select and copy";
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        announce(id, "Copy was refused: the text is selected, press Ctrl+C");
+      });
+      window.setTimeout(function () { button.textContent = label; }, 2500);
+      return;
+    }
+
+    const tile = event.target.closest(".is-sensitive:not(.is-revealed)");
+    if (tile && event.target.closest("a")) {
+      event.preventDefault();
+      tile.classList.add("is-revealed");
+    }
+
+    const submitter = event.target.closest("button[data-confirm], input[data-confirm]");
+    if (submitter && !window.confirm(submitter.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    const el = event.target;
+    if (el.matches("[data-autosubmit]") && el.form) {
+      if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
+    }
+    if (el.matches("[data-select-all]")) {
+      const scope = el.form || document;
+      scope.querySelectorAll('input[type="checkbox"][name="' + el.dataset.selectAll + '"]').forEach(function (box) {
+        box.checked = el.checked;
+      });
+    }
+  });
+
+  // Auto-submitting controls need no submit button; keep one for no-JS users but hide it.
+  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+    const form = el.form;
+    if (!form) return;
+    form.querySelectorAll("[data-autosubmit-fallback]").forEach(function (b) { b.hidden = true; });
+  });
+})();

@@ -1,0 +1,172 @@
+"""Zip archives unpacked server-side into a stream of ingest items, refusing hostile archives."""
+from __future__ import annotations
+
+import io
+import re
+import stat
+import zipfile
+import zlib
+from typing import Any, BinaryIO, Iterator
+
+from flask import current_app
+
+from gallery.services.catalogue import IngestItem
+from gallery.services.errors import GalleryError, TooLarge, UnsupportedMedia
+from gallery.services.text import clean_filename, clean_label, human_bytes
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+JUNK_FILES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r"}
+JUNK_DIRS = {"__macosx"}
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def expand(filename: str, stream: BinaryIO, fields: dict[str, Any] | None = None,
+           label: str | None = None) -> Iterator[IngestItem]:
+    """One upload as ingest items: the file itself, or each entry when it is a zip archive."""
+    label = label or clean_filename(filename)
+    if is_zip(filename, stream):
+        yield from iter_zip(stream, label, fields or {})
+    else:
+        yield IngestItem(filename, stream, dict(fields or {}), label)
+
+
+def is_zip(filename: str, stream: BinaryIO) -> bool:
+    """A .zip name and zip bytes (both: an office document is a zip too, and is refused as such)."""
+    if not filename.lower().endswith(".zip") or not stream.seekable():
+        return False
+    pos = stream.tell()
+    head = stream.read(4)
+    stream.seek(pos)
+    return head in ZIP_MAGIC
+
+
+def is_junk(path: str) -> bool:
+    """Files that operating systems leave in folders and archives (.DS_Store, __MACOSX/, Thumbs.db)."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    if not parts:
+        return True
+    name = parts[-1].lower()
+    return (name in JUNK_FILES or name.startswith("._")
+            or any(p.lower() in JUNK_DIRS for p in parts[:-1]))
+
+
+def iter_zip(stream: BinaryIO, label: str, fields: dict[str, Any]) -> Iterator[IngestItem]:
+    """The files of an archive as ingest items; a hostile archive is one refused item naming the entry."""
+    cfg = current_app.config
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        yield IngestItem(label, label=label, error=UnsupportedMedia("not a readable zip archive."))
+        return
+    with archive:
+        infos = archive.infolist()
+        problem = check_archive(infos, cfg["MAX_ZIP_ENTRIES"], cfg["MAX_ZIP_BYTES"])
+        if problem is not None:
+            yield IngestItem(label, label=label, error=problem)
+            return
+        budget = Budget(cfg["MAX_ZIP_BYTES"])
+        for info in infos:
+            if info.is_dir() or is_junk(info.filename):
+                continue
+            entry_label = f"{label}/{clean_label(info.filename)}"
+            if info.filename.lower().endswith(".zip"):
+                yield IngestItem(info.filename, label=entry_label, error=UnsupportedMedia(
+                    "zip archives inside zip archives are not accepted."))
+                continue
+            try:
+                raw = archive.open(info)
+            except (NotImplementedError, RuntimeError, zipfile.BadZipFile, OSError) as exc:
+                yield IngestItem(info.filename, label=entry_label,
+                                 error=UnsupportedMedia(f"this entry cannot be unpacked ({exc})."))
+                continue
+            with raw:
+                entry = EntryStream(raw, budget)
+                try:
+                    nested = entry.head(4) in ZIP_MAGIC
+                except GalleryError as exc:
+                    yield IngestItem(info.filename, label=entry_label, error=exc)
+                    nested = None
+                if nested:
+                    yield IngestItem(info.filename, label=entry_label, error=UnsupportedMedia(
+                        "zip archives inside zip archives are not accepted."))
+                elif nested is not None:
+                    yield IngestItem(info.filename, entry, dict(fields), entry_label)
+            if budget.exceeded:
+                yield IngestItem(label, label=label, error=TooLarge(
+                    f"stopped after {clean_label(info.filename)}: the archive unpacks to more than "
+                    f"{human_bytes(budget.limit)}; the remaining entries were not read."))
+                return
+
+
+def check_archive(infos: list[zipfile.ZipInfo], max_entries: int, max_bytes: int) -> GalleryError | None:
+    """The first reason to refuse a whole archive from its directory, naming the entry, or None."""
+    if len(infos) > max_entries:
+        return TooLarge(f"the archive has {len(infos)} entries; at most {max_entries} are accepted.")
+    for info in infos:
+        name = clean_label(info.filename)
+        path = info.filename.replace("\\", "/")
+        if path.startswith("/") or _DRIVE.match(path) or ".." in path.split("/"):
+            return UnsupportedMedia(f"entry '{name}' points outside the archive's folder.")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            return UnsupportedMedia(f"entry '{name}' is a symbolic link; links are not accepted.")
+        if info.flag_bits & 0x1:
+            return UnsupportedMedia(f"entry '{name}' is encrypted; encrypted archives are not accepted.")
+    declared = declared_size(infos)
+    if declared > max_bytes:
+        return TooLarge(f"the archive unpacks to {human_bytes(declared)}, over the limit of "
+                        f"{human_bytes(max_bytes)}.")
+    return None
+
+
+def declared_size(infos: list[zipfile.ZipInfo]) -> int:
+    """Total uncompressed size the archive's directory claims (a first check only: headers can lie)."""
+    return sum(info.file_size for info in infos)
+
+
+class Budget:
+    """Bytes actually unpacked from one archive, against its limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.exceeded = False
+
+    def spend(self, n: int) -> None:
+        """Count n more unpacked bytes; over the limit raises TooLarge."""
+        self.used += n
+        if self.used > self.limit:
+            self.exceeded = True
+            raise TooLarge(f"the archive unpacks to more than {human_bytes(self.limit)}.")
+
+
+class EntryStream(io.RawIOBase):
+    """An archive entry read for ingest: counted against the budget, damage reported as refusal."""
+
+    def __init__(self, raw: BinaryIO, budget: Budget) -> None:
+        super().__init__()
+        self._raw = raw
+        self._budget = budget
+        self._prefix = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def head(self, n: int) -> bytes:
+        """Peek at the first n bytes without consuming them."""
+        if len(self._prefix) < n:
+            self._prefix += self._read(n - len(self._prefix))
+        return self._prefix[:n]
+
+    def read(self, size: int = -1) -> bytes:
+        if self._prefix:
+            data, self._prefix = self._prefix, b""
+            return data
+        return self._read(size)
+
+    def _read(self, size: int) -> bytes:
+        try:
+            data = self._raw.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise UnsupportedMedia(f"this archive entry is damaged ({exc}).") from exc
+        self._budget.spend(len(data))
+        return data
