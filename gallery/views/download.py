@@ -86,7 +86,7 @@ def accept_terms():
     from gallery.services import sitetext
 
     if not current_user.is_authenticated:
-        return redirect(_login_url(request.full_path))
+        return redirect(_login_url(_here()))
     target = _safe_next(request.values.get("next")) or url_for("browse.index")
     text = sitetext.get_text("terms")
     ask_use = current_app.config["ASK_INTENDED_USE"]
@@ -184,9 +184,9 @@ def _refuse(verdict: Access, found: Asset | None):
     if verdict is Access.LOGIN:
         if api:
             return jsonify({"error": {"status": 401, "message": "Log in to download."}}), 401
-        return redirect(_login_url(request.full_path))
+        return redirect(_login_url(_here()))
     if verdict is Access.TERMS:
-        accept = url_for("download.accept_terms", next=request.full_path)
+        accept = url_for("download.accept_terms", next=_here())
         if api:
             return jsonify({"error": {"status": 403, "message":
                                       f"Accept the terms of use first: {accept}"}}), 403
@@ -205,8 +205,13 @@ def _intended_use(value: str | None) -> str:
     return downloads.clean_intended_use(value or session.get("intended_use"))
 
 
+def _here() -> str:
+    """The current path and query, for coming back after login or terms."""
+    return request.full_path.rstrip("?")
+
+
 def _login_url(next_path: str) -> str:
-    return "/login?" + urlencode({"next": next_path.rstrip("?")})
+    return "/login?" + urlencode({"next": next_path})
 
 
 def _safe_next(target: str | None) -> str | None:
