@@ -1,7 +1,7 @@
 """Flask-Login user loading: sessions carry the user id and the user's session token."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import select
 
 from gallery.extensions import db, login_manager
@@ -13,6 +13,12 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.user_loader(load_user)
+
+    @app.before_request
+    def forget_cached_user() -> None:
+        # An app context can outlive one request (tests, CLI-driven clients): always load the
+        # user from this request's own session, never from an earlier request's cache.
+        g.pop("_login_user", None)
 
 
 def load_user(session_id: str) -> User | None:

@@ -20,7 +20,10 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
-    for command in (init_command, create_user_command):
+    from gallery.commands import ingest_cli
+
+    for command in (init_command, create_user_command, ingest_cli.import_command,
+                    ingest_cli.import_folder_command):
         app.cli.add_command(command)
 
 

@@ -1,6 +1,7 @@
 """Default settings: paths, rendition sizes, limits and page sizes. No secrets here."""
 from __future__ import annotations
 
+import datetime as _dt
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +31,10 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024 * 1024 + 1024 * 1024
 MAX_ZIP_ENTRIES = 2000
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024
 
+# Ingest (CLI imports, web uploads, API): files whose rows are committed in one transaction,
+# with one search index drain per batch.
+INGEST_BATCH_SIZE = 50
+
 # Accounts: "open", "approval" or "closed".
 REGISTRATION_MODE = "open"
 
@@ -46,7 +51,24 @@ MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_SENDER = "gallery@localhost"
 
-# Session cookies: HttpOnly and SameSite=Lax always; Secure is added when served over HTTPS.
+# --- Accounts (log in, registration, password reset, rate limits) ---
+# Logins and resets allowed before a pause: failures per account and per client address, per window.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
+PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link works
+PASSWORD_RESET_MAX_PER_ADDRESS = 10  # reset requests per address per LOGIN_FAILURE_WINDOW
+RATELIMIT_KEY_PREFIX = "gallery:rl:"  # Redis key prefix (several sites can share one Redis)
+AUTH_MAX_CONTENT_LENGTH = 1024 * 1024  # bytes: account forms are small, long passwords still fit
+USERS_PER_PAGE = 50  # admin user list
+PERMANENT_SESSION_LIFETIME = _dt.timedelta(days=30)  # how long "keep me logged in" lasts
+# Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
+# (0: none). Needed behind nginx for the client address (rate limits) and HTTPS (Secure cookies).
+TRUSTED_PROXIES = 0
+
+# Session cookies: HttpOnly and SameSite=Lax always; Secure is added per request when served over
+# HTTPS; SESSION_COOKIE_SECURE = True sets it on every response (TLS terminated elsewhere).
+SESSION_COOKIE_SECURE = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True

@@ -6,7 +6,7 @@ import stat
 import zipfile
 
 import pytest
-from conftest import image_bytes, stored_files, zip_bytes
+from tests.conftest import image_bytes, stored_files, zip_bytes
 from sqlalchemy import func, select
 
 from gallery.extensions import db

@@ -6,7 +6,7 @@ import hashlib
 import io
 
 import pytest
-from conftest import image_bytes, stored_files
+from tests.conftest import image_bytes, stored_files
 from sqlalchemy import func, select
 
 from gallery.extensions import db

@@ -1,16 +1,27 @@
-"""Accounts: create users and check passwords. (Built out in the accounts issue.)"""
+"""Accounts: create users, check passwords, change them, terms acceptance, roles and activation."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gallery.extensions import db
 from gallery.models import ROLES, User
-from gallery.services.errors import ValidationError
+from gallery.services.errors import Forbidden, NotFound, ValidationError
 
 MIN_PASSWORD = 8
+
+
+def _utcnow() -> dt.datetime:
+    """Naive UTC, as the models store it."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def normalise_email(email: str) -> str:
@@ -18,27 +29,221 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def hash_password(password: str) -> str:
+    """A scrypt hash; scrypt takes passwords of any length (no 72-byte cut as in bcrypt)."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def check_password_strength(password: str, field: str = "password") -> None:
+    """Refuse passwords that are too short; there is no upper limit."""
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
+                              field=field)
+
+
 def create_user(*, email: str, password: str, role: str = "member", name: str = "",
-                organisation: str = "", active: bool = True) -> User:
-    """Create an account with a scrypt password hash."""
+                organisation: str = "", active: bool = True,
+                terms_version: int | None = None) -> User:
+    """Create an account with a scrypt password hash (terms accepted when a version is given)."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
         raise ValidationError("Enter a valid email address.", field="email")
     if role not in ROLES:
         raise ValidationError(f"Role must be one of {', '.join(ROLES)}.", field="role")
-    if len(password or "") < MIN_PASSWORD:
-        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
-                              field="password")
-    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+    check_password_strength(password)
+    if len(name) > 200 or len(organisation) > 200:
+        raise ValidationError("Names are limited to 200 characters.", field="name")
+    if find_by_email(email) is not None:
         raise ValidationError("An account with this email already exists.", field="email")
-    user = User(email=email, name=name, organisation=organisation, role=role, active=active,
-                password_hash=generate_password_hash(password, method="scrypt"),
+    user = User(email=email, name=name.strip(), organisation=organisation.strip(), role=role,
+                active=active, password_hash=hash_password(password),
                 session_token=secrets.token_hex(16))
+    if terms_version is not None:
+        user.terms_version = terms_version
+        user.terms_accepted_at = _utcnow()
     db.session.add(user)
     db.session.commit()
+    return user
+
+
+def find_by_email(email: str) -> User | None:
+    """The account with this email, if any."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def get_user(user_id: int) -> User:
+    """The account with this id, or NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such account.")
     return user
 
 
 def check_password(user: User, password: str) -> bool:
     """Whether the password matches the user's hash."""
     return check_password_hash(user.password_hash, password)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the email is unknown, so both cases take as long."""
+    return hash_password(secrets.token_hex(16))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when email and password match, else None; unknown emails cost a hash check too."""
+    user = find_by_email(email)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    return user if check_password(user, password) else None
+
+
+def record_login(user: User) -> None:
+    """Remember when the user last logged in."""
+    user.last_login_at = _utcnow()
+    db.session.commit()
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a new password and a new session token, which logs out every other session."""
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.session_token = secrets.token_hex(16)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the password after checking the current one."""
+    if not check_password(user, current):
+        raise ValidationError("The current password is not correct.", field="current_password")
+    set_password(user, new)
+
+
+def update_profile(user: User, *, name: str, organisation: str) -> None:
+    """Change the display name and organisation."""
+    if len(name) > 200 or len(organisation) > 200:
+        raise ValidationError("Names are limited to 200 characters.", field="name")
+    user.name = name.strip()
+    user.organisation = organisation.strip()
+    db.session.commit()
+
+
+def accept_terms(user: User, version: int) -> None:
+    """Record that the user accepted this version of the terms of use, now."""
+    user.terms_version = version
+    user.terms_accepted_at = _utcnow()
+    db.session.commit()
+
+
+def password_fingerprint(user: User) -> str:
+    """A short digest of the current password hash: reset links die once the password changes."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def fingerprint_matches(user: User, fingerprint: str) -> bool:
+    """Constant-time comparison of a reset link's fingerprint with the user's current one."""
+    return hmac.compare_digest(password_fingerprint(user), str(fingerprint))
+
+
+RESET_SALT = "gallery.password-reset"
+
+
+def make_reset_token(user: User, secret_key: str) -> str:
+    """A signed, timestamped reset token naming the user and their current password hash."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
+    return serializer.dumps({"id": user.id, "fp": password_fingerprint(user)})
+
+
+def user_from_reset_token(token: str, secret_key: str, max_age: int) -> User:
+    """The user a reset token names, if it is genuine, recent and still unused."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ValidationError("This reset link has expired. Ask for a new one.") from exc
+    except BadSignature as exc:
+        raise ValidationError("This reset link is not valid. Ask for a new one.") from exc
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or not user.active or not fingerprint_matches(user, data.get("fp", "")):
+        raise ValidationError("This reset link has already been used. Ask for a new one.")
+    return user
+
+
+def reset_password(token: str, password: str, secret_key: str, max_age: int) -> User:
+    """Set a new password from a reset link; the link stops working once used."""
+    user = user_from_reset_token(token, secret_key, max_age)
+    set_password(user, password)
+    return user
+
+
+# --- Administration -------------------------------------------------------------------------
+
+@dataclass
+class UserPage:
+    """One page of the user list."""
+
+    users: list[User]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_users(*, query: str = "", status: str = "", role: str = "", page: int = 1,
+               per_page: int = 50) -> UserPage:
+    """Users matching a search on email, name or organisation, newest first, one page."""
+    stmt = select(User)
+    query = (query or "").strip()
+    if query:
+        like = f"%{_escape_like(query.lower())}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like, escape="\\"),
+                              func.lower(User.name).like(like, escape="\\"),
+                              func.lower(User.organisation).like(like, escape="\\")))
+    if status == "active":
+        stmt = stmt.where(User.active.is_(True))
+    elif status == "inactive":
+        stmt = stmt.where(User.active.is_(False))
+    if role in ROLES:
+        stmt = stmt.where(User.role == role)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(1, page)
+    users = db.session.scalars(stmt.order_by(User.created_at.desc(), User.id.desc())
+                               .limit(per_page).offset((page - 1) * per_page)).all()
+    return UserPage(list(users), total, page, per_page)
+
+
+def _escape_like(text: str) -> str:
+    """Make % and _ match themselves in a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def set_role(admin: User, user: User, role: str) -> None:
+    """An admin changes another user's role (never their own, so an admin always remains)."""
+    if role not in ROLES:
+        raise ValidationError(f"Role must be one of {', '.join(ROLES)}.", field="role")
+    if not admin.is_admin:
+        raise Forbidden("Only admins change roles.")
+    if user.id == admin.id and role != user.role:
+        raise Forbidden("You cannot change your own role.")
+    user.role = role
+    db.session.commit()
+
+
+def set_active(admin: User, user: User, active: bool) -> bool:
+    """An admin activates or deactivates another account; returns True when it was pending."""
+    if not admin.is_admin:
+        raise Forbidden("Only admins activate accounts.")
+    if user.id == admin.id and not active:
+        raise Forbidden("You cannot deactivate your own account.")
+    was_pending = not user.active and user.last_login_at is None and active
+    user.active = active
+    if not active:
+        # A new token ends the user's open sessions at once.
+        user.session_token = secrets.token_hex(16)
+    db.session.commit()
+    return was_pending

@@ -82,6 +82,24 @@ def create_gallery(*, title: str, category: str | int, country: str | None = Non
     return gallery
 
 
+def find_or_create_gallery(*, title: str, category: str | int, country: str | None = None,
+                           user: User | None = None, **values: Any) -> tuple[Gallery, bool]:
+    """The live gallery with this title, category and country, or a new one: (gallery, created)."""
+    cat = get_category(category)
+    code = country_code(country) if country else None
+    if country and code is None:
+        raise ValidationError(f"Unknown country: {country}", field="country")
+    same_country = Gallery.country_code.is_(None) if code is None else Gallery.country_code == code
+    found = db.session.scalar(
+        select(Gallery).where(Gallery.title == (title or "").strip()[:300],
+                              Gallery.category_id == cat.id, same_country,
+                              Gallery.deleted_at.is_(None))
+        .order_by(Gallery.id).limit(1))
+    if found is not None:
+        return found, False
+    return create_gallery(title=title, category=cat.id, country=code, user=user, **values), True
+
+
 @dataclass
 class IngestItem:
     """One file to ingest: a readable stream and its name, or a refusal decided before reading."""
@@ -132,7 +150,7 @@ def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None
     Each file is checked, stored and rendered before its row is written; a batch's rows go in one
     transaction, then search.after_commit() runs once. Files of a batch whose commit fails are removed.
     """
-    batch_size = batch_size or current_app.config.get("INGEST_BATCH_SIZE", 50)
+    batch_size = batch_size or current_app.config["INGEST_BATCH_SIZE"]
     batch: list[_Pending] = []
     held: list[IngestResult] = []  # results of rejected or duplicate files, kept in order
     seen: dict[str, _Pending] = {}

@@ -6,10 +6,12 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
-    from gallery.views import api, browse, download, download_admin, media
+    from gallery.views import admin_users, api, auth, browse, download, download_admin, media
 
     app.register_blueprint(browse.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin_users.bp)
     app.register_blueprint(download.bp)
     app.register_blueprint(download_admin.bp)

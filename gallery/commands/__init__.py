@@ -1,0 +1,1 @@
+"""Bigger CLI commands, one module per area; registered in gallery/cli.py."""

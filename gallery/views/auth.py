@@ -1,0 +1,221 @@
+"""Accounts: register, log in and out, the account page, forgotten passwords."""
+from __future__ import annotations
+
+import smtplib
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from gallery.errors import error_response
+from gallery.extensions import db
+from gallery.models import SiteText
+from gallery.ratelimit import limiter
+from gallery.services import accounts, mail
+from gallery.services.errors import GalleryError
+from gallery.views.access import safe_next
+from gallery.views.auth_forms import (ChangePasswordForm, ForgotForm, LoginForm, ProfileForm,
+                                      RegisterForm, ResetForm)
+
+bp = Blueprint("auth", __name__)
+
+BAD_LOGIN = "Wrong email or password."
+
+
+@bp.errorhandler(413)
+def too_large(exc):
+    """Say what was too large: account forms have no uploads."""
+    return error_response(413, "That form was too large to send. Passwords and names may be long, "
+                               "but not that long.")
+
+
+def current_terms_version() -> int:
+    """The version of the terms of use in force (1 until an admin edits them)."""
+    row = db.session.get(SiteText, "terms")
+    return row.version if row is not None else 1
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with email and password; failures are rate-limited per account and per address."""
+    form = LoginForm()
+    target = safe_next(request.args.get("next") or form.next.data)
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(target or url_for("browse.index"))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form, next=target,
+                               registration=current_app.config["REGISTRATION_MODE"]), \
+            400 if request.method == "POST" else 200
+    keys = _limit_keys(form.email.data)
+    wait = max(limiter().retry_after(keys[0], current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+               limiter().retry_after(keys[1], current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]))
+    if wait:
+        return _too_many(wait)
+    user = accounts.authenticate(form.email.data, form.password.data)
+    if user is None:
+        window = current_app.config["LOGIN_FAILURE_WINDOW"]
+        for key in keys:
+            limiter().fail(key, window)
+        form.password.errors.append(BAD_LOGIN)
+        return render_template("auth/login.html", form=form, next=target, error=BAD_LOGIN,
+                               registration=current_app.config["REGISTRATION_MODE"]), 401
+    if not user.active:
+        flash("This account is not active. New accounts are activated by an administrator; "
+              "you will get an email when yours is.", "error")
+        return render_template("auth/login.html", form=form, next=target,
+                               registration=current_app.config["REGISTRATION_MODE"]), 403
+    limiter().reset(keys[0])
+    _start_session(user, remember=form.remember.data)
+    accounts.record_login(user)
+    return redirect(target or url_for("browse.index"))
+
+
+def _limit_keys(email: str) -> tuple[str, str]:
+    """Rate-limit keys: the account (by email, known or not) and the client address."""
+    return (f"login:account:{accounts.normalise_email(email)}",
+            f"login:address:{request.remote_addr or '-'}")
+
+
+def _too_many(wait: int):
+    """A 429 page that says when to try again."""
+    minutes = -(-wait // 60)
+    when = f"{minutes} minute{'s' if minutes != 1 else ''}" if wait >= 60 else f"{wait} seconds"
+    body, status = error_response(429, f"Too many failed log-in attempts. Try again in {when}.")
+    return body, status, {"Retry-After": str(wait)}
+
+
+def _start_session(user, remember: bool) -> None:
+    """A fresh session for the user: nothing from before the login carries over."""
+    session.clear()
+    login_user(user)
+    # "Remember me" is a long-lived session cookie, so there is one cookie to secure, not two.
+    session.permanent = bool(remember)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (POST only, with a CSRF token) and forget the session."""
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("browse.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an account; in approval mode it waits for an admin, in closed mode there is none."""
+    mode = current_app.config["REGISTRATION_MODE"]
+    if mode == "closed":
+        if request.method == "POST":
+            abort(403, "Registration is closed. Ask the media team for an account.")
+        return render_template("auth/register.html", form=None, mode=mode)
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                email=form.email.data, password=form.password.data, name=form.name.data,
+                organisation=form.organisation.data or "", active=(mode == "open"),
+                terms_version=current_terms_version())
+        except GalleryError as exc:
+            getattr(form, exc.field or "email", form.email).errors.append(exc.message)
+        else:
+            if mode == "approval":
+                _notify_admins_of(user)
+                return render_template("auth/pending.html", user=user)
+            _start_session(user, remember=False)
+            accounts.record_login(user)
+            flash("Welcome! Your account is ready.", "info")
+            return redirect(url_for("auth.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form, mode=mode), status
+
+
+def _notify_admins_of(user) -> None:
+    """Tell the admins a new account waits for approval."""
+    link = url_for("admin_users.index", status="inactive", _external=True)
+    for admin in accounts.list_users(role="admin", status="active", per_page=20).users:
+        _send(admin.email, "A new account waits for approval",
+              f"{user.name} <{user.email}> ({user.organisation or 'no organisation'}) registered.\n"
+              f"Approve or refuse it here: {link}\n")
+
+
+def _send(to: str, subject: str, body: str) -> bool:
+    """Send a mail; a mail server failure is logged, never shown as an error page."""
+    try:
+        mail.send_mail(current_app.config, to, subject, body)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("Could not send mail to %s", to)
+        return False
+    return True
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The member's own page: profile and password (other areas add their own sections)."""
+    profile = ProfileForm(prefix="profile", obj=current_user)
+    password = ChangePasswordForm(prefix="password")
+    action = request.form.get("action")
+    if action == "profile" and profile.validate_on_submit():
+        accounts.update_profile(current_user, name=profile.name.data,
+                                organisation=profile.organisation.data or "")
+        flash("Your profile is saved.", "info")
+        return redirect(url_for("auth.account"))
+    if action == "password" and password.validate_on_submit():
+        try:
+            accounts.change_password(current_user, password.current_password.data,
+                                     password.new_password.data)
+        except GalleryError as exc:
+            getattr(password, exc.field or "new_password").errors.append(exc.message)
+        else:
+            # The new session token ends every other session; this one carries on with it.
+            _start_session(current_user._get_current_object(), remember=session.permanent)
+            flash("Your password is changed. Other devices have been logged out.", "info")
+            return redirect(url_for("auth.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/account.html", profile=profile, password=password), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link by email; the answer is the same whether the account exists or not."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        key = f"reset:address:{request.remote_addr or '-'}"
+        limit = current_app.config["PASSWORD_RESET_MAX_PER_ADDRESS"]
+        wait = limiter().retry_after(key, limit)
+        if wait:
+            return _too_many(wait)
+        limiter().fail(key, current_app.config["LOGIN_FAILURE_WINDOW"])
+        user = accounts.find_by_email(form.email.data)
+        if user is not None and user.active:
+            token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
+            link = url_for("auth.reset_password", token=token, _external=True)
+            hours = current_app.config["PASSWORD_RESET_MAX_AGE"] / 3600
+            _send(user.email, "Reset your password",
+                  f"Someone (hopefully you) asked to reset the password of your account.\n\n"
+                  f"Choose a new password here (the link works once, for {hours:g} hour(s)):\n"
+                  f"{link}\n\nIf it was not you, ignore this message.\n")
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from an emailed link."""
+    secret, max_age = current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        accounts.user_from_reset_token(token, secret, max_age)
+    except GalleryError as exc:
+        return render_template("auth/reset_invalid.html", message=exc.message), 400
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data, secret, max_age)
+        except GalleryError as exc:
+            return render_template("auth/reset_invalid.html", message=exc.message), 400
+        logout_user()
+        session.clear()
+        flash("Your password is changed. Log in with the new one.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), 400 if request.method == "POST" else 200

@@ -1,0 +1,77 @@
+"""Forms of the accounts pages (Flask-WTF: every form carries a CSRF token)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from gallery.models import ROLES
+from gallery.services.accounts import MIN_PASSWORD
+
+# No maximum on passwords: any length works (the request size is capped instead).
+NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD,
+                                       message=f"The password needs at least {MIN_PASSWORD} characters.")]
+
+
+class LoginForm(FlaskForm):
+    """Email, password and "remember me"."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me logged in on this device")
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    """A new account: who you are, a password and the terms of use."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    organisation = StringField("Organisation", validators=[Length(max=200)])
+    password = PasswordField("Password", validators=NEW_PASSWORD)
+    confirm = PasswordField("Repeat the password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords do not match.")])
+    accept_terms = BooleanField("I accept the terms of use",
+                                validators=[DataRequired("Please accept the terms of use.")])
+
+
+class ProfileForm(FlaskForm):
+    """Name and organisation."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    organisation = StringField("Organisation", validators=[Length(max=200)])
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password and a new one, twice."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=NEW_PASSWORD)
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("new_password", "The passwords do not match.")])
+
+
+class ForgotForm(FlaskForm):
+    """The email of the account whose password was forgotten."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    """A new password, twice."""
+
+    password = PasswordField("New password", validators=NEW_PASSWORD)
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords do not match.")])
+
+
+class RoleForm(FlaskForm):
+    """An admin changes a user's role."""
+
+    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES])
+
+
+class ActiveForm(FlaskForm):
+    """An admin activates or deactivates an account."""
+
+    active = HiddenField()

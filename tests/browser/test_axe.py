@@ -1,0 +1,47 @@
+"""axe-core finds no serious or critical accessibility issue on the main pages."""
+from __future__ import annotations
+
+import hashlib
+import os
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import AXE_JS, check_accessibility
+
+
+def test_vendored_axe_is_the_recorded_release():
+    with open(AXE_JS, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    with open(os.path.join(os.path.dirname(AXE_JS), "README.md"), encoding="utf-8") as fh:
+        assert digest in fh.read()
+
+
+def test_home_page(page):
+    page.goto("/")
+    check_accessibility(page, "home")
+
+
+def test_gallery_page(page, live_server):
+    page.goto(live_server.gallery_path("Clean water reaches Turkana"))
+    check_accessibility(page, "gallery")
+
+
+def test_asset_page(page, live_server):
+    page.goto(f"/assets/{live_server.galleries['Returnees rebuild in Danlí']['assets'][0]}")
+    check_accessibility(page, "asset")
+
+
+def test_error_page(page):
+    page.goto("/no-such-page")
+    check_accessibility(page, "404 page")
+
+
+def test_login_page(page):
+    page.goto("/login")
+    check_accessibility(page, "login")
+
+
+def test_login_form_errors_are_announced(page, login_as):
+    login_as("nobody@example.org", "wrong password")
+    expect(page.get_by_role("alert")).to_be_visible()
+    check_accessibility(page, "login with an error")
