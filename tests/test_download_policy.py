@@ -86,7 +86,7 @@ def check_cell(client, asset, role, status, size, channel):
             if role == "anonymous":
                 login = extra.select_one(".download-login a")
                 assert login.get_text() == "Log in to download"
-                assert login["href"] == f"/login?next=%2Fassets%2F{asset.id}"
+                assert login["href"] == f"/login?next=/assets/{asset.id}"
         return
 
     if allowed:

@@ -56,7 +56,7 @@ def test_anonymous_sees_log_in_to_download(client, photo):
     page = BeautifulSoup(client.get(f"/assets/{photo.id}").data, "html.parser")
     link = page.select_one(".downloads .download-login a")
     assert link.get_text(strip=True) == "Log in to download"
-    assert link["href"] == f"/login?next=%2Fassets%2F{photo.id}"
+    assert link["href"] == f"/login?next=/assets/{photo.id}"
     assert page.select(".download-size") == []
 
 

@@ -122,3 +122,23 @@ def test_xmp_blanking_keeps_length_and_valid_xml():
 def test_not_a_jpeg_is_refused():
     with pytest.raises(ValueError):
         list(embed.strip_location(io.BytesIO(b"GIF89a not really"), "image/jpeg"))
+
+
+def test_multi_picture_file_keeps_only_the_primary_image():
+    first = Image.effect_noise((320, 240), 40).convert("RGB")
+    second = Image.effect_noise((160, 120), 40).convert("RGB")
+    buf = io.BytesIO()
+    first.save(buf, "MPO", save_all=True, append_images=[second], exif=_gps_exif())
+    source = buf.getvalue()
+    assert source.count(b"\xff\xd8") >= 2 and b"MPF\x00" in source
+    out = b"".join(embed.strip_location(io.BytesIO(source), "image/jpeg"))
+    assert b"MPF\x00" not in out and out.count(b"\xff\xd8\xff") == 1
+    assert scan_data(out) == scan_data(source)
+    with Image.open(io.BytesIO(out)) as im:
+        assert 0x8825 not in im.getexif() and getattr(im, "n_frames", 1) == 1
+
+
+def _gps_exif():
+    from tests.conftest import gps_exif
+
+    return gps_exif()

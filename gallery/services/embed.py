@@ -256,29 +256,39 @@ def _jpeg_without_location(fh: BinaryIO) -> Iterator[bytes]:
     if _read_exact(fh, 2) != b"\xff\xd8":
         raise ValueError("not a JPEG")
     header = bytearray(b"\xff\xd8")
+    announced_trailer = False
     while True:
         marker = _read_exact(fh, 2)
         while marker[1] == 0xFF:  # fill bytes before a marker
             marker = marker[1:] + _read_exact(fh, 1)
         if marker[0] != 0xFF:
             raise ValueError("bad JPEG marker")
-        if marker[1] in (0xD9,) or 0xD0 <= marker[1] <= 0xD7 or marker[1] == 0x01:
+        if 0xD0 <= marker[1] <= 0xD7 or marker[1] == 0x01:
             header += marker
             continue
+        if marker[1] == 0xD9:
+            raise ValueError("JPEG ends before its image data")
         length_bytes = _read_exact(fh, 2)
         payload = bytearray(_read_exact(fh, struct.unpack(">H", length_bytes)[0] - 2))
         if marker[1] == 0xE1 and payload.startswith(EXIF_HEADER):
             blank_gps_ifd(payload, len(EXIF_HEADER))
         elif marker[1] == 0xE1 and payload.startswith(XMP_HEADER):
+            announced_trailer |= any(word in payload for word in _TRAILER_WORDS)
             payload = bytearray(blank_xmp_location(payload))
         elif marker[1] == 0xE1 and payload.startswith(XMP_EXT_HEADER):
             continue
         elif marker[1] == 0xE2 and payload.startswith(MPF_HEADER):
+            announced_trailer = True
             continue
         header += marker + length_bytes + payload
         if marker[1] == 0xDA:
             break
     yield bytes(header)
+    if not announced_trailer and _ends_with_eoi(fh):
+        # The usual file: nothing follows the image, so the rest is copied without scanning it
+        # (a byte scan for the EOI marker costs more than the read itself).
+        yield from _copy(fh)
+        return
     prev = b""
     while chunk := fh.read(CHUNK):
         # The first FF D9 after the first SOS ends the primary image: the entropy-coded data
@@ -290,6 +300,25 @@ def _jpeg_without_location(fh: BinaryIO) -> Iterator[bytes]:
             return
         yield chunk
         prev = chunk[-1:]
+
+
+# XMP words that announce data after the EOI: Google motion photos and micro-videos.
+_TRAILER_WORDS = (b"MicroVideo", b"MotionPhoto", b"Container:Directory", b"GContainer")
+
+
+def _ends_with_eoi(fh: BinaryIO) -> bool:
+    """Whether the file ends with the EOI marker (zero padding allowed), without moving."""
+    here = fh.tell()
+    try:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(here, size - 4096))
+        tail = fh.read().rstrip(b"\x00")
+    except (OSError, ValueError):
+        return False
+    finally:
+        fh.seek(here)
+    return tail.endswith(b"\xff\xd9") and b"\xff\xd8" not in tail
 
 
 def _png_without_location(fh: BinaryIO) -> Iterator[bytes]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
                    render_template, request, session, url_for)
@@ -15,6 +14,7 @@ from gallery.policy import Access
 from gallery.services import approvals, downloads, terms, zips
 from gallery.services.errors import GalleryError
 from gallery.templating import asset_url, gallery_url
+from gallery.views.access import safe_next
 
 bp = Blueprint("download", __name__)
 
@@ -87,7 +87,7 @@ def accept_terms():
 
     if not current_user.is_authenticated:
         return redirect(_login_url(_here()))
-    target = _safe_next(request.values.get("next")) or url_for("browse.index")
+    target = safe_next(request.values.get("next")) or url_for("browse.index")
     text = sitetext.get_text("terms")
     ask_use = current_app.config["ASK_INTENDED_USE"]
     error = None
@@ -211,13 +211,6 @@ def _here() -> str:
 
 
 def _login_url(next_path: str) -> str:
-    return "/login?" + urlencode({"next": next_path})
+    return url_for("auth.login", next=next_path)
 
 
-def _safe_next(target: str | None) -> str | None:
-    """A local path only: not //host, not a scheme, no backslashes or control characters."""
-    if not target or len(target) > 2000 or "\\" in target or not target.startswith("/"):
-        return None
-    if target.startswith("//") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
-        return None
-    return target

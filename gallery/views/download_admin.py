@@ -1,39 +1,18 @@
 """Download administration: approvals for editors, statistics for admins, a member's own history."""
 from __future__ import annotations
 
-from functools import wraps
-from typing import Callable
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
-from gallery import policy
 from gallery.services import approvals, download_stats, downloads
 from gallery.services.errors import GalleryError
+from gallery.views.access import admin_required, staff_required
 
 bp = Blueprint("download_admin", __name__)
 
 
-def _require(check: Callable[[object], bool]) -> Callable:
-    """Anonymous visitors go to log in; logged-in users without the role get 403."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
-            if not check(current_user):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 @bp.get("/manage/approvals")
-@_require(policy.is_staff)
+@staff_required
 def approval_list():
     """Editors see open requests to download sensitive items, and the latest decisions."""
     return render_template("download/approvals.html", pending=approvals.pending(),
@@ -41,7 +20,7 @@ def approval_list():
 
 
 @bp.post("/manage/approvals/<int:approval_id>")
-@_require(policy.is_staff)
+@staff_required
 def approval_decide(approval_id: int):
     """Approve or refuse one request."""
     try:
@@ -54,7 +33,7 @@ def approval_decide(approval_id: int):
 
 
 @bp.get("/admin/downloads")
-@_require(policy.is_admin)
+@admin_required
 def stats():
     """Download statistics per asset, gallery, user or month, with CSV export."""
     group = request.args.get("by", "asset")
@@ -71,7 +50,7 @@ def stats():
 
 
 @bp.get("/account/downloads")
-@_require(policy.is_authenticated)
+@login_required
 def history():
     """A member's own download history."""
     return render_template("download/history_page.html",
