@@ -73,3 +73,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+
+# Search (Whoosh). SEARCH_INDEX_DIR holds a CURRENT pointer file and versioned index directories.
+SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before leaving rows queued
+SEARCH_DRAIN_LIMIT = 2000  # outbox rows one request drains at most; the rest waits for the next writer
+SEARCH_BACKLOG_GRACE = 60  # seconds before a queued outbox row counts as drift in `gallery check`
+SEARCH_PER_PAGE = 24

@@ -256,3 +256,12 @@ def gps_image_bytes(fmt="JPEG", size=(320, 240), xmp=True, **save) -> bytes:
         extra["pnginfo"] = info
     im.save(buf, fmt, **extra, **save)
     return buf.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _close_search_searchers():
+    """Close searchers the search service cached during a test (they hold index files open)."""
+    yield
+    from gallery.services.search import store
+
+    store.close_all()

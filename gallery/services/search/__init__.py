@@ -1,0 +1,16 @@
+"""Whoosh only: schema, analyzers, outbox drain, query, facets, rebuild (the search seam)."""
+from __future__ import annotations
+
+from gallery.services.search.indexing import (
+    CheckReport,
+    DrainResult,
+    after_commit,
+    check,
+    drain,
+    queue_category,
+    queue_gallery,
+    rebuild,
+)
+
+__all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_category",
+           "queue_gallery", "rebuild"]

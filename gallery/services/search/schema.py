@@ -1,0 +1,111 @@
+"""The Whoosh schema, analyzers and the document made from one asset."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    ShingleFilter,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.fields import DATETIME, ID, TEXT, Schema
+from whoosh.support.charset import accent_map
+
+# Order matters: fold accents before stemming, or "santé" and "sante" stem differently.
+# Porter2 (Snowball English) conflates vaccines/vaccination/vaccinated and displaced/displacement.
+STEM = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() \
+    | StemFilter(lang="en", cachesize=100_000)
+# Unstemmed, folded copy: prefixes ("vacc*") and "did you mean" work on real words.
+PLAIN = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+# Word pairs of the stemmed text: an exact phrase becomes a few term lookups, no positions.
+SHINGLE = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() \
+    | StemFilter(lang="en", cachesize=100_000) | ShingleFilter(size=2, sep=" ")
+
+# Fields a journalist may name in a query ("credit:reuters") and the index field behind each.
+QUERY_FIELDS = {"caption": "caption", "title": "title", "credit": "credit", "creator": "creator",
+                "keywords": "keywords", "keyword": "keywords", "country": "country",
+                "category": "category", "gallery": "gallery", "city": "city"}
+# Facets and filters: exact values kept in columns so counting never loads documents.
+FACETS = ("category", "country", "media_type", "year", "credit")
+FACET_FIELDS = {"category": "f_category", "country": "f_country", "media_type": "f_media_type",
+                "year": "f_year", "credit": "f_credit"}
+
+
+def make_schema() -> Schema:
+    """The schema of the asset index: text fields, exact facet columns and the id."""
+    def text(boost: float = 1.0) -> TEXT:
+        return TEXT(analyzer=STEM, phrase=False, field_boost=boost)
+
+    return Schema(
+        id=ID(stored=True, unique=True),
+        caption=text(2.0),
+        title=text(3.0),
+        meta=text(),
+        keywords=text(),
+        credit=text(),
+        creator=text(),
+        gallery=text(),
+        country=text(),
+        category=text(),
+        city=text(),
+        plain=TEXT(analyzer=PLAIN, phrase=False),  # caption and title only: size and speed
+        shingle=TEXT(analyzer=SHINGLE, phrase=False),
+        f_category=ID(sortable=True),
+        f_country=ID(sortable=True),
+        f_media_type=ID(sortable=True),
+        f_year=ID(sortable=True),
+        f_credit=ID(sortable=True),
+        gallery_id=ID(sortable=True),
+        visible=ID(),
+        date=DATETIME(sortable=True),
+    )
+
+
+def make_document(asset: Any) -> dict[str, Any]:
+    """The index document of an asset (ORM row or any object with the same attributes)."""
+    gallery = asset.gallery
+    category = gallery.category
+    country = asset.country or gallery.country
+    country_words = " ".join(x for x in (getattr(country, "name", ""),
+                                         getattr(country, "official_name", "") or "",
+                                         getattr(country, "alpha3", ""),
+                                         getattr(country, "alpha2", "")) if x)
+    keywords = " ".join(asset.keywords or [])
+    meta = "\n".join(p for p in (asset.alt_text, keywords, asset.credit, asset.creator, asset.city,
+                                  country_words, gallery.title, gallery.description, category.name) if p)
+    when = asset.date_taken or gallery.date or asset.created_at
+    if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
+        when = dt.datetime(when.year, when.month, when.day)
+    visible = (asset.status == "published" and asset.deleted_at is None
+               and gallery.status == "published" and gallery.deleted_at is None)
+    doc: dict[str, Any] = {
+        "id": str(asset.id),
+        "meta": meta,
+        "caption": asset.caption or "",
+        "title": asset.title or "",
+        "keywords": keywords,
+        "credit": asset.credit or "",
+        "creator": asset.creator or "",
+        "gallery": gallery.title,
+        "country": country_words,
+        "category": category.name,
+        "city": asset.city or "",
+        "plain": f"{asset.title or ''}\n{asset.caption or ''}",
+        "shingle": f"{asset.title or ''}\n{asset.caption or ''}",
+        "f_category": category.slug,
+        "f_media_type": asset.media_type,
+        "gallery_id": str(gallery.id),
+        "visible": "1" if visible else "0",
+    }
+    if country is not None:
+        doc["f_country"] = country.alpha3
+    if asset.credit:
+        doc["f_credit"] = asset.credit
+    if when is not None:
+        doc["date"] = when
+        doc["f_year"] = str(when.year)
+    return doc
