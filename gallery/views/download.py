@@ -23,6 +23,7 @@ bp = Blueprint("download", __name__)
 def _register_globals(state) -> None:
     state.app.jinja_env.globals["download_panel"] = download_panel
     state.app.jinja_env.globals["download_history"] = _own_history
+    state.app.jinja_env.globals["intended_uses"] = downloads.INTENDED_USES
 
 
 @bp.get("/download/assets/<int:asset_id>/<size>")
@@ -83,12 +84,10 @@ def gallery_zip(gallery_id: int):
 @bp.route("/terms/accept", methods=["GET", "POST"])
 def accept_terms():
     """Ask a member to accept the terms in force (again when they change) before downloading."""
-    from gallery.services import sitetext
-
     if not current_user.is_authenticated:
         return redirect(_login_url(_here()))
     target = safe_next(request.values.get("next")) or url_for("browse.index")
-    text = sitetext.get_text("terms")
+    text = terms.current_text()
     ask_use = current_app.config["ASK_INTENDED_USE"]
     error = None
     if request.method == "POST":
