@@ -37,6 +37,8 @@ class MemoryBackend:
         with self._lock:
             self._purge(now)
             count, ends = self._data.get(key, (0, now + window))
+            if ends <= now:  # the old window is over: start a new one
+                count, ends = 0, now + window
             self._data[key] = (count + 1, ends)
             return count + 1, max(1, int(ends - now + 0.999))
 

@@ -43,7 +43,7 @@ def safe_next(target: str | None) -> str | None:
     """The target when it is a path on this site, else None (no open redirects)."""
     if not target or len(target) > 2000:
         return None
-    # Browsers drop tabs and newlines and read "\" as "/", so "/\\evil" or "/\t/evil" leave the site.
+    # Browsers drop tabs and newlines and read "\" as "/": "/\\evil" or "/\t/evil" leave the site.
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target) or "\\" in target:
         return None
     if not target.startswith("/") or target.startswith("//"):

@@ -18,7 +18,7 @@ bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 @admin_required
 def index():
     """Users, searchable by email, name or organisation, filtered by status and role."""
-    page = request.args.get("page", 1, type=int) or 1
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
     query = request.args.get("q", "")[:200]
     status = request.args.get("status", "")
     role = request.args.get("role", "")
@@ -69,8 +69,9 @@ def set_active(user_id: int):
 def _tell_activated(user, approved: bool) -> None:
     """Email the user that they can log in now."""
     subject = "Your account is approved" if approved else "Your account is active again"
-    body = (f"Hello {user.name or user.email},\n\nYour account at {current_app.config['SITE_NAME']} "
-            f"is active: you can log in at {url_for('auth.login', _external=True)}\n")
+    site, link = current_app.config["SITE_NAME"], url_for("auth.login", _external=True)
+    body = (f"Hello {user.name or user.email},\n\nYour account at {site} is active: "
+            f"you can log in at {link}\n")
     try:
         mail.send_mail(current_app.config, user.email, subject, body)
     except (OSError, smtplib.SMTPException):

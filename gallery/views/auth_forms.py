@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
 from gallery.models import ROLES
 from gallery.services.accounts import MIN_PASSWORD
 
 # No maximum on passwords: any length works (the request size is capped instead).
-NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD,
-                                       message=f"The password needs at least {MIN_PASSWORD} characters.")]
+TOO_SHORT = f"The password needs at least {MIN_PASSWORD} characters."
+NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD, message=TOO_SHORT)]
+MISMATCH = "The passwords do not match."
 
 
 class LoginForm(FlaskForm):
@@ -30,7 +31,7 @@ class RegisterForm(FlaskForm):
     organisation = StringField("Organisation", validators=[Length(max=200)])
     password = PasswordField("Password", validators=NEW_PASSWORD)
     confirm = PasswordField("Repeat the password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords do not match.")])
+                            validators=[DataRequired(), EqualTo("password", MISMATCH)])
     accept_terms = BooleanField("I accept the terms of use",
                                 validators=[DataRequired("Please accept the terms of use.")])
 
@@ -48,7 +49,7 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField("New password", validators=NEW_PASSWORD)
     confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("new_password", "The passwords do not match.")])
+                            validators=[DataRequired(), EqualTo("new_password", MISMATCH)])
 
 
 class ForgotForm(FlaskForm):
@@ -62,13 +63,13 @@ class ResetForm(FlaskForm):
 
     password = PasswordField("New password", validators=NEW_PASSWORD)
     confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords do not match.")])
+                            validators=[DataRequired(), EqualTo("password", MISMATCH)])
 
 
 class RoleForm(FlaskForm):
     """An admin changes a user's role."""
 
-    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES])
+    role = StringField("Role", validators=[DataRequired(), AnyOf(ROLES)])
 
 
 class ActiveForm(FlaskForm):

@@ -16,8 +16,8 @@ PALETTES = [
 ]
 
 
-def picture(seed: int, size: tuple[int, int] = (1600, 1067), fmt: str = "JPEG") -> bytes:
-    """A landscape-like image, different for each seed, as encoded bytes."""
+def picture(seed: int, size: tuple[int, int] = (1600, 1067), fmt: str = "JPEG", grain: int = 0) -> bytes:
+    """A landscape-like image, different for each seed, as encoded bytes; grain adds film grain (bigger files)."""
     rng = random.Random(seed)
     width, height = size
     horizon, top, hills = PALETTES[rng.randrange(len(PALETTES))]
@@ -39,6 +39,9 @@ def picture(seed: int, size: tuple[int, int] = (1600, 1067), fmt: str = "JPEG") 
         fh = rng.randint(height // 12, height // 7)
         draw.rectangle((fx - fh // 8, fy - fh, fx + fh // 8, fy), fill=(30, 30, 36))
         draw.ellipse((fx - fh // 7, fy - fh - fh // 4, fx + fh // 7, fy - fh + fh // 20), fill=(30, 30, 36))
+    if grain:
+        noise = Image.frombytes("L", size, rng.randbytes(width * height)).convert("RGB")
+        sky = Image.blend(sky, noise, grain / 400)
     buf = io.BytesIO()
     sky.save(buf, fmt, quality=88)
     return buf.getvalue()
