@@ -16,6 +16,7 @@ from sqlalchemy import select
 from gallery.extensions import db
 from gallery.models import Asset, DownloadApproval, Gallery, SiteText
 
+# "stream" means playing a video or audio file in the asset page: anyone who may view the asset.
 INLINE_SIZES = ("thumb", "preview", "stream")
 DOWNLOAD_SIZES = ("preview", "large", "original")
 PUBLIC_SIZES = INLINE_SIZES  # kept for callers of the first interface
@@ -96,7 +97,7 @@ def download_gate(user: Any) -> Access:
 
 
 def can_get_file(user: Any, asset: Asset | None, size: str) -> bool:
-    """May this user get the bytes of this asset at this size (thumb, preview, large, original)?"""
+    """May this user get the bytes of this asset at this size (thumb, preview, stream, large, original)?"""
     return access(user, asset, size) is Access.OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import select
 
@@ -33,9 +33,14 @@ class FileSource:
     kind: str  # "rendition" (credits spliced in) or "original" (location stripped)
     credits: embed.Credits
     bytes: int  # stored size: exact for originals of unknown types, approximate otherwise
+    # For a rendition made on first use: makes it (needs the app context) and returns the source.
+    make: Callable[[], "FileSource"] | None = None
 
     def chunks(self) -> Iterator[bytes]:
         """The download's bytes, in chunks; the stored file is never changed."""
+        if self.make is not None:
+            yield from self.make().chunks()
+            return
         with open(self.path, "rb") as fh:
             if self.kind == "rendition":
                 yield embed.embed_credits(fh.read(), self.credits)
@@ -78,31 +83,45 @@ def rendition_for(asset: Asset, size: str) -> Rendition | None:
     from gallery.services import imaging
 
     found = asset.rendition(size)
-    ensure = getattr(imaging, "ensure_rendition", None)
-    if (found is None or not storage.exists(found.storage_key)) and ensure is not None:
-        found = ensure(asset, size)
     if found is None or not storage.exists(found.storage_key):
-        return None
-    return found
+        found = imaging.ensure_rendition(asset, size)
+    return found if found is not None and storage.exists(found.storage_key) else None
 
 
-def available(asset: Asset, size: str) -> dict[str, Any] | None:
+def available(asset: Asset, size: str, edge: int) -> dict[str, Any] | None:
     """Pixel and file size of a download size, for the asset page; None if it does not exist."""
     if size == "original":
-        return {"width": asset.width, "height": asset.height, "bytes": asset.bytes}
+        return {"width": asset.width, "height": asset.height, "bytes": asset.bytes, "estimated": False}
     if asset.media_type != "image":
         return None
     rend = asset.rendition(size)
+    small = asset.rendition("preview")
+    if rend is None and size == "large" and small is not None:
+        return _large_to_come(asset, small, edge)
     if rend is None:
         return None
-    small = asset.rendition("preview")
     if size == "large" and small is not None and (small.width, small.height) == (rend.width, rend.height):
         return None  # a small original: "Large" would be the same picture as "Small"
-    return {"width": rend.width, "height": rend.height, "bytes": rend.bytes}
+    return {"width": rend.width, "height": rend.height, "bytes": rend.bytes, "estimated": False}
 
 
-def source(asset: Asset, size: str, organisation: str) -> FileSource:
-    """Where a download's bytes come from; NotFound when that size does not exist."""
+def _large_to_come(asset: Asset, small: Rendition, edge: int) -> dict[str, Any] | None:
+    """Size of a Large made on first download: the Small's shape at the original's scale."""
+    long_edge = min(edge, max(asset.width or 0, asset.height or 0))
+    if long_edge <= max(small.width, small.height):
+        return None  # a small original: "Large" would be the same picture as "Small"
+    scale = long_edge / max(small.width, small.height)
+    # JPEG bytes grow roughly with the pixel count: an estimate, labelled as one.
+    return {"width": round(small.width * scale), "height": round(small.height * scale),
+            "bytes": int(small.bytes * scale * scale), "estimated": True}
+
+
+def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> FileSource:
+    """Where a download's bytes come from; NotFound when that size does not exist.
+
+    lazy: a rendition not made yet is made when its bytes are first read (zips make them one by
+    one as they stream instead of all before the first byte).
+    """
     if size not in policy.DOWNLOAD_SIZES:
         raise NotFound("There is no such download size.")
     credits = credits_for(asset, organisation)
@@ -112,6 +131,11 @@ def source(asset: Asset, size: str, organisation: str) -> FileSource:
         ext = os.path.splitext(asset.storage_key)[1].lstrip(".") or "bin"
         return FileSource(asset.id, size, download_name(asset, size, ext), asset.mime_type,
                           storage.path(asset.storage_key), "original", credits, asset.bytes)
+    if lazy and asset.media_type == "image" and size != "original":
+        rend = asset.rendition(size)
+        if rend is None or not storage.exists(rend.storage_key):
+            return FileSource(asset.id, size, download_name(asset, size, "jpg"), "image/jpeg", "",
+                              "rendition", credits, 0, make=lambda: source(asset, size, organisation))
     rend = rendition_for(asset, size) if asset.media_type == "image" else None
     if rend is None:
         raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")

@@ -73,7 +73,7 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
             skipped += 1
             continue
         try:
-            files.append(source(asset, size, organisation))
+            files.append(source(asset, size, organisation, lazy=True))
         except NotFound:
             skipped += 1  # no such size for this item (a video has no Large), or its file is gone
             continue
@@ -132,7 +132,8 @@ def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
             try:
                 chunks = f.chunks()
                 first = next(chunks, b"")
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, GalleryError) as exc:
+                # A file that went missing or cannot be made: the zip goes on without it.
                 log.warning("zip: skipped asset %s (%s): %s", f.asset_id, f.size, exc)
                 continue
             info = zipfile.ZipInfo(f.filename, date_time=_now())

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
-                   render_template, request, session, url_for)
+                   render_template, request, session, stream_with_context, url_for)
 from flask_login import current_user
 
 from gallery import policy
@@ -75,7 +75,9 @@ def gallery_zip(gallery_id: int):
         flash(exc.message, "error")
         return redirect(gallery_url(gallery))
     downloads.log(current_user, plan.assets, size, "zip", use)
-    response = Response(plan.stream(), mimetype="application/zip", direct_passthrough=True)
+    # The request context stays while streaming: renditions made on first use need the database.
+    response = Response(stream_with_context(plan.stream()), mimetype="application/zip",
+                        direct_passthrough=True)
     response.headers["Content-Disposition"] = f'attachment; filename="{plan.name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -144,7 +146,7 @@ def download_panel(found: Asset) -> dict[str, Any]:
         panel["state"] = gate.value
         return panel
     for size in policy.DOWNLOAD_SIZES:
-        facts = downloads.available(found, size)
+        facts = downloads.available(found, size, current_app.config["RENDITION_SIZES"].get(size, 0))
         if facts is not None:
             panel["sizes"].append({"size": size, "label": downloads.label(size), **facts,
                                    "url": url_for("download.asset", asset_id=found.id, size=size)})
