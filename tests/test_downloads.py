@@ -67,13 +67,23 @@ def test_member_sees_sizes_with_pixels_and_bytes(client, member, photo):
     assert [li.select_one("button").get_text() for li in sizes.values()] == ["Small", "Large", "Original"]
     from gallery.templating import filesize
 
-    for size in ("preview", "large"):
-        rend = photo.rendition(size)
-        assert max(rend.width, rend.height) == {"preview": 1280, "large": 2560}[size]
-        assert sizes[size].select_one(".download-pixels").get_text() == f"{rend.width} × {rend.height} px"
-        assert sizes[size].select_one(".download-bytes").get_text() == filesize(rend.bytes)
+    small = photo.rendition("preview")
+    assert max(small.width, small.height) == 1280
+    assert sizes["preview"].select_one(".download-pixels").get_text() == f"{small.width} × {small.height} px"
+    assert sizes["preview"].select_one(".download-bytes").get_text() == filesize(small.bytes)
+    # Large is made on the first download: its size is known, its bytes estimated until then.
+    assert sizes["large"].select_one(".download-pixels").get_text() == "2560 × 1707 px"
+    assert sizes["large"].select_one(".download-bytes").get_text().startswith("about ")
     assert sizes["original"].select_one(".download-pixels").get_text() == "3000 × 2000 px"
     assert sizes["original"].select_one(".download-bytes").get_text() == filesize(photo.bytes)
+    with client.get(f"/download/assets/{photo.id}/large") as r:
+        assert r.status_code == 200
+    page = BeautifulSoup(client.get(f"/assets/{photo.id}").data, "html.parser")
+    large = page.select_one('.download-size[data-size="large"]')
+    db.session.refresh(photo)
+    rend = photo.rendition("large")
+    assert large.select_one(".download-pixels").get_text() == f"{rend.width} × {rend.height} px" == "2560 × 1707 px"
+    assert large.select_one(".download-bytes").get_text() == filesize(rend.bytes)
     assert sizes["large"].select_one("button")["formaction"] == f"/download/assets/{photo.id}/large"
     uses = [o["value"] for o in page.select("#download-use option")]
     assert uses == ["", "Press", "Web", "Print", "TV", "Internal", "Other"]

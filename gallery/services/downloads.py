@@ -106,14 +106,18 @@ def available(asset: Asset, size: str, edge: int) -> dict[str, Any] | None:
 
 
 def _large_to_come(asset: Asset, small: Rendition, edge: int) -> dict[str, Any] | None:
-    """Size of a Large made on first download: the Small's shape at the original's scale."""
-    long_edge = min(edge, max(asset.width or 0, asset.height or 0))
-    if long_edge <= max(small.width, small.height):
+    """Size of a Large made on first download: the original fitted to the edge, turned like the Small."""
+    from gallery.services.imaging import fit
+
+    w, h = asset.width or 0, asset.height or 0
+    if (small.width > small.height) != (w > h):
+        w, h = h, w  # EXIF orientation turns the picture
+    width, height = fit((w, h), edge) if w and h else (0, 0)
+    if max(width, height) <= max(small.width, small.height):
         return None  # a small original: "Large" would be the same picture as "Small"
-    scale = long_edge / max(small.width, small.height)
     # JPEG bytes grow roughly with the pixel count: an estimate, labelled as one.
-    return {"width": round(small.width * scale), "height": round(small.height * scale),
-            "bytes": int(small.bytes * scale * scale), "estimated": True}
+    ratio = (width * height) / (small.width * small.height)
+    return {"width": width, "height": height, "bytes": int(small.bytes * ratio), "estimated": True}
 
 
 def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> FileSource:
