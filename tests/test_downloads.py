@@ -91,9 +91,9 @@ def test_member_sees_sizes_with_pixels_and_bytes(client, member, photo):
 
 def test_credit_line_with_copy_button(client, photo):
     page = BeautifulSoup(client.get(f"/assets/{photo.id}").data, "html.parser")
-    text = page.select_one("#credit-line-text").get_text()
+    text = page.select_one("#credit-line").get_text()
     assert text == "© Agencia de Ejemplo 2023 / Karla Ruiz Peña"
-    assert page.select_one('.ready-credit button[data-copy="credit-line-text"]') is not None
+    assert page.select_one('.credit-line button[data-copy="credit-line"]') is not None
 
 
 def test_credit_line_built_from_credit_year_and_creator(client, make_gallery, make_asset):
@@ -101,7 +101,7 @@ def test_credit_line_built_from_credit_year_and_creator(client, make_gallery, ma
     asset = make_asset(gallery, credit="Example Relief Agency", creator="Amina Otieno",
                        date_taken="2023-03-14")
     page = BeautifulSoup(client.get(f"/assets/{asset.id}").data, "html.parser")
-    assert page.select_one("#credit-line-text").get_text() == "© Example Relief Agency 2023 / Amina Otieno"
+    assert page.select_one("#credit-line").get_text() == "© Example Relief Agency 2023 / Amina Otieno"
 
 
 @pytest.mark.parametrize("size,edge", [("preview", 1280), ("large", 2560)])

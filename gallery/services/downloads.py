@@ -62,10 +62,12 @@ def credit_line(asset: Asset, organisation: str) -> str:
     """A ready-to-paste credit: '© Owner 2023 / Creator'."""
     owner = _rights_holder(asset, organisation)
     line = owner if owner.startswith("©") else f"© {owner}"
+    if asset.creator and asset.creator in line:
+        return line  # already a complete credit, as the editor wrote it
     year = _year(asset)
     if year and str(year) not in line:
         line = f"{line} {year}"
-    if asset.creator and asset.creator not in line:
+    if asset.creator:
         line = f"{line} / {asset.creator}"
     return line
 

@@ -11,7 +11,7 @@ from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
 from gallery.policy import Access
-from gallery.services import approvals, downloads, terms, zips
+from gallery.services import approvals, downloads, sitetext, terms, zips
 from gallery.services.errors import GalleryError
 from gallery.templating import asset_url, gallery_url
 from gallery.views.access import safe_next
@@ -24,6 +24,7 @@ def _register_globals(state) -> None:
     state.app.jinja_env.globals["download_panel"] = download_panel
     state.app.jinja_env.globals["download_history"] = _own_history
     state.app.jinja_env.globals["intended_uses"] = downloads.INTENDED_USES
+    state.app.jinja_env.globals["download_credit"] = _credit
 
 
 @bp.get("/download/assets/<int:asset_id>/<size>")
@@ -89,7 +90,7 @@ def accept_terms():
     if not current_user.is_authenticated:
         return redirect(_login_url(_here()))
     target = safe_next(request.values.get("next")) or url_for("browse.index")
-    text = terms.current_text()
+    text = sitetext.get_text("terms")
     ask_use = current_app.config["ASK_INTENDED_USE"]
     error = None
     if request.method == "POST":
@@ -133,9 +134,7 @@ def request_approval(asset_id: int):
 
 def download_panel(found: Asset) -> dict[str, Any]:
     """What the asset page shows about downloads for the current user."""
-    organisation = current_app.config["ORGANISATION"]
-    panel: dict[str, Any] = {"credit_line": downloads.credit_line(found, organisation),
-                             "sizes": [], "state": "ok", "approval": None,
+    panel: dict[str, Any] = {"sizes": [], "state": "ok", "approval": None,
                              "uses": downloads.INTENDED_USES,
                              "ask_use": current_app.config["ASK_INTENDED_USE"],
                              "use": session.get("intended_use", ""),
@@ -155,6 +154,11 @@ def download_panel(found: Asset) -> dict[str, Any]:
         if panel["approval"] != "approved":
             panel["state"] = "approval"
     return panel
+
+
+def _credit(found: Asset) -> str:
+    """The ready-to-paste credit line of an asset: '© Owner 2023 / Creator'."""
+    return downloads.credit_line(found, current_app.config["ORGANISATION"])
 
 
 def _own_history(limit: int = 50):
