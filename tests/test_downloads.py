@@ -78,9 +78,9 @@ def test_member_sees_sizes_with_pixels_and_bytes(client, member, photo):
     assert sizes["original"].select_one(".download-bytes").get_text() == filesize(photo.bytes)
     with client.get(f"/download/assets/{photo.id}/large") as r:
         assert r.status_code == 200
+    db.session.refresh(photo)  # tests share one session across requests
     page = BeautifulSoup(client.get(f"/assets/{photo.id}").data, "html.parser")
     large = page.select_one('.download-size[data-size="large"]')
-    db.session.refresh(photo)
     rend = photo.rendition("large")
     assert large.select_one(".download-pixels").get_text() == f"{rend.width} × {rend.height} px" == "2560 × 1707 px"
     assert large.select_one(".download-bytes").get_text() == filesize(rend.bytes)
