@@ -1,0 +1,142 @@
+"""Site texts (terms of use, about, help): Markdown stored in the database, rendered safely."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import markdown
+import nh3
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from gallery.extensions import db
+from gallery.models import SiteText, User, utcnow
+from gallery.services import activity, fields
+from gallery.services.errors import NotFound
+from gallery.services.guards import commit, require_admin
+
+KEYS = {"terms": "Terms of use", "about": "About", "help": "Help"}
+
+DEFAULT_TERMS = """\
+These terms apply to every photo, video and audio file in this library.
+
+## What you may do
+
+- Use the material **free of charge** to report on, document or raise awareness of humanitarian
+  and migration issues, in news, education and non-commercial publications.
+- Crop or resize the material, provided the meaning of the content is not changed.
+
+## What you must do
+
+- Credit every item exactly as shown on its page (for example *© Example Relief Agency / A. Photographer*).
+- Keep the caption accurate: do not place people in a context that misrepresents them.
+- Respect the dignity and safety of the people shown. Material marked **sensitive** may need
+  an approval before download.
+
+## What you may not do
+
+- Sell the material, or use it in advertising, political campaigns or fundraising for other
+  organisations.
+- Alter the content with filters, composites or generative tools.
+- Identify children or survivors of trafficking or violence beyond what the caption says.
+
+## Questions
+
+Write to the media team before publishing if you are unsure whether a use is allowed.
+The library may withdraw any item at any time; please remove withdrawn material from future uses.
+"""
+
+DEFAULTS = {"terms": ("Terms of use", DEFAULT_TERMS)}
+
+ALLOWED_TAGS = {"a", "abbr", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "li",
+                "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+
+@dataclass
+class Text:
+    """A site text ready for a page: title, safe HTML, version."""
+
+    key: str
+    title: str
+    body: str
+    html: Markup
+    version: int
+
+
+def render_markdown(body: str) -> Markup:
+    """Markdown to HTML: raw HTML in the source is shown as text, and links keep only safe schemes."""
+    md = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    # Raw HTML is switched off in the parser (escaped, not passed through); nh3 then allow-lists
+    # tags, attributes and URL schemes as a second line of defence.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    html = md.convert(body or "")
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS,
+                            attributes={"a": {"href", "title"}, "abbr": {"title"},
+                                        "td": {"align"}, "th": {"align"}},
+                            url_schemes=ALLOWED_SCHEMES, link_rel="noopener noreferrer nofollow"))
+
+
+render = render_markdown
+
+
+def get_text(key: str) -> Text | None:
+    """The stored text for a key, else the built-in default, else None."""
+    row = db.session.get(SiteText, key)
+    if row is not None:
+        return Text(key, row.title, row.body, render_markdown(row.body), row.version)
+    if key in DEFAULTS:
+        title, body = DEFAULTS[key]
+        return Text(key, title, body, render_markdown(body), 1)
+    return None
+
+
+def get_row(key: str) -> SiteText | None:
+    """The stored row of a text (None until saved or seeded); unknown keys are NotFound."""
+    if key not in KEYS:
+        raise NotFound("No such page.")
+    return db.session.get(SiteText, key)
+
+
+def terms_version() -> int:
+    """The version of the terms in force (1 is the built-in text); members accept again when it rises."""
+    row = db.session.get(SiteText, "terms")
+    return row.version if row is not None else 1
+
+
+def seed_defaults(session: Session) -> int:
+    """Store the default texts that are missing; returns how many were added."""
+    added = 0
+    for key, (title, body) in DEFAULTS.items():
+        if session.get(SiteText, key) is None:
+            session.add(SiteText(key=key, title=title, body=body, version=1))
+            added += 1
+    session.commit()
+    return added
+
+
+def save_text(key: str, values: Mapping[str, Any], user: User) -> SiteText:
+    """Save a text's title and Markdown body (admins); a changed body is a new version."""
+    require_admin(user)
+    if key not in KEYS:
+        raise NotFound("No such page.")
+    new_title = fields.text(values.get("title", ""), "title", 200) or KEYS[key]
+    body = fields.text(values.get("body", ""), "body", 200_000)
+    row = db.session.get(SiteText, key)
+    if row is None:
+        # Version 1 is the built-in default text, which members may already have accepted.
+        default_body = DEFAULTS.get(key, (None, None))[1]
+        version = 1 if default_body is None or default_body.strip() == body else 2
+        row = SiteText(key=key, title=new_title, body=body, version=version, updated_by_id=user.id)
+        db.session.add(row)
+    elif row.body == body and row.title == new_title:
+        return row
+    else:
+        if row.body != body:
+            row.version += 1
+        row.title, row.body = new_title, body
+        row.updated_by_id, row.updated_at = user.id, utcnow()
+    activity.record(user, "sitetext.save", key=key, version=row.version)
+    commit()
+    return row
