@@ -6,7 +6,8 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
-    from gallery.views import admin_users, api, api_editor, auth, browse, manage, media, search, tokens
+    from gallery.views import (admin_users, api, api_editor, auth, browse, download,
+                               download_admin, manage, media, search, tokens)
 
     app.register_blueprint(browse.bp)
     app.register_blueprint(media.bp)
@@ -22,3 +23,5 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(upload.bp)
     app.register_blueprint(api_ingest.bp)
+    app.register_blueprint(download.bp)
+    app.register_blueprint(download_admin.bp)
