@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 
-from gallery import policy
+from gallery import policy, serializers
 from gallery.errors import error_response
 from gallery.models import Asset, Gallery
 from gallery.services import editorial, fields
@@ -109,36 +109,12 @@ def openapi():
     return jsonify(document())
 
 
-def _date(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def gallery_json(g: Gallery) -> dict[str, Any]:
-    """A gallery as the editor API returns it (staff see drafts and editorial fields)."""
-    return {
-        "id": g.id, "title": g.title, "slug": g.slug, "description": g.description,
-        "credit": g.credit,
-        "category": {"id": g.category.id, "name": g.category.name, "slug": g.category.slug},
-        "country": {"code": g.country.alpha3, "name": g.country.name} if g.country else None,
-        "date": _date(g.date), "status": g.status, "editors_pick": bool(g.editors_pick),
-        "pick_position": g.pick_position, "cover_asset_id": g.cover_asset_id,
-        "counts": {"image": g.image_count, "video": g.video_count, "audio": g.audio_count},
-        "created_at": _date(g.created_at), "updated_at": _date(g.updated_at),
-        "url": url_for("browse.gallery", gallery_ref=f"{g.id}-{g.slug}", _external=True),
-    }
+    """A gallery in the shared API shape, plus the editorial cover choice."""
+    return {**serializers.gallery_json(g, g.cover_asset), "cover_asset_id": g.cover_asset_id}
 
 
 def asset_json(a: Asset) -> dict[str, Any]:
-    """An asset as the editor API returns it."""
-    return {
-        "id": a.id, "gallery_id": a.gallery_id, "position": a.position, "media_type": a.media_type,
-        "original_filename": a.original_filename, "mime_type": a.mime_type, "bytes": a.bytes,
-        "width": a.width, "height": a.height, "duration": a.duration, "title": a.title,
-        "caption": a.caption, "alt_text": a.alt_text, "credit": a.credit, "creator": a.creator,
-        "copyright": a.copyright, "keywords": list(a.keywords or []), "city": a.city,
-        "country": {"code": a.country.alpha3, "name": a.country.name} if a.country else None,
-        "date_taken": _date(a.date_taken), "status": a.status, "consent": a.consent,
-        "sensitive": bool(a.sensitive), "created_at": _date(a.created_at),
-        "updated_at": _date(a.updated_at),
-        "url": url_for("browse.asset", asset_id=a.id, _external=True),
-    }
+    """An asset in the shared API shape, plus the fields only staff see."""
+    return {**serializers.asset_json(a), "consent": a.consent,
+            "original_filename": a.original_filename}
