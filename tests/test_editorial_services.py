@@ -117,6 +117,17 @@ def test_editors_pick_positions(editor, make_gallery):
     assert log("gallery.pick", gallery_id=first.id)
 
 
+def test_editors_pick_from_the_form_with_a_blank_position(editor, make_gallery):
+    """The edit form sends an empty position: the pick goes last, and keeps its place on later saves."""
+    first, second = make_gallery(title="One"), make_gallery(title="Two")
+    editorial.set_editors_pick(first.id, True, None, editor)
+    editorial.update_gallery(second.id, {"editors_pick": True, "pick_position": ""}, editor)
+    assert (second.editors_pick, second.pick_position) == (True, 2)
+    editorial.update_gallery(second.id, {"editors_pick": True, "pick_position": "", "title": "Two!"},
+                             editor)
+    assert second.pick_position == 2
+
+
 def test_cover_must_belong_to_the_gallery(editor, make_gallery, make_asset):
     gallery, other = make_gallery(title="A"), make_gallery(title="B")
     mine, theirs = make_asset(gallery), make_asset(other)

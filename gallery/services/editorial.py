@@ -53,8 +53,10 @@ def update_gallery(gallery_id: int, values: Mapping[str, Any], user: User) -> Ga
         cover = load_asset(parsed["cover_asset_id"])
         if cover.gallery_id != gallery.id:
             raise ValidationError("The cover must be an asset of this gallery.", field="cover_asset_id")
-    if parsed.get("editors_pick") is True and "pick_position" not in parsed and not gallery.editors_pick:
-        parsed["pick_position"] = _pick_position(parsed)
+    if parsed.get("editors_pick") is True and parsed.get("pick_position") is None:
+        # A blank position (the web form's empty field) keeps a current pick's place, else appends.
+        keep = gallery.editors_pick and gallery.pick_position is not None
+        parsed["pick_position"] = gallery.pick_position if keep else _pick_position(parsed)
     if parsed.get("editors_pick") is False:
         parsed["pick_position"] = None
     if "title" in parsed:
