@@ -67,8 +67,6 @@ TRUSTED_PROXIES = 0
 SESSION_COOKIE_SECURE = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-REMEMBER_COOKIE_HTTPONLY = True
-REMEMBER_COOKIE_SAMESITE = "Lax"
 
 # Search (Whoosh). SEARCH_INDEX_DIR holds a CURRENT pointer file and versioned index directories.
 SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before leaving rows queued

@@ -104,6 +104,8 @@ def test_pagination(client, app, admin, make_user):
     assert len(seen) == 7
     assert client.get("/admin/users/?page=4").status_code == 404
     assert client.get("/admin/users/?page=abc").status_code == 200
+    assert client.get("/admin/users/?page=-3").status_code == 200
+    assert client.get("/admin/users/?page=99999999999999999999999").status_code == 404
 
 
 def test_change_role(client, admin, make_user):

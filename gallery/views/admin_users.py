@@ -18,7 +18,7 @@ bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 @admin_required
 def index():
     """Users, searchable by email, name or organisation, filtered by status and role."""
-    page = request.args.get("page", 1, type=int) or 1
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
     query = request.args.get("q", "")[:200]
     status = request.args.get("status", "")
     role = request.args.get("role", "")
