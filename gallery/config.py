@@ -18,6 +18,10 @@ ORGANISATION = "Example Relief Agency"
 RENDITION_SIZES = {"thumb": 400, "preview": 1280, "large": 2560}
 JPEG_QUALITY = 85
 
+# Imaging (probe, metadata, renditions).
+# Sizes made while ingesting; the others (large) are made on first use and then kept.
+RENDITIONS_AT_INGEST = ("thumb", "preview")
+
 # Page sizes for the browse pages and the API.
 GALLERIES_PER_PAGE = 24
 ASSETS_PER_PAGE = 60

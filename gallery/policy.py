@@ -5,7 +5,8 @@ from typing import Any
 
 from gallery.models import Asset, Gallery
 
-PUBLIC_SIZES = ("thumb", "preview")
+# "stream" means playing a video or audio file in the asset page: anyone who may view the asset.
+PUBLIC_SIZES = ("thumb", "preview", "stream")
 DOWNLOAD_SIZES = ("preview", "large", "original")
 
 
@@ -33,7 +34,7 @@ def can_view_asset(user: Any, asset: Asset | None) -> bool:
 
 
 def can_get_file(user: Any, asset: Asset | None, size: str) -> bool:
-    """May this user get the bytes of this asset at this size (thumb, preview, large, original)?"""
+    """May this user get the bytes of this asset at this size (thumb, preview, stream, large, original)?"""
     if not can_view_asset(user, asset):
         return False
     if size in PUBLIC_SIZES:

@@ -81,10 +81,17 @@ def app(database_template, tmp_path):
 
 
 def _reset_postgres() -> None:
-    """Empty every table and restart ids, so each test starts from the seeded state."""
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty every table but the countries and restart ids, so each test starts from the seeded state.
+
+    DELETE on these small tables is much faster than TRUNCATE, which touches files per table.
+    """
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name != "countries"]
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in tables:
+            conn.execute(table.delete())
+        for table in tables:
+            if "id" in table.c and table.c.id.autoincrement is not False:
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false)"))
 
 
 @pytest.fixture

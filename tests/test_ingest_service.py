@@ -28,11 +28,12 @@ def test_accepted_file_is_content_addressed_with_renditions(app, make_gallery):
     asset = result.asset
     assert asset.storage_key == f"originals/{sha[:2]}/{sha[2:4]}/{sha}.jpg"
     assert asset.original_filename == "borehole.jpg" and asset.bytes == len(data)
+    # large is made on first use (services/renditions.ensure_rendition), not at ingest.
     assert {r.size: max(r.width, r.height) for r in asset.renditions} == {
-        "thumb": 400, "preview": 1280, "large": 2560}
+        "thumb": 400, "preview": 1280}
     files = stored_files(app)
     assert asset.storage_key in files and all(r.storage_key in files for r in asset.renditions)
-    assert len(files) == 4  # no temp file left behind
+    assert len(files) == 3  # no temp file left behind
     # The outbox row was written with the asset and drained into the index after the commit.
     assert db.session.scalar(select(SearchOutbox.asset_id)) is None
     report = search.check()
@@ -62,10 +63,10 @@ def test_duplicate_inside_one_batch_points_at_the_first_copy(app, make_gallery):
 
 
 @pytest.mark.parametrize("data, why", [
-    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "not a type of file we accept"),
-    (b"<html><script>alert(1)</script></html>", "not a type of file we accept"),
-    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "not a type of file we accept"),
-    (b"MZ\x90\x00" + b"\x00" * 200, "not a type of file we accept"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "SVG images are not accepted"),
+    (b"<html><script>alert(1)</script></html>", "HTML pages are not accepted"),
+    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "PDF documents are not accepted"),
+    (b"MZ\x90\x00" + b"\x00" * 200, "Windows programs are not accepted"),
     (image_bytes(size=(800, 600))[:4000], "damaged"),
     (image_bytes(fmt="BMP"), "BMP images are not accepted"),
 ])

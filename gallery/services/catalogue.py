@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterable, Iterator
 
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gallery.extensions import db
 from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
-from gallery.services import imaging, search, storage
+from gallery.services import probe, renditions, search, storage
 from gallery.services.errors import (
     DuplicateAsset,
     GalleryError,
@@ -22,13 +21,9 @@ from gallery.services.errors import (
     UnsupportedMedia,
     ValidationError,
 )
+from gallery.services.probe import Probed, Rendered
 from gallery.services.reference import country_code
 from gallery.services.text import clean_filename, human_bytes, slugify
-
-IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
-                 "WEBP": ("image/webp", "webp"), "GIF": ("image/gif", "gif"),
-                 "TIFF": ("image/tiff", "tif")}
-
 
 @dataclass
 class IngestResult:
@@ -109,21 +104,6 @@ class IngestItem:
     fields: dict[str, Any] = field(default_factory=dict)
     label: str = ""
     error: GalleryError | None = None
-
-
-@dataclass
-class Probed:
-    """Facts about a file that passed the type check (the imaging service supplies the full probe)."""
-
-    media_type: str
-    mime_type: str
-    ext: str
-    width: int | None = None
-    height: int | None = None
-    duration: float | None = None
-    codec: str | None = None
-    camera: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -403,13 +383,14 @@ def _next_position(gallery: Gallery) -> int:
 
 def _probe(path: str, label: str) -> Probed:
     """Decide what the file is by its bytes, refusing anything not on the allowlist."""
-    return _probe_image(path, label)
+    return probe.probe(path, label, current_app.config)
 
 
-def _renditions(path: str, probed: Probed) -> list[imaging.Rendered]:
-    """The named renditions of a stored original."""
+def _renditions(path: str, probed: Probed) -> list[Rendered]:
+    """The renditions made at ingest (the others, such as large, are made on first use)."""
     cfg = current_app.config
-    return imaging.make_renditions(path, cfg["RENDITION_SIZES"], cfg["JPEG_QUALITY"])
+    sizes = renditions.ingest_sizes(cfg["RENDITION_SIZES"], cfg["RENDITIONS_AT_INGEST"])
+    return probe.make_renditions(path, probed, sizes, cfg["JPEG_QUALITY"], cfg["MAX_IMAGE_PIXELS"])
 
 
 def _check_size(probed: Probed, size: int) -> None:
@@ -424,30 +405,6 @@ def _refused(label: str, exc: GalleryError) -> IngestResult:
     message = exc.message if exc.message.startswith(label) else f"{label}: {exc.message}"
     return IngestResult(label, "rejected", reason=message, error_status=exc.status,
                         error_field=exc.field)
-
-
-def _probe_image(path: str, name: str) -> Probed:
-    """Check the file is a complete image of an allowed format; return format facts."""
-    from PIL import Image, UnidentifiedImageError
-
-    limit = current_app.config["MAX_IMAGE_PIXELS"]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                fmt = im.format
-                width, height = im.size
-                if width * height > limit:
-                    raise TooLarge(f"{width}x{height} pixels is over the limit of {limit:,} pixels.")
-                im.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise TooLarge("the image has too many pixels.") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UnsupportedMedia("not a type of file we accept, or the file is damaged.") from exc
-    if fmt not in IMAGE_FORMATS:
-        raise UnsupportedMedia(f"{fmt} images are not accepted.")
-    mime, ext = IMAGE_FORMATS[fmt]
-    return Probed("image", mime, ext, width, height)
 
 
 def _discard(tmp: str | None, written: list[str], sha: str) -> None:

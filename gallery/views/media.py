@@ -1,4 +1,4 @@
-"""File routes: renditions, each served only after asking the policy."""
+"""File routes: renditions and in-page playback, each served only after asking the policy."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, send_file
@@ -7,7 +7,7 @@ from flask_login import current_user
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import storage
+from gallery.services import renditions, storage
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -22,10 +22,29 @@ def rendition(asset_id: int, size: str):
         abort(404 if not policy.can_view_asset(current_user, asset) else 403)
     rend = asset.rendition(size)
     if rend is None or not storage.exists(rend.storage_key):
+        if not storage.exists(asset.storage_key):
+            abort(404)
+        rend = renditions.ensure_rendition(asset, size)  # sizes made on first use (large)
+    return _private(send_file(storage.path(rend.storage_key), mimetype="image/jpeg",
+                              conditional=True, max_age=3600))
+
+
+@bp.get("/<int:asset_id>/original")
+def original(asset_id: int):
+    """Play a video or audio file in the page, with range requests, if the policy allows it."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or asset.media_type not in ("video", "audio"):
+        abort(404)  # image originals are downloads (with GPS removed), never streamed from here
+    if not policy.can_get_file(current_user, asset, "stream"):
+        abort(404 if not policy.can_view_asset(current_user, asset) else 403)
+    if not storage.exists(asset.storage_key):
         abort(404)
-    response = send_file(storage.path(rend.storage_key), mimetype="image/jpeg", conditional=True,
-                         max_age=3600)
-    # Public renditions of public assets may be cached by browsers but not by shared caches
-    # when the asset is unpublished later; keep it private and short.
+    # conditional=True answers Range requests with 206 Partial Content: browsers seek with them.
+    return _private(send_file(storage.path(asset.storage_key), mimetype=asset.mime_type,
+                              conditional=True, max_age=3600))
+
+
+def _private(response):
+    """Browsers may cache, shared caches may not: the asset could be unpublished later."""
     response.cache_control.private = True
     return response

@@ -1,0 +1,219 @@
+"""Ingest renditions: our Pillow pipeline against naive Pillow and libvips, one core, fresh processes.
+
+Run from the project root: python bench/ingest.py [--runs 5] [--keep DIR]
+Each variant runs in its own subprocess pinned to one CPU, so its peak RSS (ru_maxrss) is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+SIZES_ALL = {"thumb": 400, "preview": 1280, "large": 2560}
+PHOTOS = {"24MP": (6000, 4000), "61MP": (9568, 6376)}
+CONFIG = {"MAX_IMAGE_PIXELS": 120_000_000, "MAX_IMAGE_BYTES": 200 << 20, "MAX_VIDEO_BYTES": 2 << 30,
+          "RENDITION_SIZES": SIZES_ALL}
+
+
+def ingest_sizes() -> dict[str, int]:
+    """The sizes made while ingesting (the rest are made on first use)."""
+    from gallery import config
+
+    return {k: v for k, v in SIZES_ALL.items() if k in config.RENDITIONS_AT_INGEST}
+
+
+def make_photo(path: str, size: tuple[int, int]) -> None:
+    """A camera-like JPEG: gradients plus sensor-like noise, EXIF orientation 6, quality 92."""
+    from PIL import Image, ImageChops
+
+    w, h = size
+    small = (w // 8, h // 8)
+    grad = Image.linear_gradient("L").resize(small)
+    radial = Image.radial_gradient("L").resize(small)
+    noise = Image.effect_noise(small, 64)
+    r = ImageChops.add(grad, noise, scale=1.6)
+    g = ImageChops.add(radial, noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT), scale=1.6)
+    b = ImageChops.add(grad.transpose(Image.Transpose.ROTATE_180), radial, scale=2.0)
+    base = Image.merge("RGB", (r, g, b)).resize(size, Image.Resampling.BICUBIC)
+    del r, g, b
+    # Fine grain at full resolution, as a real sensor gives: JPEG cannot compress it away.
+    grain = Image.effect_noise(size, 18).convert("RGB")
+    photo = ImageChops.add(base, grain, scale=1.0, offset=-60)
+    del base, grain
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "Bench"
+    exif[0x0110] = "Camera"
+    photo.save(path, "JPEG", quality=92, exif=exif.tobytes())
+
+
+def run_variant(variant: str, path: str, runs: int) -> dict:
+    """Time one variant in this process; called in a fresh child per variant."""
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    fn = VARIANTS[variant]()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        outputs = fn(path)
+        times.append(time.perf_counter() - start)
+    rss = peak_rss_mib()
+    return {"median": statistics.median(times), "min": min(times), "rss_mib": rss,
+            "outputs": outputs}
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process image (VmHWM, which exec resets; ru_maxrss does not)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _ours_ingest(sizes_fn):
+    def factory():
+        from gallery.services import probe
+
+        sizes = sizes_fn()
+        config = dict(CONFIG, RENDITIONS_AT_INGEST=tuple(sizes))
+
+        def go(path):
+            probed = probe.probe(path, "bench.jpg", config)
+            return [(r.size, r.width, r.height) for r in probe.make_renditions(path, probed, sizes, 85)]
+        return go
+    return factory
+
+
+def _ours_renditions(sizes_fn):
+    def factory():
+        from gallery.services import imaging
+
+        sizes = sizes_fn()
+
+        def go(path):
+            return [(r.size, r.width, r.height) for r in imaging.make_renditions(path, sizes, 85)]
+        return go
+    return factory
+
+
+def _naive():
+    from PIL import Image, ImageOps
+
+    def go(path):
+        out = []
+        for name, edge in SIZES_ALL.items():
+            with Image.open(path) as im:
+                im = ImageOps.exif_transpose(im)
+                w, h = im.size
+                scale = min(1.0, edge / max(w, h))
+                small = im.resize((round(w * scale), round(h * scale)), Image.Resampling.LANCZOS)
+                buf = io.BytesIO()
+                small.save(buf, "JPEG", quality=85, progressive=True)
+                out.append((name, *small.size))
+        return out
+    return go
+
+
+def _vips(sizes_fn):
+    def factory():
+        os.environ.setdefault("VIPS_CONCURRENCY", "1")
+        import pyvips
+
+        pyvips.cache_set_max(0)
+        sizes = sizes_fn()
+
+        def go(path):
+            out = []
+            for name, edge in sorted(sizes.items(), key=lambda kv: -kv[1]):
+                im = pyvips.Image.thumbnail(path, edge, height=edge, size="down",
+                                            export_profile="srgb")
+                im.jpegsave_buffer(Q=85, interlace=True, strip=True)
+                out.append((name, im.width, im.height))
+            return out
+        return go
+    return factory
+
+
+VARIANTS = {
+    "pillow-ours: probe + renditions at ingest": _ours_ingest(ingest_sizes),
+    "pillow-ours: renditions at ingest": _ours_renditions(ingest_sizes),
+    "pillow-ours: probe + all three sizes": _ours_ingest(lambda: SIZES_ALL),
+    "pillow-ours: all three sizes": _ours_renditions(lambda: SIZES_ALL),
+    "pillow-naive: all three sizes": _naive,
+    "libvips thumbnail: renditions at ingest": _vips(ingest_sizes),
+    "libvips thumbnail: all three sizes": _vips(lambda: SIZES_ALL),
+}
+
+
+def vips_available() -> bool:
+    """pyvips imports only when libvips itself is installed (it raises OSError, not ImportError)."""
+    try:
+        import pyvips  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", help="directory for the generated photos (reused when present)")
+    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--make", nargs=3, metavar=("PATH", "W", "H"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.make:
+        make_photo(args.make[0], (int(args.make[1]), int(args.make[2])))
+        return
+    if args.child:
+        print(json.dumps(run_variant(args.child[0], args.child[1], args.runs)))
+        return
+    workdir = args.keep or tempfile.mkdtemp(prefix="bench-ingest-")
+    os.makedirs(workdir, exist_ok=True)
+    have_vips = vips_available()
+    print(f"Ingest renditions, one core, median of {args.runs} runs per variant, fresh process each;"
+          f" sizes made at ingest: {', '.join(ingest_sizes())}")
+    if not have_vips:
+        print("(pyvips/libvips not importable: libvips rows skipped)")
+    for label, size in PHOTOS.items():
+        path = os.path.join(workdir, f"photo-{label}.jpg")
+        if not os.path.exists(path):
+            # In a child, so this process stays small (children inherit nothing, but keep it lean).
+            subprocess.run([sys.executable, __file__, "--make", path, *map(str, size)], check=True, timeout=600)
+        print(f"\n{label} ({size[0]}x{size[1]}, {os.path.getsize(path) / 1e6:.1f} MB, EXIF orientation 6)")
+        print(f"  {'variant':44} {'median':>8} {'min':>8} {'peak RSS':>9}")
+        results = {}
+        for variant in VARIANTS:
+            if variant.startswith("libvips") and not have_vips:
+                continue
+            proc = subprocess.run([sys.executable, __file__, "--runs", str(args.runs), "--child", variant, path],
+                                  capture_output=True, text=True, timeout=600, cwd=ROOT)
+            if proc.returncode:
+                print(f"  {variant:44} failed: {proc.stderr.strip().splitlines()[-1]}")
+                continue
+            r = results[variant] = json.loads(proc.stdout)
+            print(f"  {variant:44} {r['median'] * 1000:6.0f} ms {r['min'] * 1000:5.0f} ms {r['rss_mib']:6.1f} MiB")
+        ours = results.get("pillow-ours: renditions at ingest")
+        vips = results.get("libvips thumbnail: renditions at ingest")
+        if ours and vips:
+            print(f"  ours / libvips (renditions at ingest): {ours['median'] / vips['median']:.2f}")
+        naive = results.get("pillow-naive: all three sizes")
+        if ours and naive:
+            print(f"  ours at ingest / naive all three: {ours['median'] / naive['median']:.2f}")
+    if not args.keep:
+        for name in os.listdir(workdir):
+            os.unlink(os.path.join(workdir, name))
+        os.rmdir(workdir)
+
+
+if __name__ == "__main__":
+    main()

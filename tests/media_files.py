@@ -1,0 +1,213 @@
+"""Test helpers that build media files in memory: JPEG segments (IPTC, XMP), ICC profiles, PyAV clips."""
+from __future__ import annotations
+
+import io
+import math
+import struct
+import zlib
+from fractions import Fraction
+
+from PIL import Image
+
+XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+
+
+def jpeg(im: Image.Image | None = None, *, size=(640, 480), color=(200, 80, 40), iptc: bytes | None = None,
+         xmp: str | bytes | None = None, **save) -> bytes:
+    """A JPEG made by Pillow, with hand-built APP13 (IPTC) and APP1 (XMP) segments spliced in."""
+    im = im if im is not None else Image.new("RGB", size, color)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", **save)
+    data = buf.getvalue()
+    extra = b""
+    if iptc is not None:
+        extra += segment(0xED, photoshop_iptc(iptc))
+    if xmp is not None:
+        packet = xmp.encode("utf-8") if isinstance(xmp, str) else xmp
+        extra += segment(0xE1, XMP_HEADER + packet)
+    return data[:2] + extra + data[2:]
+
+
+def segment(marker: int, payload: bytes) -> bytes:
+    """One JPEG marker segment."""
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def iptc_dataset(record: int, dataset: int, value: bytes | str, encoding: str = "utf-8") -> bytes:
+    """One IPTC IIM dataset (tag marker, record, dataset, length, data)."""
+    data = value.encode(encoding) if isinstance(value, str) else value
+    return struct.pack(">BBBH", 0x1C, record, dataset, len(data)) + data
+
+
+def iptc_block(fields: dict[int, str | list[str]], utf8: bool = True, encoding: str = "utf-8") -> bytes:
+    """IPTC IIM data: record 1 CodedCharacterSet (UTF-8) when asked, then record 2 datasets."""
+    out = iptc_dataset(1, 90, b"\x1b%G") if utf8 else b""
+    out += iptc_dataset(2, 0, b"\x00\x04")
+    for dataset, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            out += iptc_dataset(2, dataset, item, encoding)
+    return out
+
+
+def photoshop_iptc(iptc: bytes) -> bytes:
+    """An APP13 Photoshop 3.0 payload holding one 8BIM IPTC (0x0404) resource."""
+    pad = b"\x00" if len(iptc) % 2 else b""
+    return (b"Photoshop 3.0\x00" + b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00"
+            + struct.pack(">I", len(iptc)) + iptc + pad)
+
+
+def xmp_packet(body: str) -> str:
+    """An XMP packet around rdf:Description content."""
+    return (
+        "<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>"
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+        "<rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/'"
+        " xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/'"
+        " xmlns:Iptc4xmpCore='http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/'"
+        " xmlns:exif='http://ns.adobe.com/exif/1.0/'>"
+        f"{body}</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end='w'?>"
+    )
+
+
+def alt(tag: str, text: str) -> str:
+    """A language-alternative XMP property."""
+    return f"<{tag}><rdf:Alt><rdf:li xml:lang='x-default'>{text}</rdf:li></rdf:Alt></{tag}>"
+
+
+def bag(tag: str, items: list[str], kind: str = "Bag") -> str:
+    """An unordered (Bag) or ordered (Seq) XMP array."""
+    lis = "".join(f"<rdf:li>{i}</rdf:li>" for i in items)
+    return f"<{tag}><rdf:{kind}>{lis}</rdf:{kind}></{tag}>"
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims a size (for pixel-limit checks) and whose pixel data is a stub."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) \
+        + chunk(b"IEND", b"")
+
+
+# --- ICC -------------------------------------------------------------------------------------
+
+def _s15(v: float) -> bytes:
+    return struct.pack(">i", round(v * 65536))
+
+
+def _xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ " + b"\x00" * 4 + _s15(x) + _s15(y) + _s15(z)
+
+
+def _curve(gamma: float) -> bytes:
+    return b"curv" + b"\x00" * 4 + struct.pack(">IH", 1, round(gamma * 256)) + b"\x00\x00"
+
+
+def _desc(text: str) -> bytes:
+    ascii_ = text.encode("ascii") + b"\x00"
+    return b"desc" + b"\x00" * 4 + struct.pack(">I", len(ascii_)) + ascii_ + b"\x00" * 8 \
+        + b"\x00\x00\x00" + b"\x00" * 67
+
+
+def adobe_rgb_profile() -> bytes:
+    """An ICC v2 matrix/TRC profile with Adobe RGB (1998) primaries (D50-adapted) and gamma 2.2."""
+    tags = [
+        (b"desc", _desc("Test Adobe RGB (1998) compatible")),
+        (b"wtpt", _xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", _xyz(0.6097, 0.3111, 0.0195)),
+        (b"gXYZ", _xyz(0.2053, 0.6257, 0.0609)),
+        (b"bXYZ", _xyz(0.1492, 0.0632, 0.7446)),
+        (b"rTRC", _curve(2.19921875)),
+        (b"gTRC", _curve(2.19921875)),
+        (b"bTRC", _curve(2.19921875)),
+        (b"cprt", b"text" + b"\x00" * 4 + b"No copyright\x00"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for sig, data in tags:
+        while (offset + len(body)) % 4:
+            body += b"\x00"
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    total = offset + len(body)
+    header = (struct.pack(">I", total) + b"\x00" * 4 + struct.pack(">I", 0x02100000) + b"mntr" + b"RGB "
+              + b"XYZ " + b"\x00" * 12 + b"acsp" + b"\x00" * 24 + struct.pack(">I", 0)
+              + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\x00" * 4 + b"\x00" * 16 + b"\x00" * 28)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+# --- PyAV -----------------------------------------------------------------------------------
+
+def video_bytes(fmt: str = "mp4", codec: str = "libx264", seconds: float = 2.0, size=(320, 240),
+                fps: int = 10, rotate: int = 0, title: str | None = None) -> bytes:
+    """A short clip made with PyAV: the first second red, then blue (so the poster shows which)."""
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=fmt) as out:
+        if title:
+            out.metadata["title"] = title
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        if rotate:
+            stream.metadata["rotate"] = str(rotate)
+        for n in range(int(seconds * fps)):
+            colour = (220, 30, 30) if n < fps else (30, 30, 220)
+            frame = av.VideoFrame.from_image(Image.new("RGB", size, colour))
+            frame.pts = n
+            frame.time_base = Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def audio_bytes(fmt: str = "wav", codec: str = "pcm_s16le", seconds: float = 1.5, rate: int = 48000,
+                tags: dict[str, str] | None = None) -> bytes:
+    """A tone made with PyAV, louder in its second half (so a waveform has a shape)."""
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=fmt) as out:
+        for key, value in (tags or {}).items():
+            out.metadata[key] = value
+        stream = out.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        ctx_format = stream.codec_context.codec.audio_formats[0].name
+        total = int(seconds * rate)
+        chunk = stream.codec_context.frame_size or 1024
+        pts = 0
+        while pts < total:
+            n = min(chunk, total - pts)
+            loud = 0.2 if pts < total / 2 else 0.9
+            samples = [loud * math.sin(2 * math.pi * 440 * (pts + i) / rate) for i in range(n)]
+            frame = _audio_frame(samples, ctx_format, rate)
+            frame.pts = pts
+            pts += n
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def _audio_frame(samples: list[float], fmt: str, rate: int):
+    import array
+
+    import av
+
+    planar = fmt.endswith("p")
+    base = fmt.rstrip("p")
+    if base == "s16":
+        data = array.array("h", (int(s * 32767) for s in samples)).tobytes()
+    elif base == "s32":
+        data = array.array("i", (int(s * 2147483647) for s in samples)).tobytes()
+    else:  # flt / fltp
+        data = array.array("f", samples).tobytes()
+    frame = av.AudioFrame(format=fmt if planar else base, layout="mono", samples=len(samples))
+    frame.planes[0].update(data)
+    frame.sample_rate = rate
+    return frame
