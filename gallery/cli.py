@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
     from gallery.commands import ingest_cli, search_cli
 
-    for command in (init_command, create_user_command, ingest_cli.import_command,
+    for command in (init_command, create_user_command, demo_command, ingest_cli.import_command,
                     ingest_cli.import_folder_command, search_cli.reindex_command,
                     search_cli.check_command):
         app.cli.add_command(command)
@@ -31,17 +31,32 @@ def init_app(app: Flask) -> None:
 @click.command("init")
 def init_command() -> None:
     """Create the instance folder, migrate the database to head, add categories and countries."""
+    initialise()
+
+
+def initialise() -> None:
+    """The work of `gallery init`: folders, migrations, reference data, default site texts."""
     import os
 
     from gallery import migrate
-    from gallery.services import reference
+    from gallery.services import reference, sitetext
 
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
     migrate.upgrade(current_app)
     cats, countries = reference.seed(db.session)
+    sitetext.seed_defaults(db.session)
     click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
                f"{cats} categories and {countries} countries added.")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Run init if needed, then add demo galleries, photos, editors' picks and demo accounts."""
+    from gallery import demo
+
+    initialise()
+    demo.run()
 
 
 @click.command("create-user")

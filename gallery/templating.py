@@ -38,13 +38,15 @@ def rendition_url(asset, size: str) -> str:
 
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one)."""
-    args = request.args.to_dict()
+    view_args = request.view_args or {}
+    # Drop keys that would clash with the route's own arguments or url_for's _keywords.
+    args = {k: v for k, v in request.args.items() if k not in view_args and not k.startswith("_")}
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **view_args, **args)
 
 
 def filesize(n: int | None) -> str:

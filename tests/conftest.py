@@ -179,9 +179,42 @@ def login_as(client):
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+        # Requests share the fixture's app context, so forget the user Flask-Login cached in g.
+        from flask import g
+
+        g.pop("_login_user", None)
         return user
 
     return do
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside a `with count_queries() as counter:` block (counter.count)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    class Counter:
+        count = 0
+        statements: list[str] = []
+
+    @contextmanager
+    def counting():
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.count += 1
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
 
 
 def stored_files(app) -> list[str]:

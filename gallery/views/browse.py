@@ -1,49 +1,142 @@
-"""Public browse pages: home, galleries, assets, terms."""
+"""Public browse pages: home, gallery lists, category and country pages, galleries, assets, terms."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template
-from flask_login import current_user
-from sqlalchemy import select
+import math
 
-from gallery import policy
-from gallery.extensions import db
-from gallery.models import Asset, Gallery
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from gallery.services import browsing, sitetext
 from gallery.templating import gallery_url
 
 bp = Blueprint("browse", __name__)
 
+HOME_LATEST = 12
+TABS = (("", "All"), ("image", "Images"), ("video", "Videos"), ("audio", "Audio"))
+
+
+def _per_page() -> int:
+    return current_app.config["GALLERIES_PER_PAGE"]
+
+
+def _kept_args() -> dict[str, str]:
+    """Query arguments worth keeping across a canonical redirect (never url_for's own keywords)."""
+    return {k: v for k, v in request.args.items() if k in ("page", "type")}
+
+
+def _cards(galleries) -> dict:
+    """Cover assets of every gallery shown on a page, fetched together."""
+    return browsing.covers(current_user, galleries)
+
 
 @bp.get("/")
 def index():
-    """Home page: latest published galleries."""
-    galleries = db.session.scalars(
-        select(Gallery).where(Gallery.status == "published", Gallery.deleted_at.is_(None))
-        .order_by(Gallery.created_at.desc()).limit(12)).all()
-    return render_template("browse/index.html", galleries=galleries)
+    """Home page: search box, editors' picks, latest galleries, categories, media-type tabs."""
+    filters = browsing.parse_filters({"type": request.args.get("type", "")})
+    picks = browsing.editors_picks(current_user, filters)
+    latest = browsing.list_galleries(current_user, filters, 1, HOME_LATEST)
+    return render_template(
+        "browse/index.html", filters=filters, tabs=TABS, picks=picks, latest=latest,
+        covers=_cards(picks + latest.items), categories=browsing.category_counts())
+
+
+@bp.get("/galleries")
+def galleries():
+    """Every visible gallery, filtered by category, country and media type."""
+    filters = browsing.parse_filters(request.args)
+    page = browsing.list_galleries(current_user, filters, browsing.parse_page(request.args.get("page")),
+                                   _per_page())
+    return render_template("browse/galleries.html", filters=filters, page=page, tabs=TABS,
+                           covers=_cards(page.items), heading="Galleries")
+
+
+@bp.get("/categories/<slug>")
+def category(slug: str):
+    """Galleries of one category, with the countries they cover."""
+    found = browsing.get_category(slug) or abort(404)
+    if slug != found.slug:
+        return redirect(url_for("browse.category", slug=found.slug, **_kept_args()), 301)
+    filters = browsing.parse_filters({"type": request.args.get("type", "")})
+    filters.category = found
+    page = browsing.list_galleries(current_user, filters, browsing.parse_page(request.args.get("page")),
+                                   _per_page())
+    return render_template("browse/category.html", category=found, filters=filters, page=page,
+                           tabs=TABS, covers=_cards(page.items),
+                           countries=browsing.country_counts(found))
+
+
+@bp.get("/countries")
+def countries():
+    """Countries that have published galleries, with counts."""
+    return render_template("browse/countries.html", countries=browsing.country_counts())
+
+
+@bp.get("/countries/<code>")
+def country(code: str):
+    """Galleries of one country, with the categories they fall under."""
+    found = browsing.get_country(code) or abort(404)
+    if code != found.slug:
+        return redirect(url_for("browse.country", code=found.slug, **_kept_args()), 301)
+    filters = browsing.parse_filters({"type": request.args.get("type", "")})
+    filters.country = found
+    page = browsing.list_galleries(current_user, filters, browsing.parse_page(request.args.get("page")),
+                                   _per_page())
+    return render_template("browse/country.html", country=found, filters=filters, page=page,
+                           tabs=TABS, covers=_cards(page.items),
+                           categories=browsing.categories_in_country(found))
+
+
+@bp.get("/categories/<slug>/<code>")
+def crossing(slug: str, code: str):
+    """Galleries of one category in one country (Health in Yemen), with live counts both ways."""
+    cat = browsing.get_category(slug) or abort(404)
+    place = browsing.get_country(code) or abort(404)
+    if slug != cat.slug or code != place.slug:
+        return redirect(url_for("browse.crossing", slug=cat.slug, code=place.slug, **_kept_args()), 301)
+    filters = browsing.parse_filters({"type": request.args.get("type", "")})
+    filters.category, filters.country = cat, place
+    page = browsing.list_galleries(current_user, filters, browsing.parse_page(request.args.get("page")),
+                                   _per_page())
+    return render_template("browse/crossing.html", category=cat, country=place, filters=filters,
+                           page=page, tabs=TABS, covers=_cards(page.items),
+                           countries=browsing.country_counts(cat),
+                           categories=browsing.categories_in_country(place))
 
 
 @bp.get("/galleries/<gallery_ref>")
 def gallery(gallery_ref: str):
-    """One gallery and its assets."""
+    """One gallery: its details and a paginated grid of thumbnails."""
     gid, _, slug = gallery_ref.partition("-")
-    if not gid.isdigit():
+    if not gid.isdigit() or len(gid) > 12:
         abort(404)
-    found = db.session.get(Gallery, int(gid))
-    if not policy.can_view_gallery(current_user, found):
-        abort(404)
+    found = browsing.get_gallery(current_user, int(gid)) or abort(404)
     if slug != found.slug:
-        return redirect(gallery_url(found), 301)
-    query = select(Asset).where(Asset.gallery_id == found.id).order_by(Asset.position, Asset.id)
-    if not policy.is_staff(current_user):
-        query = query.where(Asset.status == "published", Asset.deleted_at.is_(None))
-    assets = db.session.scalars(query).unique().all()
-    return render_template("browse/gallery.html", gallery=found, assets=assets)
+        return redirect(gallery_url(found, **_kept_args()), 301)
+    page = browsing.gallery_assets(current_user, found, browsing.parse_page(request.args.get("page")),
+                                   current_app.config["ASSETS_PER_PAGE"])
+    return render_template("browse/gallery.html", gallery=found, page=page)
 
 
 @bp.get("/assets/<int:asset_id>")
 def asset(asset_id: int):
-    """One asset with its preview and metadata."""
-    found = db.session.get(Asset, asset_id)
-    if not policy.can_view_asset(current_user, found):
-        abort(404)
-    return render_template("browse/asset.html", asset=found)
+    """One asset: preview, caption, credit, metadata, previous / next within its gallery."""
+    found = browsing.get_asset(current_user, asset_id) or abort(404)
+    prev, nxt = browsing.neighbours(current_user, found)
+    index = browsing.asset_index(current_user, found)
+    gallery_page = math.ceil(index / current_app.config["ASSETS_PER_PAGE"])
+    return render_template("browse/asset.html", asset=found, gallery=found.gallery, prev=prev,
+                           next=nxt, index=index, gallery_page=gallery_page,
+                           total=browsing.visible_count(current_user, found.gallery))
+
+
+@bp.get("/terms")
+def terms():
+    """The terms of use."""
+    text = sitetext.get_text("terms") or abort(404)
+    return render_template("browse/terms.html", text=text)
+
+
+@bp.get("/healthz")
+def healthz():
+    """A trivial health check for load balancers and benchmarks (no database)."""
+    return {"status": "ok"}

@@ -1,0 +1,117 @@
+"""JSON shapes of catalogue objects, shared by every API (browse, search, editor). Field names are stable."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from gallery.models import Asset, Category, Country, Gallery
+from gallery.policy import PUBLIC_SIZES
+from gallery.templating import asset_url, gallery_url
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def category_json(category: Category, gallery_count: int | None = None) -> dict[str, Any]:
+    """A category; gallery_count is included when known (published galleries)."""
+    out: dict[str, Any] = {
+        "id": category.id,
+        "slug": category.slug,
+        "name": category.name,
+        "url": url_for("browse.category", slug=category.slug, _external=True),
+    }
+    if gallery_count is not None:
+        out["gallery_count"] = gallery_count
+    return out
+
+
+def country_json(country: Country | None, gallery_count: int | None = None) -> dict[str, Any] | None:
+    """A country (ISO 3166-1), or None."""
+    if country is None:
+        return None
+    out: dict[str, Any] = {
+        "code": country.alpha3,
+        "alpha2": country.alpha2,
+        "name": country.name,
+        "url": url_for("browse.country", code=country.slug, _external=True),
+    }
+    if gallery_count is not None:
+        out["gallery_count"] = gallery_count
+    return out
+
+
+def renditions_json(asset: Asset) -> dict[str, Any]:
+    """The public renditions (thumb, preview) that exist, with URL and pixel size."""
+    out = {}
+    for size in PUBLIC_SIZES:
+        rend = asset.rendition(size)
+        if rend is not None:
+            out[size] = {"url": url_for("media.rendition", asset_id=asset.id, size=size, _external=True), "width": rend.width,
+                         "height": rend.height}
+    return out
+
+
+def gallery_json(gallery: Gallery, cover: Asset | None = None) -> dict[str, Any]:
+    """A gallery with its counts, category, country and card image."""
+    return {
+        "id": gallery.id,
+        "title": gallery.title,
+        "slug": gallery.slug,
+        "description": gallery.description,
+        "credit": gallery.credit,
+        "date": _iso(gallery.date),
+        "status": gallery.status,
+        "editors_pick": bool(gallery.editors_pick),
+        "pick_position": gallery.pick_position if gallery.editors_pick else None,
+        "category": category_json(gallery.category),
+        "country": country_json(gallery.country),
+        "counts": {"image": gallery.image_count, "video": gallery.video_count,
+                   "audio": gallery.audio_count, "total": gallery.item_count},
+        "cover": ({"asset_id": cover.id, "renditions": renditions_json(cover)}
+                  if cover is not None else None),
+        "url": gallery_url(gallery, _external=True),
+        "api_url": url_for("api.gallery", gallery_id=gallery.id, _external=True),
+        "created_at": _iso(gallery.created_at),
+        "updated_at": _iso(gallery.updated_at),
+    }
+
+
+def asset_json(asset: Asset) -> dict[str, Any]:
+    """An asset's descriptive metadata and public renditions (never its storage key or GPS)."""
+    return {
+        "id": asset.id,
+        "gallery_id": asset.gallery_id,
+        "position": asset.position,
+        "media_type": asset.media_type,
+        "status": asset.status,
+        "title": asset.title,
+        "display_title": asset.display_title,
+        "caption": asset.caption,
+        "alt_text": asset.alt_text,
+        "credit": asset.credit,
+        "creator": asset.creator,
+        "copyright": asset.copyright,
+        "keywords": list(asset.keywords or []),
+        "city": asset.city,
+        "country": country_json(asset.country),
+        "date_taken": _iso(asset.date_taken),
+        "mime_type": asset.mime_type,
+        "bytes": asset.bytes,
+        "width": asset.width,
+        "height": asset.height,
+        "duration": asset.duration,
+        "sensitive": bool(asset.sensitive),
+        "renditions": renditions_json(asset),
+        "url": asset_url(asset, _external=True),
+        "api_url": url_for("api.asset", asset_id=asset.id, _external=True),
+        "created_at": _iso(asset.created_at),
+        "updated_at": _iso(asset.updated_at),
+    }
+
+
+def pagination_json(page: Any) -> dict[str, int]:
+    """Page number, page size, total items and number of pages."""
+    return {"page": page.page, "per_page": page.per_page, "total": page.total, "pages": page.pages}
+

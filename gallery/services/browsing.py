@@ -1,0 +1,293 @@
+"""Read-only queries behind the browse pages and the JSON API, in a bounded number of queries."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Generic, Mapping, Sequence, TypeVar
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from gallery import policy
+from gallery.extensions import db
+from gallery.models import MEDIA_TYPES, Asset, Category, Country, Gallery
+from gallery.services.errors import ValidationError
+
+T = TypeVar("T")
+MAX_PAGE = 100_000
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of results with what the pager needs."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1, so 'page 1 of 1' reads right when empty)."""
+        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether a previous page exists."""
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a next page exists."""
+        return self.page < self.pages
+
+
+@dataclass
+class Filters:
+    """Gallery list filters, already checked against the database."""
+
+    category: Category | None = None
+    country: Country | None = None
+    media_type: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+    def args(self) -> dict[str, str]:
+        """The filters as query arguments."""
+        out: dict[str, str] = {}
+        if self.category:
+            out["category"] = self.category.slug
+        if self.country:
+            out["country"] = self.country.slug
+        if self.media_type:
+            out["type"] = self.media_type
+        return out
+
+
+def parse_page(value: Any, strict: bool = False) -> int:
+    """A page number from a query string; bad values become 1 (or a ValidationError when strict)."""
+    if value in (None, ""):
+        return 1
+    try:
+        page = int(str(value).strip())
+    except ValueError:
+        page = 0
+    if page < 1 or page > MAX_PAGE:
+        if strict:
+            raise ValidationError(f"page must be a whole number from 1 to {MAX_PAGE}.", field="page")
+        return 1
+    return page
+
+
+def parse_per_page(value: Any, default: int, maximum: int) -> int:
+    """A page size from a query string, between 1 and the maximum."""
+    if value in (None, ""):
+        return default
+    try:
+        per_page = int(str(value).strip())
+    except ValueError:
+        per_page = 0
+    if per_page < 1:
+        raise ValidationError(f"per_page must be a whole number from 1 to {maximum}.", field="per_page")
+    return min(per_page, maximum)
+
+
+def parse_filters(args: Mapping[str, str], strict: bool = False) -> Filters:
+    """Read category, country and type filters; unknown values are dropped with a notice (or raise)."""
+    filters = Filters()
+    slug = (args.get("category") or "").strip().lower()
+    if slug:
+        filters.category = db.session.scalar(select(Category).where(Category.slug == slug))
+        if filters.category is None:
+            _reject(filters, strict, "category", f"There is no category “{slug[:60]}”.")
+    code = (args.get("country") or "").strip().upper()
+    if code:
+        filters.country = db.session.get(Country, code) if len(code) == 3 and code.isalpha() else None
+        if filters.country is None:
+            _reject(filters, strict, "country",
+                    f"There is no country with the code “{code[:60]}” (use an ISO alpha-3 code such as YEM).")
+    media_type = (args.get("type") or "").strip().lower()
+    if media_type:
+        if media_type in MEDIA_TYPES:
+            filters.media_type = media_type
+        else:
+            _reject(filters, strict, "type", "The type must be image, video or audio.")
+    return filters
+
+
+def _reject(filters: Filters, strict: bool, name: str, message: str) -> None:
+    if strict:
+        raise ValidationError(message, field=name)
+    filters.notices.append(message + " The filter was ignored.")
+
+
+def visible_galleries(user: Any) -> Select:
+    """Galleries this user may see in lists: published ones, plus drafts for staff; never the trash."""
+    query = select(Gallery).where(Gallery.deleted_at.is_(None))
+    if not policy.is_staff(user):
+        query = query.where(Gallery.status == "published")
+    return query
+
+
+def _public_gallery_clause():
+    return (Gallery.status == "published") & Gallery.deleted_at.is_(None)
+
+
+def _live_asset_clause():
+    return (Asset.status == "published") & Asset.deleted_at.is_(None)
+
+
+def _filtered(query: Select, filters: Filters) -> Select:
+    if filters.category is not None:
+        query = query.where(Gallery.category_id == filters.category.id)
+    if filters.country is not None:
+        query = query.where(Gallery.country_code == filters.country.alpha3)
+    if filters.media_type:
+        query = query.where(getattr(Gallery, f"{filters.media_type}_count") > 0)
+    return query
+
+
+def list_galleries(user: Any, filters: Filters, page: int = 1, per_page: int = 24,
+                   order: str = "latest") -> Page[Gallery]:
+    """A page of visible galleries matching the filters, newest first (or by pick position)."""
+    query = _filtered(visible_galleries(user), filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if order == "picks":
+        query = query.where(Gallery.editors_pick.is_(True)).order_by(
+            Gallery.pick_position.is_(None), Gallery.pick_position, Gallery.id)
+    else:
+        query = query.order_by(Gallery.created_at.desc(), Gallery.id.desc())
+    items = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+    return Page(items, page, per_page, total)
+
+
+def editors_picks(user: Any, filters: Filters, limit: int = 8) -> list[Gallery]:
+    """Editors' picks in pick order."""
+    query = _filtered(visible_galleries(user), filters).where(Gallery.editors_pick.is_(True))
+    query = query.order_by(Gallery.pick_position.is_(None), Gallery.pick_position, Gallery.id)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def covers(user: Any, galleries: Sequence[Gallery]) -> dict[int, Asset]:
+    """Card image of each gallery in two queries: its cover asset if visible, else its first asset."""
+    ids = [g.id for g in galleries]
+    if not ids:
+        return {}
+    query = select(
+        Asset.id, Asset.gallery_id,
+        func.row_number().over(
+            partition_by=Asset.gallery_id,
+            order_by=(case((Asset.id == Gallery.cover_asset_id, 0), else_=1), Asset.position, Asset.id),
+        ).label("rank"),
+    ).join(Gallery, Gallery.id == Asset.gallery_id).where(Asset.gallery_id.in_(ids),
+                                                          Asset.deleted_at.is_(None))
+    if not policy.is_staff(user):
+        query = query.where(Asset.status == "published")
+    ranked = query.subquery()
+    first_ids = select(ranked.c.id).where(ranked.c.rank == 1)
+    assets = db.session.scalars(
+        select(Asset).where(Asset.id.in_(first_ids)).options(selectinload(Asset.renditions)))
+    return {a.gallery_id: a for a in assets}
+
+
+def category_counts() -> list[tuple[Category, int]]:
+    """Every category with its number of published galleries, in one grouped query."""
+    count = func.count(Gallery.id)
+    rows = db.session.execute(
+        select(Category, count)
+        .outerjoin(Gallery, (Gallery.category_id == Category.id) & _public_gallery_clause())
+        .group_by(Category.id).order_by(Category.position, Category.name)).all()
+    return [(c, n) for c, n in rows]
+
+
+def country_counts(category: Category | None = None) -> list[tuple[Country, int]]:
+    """Countries that have published galleries (optionally within a category), with counts."""
+    count = func.count(Gallery.id)
+    query = (select(Country, count).join(Gallery, Gallery.country_code == Country.alpha3)
+             .where(_public_gallery_clause()))
+    if category is not None:
+        query = query.where(Gallery.category_id == category.id)
+    rows = db.session.execute(query.group_by(Country.alpha3).order_by(Country.name)).all()
+    return [(c, n) for c, n in rows]
+
+
+def categories_in_country(country: Country) -> list[tuple[Category, int]]:
+    """Categories that have published galleries in a country, with counts."""
+    count = func.count(Gallery.id)
+    rows = db.session.execute(
+        select(Category, count).join(Gallery, Gallery.category_id == Category.id)
+        .where(_public_gallery_clause(), Gallery.country_code == country.alpha3)
+        .group_by(Category.id).order_by(Category.position, Category.name)).all()
+    return [(c, n) for c, n in rows]
+
+
+def get_category(slug: str) -> Category | None:
+    """A category by its slug."""
+    return db.session.scalar(select(Category).where(Category.slug == slug.lower()))
+
+
+def get_country(code: str) -> Country | None:
+    """A country by its alpha-3 code, any case."""
+    code = (code or "").upper()
+    if len(code) != 3 or not code.isalpha():
+        return None
+    return db.session.get(Country, code)
+
+
+def get_gallery(user: Any, gallery_id: int) -> Gallery | None:
+    """A gallery this user may see, or None."""
+    found = db.session.get(Gallery, gallery_id)
+    return found if policy.can_view_gallery(user, found) else None
+
+
+def _visible_assets(user: Any, gallery_id: int) -> Select:
+    query = select(Asset).where(Asset.gallery_id == gallery_id, Asset.deleted_at.is_(None))
+    if not policy.is_staff(user):
+        query = query.where(Asset.status == "published")
+    return query
+
+
+def visible_count(user: Any, gallery: Gallery) -> int:
+    """Number of assets of the gallery this user sees (denormalised for the public)."""
+    if not policy.is_staff(user):
+        return gallery.item_count  # published, live assets, kept by catalogue.refresh_counts
+    return db.session.scalar(select(func.count()).select_from(
+        _visible_assets(user, gallery.id).subquery())) or 0
+
+
+def gallery_assets(user: Any, gallery: Gallery, page: int = 1, per_page: int = 60) -> Page[Asset]:
+    """A page of the gallery's visible assets in position order, renditions loaded in one query."""
+    total = visible_count(user, gallery)
+    query = (_visible_assets(user, gallery.id).order_by(Asset.position, Asset.id)
+             .offset((page - 1) * per_page).limit(per_page).options(selectinload(Asset.renditions)))
+    return Page(list(db.session.scalars(query)), page, per_page, total)
+
+
+def get_asset(user: Any, asset_id: int) -> Asset | None:
+    """An asset this user may see (with its gallery), or None."""
+    found = db.session.scalar(select(Asset).where(Asset.id == asset_id)
+                              .options(selectinload(Asset.renditions)))
+    if found is None or not policy.can_view_asset(user, found):
+        return None
+    if found.deleted_at is not None or found.gallery.deleted_at is not None:
+        return None  # the trash is managed elsewhere, never browsed
+    return found
+
+
+def neighbours(user: Any, asset: Asset) -> tuple[Asset | None, Asset | None]:
+    """Previous and next visible assets within the asset's gallery, by position."""
+    base = _visible_assets(user, asset.gallery_id)
+    before = or_(Asset.position < asset.position,
+                 (Asset.position == asset.position) & (Asset.id < asset.id))
+    after = or_(Asset.position > asset.position,
+                (Asset.position == asset.position) & (Asset.id > asset.id))
+    prev = db.session.scalar(base.where(before).order_by(Asset.position.desc(), Asset.id.desc()).limit(1))
+    nxt = db.session.scalar(base.where(after).order_by(Asset.position, Asset.id).limit(1))
+    return prev, nxt
+
+
+def asset_index(user: Any, asset: Asset) -> int:
+    """1-based position of the asset among the visible assets of its gallery."""
+    before = or_(Asset.position < asset.position,
+                 (Asset.position == asset.position) & (Asset.id < asset.id))
+    query = _visible_assets(user, asset.gallery_id).where(before)
+    return (db.session.scalar(select(func.count()).select_from(query.subquery())) or 0) + 1

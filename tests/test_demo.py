@@ -1,0 +1,62 @@
+"""`gallery demo`: real content through ingest, printed accounts, safe to run twice."""
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+from PIL import Image
+from sqlalchemy import func, select
+
+from gallery import demo
+from gallery.extensions import db
+from gallery.models import Asset, Gallery, SiteText, User
+from gallery.services import accounts, storage
+
+
+def test_picture_is_deterministic_and_photo_sized():
+    import io
+
+    first = demo.picture(7, (1000, 1500))
+    assert first == demo.picture(7, (1000, 1500))
+    assert first != demo.picture(8, (1000, 1500))
+    with Image.open(io.BytesIO(first)) as im:
+        assert im.format == "JPEG" and im.size == (1000, 1500)
+        assert len(im.convert("RGB").resize((40, 60)).getcolors(2400)) > 50  # not a flat colour
+
+
+def test_demo_builds_a_browsable_library_once(runner, client):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    galleries = db.session.scalars(select(Gallery)).all()
+    published = [g for g in galleries if g.status == "published"]
+    assert len({g.category_id for g in published}) >= 6
+    assert len({g.country_code for g in published}) >= 6
+    assert [g.title for g in galleries if g.status == "draft"] == ["Water committees in Turkana"]
+    picks = sorted((g.pick_position, g.title) for g in galleries if g.editors_pick)
+    assert len(picks) == 3
+    assets = db.session.scalars(select(Asset)).all()
+    assert len(assets) == sum(len(spec.items) for spec in demo.GALLERIES)
+    assert all(a.renditions and storage.exists(a.storage_key) for a in assets)
+    assert any(a.height > a.width for a in assets) and any(a.width > a.height for a in assets)
+    assert any("Danlí" in a.caption for a in assets) and any("Türkiye" in a.caption for a in assets)
+    assert db.session.get(SiteText, "terms") is not None
+
+    # The printed passwords log in.
+    for role in ("admin", "editor"):
+        match = re.search(rf"Demo {role}: (\S+)\s+password: (\S+)", result.output)
+        assert match, result.output
+        user = db.session.scalar(select(User).where(User.email == match.group(1)))
+        assert user.role == role and accounts.check_password(user, match.group(2))
+
+    # The public sees the demo: picks on the home page, the draft nowhere.
+    with client.get("/") as response:
+        home = BeautifulSoup(response.data, "html.parser")
+    assert [t.get_text() for t in home.select(".home-picks .card-title")] == [t for _, t in picks]
+    assert "Water committees in Turkana" not in home.get_text()
+
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert "0 demo photos added." in again.output and "already exists (password unchanged)" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Gallery)) == len(galleries)
+    assert db.session.scalar(select(func.count()).select_from(Asset)) == len(assets)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 2

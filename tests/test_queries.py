@@ -1,0 +1,106 @@
+"""List and gallery pages run a bounded number of SQL queries, whatever the size of the catalogue."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import insert, update
+
+from gallery.extensions import db
+from gallery.models import Asset, Gallery, Rendition
+from gallery.services import catalogue
+
+MAX_QUERIES = 12  # user + gallery + counts + page of rows + renditions + covers, with room to spare
+
+
+def bulk_assets(gallery: Gallery, count: int) -> list[int]:
+    """Insert published image assets with thumb and preview rows directly (no files: pages never read them)."""
+    rows = [{
+        "gallery_id": gallery.id, "position": n + 1, "media_type": "image",
+        "original_filename": f"bulk-{n}.jpg", "mime_type": "image/jpeg", "bytes": 1000 + n,
+        "sha256": hashlib.sha256(f"{gallery.id}-{n}".encode()).hexdigest(),
+        "storage_key": f"originals/bulk/{gallery.id}-{n}.jpg", "width": 3000, "height": 2000,
+        "caption": f"Bulk photo {n} of the gallery {gallery.title}.", "keywords": [], "extra": {},
+        "status": "published",
+    } for n in range(count)]
+    ids = list(db.session.scalars(insert(Asset).returning(Asset.id), rows))
+    db.session.execute(insert(Rendition), [
+        {"asset_id": i, "size": size, "width": w, "height": h, "bytes": 100,
+         "storage_key": f"renditions/bulk/{i}-{size}.jpg"}
+        for i in ids for size, w, h in (("thumb", 400, 267), ("preview", 1280, 853))])
+    catalogue.refresh_counts([gallery.id])
+    db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def catalogue_of(make_gallery):
+    """Factory: catalogue_of(galleries, assets_each) -> the first gallery (all in Health / Yemen)."""
+
+    def make(galleries: int, assets_each: int) -> Gallery:
+        made = []
+        for n in range(galleries):
+            g = make_gallery(title=f"Gallery {n}", category="Health", country="YEM",
+                             editors_pick=n % 3 == 0, pick_position=n)
+            bulk_assets(g, assets_each)
+            made.append(g)
+        # Give one gallery a cover, so both the cover and the first-asset paths are taken.
+        first_asset = db.session.scalar(Asset.__table__.select().with_only_columns(Asset.id)
+                                        .where(Asset.gallery_id == made[-1].id).limit(1))
+        db.session.execute(update(Gallery).where(Gallery.id == made[-1].id)
+                           .values(cover_asset_id=first_asset))
+        db.session.commit()
+        return made[0]
+
+    return make
+
+
+def _count(client, count_queries, path: str) -> tuple[int, BeautifulSoup]:
+    db.session.expunge_all()  # nothing cached from setting up: count what a fresh request runs
+    with count_queries() as counter:
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+            page = BeautifulSoup(response.data, "html.parser")
+    return counter.count, page
+
+
+def test_big_gallery_page_is_bounded(client, count_queries, make_gallery):
+    small = make_gallery(title="Small")
+    bulk_assets(small, 5)
+    big = make_gallery(title="Big")
+    bulk_assets(big, 2000)
+    small_count, _ = _count(client, count_queries, f"/galleries/{small.id}-{small.slug}")
+    big_count, page = _count(client, count_queries, f"/galleries/{big.id}-{big.slug}")
+    assert len(page.select(".asset-grid .tile img")) == 60
+    assert page.select_one(".gallery-count").get_text() == "2000 items"
+    assert big_count == small_count <= MAX_QUERIES
+    last_count, last = _count(client, count_queries, f"/galleries/{big.id}-{big.slug}?page=34")
+    assert len(last.select(".asset-grid .tile img")) == 20 and last_count == big_count
+
+
+def test_asset_page_in_a_big_gallery_is_bounded(client, count_queries, make_gallery):
+    big = make_gallery(title="Big")
+    ids = bulk_assets(big, 2000)
+    n, page = _count(client, count_queries, f"/assets/{ids[1000]}")
+    assert page.select_one(".asset-prev")["href"] == f"/assets/{ids[999]}"
+    assert n <= MAX_QUERIES
+
+
+@pytest.mark.parametrize("path", ["/", "/galleries", "/categories/health", "/countries/yem",
+                                  "/categories/health/yem", "/?type=image", "/api/galleries",
+                                  "/api/categories", "/api/countries"])
+def test_list_pages_do_not_query_per_card(client, count_queries, catalogue_of, path):
+    catalogue_of(2, 3)
+    few, _ = _count(client, count_queries, path)
+    catalogue_of(14, 8)
+    many, page = _count(client, count_queries, path)
+    assert many == few <= MAX_QUERIES, (path, few, many)
+    if not path.startswith("/api/"):
+        assert page.select(".gallery-cards .card") or page.select(".term-list li")
+
+
+def test_query_counter_counts(client, count_queries):
+    """The fixture really counts: a page that reads the database runs at least one query."""
+    n, _ = _count(client, count_queries, "/categories/health")
+    assert n >= 2
