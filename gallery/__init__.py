@@ -27,7 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _finish_config(app)
 
-    from gallery import auth_loader, cli, errors, ratelimit, security, templating
+    from gallery import auth_loader, auth_tokens, cli, errors, ratelimit, security, templating
     from gallery.extensions import csrf, db, login_manager
     from gallery.views import register_blueprints
 
@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     auth_loader.init_app(app)
+    auth_tokens.init_app(app)
     ratelimit.init_app(app)
     templating.init_app(app)
     security.init_app(app)

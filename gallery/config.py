@@ -77,3 +77,9 @@ SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before
 SEARCH_DRAIN_LIMIT = 2000  # outbox rows one request drains at most; the rest waits for the next writer
 SEARCH_BACKLOG_GRACE = 60  # seconds before a queued outbox row counts as drift in `gallery check`
 SEARCH_PER_PAGE = 24
+
+# Editorial (issue 6): trashed galleries and assets stay restorable this many days;
+# `gallery empty-trash --older-than-days N` purges them after that.
+TRASH_RETENTION_DAYS = 30
+# API tokens: how often (seconds) a token's last-used time is written, at most.
+API_TOKEN_TOUCH_SECONDS = 300

@@ -12,6 +12,8 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from flask import request_started
+
 from gallery import create_app
 from gallery.db import Base
 from gallery.extensions import db
@@ -71,6 +73,9 @@ def app(database_template, tmp_path):
         "SERVER_NAME": None,
     })
     app.instance_path = str(tmp_path / "instance")
+    # Test requests share the fixture's app context (and so `g`); in production each request has
+    # its own. Forget the previous request's user so each request authenticates afresh.
+    request_started.connect(_forget_request_user, app)
     with app.app_context():
         if PG_URL:
             _reset_postgres()
@@ -78,6 +83,13 @@ def app(database_template, tmp_path):
         yield app
         db.session.close()
         db.engine.dispose()
+
+
+def _forget_request_user(sender, **extra) -> None:
+    from flask import g
+
+    for name in ("_login_user", "api_token_id"):
+        g.pop(name, None)
 
 
 def _reset_postgres() -> None:
@@ -217,6 +229,24 @@ def count_queries(app):
     return counting
 
 
+@pytest.fixture
+def editor(make_user):
+    """An editor account."""
+    return make_user("editor")
+
+
+@pytest.fixture
+def admin(make_user):
+    """An admin account."""
+    return make_user("admin")
+
+
+@pytest.fixture
+def member(make_user):
+    """A member account."""
+    return make_user("member")
+
+
 def stored_files(app) -> list[str]:
     """Every file under the upload directory (temp files included), relative to it."""
     root = app.config["UPLOAD_DIR"]
@@ -249,3 +279,21 @@ def _close_search_searchers():
     from gallery.services.search import store
 
     store.close_all()
+
+
+@pytest.fixture
+def search_ids(app) -> Callable:
+    """Factory: search_ids("water", field="caption") -> ids of publicly visible assets in the index."""
+    from whoosh.qparser import QueryParser
+    from whoosh.query import And, Term
+
+    from gallery.services.search import store
+
+    def find(text: str, field: str = "caption", visible_only: bool = True) -> set[int]:
+        with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as searcher:
+            query = QueryParser(field, searcher.schema).parse(text)
+            if visible_only:
+                query = And([query, Term("visible", "1")])
+            return {int(hit["id"]) for hit in searcher.search(query, limit=None)}
+
+    return find

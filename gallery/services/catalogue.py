@@ -351,6 +351,56 @@ def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+CAPTION_FIELDS = ("title", "caption", "credit", "keywords", "alt_text")
+
+
+def update_captions(gallery: Gallery, updates: dict[int, dict[str, Any]],
+                    user: User | None = None) -> list[Asset]:
+    """Save the caption grid: new texts for many assets of a gallery, all in one transaction."""
+    assets = {a.id: a for a in db.session.scalars(
+        select(Asset).where(Asset.gallery_id == gallery.id, Asset.id.in_(list(updates))))}
+    changed: list[Asset] = []
+    for asset_id, values in updates.items():
+        asset = assets.get(asset_id)
+        if asset is None:
+            raise NotFound(f"Asset {asset_id} is not in this gallery.")
+        new = _caption_values(values, asset_id)
+        if any(getattr(asset, k) != v for k, v in new.items()):
+            for key, value in new.items():
+                setattr(asset, key, value)
+            changed.append(asset)
+    if changed:
+        queue_search([a.id for a in changed])
+        db.session.commit()
+        search.after_commit()
+    return changed
+
+
+def _caption_values(values: dict[str, Any], asset_id: int) -> dict[str, Any]:
+    """Validated caption-grid values; empty text clears a field."""
+    out: dict[str, Any] = {}
+    for key in CAPTION_FIELDS:
+        if key not in values:
+            continue
+        value = values[key]
+        if key == "keywords":
+            words = value.split(",") if isinstance(value, str) else value
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise ValidationError("Keywords must be words separated by commas.",
+                                      field=f"{asset_id}-keywords")
+            out[key] = list(dict.fromkeys(w.strip() for w in words if w.strip()))
+            continue
+        label = key.replace("_", " ").capitalize()
+        if not isinstance(value, str):
+            raise ValidationError(f"{label} must be text.", field=f"{asset_id}-{key}")
+        limit = TEXT_FIELDS[key]
+        if limit and len(value.strip()) > limit:
+            raise ValidationError(f"{label} is longer than {limit} characters.",
+                                  field=f"{asset_id}-{key}")
+        out[key] = value.strip()
+    return out
+
+
 def queue_search(asset_ids: Iterable[int], operation: str = "upsert") -> None:
     """Add search outbox rows in the current transaction."""
     db.session.add_all(SearchOutbox(asset_id=i, operation=operation) for i in asset_ids)

@@ -1,7 +1,8 @@
-"""Site texts (terms of use, ...) stored as Markdown and rendered to safe HTML."""
+"""Site texts (terms of use, about, help): Markdown stored in the database, rendered safely."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import markdown
 import nh3
@@ -9,7 +10,12 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from gallery.extensions import db
-from gallery.models import SiteText
+from gallery.models import SiteText, User, utcnow
+from gallery.services import activity, fields
+from gallery.services.errors import NotFound
+from gallery.services.guards import commit, require_admin
+
+KEYS = {"terms": "Terms of use", "about": "About", "help": "Help"}
 
 DEFAULT_TERMS = """\
 These terms apply to every photo, video and audio file in this library.
@@ -42,8 +48,9 @@ The library may withdraw any item at any time; please remove withdrawn material 
 
 DEFAULTS = {"terms": ("Terms of use", DEFAULT_TERMS)}
 
-ALLOWED_TAGS = {"a", "abbr", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "li", "ol",
-                "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+ALLOWED_TAGS = {"a", "abbr", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "li",
+                "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 
 @dataclass
@@ -58,12 +65,20 @@ class Text:
 
 
 def render_markdown(body: str) -> Markup:
-    """Markdown to HTML with everything outside a small allowlist removed (raw HTML, scripts, styles)."""
-    html = markdown.markdown(body or "", extensions=["tables", "sane_lists"], output_format="html")
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}, "abbr": {"title"},
-                                                            "td": {"align"}, "th": {"align"}},
-                      url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow")
-    return Markup(clean)
+    """Markdown to HTML: raw HTML in the source is shown as text, and links keep only safe schemes."""
+    md = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    # Raw HTML is switched off in the parser (escaped, not passed through); nh3 then allow-lists
+    # tags, attributes and URL schemes as a second line of defence.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    html = md.convert(body or "")
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS,
+                            attributes={"a": {"href", "title"}, "abbr": {"title"},
+                                        "td": {"align"}, "th": {"align"}},
+                            url_schemes=ALLOWED_SCHEMES, link_rel="noopener noreferrer nofollow"))
+
+
+render = render_markdown
 
 
 def get_text(key: str) -> Text | None:
@@ -77,6 +92,19 @@ def get_text(key: str) -> Text | None:
     return None
 
 
+def get_row(key: str) -> SiteText | None:
+    """The stored row of a text (None until saved or seeded); unknown keys are NotFound."""
+    if key not in KEYS:
+        raise NotFound("No such page.")
+    return db.session.get(SiteText, key)
+
+
+def terms_version() -> int:
+    """The version of the terms in force (1 is the built-in text); members accept again when it rises."""
+    row = db.session.get(SiteText, "terms")
+    return row.version if row is not None else 1
+
+
 def seed_defaults(session: Session) -> int:
     """Store the default texts that are missing; returns how many were added."""
     added = 0
@@ -86,3 +114,29 @@ def seed_defaults(session: Session) -> int:
             added += 1
     session.commit()
     return added
+
+
+def save_text(key: str, values: Mapping[str, Any], user: User) -> SiteText:
+    """Save a text's title and Markdown body (admins); a changed body is a new version."""
+    require_admin(user)
+    if key not in KEYS:
+        raise NotFound("No such page.")
+    new_title = fields.text(values.get("title", ""), "title", 200) or KEYS[key]
+    body = fields.text(values.get("body", ""), "body", 200_000)
+    row = db.session.get(SiteText, key)
+    if row is None:
+        # Version 1 is the built-in default text, which members may already have accepted.
+        default_body = DEFAULTS.get(key, (None, None))[1]
+        version = 1 if default_body is None or default_body.strip() == body else 2
+        row = SiteText(key=key, title=new_title, body=body, version=version, updated_by_id=user.id)
+        db.session.add(row)
+    elif row.body == body and row.title == new_title:
+        return row
+    else:
+        if row.body != body:
+            row.version += 1
+        row.title, row.body = new_title, body
+        row.updated_by_id, row.updated_at = user.id, utcnow()
+    activity.record(user, "sitetext.save", key=key, version=row.version)
+    commit()
+    return row

@@ -14,3 +14,8 @@ from gallery.services.search.indexing import (
 
 __all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_category",
            "queue_gallery", "rebuild"]
+
+from gallery.services.search.engine import SORTS, Filters, Hit, Results, run  # noqa: E402
+from gallery.services.search.query import parse  # noqa: E402
+
+__all__ += ["SORTS", "Filters", "Hit", "Results", "run", "parse"]

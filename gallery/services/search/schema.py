@@ -90,7 +90,7 @@ def make_document(asset: Any) -> dict[str, Any]:
         "keywords": keywords,
         "credit": asset.credit or "",
         "creator": asset.creator or "",
-        "gallery": gallery.title,
+        "gallery": f"{gallery.title}\n{gallery.description or ''}",
         "country": country_words,
         "category": category.name,
         "city": asset.city or "",

@@ -1,0 +1,50 @@
+"""Bearer-token login for the editor API, and the CSRF exemption that goes with it."""
+from __future__ import annotations
+
+from flask import Flask, Request, g, request
+from flask_login import current_user
+
+from gallery.extensions import login_manager
+from gallery.models import User
+
+
+def init_app(app: Flask) -> None:
+    """Let Flask-Login load users from `Authorization: Bearer <token>` when no session user exists."""
+    login_manager.request_loader(load_user_from_request)
+
+
+def bearer_token(req: Request) -> str | None:
+    """The token of an `Authorization: Bearer ...` header, if any."""
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def load_user_from_request(req: Request) -> User | None:
+    """Flask-Login request loader: the owner of a live bearer token."""
+    from gallery.services import apitokens
+
+    token = bearer_token(req)
+    if token is None:
+        return None
+    found = apitokens.user_for_token(token)
+    if found is None:
+        return None
+    user, row = found
+    g.api_token_id = row.id  # marks the request as bearer-authenticated (see csrf_exempt)
+    return user
+
+
+def csrf_exempt() -> bool:
+    """Skip the CSRF check for requests no cookie can forge.
+
+    A bearer-authenticated request cannot be sent cross-site by a browser, and an API request with
+    no user at all is refused with 401 by the view. A session (cookie) user is always checked:
+    Flask-Login prefers the session, so such requests never get the bearer mark.
+    """
+    if not request.path.startswith("/api/"):
+        return False
+    authenticated = current_user.is_authenticated  # loads the user: session first, then bearer
+    return (authenticated and "api_token_id" in g) or not authenticated

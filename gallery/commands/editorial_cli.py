@@ -1,0 +1,35 @@
+"""Editorial commands: API tokens and emptying the trash."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="API token", show_default=True, help="What the token is for.")
+def create_token_command(email: str, name: str) -> None:
+    """Create an editor API token for an editor or admin and print it once."""
+    from gallery.services import apitokens
+    from gallery.services.errors import GalleryError
+
+    try:
+        row, token = apitokens.create_token_for_email(email, name)
+    except GalleryError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Token {row.id} “{row.name}” for {row.user.email} (shown only once):", err=True)
+    click.echo(token)
+
+
+@click.command("empty-trash")
+@click.option("--older-than-days", type=int, default=None,
+              help="Only items trashed more than N days ago (default: TRASH_RETENTION_DAYS).")
+@click.option("--all", "everything", is_flag=True, help="Everything in the trash, however recent.")
+def empty_trash_command(older_than_days: int | None, everything: bool) -> None:
+    """Delete trashed galleries and assets for good, with their files."""
+    from gallery.services import trash
+
+    days = None if everything else (older_than_days if older_than_days is not None
+                                     else current_app.config["TRASH_RETENTION_DAYS"])
+    galleries, assets = trash.empty_trash(None, days)
+    click.echo(f"Deleted {galleries} galleries and {assets} assets for good.")

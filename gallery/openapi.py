@@ -1,0 +1,326 @@
+"""The OpenAPI 3.1 document of the JSON API; every /api rule must appear here (a test checks)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A response with a JSON body."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def errors(*codes: int) -> dict[str, Any]:
+    """Error responses, all with the common error body."""
+    text = {400: "Invalid input; `error.field` names the field", 401: "No credentials",
+            403: "Not allowed for this user", 404: "Not found", 409: "Conflict",
+            413: "Too large", 415: "Unsupported media"}
+    return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes if c in text}
+
+
+def path_id(name: str) -> dict[str, Any]:
+    """An integer id in the path."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """A required JSON request body."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+STAFF = [{"bearerAuth": []}, {"cookieAuth": []}]
+NULLABLE_STRING = {"type": ["string", "null"]}
+DATE = {"type": ["string", "null"], "format": "date"}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["status", "message"], "properties": {
+            "status": {"type": "integer"}, "message": {"type": "string"},
+            "field": {"type": "string", "description": "The input field at fault"}}}},
+    },
+    "Category": {
+        "type": "object", "required": ["id", "slug", "name"],
+        "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
+                       "name": {"type": "string"}, "url": {"type": "string"},
+                       "gallery_count": {"type": "integer"}},
+    },
+    "Country": {
+        "type": "object", "required": ["code", "name"],
+        "properties": {"code": {"type": "string", "minLength": 3, "maxLength": 3},
+                       "alpha2": {"type": "string"}, "name": {"type": "string"},
+                       "url": {"type": "string"}, "gallery_count": {"type": "integer"}},
+    },
+    "Renditions": {
+        "type": "object", "description": "Public renditions by size (thumb, preview)",
+        "additionalProperties": {"type": "object", "required": ["url", "width", "height"],
+                                 "properties": {"url": {"type": "string"},
+                                                "width": {"type": "integer"},
+                                                "height": {"type": "integer"}}},
+    },
+    "Pagination": {
+        "type": "object", "required": ["page", "per_page", "total", "pages"],
+        "properties": {"page": {"type": "integer"}, "per_page": {"type": "integer"},
+                       "total": {"type": "integer"}, "pages": {"type": "integer"}},
+    },
+    "Gallery": {
+        "type": "object",
+        "required": ["id", "title", "slug", "description", "credit", "category", "country", "date",
+                     "status", "editors_pick", "pick_position", "counts", "url"],
+        "properties": {
+            "id": {"type": "integer"}, "title": {"type": "string"}, "slug": {"type": "string"},
+            "description": {"type": "string"}, "credit": {"type": "string"},
+            "category": ref("Category"),
+            "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date": DATE,
+            "status": {"enum": ["draft", "published"]}, "editors_pick": {"type": "boolean"},
+            "pick_position": {"type": ["integer", "null"]},
+            "cover_asset_id": {"type": ["integer", "null"], "description": "Editor API only"},
+            "cover": {"type": ["object", "null"]},
+            "counts": {"type": "object", "required": ["image", "video", "audio"], "properties": {
+                "image": {"type": "integer"}, "video": {"type": "integer"},
+                "audio": {"type": "integer"}, "total": {"type": "integer"}}},
+            "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
+            "url": {"type": "string"}, "api_url": {"type": "string"},
+        },
+    },
+    "Asset": {
+        "type": "object",
+        "required": ["id", "gallery_id", "media_type", "title", "caption", "alt_text",
+                     "credit", "creator", "copyright", "keywords", "city", "country", "date_taken",
+                     "status", "sensitive", "url"],
+        "properties": {
+            "id": {"type": "integer"}, "gallery_id": {"type": "integer"},
+            "position": {"type": "integer"}, "media_type": {"enum": ["image", "video", "audio"]},
+            "original_filename": {"type": "string", "description": "Editor API only"},
+            "mime_type": {"type": "string"},
+            "bytes": {"type": "integer"}, "width": {"type": ["integer", "null"]},
+            "height": {"type": ["integer", "null"]}, "duration": {"type": ["number", "null"]},
+            "title": {"type": "string"}, "display_title": {"type": "string"},
+            "caption": {"type": "string"}, "alt_text": {"type": "string"},
+            "credit": {"type": "string"}, "creator": {"type": "string"},
+            "copyright": {"type": "string"},
+            "keywords": {"type": "array", "items": {"type": "string"}}, "city": {"type": "string"},
+            "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date_taken": DATE,
+            "status": {"enum": ["draft", "published"]},
+            "consent": {"enum": ["unknown", "obtained", "not_needed"],
+                        "description": "Editor API only"},
+            "sensitive": {"type": "boolean"}, "renditions": ref("Renditions"),
+            "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
+            "url": {"type": "string"}, "api_url": {"type": "string"},
+        },
+    },
+    "GalleryInput": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "title": {"type": "string", "maxLength": 300},
+            "description": {"type": "string"}, "credit": {"type": "string", "maxLength": 300},
+            "category": {"type": ["integer", "string"], "description": "Id, slug or name"},
+            "country": {"type": ["string", "null"], "description": "ISO code or name"},
+            "date": {"type": ["string", "null"], "format": "date"},
+            "status": {"enum": ["draft", "published"]}, "editors_pick": {"type": "boolean"},
+            "pick_position": {"type": ["integer", "null"], "minimum": 0},
+            "cover_asset_id": {"type": ["integer", "null"]},
+        },
+    },
+    "AssetInput": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "title": {"type": "string", "maxLength": 300}, "caption": {"type": "string"},
+            "alt_text": {"type": "string"}, "credit": {"type": "string"},
+            "creator": {"type": "string"}, "copyright": {"type": "string"},
+            "keywords": {"type": ["array", "string"], "items": {"type": "string"}},
+            "city": {"type": "string"}, "country": {"type": ["string", "null"]},
+            "date_taken": {"type": ["string", "null"], "format": "date"},
+            "consent": {"enum": ["unknown", "obtained", "not_needed"]},
+            "sensitive": {"type": "boolean"}, "status": {"enum": ["draft", "published"]},
+            "gallery_id": {"type": "integer", "description": "Move the asset to this gallery"},
+        },
+    },
+    "Order": {
+        "type": "object", "required": ["order"],
+        "properties": {"order": {"type": "array", "items": {"type": "integer"},
+                                 "description": "Every asset id of the gallery, in the new order"}},
+    },
+}
+
+
+def editor_paths() -> dict[str, Any]:
+    """The editor API (issue 6)."""
+    gallery_id, asset_id = path_id("gallery_id"), path_id("asset_id")
+    return {
+        "/api/galleries": {"post": {
+            "operationId": "createGallery", "summary": "Create a gallery", "tags": ["editor"],
+            "security": STAFF, "requestBody": json_body(ref("GalleryInput")),
+            "responses": {"201": json_response("The new gallery", ref("Gallery")),
+                          **errors(400, 401, 403)}}},
+        "/api/galleries/{gallery_id}": {
+            "patch": {
+                "operationId": "updateGallery", "tags": ["editor"], "security": STAFF,
+                "summary": "Change a gallery: fields, status, editors' pick, cover",
+                "parameters": [gallery_id], "requestBody": json_body(ref("GalleryInput")),
+                "responses": {"200": json_response("The gallery", ref("Gallery")),
+                              **errors(400, 401, 403, 404)}},
+            "delete": {
+                "operationId": "deleteGallery", "summary": "Move a gallery to the trash",
+                "tags": ["editor"], "security": STAFF, "parameters": [gallery_id],
+                "responses": {"204": {"description": "In the trash"}, **errors(401, 403, 404)}},
+        },
+        "/api/galleries/{gallery_id}/order": {"post": {
+            "operationId": "orderGallery", "summary": "Set the order of a gallery's assets",
+            "tags": ["editor"], "security": STAFF, "parameters": [gallery_id],
+            "requestBody": json_body(ref("Order")),
+            "responses": {"200": json_response("The order now", ref("Order")),
+                          **errors(400, 401, 403, 404)}}},
+        "/api/assets/{asset_id}": {
+            "patch": {
+                "operationId": "updateAsset", "tags": ["editor"], "security": STAFF,
+                "summary": "Change an asset's fields; gallery_id moves it",
+                "parameters": [asset_id], "requestBody": json_body(ref("AssetInput")),
+                "responses": {"200": json_response("The asset", ref("Asset")),
+                              **errors(400, 401, 403, 404)}},
+            "delete": {
+                "operationId": "deleteAsset", "summary": "Move an asset to the trash",
+                "tags": ["editor"], "security": STAFF, "parameters": [asset_id],
+                "responses": {"204": {"description": "In the trash"}, **errors(401, 403, 404)}},
+        },
+        "/api/openapi.json": {"get": {
+            "operationId": "openapi", "summary": "This document", "tags": ["meta"], "security": [],
+            "responses": {"200": json_response("OpenAPI 3.1 document", {"type": "object"})}}},
+    }
+
+
+def browse_paths() -> dict[str, Any]:
+    """The read-only catalogue API (browse issue): published material for everyone, drafts for staff."""
+    page = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1}}]
+    filters = [{"name": n, "in": "query", "schema": {"type": "string"}, "description": d}
+               for n, d in (("category", "Category slug"), ("country", "ISO alpha-3 code"),
+                            ("type", "image, video or audio"))]
+    listing = {"type": "object", "required": ["galleries", "pagination"], "properties": {
+        "galleries": {"type": "array", "items": ref("Gallery")}, "pagination": ref("Pagination")}}
+    one = {"type": "object", "required": ["gallery", "assets", "pagination"], "properties": {
+        "gallery": ref("Gallery"), "assets": {"type": "array", "items": ref("Asset")},
+        "pagination": ref("Pagination")}}
+    return {
+        "/api/galleries": {"get": {
+            "operationId": "listGalleries", "summary": "Galleries, newest first", "tags": ["catalogue"],
+            "parameters": filters + page,
+            "responses": {"200": json_response("A page of galleries", listing), **errors(400)}}},
+        "/api/galleries/{gallery_id}": {"get": {
+            "operationId": "getGallery", "summary": "A gallery and a page of its assets",
+            "tags": ["catalogue"], "parameters": [path_id("gallery_id"), *page],
+            "responses": {"200": json_response("The gallery", one), **errors(400, 404)}}},
+        "/api/assets/{asset_id}": {"get": {
+            "operationId": "getAsset", "summary": "One asset", "tags": ["catalogue"],
+            "parameters": [path_id("asset_id")],
+            "responses": {"200": json_response("The asset", {
+                "type": "object", "required": ["asset"], "properties": {"asset": ref("Asset")}}),
+                **errors(404)}}},
+        "/api/categories": {"get": {
+            "operationId": "listCategories", "summary": "Categories with gallery counts",
+            "tags": ["catalogue"], "responses": {"200": json_response("Categories", {
+                "type": "object", "required": ["categories"],
+                "properties": {"categories": {"type": "array", "items": ref("Category")}}})}}},
+        "/api/countries": {"get": {
+            "operationId": "listCountries", "summary": "Countries with published galleries",
+            "tags": ["catalogue"], "responses": {"200": json_response("Countries", {
+                "type": "object", "required": ["countries"],
+                "properties": {"countries": {"type": "array", "items": ref("Country")}}})}}},
+    }
+
+
+def search_paths() -> dict[str, Any]:
+    """Caption search (search issue)."""
+    params = [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+        ("q", "string"), ("category", "string"), ("country", "string"), ("type", "string"),
+        ("year", "string"), ("credit", "string"), ("gallery", "string"), ("date_from", "string"),
+        ("date_to", "string"), ("sort", "string"), ("page", "integer"), ("per_page", "integer"))]
+    hit = {"type": "object", "required": ["id", "caption"], "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "caption": {"type": "string"},
+        "highlight": {"type": "string"}}}
+    body = {"type": "object", "required": ["total", "page", "per_page", "results", "facets"],
+            "properties": {
+                "total": {"type": "integer"}, "page": {"type": "integer"},
+                "per_page": {"type": "integer"}, "results": {"type": "array", "items": hit},
+                "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {
+                    "type": "object", "required": ["value", "count"],
+                    "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}}}},
+                "suggestion": {"type": ["string", "null"]}}}
+    return {"/api/search": {"get": {
+        "operationId": "search", "summary": "Search captions and metadata", "tags": ["search"],
+        "parameters": params, "responses": {"200": json_response("Results and facets", body)}}}}
+
+
+def ingest_paths() -> dict[str, Any]:
+    """Upload one file into a gallery (ingest issue)."""
+    upload = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+        **{n: {"type": "string"} for n in ("caption", "title", "credit", "creator", "copyright",
+                                            "keywords", "city", "country", "date_taken",
+                                            "alt_text", "status")}}}
+    created = {"type": "object", "required": ["id", "gallery_id", "media_type", "caption", "url"],
+               "properties": {"id": {"type": "integer"}, "gallery_id": {"type": "integer"},
+                              "media_type": {"type": "string"}, "caption": {"type": "string"},
+                              "keywords": {"type": "array", "items": {"type": "string"}},
+                              "country": {"type": ["string", "null"]},
+                              "url": {"type": "string"}, "renditions": ref("Renditions")}}
+    return {"/api/galleries/{gallery_id}/assets": {"post": {
+        "operationId": "uploadAsset", "summary": "Add a file to a gallery", "tags": ["editor"],
+        "security": STAFF, "parameters": [path_id("gallery_id")],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
+        "responses": {"201": json_response("The new asset", created),
+                      **errors(400, 401, 403, 404, 409, 413, 415)}}}}
+
+
+# Each area adds its own paths function here; only routes the app serves are published.
+PATH_SECTIONS = (browse_paths, search_paths, ingest_paths, editor_paths)
+
+
+def served_operations() -> set[tuple[str, str]]:
+    """(OpenAPI path, method) of every /api rule the app has."""
+    out = set()
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            out.update((path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"})
+    return out
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    paths: dict[str, Any] = {}
+    served = served_operations()
+    for section in PATH_SECTIONS:
+        for path, operations in section().items():
+            for method, operation in operations.items():
+                if (path, method) in served:
+                    paths.setdefault(path, {})[method] = operation
+    responses = {f"E{code}": json_response(text, ref("Error")) for code, text in (
+        (400, "Invalid input; error.field names the field"), (401, "No credentials"),
+        (403, "Not allowed for this user"), (404, "Not found"), (409, "Conflict"),
+        (413, "Too large"), (415, "Unsupported media"))}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{current_app.config['SITE_NAME']} API", "version": "1.0.0",
+                 "description": "Read-only catalogue API and the editor API. Editors authenticate "
+                                "with `Authorization: Bearer <token>` (tokens from the account page "
+                                "or `gallery create-token`) or with the session cookie plus an "
+                                "X-CSRFToken header."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": responses,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
+    }

@@ -1,0 +1,83 @@
+"""Personal API tokens for the editor API: shown once, stored as SHA-256, revocable."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask import current_app
+from sqlalchemy import select
+
+from gallery.extensions import db
+from gallery.models import ApiToken, User, utcnow
+from gallery.services import accounts, activity, fields
+from gallery.services.errors import Forbidden, NotFound, ValidationError
+
+PREFIX = "gal_"
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest stored for a token (tokens are random, so no salt is needed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(owner: User, name: str, acting_user: User | None) -> tuple[ApiToken, str]:
+    """Make a token for an editor or admin; returns the row and the token text, shown only once.
+
+    acting_user None is the command line, which runs with the server's authority.
+    """
+    if acting_user is not None and acting_user.id != owner.id and not acting_user.is_admin:
+        raise Forbidden("You may only create tokens for yourself.")
+    if not owner.is_staff or not owner.active:
+        raise ValidationError("API tokens are for active editors and admins.", field="email")
+    name = fields.text(name, "name", 100) or "API token"
+    token = PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=owner.id, name=name, token_hash=hash_token(token))
+    db.session.add(row)
+    db.session.flush()
+    activity.record(acting_user or owner, "token.create", token_id=row.id, name=name)
+    db.session.commit()
+    return row, token
+
+
+def create_token_for_email(email: str, name: str) -> tuple[ApiToken, str]:
+    """Command-line form of create_token."""
+    owner = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+    if owner is None:
+        raise ValidationError(f"No account for {email}.", field="email")
+    return create_token(owner, name, None)
+
+
+def revoke_token(token_id: int, user: User) -> ApiToken:
+    """Revoke one of the user's tokens (admins may revoke anyone's)."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or (row.user_id != user.id and not user.is_admin):
+        raise NotFound("No such token.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        activity.record(user, "token.revoke", token_id=row.id, name=row.name)
+        db.session.commit()
+    return row
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """The user's tokens, live ones first, newest first."""
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                   .order_by(ApiToken.revoked_at.is_not(None),
+                                             ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def user_for_token(token: str) -> tuple[User, ApiToken] | None:
+    """The active user a live token belongs to, or None; records when it was last used."""
+    if not token.startswith(PREFIX) or len(token) > 200:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    now = utcnow()
+    touch = dt.timedelta(seconds=current_app.config["API_TOKEN_TOUCH_SECONDS"])
+    if row.last_used_at is None or now - row.last_used_at > touch:
+        # Written at most every few minutes, so busy scripts do not write on every call.
+        row.last_used_at = now
+        db.session.commit()
+    return row.user, row

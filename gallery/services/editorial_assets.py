@@ -1,0 +1,214 @@
+"""Editorial use cases for assets: edit, move, replace the file, bulk changes."""
+from __future__ import annotations
+
+import os
+from typing import Any, BinaryIO, Mapping
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from gallery.extensions import db
+from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
+from gallery.services import activity, catalogue, fields, storage
+from gallery.services.errors import DuplicateAsset, NotFound, ValidationError
+from gallery.services.guards import commit, load_asset, load_gallery, require_staff
+from gallery.services.text import clean_filename
+
+ASSET_FIELDS = ("title", "caption", "alt_text", "credit", "creator", "copyright", "keywords",
+                "city", "country", "date_taken", "consent", "sensitive", "status")
+BULK_FIELDS = ("credit", "keywords", "keywords_mode", "country", "status")
+TEXT_LIMITS = {"title": 300, "caption": 20_000, "alt_text": 2_000, "credit": 300, "creator": 300,
+               "copyright": 300, "city": 200}
+
+
+def update_asset(asset_id: int, values: Mapping[str, Any], user: User) -> Asset:
+    """Change an asset's descriptive fields, consent, sensitivity or status; reindex and log."""
+    require_staff(user)
+    _reject_unknown(values, ASSET_FIELDS)
+    asset = load_asset(asset_id)
+    changes = activity.diff(asset, _parse_asset(values))
+    if not changes:
+        return asset
+    catalogue.queue_search([asset.id])
+    if "status" in changes:
+        catalogue.refresh_counts([asset.gallery_id])
+    activity.record(user, "asset.update", gallery_id=asset.gallery_id, asset_id=asset.id,
+                    changes=changes)
+    commit()
+    return asset
+
+
+def move_asset(asset_id: int, gallery_id: Any, user: User) -> Asset:
+    """Move an asset to the end of another gallery; both galleries' counts follow."""
+    require_staff(user)
+    asset = load_asset(asset_id)
+    target_id = fields.integer(gallery_id, "gallery_id", minimum=1)
+    if target_id == asset.gallery_id:
+        raise ValidationError("The asset is already in that gallery.", field="gallery_id")
+    try:
+        target = load_gallery(target_id)  # type: ignore[arg-type]
+    except NotFound as exc:
+        raise ValidationError("No such gallery to move to.", field="gallery_id") from exc
+    source = asset.gallery
+    if source.cover_asset_id == asset.id:
+        source.cover_asset_id = None
+    last = db.session.scalar(select(func.max(Asset.position)).where(Asset.gallery_id == target.id))
+    asset.gallery_id = target.id
+    asset.position = (last or 0) + 1
+    db.session.flush()
+    db.session.expire(asset, ["gallery"])
+    catalogue.queue_search([asset.id])
+    catalogue.refresh_counts([source.id, target.id])
+    details = {"from_gallery": source.id, "to_gallery": target.id}
+    activity.record(user, "asset.move_out", gallery_id=source.id, asset_id=asset.id, **details)
+    activity.record(user, "asset.move_in", gallery_id=target.id, asset_id=asset.id, **details)
+    commit()
+    return asset
+
+
+def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user: User) -> int:
+    """Set credit, keywords (add or replace), country or status on many assets; returns how many changed."""
+    require_staff(user)
+    _reject_unknown(values, BULK_FIELDS)
+    gallery = load_gallery(gallery_id)
+    ids = fields.id_list(asset_ids, "asset_ids")
+    if not ids:
+        raise ValidationError("Select at least one asset.", field="asset_ids")
+    assets = list(db.session.scalars(select(Asset).where(
+        Asset.id.in_(ids), Asset.gallery_id == gallery.id, Asset.deleted_at.is_(None))))
+    if len(assets) != len(ids):
+        raise ValidationError("Some selected assets are not in this gallery.", field="asset_ids")
+    parsed = _parse_bulk(values)
+    if not parsed:
+        raise ValidationError("Choose at least one field to set.", field="fields")
+    mode = parsed.pop("keywords_mode", "add")
+    changed = 0
+    for asset in sorted(assets, key=lambda a: a.id):
+        new = dict(parsed)
+        if "keywords" in new and mode == "add":
+            new["keywords"] = fields.keywords(list(asset.keywords or []) + new["keywords"])
+        changes = activity.diff(asset, new)
+        if changes:
+            changed += 1
+            activity.record(user, "asset.bulk_update", gallery_id=gallery.id, asset_id=asset.id,
+                            changes=changes)
+    if changed:
+        catalogue.queue_search([a.id for a in assets])
+        catalogue.refresh_counts([gallery.id])
+    commit()
+    return changed
+
+
+def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> Asset:
+    """Swap an asset's file for a new one, keeping its metadata; renditions are made again.
+
+    The old files are removed only after the commit, so a failure leaves the asset as it was.
+    """
+    require_staff(user)
+    asset = load_asset(asset_id)
+    name = clean_filename(filename)
+    cfg = current_app.config
+    tmp, sha, size = storage.spool(stream, limit=max(cfg["MAX_IMAGE_BYTES"], cfg["MAX_VIDEO_BYTES"]))
+    written: list[str] = []
+    old_keys = [asset.storage_key] + [r.storage_key for r in asset.renditions]
+    try:
+        if sha == asset.sha256:
+            raise ValidationError("That is the same file as the current one.", field="file")
+        existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
+        if existing is not None:
+            raise DuplicateAsset(f"{name}: already in the catalogue.", existing)
+        # The ingest path's own checks and renditions, so a replacement meets the same rules.
+        probed = catalogue._probe(tmp, name)
+        catalogue._check_size(probed, size)
+        key = storage.original_key(sha, probed.ext)
+        storage.commit_file(tmp, key)
+        written.append(key)
+        made = catalogue._renditions(storage.path(key), probed)
+        current = {r.size: r for r in asset.renditions}
+        for r in made:
+            rkey = storage.rendition_key(sha, r.size)
+            storage.save_bytes(r.data, rkey)
+            written.append(rkey)
+            row = current.pop(r.size, None)
+            if row is None:
+                asset.renditions.append(Rendition(size=r.size, width=r.width, height=r.height,
+                                                  bytes=len(r.data), storage_key=rkey))
+            else:
+                row.width, row.height, row.bytes, row.storage_key = r.width, r.height, len(r.data), rkey
+        for row in current.values():  # a size the new, smaller file no longer needs
+            asset.renditions.remove(row)
+        before = {"filename": asset.original_filename, "sha256": asset.sha256}
+        asset.sha256, asset.storage_key, asset.bytes, asset.original_filename = sha, key, size, name
+        asset.media_type, asset.mime_type = probed.media_type, probed.mime_type
+        asset.width, asset.height, asset.duration = probed.width, probed.height, probed.duration
+        asset.codec, asset.camera = probed.codec, probed.camera
+        catalogue.queue_search([asset.id])
+        activity.record(user, "asset.replace_file", gallery_id=asset.gallery_id, asset_id=asset.id,
+                        old=before, new={"filename": name, "sha256": sha})
+        db.session.flush()
+    except BaseException:
+        db.session.rollback()
+        for key in written:
+            storage.delete(key)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    commit(after=lambda: delete_unreferenced(old_keys))
+    return asset
+
+
+def delete_unreferenced(keys: list[str]) -> None:
+    """Remove stored files that no asset or rendition row points at any more."""
+    for key in set(keys):
+        in_use = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.storage_key == key))
+        in_use = in_use or db.session.scalar(
+            select(func.count()).select_from(Rendition).where(Rendition.storage_key == key))
+        if not in_use:
+            storage.delete(key)
+
+
+def asset_choices_for_move(asset: Asset) -> list[Gallery]:
+    """Galleries an asset can move to: every other gallery not in the trash."""
+    return list(db.session.scalars(select(Gallery).where(
+        Gallery.deleted_at.is_(None), Gallery.id != asset.gallery_id).order_by(Gallery.title)))
+
+
+def _parse_asset(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, limit in TEXT_LIMITS.items():
+        if name in values:
+            out[name] = fields.text(values[name], name, limit)
+    if "keywords" in values:
+        out["keywords"] = fields.keywords(values["keywords"])
+    if "country" in values:
+        out["country_code"] = fields.country(values["country"])
+    if "date_taken" in values:
+        out["date_taken"] = fields.date(values["date_taken"], "date_taken")
+    if "consent" in values:
+        out["consent"] = fields.choice(values["consent"], CONSENT_STATUSES, "consent")
+    if "sensitive" in values:
+        out["sensitive"] = fields.boolean(values["sensitive"], "sensitive")
+    if "status" in values:
+        out["status"] = fields.choice(values["status"], STATUSES, "status")
+    return out
+
+
+def _parse_bulk(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "credit" in values:
+        out["credit"] = fields.text(values["credit"], "credit", 300)
+    if "keywords" in values:
+        out["keywords"] = fields.keywords(values["keywords"])
+        out["keywords_mode"] = fields.choice(values.get("keywords_mode") or "add", ("add", "replace"),
+                                             "keywords_mode")
+    if "country" in values:
+        out["country_code"] = fields.country(values["country"])
+    if "status" in values:
+        out["status"] = fields.choice(values["status"], STATUSES, "status")
+    return out
+
+
+def _reject_unknown(values: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for name in values:
+        if name not in allowed:
+            raise ValidationError(f"Unknown field: {name}", field=name)

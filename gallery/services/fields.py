@@ -1,0 +1,141 @@
+"""Parse and check field values from forms and JSON: every error names its field."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from gallery.services.errors import ValidationError
+from gallery.services.reference import country_code
+
+TRUE = ("1", "true", "on", "yes")
+FALSE = ("0", "false", "off", "no", "")
+MAX_KEYWORDS = 100
+MAX_KEYWORD_LENGTH = 100
+
+
+def text(value: Any, field: str, max_length: int, required: bool = False) -> str:
+    """A stripped string no longer than max_length."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{_label(field)} must be text.", field=field)
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(f"{_label(field)} cannot be empty.", field=field)
+    if len(value) > max_length:
+        raise ValidationError(f"{_label(field)} is longer than {max_length} characters.", field=field)
+    return value
+
+
+def date(value: Any, field: str) -> dt.date | None:
+    """A date from a date object or an ISO string (YYYY-MM-DD); empty means none."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(f"{_label(field)} must be a date like 2024-03-14.", field=field)
+
+
+def country(value: Any, field: str = "country") -> str | None:
+    """An ISO alpha-3 code from a name or code; empty means none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("Country must be a name or an ISO code.", field=field)
+    code = country_code(value)
+    if code is None:
+        raise ValidationError(f"Unknown country: {value}", field=field)
+    return code
+
+
+def keywords(value: Any, field: str = "keywords") -> list[str]:
+    """A list of keywords from a list or a comma-separated string, de-duplicated in order."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: Iterable[Any] = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        raise ValidationError("Keywords must be a list or comma-separated text.", field=field)
+    seen: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError("Each keyword must be text.", field=field)
+        word = " ".join(item.split())
+        if len(word) > MAX_KEYWORD_LENGTH:
+            raise ValidationError(f"A keyword is longer than {MAX_KEYWORD_LENGTH} characters.", field=field)
+        if word and word.lower() not in seen:
+            seen[word.lower()] = word
+    if len(seen) > MAX_KEYWORDS:
+        raise ValidationError(f"At most {MAX_KEYWORDS} keywords.", field=field)
+    return list(seen.values())
+
+
+def boolean(value: Any, field: str) -> bool:
+    """A boolean from JSON true/false or a form value (on, 1, true, yes / off, 0, false, no)."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
+        return value.strip().lower() in TRUE
+    raise ValidationError(f"{_label(field)} must be true or false.", field=field)
+
+
+def choice(value: Any, choices: Iterable[str], field: str) -> str:
+    """One of the allowed values."""
+    choices = tuple(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValidationError(f"{_label(field)} must be one of: {', '.join(choices)}.", field=field)
+    return value
+
+
+def integer(value: Any, field: str, minimum: int | None = None, maximum: int | None = None,
+            optional: bool = False) -> int | None:
+    """An integer from a number or digits; empty is None when optional."""
+    if optional and (value is None or value == ""):
+        return None
+    if isinstance(value, bool):
+        raise ValidationError(f"{_label(field)} must be a whole number.", field=field)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    else:
+        raise ValidationError(f"{_label(field)} must be a whole number.", field=field)
+    if minimum is not None and number < minimum:
+        raise ValidationError(f"{_label(field)} must be at least {minimum}.", field=field)
+    if maximum is not None and number > maximum:
+        raise ValidationError(f"{_label(field)} must be at most {maximum}.", field=field)
+    return number
+
+
+def id_list(value: Any, field: str) -> list[int]:
+    """A list of positive integer ids, without repeats."""
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"{_label(field)} must be a list of ids.", field=field)
+    ids = [integer(v, field, minimum=1) for v in value]
+    if len(set(ids)) != len(ids):
+        raise ValidationError(f"{_label(field)} lists an id twice.", field=field)
+    return ids  # type: ignore[return-value]
+
+
+def jsonable(value: Any) -> Any:
+    """A value fit for the activity log's JSON details."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ").capitalize()

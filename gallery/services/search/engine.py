@@ -1,0 +1,214 @@
+"""Running a search: access rules, filters, facets, sorting, pages, highlights, suggestions."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from whoosh import query as wq
+from whoosh import sorting
+
+from gallery import policy
+from gallery.extensions import db
+from gallery.models import Asset, Category, Country, Gallery
+from gallery.services.search import store
+from gallery.services.search.query import Parsed, fold, highlight, parse, restrict
+from gallery.services.search.schema import FACET_FIELDS, FACETS
+
+SORTS = ("relevance", "newest", "oldest")
+FILTERS = ("category", "country", "media_type", "year", "credit", "gallery")
+SUGGEST_BELOW = 3
+MAX_PAGE = 1000
+
+
+@dataclass
+class Filters:
+    """Exact filters beside the query text; empty values are ignored."""
+
+    category: str = ""
+    country: str = ""
+    media_type: str = ""
+    year: str = ""
+    credit: str = ""
+    gallery: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def active(self) -> dict[str, str]:
+        """The filters in use, by name, as strings (for chips and links)."""
+        out = {k: getattr(self, k) for k in FILTERS if getattr(self, k)}
+        if self.date_from:
+            out["date_from"] = self.date_from.isoformat()
+        if self.date_to:
+            out["date_to"] = self.date_to.isoformat()
+        return out
+
+
+@dataclass
+class Hit:
+    """One asset in the results with its highlighted caption and title."""
+
+    asset: Asset
+    caption: Markup
+    title: Markup
+
+
+@dataclass
+class Results:
+    """One page of search results with facets, gallery matches and a suggestion."""
+
+    q: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
+    galleries: list[Gallery] = field(default_factory=list)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        """Number of pages."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
+        per_page: int | None = None, with_galleries: bool = True) -> Results:
+    """Search assets the user may see; never raises on bad query syntax."""
+    filters = filters or Filters()
+    per_page = max(1, min(per_page or current_app.config.get("SEARCH_PER_PAGE", 24),
+                          current_app.config.get("API_MAX_PER_PAGE", 200)))
+    page = max(1, min(page, MAX_PAGE))
+    sort = sort if sort in SORTS else "relevance"
+    parsed = parse(q)
+    staff = policy.is_staff(user)
+    mask = None if staff else wq.Term("visible", "0")
+    filt = _filter_query(filters)
+    kwargs: dict[str, Any] = {"mask": mask, "filter": filt}
+    if sort != "relevance":
+        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=(sort == "newest"))
+    elif parsed.empty:
+        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+    groups = {name: sorting.FieldFacet(FACET_FIELDS[name], maptype=sorting.Count) for name in FACETS}
+    with store.searcher_cache(current_app.config["SEARCH_INDEX_DIR"]).lease() as searcher:
+        res = searcher.search_page(parsed.query, page, pagelen=per_page, groupedby=groups, **kwargs)
+        total = res.total
+        # search_page clamps a page past the end to the last page; past the end is empty.
+        ids = [int(hit["id"]) for hit in res] if page <= res.pagecount else []
+        facet_counts = {name: res.results.groups(name) for name in FACETS}
+        gallery_ids = _matching_galleries(searcher, parsed, mask) if with_galleries else []
+        suggestion = _suggest(searcher, q, parsed, total, mask, filt) if total < SUGGEST_BELOW else None
+    results = Results(q=q, total=total, page=page, per_page=per_page, suggestion=suggestion)
+    results.hits = [Hit(a, highlight(a.caption, parsed), highlight(a.title, parsed, limit=300))
+                    for a in _load_assets(ids, user)]
+    results.facets = _label_facets(facet_counts)
+    results.galleries = _load_galleries(gallery_ids, user)
+    return results
+
+
+def _filter_query(f: Filters) -> wq.Query | None:
+    terms: list[wq.Query] = []
+    if f.category:
+        terms.append(wq.Term("f_category", f.category))
+    if f.country:
+        terms.append(wq.Term("f_country", f.country.upper()))
+    if f.media_type:
+        terms.append(wq.Term("f_media_type", f.media_type))
+    if f.year:
+        terms.append(wq.Term("f_year", str(f.year)))
+    if f.credit:
+        terms.append(wq.Term("f_credit", f.credit))
+    if f.gallery:
+        terms.append(wq.Term("gallery_id", str(f.gallery)))
+    if f.date_from or f.date_to:
+        start = dt.datetime.combine(f.date_from, dt.time.min) if f.date_from else None
+        end = dt.datetime.combine(f.date_to, dt.time.max) if f.date_to else None
+        terms.append(wq.DateRange("date", start, end))
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else wq.And(terms)
+
+
+def _matching_galleries(searcher, parsed: Parsed, mask, limit: int = 4) -> list[int]:
+    """Galleries whose title or description match, most matching assets first."""
+    q = restrict(parsed, "gallery")
+    if q is None:
+        return []
+    facet = sorting.FieldFacet("gallery_id", maptype=sorting.Count)
+    res = searcher.search(q, limit=1, groupedby={"g": facet}, mask=mask)
+    counts = res.groups("g")
+    return [int(g) for g, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
+
+
+def _suggest(searcher, q: str, parsed: Parsed, total: int, mask, filt) -> str | None:
+    """A respelled query that finds more than this one, or None."""
+    words = parsed.words
+    if not words:
+        return None
+    reader = searcher.reader()
+    corrector = searcher.corrector("plain")
+    text = q
+    changed = False
+    for item in words:
+        word = fold(item.text)
+        if not word.isalpha() or len(word) < 3 or reader.doc_frequency("plain", word):
+            continue
+        found = corrector.suggest(word, limit=1, maxdist=2)
+        if found and found[0] != word:
+            text = _replace_word(text, item.text, found[0])
+            changed = True
+    if not changed:
+        return None
+    better = parse(text)
+    count = len(searcher.search(better.query, limit=1, mask=mask, filter=filt))
+    return text if count > total else None
+
+
+def _replace_word(text: str, old: str, new: str) -> str:
+    idx = text.find(old)
+    return text if idx < 0 else text[:idx] + new + text[idx + len(old):]
+
+
+def _load_assets(ids: list[int], user: Any) -> list[Asset]:
+    """Rows in rank order, each checked against the policy again (the index can lag)."""
+    if not ids:
+        return []
+    rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids))
+                              .options(joinedload(Asset.gallery))).unique().all()
+    by_id = {a.id: a for a in rows}
+    return [by_id[i] for i in ids if i in by_id and policy.can_view_asset(user, by_id[i])]
+
+
+def _load_galleries(ids: list[int], user: Any) -> list[Gallery]:
+    if not ids:
+        return []
+    rows = {g.id: g for g in db.session.scalars(select(Gallery).where(Gallery.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows and policy.can_view_gallery(user, rows[i])]
+
+
+def _label_facets(counts: dict[str, dict]) -> dict[str, list[tuple[str, int, str]]]:
+    """(value, count, label) per facet, most frequent first (years newest first)."""
+    names: dict[str, dict[str, str]] = {}
+    cats = [str(v) for v in counts.get("category", {})]
+    if cats:
+        names["category"] = dict(db.session.execute(
+            select(Category.slug, Category.name).where(Category.slug.in_(cats))).all())
+    codes = [str(v) for v in counts.get("country", {})]
+    if codes:
+        names["country"] = dict(db.session.execute(
+            select(Country.alpha3, Country.name).where(Country.alpha3.in_(codes))).all())
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    for facet, values in counts.items():
+        items = [(str(v), int(c)) for v, c in values.items() if v not in (None, "")]
+        if facet == "year":
+            items.sort(key=lambda vc: vc[0], reverse=True)
+        else:
+            items.sort(key=lambda vc: (-vc[1], vc[0]))
+        labels = names.get(facet, {})
+        out[facet] = [(v, c, labels.get(v, v.capitalize() if facet == "media_type" else v))
+                      for v, c in items]
+    return out

@@ -1,0 +1,219 @@
+"""The query language a journalist can guess, parsed forgivingly into Whoosh queries."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+from whoosh import query as wq
+from whoosh.support.charset import accent_map
+
+from gallery.services.search.schema import PLAIN, QUERY_FIELDS, STEM
+
+MAX_CHARS = 500
+MAX_ITEMS = 32
+# Default fields of an unqualified word, with the boosts that rank caption and title matches first.
+DEFAULT_FIELDS = (("caption", 2.0), ("title", 3.0), ("meta", 1.0))
+_FIELD_RE = re.compile(r"([A-Za-z_]+):")
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
+
+
+@dataclass
+class Item:
+    """One word, phrase or prefix of the query, maybe negated or bound to a field."""
+
+    text: str
+    kind: str = "word"  # word | phrase | prefix
+    field: str | None = None
+    negated: bool = False
+    or_next: bool = False
+
+
+@dataclass
+class Parsed:
+    """A parsed query: the Whoosh query plus what highlighting and suggestions need."""
+
+    query: wq.Query
+    items: list[Item] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)
+    prefixes: list[str] = field(default_factory=list)
+    empty: bool = True
+
+    @property
+    def words(self) -> list[Item]:
+        """Positive single words: candidates for "did you mean"."""
+        return [i for i in self.items if i.kind == "word" and not i.negated]
+
+
+def tokenize(text: str) -> list[Item]:
+    """Split the query into items; unbalanced quotes, stray operators and junk are tolerated."""
+    text = (text or "")[:MAX_CHARS].translate(_QUOTES)
+    items: list[Item] = []
+    i, n = 0, len(text)
+    negate_next = False
+    while i < n and len(items) < MAX_ITEMS:
+        ch = text[i]
+        if ch.isspace() or ch in "()":
+            i += 1
+            continue
+        negated = negate_next
+        negate_next = False
+        if ch == "-" and i + 1 < n and not text[i + 1].isspace():
+            negated = True
+            i += 1
+        fieldname = None
+        m = _FIELD_RE.match(text, i)
+        if m and m.group(1).lower() in QUERY_FIELDS:
+            fieldname = QUERY_FIELDS[m.group(1).lower()]
+            i = m.end()
+            if i >= n or text[i].isspace():
+                continue  # "field:" with nothing after it: ignore the field
+        if i < n and text[i] == '"':
+            end = text.find('"', i + 1)
+            end = n if end == -1 else end
+            body = text[i + 1:end]
+            i = end + 1
+            if body.strip():
+                items.append(Item(body, "phrase", fieldname, negated))
+            continue
+        j = i
+        while j < n and not text[j].isspace() and text[j] not in '"()':
+            j += 1
+        word = text[i:j]
+        i = j
+        if word in ("OR", "|") and fieldname is None:
+            if items and not negated:
+                items[-1].or_next = True
+            continue
+        if word in ("AND", "&&", "+") and fieldname is None:
+            continue
+        if word == "NOT" and fieldname is None:
+            negate_next = True
+            continue
+        kind = "word"
+        if word.endswith("*") and len(word.rstrip("*")) >= 2:
+            kind, word = "prefix", word.rstrip("*")
+        items.append(Item(word.strip("*"), kind, fieldname, negated))
+    if items:
+        items[-1].or_next = False
+    return items
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the index stores words."""
+    return text.lower().translate(accent_map)
+
+
+def _stems(text: str) -> list[str]:
+    return [t.text for t in STEM(text, mode="query")]
+
+
+def _item_query(item: Item, parsed: Parsed) -> wq.Query | None:
+    if item.kind == "prefix":
+        plain = [t.text for t in PLAIN(item.text)]
+        if not plain:
+            return None
+        prefix = plain[-1]
+        stems = _stems(prefix) or [prefix]
+        if not item.negated:
+            parsed.prefixes.append(prefix)
+        fields = [item.field] if item.field else ["meta"]
+        subs = [wq.Prefix(f, p) for f in fields for p in {prefix, stems[0]}]
+        if not item.field:
+            subs.append(wq.Prefix("plain", prefix))
+        return wq.Or(subs)
+    stems = _stems(item.text)
+    if not stems:
+        return None
+    if not item.negated:
+        parsed.terms.update(stems)
+    if len(stems) == 1:
+        return _term(stems[0], item.field)
+    # A phrase (or a hyphenated word): consecutive word pairs on the shingle field of caption and
+    # title; short metadata fields fall back to all words present.
+    pairs = wq.And([wq.Term("shingle", f"{a} {b}") for a, b in zip(stems, stems[1:])])
+    if item.field:
+        return wq.And([pairs, *(wq.Term(item.field, s) for s in stems)]) \
+            if item.field in ("caption", "title") else wq.And([wq.Term(item.field, s) for s in stems])
+    return wq.Or([pairs, wq.And([wq.Term("meta", s) for s in stems])])
+
+
+def _term(stem: str, fieldname: str | None) -> wq.Query:
+    if fieldname:
+        return wq.Term(fieldname, stem)
+    return wq.Or([wq.Term(f, stem, boost=b) for f, b in DEFAULT_FIELDS])
+
+
+def parse(text: str) -> Parsed:
+    """Parse a query string; never raises, and an empty or junk query matches everything."""
+    items = tokenize(text)
+    parsed = Parsed(query=wq.Every(), items=items)
+    positives: list[wq.Query] = []
+    negatives: list[wq.Query] = []
+    group: list[wq.Query] = []
+    for item in items:
+        q = _item_query(item, parsed)
+        if item.negated:
+            if q is not None:
+                negatives.append(q)
+            continue
+        if q is not None:
+            group.append(q)
+        if not item.or_next and group:
+            positives.append(group[0] if len(group) == 1 else wq.Or(group))
+            group = []
+    if group:
+        positives.append(group[0] if len(group) == 1 else wq.Or(group))
+    if positives or negatives:
+        parsed.empty = False
+        base = wq.And(positives) if len(positives) > 1 else (positives[0] if positives else wq.Every())
+        parsed.query = wq.AndNot(base, wq.Or(negatives)) if negatives else base
+    return parsed
+
+
+def restrict(parsed: Parsed, fieldname: str) -> wq.Query | None:
+    """The positive words and phrases of a parsed query, all on one field (gallery matches)."""
+    subs = []
+    for item in parsed.items:
+        if item.negated or item.field:
+            continue
+        if item.kind == "prefix":
+            subs.append(wq.Prefix(fieldname, fold(item.text)))
+            continue
+        stems = _stems(item.text)
+        if stems:
+            subs.append(wq.And([wq.Term(fieldname, s) for s in stems]))
+    return wq.And(subs) if subs else None
+
+
+def highlight(text: str, parsed: Parsed, limit: int = 240) -> Markup:
+    """An escaped excerpt of `text` around the first match, matches wrapped in <mark>."""
+    text = text or ""
+    spans = []
+    if parsed.terms or parsed.prefixes:
+        for tok in STEM(text, chars=True, mode="index"):
+            if tok.text in parsed.terms or (
+                    parsed.prefixes and any(fold(text[tok.startchar:tok.endchar]).startswith(p)
+                                            for p in parsed.prefixes)):
+                spans.append((tok.startchar, tok.endchar))
+    start = 0
+    if spans and len(text) > limit:
+        start = max(0, spans[0][0] - limit // 4)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+    end = min(len(text), start + limit)
+    if end < len(text):
+        cut = text.rfind(" ", start, end)
+        end = cut if cut > start else end
+    out = [Markup("\u2026") if start > 0 else Markup("")]
+    pos = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out.append(escape(text[pos:s]))
+        out.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
+        pos = e
+    out.append(escape(text[pos:end]))
+    if end < len(text):
+        out.append(Markup("\u2026"))
+    return Markup("").join(out)

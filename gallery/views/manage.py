@@ -1,0 +1,222 @@
+"""Manage pages for editors and admins: galleries, assets, trash, categories, site texts."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Iterable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from gallery import policy
+from gallery.extensions import db, login_manager
+from gallery.models import STATUSES, Category, Country
+from gallery.services import activity, editorial
+from gallery.services.errors import GalleryError
+from gallery.services.guards import load_asset, load_gallery
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+
+@bp.before_request
+def staff_only():
+    """Anonymous visitors are sent to log in; members get 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not policy.is_staff(current_user):
+        abort(403)
+    return None
+
+
+def admin_only(view):
+    """Admins only (editors get 403)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.app_template_global()
+def optional_url(endpoint: str, **values: Any) -> str | None:
+    """URL of an endpoint another area may not have built yet (None hides the link)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def form_values(names: Iterable[str]) -> dict[str, str]:
+    """The submitted form fields among names."""
+    return {n: request.form[n] for n in names if n in request.form}
+
+
+def choices() -> dict[str, Any]:
+    """Categories and countries for select boxes."""
+    return {
+        "categories": db.session.scalars(select(Category).order_by(Category.position, Category.name)).all(),
+        "countries": db.session.scalars(select(Country).order_by(Country.name)).all(),
+    }
+
+
+def back(default: str):
+    """Redirect to a same-site `next` field, else to default."""
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(default)
+
+
+@bp.get("/")
+def index():
+    """Dashboard: every gallery, drafts too, with links to edit and upload."""
+    status = request.args.get("status")
+    galleries = editorial.manage_listing(current_user, status if status in STATUSES else None)
+    return render_template("manage/index.html", galleries=galleries, status=status)
+
+
+@bp.get("/galleries/<int:gallery_id>")
+def gallery(gallery_id: int):
+    """A gallery's assets with bulk editing and ordering controls."""
+    found = load_gallery(gallery_id)
+    return render_template("manage/gallery.html", gallery=found,
+                           assets=editorial.gallery_assets(found.id), statuses=STATUSES, **choices())
+
+
+@bp.route("/galleries/<int:gallery_id>/edit", methods=["GET", "POST"])
+def edit_gallery(gallery_id: int):
+    """Edit a gallery's title, description, category, country, credit and date."""
+    found = load_gallery(gallery_id)
+    error = None
+    if request.method == "POST":
+        try:
+            editorial.update_gallery(found.id, form_values(
+                ("title", "description", "category", "country", "credit", "date")), current_user)
+        except GalleryError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            flash("Gallery saved.", "success")
+            return redirect(url_for("manage.gallery", gallery_id=found.id))
+    return render_template("manage/gallery_edit.html", gallery=found, error=error,
+                           form=request.form if error else None, **choices()), 400 if error else 200
+
+
+@bp.post("/galleries/<int:gallery_id>/status")
+def set_status(gallery_id: int):
+    """Publish a gallery or take it back to draft."""
+    if request.form.get("status") == "published":
+        editorial.publish(gallery_id, current_user)
+        flash("Gallery published.", "success")
+    else:
+        editorial.unpublish(gallery_id, current_user)
+        flash("Gallery is a draft now: only staff can see it.", "success")
+    return back(url_for("manage.gallery", gallery_id=gallery_id))
+
+
+@bp.post("/galleries/<int:gallery_id>/pick")
+def set_pick(gallery_id: int):
+    """Turn the editors' pick on or off, with its position on the home page."""
+    try:
+        editorial.update_gallery(gallery_id, {
+            "editors_pick": request.form.get("editors_pick", "0"),
+            **({"pick_position": request.form["pick_position"]}
+               if request.form.get("editors_pick") in ("1", "on") else {}),
+        }, current_user)
+    except GalleryError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash("Editors' pick saved.", "success")
+    return back(url_for("manage.gallery", gallery_id=gallery_id))
+
+
+@bp.route("/galleries/<int:gallery_id>/cover", methods=["GET", "POST"])
+def cover(gallery_id: int):
+    """Choose the cover asset of a gallery."""
+    found = load_gallery(gallery_id)
+    if request.method == "POST":
+        try:
+            editorial.set_cover(found.id, request.form.get("cover_asset_id") or None, current_user)
+        except GalleryError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("Cover saved.", "success")
+            return redirect(url_for("manage.gallery", gallery_id=found.id))
+    return render_template("manage/cover.html", gallery=found, assets=editorial.gallery_assets(found.id))
+
+
+@bp.route("/galleries/<int:gallery_id>/delete", methods=["GET", "POST"])
+def delete_gallery(gallery_id: int):
+    """Confirm, then move a gallery to the trash."""
+    found = load_gallery(gallery_id)
+    if request.method == "POST":
+        editorial.trash_gallery(found.id, current_user)
+        flash(f"“{found.title}” moved to the trash.", "success")
+        return redirect(url_for("manage.index"))
+    return render_template("manage/confirm_delete.html", thing="gallery", title=found.title,
+                           cancel=url_for("manage.gallery", gallery_id=found.id))
+
+
+@bp.post("/galleries/<int:gallery_id>/bulk")
+def bulk(gallery_id: int):
+    """Set credit, keywords, country or status on the selected assets."""
+    values: dict[str, Any] = {}
+    for name in ("credit", "keywords", "country"):
+        if request.form.get(f"apply_{name}"):
+            values[name] = request.form.get(name, "")
+    if request.form.get("status") in STATUSES:
+        values["status"] = request.form["status"]
+    if "keywords" in values:
+        values["keywords_mode"] = request.form.get("keywords_mode", "add")
+    ids = request.form.getlist("asset_ids")
+    try:
+        changed = editorial.bulk_update(gallery_id, [i for i in ids if i.isdigit()] if ids else [],
+                                        values, current_user)
+    except GalleryError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"{changed} asset{'s' if changed != 1 else ''} changed.", "success")
+    return redirect(url_for("manage.gallery", gallery_id=gallery_id))
+
+
+@bp.post("/galleries/<int:gallery_id>/order")
+def order(gallery_id: int):
+    """Save an order posted as a list of asset ids (the drag-and-drop form)."""
+    try:
+        editorial.reorder(gallery_id, request.form.getlist("order"), current_user)
+    except GalleryError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash("Order saved.", "success")
+    return redirect(url_for("manage.gallery", gallery_id=gallery_id))
+
+
+@bp.get("/galleries/<int:gallery_id>/activity")
+def gallery_activity(gallery_id: int):
+    """Who changed what in a gallery, newest first."""
+    found = load_gallery(gallery_id, trashed=None)
+    return render_template("manage/activity.html", subject=found.title,
+                           entries=activity.for_gallery(found.id),
+                           back=url_for("manage.gallery", gallery_id=found.id)
+                           if found.deleted_at is None else url_for("manage.trash"))
+
+
+@bp.get("/assets/<int:asset_id>/activity")
+def asset_activity(asset_id: int):
+    """Who changed what in an asset, newest first."""
+    found = load_asset(asset_id, trashed=None)
+    return render_template("manage/activity.html", subject=found.display_title,
+                           entries=activity.for_asset(found.id),
+                           back=url_for("manage.edit_asset", asset_id=found.id)
+                           if found.deleted_at is None else url_for("manage.trash"))
+
+
+from gallery.views import manage_admin, manage_assets  # noqa: E402,F401  routes on this blueprint

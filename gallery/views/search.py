@@ -1,0 +1,127 @@
+"""Search pages: results with facets, the advanced form, and the JSON API."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from gallery.extensions import db
+from gallery.models import MEDIA_TYPES, Category, Country
+from gallery.services import search
+from gallery.services.search import Filters
+from gallery.services.search.advanced import FIELD_CHOICES, build_query
+from gallery.templating import asset_url
+
+bp = Blueprint("search", __name__)
+
+FACET_TITLES = {"category": "Category", "country": "Country", "media_type": "Media type",
+                "year": "Year", "credit": "Credit"}
+# Facet name -> query argument (the API's names: type= for media type).
+FACET_ARGS = {"category": "category", "country": "country", "media_type": "type", "year": "year",
+              "credit": "credit"}
+
+
+@bp.get("/search")
+def results():
+    """Search results as a grid or list, with facets, chips, sorting and pages."""
+    res, filters = _run(per_page=None)
+    view = "list" if request.args.get("view") == "list" else "grid"
+    chips = _chips(filters, res)
+    facets = {name: [{"value": v, "count": c, "label": label} for v, c, label in values]
+              for name, values in res.facets.items()}
+    return render_template("search/results.html", res=res, view=view, chips=chips, facets=facets,
+                           facet_titles=FACET_TITLES, facet_args=FACET_ARGS,
+                           sort=request.args.get("sort", "relevance"))
+
+
+@bp.get("/search/advanced")
+def advanced():
+    """The advanced search form; submitting it redirects to /search with a built query."""
+    args = request.args
+    if args.get("submitted"):
+        q = build_query(all_words=args.get("all", ""), phrase=args.get("phrase", ""),
+                        any_words=args.get("any", ""), none_words=args.get("none", ""),
+                        field=args.get("field", ""), credit=args.get("credit", ""),
+                        gallery=args.get("gallery", ""))
+        params = {"q": q}
+        for key in ("category", "country", "type", "date_from", "date_to"):
+            if args.get(key, "").strip():
+                params[key] = args[key].strip()
+        return redirect(url_for("search.results", **params))
+    categories = db.session.scalars(select(Category).order_by(Category.position)).all()
+    countries = db.session.scalars(select(Country).order_by(Country.name)).all()
+    return render_template("search/advanced.html", categories=categories, countries=countries,
+                           fields=FIELD_CHOICES, media_types=MEDIA_TYPES)
+
+
+@bp.get("/api/search")
+def api_search():
+    """Search as JSON: total, page, per_page, results, facets, suggestion."""
+    res, _ = _run(per_page=request.args.get("per_page", type=int), galleries=False)
+    return jsonify({
+        "total": res.total, "page": res.page, "per_page": res.per_page,
+        "results": [_hit_json(h) for h in res.hits],
+        "facets": {name: [{"value": v, "count": c} for v, c, _label in values]
+                   for name, values in res.facets.items()},
+        "suggestion": res.suggestion,
+    })
+
+
+def _run(per_page: int | None, galleries: bool = True):
+    args = request.args
+    filters = Filters(category=args.get("category", "").strip(), country=args.get("country", "").strip(),
+                      media_type=args.get("type", "").strip(), year=args.get("year", "").strip(),
+                      credit=args.get("credit", "").strip(), gallery=args.get("gallery", "").strip(),
+                      date_from=_date(args.get("date_from")), date_to=_date(args.get("date_to")))
+    if filters.gallery and not filters.gallery.isdigit():
+        filters.gallery = ""
+    page = args.get("page", 1, type=int) or 1
+    res = search.run(args.get("q", ""), current_user, filters=filters,
+                     sort=args.get("sort", "relevance"), page=page, per_page=per_page,
+                     with_galleries=galleries)
+    return res, filters
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat((value or "").strip()) if value else None
+    except ValueError:
+        return None
+
+
+def _chips(filters: Filters, res) -> list[tuple[str, str, str]]:
+    """(kind, label, argument) of each active filter, labelled like its facet."""
+    labels = {name: {v: label for v, _c, label in values} for name, values in res.facets.items()}
+    chips = []
+    for name, value in filters.active().items():
+        arg = {"media_type": "type"}.get(name, name)
+        facet = name if name in labels else None
+        label = labels.get(facet, {}).get(value, value) if facet else value
+        if name == "country":
+            label = labels["country"].get(value.upper(), value)
+        kind = {"date_from": "From", "date_to": "Until", "gallery": "Gallery"}.get(
+            name, FACET_TITLES.get(name, name))
+        chips.append((kind, label, arg))
+    return chips
+
+
+def _hit_json(hit) -> dict:
+    a = hit.asset
+    country = a.country or a.gallery.country
+    return {
+        "id": a.id,
+        "title": a.display_title,
+        "caption": a.caption,
+        "highlight": str(hit.caption),
+        "credit": a.credit,
+        "gallery": {"id": a.gallery.id, "title": a.gallery.title},
+        "country": country.alpha3 if country else None,
+        "category": a.gallery.category.slug,
+        "media_type": a.media_type,
+        "date_taken": a.date_taken.isoformat() if a.date_taken else None,
+        "url": asset_url(a, _external=True),
+        "thumbnail_url": url_for("media.rendition", asset_id=a.id, size="thumb", _external=True)
+        if a.rendition("thumb") else None,
+    }

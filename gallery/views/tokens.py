@@ -1,0 +1,56 @@
+"""API tokens on the account page: list, create (shown once), revoke."""
+from __future__ import annotations
+
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from gallery import policy
+from gallery.extensions import login_manager
+from gallery.services import apitokens
+from gallery.services.errors import GalleryError
+
+bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
+
+
+@bp.before_request
+def staff_only():
+    """Tokens are for the editor API: anonymous visitors log in, members get 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not policy.is_staff(current_user):
+        abort(403)
+    return None
+
+
+@bp.app_template_global()
+def api_tokens_for(user) -> list:
+    """The user's API tokens, for the account page's token section."""
+    return apitokens.list_tokens(user) if policy.is_staff(user) else []
+
+
+@bp.get("/")
+def index():
+    """The user's API tokens and the form to create one."""
+    return render_template("tokens/index.html")
+
+
+@bp.post("/")
+def create():
+    """Create a token and show it once; only its hash is kept."""
+    try:
+        row, token = apitokens.create_token(current_user, request.form.get("name", ""), current_user)
+    except GalleryError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("tokens.index"))
+    response = render_template("tokens/created.html", row=row, token=token)
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/<int:token_id>/revoke")
+def revoke(token_id: int):
+    """Revoke a token: it stops working at once."""
+    apitokens.revoke_token(token_id, current_user)
+    flash("Token revoked.", "success")
+    return redirect(request.form.get("next") if request.form.get("next") == "/account"
+                    else url_for("tokens.index"))

@@ -1,0 +1,146 @@
+"""Web upload for staff: a gallery with batch metadata, then files (zips too), then the caption grid."""
+from __future__ import annotations
+
+from itertools import chain
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from gallery.extensions import db
+from gallery.models import Asset, Gallery
+from gallery.services import archives, catalogue
+from gallery.services.catalogue import IngestResult
+from gallery.services.errors import GalleryError
+from gallery.templating import asset_url, rendition_url
+from gallery.views.access import staff_required
+from gallery.views.upload_forms import NewGalleryForm
+
+bp = Blueprint("upload", __name__, url_prefix="/manage")
+CAPTION_GRID_MAX_FORM_PARTS = 50_000
+CAPTION_GRID_MAX_FORM_MEMORY = 64 * 1024 * 1024
+
+
+@bp.record_once
+def _raise_form_limits(state) -> None:
+    """The caption grid posts five fields per asset: more parts than the default allows."""
+
+    def raise_limits() -> None:
+        if request.endpoint == "upload.captions":
+            request.max_form_parts = CAPTION_GRID_MAX_FORM_PARTS
+            request.max_form_memory_size = CAPTION_GRID_MAX_FORM_MEMORY
+
+    # First in line: CSRFProtect reads the form in an earlier before_request.
+    state.app.before_request_funcs.setdefault(None, []).insert(0, raise_limits)
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@staff_required
+def new():
+    """Create a gallery with its batch metadata, then go on to add its files."""
+    form = NewGalleryForm()
+    if form.validate_on_submit():
+        try:
+            gallery = catalogue.create_gallery(
+                title=form.title.data, description=form.description.data or "",
+                category=form.category.data, country=form.country.data or None,
+                credit=form.credit.data or "", date=form.date.data, status=form.status.data,
+                user=current_user._get_current_object())
+        except GalleryError as exc:
+            getattr(form, exc.field or "title").errors.append(exc.message)
+        else:
+            return redirect(url_for("upload.files", gallery_id=gallery.id))
+    recent = db.session.scalars(select(Gallery).where(Gallery.deleted_at.is_(None))
+                                .order_by(Gallery.updated_at.desc()).limit(8)).all()
+    status = 400 if form.errors else 200
+    return render_template("upload/new.html", form=form, recent=recent), status
+
+
+@bp.get("/galleries/<int:gallery_id>/upload")
+@staff_required
+def files(gallery_id: int):
+    """The upload page of a gallery: drop zone and file picker."""
+    gallery = _gallery(gallery_id)
+    return render_template("upload/files.html", gallery=gallery)
+
+
+@bp.post("/galleries/<int:gallery_id>/upload")
+@staff_required
+def receive(gallery_id: int):
+    """Ingest the posted files (one from the script, many from the plain form); zips are unpacked."""
+    gallery = _gallery(gallery_id)
+    uploads = [f for f in request.files.getlist("files") if f.filename]
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if not uploads:
+        if wants_json:
+            return jsonify({"error": {"status": 400, "message": "Choose at least one file.",
+                                      "field": "files"}}), 400
+        return render_template("upload/files.html", gallery=gallery,
+                               error="Choose at least one file."), 400
+    items = chain.from_iterable(archives.expand(f.filename, f.stream) for f in uploads)
+    results = list(catalogue.ingest_many(gallery, items, current_user._get_current_object()))
+    for upload in uploads:
+        upload.close()
+    if wants_json:
+        return jsonify({"results": [result_json(r) for r in results],
+                        "captions_url": _captions_url(gallery, results)})
+    return render_template("upload/results.html", gallery=gallery, results=results,
+                           captions_url=_captions_url(gallery, results))
+
+
+@bp.route("/galleries/<int:gallery_id>/captions", methods=["GET", "POST"])
+@staff_required
+def captions(gallery_id: int):
+    """The caption grid: every asset (or the ones just uploaded) with its texts, saved by one form."""
+    gallery = _gallery(gallery_id)
+    ids = _ids(request.args.get("ids", ""))
+    query = select(Asset).where(Asset.gallery_id == gallery.id, Asset.deleted_at.is_(None))
+    if ids:
+        query = query.where(Asset.id.in_(ids))
+    assets = db.session.scalars(query.order_by(Asset.position, Asset.id)).unique().all()
+    error = None
+    if request.method == "POST":
+        updates = {a.id: {k: request.form.get(f"{a.id}-{k}", "")
+                          for k in catalogue.CAPTION_FIELDS} for a in assets
+                   if f"{a.id}-caption" in request.form}
+        try:
+            changed = catalogue.update_captions(gallery, updates, current_user._get_current_object())
+        except GalleryError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            flash(f"Saved: {len(changed)} {'file' if len(changed) == 1 else 'files'} changed.",
+                  "success")
+            return redirect(request.full_path.rstrip("?"))
+    return render_template("upload/captions.html", gallery=gallery, assets=assets, error=error,
+                           form=request.form if error else None), 400 if error else 200
+
+
+def result_json(result: IngestResult) -> dict:
+    """One file's outcome for the upload script."""
+    out = {"filename": result.filename, "status": result.status, "reason": result.reason}
+    if result.asset is not None:
+        out.update(asset_id=result.asset.id, asset_url=asset_url(result.asset),
+                   thumb_url=rendition_url(result.asset, "thumb"))
+    if result.existing_id:
+        out.update(existing_id=result.existing_id,
+                   existing_url=url_for("browse.asset", asset_id=result.existing_id))
+    return out
+
+
+def _gallery(gallery_id: int) -> Gallery:
+    gallery = db.session.get(Gallery, gallery_id)
+    if gallery is None or gallery.deleted_at is not None:
+        abort(404)
+    return gallery
+
+
+def _captions_url(gallery: Gallery, results: list[IngestResult]) -> str | None:
+    ids = [r.asset.id for r in results if r.asset is not None]
+    if not ids:
+        return None
+    return url_for("upload.captions", gallery_id=gallery.id, ids=",".join(map(str, ids)))
+
+
+def _ids(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip().isdigit()][:5000]

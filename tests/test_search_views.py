@@ -1,0 +1,134 @@
+"""Search pages and API: results, facets and chips, sorting, pages, advanced form, JSON shape."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+
+@pytest.fixture
+def library(app, make_gallery, make_asset):
+    kenya = make_gallery(title="Water in Turkana", category="Health", country="KEN",
+                         description="Boreholes in northern Kenya.")
+    honduras = make_gallery(title="Caravans", category="UN Network on Migration", country="HND")
+    draft = make_gallery(title="Draft water", status="draft")
+    out = {
+        "borehole": make_asset(kenya, caption="Women collect <b>clean</b> water at a borehole.",
+                               credit="Photo: A. Yusuf", date_taken=dt.date(2019, 6, 3)),
+        "tank": make_asset(kenya, title="Water tank", caption="A new water tank in Lodwar.",
+                           credit="Photo: A. Yusuf", date_taken=dt.date(2020, 1, 5)),
+        "danli": make_asset(honduras, caption="Migrants drink water in Danlí.",
+                            credit="Photo: J. Hernández", date_taken=dt.date(2021, 3, 14)),
+        "draft": make_asset(draft, caption="Unseen water photo."),
+    }
+    return out
+
+
+def soup(client, url, **params):
+    with client.get(url, query_string=params or None) as r:
+        assert r.status_code == 200
+        return BeautifulSoup(r.data, "html.parser")
+
+
+def result_ids(page) -> list[int]:
+    return [int(li["data-asset-id"]) for li in page.select(".search-results > li")]
+
+
+def test_results_grid_and_list(client, library):
+    grid = soup(client, "/search", q="water")
+    assert set(result_ids(grid)) == {library[k].id for k in ("borehole", "tank", "danli")}
+    assert grid.select_one(".result-count").get_text() == "3 results"
+    assert grid.select_one("#site-search")["value"] == "water"
+    listed = soup(client, "/search", q="water", view="list")
+    item = listed.select_one(f'.asset-list li[data-asset-id="{library["borehole"].id}"]')
+    snippet = item.select_one(".snippet")
+    assert [m.get_text() for m in snippet.select("mark")] == ["water"]
+    assert snippet.select("b") == [] and "<b>clean</b>" in snippet.get_text()  # escaped, not markup
+    assert item.select_one(".credit").get_text() == "Photo: A. Yusuf"
+    assert item.select_one(".country").get_text() == "Kenya"
+    assert item.select_one(".date").get_text() == "3 June 2019"
+    assert item.select_one("img")["src"].endswith("/thumb.jpg")
+
+
+def test_facet_click_narrows_and_chip_removes(client, library):
+    page = soup(client, "/search", q="water")
+    links = {a.select_one("span").get_text(): a for a in page.select("#facet-country ~ ul a")}
+    assert {k: a.select_one(".count").get_text() for k, a in links.items()} == {"Kenya": "2", "Honduras": "1"}
+    narrowed_url = links["Honduras"]["href"]
+    narrowed = soup(client, narrowed_url)
+    assert result_ids(narrowed) == [library["danli"].id]
+    chip = narrowed.select_one(".chips a.chip")
+    assert "Honduras" in chip.get_text()
+    back = parse_qs(urlsplit(chip["href"]).query)
+    assert back == {"q": ["water"]}
+    cat = soup(client, "/search", q="water", category="health")
+    assert "Health" in cat.select_one(".chips a.chip").get_text()
+
+
+def test_sort_links_and_pagination(client, app, library):
+    app.config["SEARCH_PER_PAGE"] = 2
+    page = soup(client, "/search", q="water", sort="newest")
+    assert result_ids(page) == [library["danli"].id, library["tank"].id]
+    nxt = page.select_one(".pagination a[rel=next]")["href"]
+    assert result_ids(soup(client, nxt)) == [library["borehole"].id]
+    oldest = [a for a in page.select(".sort a") if a.get_text() == "Oldest"][0]["href"]
+    assert result_ids(soup(client, oldest))[0] == library["borehole"].id
+
+
+def test_empty_state_and_suggestion(client, library):
+    page = soup(client, "/search", q="watre")
+    assert page.select_one(".empty h2").get_text() == "Nothing found"
+    link = page.select_one(".suggestion a")
+    assert link.get_text() == "water"
+    assert len(result_ids(soup(client, link["href"]))) == 3
+
+
+def test_gallery_matches_shown_above(client, library):
+    page = soup(client, "/search", q="turkana")
+    assert [a.get_text() for a in page.select(".gallery-matches a")] == ["Water in Turkana"]
+
+
+def test_drafts_hidden_from_anonymous_but_not_editors(client, library, make_user, login_as):
+    assert library["draft"].id not in result_ids(soup(client, "/search", q="unseen"))
+    login_as(make_user("editor"))
+    assert result_ids(soup(client, "/search", q="unseen")) == [library["draft"].id]
+
+
+def test_advanced_form_builds_query(client, library):
+    page = soup(client, "/search/advanced")
+    assert page.select_one("select[name=country] option[value=KEN]").get_text() == "Kenya"
+    with client.get("/search/advanced", query_string={
+            "submitted": "1", "all": "water", "phrase": "clean water", "any": "borehole tank",
+            "none": "danli", "field": "caption", "credit": "yusuf", "country": "KEN",
+            "date_from": "2019-01-01", "type": ""}) as r:
+        assert r.status_code == 302
+        args = parse_qs(urlsplit(r.headers["Location"]).query)
+    assert args["q"] == ['caption:water caption:"clean water" caption:borehole OR caption:tank '
+                         '-caption:danli credit:yusuf']
+    assert args["country"] == ["KEN"] and args["date_from"] == ["2019-01-01"] and "type" not in args
+    with client.get(r.headers["Location"]) as res:
+        page = BeautifulSoup(res.data, "html.parser")
+    assert result_ids(page) == [library["borehole"].id]
+
+
+def test_api_shape(client, library):
+    with client.get("/api/search", query_string={"q": "water", "country": "KEN", "sort": "oldest",
+                                                 "per_page": 1, "page": 2}) as r:
+        body = r.get_json()
+    assert set(body) == {"total", "page", "per_page", "results", "facets", "suggestion"}
+    assert (body["total"], body["page"], body["per_page"]) == (2, 2, 1)
+    [hit] = body["results"]
+    assert set(hit) == {"id", "title", "caption", "highlight", "credit", "gallery", "country",
+                        "category", "media_type", "date_taken", "url", "thumbnail_url"}
+    assert hit["id"] == library["tank"].id and hit["title"] == "Water tank"
+    assert hit["gallery"] == {"id": library["tank"].gallery_id, "title": "Water in Turkana"}
+    assert hit["country"] == "KEN" and hit["category"] == "health" and hit["media_type"] == "image"
+    assert hit["date_taken"] == "2020-01-05" and "<mark>water</mark>" in hit["highlight"]
+    assert hit["thumbnail_url"].endswith(f"/media/{hit['id']}/thumb.jpg")
+    assert set(body["facets"]) == {"category", "country", "media_type", "year", "credit"}
+    assert body["facets"]["year"] == [{"value": "2020", "count": 1}, {"value": "2019", "count": 1}]
+    assert body["suggestion"] is None
+    with client.get("/api/search", query_string={"q": "draft unseen"}) as r:
+        assert r.get_json()["total"] == 0
