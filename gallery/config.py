@@ -41,8 +41,12 @@ INGEST_BATCH_SIZE = 50
 
 # Accounts: "open", "approval" or "closed".
 REGISTRATION_MODE = "open"
+
+# Downloads: ask for the intended use (Press / Web / Print / TV / Internal / Other) on the
+# terms page and with each download; most files one gallery zip may hold.
 ASK_INTENDED_USE = True
 MAX_ZIP_DOWNLOAD_FILES = 500
+
 RATELIMIT_REDIS_URL = None
 MAIL_SERVER = None
 MAIL_PORT = 25

@@ -279,8 +279,26 @@ def ingest_paths() -> dict[str, Any]:
                       **errors(400, 401, 403, 404, 409, 413, 415)}}}}
 
 
+def download_paths() -> dict[str, Any]:
+    """Download one asset's bytes (downloads issue), under the same policy as the web pages."""
+    params = [path_id("asset_id"),
+              {"name": "size", "in": "query", "description": "preview (Small), large or original",
+               "schema": {"type": "string", "enum": ["preview", "large", "original"],
+                          "default": "original"}},
+              {"name": "use", "in": "query", "description": "Intended use, when asked",
+               "schema": {"type": "string"}}]
+    return {"/api/assets/{asset_id}/download": {"get": {
+        "operationId": "downloadAsset", "tags": ["downloads"], "security": STAFF,
+        "summary": "The file at a size, with caption and credit embedded and no GPS",
+        "parameters": params,
+        "responses": {"200": {"description": "The file", "content": {
+            "application/octet-stream": {"schema": {"type": "string",
+                                                    "contentMediaType": "application/octet-stream"}}}},
+            **errors(401, 403, 404)}}}}
+
+
 # Each area adds its own paths function here; only routes the app serves are published.
-PATH_SECTIONS = (browse_paths, search_paths, ingest_paths, editor_paths)
+PATH_SECTIONS = (browse_paths, search_paths, ingest_paths, editor_paths, download_paths)
 
 
 def served_operations() -> set[tuple[str, str]]:

@@ -1,18 +1,52 @@
-"""Who may see and download what: the one choke point every page and file route asks."""
+"""Who may see and download what: the one choke point every page and file route asks.
+
+`access(user, asset, size, download=...)` is the one question; the `can_*` helpers are yes/no
+views of it. Sizes: thumb, preview and stream are shown in pages (public when the asset is);
+preview ("Small"), large and original are downloads, for active members who accepted the
+current terms (and, for sensitive assets, hold an approval); staff may always download.
+"""
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
-from gallery.models import Asset, Gallery
+from flask import has_request_context, request
+from sqlalchemy import select
+
+from gallery.extensions import db
+from gallery.models import Asset, DownloadApproval, Gallery, SiteText
 
 # "stream" means playing a video or audio file in the asset page: anyone who may view the asset.
-PUBLIC_SIZES = ("thumb", "preview", "stream")
+INLINE_SIZES = ("thumb", "preview", "stream")
 DOWNLOAD_SIZES = ("preview", "large", "original")
+PUBLIC_SIZES = INLINE_SIZES  # kept for callers of the first interface
+DOWNLOAD_LABELS = {"preview": "Small", "large": "Large", "original": "Original"}
+
+
+class Access(str, Enum):
+    """The policy's answer; views turn each refusal into the right response."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"    # unknown, unpublished or trashed, or a size that is never served
+    LOGIN = "login"            # anonymous: log in first
+    TERMS = "terms"            # a member who has not accepted the current terms
+    APPROVAL = "approval"      # a sensitive asset without an approved request
+    FORBIDDEN = "forbidden"    # a deactivated account
+
+
+def is_authenticated(user: Any) -> bool:
+    """A logged-in user (anonymous users and None are not)."""
+    return bool(user is not None and getattr(user, "is_authenticated", False))
 
 
 def is_staff(user: Any) -> bool:
     """Editors and admins see drafts and manage content."""
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_staff)
+    return bool(is_authenticated(user) and user.is_staff)
+
+
+def is_admin(user: Any) -> bool:
+    """Admins see users, download statistics and site settings."""
+    return bool(is_authenticated(user) and getattr(user, "is_admin", False))
 
 
 def can_view_gallery(user: Any, gallery: Gallery | None) -> bool:
@@ -33,19 +67,71 @@ def can_view_asset(user: Any, asset: Asset | None) -> bool:
     return asset.is_live and asset.gallery.is_public
 
 
+def access(user: Any, asset: Asset | None, size: str, *, download: bool = False) -> Access:
+    """May this user get this size of this asset? Inline sizes shown in a page, or a download."""
+    if not can_view_asset(user, asset):
+        return Access.NOT_FOUND
+    if not download and size in INLINE_SIZES:
+        return Access.OK
+    if size not in DOWNLOAD_SIZES:
+        return Access.NOT_FOUND
+    gate = download_gate(user)
+    if gate is not Access.OK or is_staff(user):
+        return gate
+    if asset.sensitive and approval_status(user, asset) != "approved":
+        return Access.APPROVAL
+    return Access.OK
+
+
+def download_gate(user: Any) -> Access:
+    """The per-user part of download rights: logged in, active, terms accepted (staff: always)."""
+    if not is_authenticated(user):
+        return Access.LOGIN
+    if not getattr(user, "is_active", False):
+        return Access.FORBIDDEN
+    if is_staff(user):
+        return Access.OK
+    if not has_accepted_terms(user):
+        return Access.TERMS
+    return Access.OK
+
+
 def can_get_file(user: Any, asset: Asset | None, size: str) -> bool:
     """May this user get the bytes of this asset at this size (thumb, preview, stream, large, original)?"""
-    if not can_view_asset(user, asset):
-        return False
-    if size in PUBLIC_SIZES:
-        return True
-    return can_download(user, asset, size)
+    return access(user, asset, size) is Access.OK
 
 
-def can_download(user: Any, asset: Asset, size: str) -> bool:
-    """Downloads are for active registered users; staff may always download."""
-    if size not in DOWNLOAD_SIZES and size not in PUBLIC_SIZES:
-        return False
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    return can_view_asset(user, asset)
+def can_download(user: Any, asset: Asset | None, size: str) -> bool:
+    """May this user download this asset at this size (preview as Small, large, original)?"""
+    return access(user, asset, size, download=True) is Access.OK
+
+
+def download_sizes(user: Any, asset: Asset) -> list[str]:
+    """The download sizes this user may take of this asset, smallest first."""
+    return [s for s in DOWNLOAD_SIZES if can_download(user, asset, s)]
+
+
+def current_terms_version() -> int:
+    """Version of the terms of use in force (1 until an admin publishes the 'terms' site text)."""
+    # Cached on the request (not on g: tests share one app context across requests).
+    cache = request if has_request_context() else None
+    if cache is not None and hasattr(cache, "_gallery_terms_version"):
+        return cache._gallery_terms_version
+    version = db.session.scalar(select(SiteText.version).where(SiteText.key == "terms")) or 1
+    if cache is not None:
+        cache._gallery_terms_version = version
+    return version
+
+
+def has_accepted_terms(user: Any) -> bool:
+    """Whether the user accepted the terms version now in force."""
+    accepted = getattr(user, "terms_version", None)
+    return accepted is not None and accepted >= current_terms_version()
+
+
+def approval_status(user: Any, asset: Asset) -> str | None:
+    """pending / approved / refused for this user's request on this asset, or None."""
+    if not is_authenticated(user):
+        return None
+    return db.session.scalar(select(DownloadApproval.status).where(
+        DownloadApproval.user_id == user.id, DownloadApproval.asset_id == asset.id))

@@ -188,12 +188,12 @@ def login_as(client):
     """Log a user in by setting the session (until /login exists): login_as(user)."""
 
     def do(user):
+        from flask import g
+
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
         # Requests share the fixture's app context, so forget the user Flask-Login cached in g.
-        from flask import g
-
         g.pop("_login_user", None)
         return user
 
@@ -269,6 +269,57 @@ def zip_bytes(entries: dict, **kwargs) -> bytes:
             for key, attr in attrs.items():
                 setattr(info, key, attr)
             zf.writestr(info, data)
+    return buf.getvalue()
+
+
+GPS_XMP = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xmlns:Iptc4xmpCore="http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/" '
+    'exif:GPSLatitude="14,0.998N" exif:GPSLongitude="86,34.998W">'
+    '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">Shelter roof</rdf:li></rdf:Alt></dc:description>'
+    '<Iptc4xmpCore:Location>Danlí, barrio El Zarzal</Iptc4xmpCore:Location>'
+    '<exif:GPSAltitude>812/1</exif:GPSAltitude>'
+    '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+).encode("utf-8")
+
+
+def gps_exif():
+    """A Pillow Exif with an artist, a date and a GPS IFD (latitude 14°N, longitude 86°W)."""
+    exif = Image.Exif()
+    exif[0x013B] = "Lucia Fernandez"
+    exif[0x0132] = "2023:06:21 10:30:00"
+    gps = exif.get_ifd(0x8825)
+    gps.update({0: b"\x02\x03\x00\x00", 1: "N", 2: (14.0, 0.0, 59.88), 3: "W",
+                4: (86.0, 34.0, 59.88)})
+    return exif
+
+
+def gps_image_bytes(fmt="JPEG", size=(320, 240), xmp=True, **save) -> bytes:
+    """A noisy image (so the scan data is not trivial) carrying EXIF GPS and XMP location."""
+    im = Image.effect_noise(size, 40).convert("RGB")
+    buf = io.BytesIO()
+    extra = {"exif": gps_exif()}
+    if fmt == "TIFF":
+        from PIL import TiffImagePlugin
+
+        ifd = TiffImagePlugin.ImageFileDirectory_v2()
+        ifd[0x013B] = "Lucia Fernandez"
+        ifd[0x8825] = {1: "N", 2: (14.0, 0.0, 59.88), 3: "W", 4: (86.0, 34.0, 59.88)}
+        if xmp:
+            ifd[700] = GPS_XMP
+        extra = {"tiffinfo": ifd}
+    elif xmp and fmt in ("JPEG", "WEBP"):
+        extra["xmp"] = GPS_XMP
+    if fmt == "PNG" and xmp:
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", GPS_XMP.decode("utf-8"))
+        extra["pnginfo"] = info
+    im.save(buf, fmt, **extra, **save)
     return buf.getvalue()
 
 

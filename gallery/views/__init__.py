@@ -6,19 +6,9 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
-    from gallery.views import admin_users, api, api_editor, auth, browse, manage, media, search, tokens
+    from gallery.views import (admin_users, api, api_editor, api_ingest, auth, browse, download,
+                               download_admin, manage, media, search, tokens, upload)
 
-    app.register_blueprint(browse.bp)
-    app.register_blueprint(media.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(admin_users.bp)
-    app.register_blueprint(search.bp)
-    app.register_blueprint(api_editor.bp)
-    app.register_blueprint(manage.bp)
-    app.register_blueprint(tokens.bp)
-
-    from gallery.views import api_ingest, upload
-
-    app.register_blueprint(upload.bp)
-    app.register_blueprint(api_ingest.bp)
+    for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
+                   upload, api_ingest, download, download_admin):
+        app.register_blueprint(module.bp)

@@ -1,7 +1,7 @@
 """File routes: renditions and in-page playback, each served only after asking the policy."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app, redirect, send_file, url_for
 from flask_login import current_user
 
 from gallery import policy
@@ -17,9 +17,12 @@ def rendition(asset_id: int, size: str):
     """Serve a named rendition of an asset if the policy allows it."""
     if size not in current_app.config["RENDITION_SIZES"]:
         abort(404)
+    if size not in policy.INLINE_SIZES:
+        # Larger sizes are downloads: they carry credits, are logged and need download rights.
+        return redirect(url_for("download.asset", asset_id=asset_id, size=size))
     asset = db.session.get(Asset, asset_id)
     if not policy.can_get_file(current_user, asset, size):
-        abort(404 if not policy.can_view_asset(current_user, asset) else 403)
+        abort(404)
     rend = asset.rendition(size)
     if rend is None or not storage.exists(rend.storage_key):
         if not storage.exists(asset.storage_key):

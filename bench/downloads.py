@@ -1,0 +1,261 @@
+"""Gallery zip speed and server memory against plain reads of the same files, in one run.
+
+Builds (once, cached in a temp dir) a gallery of camera-size JPEGs (6-24 MP) ingested for real,
+serves the app with gunicorn (one sync worker) on 127.0.0.1, downloads the gallery zip of
+originals and of Large renditions through the real streaming route, and reports MB/s and the
+worker's peak memory beside reading the same files from disk.
+
+    python bench/downloads.py [--count 300] [--max-minutes 20] [--cache DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+SIZES = [(3000, 2000), (4000, 3000), (4928, 3264), (6000, 4000)]  # 6, 12, 16 and 24 MP
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--max-minutes", type=float, default=20.0,
+                        help="stop building the gallery after this long (the run says so)")
+    parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "gallery-bench-downloads"))
+    args = parser.parse_args()
+    deadline = time.monotonic() + args.max_minutes * 60
+    env = build(args.cache, args.count, deadline)
+    paths = original_paths(env)
+    total = sum(os.path.getsize(p) for p in paths)
+    print(f"gallery: {len(paths)} JPEGs, {total / 1e6:.0f} MB of originals "
+          f"({min(os.path.getsize(p) for p in paths) / 1e6:.1f}-{max(os.path.getsize(p) for p in paths) / 1e6:.1f} MB each)")
+
+    read_once(paths)  # warm the page cache so both sides read from memory alike
+    plain = total / 1e6 / read_once(paths)
+    print(f"plain read of the originals: {plain:8.1f} MB/s")
+
+    for size in ("original", "large"):
+        with Server(env) as server:
+            got, seconds, peak, base = server.fetch_zip(size)
+        rate = got / 1e6 / seconds
+        line = f"zip of {size:<8}: {got / 1e6:7.0f} MB in {seconds:5.1f} s = {rate:8.1f} MB/s"
+        if size == "original":
+            line += f" ({100 * rate / plain:.0f} % of plain read)"
+        print(line + f"; worker memory {base / 1e6:.0f} MB before, peak {peak / 1e6:.0f} MB")
+
+    with Server(env) as server:
+        first = server.first_ids(30)
+        got, seconds, peak, base = server.fetch_zip("original", first)
+    print(f"zip of 30 originals  : {got / 1e6:7.0f} MB; worker memory {base / 1e6:.0f} MB before, "
+          f"peak {peak / 1e6:.0f} MB (same peak as the whole gallery = flat)")
+
+
+def read_once(paths: list[str]) -> float:
+    """Read every file in 1 MB chunks; seconds taken."""
+    start = time.perf_counter()
+    for p in paths:
+        with open(p, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    return time.perf_counter() - start
+
+
+def build(cache: str, count: int, deadline: float) -> dict[str, str]:
+    """A cached instance (SQLite database and uploads) with one gallery of `count` photos."""
+    env = {"GALLERY_INSTANCE_PATH": os.path.join(cache, "instance"),
+           "GALLERY_DATABASE_URL": f"sqlite:///{os.path.join(cache, 'instance', 'gallery.sqlite')}",
+           "GALLERY_UPLOAD_DIR": os.path.join(cache, "uploads"),
+           "GALLERY_SEARCH_INDEX_DIR": os.path.join(cache, "search_index"),
+           "GALLERY_SECRET_KEY": "bench-secret",
+           "GALLERY_MAX_ZIP_DOWNLOAD_FILES": str(max(500, count))}
+    marker = os.path.join(cache, f"built-{count}")
+    if os.path.exists(marker):
+        return env
+    shutil.rmtree(cache, ignore_errors=True)
+    os.makedirs(env["GALLERY_INSTANCE_PATH"])
+    os.environ.update(env)
+    from PIL import Image, ImageFilter
+
+    from gallery import create_app, migrate
+    from gallery.extensions import db
+    from gallery.services import accounts, catalogue, reference, search, terms
+
+    app = create_app()
+    rng = random.Random(42)
+    with app.app_context():
+        migrate.upgrade(app)
+        reference.seed(db.session)
+        user = accounts.create_user(email="bench@example.org", password="bench password 123")
+        terms.accept(user)
+        gallery = catalogue.create_gallery(title="Bench gallery", category="Health", country="KEN",
+                                           status="published")
+        search_after_commit = search.after_commit
+        search.after_commit = lambda *a, **k: None  # indexing is not what this measures
+        frames = _frames(Image, ImageFilter)
+        started = time.monotonic()
+        for i in range(count):
+            if time.monotonic() > deadline:
+                print(f"stopped building after {i} photos (time bound)")
+                break
+            # A random tone curve per photo: different bytes (no duplicates), same detail.
+            lift, gain = rng.randrange(40), rng.uniform(0.6, 1.0)
+            im = frames[i % len(frames)].point(lambda v: min(255, int(lift + v * gain)))
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", quality=92)
+            buf.seek(0)
+            result = catalogue.ingest(gallery, buf, f"IMG_{i:04d}.jpg", {"caption": f"Photo {i}",
+                                                                         "creator": "Bench Peña"})
+            if result.status != "accepted":
+                raise SystemExit(f"ingest failed: {result.reason}")
+            if i % 25 == 24:
+                print(f"  built {i + 1}/{count} photos in {time.monotonic() - started:.0f} s", flush=True)
+        search.after_commit = search_after_commit
+        db.engine.dispose()
+    open(marker, "w").close()
+    return env
+
+
+def _frames(Image, ImageFilter) -> list:
+    """One detailed frame per camera size: blurred shapes plus sensor-like grain."""
+    base = Image.effect_noise((480, 320), 60).convert("RGB").filter(ImageFilter.GaussianBlur(1))
+    tile = Image.effect_noise((1024, 1024), 25).convert("RGB")
+    frames = []
+    for w, h in SIZES:
+        grain = Image.new("RGB", (w, h))
+        for x in range(0, w, 1024):
+            for y in range(0, h, 1024):
+                grain.paste(tile, (x, y))
+        frames.append(Image.blend(base.resize((w, h), Image.Resampling.BICUBIC), grain, 0.12))
+    return frames
+
+
+def original_paths(env: dict[str, str]) -> list[str]:
+    """Paths of every stored original of the bench gallery."""
+    root = os.path.join(env["GALLERY_UPLOAD_DIR"], "originals")
+    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files)
+
+
+class Server:
+    """gunicorn with one sync worker on a free 127.0.0.1 port, its worker's memory sampled."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = {**os.environ, **env}
+
+    def __enter__(self) -> "Server":
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        self.proc = subprocess.Popen(
+            [gunicorn, "-w", "1", "-k", "sync", "-t", "600", "-b", f"127.0.0.1:{self.port}",
+             "--chdir", ROOT, "gallery:create_app()"], env=self.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        self.cookie = self._session_cookie()
+        self._get("/")  # load the app in the worker before measuring its memory
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+    def _session_cookie(self) -> str:
+        os.environ.update({k: v for k, v in self.env.items() if k.startswith("GALLERY_")})
+        from sqlalchemy import select
+
+        from gallery import create_app
+        from gallery.extensions import db
+        from gallery.models import User
+
+        app = create_app()
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.email == "bench@example.org"))
+            value = app.session_interface.get_signing_serializer(app).dumps(
+                {"_user_id": user.get_id(), "_fresh": True})
+            db.engine.dispose()
+        return f"session={value}"
+
+    def first_ids(self, n: int) -> list[int]:
+        from sqlalchemy import select
+
+        from gallery import create_app
+        from gallery.extensions import db
+        from gallery.models import Asset
+
+        app = create_app()
+        with app.app_context():
+            ids = list(db.session.scalars(select(Asset.id).order_by(Asset.id).limit(n)))
+            db.engine.dispose()
+        return ids
+
+    def _worker_pid(self) -> int:
+        with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as fh:
+            return int(fh.read().split()[0])
+
+    def _get(self, path: str) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        conn.request("GET", path, headers={"Cookie": self.cookie})
+        resp = conn.getresponse()
+        if resp.status != 200:
+            raise SystemExit(f"GET {path}: HTTP {resp.status}")
+        got = 0
+        while chunk := resp.read(1 << 20):
+            got += len(chunk)
+        conn.close()
+        return got
+
+    def fetch_zip(self, size: str, ids: list[int] | None = None) -> tuple[int, float, int, int]:
+        """(bytes received, seconds, worker peak RSS, worker RSS before) for one gallery zip."""
+        pid = self._worker_pid()
+        base = _rss(pid)
+        peak = [base]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _rss(pid))
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        query = f"size={size}" + "".join(f"&asset={i}" for i in ids or [])
+        start = time.perf_counter()
+        got = self._get(f"/download/galleries/1.zip?{query}")
+        seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        return got, seconds, peak[0], base
+
+
+def _rss(pid: int) -> int:
+    return _status(pid, "VmRSS")
+
+
+def _status(pid: int, key: str) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Download files: names, credits inside renditions, GPS-free originals, logging."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+from sqlalchemy import select
+
+from gallery import policy
+from gallery.extensions import db
+from gallery.models import Asset, DownloadEvent, Rendition, User
+from gallery.services import embed, storage
+from gallery.services.errors import NotFound, ValidationError
+from gallery.services.text import slugify
+
+SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
+SIZE_EDGES_LABEL = {"preview": "Small", "large": "Large", "original": "Original"}
+INTENDED_USES = ("Press", "Web", "Print", "TV", "Internal", "Other")
+VIA = ("file", "zip", "api")
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """Everything needed to produce one download's bytes, with no database or app context."""
+
+    asset_id: int
+    size: str
+    filename: str
+    mimetype: str
+    path: str
+    kind: str  # "rendition" (credits spliced in) or "original" (location stripped)
+    credits: embed.Credits
+    bytes: int  # stored size: exact for originals of unknown types, approximate otherwise
+    # For a rendition made on first use: makes it (needs the app context) and returns the source.
+    make: Callable[[], "FileSource"] | None = None
+
+    def chunks(self) -> Iterator[bytes]:
+        """The download's bytes, in chunks; the stored file is never changed."""
+        if self.make is not None:
+            yield from self.make().chunks()
+            return
+        with open(self.path, "rb") as fh:
+            if self.kind == "rendition":
+                yield embed.embed_credits(fh.read(), self.credits)
+            else:
+                yield from embed.strip_location(fh, self.mimetype)
+
+
+def label(size: str) -> str:
+    """What users call a download size: Small, Large, Original."""
+    return SIZE_EDGES_LABEL.get(size, size.capitalize())
+
+
+def download_name(asset: Asset, size: str, ext: str) -> str:
+    """gallery-slug-<asset id>-<size>.<ext>: never the uploader's file name."""
+    return f"{slugify(asset.gallery.slug, 60)}-{asset.id}-{SIZE_NAMES.get(size, size)}.{ext}"
+
+
+def credit_line(asset: Asset, organisation: str) -> str:
+    """A ready-to-paste credit: '© Owner 2023 / Creator'."""
+    owner = _rights_holder(asset, organisation)
+    line = owner if owner.startswith("©") else f"© {owner}"
+    if asset.creator and asset.creator in line:
+        return line  # already a complete credit, as the editor wrote it
+    year = _year(asset)
+    if year and str(year) not in line:
+        line = f"{line} {year}"
+    if asset.creator:
+        line = f"{line} / {asset.creator}"
+    return line
+
+
+def credits_for(asset: Asset, organisation: str) -> embed.Credits:
+    """The caption, creator, credit and copyright written into a downloaded rendition."""
+    rights = asset.copyright or credit_line(asset, organisation).split(" / ")[0]
+    credit = asset.credit or asset.gallery.credit or organisation
+    return embed.Credits(title=asset.title, caption=asset.caption, creator=asset.creator,
+                         credit=credit, copyright=rights)
+
+
+def rendition_for(asset: Asset, size: str) -> Rendition | None:
+    """The stored rendition of this size, made now if the imaging service makes them lazily."""
+    from gallery.services import imaging
+
+    found = asset.rendition(size)
+    if found is None or not storage.exists(found.storage_key):
+        found = imaging.ensure_rendition(asset, size)
+    return found if found is not None and storage.exists(found.storage_key) else None
+
+
+def available(asset: Asset, size: str, edge: int) -> dict[str, Any] | None:
+    """Pixel and file size of a download size, for the asset page; None if it does not exist."""
+    if size == "original":
+        return {"width": asset.width, "height": asset.height, "bytes": asset.bytes, "estimated": False}
+    if asset.media_type != "image":
+        return None
+    rend = asset.rendition(size)
+    small = asset.rendition("preview")
+    if rend is None and size == "large" and small is not None:
+        return _large_to_come(asset, small, edge)
+    if rend is None:
+        return None
+    if size == "large" and small is not None and (small.width, small.height) == (rend.width, rend.height):
+        return None  # a small original: "Large" would be the same picture as "Small"
+    return {"width": rend.width, "height": rend.height, "bytes": rend.bytes, "estimated": False}
+
+
+def _large_to_come(asset: Asset, small: Rendition, edge: int) -> dict[str, Any] | None:
+    """Size of a Large made on first download: the original fitted to the edge, turned like the Small."""
+    from gallery.services.imaging import fit
+
+    w, h = asset.width or 0, asset.height or 0
+    if (small.width > small.height) != (w > h):
+        w, h = h, w  # EXIF orientation turns the picture
+    width, height = fit((w, h), edge) if w and h else (0, 0)
+    if max(width, height) <= max(small.width, small.height):
+        return None  # a small original: "Large" would be the same picture as "Small"
+    # JPEG bytes grow roughly with the pixel count: an estimate, labelled as one.
+    ratio = (width * height) / (small.width * small.height)
+    return {"width": width, "height": height, "bytes": int(small.bytes * ratio), "estimated": True}
+
+
+def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> FileSource:
+    """Where a download's bytes come from; NotFound when that size does not exist.
+
+    lazy: a rendition not made yet is made when its bytes are first read (zips make them one by
+    one as they stream instead of all before the first byte).
+    """
+    if size not in policy.DOWNLOAD_SIZES:
+        raise NotFound("There is no such download size.")
+    credits = credits_for(asset, organisation)
+    if size == "original":
+        if not storage.exists(asset.storage_key):
+            raise NotFound("The original file is missing; the media team has been told.")
+        ext = os.path.splitext(asset.storage_key)[1].lstrip(".") or "bin"
+        return FileSource(asset.id, size, download_name(asset, size, ext), asset.mime_type,
+                          storage.path(asset.storage_key), "original", credits, asset.bytes)
+    if lazy and asset.media_type == "image" and size != "original":
+        rend = asset.rendition(size)
+        if rend is None or not storage.exists(rend.storage_key):
+            return FileSource(asset.id, size, download_name(asset, size, "jpg"), "image/jpeg", "",
+                              "rendition", credits, 0, make=lambda: source(asset, size, organisation))
+    rend = rendition_for(asset, size) if asset.media_type == "image" else None
+    if rend is None:
+        raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")
+    return FileSource(asset.id, size, download_name(asset, size, "jpg"), "image/jpeg",
+                      storage.path(rend.storage_key), "rendition", credits, rend.bytes)
+
+
+def clean_intended_use(value: str | None) -> str:
+    """One of INTENDED_USES, or '' when not given; anything else is an error."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    for use in INTENDED_USES:
+        if use.lower() == value.lower():
+            return use
+    raise ValidationError(f"Intended use must be one of {', '.join(INTENDED_USES)}.",
+                          field="use")
+
+
+def log(user: User, assets: Iterable[Asset], size: str, via: str, intended_use: str = "") -> int:
+    """Record one DownloadEvent per asset and commit; returns how many were written."""
+    if via not in VIA:
+        raise ValueError(via)
+    rows = [DownloadEvent(user_id=user.id, asset_id=a.id, gallery_id=a.gallery_id, size=size,
+                          via=via, intended_use=intended_use) for a in assets]
+    db.session.add_all(rows)
+    db.session.commit()
+    return len(rows)
+
+
+def history(user: User, limit: int = 50) -> list[tuple[DownloadEvent, Asset | None]]:
+    """A user's latest downloads with their assets (None when the asset was deleted)."""
+    return list(db.session.execute(
+        select(DownloadEvent, Asset).outerjoin(Asset, Asset.id == DownloadEvent.asset_id)
+        .where(DownloadEvent.user_id == user.id)
+        .order_by(DownloadEvent.created_at.desc(), DownloadEvent.id.desc()).limit(limit)).all())
+
+
+def _rights_holder(asset: Asset, organisation: str) -> str:
+    if asset.copyright:
+        text = asset.copyright.strip()
+        for prefix in ("(c)", "(C)", "Copyright", "copyright"):
+            if text.startswith(prefix):
+                text = "©" + text[len(prefix):]
+        return text
+    return asset.credit or asset.gallery.credit or organisation
+
+
+def _year(asset: Asset) -> int | None:
+    when: dt.date | dt.datetime | None = asset.date_taken or asset.gallery.date or asset.created_at
+    return when.year if when else None

@@ -1,0 +1,221 @@
+"""Downloads: one asset at a size, a gallery zip, the API download, terms acceptance, approvals."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
+                   render_template, request, session, stream_with_context, url_for)
+from flask_login import current_user
+
+from gallery import policy
+from gallery.extensions import db
+from gallery.models import Asset, Gallery
+from gallery.policy import Access
+from gallery.services import approvals, downloads, sitetext, terms, zips
+from gallery.services.errors import GalleryError
+from gallery.templating import asset_url, gallery_url
+from gallery.views.access import safe_next
+
+bp = Blueprint("download", __name__)
+
+
+@bp.record_once
+def _register_globals(state) -> None:
+    state.app.jinja_env.globals["download_panel"] = download_panel
+    state.app.jinja_env.globals["download_history"] = _own_history
+    state.app.jinja_env.globals["intended_uses"] = downloads.INTENDED_USES
+    state.app.jinja_env.globals["download_credit"] = _credit
+
+
+@bp.get("/download/assets/<int:asset_id>/<size>")
+def asset(asset_id: int, size: str):
+    """Download one asset at a size (preview as Small, large, original), logged."""
+    found = db.session.get(Asset, asset_id)
+    verdict = policy.access(current_user, found, size, download=True)
+    if verdict is not Access.OK:
+        return _refuse(verdict, found)
+    use = _intended_use(request.args.get("use"))
+    src = downloads.source(found, size, current_app.config["ORGANISATION"])
+    downloads.log(current_user, [found], size, "file", use)
+    return _file_response(src)
+
+
+@bp.get("/api/assets/<int:asset_id>/download")
+def api_asset(asset_id: int):
+    """API: the bytes of one asset at ?size= (default original), with the same policy."""
+    size = request.args.get("size", "original")
+    found = db.session.get(Asset, asset_id)
+    verdict = policy.access(current_user, found, size, download=True)
+    if verdict is not Access.OK:
+        return _refuse(verdict, found)
+    use = _intended_use(request.args.get("use"))
+    src = downloads.source(found, size, current_app.config["ORGANISATION"])
+    downloads.log(current_user, [found], size, "api", use)
+    return _file_response(src)
+
+
+@bp.get("/download/galleries/<int:gallery_id>.zip")
+def gallery_zip(gallery_id: int):
+    """A whole gallery, or the ticked items, as one zip in a chosen size, streamed as it is built."""
+    gallery = db.session.get(Gallery, gallery_id)
+    if not policy.can_view_gallery(current_user, gallery):
+        abort(404)
+    gate = policy.download_gate(current_user)
+    if gate is not Access.OK:
+        return _refuse(gate, None)
+    size = request.args.get("size", "large")
+    ids = request.args.getlist("asset")
+    if any(not i.isdigit() for i in ids):
+        abort(400)
+    use = _intended_use(request.args.get("use"))
+    try:
+        plan = zips.plan(current_user, gallery, size, [int(i) for i in ids] if ids else None,
+                         current_app.config["ORGANISATION"],
+                         current_app.config["MAX_ZIP_DOWNLOAD_FILES"])
+    except GalleryError as exc:
+        flash(exc.message, "error")
+        return redirect(gallery_url(gallery))
+    downloads.log(current_user, plan.assets, size, "zip", use)
+    # The request context stays while streaming: renditions made on first use need the database.
+    response = Response(stream_with_context(plan.stream()), mimetype="application/zip",
+                        direct_passthrough=True)
+    response.headers["Content-Disposition"] = f'attachment; filename="{plan.name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/terms/accept", methods=["GET", "POST"])
+def accept_terms():
+    """Ask a member to accept the terms in force (again when they change) before downloading."""
+    if not current_user.is_authenticated:
+        return redirect(_login_url(_here()))
+    target = safe_next(request.values.get("next")) or url_for("browse.index")
+    text = sitetext.get_text("terms")
+    ask_use = current_app.config["ASK_INTENDED_USE"]
+    error = None
+    if request.method == "POST":
+        if request.form.get("accept") != "yes":
+            error = "Tick the box to accept the terms of use."
+        else:
+            try:
+                use = _intended_use(request.form.get("use")) if ask_use else ""
+                version = request.form.get("version", type=int)
+                terms.accept(current_user, version)
+            except GalleryError as exc:
+                error = exc.message
+            else:
+                if use:
+                    session["intended_use"] = use
+                flash("Thank you: you can now download.", "success")
+                return redirect(target)
+    status = 400 if error else 200
+    return render_template("download/accept_terms.html", text=text, next=target, error=error,
+                           ask_use=ask_use, uses=downloads.INTENDED_USES,
+                           accepted=policy.has_accepted_terms(current_user),
+                           chosen=request.form.get("use") or session.get("intended_use", "")), status
+
+
+@bp.post("/assets/<int:asset_id>/approval")
+def request_approval(asset_id: int):
+    """A member asks for permission to download a sensitive asset."""
+    found = db.session.get(Asset, asset_id)
+    if not policy.can_view_asset(current_user, found):
+        abort(404)
+    if not current_user.is_authenticated:
+        return redirect(_login_url(asset_url(found)))
+    try:
+        approvals.request_approval(current_user, found, request.form.get("reason", ""))
+    except GalleryError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Your request has been sent to the media team.", "success")
+    return redirect(asset_url(found))
+
+
+def download_panel(found: Asset) -> dict[str, Any]:
+    """What the asset page shows about downloads for the current user."""
+    panel: dict[str, Any] = {"sizes": [], "state": "ok", "approval": None,
+                             "uses": downloads.INTENDED_USES,
+                             "ask_use": current_app.config["ASK_INTENDED_USE"],
+                             "use": session.get("intended_use", ""),
+                             "login_url": _login_url(asset_url(found)),
+                             "terms_url": url_for("download.accept_terms", next=asset_url(found))}
+    gate = policy.download_gate(current_user)
+    if gate is not Access.OK:
+        panel["state"] = gate.value
+        return panel
+    for size in policy.DOWNLOAD_SIZES:
+        facts = downloads.available(found, size, current_app.config["RENDITION_SIZES"].get(size, 0))
+        if facts is not None:
+            panel["sizes"].append({"size": size, "label": downloads.label(size), **facts,
+                                   "url": url_for("download.asset", asset_id=found.id, size=size)})
+    if not policy.is_staff(current_user) and found.sensitive:
+        panel["approval"] = policy.approval_status(current_user, found)
+        if panel["approval"] != "approved":
+            panel["state"] = "approval"
+    return panel
+
+
+def _credit(found: Asset) -> str:
+    """The ready-to-paste credit line of an asset: '© Owner 2023 / Creator'."""
+    return downloads.credit_line(found, current_app.config["ORGANISATION"])
+
+
+def _own_history(limit: int = 50):
+    """The current user's latest downloads, for the account page."""
+    if not current_user.is_authenticated:
+        return []
+    return downloads.history(current_user, limit)
+
+
+def _file_response(src: downloads.FileSource) -> Response:
+    """An attachment response: renditions whole (they are small), originals streamed."""
+    if src.kind == "rendition":
+        response = Response(b"".join(src.chunks()), mimetype=src.mimetype)
+    else:
+        response = Response(src.chunks(), mimetype=src.mimetype, direct_passthrough=True)
+    response.headers["Content-Disposition"] = f'attachment; filename="{src.filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _refuse(verdict: Access, found: Asset | None):
+    """Turn a policy refusal into a redirect (pages) or a JSON error (API)."""
+    api = request.path.startswith("/api/")
+    if verdict is Access.NOT_FOUND:
+        abort(404)
+    if verdict is Access.FORBIDDEN:
+        abort(403)
+    if verdict is Access.LOGIN:
+        if api:
+            return jsonify({"error": {"status": 401, "message": "Log in to download."}}), 401
+        return redirect(_login_url(_here()))
+    if verdict is Access.TERMS:
+        accept = url_for("download.accept_terms", next=_here())
+        if api:
+            return jsonify({"error": {"status": 403, "message":
+                                      f"Accept the terms of use first: {accept}"}}), 403
+        return redirect(accept)
+    message = "This item is sensitive: ask the media team for approval from its page first."
+    if api:
+        return jsonify({"error": {"status": 403, "message": message}}), 403
+    flash(message, "error")
+    return redirect(asset_url(found))
+
+
+def _intended_use(value: str | None) -> str:
+    """The intended use from the request or, failing that, the one given earlier this session."""
+    if current_app.config["ASK_INTENDED_USE"] is False:
+        return ""
+    return downloads.clean_intended_use(value or session.get("intended_use"))
+
+
+def _here() -> str:
+    """The current path and query, for coming back after login or terms."""
+    return request.full_path.rstrip("?")
+
+
+def _login_url(next_path: str) -> str:
+    return url_for("auth.login", next=next_path)
+
+

@@ -1,0 +1,152 @@
+"""Gallery zips: whole gallery or ticked items, captions.csv inside, the cap, streaming."""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+from bs4 import BeautifulSoup
+from tests.conftest import gps_image_bytes
+from PIL import Image
+from sqlalchemy import select
+
+from gallery.extensions import db
+from gallery.models import DownloadEvent
+from gallery.services import catalogue, terms, zips
+
+
+@pytest.fixture
+def member(make_user, login_as):
+    user = make_user("member")
+    terms.accept(user)
+    return login_as(user)
+
+
+@pytest.fixture
+def gallery(make_gallery, make_asset):
+    g = make_gallery(title="Water in Turkana", credit="Example Relief Agency")
+    make_asset(g, title="Borehole", caption="Women collect water at a borehole in Lodwar.",
+               creator="Amina Otieno", date_taken="2023-03-14")
+    make_asset(g, title="Queue", caption="Séance de dépistage à la frontière.", creator="Jonas Berg",
+               country="AFG")
+    make_asset(g, title="Hidden", status="draft")
+    return g
+
+
+def read_zip(client, url):
+    with client.get(url) as r:
+        assert r.status_code == 200, r.data[:300]
+        assert r.mimetype == "application/zip"
+        assert r.is_streamed and "Content-Length" not in r.headers
+        disposition = r.headers["Content-Disposition"]
+        data = r.data
+    return zipfile.ZipFile(io.BytesIO(data)), disposition
+
+
+def test_whole_gallery_zip_with_captions_csv(client, member, gallery):
+    zf, disposition = read_zip(client, f"/download/galleries/{gallery.id}.zip?size=preview&use=Web")
+    with zf:
+        assert zf.testzip() is None
+        ids = [a for a in db.session.scalars(select(DownloadEvent.asset_id).order_by(DownloadEvent.id))]
+        names = [f"water-in-turkana-{i}-small.jpg" for i in ids]
+        assert zf.namelist() == names + ["captions.csv"]
+        assert all(zf.getinfo(n).compress_type == zipfile.ZIP_STORED for n in names)
+        rows = list(csv.reader(io.StringIO(zf.read("captions.csv").decode("utf-8-sig"))))
+        with Image.open(io.BytesIO(zf.read(names[0]))) as im:
+            assert im.getexif()[0x013B] == "Amina Otieno"
+    assert disposition == f'attachment; filename="water-in-turkana-{gallery.id}-small.zip"'
+    assert rows[0] == ["file name", "title", "caption", "credit", "creator", "date", "country"]
+    assert rows[1] == [names[0], "Borehole", "Women collect water at a borehole in Lodwar.",
+                       "Example Relief Agency", "Amina Otieno", "2023-03-14", "Kenya"]
+    assert rows[2][1:3] == ["Queue", "Séance de dépistage à la frontière."]
+    assert rows[2][6] == "Afghanistan"
+    assert len(rows) == 3  # the draft is not in a member's zip
+    events = db.session.scalars(select(DownloadEvent)).all()
+    assert {(e.via, e.size, e.intended_use, e.gallery_id) for e in events} == {("zip", "preview", "Web", gallery.id)}
+    assert len(events) == 2
+
+
+def test_ticked_items_only(client, member, gallery):
+    from gallery.models import Asset
+
+    first = db.session.scalars(select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.id)).first()
+    zf, _ = read_zip(client, f"/download/galleries/{gallery.id}.zip?size=original&asset={first.id}")
+    with zf:
+        assert zf.namelist() == [f"water-in-turkana-{first.id}-original.jpg", "captions.csv"]
+        with open(catalogue.storage.path(first.storage_key), "rb") as fh:
+            stored = fh.read()
+        assert Image.open(io.BytesIO(zf.read(zf.namelist()[0]))).tobytes() == Image.open(io.BytesIO(stored)).tobytes()
+
+
+def test_gallery_page_has_checkboxes_joined_to_the_zip_form(client, member, gallery):
+    page = BeautifulSoup(client.get(f"/galleries/{gallery.id}-{gallery.slug}").data, "html.parser")
+    form = page.select_one("form#gallery-download")
+    assert form["action"] == f"/download/galleries/{gallery.id}.zip" and form["method"] == "get"
+    assert [o["value"] for o in form.select("select[name=size] option")] == ["preview", "large", "original"]
+    boxes = page.select('.asset-grid input[type=checkbox][form="gallery-download"][name="asset"]')
+    assert len(boxes) == 2
+
+
+def test_anonymous_gallery_page_offers_login(client, gallery):
+    page = BeautifulSoup(client.get(f"/galleries/{gallery.id}-{gallery.slug}").data, "html.parser")
+    assert page.select_one("form#gallery-download") is None
+    assert page.select(".asset-grid input[type=checkbox]") == []
+    with client.get(f"/download/galleries/{gallery.id}.zip") as r:
+        assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=")
+
+
+def test_cap_gives_a_clear_message(client, app, member, gallery):
+    app.config["MAX_ZIP_DOWNLOAD_FILES"] = 1
+    with client.get(f"/download/galleries/{gallery.id}.zip?size=large") as r:
+        assert r.status_code == 302
+        assert r.headers["Location"] == f"/galleries/{gallery.id}-{gallery.slug}"
+    page = BeautifulSoup(client.get(r.headers["Location"]).data, "html.parser")
+    message = page.select_one(".flash-error").get_text()
+    assert message.startswith("This download would hold 2 files; the limit is 1 per zip.")
+    assert db.session.scalars(select(DownloadEvent)).all() == []
+
+
+def test_foreign_or_bad_ticks_are_refused(client, member, gallery, make_gallery, make_asset):
+    other = make_asset(make_gallery(title="Other"))
+    with client.get(f"/download/galleries/{gallery.id}.zip?asset={other.id}") as r:
+        assert r.status_code == 302
+    with client.get(f"/download/galleries/{gallery.id}.zip?asset=abc") as r:
+        assert r.status_code == 400
+    with client.get(f"/download/galleries/{gallery.id}.zip?size=thumb") as r:
+        assert r.status_code == 302
+
+
+def test_zip_originals_have_no_gps(client, member, make_gallery):
+    g = make_gallery(title="Danlí")
+    result = catalogue.ingest(g, io.BytesIO(gps_image_bytes("JPEG")), "gps.jpg", {})
+    assert result.status == "accepted"
+    zf, _ = read_zip(client, f"/download/galleries/{g.id}.zip?size=original")
+    with zf:
+        data = zf.read(zf.namelist()[0])
+    with Image.open(io.BytesIO(data)) as im:
+        assert 0x8825 not in im.getexif()
+    assert b"GPSLatitude" not in data
+
+
+def test_stream_yields_bounded_chunks(tmp_path, monkeypatch):
+    from gallery.services import embed
+    from gallery.services.downloads import FileSource
+    from gallery.services.embed import Credits
+
+    monkeypatch.setattr(embed, "CHUNK", 64 * 1024)
+    monkeypatch.setattr(zips, "FLUSH_AT", 32 * 1024)
+    sources = []
+    for i in range(3):
+        path = tmp_path / f"{i}.jpg"
+        path.write_bytes(gps_image_bytes("JPEG", size=(1200, 900), quality=95))
+        sources.append(FileSource(i, "original", f"f{i}.jpg", "image/jpeg", str(path), "original",
+                                  Credits("", "", "", "", ""), path.stat().st_size))
+    total = sum(s.bytes for s in sources)
+    chunks = list(zips.stream_zip(sources, b"a,b\r\n"))
+    # Bytes leave as they are made: many chunks, none much bigger than a read plus the flush mark.
+    assert len(chunks) > total // (embed.CHUNK + zips.FLUSH_AT)
+    assert max(len(c) for c in chunks) <= embed.CHUNK + zips.FLUSH_AT + 1024
+    with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as zf:
+        assert zf.namelist() == ["f0.jpg", "f1.jpg", "f2.jpg", "captions.csv"]
+        assert zf.testzip() is None
