@@ -109,3 +109,12 @@ def test_approvals_page_is_for_staff(client, login_as, make_user, role, status):
         assert r.status_code == status
     with client.post("/manage/approvals/1", data={"decision": "approved"}) as r:
         assert r.status_code == status
+
+
+@pytest.mark.parametrize("role,links", [("editor", {"/manage/approvals"}),
+                                        ("admin", {"/manage/approvals", "/admin/downloads"})])
+def test_manage_menu_links_to_approvals_and_stats(client, login_as, make_user, role, links):
+    login_as(make_user(role))
+    page = BeautifulSoup(client.get("/manage/").data, "html.parser")
+    hrefs = {a["href"] for a in page.select("nav.manage-nav a")}
+    assert links <= hrefs and (role == "admin" or "/admin/downloads" not in hrefs)

@@ -147,14 +147,22 @@ def test_large_is_made_on_first_use_and_kept(app, client, login, make_user, make
     result = catalogue.ingest(make_gallery(), io.BytesIO(jpeg(size=(3000, 2000))), "big.jpg")
     asset = result.asset
     assert asset.rendition("large") is None
+    # Large is a download: /media sends it through the download route (policy, credits, log).
     with client.get(f"/media/{asset.id}/large.jpg") as response:
-        assert response.status_code == 403  # large is a download: members only
-    login(make_user("member"))
-    with client.get(f"/media/{asset.id}/large.jpg") as response:
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/download/assets/{asset.id}/large"
+    with client.get(f"/download/assets/{asset.id}/large") as response:
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    from gallery.services import terms
+
+    member = make_user("member")
+    terms.accept(member)
+    login(member)
+    with client.get(f"/media/{asset.id}/large.jpg", follow_redirects=True) as response:
         assert response.status_code == 200
         with Image.open(io.BytesIO(response.data)) as im:
             assert im.size == (2560, 1707)
-    with client.get(f"/media/{asset.id}/large.jpg") as response:
+    with client.get(f"/download/assets/{asset.id}/large") as response:
         assert response.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Rendition).where(
         Rendition.asset_id == asset.id, Rendition.size == "large")) == 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from gallery import policy
 from gallery.extensions import db
@@ -53,7 +54,8 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
     """Pick the assets this user may download at this size; raise a clear error when none or too many."""
     if size not in policy.DOWNLOAD_SIZES:
         raise ValidationError("Choose Small, Large or Original.", field="size")
-    query = select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.position, Asset.id)
+    query = (select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.position, Asset.id)
+             .options(selectinload(Asset.renditions)))
     wanted = None
     if asset_ids is not None:
         wanted = {int(i) for i in asset_ids}

@@ -85,21 +85,10 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     page = max(1, min(page, MAX_PAGE))
     sort = sort if sort in SORTS else "relevance"
     parsed = parse(q)
-    staff = policy.is_staff(user)
-    mask = None if staff else wq.Term("visible", "0")
+    mask = None if policy.is_staff(user) else wq.Term("visible", "0")
     filt = _filter_query(filters)
-    kwargs: dict[str, Any] = {"mask": mask, "filter": filt}
-    if sort != "relevance":
-        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=(sort == "newest"))
-    elif parsed.empty:
-        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
-    groups = {name: sorting.FieldFacet(FACET_FIELDS[name], maptype=sorting.Count) for name in FACETS}
     with store.searcher_cache(current_app.config["SEARCH_INDEX_DIR"]).lease() as searcher:
-        res = searcher.search_page(parsed.query, page, pagelen=per_page, groupedby=groups, **kwargs)
-        total = res.total
-        # search_page clamps a page past the end to the last page; past the end is empty.
-        ids = [int(hit["id"]) for hit in res] if page <= res.pagecount else []
-        facet_counts = {name: res.results.groups(name) for name in FACETS}
+        total, ids, facet_counts = query_index(searcher, parsed, mask, filt, sort, page, per_page)
         gallery_ids = _matching_galleries(searcher, parsed, mask) if with_galleries else []
         suggestion = _suggest(searcher, q, parsed, total, mask, filt) if total < SUGGEST_BELOW else None
     results = Results(q=q, total=total, page=page, per_page=per_page, suggestion=suggestion)
@@ -108,6 +97,24 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     results.facets = _label_facets(facet_counts)
     results.galleries = _load_galleries(gallery_ids, user)
     return results
+
+
+def query_index(searcher, parsed: Parsed, mask, filt, sort: str = "relevance", page: int = 1,
+                per_page: int = 24, facets: bool = True) -> tuple[int, list[int], dict[str, dict]]:
+    """The Whoosh part of a search: total, ids of one page in order, facet counts."""
+    kwargs: dict[str, Any] = {"mask": mask, "filter": filt}
+    if sort in ("newest", "oldest"):
+        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=(sort == "newest"))
+    elif parsed.empty:
+        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+    if facets:
+        kwargs["groupedby"] = {name: sorting.FieldFacet(FACET_FIELDS[name], maptype=sorting.Count)
+                               for name in FACETS}
+    res = searcher.search_page(parsed.query, page, pagelen=per_page, **kwargs)
+    # search_page clamps a page past the end to the last page; past the end is empty.
+    ids = [int(hit["id"]) for hit in res] if page <= res.pagecount else []
+    counts = {name: res.results.groups(name) for name in FACETS} if facets else {}
+    return res.total, ids, counts
 
 
 def _filter_query(f: Filters) -> wq.Query | None:

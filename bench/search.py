@@ -1,0 +1,230 @@
+"""Search benchmark: build N synthetic caption documents with the app's indexing code, run a fixed
+query mix with facets, and compare with SQLite FTS5 on the same corpus and queries.
+
+    python bench/search.py --quick          # 2,000 documents, a quick smoke run
+    python bench/search.py -n 10000 -n 100000 [--procs 2]
+
+Prints build docs/s, index size and p50/p95 latency per query kind. Only local files; bounded.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from search_corpus import CREDITS, PLACES, records  # noqa: E402
+from whoosh import index  # noqa: E402
+from whoosh import query as wq  # noqa: E402
+
+from gallery.services.search import store  # noqa: E402
+from gallery.services.search.engine import Filters, _filter_query, query_index  # noqa: E402
+from gallery.services.search.indexing import write_all  # noqa: E402
+from gallery.services.search.query import parse  # noqa: E402
+
+TERMS = ["water", "vaccines", "shelter", "displaced", "border", "children", "floods", "drought",
+         "training", "cholera", "earthquake", "returnees", "nurses", "farmers", "migrants",
+         "hygiene", "assistance", "classroom", "trafficking", "volunteers", "Danli", "Turkiye",
+         "sante", "familias", "ecole", "Kakuma", "Lodwar", "Goma", "Cucuta", "Herat"]
+PHRASES = ['"clean water"', '"emergency shelters"', '"hygiene kits"', '"safe migration"',
+           '"relief supplies"', '"border crossing"', '"internally displaced persons"',
+           '"cash assistance"', '"region autonoma"', '"familias desplazadas"', '"centre de sante"',
+           '"community dialogue"', '"temporary classroom"', '"health workers"', '"the floods"',
+           '"return and reintegration"', '"transit centre"', '"local authorities"',
+           '"years of displacement"', '"fight desertification"']
+PREFIXES = ["vacc*", "displac*", "migra*", "shel*", "hyg*", "trafic*", "educ*", "reinteg*",
+            "Danl*", "earth*"]
+
+
+def query_mix(n: int, seed: int = 7) -> list[tuple[str, str, Filters]]:
+    """(kind, query, filters) tuples: single, and, phrase, field, facet filter, prefix."""
+    rng = random.Random(seed)
+    mix = []
+    per = max(1, n // 6)
+    for _ in range(per):
+        mix.append(("single", rng.choice(TERMS), Filters()))
+        a, b = rng.sample(TERMS, 2)
+        mix.append(("and", f"{a} {b}", Filters()))
+        mix.append(("phrase", rng.choice(PHRASES), Filters()))
+        credit = rng.choice(CREDITS).split()[-1].strip(".")
+        mix.append(("field", rng.choice([f"credit:{credit}", f"caption:{rng.choice(TERMS)}",
+                                         f"city:\"{rng.choice(PLACES)}\"",
+                                         f"country:{rng.choice(['kenya', 'honduras', 'turkiye'])}"]),
+                    Filters()))
+        mix.append(("filtered", rng.choice(TERMS), Filters(
+            category=rng.choice(["health", "shelter", "crisis-response"]),
+            year=str(rng.randint(2005, 2024)) if rng.random() < 0.5 else "")))
+        mix.append(("prefix", rng.choice(PREFIXES), Filters()))
+    return mix
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def bench_whoosh(n: int, mix, procs: int, workdir: str) -> dict:
+    root = os.path.join(workdir, f"whoosh-{n}")
+    os.makedirs(root)
+    name = store.new_version(root)
+    ix = index.open_dir(os.path.join(root, name))
+    start, cstart = time.perf_counter(), time.process_time()
+    write_all(ix, records(n), procs=procs)
+    build = time.perf_counter() - start
+    build_cpu = time.process_time() - cstart
+    # One merged segment, as `gallery reindex` leaves an index after its optimise step.
+    size = sum(os.path.getsize(os.path.join(root, name, f)) for f in os.listdir(os.path.join(root, name)))
+    store.point_to(root, name)
+    cache = store.searcher_cache(root)
+    times: dict[str, list[float]] = {}
+    totals = {}
+    mask = wq.Term("visible", "0")
+    with cache.lease() as searcher:
+        for kind, q, f in mix[:10]:  # warm the caches like a running server
+            query_index(searcher, parse(q), mask, _filter_query(f))
+    cpu: dict[str, list[float]] = {}
+    for kind, q, f in mix:
+        t, c = time.perf_counter(), time.process_time()
+        with cache.lease() as searcher:
+            total, _ids, _facets = query_index(searcher, parse(q), mask, _filter_query(f))
+        times.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+        cpu.setdefault(kind, []).append((time.process_time() - c) * 1000)
+        totals[(kind, q, f.category, f.year)] = total
+    cache.close()
+    ix.close()
+    return {"build_s": build, "docs_s": n / build, "size_mb": size / 1e6, "times": times,
+            "totals": totals, "cpu": cpu, "docs_cpu_s": n / build_cpu}
+
+
+def bench_fts5(n: int, mix, workdir: str) -> dict:
+    path = os.path.join(workdir, f"fts-{n}.sqlite")
+    con = sqlite3.connect(path)
+    con.execute("CREATE VIRTUAL TABLE fts USING fts5(title, caption, meta, credit, city, country, "
+                "tokenize='porter unicode61 remove_diacritics 2')")
+    con.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, category TEXT, country TEXT, "
+                "media_type TEXT, year TEXT, credit TEXT, date TEXT)")
+    start = time.perf_counter()
+    batch_f, batch_d = [], []
+    for r in records(n):
+        g = r.gallery
+        batch_f.append((r.id, r.title, r.caption, " ".join([*r.keywords, r.creator, g.title,
+                        g.description, g.category.name]), r.credit, r.city,
+                        f"{g.country.name} {g.country.alpha3}"))
+        batch_d.append((r.id, g.category.slug, g.country.alpha3, r.media_type,
+                        str(r.date_taken.year), r.credit, r.date_taken.isoformat()))
+        if len(batch_f) >= 5000:
+            con.executemany("INSERT INTO fts(rowid, title, caption, meta, credit, city, country) "
+                            "VALUES (?,?,?,?,?,?,?)", batch_f)
+            con.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?)", batch_d)
+            batch_f, batch_d = [], []
+    con.executemany("INSERT INTO fts(rowid, title, caption, meta, credit, city, country) "
+                    "VALUES (?,?,?,?,?,?,?)", batch_f)
+    con.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?)", batch_d)
+    con.commit()
+    build = time.perf_counter() - start
+    con.execute("CREATE INDEX ix_docs_cat ON docs(category, year)")
+    times: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    for kind, q, f in mix:
+        match = _fts_match(q)
+        t, c = time.perf_counter(), time.process_time()
+        where, params = "fts MATCH ?", [match]
+        extra, eparams = "", []
+        if f.category:
+            extra += " AND d.category = ?"
+            eparams.append(f.category)
+        if f.year:
+            extra += " AND d.year = ?"
+            eparams.append(f.year)
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, rank REAL)")
+        con.execute("DELETE FROM hits")
+        con.execute(f"INSERT INTO hits SELECT fts.rowid, fts.rank FROM fts JOIN docs d ON d.id = fts.rowid "
+                    f"WHERE {where}{extra}", params + eparams)
+        con.execute("SELECT id FROM hits ORDER BY rank LIMIT 24").fetchall()
+        con.execute("SELECT count(*) FROM hits").fetchone()
+        for col in ("category", "country", "media_type", "year", "credit"):
+            con.execute(f"SELECT d.{col}, count(*) FROM hits h JOIN docs d ON d.id = h.id "
+                        f"GROUP BY d.{col}").fetchall()
+        times.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+        cpu.setdefault(kind, []).append((time.process_time() - c) * 1000)
+    con.close()
+    return {"build_s": build, "docs_s": n / build, "size_mb": os.path.getsize(path) / 1e6,
+            "times": times, "cpu": cpu}
+
+
+def _fts_match(q: str) -> str:
+    """The same query in FTS5 syntax (accents folded by the tokenizer)."""
+    out = []
+    for part in q.split():
+        if ":" in part and not part.startswith('"'):
+            field, value = part.split(":", 1)
+            field = {"caption": "caption", "credit": "credit", "city": "city",
+                     "country": "country"}.get(field, "meta")
+            value = value if value.startswith('"') else f'"{value}"'
+            out.append(f"{field} : {value}")
+        elif part.endswith("*"):
+            out.append(f'"{part[:-1]}" *')
+        elif part.startswith('"') or part.endswith('"'):
+            out.append(part)
+        else:
+            out.append(f'"{part}"')
+    return " ".join(out)
+
+
+def report(n: int, w: dict, f: dict) -> None:
+    print(f"\n## N = {n:,}")
+    print(f"build: Whoosh {w['docs_s']:,.0f} docs/s wall, {w['docs_cpu_s']:,.0f} docs/s CPU "
+          f"({w['build_s']:.1f} s, {w['size_mb']:.1f} MB); "
+          f"FTS5 {f['docs_s']:,.0f} docs/s ({f['build_s']:.1f} s, {f['size_mb']:.1f} MB)")
+    print("latency in ms with facets; wall p50/p95, then CPU p50/p95 (CPU ignores time spent "
+          "waiting for a core on a shared machine)")
+    print(f"{'kind':9} {'n':>4} | {'whoosh wall':>13} {'cpu':>13} | {'fts5 wall':>13} {'cpu':>13}")
+    allw, allf, allwc, allfc = [], [], [], []
+    for kind in w["times"]:
+        wt, ft, wc, fc = w["times"][kind], f["times"][kind], w["cpu"][kind], f["cpu"][kind]
+        allw += wt
+        allf += ft
+        allwc += wc
+        allfc += fc
+        print(f"{kind:9} {len(wt):4d} | {_pp(wt)} {_pp(wc)} | {_pp(ft)} {_pp(fc)}")
+    print(f"{'all':9} {len(allw):4d} | {_pp(allw)} {_pp(allwc)} | {_pp(allf)} {_pp(allfc)}")
+    if n >= 100_000:
+        ok = (pct(allwc, 95) <= 50, statistics.median(w["cpu"]["phrase"]) <= 30, w["docs_s"] >= 2000)
+        print(f"targets at 100k (CPU figures): p95<=50ms {ok[0]}, phrase p50<=30ms {ok[1]}, "
+              f"build>=2000 docs/s {ok[2]}")
+
+
+def _pp(values: list[float]) -> str:
+    return f"{statistics.median(values):6.1f}/{pct(values, 95):6.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, action="append", help="documents (repeatable)")
+    parser.add_argument("--queries", type=int, default=204)
+    parser.add_argument("--procs", type=int, default=1, help="indexing processes")
+    parser.add_argument("--quick", action="store_true", help="2,000 documents, 60 queries")
+    args = parser.parse_args()
+    sizes = [2000] if args.quick else (args.n or [10_000, 100_000])
+    mix = query_mix(60 if args.quick else args.queries)
+    workdir = tempfile.mkdtemp(prefix="search-bench-")
+    try:
+        print(f"{len(mix)} queries; procs={args.procs}; python {sys.version.split()[0]}")
+        for n in sizes:
+            w = bench_whoosh(n, mix, args.procs, workdir)
+            f = bench_fts5(n, mix, workdir)
+            report(n, w, f)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
