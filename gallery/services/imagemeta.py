@@ -125,6 +125,8 @@ def read_iptc(im: Image.Image) -> dict[str, Any]:
         info = IptcImagePlugin.getiptcinfo(im) or {}
     except Exception:  # a malformed APP13 block is common and must not refuse the photo
         return {}
+    if not info:
+        return {}
     charset = info.get((1, 90))
     utf8 = True if isinstance(charset, bytes) and IPTC_UTF8 in charset else None
 
@@ -274,9 +276,11 @@ def country_code(value: str | None) -> str | None:
     """ISO alpha-3 for a country name or code found in a file, or None."""
     # Imported here: reference also seeds the database, which pulls in Flask and SQLAlchemy
     # (about 40 MiB); a worker that only makes renditions should not pay for that.
+    if not value:
+        return None
     from gallery.services.reference import country_code as lookup
 
-    return lookup(value) if value else None
+    return lookup(value)
 
 
 def _unique(items: list[str]) -> list[str]:

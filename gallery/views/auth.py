@@ -8,10 +8,8 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required, login_user, logout_user
 
 from gallery.errors import error_response
-from gallery.extensions import db
-from gallery.models import SiteText
 from gallery.ratelimit import limiter
-from gallery.services import accounts, mail
+from gallery.services import accounts, mail, sitetext
 from gallery.services.errors import GalleryError
 from gallery.views.access import safe_next
 from gallery.views.auth_forms import (ChangePasswordForm, ForgotForm, LoginForm, ProfileForm,
@@ -30,9 +28,9 @@ def too_large(exc):
 
 
 def current_terms_version() -> int:
-    """The version of the terms of use in force (1 until an admin edits them)."""
-    row = db.session.get(SiteText, "terms")
-    return row.version if row is not None else 1
+    """The version of the terms of use in force (the site text's version, else 1)."""
+    text = sitetext.get_text("terms")
+    return text.version if text is not None else 1
 
 
 @bp.route("/login", methods=["GET", "POST"])
