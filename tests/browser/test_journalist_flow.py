@@ -1,0 +1,54 @@
+"""A journalist searches a caption word without its accent, narrows by a facet and opens the result."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import check_accessibility, shoot
+
+
+def test_journalist_searches_narrows_and_opens(page, live_server):
+    page.goto("/")
+    search = page.locator("header").get_by_role("searchbox")
+    search.fill("Danli")  # the captions say "Danlí"
+    search.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/search\?q=Danli"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Danli")
+    results = page.locator(".search-results > li")
+    danli = live_server.galleries["Returnees rebuild in Danlí"]["assets"]
+    # The clinics' gallery description mentions Danlí too, so all its photos match.
+    clinics = live_server.galleries["Mobile clinics in El Paraíso"]["assets"]
+    expect(results).to_have_count(len(danli) + len(clinics))
+    facets = page.locator(".facets")
+    health = facets.get_by_role("link", name=re.compile(rf"^Health\s*{len(clinics)}$"))
+    expect(health).to_be_visible()
+    expect(facets.get_by_role("link", name=re.compile(rf"^Return and Reintegration\s*{len(danli)}$"))).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    check_accessibility(page, "search results")
+    shoot(page, "search", readme=True)
+
+    health.click()
+    expect(results).to_have_count(len(clinics))
+    chip = page.locator(".chips .chip")
+    expect(chip).to_contain_text("Health")
+    expect(page.locator(".result-count")).to_contain_text(f"{len(clinics)} results")
+    shoot(page, "search-narrowed")
+
+    page.locator(f'.search-results > li[data-asset-id="{clinics[0]}"] a').first.click()
+    expect(page).to_have_url(re.compile(rf"/assets/{clinics[0]}$"))
+    expect(page.locator(".caption")).to_contain_text("between Danlí and El Paraíso")
+
+    # Removing the chip widens the search again.
+    page.go_back()
+    page.locator(".chips .chip").click()
+    expect(results).to_have_count(len(danli) + len(clinics))
+
+
+def test_no_results_page_says_what_to_do(page):
+    page.goto("/search?q=zzyzx+quokka")
+    empty = page.locator(".empty")
+    expect(empty.get_by_role("heading")).to_have_text("Nothing found")
+    expect(empty.get_by_role("link", name="Advanced search")).to_be_visible()
+    check_accessibility(page, "search without results")
