@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from gallery.extensions import db
-from gallery.models import DownloadEvent
+from gallery.models import Asset, DownloadEvent
 from gallery.services import catalogue, terms, zips
 
 
@@ -150,3 +150,30 @@ def test_stream_yields_bounded_chunks(tmp_path, monkeypatch):
     with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as zf:
         assert zf.namelist() == ["f0.jpg", "f1.jpg", "f2.jpg", "captions.csv"]
         assert zf.testzip() is None
+
+
+def test_whole_gallery_zip_in_large_makes_missing_renditions(client, member, gallery):
+    """Large is made on first use: a zip of Large makes each missing rendition while it streams."""
+    zf, _ = read_zip(client, f"/download/galleries/{gallery.id}.zip?size=large")
+    with zf:
+        jpegs = [n for n in zf.namelist() if n.endswith("-large.jpg")]
+        assert len(jpegs) == 2
+        with Image.open(io.BytesIO(zf.read(jpegs[0]))) as im:
+            assert im.size == (640, 480)
+
+
+def test_large_is_made_for_an_asset_from_a_closed_session(app, gallery):
+    """What a streamed zip meets on a real server: the request's session is gone, Large is not made yet."""
+    from gallery.services import renditions
+
+    asset = db.session.scalars(select(Asset).where(Asset.gallery_id == gallery.id,
+                                                   Asset.status == "published")).first()
+    assert asset.rendition("large") is None
+    db.session.expunge(asset)
+    made = renditions.ensure_rendition(asset, "large")
+    assert (made.size, made.width, made.height) == ("large", 640, 480)
+
+
+def test_gallery_page_has_one_zip_form(client, member, gallery):
+    page = BeautifulSoup(client.get(f"/galleries/{gallery.id}-{gallery.slug}").data, "html.parser")
+    assert len(page.select("#gallery-download")) == 1

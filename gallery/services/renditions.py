@@ -38,6 +38,10 @@ def ensure_rendition(asset: Asset, size: str) -> Rendition:
     found = asset.rendition(size)
     if found is not None and storage.exists(found.storage_key):
         return found
+    if asset not in db.session:
+        # A streamed zip runs after its request's session closed (Flask pushes a new app
+        # context for the generator): bring the asset into the session of this context.
+        asset = db.session.merge(asset)
     # Within one process, one thread makes it and the others wait and then find it made.
     with _lock_for(asset.id, size):
         db.session.refresh(asset)
