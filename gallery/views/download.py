@@ -30,27 +30,24 @@ def _register_globals(state) -> None:
 @bp.get("/download/assets/<int:asset_id>/<size>")
 def asset(asset_id: int, size: str):
     """Download one asset at a size (preview as Small, large, original), logged."""
-    found = db.session.get(Asset, asset_id)
-    verdict = policy.access(current_user, found, size, download=True)
-    if verdict is not Access.OK:
-        return _refuse(verdict, found)
-    use = _intended_use(request.args.get("use"))
-    src = downloads.source(found, size, current_app.config["ORGANISATION"])
-    downloads.log(current_user, [found], size, "file", use)
-    return _file_response(src)
+    return _download(asset_id, size, "file")
 
 
 @bp.get("/api/assets/<int:asset_id>/download")
 def api_asset(asset_id: int):
     """API: the bytes of one asset at ?size= (default original), with the same policy."""
-    size = request.args.get("size", "original")
+    return _download(asset_id, request.args.get("size", "original"), "api")
+
+
+def _download(asset_id: int, size: str, via: str):
+    """Serve one asset at a size if the policy allows it, and log the download."""
     found = db.session.get(Asset, asset_id)
     verdict = policy.access(current_user, found, size, download=True)
     if verdict is not Access.OK:
         return _refuse(verdict, found)
     use = _intended_use(request.args.get("use"))
     src = downloads.source(found, size, current_app.config["ORGANISATION"])
-    downloads.log(current_user, [found], size, "api", use)
+    downloads.log(current_user, [found], size, via, use)
     return _file_response(src)
 
 
