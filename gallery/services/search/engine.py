@@ -10,12 +10,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from whoosh import query as wq
-from whoosh import sorting
 
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Category, Country, Gallery
-from gallery.services.search import store
+from gallery.services.search import execute, store
 from gallery.services.search.query import Parsed, fold, highlight, parse, restrict
 from gallery.services.search.schema import FACET_FIELDS, FACETS
 
@@ -101,20 +100,14 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
 
 def query_index(searcher, parsed: Parsed, mask, filt, sort: str = "relevance", page: int = 1,
                 per_page: int = 24, facets: bool = True) -> tuple[int, list[int], dict[str, dict]]:
-    """The Whoosh part of a search: total, ids of one page in order, facet counts."""
-    kwargs: dict[str, Any] = {"mask": mask, "filter": filt}
-    if sort in ("newest", "oldest"):
-        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=(sort == "newest"))
-    elif parsed.empty:
-        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
-    if facets:
-        kwargs["groupedby"] = {name: sorting.FieldFacet(FACET_FIELDS[name], maptype=sorting.Count)
-                               for name in FACETS}
-    res = searcher.search_page(parsed.query, page, pagelen=per_page, **kwargs)
-    # search_page clamps a page past the end to the last page; past the end is empty.
-    ids = [int(hit["id"]) for hit in res] if page <= res.pagecount else []
-    counts = {name: res.results.groups(name) for name in FACETS} if facets else {}
-    return res.total, ids, counts
+    """The index part of a search: total, asset ids of one page in order, facet counts."""
+    if parsed.empty and sort == "relevance":
+        sort = "newest"  # nothing to rank by: newest first
+    out = execute.run(searcher, parsed.query, exclude=mask, allow=filt, sort=sort, page=page,
+                      per_page=per_page,
+                      facets={name: FACET_FIELDS[name] for name in FACETS} if facets else None)
+    ids = [int(searcher.stored_fields(d)["id"]) for d in out.docnums]
+    return out.total, ids, out.facets
 
 
 def _filter_query(f: Filters) -> wq.Query | None:
@@ -145,9 +138,8 @@ def _matching_galleries(searcher, parsed: Parsed, mask, limit: int = 4) -> list[
     q = restrict(parsed, "gallery")
     if q is None:
         return []
-    facet = sorting.FieldFacet("gallery_id", maptype=sorting.Count)
-    res = searcher.search(q, limit=1, groupedby={"g": facet}, mask=mask)
-    counts = res.groups("g")
+    counts = execute.run(searcher, q, exclude=mask, sort="newest", per_page=1,
+                         facets={"g": "gallery_id"}).facets["g"]
     return [int(g) for g, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
 
 
@@ -171,7 +163,8 @@ def _suggest(searcher, q: str, parsed: Parsed, total: int, mask, filt) -> str | 
     if not changed:
         return None
     better = parse(text)
-    count = len(searcher.search(better.query, limit=1, mask=mask, filter=filt))
+    count = execute.run(searcher, better.query, exclude=mask, allow=filt, sort="newest",
+                        per_page=1).total
     return text if count > total else None
 
 

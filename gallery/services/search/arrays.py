@@ -1,0 +1,186 @@
+"""Whoosh segments read into NumPy arrays once: posting lists, field lengths, facet codes, dates.
+
+Whoosh's matchers visit one posting at a time in Python, so a common word over 100,000 captions
+costs hundreds of milliseconds once facets need every hit. Segments never change after they are
+written (only their deletion sets do), so what is read from one is cached by segment id and
+shared by every searcher and thread of the process.
+"""
+from __future__ import annotations
+
+import threading
+import zlib
+from collections import OrderedDict
+from pickle import loads
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+# Posting lists kept in memory across all segments (ids and term frequencies: 8 bytes each).
+POSTINGS_BUDGET = 6_000_000
+MAX_SEGMENTS = 256
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+EMPTY_TF = np.zeros(0, dtype=np.float32)
+# Whoosh stores a field's length per document as one byte on a logarithmic scale.
+LENGTH_TABLE = np.array([byte_to_length(i) or 0 for i in range(256)], dtype=np.float32)
+
+
+class Segment:
+    """What has been read from one segment: field lengths, facet codes and dates."""
+
+    def __init__(self, segid: str, size: int) -> None:
+        self.segid = segid
+        self.size = size
+        self.lengths: dict[str, np.ndarray] = {}
+        self.codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self.columns: dict[str, np.ndarray] = {}
+
+
+class Store:
+    """The process-wide cache of segment arrays, bounded by posting count and segment count."""
+
+    def __init__(self, budget: int = POSTINGS_BUDGET) -> None:
+        self.budget = budget
+        self.used = 0
+        self.lock = threading.Lock()
+        self.segments: OrderedDict[str, Segment] = OrderedDict()
+        self.postings: OrderedDict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def segment(self, reader: Any) -> Segment:
+        """The cache entry of a segment reader, made on first use."""
+        segid = reader.segment().segment_id()
+        with self.lock:
+            seg = self.segments.get(segid)
+            if seg is not None:
+                self.segments.move_to_end(segid)
+                return seg
+            seg = self.segments[segid] = Segment(segid, reader.doc_count_all())
+            while len(self.segments) > MAX_SEGMENTS:
+                old, _ = self.segments.popitem(last=False)
+                self._forget_postings(old)
+            return seg
+
+    def term(self, reader: Any, seg: Segment, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Local doc numbers (sorted) and term frequencies of one term in one segment."""
+        key = (seg.segid, field, text)
+        with self.lock:
+            hit = self.postings.get(key)
+            if hit is not None:
+                self.postings.move_to_end(key)
+                return hit
+        found = read_postings(reader, field, text)
+        with self.lock:
+            if key not in self.postings:
+                self.postings[key] = found
+                self.used += len(found[0])
+                while self.used > self.budget and len(self.postings) > 1:
+                    _, (ids, _tf) = self.postings.popitem(last=False)
+                    self.used -= len(ids)
+        return found
+
+    def _forget_postings(self, segid: str) -> None:
+        for key in [k for k in self.postings if k[0] == segid]:
+            self.used -= len(self.postings.pop(key)[0])
+
+    def clear(self) -> None:
+        """Drop everything (tests)."""
+        with self.lock:
+            self.segments.clear()
+            self.postings.clear()
+            self.used = 0
+
+
+STORE = Store()
+
+
+def read_postings(reader: Any, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """A term's whole posting list as arrays, deleted documents included (masked later)."""
+    try:
+        m = reader.postings(field, text)
+    except TermNotFound:
+        return EMPTY_IDS, EMPTY_TF
+    if isinstance(m, FilterMatcher):  # the reader's deletion filter: deletions are masked later
+        m = m.child
+        m.reset()  # the filter has already stepped over deleted documents at the start
+    if isinstance(m, W3LeafMatcher) and not m._byteids:
+        return _read_blocks(m)
+    ids, weights = [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
+
+
+def _read_blocks(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+    """Whole blocks at a time: unpickle once, undo the delta coding with cumsum."""
+    id_parts, tf_parts = [], []
+    while m.is_active():
+        size = m._blocklength
+        raw = m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
+        if m._compression:
+            raw = zlib.decompress(raw)
+        deltas, weights, _values = loads(raw)
+        id_parts.append(np.cumsum(np.array(deltas, dtype=np.int64)))
+        if weights is None:
+            tf_parts.append(np.ones(size, dtype=np.float32))
+        elif isinstance(weights, float):
+            tf_parts.append(np.full(size, weights, dtype=np.float32))
+        else:
+            tf_parts.append(np.array(weights, dtype=np.float32))
+        m._next_block()
+    if not id_parts:
+        return EMPTY_IDS, EMPTY_TF
+    return np.concatenate(id_parts).astype(np.int32), np.concatenate(tf_parts)
+
+
+def field_lengths(reader: Any, seg: Segment, field: str) -> np.ndarray:
+    """Each document's length in a text field (float32; 0 where the field is empty)."""
+    found = seg.lengths.get(field)
+    if found is None:
+        raw = _column_bytes(reader, _lenfield(field), LENGTHS_COLUMN, "u1", seg.size)
+        found = seg.lengths[field] = LENGTH_TABLE[raw]
+    return found
+
+
+def numeric_column(reader: Any, seg: Segment, field: str) -> np.ndarray:
+    """A sortable numeric column (dates) as uint64 values, one per document."""
+    found = seg.columns.get(field)
+    if found is None:
+        column = reader.schema[field].column_type
+        found = seg.columns[field] = _column_bytes(reader, field, column, f">{column._typecode}",
+                                                   seg.size).astype(np.uint64)
+    return found
+
+
+def codes(reader: Any, seg: Segment, field: str) -> tuple[np.ndarray, list[str]]:
+    """Exact-value field as (code per document, -1 for none; the values), read from its postings."""
+    found = seg.codes.get(field)
+    if found is None:
+        out = np.full(seg.size, -1, dtype=np.int32)
+        values: list[str] = []
+        for term in reader.lexicon(field):
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            ids, _tf = read_postings(reader, field, text)
+            out[ids] = len(values)
+            values.append(text)
+        found = seg.codes[field] = (out, values)
+    return found
+
+
+def _column_bytes(reader: Any, name: str, column: Any, dtype: str, size: int) -> np.ndarray:
+    """A fixed-width column read in one call; documents past its end get the column default."""
+    perdoc = reader._perdoc
+    if not perdoc.has_column(name):
+        return np.zeros(size, dtype=dtype)
+    creader = perdoc.column_reader(name, column)
+    count = min(creader._count, size)
+    raw = creader._dbfile.get(creader._basepos, count * creader._fixedlen)
+    values = np.frombuffer(raw, dtype=dtype)
+    if count < size:
+        pad = np.full(size - count, creader._default or 0, dtype=dtype)
+        values = np.concatenate([values, pad])
+    return values

@@ -1,0 +1,228 @@
+"""Running a parsed Whoosh query as array operations: Boolean logic, BM25F, facets, sort, page.
+
+The index, its analysis and its query objects are Whoosh's; only the evaluation is done here,
+over posting lists read into NumPy arrays (see arrays.py), so its cost grows with the number
+of distinct terms in a query rather than with the number of documents they match.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+
+from gallery.services.search import arrays
+
+K1, B = 1.2, 0.75  # BM25 defaults, as Whoosh's BM25F uses them
+PREFIX_TERMS = 200  # a prefix like "a*" must not turn into thousands of terms
+
+
+@dataclass
+class Outcome:
+    """Total hits, the global doc numbers of one page in order, facet counts by facet name."""
+
+    total: int
+    docnums: list[int]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    scores: list[float] = field(default_factory=list)
+
+
+class View:
+    """One searcher's segments laid end to end: a global doc number is offset + local number."""
+
+    def __init__(self, searcher: Any, store: arrays.Store | None = None) -> None:
+        self.searcher = searcher
+        self.store = store or arrays.STORE
+        reader = searcher.reader()
+        self.leaves = [(r, off, self.store.segment(r)) for r, off in reader.leaf_readers()]
+        self.size = sum(seg.size for _r, _o, seg in self.leaves)
+        self._idf: dict[tuple[str, str], float] = {}
+
+    # Reading
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global doc numbers and term frequencies of a term over all segments."""
+        parts = [(self.store.term(r, seg, fieldname, text), off) for r, off, seg in self.leaves]
+        if len(parts) == 1 and parts[0][1] == 0:
+            return parts[0][0]
+        ids = np.concatenate([p[0] + off for p, off in parts]) if parts else arrays.EMPTY_IDS
+        tfs = np.concatenate([p[1] for p, _off in parts]) if parts else arrays.EMPTY_TF
+        return ids, tfs
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Per-document field lengths over all segments."""
+        return self._joined([arrays.field_lengths(r, seg, fieldname) for r, _o, seg in self.leaves],
+                            np.float32)
+
+    def dates(self, fieldname: str) -> np.ndarray:
+        """Per-document sortable date values over all segments."""
+        return self._joined([arrays.numeric_column(r, seg, fieldname) for r, _o, seg in self.leaves],
+                            np.uint64)
+
+    def live(self) -> np.ndarray:
+        """True for documents not deleted."""
+        out = np.ones(self.size, dtype=bool)
+        for r, off, _seg in self.leaves:
+            if r.has_deletions():
+                gone = np.fromiter(r.deleted_docs_set, dtype=np.int64)
+                out[gone + off] = False
+        return out
+
+    def idf(self, fieldname: str, text: str, df: int) -> float:
+        """Whoosh's inverse document frequency, so scores read like Whoosh's."""
+        key = (fieldname, text)
+        if key not in self._idf:
+            self._idf[key] = math.log(self.size / (df + 1)) + 1.0
+        return self._idf[key]
+
+    def _joined(self, parts: list[np.ndarray], dtype) -> np.ndarray:
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    # Evaluating
+
+    def evaluate(self, q: wq.Query, scored: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """(matching mask, score per document or None) of a query tree."""
+        if isinstance(q, wq.Term):
+            return self._term(q.fieldname, q.text, q.boost, scored)
+        if isinstance(q, wq.Or):
+            return self._combine(q.subqueries, scored, np.logical_or)
+        if isinstance(q, wq.And):
+            return self._combine(q.subqueries, scored, np.logical_and)
+        if isinstance(q, wq.AndNot):
+            mask, score = self.evaluate(q.a, scored)
+            neg, _ = self.evaluate(q.b, False)
+            return mask & ~neg, score
+        if isinstance(q, wq.Every):
+            return np.ones(self.size, dtype=bool), None
+        if isinstance(q, wq.Prefix):
+            return self._prefix(q, scored)
+        if isinstance(q, wq.DateRange):
+            return self._date_range(q), None
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return np.zeros(self.size, dtype=bool), None
+        raise TypeError(f"search: no array evaluation for {type(q).__name__}")
+
+    def _term(self, fieldname: str, text: str, boost: float, scored: bool):
+        ids, tfs = self.postings(fieldname, text)
+        mask = np.zeros(self.size, dtype=bool)
+        mask[ids] = True
+        if not scored or not len(ids) or not self.searcher.schema[fieldname].scorable:
+            return mask, None
+        lengths = self.lengths(fieldname)[ids]
+        avg = self.searcher.avg_field_length(fieldname) or 1.0
+        weight = self.idf(fieldname, text, len(ids)) * boost
+        score = np.zeros(self.size, dtype=np.float32)
+        score[ids] = weight * tfs * (K1 + 1) / (tfs + K1 * ((1 - B) + B * lengths / avg))
+        return mask, score
+
+    def _combine(self, subs, scored: bool, op):
+        mask, score = None, None
+        for sub in subs:
+            m, s = self.evaluate(sub, scored)
+            mask = m if mask is None else op(mask, m)
+            if s is not None:
+                score = s if score is None else score + s
+        if mask is None:  # an empty And matches everything, an empty Or nothing, as in Whoosh
+            mask = np.full(self.size, op is np.logical_and, dtype=bool)
+        if score is not None and op is np.logical_and:
+            score[~mask] = 0  # a part that matched alone must not lift a parent Or
+        return mask, score
+
+    def _prefix(self, q: wq.Prefix, scored: bool):
+        reader = self.searcher.reader()
+        terms = []
+        for term in reader.expand_prefix(q.fieldname, q.text):
+            terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            if len(terms) >= PREFIX_TERMS:
+                break
+        # A prefix scores like one word: its best-matching expansion counts, not their sum.
+        mask, score = np.zeros(self.size, dtype=bool), None
+        for text in terms:
+            m, s = self._term(q.fieldname, text, q.boost, scored)
+            mask |= m
+            if s is not None:
+                score = s if score is None else np.maximum(score, s)
+        return mask, score
+
+    def _date_range(self, q: wq.DateRange) -> np.ndarray:
+        fieldobj = self.searcher.schema[q.fieldname]
+        values = self.dates(q.fieldname)
+        mask = self.evaluate(wq.Every())[0]
+        has = np.zeros(self.size, dtype=bool)
+        for r, off, seg in self.leaves:  # documents with no date have no year term
+            codes, _values = arrays.codes(r, seg, "f_year")
+            has[off:off + seg.size] = codes >= 0
+        mask &= has
+        if q.startdate is not None:
+            mask &= values >= np.uint64(fieldobj.to_column_value(q.startdate))
+        if q.enddate is not None:
+            mask &= values <= np.uint64(fieldobj.to_column_value(q.enddate))
+        return mask
+
+    # Counting
+
+    def facet_counts(self, mask: np.ndarray, fieldname: str) -> dict[str, int]:
+        """How many matching documents hold each value of an exact-value field."""
+        counts: dict[str, int] = {}
+        for r, off, seg in self.leaves:
+            codes, values = arrays.codes(r, seg, fieldname)
+            if not values:
+                continue
+            local = codes[mask[off:off + seg.size]]
+            tally = np.bincount(local[local >= 0], minlength=len(values))
+            for idx in np.flatnonzero(tally):
+                counts[values[idx]] = counts.get(values[idx], 0) + int(tally[idx])
+        return counts
+
+
+def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Query | None = None,
+        sort: str = "relevance", page: int = 1, per_page: int = 24,
+        facets: dict[str, str] | None = None, date_field: str = "date") -> Outcome:
+    """Evaluate a query with an exclusion mask and a filter; count, facet, sort and cut a page.
+
+    sort: "relevance" (score, ties newest first), "newest" or "oldest".
+    """
+    view = View(searcher)
+    scored = sort == "relevance"
+    mask, score = view.evaluate(q, scored)
+    mask &= view.live()
+    if allow is not None:
+        mask &= view.evaluate(allow, False)[0]
+    if exclude is not None:
+        mask &= ~view.evaluate(exclude, False)[0]
+    hits = np.flatnonzero(mask)
+    out = Outcome(total=int(len(hits)), docnums=[])
+    if facets:
+        out.facets = {name: view.facet_counts(mask, fieldname) for name, fieldname in facets.items()}
+    start = (page - 1) * per_page
+    if start >= len(hits):
+        return out
+    page_hits = _order(view, hits, score, sort, start + per_page, date_field)[start:]
+    out.docnums = [int(d) for d in page_hits]
+    if score is not None:
+        out.scores = [float(score[d]) for d in page_hits]
+    return out
+
+
+def _order(view: View, hits: np.ndarray, score: np.ndarray | None, sort: str, want: int,
+           date_field: str) -> np.ndarray:
+    """The first `want` hits in order; ties broken by date (newest) then doc number."""
+    dates = view.dates(date_field)[hits].astype(np.float64)
+    if sort == "oldest":
+        primary = dates
+    elif sort == "newest" or score is None:
+        primary = -dates
+    else:
+        primary = -score[hits].astype(np.float64)
+    if len(hits) > want:
+        keep = np.argpartition(primary, want - 1)[:want]
+        # argpartition breaks ties at the cut arbitrarily: take every hit tied with the last.
+        edge = primary[keep].max()
+        keep = np.flatnonzero(primary <= edge)
+        hits, primary, dates = hits[keep], primary[keep], dates[keep]
+    order = np.lexsort((hits, -dates, primary))
+    return hits[order][:want]
