@@ -234,8 +234,10 @@ def get_country(code: str) -> Country | None:
 
 
 def get_gallery(user: Any, gallery_id: int) -> Gallery | None:
-    """A gallery this user may see, or None."""
+    """A gallery this user may browse, or None (trashed ones for no one: see manage's trash)."""
     found = db.session.get(Gallery, gallery_id)
+    if found is None or found.deleted_at is not None:
+        return None
     return found if policy.can_view_gallery(user, found) else None
 
 
