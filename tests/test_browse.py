@@ -469,3 +469,19 @@ def test_trashed_gallery_is_404_on_public_pages_for_everyone(client, make_user, 
             assert thumb.status_code == 200
     trash.restore_gallery(gallery.id, admin)
     assert client.get(f"/galleries/{gallery.id}-{gallery.slug}").status_code == 200
+
+
+@pytest.mark.parametrize("fields", [{}, {"title": "Water point"}])
+def test_asset_heading_does_not_repeat_the_caption(client, make_gallery, make_asset, fields):
+    caption = ("Women queue at the new borehole in Lodwar, Turkana County, where the water committee "
+               "keeps the pump running through the dry season.")
+    g = make_gallery(title="Water in Turkana")
+    make_asset(g, caption="First.")
+    a = make_asset(g, caption=caption, **fields)
+    page = soup(client, f"/assets/{a.id}")
+    expected = fields.get("title", "Photo 2")
+    assert page.select_one("h1").get_text(strip=True) == expected
+    assert page.select(".breadcrumbs li")[-1].get_text(strip=True) == expected
+    info = page.select_one(".viewer-info").get_text(" ", strip=True)
+    assert info.count(caption[:60]) == 1  # the caption once, in full
+    assert page.select_one(".caption").get_text() == caption

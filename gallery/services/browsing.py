@@ -275,6 +275,15 @@ def get_asset(user: Any, asset_id: int) -> Asset | None:
     return found
 
 
+MEDIA_NOUNS = {"image": "Photo", "video": "Video", "audio": "Audio recording"}
+
+
+def heading(asset: Asset, index: int) -> str:
+    """The asset page's heading: the title, else 'Photo 3' (the caption follows it in full)."""
+    # Not display_title: without a title it is the caption's start, shown again right below.
+    return asset.title or f"{MEDIA_NOUNS.get(asset.media_type, 'Item')} {index}"
+
+
 def neighbours(user: Any, asset: Asset) -> tuple[Asset | None, Asset | None]:
     """Previous and next visible assets within the asset's gallery, by position."""
     base = _visible_assets(user, asset.gallery_id)
