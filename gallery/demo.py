@@ -29,7 +29,7 @@ PALETTES = (
 
 @dataclass(frozen=True)
 class Item:
-    """One demo file (a photo unless `kind` says video or audio) and the fields a photographer fills in."""
+    """One demo file (a photo unless `kind` says video or audio) and its descriptive fields."""
 
     title: str
     caption: str

@@ -9,7 +9,8 @@ from flask import current_app
 @click.argument("email")
 @click.option("--name", default="API token", show_default=True, help="What the token is for.")
 @click.option("--scope", type=click.Choice(["editor", "download"]), default=None,
-              help="editor (staff only) or download; default: editor for staff, download for members.")
+              help="editor (staff only) or download; default: editor for staff, "
+                   "download for members.")
 def create_token_command(email: str, name: str, scope: str | None) -> None:
     """Create an API token for an account and print it once."""
     from gallery.services import apitokens

@@ -49,7 +49,8 @@ class Period:
             query = query.where(DownloadEvent.created_at >= _midnight(self.start))
         if self.end is not None and self.end < dt.date.max:
             # Before the next midnight, so the whole last day counts.
-            query = query.where(DownloadEvent.created_at < _midnight(self.end + dt.timedelta(days=1)))
+            next_day = _midnight(self.end + dt.timedelta(days=1))
+            query = query.where(DownloadEvent.created_at < next_day)
         return query
 
 
