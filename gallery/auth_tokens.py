@@ -1,4 +1,4 @@
-"""Bearer-token login for the editor API, and the CSRF exemption that goes with it."""
+"""Bearer-token login for the API, the CSRF exemption that goes with it, and token scopes."""
 from __future__ import annotations
 
 from flask import Flask, Request, g, request
@@ -11,6 +11,7 @@ from gallery.models import User
 def init_app(app: Flask) -> None:
     """Let Flask-Login load users from `Authorization: Bearer <token>` when no session user exists."""
     login_manager.request_loader(load_user_from_request)
+    app.before_request(enforce_scope)
 
 
 def bearer_token(req: Request) -> str | None:
@@ -48,3 +49,20 @@ def csrf_exempt() -> bool:
         return False
     authenticated = current_user.is_authenticated  # loads the user: session first, then bearer
     return (authenticated and "api_token_id" in g) or not authenticated
+
+
+def enforce_scope():
+    """Refuse a download token anywhere but read-only API requests (listing, search, download)."""
+    from gallery.errors import error_response
+    from gallery.services import apitokens
+
+    token = bearer_token(request)
+    if token is None or apitokens.scope_of(token) != "download":
+        return None
+    if request.method in ("GET", "HEAD") and request.path.startswith("/api/"):
+        return None
+    # Only when the token is what authenticated the request: a session user is judged by role.
+    if not (current_user.is_authenticated and "api_token_id" in g):
+        return None
+    return error_response(403, "This is a download token: it may only read the API and download "
+                               "files. Editing needs an editor token.")

@@ -1,4 +1,4 @@
-"""`gallery demo`: demo galleries with images drawn by Pillow and captions written for the demo."""
+"""`gallery demo`: demo galleries with images drawn by Pillow, a clip and a chime, and captions."""
 from __future__ import annotations
 
 import datetime as dt
@@ -29,12 +29,13 @@ PALETTES = (
 
 @dataclass(frozen=True)
 class Item:
-    """One demo photo: its caption and the few fields a photographer would fill in."""
+    """One demo file (a photo unless `kind` says video or audio) and its descriptive fields."""
 
     title: str
     caption: str
     city: str
     keywords: tuple[str, ...] = ()
+    kind: str = "image"
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,21 @@ GALLERIES = (
         ),
         status="draft",
     ),
+    DemoGallery(
+        "Community radio in Kakuma", "Media and Communications", "KEN", dt.date(2024, 8, 20),
+        "Radio Ata Kakuma broadcasts news, health messages and music in six languages to the "
+        "camp and the host community. The station's dawn programme starts at six.",
+        "Grace Akinyi",
+        (
+            Item("On air", "Presenters prepare the morning news bulletin in the studio of Radio "
+                 "Ata Kakuma, Turkana, Kenya.", "Kakuma", ("radio", "media")),
+            Item("Dawn over Kakuma", "Sunrise over Kakuma, Turkana, filmed from the radio "
+                 "station's mast before the dawn programme.", "Kakuma", ("radio", "timelapse"),
+                 kind="video"),
+            Item("Station chime", "The two-note chime Radio Ata Kakuma plays before each news "
+                 "bulletin.", "Kakuma", ("radio", "sound"), kind="audio"),
+        ),
+    ),
 )
 
 DEMO_USERS = (("admin", "admin@example.org", "Demo Admin"),
@@ -262,20 +278,31 @@ def run() -> None:
             continue
         for i_index, item in enumerate(spec.items):
             seed = g_index * 100 + i_index
-            data = picture(seed, SIZES[seed % len(SIZES)])
+            data, ext = _file(item, seed)
             fields = {
                 "title": item.title, "caption": item.caption, "alt_text": item.title,
                 "creator": spec.creator, "credit": f"{CREDIT} / {spec.creator}",
                 "copyright": f"{CREDIT}, {spec.date.year}", "keywords": list(item.keywords),
                 "city": item.city, "date_taken": spec.date + dt.timedelta(days=i_index // 2),
             }
-            result = catalogue.ingest(gallery, io.BytesIO(data), f"demo-{seed:04d}.jpg", fields)
+            result = catalogue.ingest(gallery, io.BytesIO(data), f"demo-{seed:04d}.{ext}", fields)
             if result.status == "rejected":
                 raise click.ClickException(result.reason)
             added_assets += result.status == "accepted"
-        click.echo(f"Gallery “{spec.title}” ({spec.status}): {len(spec.items)} photos.")
-    click.echo(f"{added_assets} demo photos added.")
+        click.echo(f"Gallery “{spec.title}” ({spec.status}): {len(spec.items)} files.")
+    click.echo(f"{added_assets} demo files added.")
     _users()
+
+
+def _file(item: Item, seed: int) -> tuple[bytes, str]:
+    """The bytes and extension of one demo file."""
+    from gallery import demo_media
+
+    if item.kind == "video":
+        return demo_media.clip(), "mp4"
+    if item.kind == "audio":
+        return demo_media.chime(), "wav"
+    return picture(seed, SIZES[seed % len(SIZES)]), "jpg"
 
 
 def _asset_count(gallery: Gallery) -> int:

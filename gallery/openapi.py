@@ -290,11 +290,17 @@ def download_paths() -> dict[str, Any]:
     return {"/api/assets/{asset_id}/download": {"get": {
         "operationId": "downloadAsset", "tags": ["downloads"], "security": STAFF,
         "summary": "The file at a size, with caption and credit embedded and no GPS",
+        "description": "For any active account, with a download or editor token (members make "
+                       "download tokens on /account/tokens) or the session cookie. The rules of "
+                       "the web page apply: 401 without valid credentials, 403 when the terms of "
+                       "use in force are not accepted (accept them on the web site) or a "
+                       "sensitive item has no approval, 404 for what the account may not see. "
+                       "Every file is logged in the account's download history.",
         "parameters": params,
         "responses": {"200": {"description": "The file", "content": {
             "application/octet-stream": {"schema": {"type": "string",
                                                     "contentMediaType": "application/octet-stream"}}}},
-            **errors(401, 403, 404)}}}}
+            **errors(400, 401, 403, 404)}}}}
 
 
 # Each area adds its own paths function here; only routes the app serves are published.
@@ -327,10 +333,12 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{current_app.config['SITE_NAME']} API", "version": "1.0.0",
-                 "description": "Read-only catalogue API and the editor API. Editors authenticate "
-                                "with `Authorization: Bearer <token>` (tokens from the account page "
-                                "or `gallery create-token`) or with the session cookie plus an "
-                                "X-CSRFToken header."},
+                 "description": "Read-only catalogue API, downloads and the editor API. Clients "
+                                "authenticate with `Authorization: Bearer <token>` (tokens from "
+                                "the account page or `gallery create-token`) or with the session "
+                                "cookie plus an X-CSRFToken header. Editor tokens (`gal_`, editors "
+                                "and admins) act with their owner's role; download tokens "
+                                "(`gald_`, any account) may only read and download."},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {

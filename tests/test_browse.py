@@ -444,3 +444,44 @@ def test_error_pages(app, client):
 def test_healthz(client):
     with client.get("/healthz") as response:
         assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+@pytest.mark.parametrize("role", [None, "editor", "admin"])
+def test_trashed_gallery_is_404_on_public_pages_for_everyone(client, make_user, login_as, make_gallery,
+                                                             make_asset, role):
+    from gallery.services import trash
+
+    admin = make_user("admin")
+    gallery = make_gallery(title="Binned gallery")
+    asset = make_asset(gallery)
+    trash.trash_gallery(gallery.id, admin)
+    if role:
+        login_as(make_user(role))
+    for path in (f"/galleries/{gallery.id}-{gallery.slug}", f"/galleries/{gallery.id}",
+                 f"/assets/{asset.id}", f"/api/galleries/{gallery.id}", f"/api/assets/{asset.id}"):
+        assert client.get(path).status_code == 404, (role, path)
+    if role:
+        # Staff still find it on the manage trash page, and its thumbnail still loads there.
+        page = soup(client, "/manage/trash")
+        item = page.select_one(f".trash-galleries li[data-gallery-id='{gallery.id}'] .title")
+        assert item.get_text() == "Binned gallery"
+        with client.get(f"/media/{asset.id}/thumb.jpg") as thumb:
+            assert thumb.status_code == 200
+    trash.restore_gallery(gallery.id, admin)
+    assert client.get(f"/galleries/{gallery.id}-{gallery.slug}").status_code == 200
+
+
+@pytest.mark.parametrize("fields", [{}, {"title": "Water point"}])
+def test_asset_heading_does_not_repeat_the_caption(client, make_gallery, make_asset, fields):
+    caption = ("Women queue at the new borehole in Lodwar, Turkana County, where the water committee "
+               "keeps the pump running through the dry season.")
+    g = make_gallery(title="Water in Turkana")
+    make_asset(g, caption="First.")
+    a = make_asset(g, caption=caption, **fields)
+    page = soup(client, f"/assets/{a.id}")
+    expected = fields.get("title", "Photo 2")
+    assert page.select_one("h1").get_text(strip=True) == expected
+    assert page.select(".breadcrumbs li")[-1].get_text(strip=True) == expected
+    info = page.select_one(".viewer-info").get_text(" ", strip=True)
+    assert info.count(caption[:60]) == 1  # the caption once, in full
+    assert page.select_one(".caption").get_text() == caption

@@ -37,9 +37,18 @@ def test_demo_builds_a_browsable_library_once(runner, client):
     assets = db.session.scalars(select(Asset)).all()
     assert len(assets) == sum(len(spec.items) for spec in demo.GALLERIES)
     assert all(a.renditions and storage.exists(a.storage_key) for a in assets)
-    assert any(a.height > a.width for a in assets) and any(a.width > a.height for a in assets)
+    photos = [a for a in assets if a.media_type == "image"]
+    assert any(a.height > a.width for a in photos) and any(a.width > a.height for a in photos)
     assert any("Danlí" in a.caption for a in assets) and any("Türkiye" in a.caption for a in assets)
     assert db.session.get(SiteText, "terms") is not None
+    # One video and one audio file, so the Videos and Audio tabs have something to show.
+    media = {a.media_type: a for a in assets if a.media_type != "image"}
+    assert set(media) == {"video", "audio"}
+    assert all(a.caption and a.duration and a.duration >= 2 for a in media.values())
+    for kind, asset in media.items():
+        with client.get(f"/galleries?type={kind}") as response:
+            listed = BeautifulSoup(response.data, "html.parser")
+        assert [t.get_text() for t in listed.select(".gallery-cards .card-title")] == [asset.gallery.title]
 
     # The printed passwords log in.
     for role in ("admin", "editor"):
@@ -56,7 +65,7 @@ def test_demo_builds_a_browsable_library_once(runner, client):
 
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0, again.output
-    assert "0 demo photos added." in again.output and "already exists (password unchanged)" in again.output
+    assert "0 demo files added." in again.output and "already exists (password unchanged)" in again.output
     assert db.session.scalar(select(func.count()).select_from(Gallery)) == len(galleries)
     assert db.session.scalar(select(func.count()).select_from(Asset)) == len(assets)
     assert db.session.scalar(select(func.count()).select_from(User)) == 2

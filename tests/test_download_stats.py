@@ -93,3 +93,57 @@ def test_member_history_on_account_page(client, login_as, logged):
     sizes = sorted(r.select_one(".size").get_text() for r in rows)
     assert sizes == ["Large", "Large", "Original"]
     assert page.select_one(".download-history a[href='/account/downloads']") is not None
+
+
+def test_date_filter_limits_page_and_csv(client, login_as, make_user, logged):
+    login_as(make_user("admin"))
+    page = BeautifulSoup(client.get("/admin/downloads?by=gallery&from=2024-01-01&to=2024-01-15").data,
+                         "html.parser")
+    assert page.select_one(".total-downloads").get_text() == "1"
+    assert page.select_one("#period-from")["value"] == "2024-01-01"
+    rows = [[td.get_text() for td in tr.select("td")] for tr in page.select("table.stats tbody tr")]
+    assert [r[1:3] for r in rows] == [["Lodwar", "1"]]
+    # Tabs and the CSV link keep the period.
+    tabs = {a.get_text(): a["href"] for a in page.select("nav.tabs a")}
+    assert "from=2024-01-01" in tabs["Per month"] and "to=2024-01-15" in tabs["Per month"]
+    href = page.select_one("a.csv-export")["href"]
+    with client.get(href) as r:
+        assert r.headers["Content-Disposition"] == (
+            'attachment; filename="downloads-by-gallery-2024-01-01-to-2024-01-15.csv"')
+        lines = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+    assert [row[1:3] for row in lines[1:]] == [["Lodwar", "1"]]
+
+
+@pytest.mark.parametrize("by", ["asset", "gallery", "user", "month"])
+def test_open_ended_periods_per_grouping(client, login_as, make_user, logged, by):
+    login_as(make_user("admin"))
+    since = BeautifulSoup(client.get(f"/admin/downloads?by={by}&from=2024-01-16").data, "html.parser")
+    assert since.select_one(".total-downloads").get_text() == "4"
+    until = BeautifulSoup(client.get(f"/admin/downloads?by={by}&to=2024-01-15").data, "html.parser")
+    assert until.select_one(".total-downloads").get_text() == "1"
+    with client.get(f"/admin/downloads?by={by}&to=2024-01-14&format=csv") as r:
+        assert r.status_code == 200 and len(r.get_data(as_text=True).splitlines()) == 1
+    empty = BeautifulSoup(client.get(f"/admin/downloads?by={by}&to=2023-12-31").data, "html.parser")
+    assert "No downloads in this period" in empty.select_one("table.stats .empty").get_text()
+
+
+@pytest.mark.parametrize("query,field,text", [
+    ("from=yesterday", "from", "date like"),
+    ("to=2024-02-30", "to", "date like"),
+    ("from=2024-03-01&to=2024-02-01", "to", "on or before"),
+    ("from=2024-03-01&to=2024-02-01&format=csv", "to", "on or before"),
+])
+def test_bad_dates_get_a_clear_message(client, login_as, make_user, logged, query, field, text):
+    login_as(make_user("admin"))
+    with client.get(f"/admin/downloads?by=user&{query}") as r:
+        assert r.status_code == 400 and r.mimetype == "text/html"
+        page = BeautifulSoup(r.data, "html.parser")
+    assert text in page.select_one("#period-error").get_text()
+    assert page.select_one(f"#period-{field}")["aria-invalid"] == "true"
+    assert page.select_one("table.stats") is None
+
+
+def test_last_day_of_the_year_9999_is_no_500(client, login_as, make_user, logged):
+    login_as(make_user("admin"))
+    page = BeautifulSoup(client.get("/admin/downloads?to=9999-12-31").data, "html.parser")
+    assert page.select_one(".total-downloads").get_text() == "5"

@@ -46,8 +46,12 @@ def test_every_route_needs_credentials_and_staff(client, routes, make_user, memb
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert getattr(client, method)(path, json=body, headers=bearer(member_token)).status_code == 401
     with pytest.raises(Exception):
-        apitokens.create_token(member, "no", member)
+        apitokens.create_token(member, "no", member, "editor")
     db.session.rollback()
+    download_token = apitokens.create_token(member, "downloads", member)[1]
+    for method, path, body in routes:
+        response = getattr(client, method)(path, json=body, headers=bearer(download_token))
+        assert response.status_code == 403, path
     with client.session_transaction() as sess:
         sess["_user_id"] = member.get_id()
     for method, path, body in routes:
@@ -180,8 +184,10 @@ def test_create_token_command_prints_token_once(runner, client, editor, member, 
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert client.patch(f"/api/galleries/{gallery.id}", json={"credit": "CLI"},
                         headers=bearer(token)).status_code == 200
-    refused = runner.invoke(args=["create-token", member.email])
+    refused = runner.invoke(args=["create-token", member.email, "--scope", "editor"])
     assert refused.exit_code != 0 and "editors and admins" in refused.output
+    download = runner.invoke(args=["create-token", member.email])
+    assert download.exit_code == 0 and download.stdout.strip().splitlines()[-1].startswith("gald_")
     missing = runner.invoke(args=["create-token", "nobody@example.org"])
     assert missing.exit_code != 0 and "No account" in missing.output
 

@@ -216,7 +216,7 @@ def test_icc_profile_is_converted_to_srgb(tmp_path):
             .strip().startswith("sRGB")
 
 
-def test_alpha_is_flattened_on_white(tmp_path):
+def test_alpha_is_flattened_on_neutral_grey(tmp_path):
     im = Image.new("RGBA", (800, 400), (0, 0, 0, 0))
     im.paste((200, 0, 0, 255), (0, 0, 400, 400))
     im.paste((255, 0, 0, 128), (400, 0, 800, 400))
@@ -224,7 +224,26 @@ def test_alpha_is_flattened_on_white(tmp_path):
     im.save(buf, "PNG")
     thumb = rendition_files(tmp_path, buf.getvalue())[-1]
     assert close(pixel(thumb, (100, 100)), (200, 0, 0))
-    assert close(pixel(thumb, (300, 100)), (255, 127, 127))
+    assert close(pixel(thumb, (300, 100)), (187, 59, 59))
+
+
+def test_white_artwork_on_transparency_stays_visible(tmp_path):
+    im = Image.new("RGBA", (800, 500), (255, 255, 255, 0))  # white, but see-through
+    im.paste((255, 255, 255, 255), (200, 100, 600, 400))     # the white logo itself
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    thumb = rendition_files(tmp_path, buf.getvalue())[-1]
+    assert close(pixel(thumb, (200, 125)), (255, 255, 255))
+    assert close(pixel(thumb, (20, 20)), (118, 118, 118))
+
+
+def test_opaque_alpha_channel_changes_nothing(tmp_path):
+    im = Image.new("RGBA", (600, 300), (250, 250, 250, 255))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    thumb = rendition_files(tmp_path, buf.getvalue())[-1]
+    assert close(pixel(thumb, (50, 50)), (250, 250, 250))
+
 
 
 def test_palette_with_transparency(tmp_path):
@@ -235,7 +254,7 @@ def test_palette_with_transparency(tmp_path):
     im.save(buf, "PNG", transparency=0)
     thumb = rendition_files(tmp_path, buf.getvalue())[-1]
     assert close(pixel(thumb, (50, 50)), (10, 120, 200))
-    assert close(pixel(thumb, (350, 50)), (255, 255, 255))
+    assert close(pixel(thumb, (350, 50)), (118, 118, 118))
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])

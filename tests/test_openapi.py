@@ -123,6 +123,12 @@ def test_real_responses_match_the_documented_schemas(client, doc, editor, member
                     headers=auth).status_code == 200
         assert call("get", f"/api/assets/{asset.id}/download", a + "/download").status_code == 401
         call("get", "/api/assets/999999/download", a + "/download", headers=auth)
+        # A member's download token: terms not accepted yet, then a bad intended use.
+        member_auth = {"Authorization": "Bearer " + apitokens.create_token(member, "dl", member)[1]}
+        assert call("get", f"/api/assets/{asset.id}/download", a + "/download",
+                    headers=member_auth).status_code == 403
+        assert call("get", f"/api/assets/{asset.id}/download?use=nonsense", a + "/download",
+                    headers=auth).status_code == 400
     # Editor API: success, validation error, no credentials, not found.
     created = call("post", "/api/galleries", "/api/galleries", headers=auth,
                    json={"title": "Made by the API", "category": "Health", "country": "KEN"})

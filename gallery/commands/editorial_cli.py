@@ -8,13 +8,16 @@ from flask import current_app
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="API token", show_default=True, help="What the token is for.")
-def create_token_command(email: str, name: str) -> None:
-    """Create an editor API token for an editor or admin and print it once."""
+@click.option("--scope", type=click.Choice(["editor", "download"]), default=None,
+              help="editor (staff only) or download; default: editor for staff, "
+                   "download for members.")
+def create_token_command(email: str, name: str, scope: str | None) -> None:
+    """Create an API token for an account and print it once."""
     from gallery.services import apitokens
     from gallery.services.errors import GalleryError
 
     try:
-        row, token = apitokens.create_token_for_email(email, name)
+        row, token = apitokens.create_token_for_email(email, name, scope)
     except GalleryError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Token {row.id} “{row.name}” for {row.user.email} (shown only once):", err=True)

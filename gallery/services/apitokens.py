@@ -1,4 +1,9 @@
-"""Personal API tokens for the editor API: shown once, stored as SHA-256, revocable."""
+"""Personal API tokens: shown once, stored as SHA-256, revocable.
+
+Two scopes, told apart by the token's prefix (which the stored hash covers, so it cannot be
+changed): editor tokens (`gal_`) act with their owner's role on every API route; download tokens
+(`gald_`), the only kind members get, may only read the API and download files.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,6 +19,8 @@ from gallery.services import accounts, activity, fields
 from gallery.services.errors import Forbidden, NotFound, ValidationError
 
 PREFIX = "gal_"
+DOWNLOAD_PREFIX = "gald_"
+SCOPES = {"editor": PREFIX, "download": DOWNLOAD_PREFIX}
 
 
 def hash_token(token: str) -> str:
@@ -21,31 +28,48 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(owner: User, name: str, acting_user: User | None) -> tuple[ApiToken, str]:
-    """Make a token for an editor or admin; returns the row and the token text, shown only once.
+def scope_of(token: str) -> str | None:
+    """'editor' or 'download' from a token's prefix, or None for text that is no token of ours."""
+    for scope, prefix in SCOPES.items():
+        if token.startswith(prefix):
+            return scope
+    return None
 
-    acting_user None is the command line, which runs with the server's authority.
+
+def create_token(owner: User, name: str, acting_user: User | None,
+                 scope: str | None = None) -> tuple[ApiToken, str]:
+    """Make a token; returns the row and the token text, shown only once.
+
+    Editors and admins get editor tokens unless they ask for a download one; members only ever
+    get download tokens. acting_user None is the command line, which runs with the server's
+    authority.
     """
     if acting_user is not None and acting_user.id != owner.id and not acting_user.is_admin:
         raise Forbidden("You may only create tokens for yourself.")
-    if not owner.is_staff or not owner.active:
-        raise ValidationError("API tokens are for active editors and admins.", field="email")
+    if not owner.active:
+        raise ValidationError("API tokens are for active accounts.", field="email")
+    scope = scope or ("editor" if owner.is_staff else "download")
+    if scope not in SCOPES:
+        raise ValidationError("Scope must be editor or download.", field="scope")
+    if scope == "editor" and not owner.is_staff:
+        raise ValidationError("Editor tokens are for editors and admins; members get download "
+                              "tokens.", field="scope")
     name = fields.text(name, "name", 100) or "API token"
-    token = PREFIX + secrets.token_urlsafe(32)
+    token = SCOPES[scope] + secrets.token_urlsafe(32)
     row = ApiToken(user_id=owner.id, name=name, token_hash=hash_token(token))
     db.session.add(row)
     db.session.flush()
-    activity.record(acting_user or owner, "token.create", token_id=row.id, name=name)
+    activity.record(acting_user or owner, "token.create", token_id=row.id, name=name, scope=scope)
     db.session.commit()
     return row, token
 
 
-def create_token_for_email(email: str, name: str) -> tuple[ApiToken, str]:
+def create_token_for_email(email: str, name: str, scope: str | None = None) -> tuple[ApiToken, str]:
     """Command-line form of create_token."""
     owner = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
     if owner is None:
         raise ValidationError(f"No account for {email}.", field="email")
-    return create_token(owner, name, None)
+    return create_token(owner, name, None, scope)
 
 
 def revoke_token(token_id: int, user: User) -> ApiToken:
@@ -69,7 +93,7 @@ def list_tokens(user: User) -> list[ApiToken]:
 
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     """The active user a live token belongs to, or None; records when it was last used."""
-    if not token.startswith(PREFIX) or len(token) > 200:
+    if scope_of(token) is None or len(token) > 200:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None or not row.user.active:

@@ -234,8 +234,10 @@ def get_country(code: str) -> Country | None:
 
 
 def get_gallery(user: Any, gallery_id: int) -> Gallery | None:
-    """A gallery this user may see, or None."""
+    """A gallery this user may browse, or None (trashed ones for no one: see manage's trash)."""
     found = db.session.get(Gallery, gallery_id)
+    if found is None or found.deleted_at is not None:
+        return None
     return found if policy.can_view_gallery(user, found) else None
 
 
@@ -271,6 +273,15 @@ def get_asset(user: Any, asset_id: int) -> Asset | None:
     if found.deleted_at is not None or found.gallery.deleted_at is not None:
         return None  # the trash is managed elsewhere, never browsed
     return found
+
+
+MEDIA_NOUNS = {"image": "Photo", "video": "Video", "audio": "Audio recording"}
+
+
+def heading(asset: Asset, index: int) -> str:
+    """The asset page's heading: the title, else 'Photo 3' (the caption follows it in full)."""
+    # Not display_title: without a title it is the caption's start, shown again right below.
+    return asset.title or f"{MEDIA_NOUNS.get(asset.media_type, 'Item')} {index}"
 
 
 def neighbours(user: Any, asset: Asset) -> tuple[Asset | None, Asset | None]:

@@ -197,8 +197,13 @@ def transpose(im: Image.Image, orientation: int) -> Image.Image:
     return im.transpose(method) if method is not None else im
 
 
+# See-through pixels become this grey: white artwork (logos) vanished on white, and this grey
+# contrasts about equally (4.5:1) with white and with black artwork.
+TRANSPARENT_BACKGROUND = (118, 118, 118)
+
+
 def to_srgb(im: Image.Image) -> Image.Image:
-    """An RGB image in sRGB: ICC converted, CMYK/palette/16-bit converted, alpha flattened on white."""
+    """An RGB image in sRGB: ICC converted, CMYK/palette/16-bit converted, alpha flattened on grey."""
     icc = im.info.get("icc_profile")
     im = _to_8bit(im)
     if icc and im.mode in ("RGB", "RGBA", "CMYK", "L", "LA"):
@@ -214,8 +219,11 @@ def to_srgb(im: Image.Image) -> Image.Image:
     if im.mode in ("P", "PA", "LA", "La", "RGBa"):
         im = im.convert("RGBA")
     if im.mode == "RGBA":
-        background = Image.new("RGB", im.size, (255, 255, 255))
-        background.paste(im, mask=im.getchannel("A"))
+        alpha = im.getchannel("A")
+        if alpha.getextrema()[0] == 255:
+            return im.convert("RGB")  # an alpha channel with nothing see-through in it
+        background = Image.new("RGB", im.size, TRANSPARENT_BACKGROUND)
+        background.paste(im, mask=alpha)
         return background
     if im.mode != "RGB":
         im = im.convert("RGB")

@@ -185,14 +185,20 @@ def _refuse(verdict: Access, found: Asset | None):
         abort(403)
     if verdict is Access.LOGIN:
         if api:
-            return jsonify({"error": {"status": 401, "message": "Log in to download."}}), 401
+            response = jsonify({"error": {"status": 401, "message": "Log in to download, or send "
+                                          "Authorization: Bearer <token> with a live token."}})
+            response.headers["WWW-Authenticate"] = 'Bearer realm="gallery"'
+            return response, 401
         return redirect(_login_url(_here()))
     if verdict is Access.TERMS:
-        accept = url_for("download.accept_terms", next=_here())
         if api:
+            # A script cannot accept for its owner: a person reads and accepts them on the site.
+            accept = url_for("download.accept_terms", _external=True)
             return jsonify({"error": {"status": 403, "message":
-                                      f"Accept the terms of use first: {accept}"}}), 403
-        return redirect(accept)
+                                      "Accept the terms of use first: log in on the web site as "
+                                      f"this account and accept them at {accept}, then try "
+                                      "again."}}), 403
+        return redirect(url_for("download.accept_terms", next=_here()))
     message = "This item is sensitive: ask the media team for approval from its page first."
     if api:
         return jsonify({"error": {"status": 403, "message": message}}), 403

@@ -39,14 +39,23 @@ def stats():
     group = request.args.get("by", "asset")
     if group not in download_stats.GROUPS:
         abort(404)
+    dates = {"from": request.args.get("from", ""), "to": request.args.get("to", "")}
+    try:
+        period = download_stats.parse_period(dates["from"], dates["to"])
+    except GalleryError as exc:
+        # The form again with the message; no figures for a period that cannot be read.
+        return render_template("download/stats.html", group=group, groups=download_stats.GROUPS,
+                               dates=dates, error=exc, period=None), 400
     if request.args.get("format") == "csv":
-        response = Response(download_stats.as_csv(group), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="downloads-by-{group}.csv"'
+        response = Response(download_stats.as_csv(group, period), mimetype="text/csv")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="downloads-by-{group}{period.slug()}.csv"')
         return response
     return render_template("download/stats.html", group=group, groups=download_stats.GROUPS,
+                           dates=dates, error=None, period=period,
                            headers=download_stats.HEADERS[group],
-                           rows=download_stats.rows(group, limit=500),
-                           totals=download_stats.totals())
+                           rows=download_stats.rows(group, limit=500, period=period),
+                           totals=download_stats.totals(period))
 
 
 @bp.get("/account/downloads")

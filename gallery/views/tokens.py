@@ -1,8 +1,7 @@
 """API tokens on the account page: list, create (shown once), revoke."""
 from __future__ import annotations
 
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gallery import policy
@@ -14,19 +13,17 @@ bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
 
 @bp.before_request
-def staff_only():
-    """Tokens are for the editor API: anonymous visitors log in, members get 403."""
+def logged_in_only():
+    """Every account may hold tokens (members: download tokens); anonymous visitors log in."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not policy.is_staff(current_user):
-        abort(403)
     return None
 
 
 @bp.app_template_global()
 def api_tokens_for(user) -> list:
     """The user's API tokens, for the account page's token section."""
-    return apitokens.list_tokens(user) if policy.is_staff(user) else []
+    return apitokens.list_tokens(user) if policy.is_authenticated(user) else []
 
 
 @bp.get("/")
@@ -39,11 +36,13 @@ def index():
 def create():
     """Create a token and show it once; only its hash is kept."""
     try:
-        row, token = apitokens.create_token(current_user, request.form.get("name", ""), current_user)
+        row, token = apitokens.create_token(current_user, request.form.get("name", ""), current_user,
+                                            request.form.get("scope") or None)
     except GalleryError as exc:
         flash(exc.message, "error")
         return redirect(url_for("tokens.index"))
-    response = render_template("tokens/created.html", row=row, token=token)
+    response = render_template("tokens/created.html", row=row, token=token,
+                               scope=apitokens.scope_of(token))
     return response, 200, {"Cache-Control": "no-store"}
 
 
