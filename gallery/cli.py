@@ -40,7 +40,7 @@ def initialise() -> None:
     import os
 
     from gallery import migrate
-    from gallery.services import reference, sitetext
+    from gallery.services import reference, search, sitetext
 
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
@@ -49,6 +49,9 @@ def initialise() -> None:
     sitetext.seed_defaults(db.session)
     click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
                f"{cats} categories and {countries} countries added.")
+    rebuilt = search.rebuild_if_outdated()
+    if rebuilt is not None:
+        click.echo(f"Search index rebuilt for the new search schema: {rebuilt} assets.")
 
 
 @click.command("demo")

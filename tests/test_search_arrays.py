@@ -25,7 +25,7 @@ def _doc(i: int, rng: random.Random) -> dict:
     words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 30)))
     when = dt.datetime(2010 + i % 14, 1 + i % 12, 1 + i % 27)
     doc = {"id": str(i), "caption": words, "title": " ".join(rng.sample(WORDS, 2)),
-           "meta": words[:40], "keywords": rng.choice(WORDS), "credit": rng.choice(["López", "Martin"]),
+           "gallery": words[:40], "keywords": rng.choice(WORDS), "credit": rng.choice(["López", "Martin"]),
            "country": rng.choice(["Kenya KEN", "Honduras HND"]), "plain": words, "shingle": words,
            "f_category": rng.choice(["health", "shelter", "crisis"]), "f_media_type": "image",
            "f_country": rng.choice(["KEN", "HND"]), "gallery_id": str(i % 7),

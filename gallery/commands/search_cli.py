@@ -37,6 +37,8 @@ def check_command() -> None:
     report = search.check()
     click.echo(f"Search index: {report.documents} documents for {report.assets} assets; "
                f"outbox backlog {report.backlog} ({report.stale_backlog} older than the grace period).")
+    if report.outdated:
+        click.echo("The index was built with an older search schema: run `gallery reindex`.")
     if report.missing:
         click.echo(f"Assets missing from the index ({len(report.missing)}): "
                    f"{_sample(report.missing)}")

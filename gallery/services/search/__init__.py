@@ -10,10 +10,11 @@ from gallery.services.search.indexing import (
     queue_category,
     queue_gallery,
     rebuild,
+    rebuild_if_outdated,
 )
 
 __all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_category",
-           "queue_gallery", "rebuild"]
+           "queue_gallery", "rebuild", "rebuild_if_outdated"]
 
 from gallery.services.search.engine import SORTS, Filters, Hit, Results, run  # noqa: E402
 from gallery.services.search.query import parse  # noqa: E402

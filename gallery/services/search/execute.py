@@ -107,8 +107,10 @@ class View:
         raise TypeError(f"search: no array evaluation for {type(q).__name__}")
 
     def _term(self, fieldname: str, text: str, boost: float, scored: bool):
-        ids, tfs = self.postings(fieldname, text)
         mask = np.zeros(self.size, dtype=bool)
+        if fieldname not in self.searcher.schema:  # an index built with an older schema
+            return mask, None
+        ids, tfs = self.postings(fieldname, text)
         mask[ids] = True
         if not scored or not len(ids) or not self.searcher.schema[fieldname].scorable:
             return mask, None
@@ -135,6 +137,8 @@ class View:
     def _prefix(self, q: wq.Prefix, scored: bool):
         reader = self.searcher.reader()
         terms = []
+        if q.fieldname not in self.searcher.schema:
+            return np.zeros(self.size, dtype=bool), None
         for term in reader.expand_prefix(q.fieldname, q.text):
             terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
             if len(terms) >= PREFIX_TERMS:

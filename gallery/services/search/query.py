@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 from whoosh import query as wq
-from whoosh.support.charset import accent_map
 
-from gallery.services.search.schema import PLAIN, QUERY_FIELDS, STEM
+from gallery.services.search.analysis import PLAIN, STEM, fold
+from gallery.services.search.schema import DEFAULT_FIELDS, QUERY_FIELDS
 
 MAX_CHARS = 500
 MAX_ITEMS = 32
-# Default fields of an unqualified word, with the boosts that rank caption and title matches first.
-DEFAULT_FIELDS = (("caption", 2.0), ("title", 3.0), ("meta", 1.0))
+# Short metadata fields: a phrase there needs all its words, not adjacent pairs.
+META_FIELDS = tuple(name for name, _boost in DEFAULT_FIELDS if name not in ("caption", "title"))
 _FIELD_RE = re.compile(r"([A-Za-z_]+):")
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
 
@@ -99,11 +99,6 @@ def tokenize(text: str) -> list[Item]:
     return items
 
 
-def fold(text: str) -> str:
-    """Lower case without accents, as the index stores words."""
-    return text.lower().translate(accent_map)
-
-
 def _stems(text: str) -> list[str]:
     return [t.text for t in STEM(text, mode="query")]
 
@@ -117,11 +112,12 @@ def _item_query(item: Item, parsed: Parsed) -> wq.Query | None:
         stems = _stems(prefix) or [prefix]
         if not item.negated:
             parsed.prefixes.append(prefix)
-        fields = [item.field] if item.field else ["meta"]
-        subs = [wq.Prefix(f, p) for f in fields for p in {prefix, stems[0]}]
-        if not item.field:
-            subs.append(wq.Prefix("plain", prefix))
-        return wq.Or(subs)
+        if item.field:
+            return wq.Or([wq.Prefix(item.field, p) for p in {prefix, stems[0]}])
+        # Caption and title words are in `plain` unstemmed ("Danl*" finds "Danlí", stemmed "dan").
+        return wq.Or([wq.Prefix("plain", prefix)]
+                     + [wq.Prefix(f, p, boost=b) for f, b in DEFAULT_FIELDS if f in META_FIELDS
+                        for p in {prefix, stems[0]}])
     stems = _stems(item.text)
     if not stems:
         return None
@@ -135,7 +131,7 @@ def _item_query(item: Item, parsed: Parsed) -> wq.Query | None:
     if item.field:
         return wq.And([pairs, *(wq.Term(item.field, s) for s in stems)]) \
             if item.field in ("caption", "title") else wq.And([wq.Term(item.field, s) for s in stems])
-    return wq.Or([pairs, wq.And([wq.Term("meta", s) for s in stems])])
+    return wq.Or([pairs, *(wq.And([wq.Term(f, s) for s in stems]) for f in META_FIELDS)])
 
 
 def _term(stem: str, fieldname: str | None) -> wq.Query:

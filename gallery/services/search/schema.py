@@ -4,26 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from whoosh.analysis import (
-    CharsetFilter,
-    LowercaseFilter,
-    RegexTokenizer,
-    ShingleFilter,
-    StemFilter,
-    StopFilter,
-)
 from whoosh.fields import DATETIME, ID, TEXT, Schema
-from whoosh.support.charset import accent_map
 
-# Order matters: fold accents before stemming, or "santé" and "sante" stem differently.
-# Porter2 (Snowball English) conflates vaccines/vaccination/vaccinated and displaced/displacement.
-STEM = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() \
-    | StemFilter(lang="en", cachesize=100_000)
-# Unstemmed, folded copy: prefixes ("vacc*") and "did you mean" work on real words.
-PLAIN = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
-# Word pairs of the stemmed text: an exact phrase becomes a few term lookups, no positions.
-SHINGLE = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() \
-    | StemFilter(lang="en", cachesize=100_000) | ShingleFilter(size=2, sep=" ")
+from gallery.services.search.analysis import PLAIN, SHINGLE, STEM
+
+# Bumped whenever fields or analysis change: an index built with another version is rebuilt
+# by `gallery init` and reported by `gallery check`.
+SCHEMA_VERSION = "2"
 
 # Fields a journalist may name in a query ("credit:reuters") and the index field behind each.
 QUERY_FIELDS = {"caption": "caption", "title": "title", "credit": "credit", "creator": "creator",
@@ -35,23 +22,19 @@ FACET_FIELDS = {"category": "f_category", "country": "f_country", "media_type": 
                 "year": "f_year", "credit": "f_credit"}
 
 
+# Text fields an unqualified word is looked up in, with the boosts that rank caption and title
+# matches first. Each holds only its own text: nothing is indexed twice.
+DEFAULT_FIELDS = (("title", 3.0), ("caption", 2.0), ("keywords", 1.5), ("alt", 1.0),
+                  ("credit", 1.0), ("creator", 1.0), ("city", 1.0), ("country", 1.0),
+                  ("category", 1.0), ("gallery", 1.0))
+
+
 def make_schema() -> Schema:
     """The schema of the asset index: text fields, exact facet columns and the id."""
-    def text(boost: float = 1.0) -> TEXT:
-        return TEXT(analyzer=STEM, phrase=False, field_boost=boost)
-
+    text = {name: TEXT(analyzer=STEM, phrase=False) for name, _boost in DEFAULT_FIELDS}
     return Schema(
         id=ID(stored=True, unique=True),
-        caption=text(2.0),
-        title=text(3.0),
-        meta=text(),
-        keywords=text(),
-        credit=text(),
-        creator=text(),
-        gallery=text(),
-        country=text(),
-        category=text(),
-        city=text(),
+        **text,
         plain=TEXT(analyzer=PLAIN, phrase=False),  # caption and title only: size and speed
         shingle=TEXT(analyzer=SHINGLE, phrase=False),
         f_category=ID(sortable=True),
@@ -75,8 +58,6 @@ def make_document(asset: Any) -> dict[str, Any]:
                                          getattr(country, "alpha3", ""),
                                          getattr(country, "alpha2", "")) if x)
     keywords = " ".join(asset.keywords or [])
-    meta = "\n".join(p for p in (asset.alt_text, keywords, asset.credit, asset.creator, asset.city,
-                                  country_words, gallery.title, gallery.description, category.name) if p)
     when = asset.date_taken or gallery.date or asset.created_at
     if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
         when = dt.datetime(when.year, when.month, when.day)
@@ -84,7 +65,7 @@ def make_document(asset: Any) -> dict[str, Any]:
                and gallery.status == "published" and gallery.deleted_at is None)
     doc: dict[str, Any] = {
         "id": str(asset.id),
-        "meta": meta,
+        "alt": asset.alt_text or "",
         "caption": asset.caption or "",
         "title": asset.title or "",
         "keywords": keywords,
