@@ -1,6 +1,8 @@
 """The search index follows the database: outbox drain, helpers, rebuild, check."""
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import func, select
 
 from gallery.extensions import db
@@ -111,3 +113,24 @@ def test_cli_check_and_reindex(app, runner, make_gallery, make_asset):
     full = runner.invoke(args=["reindex"])
     assert full.exit_code == 0 and "Indexed 2 assets" in full.output
     assert _ids(app) == {a.id, b.id}
+
+
+def test_index_of_an_older_schema_is_reported_then_rebuilt_by_init(app, runner, make_gallery,
+                                                                   make_asset):
+    root = app.config["SEARCH_INDEX_DIR"]
+    gallery = make_gallery()
+    a = make_asset(gallery, caption="Nurses vaccinate children in Danlí")
+    # An index left by an earlier release: no schema version beside it.
+    os.remove(os.path.join(root, store.current_name(root), store.VERSION_FILE))
+    assert store.outdated(root)
+    b = make_asset(gallery, caption="Nurses at the border")
+    assert _backlog() == 1  # the new document waits for the rebuild; nothing is lost
+    report = runner.invoke(args=["check"])
+    assert report.exit_code == 1 and "older search schema" in report.output
+    init = runner.invoke(args=["init"])
+    assert init.exit_code == 0 and "Search index rebuilt" in init.output
+    assert not store.outdated(root) and _backlog() == 0
+    assert _ids(app) == {a.id, b.id}
+    assert runner.invoke(args=["check"]).exit_code == 0
+    again = runner.invoke(args=["init"])
+    assert "Search index rebuilt" not in again.output

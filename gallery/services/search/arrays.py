@@ -85,6 +85,12 @@ class Store:
         for key in [k for k in self.postings if k[0] == segid]:
             self.used -= len(self.postings.pop(key)[0])
 
+    def clear_postings(self) -> None:
+        """Drop the cached posting lists only (the benchmark's cold runs)."""
+        with self.lock:
+            self.postings.clear()
+            self.used = 0
+
     def clear(self) -> None:
         """Drop everything (tests)."""
         with self.lock:

@@ -183,6 +183,20 @@ class View:
         return counts
 
 
+def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...], date_field: str = "date") -> None:
+    """Read every segment's facet codes, field lengths and dates now, not in the first search.
+
+    Segments never change, so after a drain only the new small segment is read.
+    """
+    view = View(searcher)
+    for r, _off, seg in view.leaves:
+        for name in facets:
+            arrays.codes(r, seg, name)
+        for name in scored:
+            arrays.field_lengths(r, seg, name)
+        arrays.numeric_column(r, seg, date_field)
+
+
 def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Query | None = None,
         sort: str = "relevance", page: int = 1, per_page: int = 24,
         facets: dict[str, str] | None = None, date_field: str = "date") -> Outcome:

@@ -10,16 +10,25 @@ import uuid
 from typing import Iterator
 
 from whoosh import index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 
-from whoosh.codec.whoosh3 import W3Codec
-
-from gallery.services.search.schema import SCHEMA_VERSION, make_schema
+from gallery.services.search import execute
+from gallery.services.search.schema import (
+    DEFAULT_FIELDS,
+    FACET_FIELDS,
+    SCHEMA_VERSION,
+    make_schema,
+)
 
 POINTER = "CURRENT"
 LOCKFILE = "writer.lock"
 VERSION_FILE = "SCHEMA"
+# Read when a searcher opens: every search needs them (see execute.warm).
+WARM_FACETS = (*FACET_FIELDS.values(), "gallery_id")
+WARM_SCORED = tuple(name for name, _boost in DEFAULT_FIELDS)
+SCHEMA_FIELDS = {*WARM_FACETS, *WARM_SCORED, "date"}
 
 
 def codec() -> W3Codec:
@@ -147,6 +156,8 @@ class _Entry:
         self.searcher = ix.searcher()
         self.users = 0
         self.retired = False
+        if SCHEMA_FIELDS <= set(self.searcher.schema.names()):
+            execute.warm(self.searcher, WARM_FACETS, WARM_SCORED)
 
 
 class SearcherCache:
