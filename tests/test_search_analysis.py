@@ -21,9 +21,11 @@ CHAIN_STEM = CHAIN_PLAIN | StopFilter() | StemFilter(lang="en")
 CHAIN_SHINGLE = CHAIN_STEM | ShingleFilter(size=2, sep=" ")
 TEXTS = [
     "Women collect clean water at a newly repaired borehole outside Lodwar.",
-    "Una asistente del programa de retorno voluntario en Bilwi, Región Autónoma de la Costa Caribe Norte.",
+    "Una asistente del programa de retorno voluntario en Bilwi, "
+    "Región Autónoma de la Costa Caribe Norte.",
     "Des bénévoles distribuent de l'eau potable aux rapatriés à Jérémie; l'école a rouvert.",
-    "Health workers vaccinated 1,200 children in Danlí (Honduras) — the 3.5 km walk, Türkiye, ÆSIR straße",
+    "Health workers vaccinated 1,200 children in Danlí (Honduras) — the 3.5 km walk, "
+    "Türkiye, ÆSIR straße",
     "A", "", "   ", "the of and", "vaccines vaccination vaccinated displaced displacement",
     "e-mail U.N. 2023-03-14 COVID-19 x",
 ]

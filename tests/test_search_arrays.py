@@ -15,9 +15,9 @@ from gallery.services.search.schema import FACET_FIELDS, FACETS, make_schema
 WORDS = ("water vaccines vaccination shelter displaced displacement border children floods drought "
          "cholera nurses farmers migrants hygiene kits clean emergency Danlí Región Autónoma "
          "Türkiye santé école familias returnees classroom trafficking").split()
-QUERIES = ["water", "vaccines", "clean water", '"clean water"', '"hygiene kits"', "water OR floods",
-           "shelter -children", "water NOT drought", "vacc*", "danl*", "credit:lopez", "caption:water",
-           "country:kenya", "danli", "region autonoma", "turkiye", "", "nosuchword", "a*",
+QUERIES = ["water", "vaccines", "clean water", '"clean water"', '"hygiene kits"',
+           "water OR floods", "shelter -children", "water NOT drought", "vacc*", "danl*",
+           "credit:lopez", "caption:water", "country:kenya", "danli", "region autonoma", "turkiye", "", "nosuchword", "a*",
            '"emergency shelter" border', "keywords:cholera OR keywords:floods"]
 
 
@@ -25,7 +25,8 @@ def _doc(i: int, rng: random.Random) -> dict:
     words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 30)))
     when = dt.datetime(2010 + i % 14, 1 + i % 12, 1 + i % 27)
     doc = {"id": str(i), "caption": words, "title": " ".join(rng.sample(WORDS, 2)),
-           "gallery": words[:40], "keywords": rng.choice(WORDS), "credit": rng.choice(["López", "Martin"]),
+           "gallery": words[:40], "keywords": rng.choice(WORDS),
+           "credit": rng.choice(["López", "Martin"]),
            "country": rng.choice(["Kenya KEN", "Honduras HND"]), "plain": words, "shingle": words,
            "f_category": rng.choice(["health", "shelter", "crisis"]), "f_media_type": "image",
            "f_country": rng.choice(["KEN", "HND"]), "gallery_id": str(i % 7),
@@ -61,12 +62,14 @@ def searcher(tmp_path_factory):
 def test_totals_facets_and_scores_match_whoosh(searcher, text, staff):
     parsed = parse(text)
     mask = None if staff else wq.Term("visible", "0")
-    groups = {name: sorting.FieldFacet(FACET_FIELDS[name], maptype=sorting.Count) for name in FACETS}
+    groups = {name: sorting.FieldFacet(FACET_FIELDS[name], maptype=sorting.Count)
+              for name in FACETS}
     expected = searcher.search(parsed.query, limit=None, mask=mask, groupedby=groups)
     if isinstance(parsed.query, wq.AndNot):
         # Whoosh's AndNot matcher can keep an excluded document at a segment start; sets cannot.
         wanted = _docs(searcher, parsed.query.a) - _docs(searcher, parsed.query.b)
-        expected = searcher.search(wq.Every(), filter=wanted, limit=None, mask=mask, groupedby=groups)
+        expected = searcher.search(wq.Every(), filter=wanted, limit=None, mask=mask,
+                                   groupedby=groups)
     got = execute.run(searcher, parsed.query, exclude=mask, per_page=20,
                       facets={name: FACET_FIELDS[name] for name in FACETS})
     assert got.total == len(expected)
@@ -95,7 +98,8 @@ def test_negation_excludes_at_segment_starts(searcher):
 def test_filters_dates_and_sorting_match_whoosh(searcher):
     parsed = parse("water OR shelter")
     allow = wq.And([wq.Term("f_category", "health"),
-                    wq.DateRange("date", dt.datetime(2012, 1, 1), dt.datetime(2018, 12, 31, 23, 59))])
+                    wq.DateRange("date", dt.datetime(2012, 1, 1),
+                                 dt.datetime(2018, 12, 31, 23, 59))])
     expected = searcher.search(parsed.query, limit=None, filter=allow,
                                sortedby=sorting.FieldFacet("date", reverse=True))
     got = execute.run(searcher, parsed.query, allow=allow, sort="newest", per_page=500)

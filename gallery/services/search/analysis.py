@@ -37,7 +37,7 @@ def stem(word: str) -> str:
 
 
 class FoldingAnalyzer(Analyzer):
-    """Words folded to lower case without accents; optionally stop words dropped, stemmed, paired."""
+    """Words folded to lower case without accents; maybe without stop words, stemmed, paired."""
 
     def __init__(self, stems: bool = True, pairs: bool = False) -> None:
         self.stems = stems
@@ -97,7 +97,8 @@ class FoldingAnalyzer(Analyzer):
                 token.text = text
                 yield token
             return
-        yield from self._located(value, token, positions, chars, keeporiginal, start_pos, start_char)
+        yield from self._located(value, token, positions, chars, keeporiginal, start_pos,
+                                 start_char)
 
     def _located(self, value: str, token: Token, positions: bool, chars: bool, keeporiginal: bool,
                  start_pos: int, start_char: int) -> Iterator[Token]:

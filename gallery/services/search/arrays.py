@@ -47,7 +47,8 @@ class Store:
         self.used = 0
         self.lock = threading.Lock()
         self.segments: OrderedDict[str, Segment] = OrderedDict()
-        self.postings: OrderedDict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.postings: OrderedDict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = \
+            OrderedDict()
 
     def segment(self, reader: Any) -> Segment:
         """The cache entry of a segment reader, made on first use."""
@@ -63,7 +64,8 @@ class Store:
                 self._forget_postings(old)
             return seg
 
-    def term(self, reader: Any, seg: Segment, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def term(self, reader: Any, seg: Segment, field: str,
+             text: str) -> tuple[np.ndarray, np.ndarray]:
         """Local doc numbers (sorted) and term frequencies of one term in one segment."""
         key = (seg.segid, field, text)
         with self.lock:

@@ -58,8 +58,8 @@ class View:
 
     def dates(self, fieldname: str) -> np.ndarray:
         """Per-document sortable date values over all segments."""
-        return self._joined([arrays.numeric_column(r, seg, fieldname) for r, _o, seg in self.leaves],
-                            np.uint64)
+        return self._joined([arrays.numeric_column(r, seg, fieldname)
+                             for r, _o, seg in self.leaves], np.uint64)
 
     def live(self) -> np.ndarray:
         """True for documents not deleted."""
@@ -183,7 +183,8 @@ class View:
         return counts
 
 
-def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...], date_field: str = "date") -> None:
+def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
+         date_field: str = "date") -> None:
     """Read every segment's facet codes, field lengths and dates now, not in the first search.
 
     Segments never change, so after a drain only the new small segment is read.
@@ -215,7 +216,8 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     hits = np.flatnonzero(mask)
     out = Outcome(total=int(len(hits)), docnums=[])
     if facets:
-        out.facets = {name: view.facet_counts(mask, fieldname) for name, fieldname in facets.items()}
+        out.facets = {name: view.facet_counts(mask, fieldname)
+                      for name, fieldname in facets.items()}
     start = (page - 1) * per_page
     if start >= len(hits):
         return out

@@ -247,7 +247,8 @@ def check() -> CheckReport:
         session.close()
     with store.searcher_cache(index_root()).lease() as searcher:
         ix_ids = {int(f["id"]) for f in searcher.reader().all_stored_fields()}
-    return CheckReport(assets=len(db_ids), documents=len(ix_ids), outdated=store.outdated(index_root()),
+    return CheckReport(assets=len(db_ids), documents=len(ix_ids),
+                       outdated=store.outdated(index_root()),
                        missing=sorted(db_ids - ix_ids - pending),
                        orphans=sorted(ix_ids - db_ids - pending),
                        backlog=backlog, stale_backlog=stale)
