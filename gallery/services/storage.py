@@ -1,6 +1,7 @@
 """Local file storage, content-addressed for originals: save, open, path, delete."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -39,11 +40,18 @@ def root() -> str:
 
 def path(key: str) -> str:
     """Absolute path of a key, refusing any key that would escape the upload directory."""
-    base = os.path.realpath(root())
+    base = _real(root())
     full = os.path.realpath(os.path.join(base, key))
     if not full.startswith(base + os.sep):
         raise StorageError("Invalid storage key.")
     return full
+
+
+@functools.lru_cache(maxsize=16)
+def _real(base: str) -> str:
+    """The resolved upload directory: resolving costs a system call per path component, and
+    zips of a few hundred items ask for it several times per item."""
+    return os.path.realpath(base)
 
 
 def original_key(sha256: str, ext: str) -> str:
