@@ -132,6 +132,12 @@ class Asset(Base):
     storage_key: Mapped[str] = mapped_column(String(255))
     mime_type: Mapped[str] = mapped_column(String(100))
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The served original (services/served.py): what original downloads, zips and playback send.
+    # The stored original itself when it holds no location, else a location-free copy; size and
+    # CRC-32 known in advance let zips write each entry's header before its bytes. NULL: not made yet.
+    served_key: Mapped[str | None] = mapped_column(String(255))
+    served_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    served_crc32: Mapped[int | None] = mapped_column(BigInteger)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     duration: Mapped[float | None] = mapped_column(Float)

@@ -211,3 +211,89 @@ def _audio_frame(samples: list[float], fmt: str, rate: int):
     frame.planes[0].update(data)
     frame.sample_rate = rate
     return frame
+
+
+# --- Location inside video and audio -----------------------------------------------------------
+
+XYZ_TEXT = b"+14.0166-086.5833+812.000/"  # ISO 6709, as Android writes it in moov/udta/\xa9xyz
+MDTA_TEXT = b"+14.0211-086.5911+810.000/"  # the QuickTime mdta location value (iPhone)
+LOCI_NAME = b"Shelter site Danli"
+XMP_GPS = (b"14,0.998N", b"86,34.998W", "Danlí, barrio El Zarzal".encode("utf-8"))
+XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    """One MP4 box with a 32-bit size."""
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def mp4_with_location(data: bytes) -> bytes:
+    """An MP4/M4A from PyAV with phone-style location added: \xa9xyz, loci and XMP_ in moov/udta,
+    a QuickTime mdta location key in moov/meta, and an XMP uuid box after moov.
+
+    PyAV writes moov after mdat, so growing moov moves no sample and the chunk offsets stay valid.
+    """
+    from tests.conftest import GPS_XMP
+
+    moov = _find_box(data, b"moov")
+    mdat = _find_box(data, b"mdat")
+    assert mdat[0] < moov[0], "moov must follow mdat for this helper"
+    xyz = box(b"\xa9xyz", struct.pack(">HH", len(XYZ_TEXT), 0x15C7) + XYZ_TEXT)
+    loci = box(b"loci", b"\x00" * 4 + b"\x15\xc7" + LOCI_NAME + b"\x00" + b"\x00"
+               + struct.pack(">iii", int(-86.5833 * 65536), int(14.0166 * 65536), 812 << 16)
+               + b"earth\x00\x00")
+    xmp = box(b"XMP_", GPS_XMP)
+    key = b"com.apple.quicktime.location.ISO6709"
+    meta = box(b"meta", box(b"hdlr", b"\x00" * 8 + b"mdta" + b"\x00" * 13)
+               + box(b"keys", struct.pack(">II", 0, 1) + box(b"mdta", key)[:4] + b"mdta" + key)
+               + box(b"ilst", box(struct.pack(">I", 1), box(b"data", struct.pack(">II", 1, 0) + MDTA_TEXT))))
+    start, end = moov
+    body = data[start + 8:end]
+    udta = _find_box(body, b"udta")
+    extra = xyz + loci + xmp
+    if udta is not None:
+        u0, u1 = udta
+        body = (body[:u0] + struct.pack(">I", u1 - u0 + len(extra)) + body[u0 + 4:u1] + extra
+                + body[u1:])
+    else:
+        body += box(b"udta", extra)
+    body += meta
+    new_moov = box(b"moov", body)
+    return data[:start] + new_moov + data[end:] + box(b"uuid", XMP_UUID + GPS_XMP)
+
+
+def _find_box(data: bytes, kind: bytes) -> tuple[int, int] | None:
+    """(start, end) of the first top-level box of a kind."""
+    pos = 0
+    while pos + 8 <= len(data):
+        size, found = struct.unpack(">I4s", data[pos:pos + 8])
+        if found == kind:
+            return pos, pos + size
+        pos += size
+    return None
+
+
+def location_leaks(data: bytes) -> list[bytes]:
+    """The location bytes planted by the helpers above that are still in data."""
+    planted = [XYZ_TEXT, MDTA_TEXT, LOCI_NAME, b"loci", b"\xa9xyz", *XMP_GPS, b"+14.0166-086.5833"]
+    return [p for p in planted if p in data]
+
+
+def mp3_with_location(data: bytes) -> bytes:
+    """An MP3 with an ID3 title, a TXXX GPS frame and a PRIV XMP frame carrying GPS."""
+    import tempfile
+
+    from mutagen.id3 import ID3, PRIV, TIT2, TXXX
+
+    from tests.conftest import GPS_XMP
+
+    with tempfile.NamedTemporaryFile(suffix=".mp3") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        tags = ID3()
+        tags.add(TIT2(encoding=3, text="Radio spot"))
+        tags.add(TXXX(encoding=0, desc="GPS", text="+14.0166-086.5833/"))
+        tags.add(PRIV(owner="XMP", data=GPS_XMP))
+        tags.save(tmp.name, v2_version=3)
+        with open(tmp.name, "rb") as fh:
+            return fh.read()

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
-from tests.conftest import gps_image_bytes
+from tests.conftest import gps_image_bytes, image_bytes
 from PIL import Image
 from sqlalchemy import select
 
@@ -130,26 +130,28 @@ def test_zip_originals_have_no_gps(client, member, make_gallery):
 
 
 def test_stream_yields_bounded_chunks(tmp_path, monkeypatch):
-    from gallery.services import embed
+    from gallery.services import storage
     from gallery.services.downloads import FileSource
     from gallery.services.embed import Credits
 
-    monkeypatch.setattr(embed, "CHUNK", 64 * 1024)
-    monkeypatch.setattr(zips, "FLUSH_AT", 32 * 1024)
+    monkeypatch.setattr(zips, "CHUNK", 64 * 1024)
     sources = []
     for i in range(3):
         path = tmp_path / f"{i}.jpg"
-        path.write_bytes(gps_image_bytes("JPEG", size=(1200, 900), quality=95))
+        path.write_bytes(image_bytes((1200, 900), quality=95) + bytes(i))
+        size, crc = storage.checksum(str(path))
         sources.append(FileSource(i, "original", f"f{i}.jpg", "image/jpeg", str(path), "original",
-                                  Credits("", "", "", "", ""), path.stat().st_size))
+                                  Credits("", "", "", "", ""), size, crc32=crc))
     total = sum(s.bytes for s in sources)
     chunks = list(zips.stream_zip(sources, b"a,b\r\n"))
-    # Bytes leave as they are made: many chunks, none much bigger than a read plus the flush mark.
-    assert len(chunks) > total // (embed.CHUNK + zips.FLUSH_AT)
-    assert max(len(c) for c in chunks) <= embed.CHUNK + zips.FLUSH_AT + 1024
+    # Bytes leave as they are read: many chunks, none bigger than one read.
+    assert len(chunks) > total // zips.CHUNK
+    assert max(len(c) for c in chunks) <= zips.CHUNK
     with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as zf:
         assert zf.namelist() == ["f0.jpg", "f1.jpg", "f2.jpg", "captions.csv"]
         assert zf.testzip() is None
+        assert [i.compress_type for i in zf.infolist()] == [zipfile.ZIP_STORED] * 3 + [zipfile.ZIP_DEFLATED]
+        assert zf.read("f2.jpg") == (tmp_path / "2.jpg").read_bytes()
 
 
 def test_whole_gallery_zip_in_large_makes_missing_renditions(client, member, gallery):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gallery.extensions import db
 from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
-from gallery.services import probe, renditions, search, storage
+from gallery.services import probe, renditions, search, served, storage
 from gallery.services.errors import (
     DuplicateAsset,
     GalleryError,
@@ -222,7 +222,7 @@ def _prepare(gallery: Gallery, item: IngestItem, user: User | None,
     try:
         explicit = clean_fields(item.fields)
         cfg = current_app.config
-        tmp, sha, size = storage.spool(item.stream, limit=max(cfg["MAX_IMAGE_BYTES"],
+        tmp, sha, size, crc = storage.spool(item.stream, limit=max(cfg["MAX_IMAGE_BYTES"],
                                                                cfg["MAX_VIDEO_BYTES"]))
         existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
         if existing is not None:
@@ -236,9 +236,13 @@ def _prepare(gallery: Gallery, item: IngestItem, user: User | None,
         storage.commit_file(tmp, key)
         tmp = None
         written.append(key)
+        copy = served.make(key, sha, probed.mime_type, size, crc)
+        if copy.key != key:
+            written.append(copy.key)
         asset = Asset(
             gallery_id=gallery.id, media_type=probed.media_type,
             original_filename=clean_filename(item.filename), sha256=sha, storage_key=key,
+            served_key=copy.key, served_bytes=copy.bytes, served_crc32=copy.crc32,
             mime_type=probed.mime_type, bytes=size, width=probed.width, height=probed.height,
             duration=probed.duration, codec=probed.codec, camera=probed.camera,
             uploaded_by_id=user.id if user else None,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent, Rendition, User
-from gallery.services import embed, storage
+from gallery.services import embed, served, storage
 from gallery.services.errors import NotFound, ValidationError
 from gallery.services.text import slugify
 
@@ -19,6 +19,7 @@ SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
 SIZE_EDGES_LABEL = {"preview": "Small", "large": "Large", "original": "Original"}
 INTENDED_USES = ("Press", "Web", "Print", "TV", "Internal", "Other")
 VIA = ("file", "zip", "api")
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,22 +31,29 @@ class FileSource:
     filename: str
     mimetype: str
     path: str
-    kind: str  # "rendition" (credits spliced in) or "original" (location stripped)
+    kind: str  # "rendition" (credits spliced in) or "original" (the served, location-free copy)
     credits: embed.Credits
-    bytes: int  # stored size: exact for originals of unknown types, approximate otherwise
-    # For a rendition made on first use: makes it (needs the app context) and returns the source.
+    bytes: int  # exact for originals; the stored rendition's size (before credits) otherwise
+    # For a rendition or served original made on first use: makes it (needs the app context)
+    # and returns the source.
     make: Callable[[], "FileSource"] | None = None
+    crc32: int | None = None  # of the served original, recorded when it was made
+
+    def resolved(self) -> "FileSource":
+        """This source, with its file made first if it is made on first use."""
+        return self.make() if self.make is not None else self
 
     def chunks(self) -> Iterator[bytes]:
         """The download's bytes, in chunks; the stored file is never changed."""
-        if self.make is not None:
-            yield from self.make().chunks()
+        src = self.resolved()
+        if src.kind == "rendition":
+            with open(src.path, "rb") as fh:
+                yield embed.embed_credits(fh.read(), src.credits)
             return
-        with open(self.path, "rb") as fh:
-            if self.kind == "rendition":
-                yield embed.embed_credits(fh.read(), self.credits)
-            else:
-                yield from embed.strip_location(fh, self.mimetype)
+        # Unbuffered: each read lands straight in a new bytes object, with no copy in between.
+        with open(src.path, "rb", buffering=0) as fh:
+            while chunk := fh.read(CHUNK):
+                yield chunk
 
 
 def label(size: str) -> str:
@@ -93,7 +101,8 @@ def rendition_for(asset: Asset, size: str) -> Rendition | None:
 def available(asset: Asset, size: str, edge: int) -> dict[str, Any] | None:
     """Pixel and file size of a download size, for the asset page; None if it does not exist."""
     if size == "original":
-        return {"width": asset.width, "height": asset.height, "bytes": asset.bytes, "estimated": False}
+        return {"width": asset.width, "height": asset.height, "bytes": asset.served_bytes or asset.bytes,
+                "estimated": False}
     if asset.media_type != "image":
         return None
     rend = asset.rendition(size)
@@ -132,11 +141,14 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
         raise NotFound("There is no such download size.")
     credits = credits_for(asset, organisation)
     if size == "original":
-        if not storage.exists(asset.storage_key):
-            raise NotFound("The original file is missing; the media team has been told.")
         ext = os.path.splitext(asset.storage_key)[1].lstrip(".") or "bin"
-        return FileSource(asset.id, size, download_name(asset, size, ext), asset.mime_type,
-                          storage.path(asset.storage_key), "original", credits, asset.bytes)
+        name = download_name(asset, size, ext)
+        if lazy and not served.ready(asset):
+            return FileSource(asset.id, size, name, asset.mime_type, "", "original", credits,
+                              asset.bytes, make=lambda: source(asset, size, organisation))
+        asset = served.ensure(asset)
+        return FileSource(asset.id, size, name, asset.mime_type, storage.path(asset.served_key),
+                          "original", credits, asset.served_bytes, crc32=asset.served_crc32)
     if lazy and asset.media_type == "image" and size != "original":
         rend = asset.rendition(size)
         if rend is None or not storage.exists(rend.storage_key):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
-from gallery.services import activity, catalogue, fields, storage
+from gallery.services import activity, catalogue, fields, served, storage
 from gallery.services.errors import DuplicateAsset, NotFound, ValidationError
 from gallery.services.guards import commit, load_asset, load_gallery, require_staff
 from gallery.services.text import clean_filename
@@ -108,9 +108,10 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
     asset = load_asset(asset_id)
     name = clean_filename(filename)
     cfg = current_app.config
-    tmp, sha, size = storage.spool(stream, limit=max(cfg["MAX_IMAGE_BYTES"], cfg["MAX_VIDEO_BYTES"]))
+    tmp, sha, size, crc = storage.spool(stream, limit=max(cfg["MAX_IMAGE_BYTES"], cfg["MAX_VIDEO_BYTES"]))
     written: list[str] = []
     old_keys = [asset.storage_key] + [r.storage_key for r in asset.renditions]
+    old_keys += [asset.served_key] if asset.served_key else []
     try:
         if sha == asset.sha256:
             raise ValidationError("That is the same file as the current one.", field="file")
@@ -123,6 +124,9 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         key = storage.original_key(sha, probed.ext)
         storage.commit_file(tmp, key)
         written.append(key)
+        copy = served.make(key, sha, probed.mime_type, size, crc)
+        if copy.key != key:
+            written.append(copy.key)
         made = catalogue._renditions(storage.path(key), probed)
         current = {r.size: r for r in asset.renditions}
         for r in made:
@@ -139,6 +143,7 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
             asset.renditions.remove(row)
         before = {"filename": asset.original_filename, "sha256": asset.sha256}
         asset.sha256, asset.storage_key, asset.bytes, asset.original_filename = sha, key, size, name
+        asset.served_key, asset.served_bytes, asset.served_crc32 = copy
         asset.media_type, asset.mime_type = probed.media_type, probed.mime_type
         asset.width, asset.height, asset.duration = probed.width, probed.height, probed.duration
         asset.codec, asset.camera = probed.codec, probed.camera
@@ -160,7 +165,8 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
 def delete_unreferenced(keys: list[str]) -> None:
     """Remove stored files that no asset or rendition row points at any more."""
     for key in set(keys):
-        in_use = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.storage_key == key))
+        in_use = db.session.scalar(select(func.count()).select_from(Asset).where(
+            (Asset.storage_key == key) | (Asset.served_key == key)))
         in_use = in_use or db.session.scalar(
             select(func.count()).select_from(Rendition).where(Rendition.storage_key == key))
         if not in_use:

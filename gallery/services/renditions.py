@@ -43,7 +43,7 @@ def ensure_rendition(asset: Asset, size: str) -> Rendition:
         # context for the generator): bring the asset into the session of this context.
         asset = db.session.merge(asset)
     # Within one process, one thread makes it and the others wait and then find it made.
-    with _lock_for(asset.id, size):
+    with lock_for(asset.id, size):
         db.session.refresh(asset)
         found = asset.rendition(size)
         if found is not None and storage.exists(found.storage_key):
@@ -75,7 +75,8 @@ def _make(asset: Asset, size: str, edge: int) -> Rendition:
     return row
 
 
-def _lock_for(asset_id: int, size: str) -> threading.Lock:
+def lock_for(asset_id: int, size: str) -> threading.Lock:
+    """A per-process lock for making one file of an asset, so one thread makes it and others wait."""
     with _locks_guard:
         if len(_locks) > 1024:  # forget idle locks; a lock in use is held by its waiter
             for k in [k for k, v in _locks.items() if not v.locked()]:

@@ -1,9 +1,11 @@
 """Local file storage, content-addressed for originals: save, open, path, delete."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
+import zlib
 from typing import BinaryIO, NamedTuple
 
 from flask import current_app
@@ -22,6 +24,15 @@ class Stored(NamedTuple):
     size: int
 
 
+class Spooled(NamedTuple):
+    """What spool() wrote: the temp file, its SHA-256, size and CRC-32 (zips need it up front)."""
+
+    path: str
+    sha256: str
+    size: int
+    crc32: int
+
+
 def root() -> str:
     """The upload directory of the current app."""
     return current_app.config["UPLOAD_DIR"]
@@ -29,11 +40,18 @@ def root() -> str:
 
 def path(key: str) -> str:
     """Absolute path of a key, refusing any key that would escape the upload directory."""
-    base = os.path.realpath(root())
+    base = _real(root())
     full = os.path.realpath(os.path.join(base, key))
     if not full.startswith(base + os.sep):
         raise StorageError("Invalid storage key.")
     return full
+
+
+@functools.lru_cache(maxsize=16)
+def _real(base: str) -> str:
+    """The resolved upload directory: resolving costs a system call per path component, and
+    zips of a few hundred items ask for it several times per item."""
+    return os.path.realpath(base)
 
 
 def original_key(sha256: str, ext: str) -> str:
@@ -46,12 +64,17 @@ def rendition_key(sha256: str, size: str) -> str:
     return f"renditions/{sha256[:2]}/{sha256[2:4]}/{sha256}-{size}.jpg"
 
 
-def spool(stream: BinaryIO, limit: int | None = None) -> tuple[str, str, int]:
-    """Copy a stream to a temp file in the upload dir, hashing as it goes: (temp path, sha256, size)."""
+def served_key(sha256: str, ext: str) -> str:
+    """Key of an original's location-free copy, derived from the original's hash like renditions."""
+    return f"served/{sha256[:2]}/{sha256[2:4]}/{sha256}.{ext}"
+
+
+def spool(stream: BinaryIO, limit: int | None = None) -> Spooled:
+    """Copy a stream to a temp file in the upload dir, hashing as it goes."""
     tmp_dir = os.path.join(root(), "tmp")
     os.makedirs(tmp_dir, exist_ok=True)
     digest = hashlib.sha256()
-    size = 0
+    size = crc = 0
     fd, tmp = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -60,13 +83,26 @@ def spool(stream: BinaryIO, limit: int | None = None) -> tuple[str, str, int]:
                 if limit is not None and size > limit:
                     raise TooLarge(f"the file is over the size limit of {human_bytes(limit)}.")
                 digest.update(chunk)
+                crc = zlib.crc32(chunk, crc)
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
         _unlink(tmp)
         raise
-    return tmp, digest.hexdigest(), size
+    return Spooled(tmp, digest.hexdigest(), size, crc)
+
+
+def checksum(file_path: str) -> tuple[int, int]:
+    """(size, CRC-32) of a file, read in chunks into one reused buffer."""
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    size = crc = 0
+    with open(file_path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            crc = zlib.crc32(view[:n], crc)
+            size += n
+    return size, crc
 
 
 def commit_file(tmp_path: str, key: str) -> str:

@@ -174,6 +174,7 @@ def _purge_assets(id_query) -> list[str]:
     if not ids:
         return []
     keys = list(db.session.scalars(select(Asset.storage_key).where(Asset.id.in_(ids))))
+    keys += [k for k in db.session.scalars(select(Asset.served_key).where(Asset.id.in_(ids))) if k]
     keys += list(db.session.scalars(select(Rendition.storage_key).where(Rendition.asset_id.in_(ids))))
     catalogue.queue_search(ids, "delete")
     db.session.execute(update(Gallery).where(Gallery.cover_asset_id.in_(ids)).values(cover_asset_id=None))

@@ -4,9 +4,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import zipfile
+import os
+import zlib
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,11 +15,12 @@ from sqlalchemy.orm import selectinload
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
+from gallery.services import storage
 from gallery.services.downloads import FileSource, label, source
-from gallery.services.errors import GalleryError, NotFound, ValidationError
+from gallery.services.errors import GalleryError, NotFound, StorageError, ValidationError
+from gallery.services.zipstream import ZipStream
 
-FLUSH_AT = 1024 * 1024  # hand bytes to the server once this much is waiting
-ZIP64_FROM = 1 << 31  # entries that may pass 2 GiB get zip64 headers up front
+CHUNK = 1024 * 1024
 CSV_COLUMNS = ("file name", "title", "caption", "credit", "creator", "date", "country")
 log = logging.getLogger(__name__)
 
@@ -95,63 +97,54 @@ def captions_csv(rows: list[list[str]]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-class _Sink:
-    """A write-only, unseekable file for zipfile: bytes wait here until the generator takes them."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self.pending = 0
-        self.position = 0
-
-    def write(self, data: bytes) -> int:
-        self._parts.append(bytes(data))
-        self.pending += len(data)
-        self.position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.position
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        self.pending = 0
-        return data
-
-
 def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
-    """Write a zip into a sink and yield its bytes as they come: no temp file, memory bounded.
+    """A zip's bytes as each file is read: no temp file, memory bounded by one chunk.
 
-    JPEGs are stored (deflating them saves nothing and costs CPU); zipfile writes data
-    descriptors after each entry because the sink cannot seek back.
+    Entries are stored (JPEGs and videos do not deflate). A served original's size and CRC-32 are
+    in the database, so its header goes out first and its bytes are copied as read; a rendition is
+    small and whole in memory, so its CRC is computed there.
     """
-    sink = _Sink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for f in files:
-            try:
-                chunks = f.chunks()
-                first = next(chunks, b"")
-            except (OSError, ValueError, GalleryError) as exc:
-                # A file that went missing or cannot be made: the zip goes on without it.
-                log.warning("zip: skipped asset %s (%s): %s", f.asset_id, f.size, exc)
-                continue
-            info = zipfile.ZipInfo(f.filename, date_time=_now())
-            info.compress_type = zipfile.ZIP_STORED
-            info.external_attr = 0o644 << 16
-            with zf.open(info, "w", force_zip64=f.bytes >= ZIP64_FROM) as dest:
-                dest.write(first)
-                for chunk in chunks:
-                    dest.write(chunk)
-                    if sink.pending >= FLUSH_AT:
-                        yield sink.take()
-            if sink.pending >= FLUSH_AT:
-                yield sink.take()
-        zf.writestr(zipfile.ZipInfo("captions.csv", date_time=_now()), captions,
-                    compress_type=zipfile.ZIP_DEFLATED)
-    yield sink.take()
+    out = ZipStream()
+    when = _now()
+    for f in files:
+        try:
+            size, crc, chunks = _entry(f)
+        except (OSError, ValueError, GalleryError) as exc:
+            # A file that went missing or cannot be made: the zip goes on without it.
+            log.warning("zip: skipped asset %s (%s): %s", f.asset_id, f.size, exc)
+            continue
+        yield out.header(f.filename, size, crc, when)
+        sent = 0
+        for chunk in chunks:
+            sent += len(chunk)
+            yield chunk
+        if sent != size:
+            # The header promised other bytes: better a broken download than a wrong file in it.
+            raise StorageError(f"asset {f.asset_id}: the served file changed while it was zipped")
+    yield out.member("captions.csv", captions, when, deflate=True)
+    yield out.finish()
+
+
+def _entry(f: FileSource) -> tuple[int, int, Iterator[bytes]]:
+    """(size, CRC-32, chunks) of one zip entry, with its file opened or made now."""
+    src = f.resolved()
+    if src.kind == "rendition":
+        data = b"".join(src.chunks())
+        return len(data), zlib.crc32(data), iter((data,))
+    # A served original's size and CRC come from its record; without one, a first pass reads them.
+    size, crc = (src.bytes, src.crc32) if src.crc32 is not None else storage.checksum(src.path)
+    fh = open(src.path, "rb", buffering=0)
+    if os.fstat(fh.fileno()).st_size != size:
+        fh.close()
+        raise ValueError("the served file's size differs from its record")
+    return size, crc, _read(fh)
+
+
+def _read(fh: BinaryIO) -> Iterator[bytes]:
+    """The file's bytes in 1 MiB chunks; unbuffered, so each read lands straight in its own bytes."""
+    with fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
 
 
 def _caption_row(filename: str, asset: Asset) -> list[str]:

@@ -171,6 +171,7 @@ def _file_response(src: downloads.FileSource) -> Response:
         response = Response(b"".join(src.chunks()), mimetype=src.mimetype)
     else:
         response = Response(src.chunks(), mimetype=src.mimetype, direct_passthrough=True)
+        response.content_length = src.bytes  # the served original's exact size
     response.headers["Content-Disposition"] = f'attachment; filename="{src.filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -7,7 +7,8 @@ from flask_login import current_user
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import renditions, storage
+from gallery.services import renditions, served, storage
+from gallery.services.errors import NotFound
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -40,10 +41,12 @@ def original(asset_id: int):
         abort(404)  # image originals are downloads (with GPS removed), never streamed from here
     if not policy.can_get_file(current_user, asset, "stream"):
         abort(404 if not policy.can_view_asset(current_user, asset) else 403)
-    if not storage.exists(asset.storage_key):
+    try:
+        asset = served.ensure(asset)  # the location-free copy, made now for older assets
+    except NotFound:
         abort(404)
     # conditional=True answers Range requests with 206 Partial Content: browsers seek with them.
-    return _private(send_file(storage.path(asset.storage_key), mimetype=asset.mime_type,
+    return _private(send_file(storage.path(asset.served_key), mimetype=asset.mime_type,
                               conditional=True, max_age=3600))
 
 
