@@ -12,9 +12,16 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
+from whoosh.formats import Frequency
 from whoosh.support.charset import accent_map
 
-from gallery.services.search.analysis import PLAIN, SHINGLE, STEM, FoldingAnalyzer
+from gallery.services.search.analysis import (
+    PLAIN,
+    SHINGLE,
+    STEM,
+    Counts,
+    FoldingAnalyzer,
+)
 
 CHAIN_PLAIN = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
 CHAIN_STEM = CHAIN_PLAIN | StopFilter() | StemFilter(lang="en")
@@ -28,6 +35,7 @@ TEXTS = [
     "Türkiye, ÆSIR straße",
     "A", "", "   ", "the of and", "vaccines vaccination vaccinated displaced displacement",
     "e-mail U.N. 2023-03-14 COVID-19 x",
+    "Danli\u0301 sa\u0303o Joa\u0303o: decomposed accents from a Mac",
 ]
 
 
@@ -52,3 +60,11 @@ def test_repeated_text_is_remembered_and_the_memo_is_never_pickled():
     assert analyzer.terms("Región Autónoma de la Costa Caribe Norte") is first
     copy = pickle.loads(pickle.dumps(analyzer))
     assert copy == analyzer and not copy._memo
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_counts_format_gives_what_frequency_gives(text):
+    for analyzer in (STEM, PLAIN, SHINGLE):
+        fast = sorted(Counts(field_boost=1.0).word_values(text, analyzer, mode="index"))
+        slow = sorted(Frequency(field_boost=1.0).word_values(text, analyzer, mode="index"))
+        assert fast == slow

@@ -8,14 +8,20 @@ exactly what the equivalent Whoosh chains produce (tests/test_search_analysis.py
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Iterator
 
 from whoosh.analysis import STOP_WORDS, Analyzer, Token
+from whoosh.formats import Frequency
 from whoosh.lang import stemmer_for_language
 from whoosh.support.charset import accent_map
+from whoosh.system import pack_uint
 
-WORD = re.compile(r"\w+(\.?\w+)*", re.UNICODE)  # Whoosh's RegexTokenizer default
+WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # Whoosh's RegexTokenizer default
+# accent_map maps a few combining marks (not word characters) to letters; folding a whole text
+# with them would glue words together, and inside a word they never occur. So leave them out.
+_FOLD = {k: v for k, v in accent_map.items()
+         if all(bool(re.match(r"\w", c)) == bool(re.match(r"\w", chr(k))) for c in v)}
 MEMO_SIZE = 256
 _stem = stemmer_for_language("en")  # Porter2: vaccines/vaccinated, displaced/displacement
 _stems: dict[str, str] = {}
@@ -23,7 +29,7 @@ _stems: dict[str, str] = {}
 
 def fold(text: str) -> str:
     """Lower case without accents, as the index stores words."""
-    return text.lower().translate(accent_map)
+    return text.lower().translate(_FOLD)
 
 
 def stem(word: str) -> str:
@@ -67,7 +73,7 @@ class FoldingAnalyzer(Analyzer):
         if found is not None:
             self._memo.move_to_end(text)
             return found
-        words = [fold(m.group()) for m in WORD.finditer(text)]
+        words = WORD.findall(fold(text))
         if self.stems:
             words = [stem(w) for w in words if len(w) >= 2 and w not in STOP_WORDS]
         if self.pairs:
@@ -131,6 +137,17 @@ class FoldingAnalyzer(Analyzer):
                 token.pos = pos
                 pos += 1
             yield token
+
+
+class Counts(Frequency):
+    """Whoosh's Frequency format, counting a FoldingAnalyzer's terms with a Counter in one go."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        """(term, frequency, weight, encoded frequency) per distinct term, as Frequency gives."""
+        if not isinstance(analyzer, FoldingAnalyzer) or kwargs.get("mode") not in (None, "index"):
+            return super().word_values(value, analyzer, **kwargs)
+        fb = self.field_boost
+        return ((w, n, n * fb, pack_uint(n)) for w, n in Counter(analyzer.terms(value)).items())
 
 
 STEM = FoldingAnalyzer(stems=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from whoosh.fields import DATETIME, ID, TEXT, Schema
 
-from gallery.services.search.analysis import PLAIN, SHINGLE, STEM
+from gallery.services.search.analysis import PLAIN, SHINGLE, STEM, Counts
 
 # Bumped whenever fields or analysis change: an index built with another version is rebuilt
 # by `gallery init` and reported by `gallery check`.
@@ -31,12 +31,12 @@ DEFAULT_FIELDS = (("title", 3.0), ("caption", 2.0), ("keywords", 1.5), ("alt", 1
 
 def make_schema() -> Schema:
     """The schema of the asset index: text fields, exact facet columns and the id."""
-    text = {name: TEXT(analyzer=STEM, phrase=False) for name, _boost in DEFAULT_FIELDS}
+    text = {name: _text(STEM) for name, _boost in DEFAULT_FIELDS}
     return Schema(
         id=ID(stored=True, unique=True),
         **text,
-        plain=TEXT(analyzer=PLAIN, phrase=False),  # caption and title only: size and speed
-        shingle=TEXT(analyzer=SHINGLE, phrase=False),
+        plain=_text(PLAIN),  # caption and title only: size and speed
+        shingle=_text(SHINGLE),
         f_category=ID(sortable=True),
         f_country=ID(sortable=True),
         f_media_type=ID(sortable=True),
@@ -46,6 +46,13 @@ def make_schema() -> Schema:
         visible=ID(),
         date=DATETIME(sortable=True),
     )
+
+
+def _text(analyzer) -> TEXT:
+    """A text field without positions (phrases use word pairs), counted in one go."""
+    field = TEXT(analyzer=analyzer, phrase=False)
+    field.format = Counts(field_boost=1.0)
+    return field
 
 
 def make_document(asset: Any) -> dict[str, Any]:
