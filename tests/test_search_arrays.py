@@ -137,3 +137,23 @@ def test_block_reader_equals_the_generic_matcher(searcher):
             slow = list(m.items_as("weight"))
             assert [int(i) for i in fast_ids] == [i for i, _ in slow]
             assert [float(w) for w in fast_tf] == pytest.approx([w for _, w in slow])
+
+
+def test_same_segment_ids_in_two_indexes_never_share_cached_arrays(tmp_path):
+    # Whoosh draws segment ids from the global random generator, which a program may seed.
+    searchers = []
+    for name, word in (("one", "water"), ("two", "shelter")):
+        random.seed(11)
+        (tmp_path / name).mkdir()
+        ix = index.create_in(str(tmp_path / name), make_schema())
+        with ix.writer() as w:
+            w.add_document(id="1", caption=word, f_media_type="image")
+        searchers.append(ix.searcher())
+    first, second = searchers
+    assert [r.segment().segment_id() for r, _ in first.reader().leaf_readers()] == \
+        [r.segment().segment_id() for r, _ in second.reader().leaf_readers()]
+    assert execute.run(first, parse("water").query).total == 1
+    assert execute.run(second, parse("water").query).total == 0
+    assert execute.run(second, parse("shelter").query).total == 1
+    for s in searchers:
+        s.close()

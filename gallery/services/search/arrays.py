@@ -52,7 +52,7 @@ class Store:
 
     def segment(self, reader: Any) -> Segment:
         """The cache entry of a segment reader, made on first use."""
-        segid = reader.segment().segment_id()
+        segid = f"{_folder(reader.storage())}:{reader.segment().segment_id()}"
         with self.lock:
             seg = self.segments.get(segid)
             if seg is not None:
@@ -102,6 +102,13 @@ class Store:
 
 
 STORE = Store()
+
+
+def _folder(storage: Any) -> str:
+    """The directory of a segment's index: segment ids are random, but only unique per index."""
+    while storage is not None and not hasattr(storage, "folder"):
+        storage = getattr(storage, "b", None)  # a compound segment overlays the index storage
+    return getattr(storage, "folder", "")
 
 
 def read_postings(reader: Any, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
