@@ -39,6 +39,7 @@ class View:
         self.leaves = [(r, off, self.store.segment(r)) for r, off in reader.leaf_readers()]
         self.size = sum(seg.size for _r, _o, seg in self.leaves)
         self._idf: dict[tuple[str, str], float] = {}
+        self._columns: dict[tuple[str, str], np.ndarray] = {}
 
     # Reading
 
@@ -53,13 +54,11 @@ class View:
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Per-document field lengths over all segments."""
-        return self._joined([arrays.field_lengths(r, seg, fieldname) for r, _o, seg in self.leaves],
-                            np.float32)
+        return self._joined(("len", fieldname), arrays.field_lengths, np.float32)
 
     def dates(self, fieldname: str) -> np.ndarray:
         """Per-document sortable date values over all segments."""
-        return self._joined([arrays.numeric_column(r, seg, fieldname)
-                             for r, _o, seg in self.leaves], np.uint64)
+        return self._joined(("date", fieldname), arrays.numeric_column, np.uint64)
 
     def live(self) -> np.ndarray:
         """True for documents not deleted."""
@@ -77,10 +76,15 @@ class View:
             self._idf[key] = math.log(self.size / (df + 1)) + 1.0
         return self._idf[key]
 
-    def _joined(self, parts: list[np.ndarray], dtype) -> np.ndarray:
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    def _joined(self, key: tuple[str, str], read, dtype) -> np.ndarray:
+        """One per-document column over all segments, joined once per query."""
+        found = self._columns.get(key)
+        if found is None:
+            parts = [read(r, seg, key[1]) for r, _o, seg in self.leaves]
+            found = parts[0] if len(parts) == 1 else (
+                np.concatenate(parts) if parts else np.zeros(0, dtype=dtype))
+            self._columns[key] = found
+        return found
 
     # Evaluating
 
