@@ -92,3 +92,21 @@ def test_pagination_macro(app):
     assert "page=4" in nav.select_one("a[rel=prev]")["href"] and "q=water" in nav.select_one("a[rel=next]")["href"]
     pages = [a.get_text() for a in nav.select("li a")]
     assert pages == ["Page 1", "Page 3", "Page 4", "Page 6", "Page 7", "Page 10"]
+
+
+def test_tile_urls_built_once_per_request_equal_url_for(app, make_gallery, make_asset):
+    from flask import url_for
+
+    from gallery.templating import asset_url, rendition_url
+
+    asset = make_asset(make_gallery())
+    for root in ("", "/photos"):  # also behind a reverse proxy that mounts the app on a path
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            for _ in range(2):  # the second call comes from the per-request cache
+                assert asset_url(asset) == url_for("browse.asset", asset_id=asset.id)
+                assert asset_url(asset).startswith(f"{root}/assets/")
+                for size in ("thumb", "preview"):
+                    assert rendition_url(asset, size) == url_for("media.rendition",
+                                                                 asset_id=asset.id, size=size)
+            assert asset_url(asset, _external=True) == url_for("browse.asset", asset_id=asset.id,
+                                                               _external=True)
