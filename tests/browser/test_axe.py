@@ -45,3 +45,29 @@ def test_login_form_errors_are_announced(page, login_as):
     login_as("nobody@example.org", "wrong password")
     expect(page.get_by_role("alert")).to_be_visible()
     check_accessibility(page, "login with an error")
+
+
+def test_staff_pages(page, live_server, login_as):
+    """The manage and admin pages: dashboard, editing, trash, categories, users, downloads."""
+    login_as(live_server.users["admin"])
+    gallery = live_server.galleries["Clean water reaches Turkana"]
+    paths = {
+        "manage dashboard": "/manage/",
+        "gallery manage page": f"/manage/galleries/{gallery['id']}",
+        "gallery edit form": f"/manage/galleries/{gallery['id']}/edit",
+        "gallery activity": f"/manage/galleries/{gallery['id']}/activity",
+        "asset edit form": f"/manage/assets/{gallery['assets'][0]}/edit",
+        "asset replace form": f"/manage/assets/{gallery['assets'][0]}/replace",
+        "trash": "/manage/trash",
+        "categories": "/manage/categories",
+        "site texts": "/manage/texts",
+        "approvals": "/manage/approvals",
+        "users": "/admin/users/",
+        "download statistics": "/admin/downloads",
+        "account": "/account",
+        "api tokens": "/account/tokens/",
+    }
+    for label, path in paths.items():
+        response = page.goto(path)
+        assert response is not None and response.status == 200, f"{label}: {path}"
+        check_accessibility(page, label)
