@@ -111,23 +111,23 @@ def test_hostile_filename_is_cleaned_and_never_a_path(app, make_gallery, tmp_pat
 
 def test_explicit_fields_beat_metadata_which_beats_gallery_values(app, make_gallery, monkeypatch):
     gallery = make_gallery(credit="Gallery credit", date=dt.date(2023, 5, 1), country="KEN")
-    real_probe = catalogue._probe
+    real_probe = catalogue.examine
 
-    def probe_with_metadata(path, label):
-        probed = real_probe(path, label)
+    def probe_with_metadata(path, label, size):
+        probed = real_probe(path, label, size)
         probed.metadata = {"caption": "Embedded caption", "credit": "Embedded credit",
                            "keywords": ["water", "Turkana"], "country_code": "UGA",
                            "date_taken": "2022-01-02", "city": "Lodwar"}
         return probed
 
-    monkeypatch.setattr(catalogue, "_probe", probe_with_metadata)
+    monkeypatch.setattr(catalogue, "examine", probe_with_metadata)
     asset = catalogue.ingest(gallery, io.BytesIO(image_bytes()), "a.jpg",
                              {"caption": "Form caption", "keywords": "borehole, pump"}).asset
     assert asset.caption == "Form caption" and asset.keywords == ["borehole", "pump"]
     assert asset.credit == "Embedded credit" and asset.country_code == "UGA"
     assert asset.date_taken == dt.date(2022, 1, 2) and asset.city == "Lodwar"
 
-    monkeypatch.setattr(catalogue, "_probe", real_probe)
+    monkeypatch.setattr(catalogue, "examine", real_probe)
     plain = catalogue.ingest(gallery, io.BytesIO(image_bytes(color=(9, 9, 9))), "b.jpg").asset
     assert plain.credit == "Gallery credit" and plain.country_code == "KEN"
     assert plain.date_taken == dt.date(2023, 5, 1) and plain.caption == ""

@@ -230,8 +230,7 @@ def _prepare(gallery: Gallery, item: IngestItem, user: User | None,
         if sha in seen:
             seen[sha].duplicates.append(label)
             raise DuplicateAsset(f"{label}: same file as {seen[sha].label} in this upload.", 0)
-        probed = _probe(tmp, label)
-        _check_size(probed, size)
+        probed = examine(tmp, label, size)
         key = storage.original_key(sha, probed.ext)
         storage.commit_file(tmp, key)
         tmp = None
@@ -248,7 +247,7 @@ def _prepare(gallery: Gallery, item: IngestItem, user: User | None,
             uploaded_by_id=user.id if user else None,
             **_asset_values(explicit, probed.metadata, gallery),
         )
-        for r in _renditions(storage.path(key), probed):
+        for r in ingest_renditions(storage.path(key), probed):
             rkey = storage.rendition_key(sha, r.size)
             storage.save_bytes(r.data, rkey)
             written.append(rkey)
@@ -435,12 +434,14 @@ def _next_position(gallery: Gallery) -> int:
     return (last or 0) + 1
 
 
-def _probe(path: str, label: str) -> Probed:
-    """Decide what the file is by its bytes, refusing anything not on the allowlist."""
-    return probe.probe(path, label, current_app.config)
+def examine(path: str, label: str, size: int) -> Probed:
+    """What the file is by its bytes; refuse anything not on the allowlist or over its limit."""
+    probed = probe.probe(path, label, current_app.config)
+    _check_size(probed, size)
+    return probed
 
 
-def _renditions(path: str, probed: Probed) -> list[Rendered]:
+def ingest_renditions(path: str, probed: Probed) -> list[Rendered]:
     """The renditions made at ingest (the others, such as large, are made on first use)."""
     cfg = current_app.config
     sizes = renditions.ingest_sizes(cfg["RENDITION_SIZES"], cfg["RENDITIONS_AT_INGEST"])

@@ -119,15 +119,14 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         if existing is not None:
             raise DuplicateAsset(f"{name}: already in the catalogue.", existing)
         # The ingest path's own checks and renditions, so a replacement meets the same rules.
-        probed = catalogue._probe(tmp, name)
-        catalogue._check_size(probed, size)
+        probed = catalogue.examine(tmp, name, size)
         key = storage.original_key(sha, probed.ext)
         storage.commit_file(tmp, key)
         written.append(key)
         copy = served.make(key, sha, probed.mime_type, size, crc)
         if copy.key != key:
             written.append(copy.key)
-        made = catalogue._renditions(storage.path(key), probed)
+        made = catalogue.ingest_renditions(storage.path(key), probed)
         current = {r.size: r for r in asset.renditions}
         for r in made:
             rkey = storage.rendition_key(sha, r.size)
