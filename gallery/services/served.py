@@ -2,8 +2,9 @@
 
 An original holding no location is served as stored. Otherwise a location-free copy is stored
 once beside it (images: embed.strip_location; HEIC: heifclean; video and audio: mediaclean),
-made at ingest, or on first use for assets ingested before served copies existed. Its size and CRC-32 are recorded so a
-zip can write each entry's header before its bytes and never has to checksum them.
+made at ingest, or on first use for assets ingested before served copies existed. Its size and
+CRC-32 are recorded so a zip can write each entry's header before its bytes and never has to
+checksum them.
 """
 from __future__ import annotations
 
