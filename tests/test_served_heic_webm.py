@@ -217,3 +217,21 @@ def test_damaged_webm_tags_are_refused(app, make_gallery):
     assert (result.status, result.error_status) == ("rejected", 415), result.reason
     assert "location metadata cannot be removed safely" in result.reason
     assert stored_files(app) == [] and not storage.exists("served")
+
+
+def test_webm_served_as_stored_before_is_cleaned_after_the_migration(app, client, member, make_gallery):
+    """Assets ingested when WebM passed through get a clean copy once the database is upgraded."""
+    from alembic import command
+
+    from gallery import migrate
+    from gallery.extensions import db
+
+    asset = ingest(make_gallery(), "old.webm", webm_with_location())
+    asset.served_key, asset.served_bytes = asset.storage_key, len(read(asset.storage_key))
+    db.session.commit()
+    db.session.close()
+    command.downgrade(migrate.alembic_config(app), "0002")
+    migrate.upgrade(app)
+    download = get(client, f"/download/assets/{asset.id}/original")
+    assert download.status_code == 200 and webm_leaks(download.data) == []
+    assert db.session.get(type(asset), asset.id).served_key.startswith("served/")
