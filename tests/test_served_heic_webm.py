@@ -45,7 +45,12 @@ def gps_values(data: bytes) -> list[bytes]:
     """The raw rationals of the GPS latitude and longitude as the file stores them."""
     with Image.open(io.BytesIO(data)) as im:
         exif = im.info["exif"]
-    tiff = exif[exif.index(b"MM\x00*"):] if b"MM\x00*" in exif else exif[exif.index(b"II*\x00"):]
+    start = exif.index(b"MM\x00*") if b"MM\x00*" in exif else exif.index(b"II*\x00")
+    return tiff_gps_values(exif[start:])
+
+
+def tiff_gps_values(tiff: bytes) -> list[bytes]:
+    """The raw rationals of GPS tags 2 and 4 (latitude, longitude) of a TIFF block."""
     end = "<" if tiff[:2] == b"II" else ">"
     ifd0 = struct.unpack_from(end + "I", tiff, 4)[0]
     entries = [struct.unpack_from(end + "HHII", tiff, ifd0 + 2 + 12 * i)
@@ -235,3 +240,35 @@ def test_webm_served_as_stored_before_is_cleaned_after_the_migration(app, client
     download = get(client, f"/download/assets/{asset.id}/original")
     assert download.status_code == 200 and webm_leaks(download.data) == []
     assert db.session.get(type(asset), asset.id).served_key.startswith("served/")
+
+
+def _box(kind: bytes, payload: bytes, full: bool = False) -> bytes:
+    payload = (b"\x00" * 4 if full else b"") + payload
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def test_heif_exif_item_in_idat_is_cleaned():
+    """An Exif item stored in the meta box's idat (iloc version 1, construction method 1)."""
+    from gallery.services import heifclean
+
+    exif = gps_exif().tobytes()
+    assert exif.startswith(b"Exif\x00\x00")
+    item = struct.pack(">I", 6) + exif
+    infe = _box(b"infe", b"\x02\x00\x00\x00" + struct.pack(">HH", 1, 0) + b"Exif" + b"\x00")
+    iinf = _box(b"iinf", struct.pack(">H", 1) + infe, full=True)
+    iloc = _box(b"iloc", b"\x01\x00\x00\x00" + bytes([0x44, 0x00]) + struct.pack(">H", 1)
+                + struct.pack(">HHHH", 1, 1, 0, 1) + struct.pack(">II", 0, len(item)))
+    meta = _box(b"meta", _box(b"hdlr", b"\x00" * 8 + b"pict" + b"\x00" * 13, full=True)
+                + iinf + iloc + _box(b"idat", item), full=True)
+    data = _box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic") + meta
+    edits = heifclean.heif_edits(io.BytesIO(data))
+    clean = bytearray(data)
+    for offset, patch in edits:
+        clean[offset:offset + len(patch)] = patch
+    tiff = bytes(clean[clean.rindex(b"Exif\x00\x00") + 6:])
+    assert len(clean) == len(data) and clean[:data.index(b"idat")] == data[:data.index(b"idat")]
+    back = Image.Exif()
+    back.load(b"Exif\x00\x00" + tiff)
+    assert 0x8825 not in back and back[0x013B] == "Lucia Fernandez"
+    planted = tiff_gps_values(data[data.rindex(b"Exif\x00\x00") + 6:])
+    assert len(planted) == 2 and not any(p in clean for p in planted)
