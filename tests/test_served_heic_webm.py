@@ -1,4 +1,4 @@
-"""HEIC and WebM originals leave with no location: served copy, downloads, playback, zips, renditions."""
+"""HEIC and WebM leave without location: served copy, downloads, playback, zips, renditions."""
 from __future__ import annotations
 
 import io
@@ -90,7 +90,8 @@ def test_heic_original_downloads_zip_and_renditions_carry_no_location(client, me
         assert im.getexif()[0x013B] == "Lucia Fernandez"  # only location goes
         assert b"Shelter roof" in im.info["xmp"]
 
-    assert get(client, f"/media/{asset.id}/original").status_code == 404  # images are never streamed
+    # Images are never streamed, only downloaded.
+    assert get(client, f"/media/{asset.id}/original").status_code == 404
     original = get(client, f"/download/assets/{asset.id}/original")
     assert original.status_code == 200 and original.data == served
     for size in ("preview", "large"):
@@ -193,7 +194,8 @@ def test_webm_playback_download_and_zip_carry_no_location(client, member, make_g
 
 
 def test_webm_without_location_is_served_as_stored(app, make_gallery):
-    asset = ingest(make_gallery(), "plain.webm", video_bytes("webm", "libvpx", seconds=1, title="Shelter"))
+    data = video_bytes("webm", "libvpx", seconds=1, title="Shelter")
+    asset = ingest(make_gallery(), "plain.webm", data)
     assert asset.served_key == asset.storage_key
 
 
@@ -224,7 +226,8 @@ def test_damaged_webm_tags_are_refused(app, make_gallery):
     assert stored_files(app) == [] and not storage.exists("served")
 
 
-def test_webm_served_as_stored_before_is_cleaned_after_the_migration(app, client, member, make_gallery):
+def test_webm_served_as_stored_before_is_cleaned_after_the_migration(app, client, member,
+                                                                     make_gallery):
     """Assets ingested when WebM passed through get a clean copy once the database is upgraded."""
     from alembic import command
 

@@ -1,4 +1,4 @@
-"""Location out of HEIC/HEIF originals, in place: no offset moves, the image data stays byte-identical.
+"""Location out of HEIC/HEIF originals, in place: no offset moves, the image stays byte-identical.
 
 HEIF keeps its metadata as items of the top-level `meta` box: `iinf` names each item's type (Exif,
 or mime with an XMP content type) and `iloc` says where its bytes are (in the file, often in mdat,
@@ -34,7 +34,7 @@ class Extent(NamedTuple):
 
 
 def heif_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
-    """(offset, bytes) patches that remove every GPS value from a HEIF file, each the same length."""
+    """(offset, bytes) patches removing every GPS value from a HEIF file, each the same length."""
     fh.seek(0, 2)
     size = fh.tell()
     edits: list[tuple[int, bytes]] = []

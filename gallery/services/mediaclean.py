@@ -47,7 +47,8 @@ def is_location_tag(name: str, value: object = "") -> bool:
 
 def strip_media_location(src: str, mime_type: str, dest: str) -> bool:
     """Write a location-free copy of src to dest; False (dest untouched) when src has no location."""
-    in_place = {"video/webm": _webm_edits}.get(mime_type, mp4_edits if mime_type in MP4_TYPES else None)
+    in_place = _webm_edits if mime_type == "video/webm" else (
+        mp4_edits if mime_type in MP4_TYPES else None)
     if in_place is not None:
         with open(src, "rb") as fh:
             edits = in_place(fh)

@@ -1,4 +1,4 @@
-"""Location out of WebM originals, in place: no element size changes, audio and video stay identical.
+"""Location out of WebM originals, in place: no element size changes, audio and video identical.
 
 Matroska keeps tags as SimpleTag elements (TagName, TagString or TagBinary) under Segment/Tags.
 A SimpleTag naming a place (LOCATION, RECORDING_LOCATION, GPS...) or holding coordinates has its
@@ -26,7 +26,7 @@ MASTERS = {TAGS, TAG, INFO, TRACKS, TRACK_ENTRY}
 
 
 def webm_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
-    """(offset, bytes) patches that blank every location tag of a WebM file, each the same length."""
+    """(offset, bytes) patches blanking every location tag of a WebM file, each the same length."""
     fh.seek(0, 2)
     file_size = fh.tell()
     edits: list[tuple[int, bytes]] = []
@@ -84,7 +84,8 @@ def _unknown_cluster_end(fh: BinaryIO, pos: int, end: int) -> int:
     return end
 
 
-def _clean_master(buf: bytearray, element: int, start: int, end: int, located: bool = False) -> None:
+def _clean_master(buf: bytearray, element: int, start: int, end: int,
+                  located: bool = False) -> None:
     """Blank location values among a master element's children, then refresh its CRC-32."""
     if element == SIMPLE_TAG:
         located = located or _names_a_place(buf, start, end)

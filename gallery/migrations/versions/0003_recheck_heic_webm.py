@@ -19,12 +19,14 @@ RECHECKED = ('image/heic', 'image/heif', 'video/webm')
 
 def upgrade() -> None:
     # Forget the recorded copy (it was the original itself): served.ensure makes a clean one on
-    # first use. Copies that are already separate files were made by the new cleaners.
-    assets = sa.table('assets', sa.column('mime_type', sa.String), sa.column('storage_key', sa.String),
-                      sa.column('served_key', sa.String), sa.column('served_bytes', sa.BigInteger),
+    # first use. A separate served file can only come from the new cleaners: it stays.
+    assets = sa.table('assets', sa.column('mime_type', sa.String),
+                      sa.column('storage_key', sa.String), sa.column('served_key', sa.String),
+                      sa.column('served_bytes', sa.BigInteger),
                       sa.column('served_crc32', sa.BigInteger))
     op.execute(assets.update()
-               .where(assets.c.mime_type.in_(RECHECKED), assets.c.served_key == assets.c.storage_key)
+               .where(assets.c.mime_type.in_(RECHECKED),
+                      assets.c.served_key == assets.c.storage_key)
                .values(served_key=None, served_bytes=None, served_crc32=None))
 
 
