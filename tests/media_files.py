@@ -140,7 +140,8 @@ def adobe_rgb_profile() -> bytes:
 # --- PyAV -----------------------------------------------------------------------------------
 
 def video_bytes(fmt: str = "mp4", codec: str = "libx264", seconds: float = 2.0, size=(320, 240),
-                fps: int = 10, rotate: int = 0, title: str | None = None) -> bytes:
+                fps: int = 10, rotate: int = 0, title: str | None = None,
+                tags: dict[str, str] | None = None) -> bytes:
     """A short clip made with PyAV: the first second red, then blue (so the poster shows which)."""
     import av
 
@@ -148,6 +149,7 @@ def video_bytes(fmt: str = "mp4", codec: str = "libx264", seconds: float = 2.0, 
     with av.open(buf, "w", format=fmt) as out:
         if title:
             out.metadata["title"] = title
+        out.metadata.update(tags or {})
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"

@@ -2,6 +2,7 @@
 
 MP4, MOV and M4A: location boxes become `free` boxes of the same length with zeroed payloads, and
 XMP and QuickTime location values are blanked in place, so no chunk offset (stco/co64) moves.
+WebM: Matroska location tags are blanked in place (mkvclean).
 MP3, WAV and Ogg: location tags and XMP properties are removed with mutagen or in place.
 """
 from __future__ import annotations
@@ -46,18 +47,26 @@ def is_location_tag(name: str, value: object = "") -> bool:
 
 def strip_media_location(src: str, mime_type: str, dest: str) -> bool:
     """Write a location-free copy of src to dest; False (dest untouched) when src has no location."""
-    if mime_type in MP4_TYPES:
+    in_place = _webm_edits if mime_type == "video/webm" else (
+        mp4_edits if mime_type in MP4_TYPES else None)
+    if in_place is not None:
         with open(src, "rb") as fh:
-            edits = mp4_edits(fh)
+            edits = in_place(fh)
         if not edits:
             return False
         copy_with_edits(src, dest, edits)
         return True
     cleaner = {"audio/mpeg": _clean_mp3, "audio/wav": _clean_wav, "audio/ogg": _clean_ogg}.get(mime_type)
     if cleaner is None:
-        return False  # WebM: Matroska tags hold no coordinates in the players and phones we know
+        return False
     shutil.copyfile(src, dest)
     return cleaner(dest)
+
+
+def _webm_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
+    from gallery.services.mkvclean import webm_edits  # imported late: it imports this module
+
+    return webm_edits(fh)
 
 
 # --- MP4 family ------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The served original: the bytes every original download, zip entry and playback sends.
 
 An original holding no location is served as stored. Otherwise a location-free copy is stored
-once beside it (images: embed.strip_location; video and audio: mediaclean), made at ingest, or on
-first use for assets ingested before served copies existed. Its size and CRC-32 are recorded so a
-zip can write each entry's header before its bytes and never has to checksum them.
+once beside it (images: embed.strip_location; HEIC: heifclean; video and audio: mediaclean),
+made at ingest, or on first use for assets ingested before served copies existed. Its size and
+CRC-32 are recorded so a zip can write each entry's header before its bytes and never has to
+checksum them.
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import embed, mediaclean, storage
+from gallery.services import embed, heifclean, mediaclean, storage
 from gallery.services.errors import NotFound, UnsupportedMedia
 from gallery.services.renditions import lock_for
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/tiff")
+HEIF_TYPES = ("image/heic", "image/heif")
 
 
 class Served(NamedTuple):
@@ -111,6 +113,12 @@ def _without_location(src: str, mime_type: str, dest: str) -> bool:
                 out.write(chunk)
         # strip_location rewrites what it reads; an unchanged copy means nothing was there.
         return not filecmp.cmp(src, dest, shallow=False)
+    if mime_type in HEIF_TYPES:
+        with open(src, "rb") as fh:
+            edits = heifclean.heif_edits(fh)
+        if edits:
+            mediaclean.copy_with_edits(src, dest, edits)
+        return bool(edits)
     return mediaclean.strip_media_location(src, mime_type, dest)
 
 
