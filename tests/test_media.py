@@ -72,6 +72,13 @@ def test_audio_facts_tags_and_waveform(tmp_path, fmt, codec, mime, codec_name):
     assert (preview.width, preview.height) == (1280, 400)
 
 
+@pytest.mark.parametrize("fmt, codec", [("mp3", "libmp3lame"), ("ipod", "aac")])
+def test_coordinates_in_a_comment_or_title_never_become_public_text(tmp_path, fmt, codec):
+    tags = {"title": "+40.6892-074.0445/", "comment": "40.68921, -74.04452", "artist": "Radio"}
+    path = written(tmp_path, audio_bytes(fmt, codec, seconds=1, tags=tags), f"spot.{fmt}")
+    assert probe.probe(path, f"spot.{fmt}", CONFIG).metadata == {"creator": "Radio"}
+
+
 def test_waveform_follows_loudness(tmp_path):
     path = written(tmp_path, audio_bytes(seconds=2), "tone.wav")
     im = media.waveform(path, (800, 200))

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from gallery.services import imaging
 from gallery.services.errors import UnsupportedMedia
 from gallery.services.imagemeta import fix_text, parse_date
+from gallery.services.mediaclean import is_location_tag
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ def probe_av(path: str, name: str, expect: str) -> AVFacts:
     for key, tag in (("title", "title"), ("creator", "artist"), ("caption", "comment")):
         if key not in metadata and tags.get(tag):
             metadata[key] = fix_text(tags[tag])[:2000]
+    # A phone may put coordinates in a comment or title: never let them become public text.
+    metadata = {k: v for k, v in metadata.items() if not is_location_tag("", v)}
     return AVFacts("video" if video is not None else "audio", width, height, duration, codec, metadata)
 
 
