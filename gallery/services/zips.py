@@ -64,6 +64,7 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
         if not wanted:
             raise ValidationError("Tick at least one item to download.", field="asset")
         query = query.where(Asset.id.in_(wanted))
+    user = policy.unproxied(user)
     candidates = [a for a in db.session.scalars(query) if policy.can_view_asset(user, a)]
     if wanted is not None and len(candidates) != len(wanted):
         raise NotFound("Some of the ticked items are not in this gallery.")
@@ -72,8 +73,8 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
             f"This download would hold {len(candidates)} files; the limit is {max_files} per zip. "
             f"Tick up to {max_files} items on the gallery page and download those.", field="asset")
     files, assets, skipped = [], [], 0
-    for asset in candidates:
-        if not policy.can_download(user, asset, size):
+    for asset, verdict in zip(candidates, policy.download_access(user, candidates, size)):
+        if verdict is not policy.Access.OK:
             skipped += 1
             continue
         try:
