@@ -56,8 +56,9 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
     """Pick the assets this user may download at this size; raise a clear error when none or too many."""
     if size not in policy.DOWNLOAD_SIZES:
         raise ValidationError("Choose Small, Large or Original.", field="size")
-    query = (select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.position, Asset.id)
-             .options(selectinload(Asset.renditions)))
+    query = select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.position, Asset.id)
+    if size != "original":
+        query = query.options(selectinload(Asset.renditions))  # originals never look at them
     wanted = None
     if asset_ids is not None:
         wanted = {int(i) for i in asset_ids}
