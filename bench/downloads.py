@@ -73,8 +73,8 @@ def main() -> None:
         rate = got / 1e6 / seconds
         line = f"zip of {size:<8}: {got / 1e6:7.0f} MB in {seconds:5.2f} s = {rate:8.1f} MB/s"
         if size == "original":
-            # Planning the zip (policy per item, 300 download rows committed) comes before the
-            # first byte; the streaming rate after it is the zip writer's own speed.
+            # Planning the zip (policy for every item, 300 download rows in one statement) comes
+            # before the first byte; the streaming rate after it is the zip writer's own speed.
             streaming = got / 1e6 / (seconds - first)
             line += (f" ({100 * rate / http_plain:.0f} % of the HTTP plain stream); first byte after "
                      f"{1000 * first:.0f} ms, then {streaming:.1f} MB/s "
