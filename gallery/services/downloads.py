@@ -1,6 +1,7 @@
 """Download files: names, credits inside renditions, GPS-free originals, logging."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -146,9 +147,9 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
         if lazy:
             # Nothing on disk is looked at before a zip's first byte: its file is found (or the
             # served copy made) when its entry comes.
-            return FileSource(asset.id, size, name, asset.mime_type, "", "original", credits,
-                              asset.served_bytes or asset.bytes, crc32=asset.served_crc32,
-                              make=lambda: source(asset, size, organisation))
+            pending = FileSource(asset.id, size, name, asset.mime_type, "", "original", credits,
+                                 asset.served_bytes or asset.bytes, crc32=asset.served_crc32)
+            return dataclasses.replace(pending, make=lambda: _served_source(pending, asset, organisation))
         recorded = _recorded_served_path(asset)
         if recorded is None:
             asset = served.ensure(asset)
@@ -166,6 +167,16 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
         raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")
     return FileSource(asset.id, size, download_name(asset, size, "jpg"), "image/jpeg",
                       storage.path(rend.storage_key), "rendition", credits, rend.bytes)
+
+
+def _served_source(pending: FileSource, asset: Asset, organisation: str) -> FileSource:
+    """A zip entry's served original, found as recorded or else made (source() in full)."""
+    # Names and credits were worked out in the plan: only the file is looked for here, per entry.
+    found = _recorded_served_path(asset)
+    if found is None:
+        return source(asset, pending.size, organisation)
+    return dataclasses.replace(pending, path=found, bytes=asset.served_bytes,
+                               crc32=asset.served_crc32, make=None)
 
 
 def _recorded_served_path(asset: Asset) -> str | None:
