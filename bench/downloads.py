@@ -37,7 +37,8 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=20.0,
                         help="stop building the gallery after this long (the run says so)")
     parser.add_argument("--rounds", type=int, default=5,
-                        help="interleaved HTTP plain stream / zip of originals pairs (median reported)")
+                        help="interleaved pairs of HTTP plain stream and zip of originals "
+                             "(medians reported)")
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "gallery-bench-downloads"))
     args = parser.parse_args()
     deadline = time.monotonic() + args.max_minutes * 60
@@ -69,8 +70,9 @@ def main() -> None:
             got, seconds, peak, base = plain_server.fetch("/")
             plain_rates.append(got / 1e6 / seconds)
             print(f"round {n}: HTTP plain stream {got / 1e6:4.0f} MB in {seconds:4.2f} s = "
-                  f"{plain_rates[-1]:7.1f} MB/s (first byte after {1000 * plain_server.first_byte:.0f} ms, "
-                  f"worker {base / 1e6:.0f} -> {peak / 1e6:.0f} MB)")
+                  f"{plain_rates[-1]:7.1f} MB/s (first byte after "
+                  f"{1000 * plain_server.first_byte:.0f} ms, worker {base / 1e6:.0f} -> "
+                  f"{peak / 1e6:.0f} MB)")
             got, seconds, peak, base = server.fetch_zip("original")
             first = server.first_byte
             # Planning the zip (policy for every item, 300 download rows in one statement) comes
@@ -78,18 +80,20 @@ def main() -> None:
             rate, streaming = got / 1e6 / seconds, got / 1e6 / (seconds - first)
             rows.append((rate / plain_rates[-1], first, rate, streaming / plain_rates[-1]))
             print(f"round {n}: zip of originals  {got / 1e6:4.0f} MB in {seconds:4.2f} s = "
-                  f"{rate:7.1f} MB/s ({100 * rows[-1][0]:.0f} %); first byte after {1000 * first:.0f} ms, "
-                  f"then {streaming:.1f} MB/s ({100 * rows[-1][3]:.0f} %); worker {base / 1e6:.0f} -> "
-                  f"{peak / 1e6:.0f} MB")
+                  f"{rate:7.1f} MB/s ({100 * rows[-1][0]:.0f} %); first byte after "
+                  f"{1000 * first:.0f} ms, then {streaming:.1f} MB/s ({100 * rows[-1][3]:.0f} %); "
+                  f"worker {base / 1e6:.0f} -> {peak / 1e6:.0f} MB")
     ratio, first, rate, after = (statistics.median(c) for c in zip(*rows))
     print(f"median of {args.rounds}: HTTP plain stream {statistics.median(plain_rates):.1f} MB/s; "
-          f"zip of originals {rate:.1f} MB/s = {100 * ratio:.0f} % of the plain stream of its round, "
+          f"zip of originals {rate:.1f} MB/s = {100 * ratio:.0f} % of the plain stream of its "
+          f"round, "
           f"{100 * after:.0f} % after the first byte; first byte after {1000 * first:.0f} ms")
 
     with Server(env) as server:
         got, seconds, peak, base = server.fetch_zip("large")
-    print(f"zip of large   : {got / 1e6:7.0f} MB in {seconds:5.2f} s = {got / 1e6 / seconds:8.1f} MB/s; "
-          f"worker memory {base / 1e6:.0f} MB before, peak {peak / 1e6:.0f} MB")
+    print(f"zip of large   : {got / 1e6:7.0f} MB in {seconds:5.2f} s = "
+          f"{got / 1e6 / seconds:8.1f} MB/s; worker memory {base / 1e6:.0f} MB before, "
+          f"peak {peak / 1e6:.0f} MB")
 
     with Server(env) as server:
         first = server.first_ids(30)

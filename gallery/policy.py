@@ -7,8 +7,9 @@ current terms (and, for sensitive assets, hold an approval); staff may always do
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import select
@@ -92,7 +93,8 @@ def download_access(user: Any, assets: list[Asset], size: str) -> list[Access]:
 
 
 def _decide(user: Any, asset: Asset | None, size: str, download: bool,
-            gate_of: Callable[[Any], Access], status_of: Callable[[Any, Asset], str | None]) -> Access:
+            gate_of: Callable[[Any], Access],
+            status_of: Callable[[Any, Asset], str | None]) -> Access:
     """The rules behind access() and download_access(), which differ only in how they read them."""
     if not can_view_asset(user, asset):
         return Access.NOT_FOUND

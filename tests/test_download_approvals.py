@@ -128,7 +128,7 @@ def test_zip_policy_decides_as_one_item_at_a_time(make_gallery, make_asset, make
 
     gallery = make_gallery(title="Mixed")
     draft = make_gallery(title="Draft", status="draft")
-    assets = [make_asset(gallery, size=(64, 48)) for _ in range(5)] + [make_asset(draft, size=(64, 48))]
+    assets = [make_asset(g, size=(64, 48)) for g in [gallery] * 5 + [draft]]
     hidden = make_asset(gallery, size=(64, 48), status="draft")
     assets.append(hidden)
     for a in assets[1:5] + [assets[5]]:
@@ -150,4 +150,5 @@ def test_zip_policy_decides_as_one_item_at_a_time(make_gallery, make_asset, make
     answers = policy.download_access(member, assets, "large")
     assert answers[:4] == [policy.Access.OK, policy.Access.OK, policy.Access.APPROVAL,
                            policy.Access.APPROVAL]
-    assert answers[4] == policy.Access.APPROVAL and answers[5] == answers[6] == policy.Access.NOT_FOUND
+    assert answers[4] == policy.Access.APPROVAL  # another member's approval
+    assert answers[5] == answers[6] == policy.Access.NOT_FOUND

@@ -187,5 +187,6 @@ def test_aborted_zip_is_logged_for_every_file(client, member, gallery):
     assert response.status_code == 200
     next(iter(response.response))  # the client takes the first chunk and goes away
     response.close()
-    logged = db.session.scalars(select(DownloadEvent.via).where(DownloadEvent.gallery_id == gallery.id))
+    logged = db.session.scalars(select(DownloadEvent.via)
+                                .where(DownloadEvent.gallery_id == gallery.id))
     assert list(logged) == ["zip", "zip"]  # the two published items, not the draft

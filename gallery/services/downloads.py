@@ -149,7 +149,8 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
             # served copy made) when its entry comes.
             pending = FileSource(asset.id, size, name, asset.mime_type, "", "original", credits,
                                  asset.served_bytes or asset.bytes, crc32=asset.served_crc32)
-            return dataclasses.replace(pending, make=lambda: _served_source(pending, asset, organisation))
+            return dataclasses.replace(
+                pending, make=lambda: _served_source(pending, asset, organisation))
         recorded = _recorded_served_path(asset)
         if recorded is None:
             asset = served.ensure(asset)

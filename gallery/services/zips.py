@@ -7,7 +7,7 @@ import logging
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator, Self
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -130,7 +130,7 @@ def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
     yield out.finish()
 
 
-def _entry(f: FileSource) -> tuple[int, int, "_Chunks"]:
+def _entry(f: FileSource) -> tuple[int, int, _Chunks]:
     """(size, CRC-32, chunks) of one zip entry, with its file opened or made now."""
     src = f.resolved()
     if src.kind == "rendition":
@@ -151,7 +151,7 @@ class _Chunks:
     def __init__(self, fh: BinaryIO) -> None:
         self.fh = fh  # originals: unbuffered, so each read lands straight in its own bytes
 
-    def __iter__(self) -> "_Chunks":
+    def __iter__(self) -> Self:
         return self
 
     def __next__(self) -> bytes:
@@ -160,7 +160,7 @@ class _Chunks:
             raise StopIteration
         return chunk
 
-    def __enter__(self) -> "_Chunks":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
