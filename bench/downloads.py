@@ -5,7 +5,7 @@ EXIF GPS, as phones write it) ingested for real, serves the app with gunicorn (o
 originals and of Large renditions through the real streaming route, and reports MB/s and the
 worker's peak memory beside reading the same files from disk.
 
-    python bench/downloads.py [--count 300] [--max-minutes 20] [--cache DIR]
+    python bench/downloads.py [--count 300] [--rounds 5] [--max-minutes 20] [--cache DIR]
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import random
 import shutil
 import signal
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -35,6 +36,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--max-minutes", type=float, default=20.0,
                         help="stop building the gallery after this long (the run says so)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved pairs of HTTP plain stream and zip of originals "
+                             "(medians reported)")
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "gallery-bench-downloads"))
     args = parser.parse_args()
     deadline = time.monotonic() + args.max_minutes * 60
@@ -56,30 +60,40 @@ def main() -> None:
           f"({100 * zipped / plain:.0f} % of plain read)")
 
     # Over HTTP: the same files streamed back to back by a bare WSGI app on the same gunicorn
-    # settings, so the server, loopback and client costs are in the baseline too.
+    # settings, so the server, loopback and client costs are in the baseline too. One transfer
+    # lasts a third of a second, so one pair swings by 20 % or more on a shared machine: the
+    # pairs are interleaved and the median reported (round 1 is the app worker's first zip).
+    plain_rates, rows = [], []
     with Server(env, app="downloads:plain_app", chdir=os.path.join(ROOT, "bench"),
-                paths=paths) as server:
-        got, seconds, peak, base = server.fetch("/")
-        first = server.first_byte
-    http_plain = got / 1e6 / seconds
-    print(f"HTTP plain stream of the same files: {got / 1e6:7.0f} MB in {seconds:5.2f} s = "
-          f"{http_plain:8.1f} MB/s (first byte after {1000 * first:.0f} ms); "
-          f"worker memory {base / 1e6:.0f} MB before, peak {peak / 1e6:.0f} MB")
-
-    for size in ("original", "large"):
-        with Server(env) as server:
-            got, seconds, peak, base = server.fetch_zip(size)
+                paths=paths) as plain_server, Server(env) as server:
+        for n in range(1, args.rounds + 1):
+            got, seconds, peak, base = plain_server.fetch("/")
+            plain_rates.append(got / 1e6 / seconds)
+            print(f"round {n}: HTTP plain stream {got / 1e6:4.0f} MB in {seconds:4.2f} s = "
+                  f"{plain_rates[-1]:7.1f} MB/s (first byte after "
+                  f"{1000 * plain_server.first_byte:.0f} ms, worker {base / 1e6:.0f} -> "
+                  f"{peak / 1e6:.0f} MB)")
+            got, seconds, peak, base = server.fetch_zip("original")
             first = server.first_byte
-        rate = got / 1e6 / seconds
-        line = f"zip of {size:<8}: {got / 1e6:7.0f} MB in {seconds:5.2f} s = {rate:8.1f} MB/s"
-        if size == "original":
-            # Planning the zip (policy per item, 300 download rows committed) comes before the
-            # first byte; the streaming rate after it is the zip writer's own speed.
-            streaming = got / 1e6 / (seconds - first)
-            line += (f" ({100 * rate / http_plain:.0f} % of the HTTP plain stream); first byte after "
-                     f"{1000 * first:.0f} ms, then {streaming:.1f} MB/s "
-                     f"({100 * streaming / http_plain:.0f} %)")
-        print(line + f"; worker memory {base / 1e6:.0f} MB before, peak {peak / 1e6:.0f} MB")
+            # Planning the zip (policy for every item, 300 download rows in one statement) comes
+            # before the first byte; the streaming rate after it is the zip writer's own speed.
+            rate, streaming = got / 1e6 / seconds, got / 1e6 / (seconds - first)
+            rows.append((rate / plain_rates[-1], first, rate, streaming / plain_rates[-1]))
+            print(f"round {n}: zip of originals  {got / 1e6:4.0f} MB in {seconds:4.2f} s = "
+                  f"{rate:7.1f} MB/s ({100 * rows[-1][0]:.0f} %); first byte after "
+                  f"{1000 * first:.0f} ms, then {streaming:.1f} MB/s ({100 * rows[-1][3]:.0f} %); "
+                  f"worker {base / 1e6:.0f} -> {peak / 1e6:.0f} MB")
+    ratio, first, rate, after = (statistics.median(c) for c in zip(*rows))
+    print(f"median of {args.rounds}: HTTP plain stream {statistics.median(plain_rates):.1f} MB/s; "
+          f"zip of originals {rate:.1f} MB/s = {100 * ratio:.0f} % of the plain stream of its "
+          f"round, "
+          f"{100 * after:.0f} % after the first byte; first byte after {1000 * first:.0f} ms")
+
+    with Server(env) as server:
+        got, seconds, peak, base = server.fetch_zip("large")
+    print(f"zip of large   : {got / 1e6:7.0f} MB in {seconds:5.2f} s = "
+          f"{got / 1e6 / seconds:8.1f} MB/s; worker memory {base / 1e6:.0f} MB before, "
+          f"peak {peak / 1e6:.0f} MB")
 
     with Server(env) as server:
         first = server.first_ids(30)

@@ -118,3 +118,37 @@ def test_manage_menu_links_to_approvals_and_stats(client, login_as, make_user, r
     page = BeautifulSoup(client.get("/manage/").data, "html.parser")
     hrefs = {a["href"] for a in page.select("nav.manage-nav a")}
     assert links <= hrefs and (role == "admin" or "/admin/downloads" not in hrefs)
+
+
+def test_zip_policy_decides_as_one_item_at_a_time(make_gallery, make_asset, make_user, member):
+    """download_access (zips: approvals read in bulk) gives access()'s answer for every cell."""
+    from flask_login import AnonymousUserMixin
+
+    from gallery import policy
+
+    gallery = make_gallery(title="Mixed")
+    draft = make_gallery(title="Draft", status="draft")
+    assets = [make_asset(g, size=(64, 48)) for g in [gallery] * 5 + [draft]]
+    hidden = make_asset(gallery, size=(64, 48), status="draft")
+    assets.append(hidden)
+    for a in assets[1:5] + [assets[5]]:
+        a.sensitive = True
+    other = make_user("member")
+    terms.accept(other)
+    for asset, status in ((assets[1], "approved"), (assets[2], "pending"), (assets[3], "refused"),
+                          (assets[5], "approved")):
+        db.session.add(DownloadApproval(user_id=member.id, asset_id=asset.id, status=status))
+    db.session.add(DownloadApproval(user_id=other.id, asset_id=assets[4].id, status="approved"))
+    db.session.commit()
+    users = [AnonymousUserMixin(), member, other, make_user("member"), make_user("editor"),
+             make_user("admin"), make_user("member", active=False)]
+    for user in users:
+        for size in policy.DOWNLOAD_SIZES + ("thumb",):
+            one_by_one = [policy.access(user, a, size, download=True) for a in assets]
+            assert policy.download_access(user, assets, size) == one_by_one, (user, size)
+    # The cells are not all alike: approvals and drafts matter.
+    answers = policy.download_access(member, assets, "large")
+    assert answers[:4] == [policy.Access.OK, policy.Access.OK, policy.Access.APPROVAL,
+                           policy.Access.APPROVAL]
+    assert answers[4] == policy.Access.APPROVAL  # another member's approval
+    assert answers[5] == answers[6] == policy.Access.NOT_FOUND

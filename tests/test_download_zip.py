@@ -179,3 +179,14 @@ def test_large_is_made_for_an_asset_from_a_closed_session(app, gallery):
 def test_gallery_page_has_one_zip_form(client, member, gallery):
     page = BeautifulSoup(client.get(f"/galleries/{gallery.id}-{gallery.slug}").data, "html.parser")
     assert len(page.select("#gallery-download")) == 1
+
+
+def test_aborted_zip_is_logged_for_every_file(client, member, gallery):
+    """The rows are written before the first byte: a download cut short is logged in full."""
+    response = client.get(f"/download/galleries/{gallery.id}.zip?size=original", buffered=False)
+    assert response.status_code == 200
+    next(iter(response.response))  # the client takes the first chunk and goes away
+    response.close()
+    logged = db.session.scalars(select(DownloadEvent.via)
+                                .where(DownloadEvent.gallery_id == gallery.id))
+    assert list(logged) == ["zip", "zip"]  # the two published items, not the draft

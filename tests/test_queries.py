@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
+import zlib
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 
 from gallery.extensions import db
-from gallery.models import Asset, Gallery, Rendition
-from gallery.services import catalogue
+from gallery.models import Asset, DownloadApproval, DownloadEvent, Gallery, Rendition
+from gallery.services import catalogue, storage, terms
 
 MAX_QUERIES = 12  # user + gallery + counts + page of rows + renditions + covers, with room to spare
 
@@ -104,3 +107,43 @@ def test_query_counter_counts(client, count_queries):
     """The fixture really counts: a page that reads the database runs at least one query."""
     n, _ = _count(client, count_queries, "/categories/health")
     assert n >= 2
+
+
+def zippable_assets(gallery: Gallery, count: int, member) -> list[int]:
+    """bulk_assets with served originals recorded and two sensitive items, one approved."""
+    # All the served originals are one small stored file: the zip streams without making any.
+    data = b"served original bytes " * 50
+    storage.save_bytes(data, "served/bulk/shared.jpg")
+    ids = bulk_assets(gallery, count)
+    db.session.execute(update(Asset).where(Asset.id.in_(ids)).values(
+        served_key="served/bulk/shared.jpg", served_bytes=len(data), served_crc32=zlib.crc32(data)))
+    db.session.execute(update(Asset).where(Asset.id.in_(ids[:2])).values(sensitive=True))
+    db.session.execute(insert(DownloadApproval).values(user_id=member.id, asset_id=ids[0],
+                                                        status="approved"))
+    db.session.commit()
+    return ids
+
+
+def test_gallery_zip_queries_do_not_grow_with_the_gallery(client, count_queries, make_gallery,
+                                                         make_user, login_as):
+    member = login_as(make_user("member"))
+    terms.accept(member)
+    counts = {}
+    for count in (5, 200):
+        gallery = make_gallery(title=f"Zip of {count}")
+        zippable_assets(gallery, count, member)
+        db.session.expunge_all()  # nothing cached from setting up: count what a fresh request runs
+        url = f"/download/galleries/{gallery.id}.zip?size=original"
+        with count_queries() as counter, client.get(url) as response:
+            assert response.status_code == 200
+            data = response.data
+        counts[count] = counter.count
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            # The sensitive item without an approval is left out; every other one is in it.
+            assert zf.testzip() is None and len(zf.namelist()) == count - 1 + 1  # + captions.csv
+        logged = db.session.scalar(select(func.count()).select_from(DownloadEvent)
+                                   .where(DownloadEvent.gallery_id == gallery.id))
+        assert logged == count - 1
+    # user, gallery, terms version, assets, approvals, the download rows: the whole streamed
+    # request, whatever the number of items.
+    assert counts[5] == counts[200] <= 6, counts

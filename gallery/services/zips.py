@@ -7,7 +7,7 @@ import logging
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator, Self
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -56,14 +56,16 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
     """Pick the assets this user may download at this size; raise a clear error when none or too many."""
     if size not in policy.DOWNLOAD_SIZES:
         raise ValidationError("Choose Small, Large or Original.", field="size")
-    query = (select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.position, Asset.id)
-             .options(selectinload(Asset.renditions)))
+    query = select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.position, Asset.id)
+    if size != "original":
+        query = query.options(selectinload(Asset.renditions))  # originals never look at them
     wanted = None
     if asset_ids is not None:
         wanted = {int(i) for i in asset_ids}
         if not wanted:
             raise ValidationError("Tick at least one item to download.", field="asset")
         query = query.where(Asset.id.in_(wanted))
+    user = policy.unproxied(user)
     candidates = [a for a in db.session.scalars(query) if policy.can_view_asset(user, a)]
     if wanted is not None and len(candidates) != len(wanted):
         raise NotFound("Some of the ticked items are not in this gallery.")
@@ -72,8 +74,8 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
             f"This download would hold {len(candidates)} files; the limit is {max_files} per zip. "
             f"Tick up to {max_files} items on the gallery page and download those.", field="asset")
     files, assets, skipped = [], [], 0
-    for asset in candidates:
-        if not policy.can_download(user, asset, size):
+    for asset, verdict in zip(candidates, policy.download_access(user, candidates, size)):
+        if verdict is not policy.Access.OK:
             skipped += 1
             continue
         try:
@@ -113,11 +115,14 @@ def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
             # A file that went missing or cannot be made: the zip goes on without it.
             log.warning("zip: skipped asset %s (%s): %s", f.asset_id, f.size, exc)
             continue
-        yield out.header(f.filename, size, crc, when)
-        sent = 0
-        for chunk in chunks:
-            sent += len(chunk)
-            yield chunk
+        # Closed even when the client goes away between the header and the bytes (the reader
+        # has not started then, so its own cleanup would never run).
+        with chunks:
+            yield out.header(f.filename, size, crc, when)
+            sent = 0
+            for chunk in chunks:
+                sent += len(chunk)
+                yield chunk
         if sent != size:
             # The header promised other bytes: better a broken download than a wrong file in it.
             raise StorageError(f"asset {f.asset_id}: the served file changed while it was zipped")
@@ -125,26 +130,41 @@ def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
     yield out.finish()
 
 
-def _entry(f: FileSource) -> tuple[int, int, Iterator[bytes]]:
+def _entry(f: FileSource) -> tuple[int, int, _Chunks]:
     """(size, CRC-32, chunks) of one zip entry, with its file opened or made now."""
     src = f.resolved()
     if src.kind == "rendition":
         data = b"".join(src.chunks())
-        return len(data), zlib.crc32(data), iter((data,))
+        return len(data), zlib.crc32(data), _Chunks(io.BytesIO(data))
     # A served original's size and CRC come from its record; without one, a first pass reads them.
     size, crc = (src.bytes, src.crc32) if src.crc32 is not None else storage.checksum(src.path)
     fh = open(src.path, "rb", buffering=0)
     if os.fstat(fh.fileno()).st_size != size:
         fh.close()
         raise ValueError("the served file's size differs from its record")
-    return size, crc, _read(fh)
+    return size, crc, _Chunks(fh)
 
 
-def _read(fh: BinaryIO) -> Iterator[bytes]:
-    """The file's bytes in 1 MiB chunks; unbuffered, so each read lands straight in its own bytes."""
-    with fh:
-        while chunk := fh.read(CHUNK):
-            yield chunk
+class _Chunks:
+    """A file's bytes in 1 MiB reads, as a context manager that closes the file, read or not."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh  # originals: unbuffered, so each read lands straight in its own bytes
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = self.fh.read(CHUNK)
+        if not chunk:
+            raise StopIteration
+        return chunk
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fh.close()
 
 
 def _caption_row(filename: str, asset: Asset) -> list[str]:

@@ -72,6 +72,8 @@ def gallery_zip(gallery_id: int):
     except GalleryError as exc:
         flash(exc.message, "error")
         return redirect(gallery_url(gallery))
+    # Logged before the first byte (one statement for every file in the zip), so a download the
+    # client aborts, or a stream that fails half way, is logged all the same.
     downloads.log(current_user, plan.assets, size, "zip", use)
     # The request context stays while streaming: renditions made on first use need the database.
     response = Response(stream_with_context(plan.stream()), mimetype="application/zip",
