@@ -134,3 +134,21 @@ def test_index_of_an_older_schema_is_reported_then_rebuilt_by_init(app, runner, 
     assert runner.invoke(args=["check"]).exit_code == 0
     again = runner.invoke(args=["init"])
     assert "Search index rebuilt" not in again.output
+
+
+def test_bulk_write_in_chunks_and_processes_indexes_everything(app, make_gallery, make_asset):
+    from whoosh import index
+
+    from gallery.services.search.indexing import write_all
+
+    gallery = make_gallery()
+    assets = [make_asset(gallery) for _ in range(12)]
+    root = app.config["SEARCH_INDEX_DIR"]
+    ix = index.open_dir(os.path.join(root, store.new_version(root)))
+    # Chunks of 4 per process with 2 processes: 8 documents through the multi-process writer
+    # (it hands out batches of 100, so here one segment), then the 4 left in one process.
+    assert write_all(ix, assets, procs=2, chunk=4) == 12
+    with ix.searcher() as s:
+        assert [leaf.doc_count_all() for leaf, _ in s.reader().leaf_readers()] == [8, 4]
+        assert {int(f["id"]) for f in s.reader().all_stored_fields()} == {a.id for a in assets}
+    ix.close()

@@ -9,10 +9,15 @@ from whoosh.index import LockError
 
 @click.command("reindex")
 @click.option("--pending", is_flag=True, help="Only drain the search outbox into the index.")
-@click.option("--procs", default=1, show_default=True, help="Indexing processes for a full rebuild.")
-def reindex_command(pending: bool, procs: int) -> None:
+@click.option("--procs", type=click.IntRange(1, 16), default=None,
+              help="Indexing processes for a full rebuild (default: the cores, at most 4).")
+def reindex_command(pending: bool, procs: int | None) -> None:
     """Rebuild the search index into a new directory and swap it in, or drain pending changes."""
+    import os
+
     from gallery.services import search
+
+    procs = procs or min(os.cpu_count() or 1, 4)
 
     start = time.perf_counter()
     try:

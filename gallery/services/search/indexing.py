@@ -199,7 +199,8 @@ def write_all(ix: index.Index, assets: Iterable, procs: int = 1, chunk: int = CH
             count += _write_segment(ix, batch, procs)
             batch = []
     if batch or not count:
-        count += _write_segment(ix, batch, procs)
+        # Starting processes for a small remainder costs more than it saves.
+        count += _write_segment(ix, batch, procs if len(batch) >= chunk else 1)
     return count
 
 
