@@ -140,3 +140,13 @@ def test_no_csrf_for_bearer_downloads(app, client, member_token, photo):
             assert r.status_code == 200
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_token_list_shows_each_tokens_kind(client, editor, login_as):
+    apitokens.create_token(editor, "Uploader", editor, "editor")
+    apitokens.create_token(editor, "Fetcher", editor, "download")
+    login_as(editor)
+    page = BeautifulSoup(client.get("/account/tokens/").data, "html.parser")
+    rows = {r.select("td")[0].get_text(): r.select("td")[1].get_text()
+            for r in page.select("tr.token-row")}
+    assert rows == {"Uploader": "Editor", "Fetcher": "Download"}

@@ -37,3 +37,29 @@ def test_empty_database_upgrades_to_head(tmp_path):
     assert {"galleries", "assets", "renditions", "users", "search_outbox"} <= set(
         inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_token_kinds_are_recovered_from_the_creation_log(tmp_path):
+    """0004 labels existing download tokens from the activity log (only hashes are stored)."""
+    if PG_URL:
+        pytest.skip("the PostgreSQL run migrates its empty database in the session fixture")
+    from sqlalchemy import text
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/old.sqlite", "SECRET_KEY": "x"})
+    migrate.upgrade(app, "0003")
+    engine = create_engine(app.config["DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, email, name, organisation, password_hash, role, "
+                          "active, session_token, created_at) VALUES (1, 'a@example.org', 'A', '', "
+                          "'x', 'editor', 1, 's', '2026-01-01')"))
+        for tid, scope in ((1, "editor"), (2, "download")):
+            conn.execute(text("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) "
+                              "VALUES (:id, 1, 'n', :h, '2026-01-01')"), {"id": tid, "h": f"h{tid}"})
+            conn.execute(text("INSERT INTO activity_log (user_id, action, details, created_at) "
+                              "VALUES (1, 'token.create', :d, '2026-01-01')"),
+                         {"d": f'{{"token_id": {tid}, "name": "n", "scope": "{scope}"}}'})
+    migrate.upgrade(app)
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(text("SELECT id, scope FROM api_tokens")).all())
+    engine.dispose()
+    assert kinds == {1: "editor", 2: "download"}

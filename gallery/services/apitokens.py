@@ -56,7 +56,7 @@ def create_token(owner: User, name: str, acting_user: User | None,
                               "tokens.", field="scope")
     name = fields.text(name, "name", 100) or "API token"
     token = SCOPES[scope] + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=owner.id, name=name, token_hash=hash_token(token))
+    row = ApiToken(user_id=owner.id, name=name, token_hash=hash_token(token), scope=scope)
     db.session.add(row)
     db.session.flush()
     activity.record(acting_user or owner, "token.create", token_id=row.id, name=name, scope=scope)
