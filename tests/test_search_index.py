@@ -127,6 +127,8 @@ def test_index_of_an_older_schema_is_reported_then_rebuilt_by_init(app, runner, 
     assert _backlog() == 1  # the new document waits for the rebuild; nothing is lost
     report = runner.invoke(args=["check"])
     assert report.exit_code == 1 and "older search schema" in report.output
+    pending = runner.invoke(args=["reindex", "--pending"])
+    assert pending.exit_code == 1 and "older search schema" in pending.output
     init = runner.invoke(args=["init"])
     assert init.exit_code == 0 and "Search index rebuilt" in init.output
     assert not store.outdated(root) and _backlog() == 0

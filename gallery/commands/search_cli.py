@@ -23,6 +23,9 @@ def reindex_command(pending: bool, procs: int | None) -> None:
     try:
         if pending:
             result = search.drain(timeout=30.0)
+            if result.outdated:
+                raise click.ClickException("The index was built with an older search schema: "
+                                           "run `gallery reindex` (or `gallery init`).")
             if result.busy:
                 raise click.ClickException("Another process holds the index writer; try again.")
             click.echo(f"Drained the outbox: {result.indexed} indexed, {result.removed} removed, "

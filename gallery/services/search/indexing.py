@@ -31,6 +31,7 @@ class DrainResult:
     removed: int = 0
     remaining: int = 0
     busy: bool = False
+    outdated: bool = False
 
 
 @dataclass
@@ -99,7 +100,7 @@ def drain(timeout: float = 0.5, limit: int | None = None, batch: int = 1000) -> 
                 # Documents of the new schema do not fit the old index: they wait for the
                 # rebuild `gallery init` (or `gallery reindex`) does.
                 current_app.logger.warning("search: index schema outdated; run `gallery reindex`")
-                result.busy = True
+                result.outdated = True
             else:
                 ix = store.open_locked(root)
                 try:
