@@ -24,6 +24,15 @@ def _kept_args() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k in ("page", "type")}
 
 
+def _listing(category=None, country=None) -> dict:
+    """Template values of a category, country or crossing page: filters, one page, media tabs."""
+    filters = browsing.parse_filters({"type": request.args.get("type", "")})
+    filters.category, filters.country = category, country
+    page = browsing.list_galleries(current_user, filters, browsing.parse_page(request.args.get("page")),
+                                   _per_page())
+    return {"filters": filters, "page": page, "tabs": TABS, "covers": _cards(page.items)}
+
+
 def _cards(galleries) -> dict:
     """Cover assets of every gallery shown on a page, fetched together."""
     return browsing.covers(current_user, galleries)
@@ -56,13 +65,8 @@ def category(slug: str):
     found = browsing.get_category(slug) or abort(404)
     if slug != found.slug:
         return redirect(url_for("browse.category", slug=found.slug, **_kept_args()), 301)
-    filters = browsing.parse_filters({"type": request.args.get("type", "")})
-    filters.category = found
-    page = browsing.list_galleries(current_user, filters, browsing.parse_page(request.args.get("page")),
-                                   _per_page())
-    return render_template("browse/category.html", category=found, filters=filters, page=page,
-                           tabs=TABS, covers=_cards(page.items),
-                           countries=browsing.country_counts(found))
+    return render_template("browse/category.html", category=found,
+                           **_listing(category=found), countries=browsing.country_counts(found))
 
 
 @bp.get("/countries")
@@ -77,12 +81,7 @@ def country(code: str):
     found = browsing.get_country(code) or abort(404)
     if code != found.slug:
         return redirect(url_for("browse.country", code=found.slug, **_kept_args()), 301)
-    filters = browsing.parse_filters({"type": request.args.get("type", "")})
-    filters.country = found
-    page = browsing.list_galleries(current_user, filters, browsing.parse_page(request.args.get("page")),
-                                   _per_page())
-    return render_template("browse/country.html", country=found, filters=filters, page=page,
-                           tabs=TABS, covers=_cards(page.items),
+    return render_template("browse/country.html", country=found, **_listing(country=found),
                            categories=browsing.categories_in_country(found))
 
 
@@ -93,12 +92,8 @@ def crossing(slug: str, code: str):
     place = browsing.get_country(code) or abort(404)
     if slug != cat.slug or code != place.slug:
         return redirect(url_for("browse.crossing", slug=cat.slug, code=place.slug, **_kept_args()), 301)
-    filters = browsing.parse_filters({"type": request.args.get("type", "")})
-    filters.category, filters.country = cat, place
-    page = browsing.list_galleries(current_user, filters, browsing.parse_page(request.args.get("page")),
-                                   _per_page())
-    return render_template("browse/crossing.html", category=cat, country=place, filters=filters,
-                           page=page, tabs=TABS, covers=_cards(page.items),
+    return render_template("browse/crossing.html", category=cat, country=place,
+                           **_listing(category=cat, country=place),
                            countries=browsing.country_counts(cat),
                            categories=browsing.categories_in_country(place))
 
