@@ -86,12 +86,19 @@ def resolve(base: str, file: str) -> str | None:
     return full if full.startswith(root + os.sep) else None
 
 
-def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpec | None:
+def _an_object(raw: Any, known: set[str], where: str, problems: list[str]) -> bool:
+    """Whether raw is an object; its unknown fields are reported either way."""
     if not isinstance(raw, dict):
         problems.append(f"{where}: must be an object.")
-        return None
-    for key in sorted(set(raw) - GALLERY_KEYS):
+        return False
+    for key in sorted(set(raw) - known):
         problems.append(f"{where}: unknown field {key!r}.")
+    return True
+
+
+def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpec | None:
+    if not _an_object(raw, GALLERY_KEYS, where, problems):
+        return None
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.append(f"{where}.title: a gallery needs a title.")
@@ -129,11 +136,8 @@ def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpe
 
 
 def _asset(raw: Any, where: str, base: str, problems: list[str]) -> AssetSpec | None:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: must be an object.")
+    if not _an_object(raw, ASSET_KEYS, where, problems):
         return None
-    for key in sorted(set(raw) - ASSET_KEYS):
-        problems.append(f"{where}: unknown field {key!r}.")
     file = raw.get("file")
     if not isinstance(file, str) or not file.strip():
         problems.append(f"{where}.file: each asset needs a file path.")
