@@ -81,8 +81,8 @@ def bench_whoosh(n: int, mix, procs: int, workdir: str) -> dict:
     build = time.perf_counter() - start
     after = os.times()
     build_cpu = sum(after[:4]) - sum(before[:4])  # this process and the indexing processes
-    segments = len(ix.reader().leaf_readers()) if hasattr(ix.reader().leaf_readers(), "__len__") \
-        else len(list(ix.reader().leaf_readers()))
+    with ix.reader() as reader:
+        segments = len(list(reader.leaf_readers()))
     size = sum(os.path.getsize(os.path.join(root, name, f)) for f in os.listdir(os.path.join(root, name)))
     store.point_to(root, name)
     arrays.STORE.clear()

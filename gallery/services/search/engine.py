@@ -138,7 +138,7 @@ def _matching_galleries(searcher, parsed: Parsed, mask, limit: int = 4) -> list[
     q = restrict(parsed, "gallery")
     if q is None:
         return []
-    counts = execute.run(searcher, q, exclude=mask, sort="newest", per_page=1,
+    counts = execute.run(searcher, q, exclude=mask, per_page=0,
                          facets={"g": "gallery_id"}).facets["g"]
     return [int(g) for g, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
 
@@ -163,8 +163,7 @@ def _suggest(searcher, q: str, parsed: Parsed, total: int, mask, filt) -> str | 
     if not changed:
         return None
     better = parse(text)
-    count = execute.run(searcher, better.query, exclude=mask, allow=filt, sort="newest",
-                        per_page=1).total
+    count = execute.run(searcher, better.query, exclude=mask, allow=filt, per_page=0).total
     return text if count > total else None
 
 

@@ -106,7 +106,7 @@ class View:
             return self._prefix(q, scored)
         if isinstance(q, wq.DateRange):
             return self._date_range(q), None
-        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+        if isinstance(q, type(wq.NullQuery)):
             return np.zeros(self.size, dtype=bool), None
         raise TypeError(f"search: no array evaluation for {type(q).__name__}")
 
@@ -207,7 +207,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
         facets: dict[str, str] | None = None, date_field: str = "date") -> Outcome:
     """Evaluate a query with an exclusion mask and a filter; count, facet, sort and cut a page.
 
-    sort: "relevance" (score, ties newest first), "newest" or "oldest".
+    sort: "relevance" (score, ties newest first), "newest" or "oldest"; per_page 0 orders nothing.
     """
     view = View(searcher)
     scored = sort == "relevance"
@@ -223,7 +223,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
         out.facets = {name: view.facet_counts(mask, fieldname)
                       for name, fieldname in facets.items()}
     start = (page - 1) * per_page
-    if start >= len(hits):
+    if per_page <= 0 or start >= len(hits):  # per_page 0: counts and facets only
         return out
     page_hits = _order(view, hits, score, sort, start + per_page, date_field)[start:]
     out.docnums = [int(d) for d in page_hits]
