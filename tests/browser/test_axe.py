@@ -70,4 +70,6 @@ def test_staff_pages(page, live_server, login_as):
     for label, path in paths.items():
         response = page.goto(path)
         assert response is not None and response.status == 200, f"{label}: {path}"
+        # Let thumbnails finish: leaving mid-transfer makes the test server drop open files.
+        page.wait_for_load_state("networkidle")
         check_accessibility(page, label)
