@@ -26,7 +26,10 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    # populate_existing: compare with the row as it is now, not a copy this session loaded earlier
+    # (another process may have ended the sessions since).
+    user = db.session.scalar(select(User).where(User.id == int(user_id))
+                             .execution_options(populate_existing=True))
     if user is None or not user.active or user.session_token != token:
         return None
     return user

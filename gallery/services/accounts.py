@@ -106,9 +106,18 @@ def record_login(user: User) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Set a new password and a new session token, which logs out every other session."""
+    """Set a new password and a new session token, which logs out every session."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the account, on every device, copied cookies included.
+
+    Each session carries the token it was opened with (User.get_id) and the loader compares it
+    with the row on every request, so a new token makes every earlier session anonymous.
+    """
     user.session_token = secrets.token_hex(16)
     db.session.commit()
 
@@ -230,8 +239,11 @@ def set_role(admin: User, user: User, role: str) -> None:
         raise Forbidden("Only admins change roles.")
     if user.id == admin.id and role != user.role:
         raise Forbidden("You cannot change your own role.")
+    if role == user.role:
+        return
     user.role = role
-    db.session.commit()
+    # Open sessions carry what the old role allowed (forms, CSRF-protected pages): end them.
+    end_sessions(user)
 
 
 def set_active(admin: User, user: User, active: bool) -> bool:
@@ -243,7 +255,6 @@ def set_active(admin: User, user: User, active: bool) -> bool:
     was_pending = not user.active and user.last_login_at is None and active
     user.active = active
     if not active:
-        # A new token ends the user's open sessions at once.
-        user.session_token = secrets.token_hex(16)
+        end_sessions(user)
     db.session.commit()
     return was_pending

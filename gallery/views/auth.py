@@ -92,7 +92,10 @@ def _start_session(user, remember: bool) -> None:
 
 @bp.post("/logout")
 def logout():
-    """Log out (POST only, with a CSRF token) and forget the session."""
+    """Log out (POST only, with a CSRF token): this session and every copy of its cookie end."""
+    if current_user.is_authenticated:
+        # Clearing the cookie is not enough: a copy of it would still work, so change the token.
+        accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -172,6 +175,17 @@ def account():
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/account.html", profile=profile, password=password), status
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of the account, on every device, this one included."""
+    accounts.end_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You are logged out on every device. Log in again to continue here.", "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
