@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,9 +25,43 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+# Invisible characters that make one address look like another: zero-width space, non-joiner and
+# joiner, word joiner, byte-order mark, soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Scripts that are written together: Japanese mixes kana with Han, Korean mixes Hangul with Han.
+_SCRIPT_FAMILY = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK", "BOPOMOFO": "CJK",
+                  "HALFWIDTH": "CJK", "FULLWIDTH": "CJK", "IDEOGRAPHIC": "CJK"}
+
+
 def normalise_email(email: str) -> str:
-    """Emails compare case-insensitively."""
-    return (email or "").strip().lower()
+    """The one spelling of an address: NFKC, no invisible characters, trimmed, lower-case."""
+    email = unicodedata.normalize("NFKC", email or "").translate(_INVISIBLE)
+    return email.strip().lower()
+
+
+def _scripts(text: str) -> set[str]:
+    """The writing systems of the letters in the text (digits and punctuation belong to all)."""
+    found = set()
+    for char in text:
+        if unicodedata.category(char).startswith("L"):
+            script = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+            found.add(_SCRIPT_FAMILY.get(script, script))
+    return found
+
+
+def check_email(email: str) -> None:
+    """Refuse what is not an address, and parts that mix scripts (a Cyrillic "а" in "admin")."""
+    local, _, domain = email.rpartition("@")
+    if (not local or not domain or len(email) > 254
+            or any(c.isspace() or not c.isprintable() for c in email)):
+        raise ValidationError("Enter a valid email address.", field="email")
+    for part in [local, *domain.split(".")]:
+        scripts = sorted(_scripts(part))
+        if len(scripts) > 1:
+            names = " and ".join(script.title() for script in scripts)
+            raise ValidationError(
+                f"“{part}” mixes letters of different alphabets ({names}), as look-alike "
+                "addresses do. Type the address again, each part in one alphabet.", field="email")
 
 
 def hash_password(password: str) -> str:
@@ -46,8 +81,7 @@ def create_user(*, email: str, password: str, role: str = "member", name: str = 
                 terms_version: int | None = None) -> User:
     """Create an account with a scrypt password hash (terms accepted when a version is given)."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        raise ValidationError("Enter a valid email address.", field="email")
+    check_email(email)
     if role not in ROLES:
         raise ValidationError(f"Role must be one of {', '.join(ROLES)}.", field="role")
     check_password_strength(password)
