@@ -56,8 +56,11 @@ MAIL_PASSWORD = None
 MAIL_SENDER = "gallery@localhost"
 
 # --- Accounts (log in, registration, password reset, rate limits) ---
-# Logins and resets allowed before a pause: failures per account and per client address, per window.
-LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+# Failed logins of one account from one address before each further attempt waits 1, 2, 4 ... s
+# (never locked: its owner at another address is not slowed down), and the longest wait.
+LOGIN_SLOWDOWN_AFTER = 5
+LOGIN_SLOWDOWN_LONGEST = 15 * 60  # seconds
+# Failed logins per client address per window, whatever the account: a strict limit.
 LOGIN_MAX_FAILURES_PER_ADDRESS = 30
 LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
 PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link works

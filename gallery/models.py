@@ -332,3 +332,16 @@ class DownloadApproval(Base):
     requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class RateLimit(Base):
+    """A failure counter shared by every worker and server when Redis is not configured."""
+
+    __tablename__ = "rate_limits"
+
+    # SHA-256 of the counter's name: the table never holds the emails and addresses it counts.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds since the epoch on the limiter's clock (tests move that clock).
+    window_ends: Mapped[float] = mapped_column(Float, index=True)
+    last_at: Mapped[float] = mapped_column(Float)

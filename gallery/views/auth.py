@@ -35,7 +35,7 @@ def current_terms_version() -> int:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in with email and password; failures are rate-limited per account and per address."""
+    """Log in with email and password; failures slow the account down and limit the address."""
     form = LoginForm()
     target = safe_next(request.args.get("next") or form.next.data)
     if current_user.is_authenticated and request.method == "GET":
@@ -44,40 +44,44 @@ def login():
         return render_template("auth/login.html", form=form, next=target,
                                registration=current_app.config["REGISTRATION_MODE"]), \
             400 if request.method == "POST" else 200
-    keys = _limit_keys(form.email.data)
-    wait = max(limiter().retry_after(keys[0], current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-               limiter().retry_after(keys[1], current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]))
+    config = current_app.config
+    pair, address = _limit_keys(form.email.data)
+    window = config["LOGIN_FAILURE_WINDOW"]
+    # This account from this address slows down; other addresses (its owner's) are not affected.
+    wait = limiter().delay(pair, config["LOGIN_SLOWDOWN_AFTER"], config["LOGIN_SLOWDOWN_LONGEST"])
+    # The address gets a strict number of attempts, counted before the password is checked.
+    wait = wait or limiter().take(address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], window)
     if wait:
         return _too_many(wait)
     user = accounts.authenticate(form.email.data, form.password.data)
     if user is None:
-        window = current_app.config["LOGIN_FAILURE_WINDOW"]
-        for key in keys:
-            limiter().fail(key, window)
+        limiter().fail(pair, window)
         form.password.errors.append(BAD_LOGIN)
         return render_template("auth/login.html", form=form, next=target, error=BAD_LOGIN,
-                               registration=current_app.config["REGISTRATION_MODE"]), 401
+                               registration=config["REGISTRATION_MODE"]), 401
+    limiter().give_back(address)  # the right password is not a failure
     if not user.active:
         flash("This account is not active. New accounts are activated by an administrator; "
               "you will get an email when yours is.", "error")
         return render_template("auth/login.html", form=form, next=target,
-                               registration=current_app.config["REGISTRATION_MODE"]), 403
-    limiter().reset(keys[0])
+                               registration=config["REGISTRATION_MODE"]), 403
+    limiter().reset(pair)
     _start_session(user, remember=form.remember.data)
     accounts.record_login(user)
     return redirect(target or url_for("browse.index"))
 
 
 def _limit_keys(email: str) -> tuple[str, str]:
-    """Rate-limit keys: the account (by email, known or not) and the client address."""
-    return (f"login:account:{accounts.normalise_email(email)}",
-            f"login:address:{request.remote_addr or '-'}")
+    """Rate-limit keys: this account (by email, known or not) from this address, and the address."""
+    remote = request.remote_addr or "-"
+    return f"login:pair:{remote}:{accounts.normalise_email(email)}", f"login:address:{remote}"
 
 
 def _too_many(wait: int):
     """A 429 page that says when to try again."""
     minutes = -(-wait // 60)
-    when = f"{minutes} minute{'s' if minutes != 1 else ''}" if wait >= 60 else f"{wait} seconds"
+    when = (f"{minutes} minute{'s' if minutes != 1 else ''}" if wait >= 60
+            else f"{wait} second{'s' if wait != 1 else ''}")
     body, status = error_response(429, f"Too many failed log-in attempts. Try again in {when}.")
     return body, status, {"Retry-After": str(wait)}
 
