@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
+from gallery import create_app
 from gallery.extensions import db
 from gallery.models import User
 from gallery.services import accounts
@@ -101,3 +103,61 @@ def test_reset_request_finds_the_account_through_invisible_characters(client, ma
     with caplog.at_level(logging.WARNING, logger="gallery.mail"):
         client.post("/password/forgot", data={"email": "ad\u200bmin@example.org"})
     assert "To: admin@example.org" in caplog.text and "/password/reset/" in caplog.text
+
+
+def registration_answer(app, email: str, caplog) -> tuple[int, str, str]:
+    """Register as a browser does (CSRF on): status, body without the CSRF token, and the mail."""
+    secure = create_app({**{k: app.config[k] for k in ("DATABASE_URL", "UPLOAD_DIR",
+                                                       "SEARCH_INDEX_DIR", "REGISTRATION_MODE")},
+                         "TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": True})
+    client = secure.test_client()
+    form = soup(client.get("/register")).select_one("form.auth-form")
+    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    data.update(name="Ana Lima", email=email, organisation="Radio Norte",
+                password="a good long password", confirm="a good long password", accept_terms="y")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        response = client.post(form["action"], data=data)
+    body = re.sub(r'name="csrf_token" value="[^"]*"', "", response.get_data(as_text=True))
+    secure.extensions["db_engine"].dispose()
+    return response.status_code, body, caplog.text
+
+
+@pytest.mark.parametrize("mode", ["open", "approval"])
+def test_registration_answers_known_and_new_addresses_alike(app, make_user, caplog, mode):
+    app.config["REGISTRATION_MODE"] = mode
+    make_user("admin", email="boss@example.org")
+    owner = make_user(email="known@example.org", name="The Owner")
+    known = registration_answer(app, "Kn\u200bown@example.org", caplog)
+    new = registration_answer(app, "known@example.net", caplog)
+    assert known[0] == new[0] == 200
+    assert known[1].replace("known@example.org", "EMAIL") == new[1].replace("known@example.net",
+                                                                            "EMAIL")
+    # The owner of the known address is told; nothing about the account changed.
+    assert "To: known@example.org" in known[2]
+    assert "Subject: Someone tried to register with your address" in known[2]
+    assert "log in at http://localhost/login" in known[2] and "/password/forgot" in known[2]
+    assert "/register/confirm/" not in known[2]
+    assert db.session.get(User, owner.id).name == "The Owner"
+    assert accounts_named("known@example.org") == 1
+    # The new address gets its activation link (open) or the admins hear of it (approval).
+    assert ("To: known@example.net" if mode == "open" else "To: boss@example.org") in new[2]
+
+
+def test_first_registrant_cannot_keep_an_address_from_its_owner(client, login, caplog):
+    """Someone registers the victim's address first; the victim registers and gets the account."""
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        register(client, "victim@example.org", password="the squatter's pw",
+                 confirm="the squatter's pw", name="Squatter")
+    squatter_link = re.search(r"http://localhost(/register/confirm/\S+)", caplog.text).group(1)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        assert register(client, "victim@example.org").status_code == 200
+    assert "To: victim@example.org" in caplog.text and "Confirm your account" in caplog.text
+    link = re.search(r"http://localhost(/register/confirm/\S+)", caplog.text).group(1)
+    assert client.post(squatter_link).status_code == 400  # the earlier link died
+    assert client.post(link).status_code == 302
+    client.post("/logout")
+    assert login("victim@example.org", "the squatter's pw").status_code == 401
+    assert login("victim@example.org", "a good long password").status_code == 302
+    assert db.session.scalar(select(User.name).where(User.email == "victim@example.org")) == "Ana Lima"

@@ -61,8 +61,13 @@ def login():
                                registration=config["REGISTRATION_MODE"]), 401
     limiter().give_back(address)  # the right password is not a failure
     if not user.active:
-        flash("This account is not active. New accounts are activated by an administrator; "
-              "you will get an email when yours is.", "error")
+        if config["REGISTRATION_MODE"] == "open" and accounts.unconfirmed(user):
+            flash("This account is not active yet: follow the link in the email we sent when you "
+                  "registered. No email? Register again with the same address for a new link.",
+                  "error")
+        else:
+            flash("This account is not active. New accounts are activated by an administrator; "
+                  "you will get an email when yours is.", "error")
         return render_template("auth/login.html", form=form, next=target,
                                registration=config["REGISTRATION_MODE"]), 403
     limiter().reset(pair)
@@ -108,7 +113,11 @@ def logout():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create an account; in approval mode it waits for an admin, in closed mode there is none."""
+    """Register; the answer is the same whether the address has an account or not.
+
+    Open mode: a mailed link activates the account. Approval mode: an admin does. A known
+    address changes nothing; its owner is told by mail instead.
+    """
     mode = current_app.config["REGISTRATION_MODE"]
     if mode == "closed":
         if request.method == "POST":
@@ -117,22 +126,64 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
+            result = accounts.register(
                 email=form.email.data, password=form.password.data, name=form.name.data,
-                organisation=form.organisation.data or "", active=(mode == "open"),
-                terms_version=current_terms_version())
+                organisation=form.organisation.data or "", terms_version=current_terms_version(),
+                takeover=(mode == "open"))
         except GalleryError as exc:
             getattr(form, exc.field or "email", form.email).errors.append(exc.message)
         else:
-            if mode == "approval":
-                _notify_admins_of(user)
-                return render_template("auth/pending.html", user=user)
-            _start_session(user, remember=False)
-            accounts.record_login(user)
-            flash("Welcome! Your account is ready.", "info")
-            return redirect(url_for("auth.account"))
+            if result.known:
+                _tell_owner_of_attempt(result.user)
+            elif mode == "approval":
+                _notify_admins_of(result.user)
+            else:
+                _send_confirmation(result.user)
+            return render_template("auth/pending.html", mode=mode,
+                                   email=accounts.normalise_email(form.email.data))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form, mode=mode), status
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """Activate a new account from the mailed link (a button, so mail scanners activate nothing)."""
+    secret = current_app.config["SECRET_KEY"]
+    max_age = current_app.config["REGISTRATION_CONFIRM_MAX_AGE"]
+    try:
+        accounts.user_from_confirm_token(token, secret, max_age)
+        if request.method == "POST":
+            user = accounts.confirm_account(token, secret, max_age)
+        else:
+            return render_template("auth/confirm.html")
+    except GalleryError as exc:
+        return render_template("auth/confirm.html", message=exc.message), 400
+    _start_session(user, remember=False)
+    accounts.record_login(user)
+    flash("Welcome! Your account is ready.", "info")
+    return redirect(url_for("auth.account"))
+
+
+def _send_confirmation(user) -> None:
+    """Mail the link that activates a new account."""
+    token = accounts.make_confirm_token(user, current_app.config["SECRET_KEY"])
+    link = url_for("auth.confirm", token=token, _external=True)
+    hours = current_app.config["REGISTRATION_CONFIRM_MAX_AGE"] / 3600
+    _send(user.email, "Confirm your account",
+          f"Someone (hopefully you) registered at {current_app.config['SITE_NAME']} with this "
+          f"address.\n\nActivate the account here (the link works once, for {hours:g} hours):\n"
+          f"{link}\n\nIf it was not you, ignore this message: nothing happens without the link.\n")
+
+
+def _tell_owner_of_attempt(user) -> None:
+    """Tell an account's owner that someone registered with their address; change nothing."""
+    login = url_for("auth.login", _external=True)
+    forgot = url_for("auth.forgot_password", _external=True)
+    _send(user.email, "Someone tried to register with your address",
+          f"Someone (perhaps you) tried to register at {current_app.config['SITE_NAME']} with "
+          f"this address, which already has an account. Nothing was changed.\n\n"
+          f"If it was you, log in at {login}\nor choose a new password at {forgot}\n\n"
+          f"If it was not you, ignore this message.\n")
 
 
 def _notify_admins_of(user) -> None:
