@@ -9,8 +9,9 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import case, delete, select

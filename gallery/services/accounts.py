@@ -22,7 +22,7 @@ MIN_PASSWORD = 8
 
 def _utcnow() -> dt.datetime:
     """Naive UTC, as the models store it."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 # Invisible characters that make one address look like another: zero-width space, non-joiner and
