@@ -250,10 +250,9 @@ def forgot_password():
     if form.validate_on_submit():
         key = f"reset:address:{request.remote_addr or '-'}"
         limit = current_app.config["PASSWORD_RESET_MAX_PER_ADDRESS"]
-        wait = limiter().retry_after(key, limit)
+        wait = limiter().take(key, limit, current_app.config["LOGIN_FAILURE_WINDOW"])
         if wait:
             return _too_many(wait)
-        limiter().fail(key, current_app.config["LOGIN_FAILURE_WINDOW"])
         user = accounts.find_by_email(form.email.data)
         if user is not None and user.active:
             token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
