@@ -12,7 +12,7 @@ import shutil
 import struct
 from typing import BinaryIO
 
-from gallery.services.embed import blank_xmp_location
+from gallery.services.placemeta import blank_xmp_location
 
 MP4_TYPES = ("video/mp4", "video/quicktime", "audio/mp4")
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
