@@ -188,6 +188,46 @@ def test_tiff_iptc_in_photoshop_resources_loses_its_sublocation(member_client, m
     assert SUBLOCATION.encode() not in served and b"Kakuma" in served
 
 
+def test_maker_note_no_ifd_reaches_any_more_is_zeroed(member_client, make_gallery):
+    data = bytearray(place_image("JPEG"))
+    tiff = data.index(b"Exif\x00\x00") + 6
+    # Point IFD0's EXIF IFD entry past the block, as a damaged file does: the maker note is orphaned.
+    end = "<" if data[tiff:tiff + 2] == b"II" else ">"
+    ifd0 = tiff + struct.unpack_from(end + "I", data, tiff + 4)[0]
+    entries = [ifd0 + 2 + 12 * i for i in range(struct.unpack_from(end + "H", data, ifd0)[0])]
+    exif_entry = next(e for e in entries if struct.unpack_from(end + "H", data, e)[0] == 0x8769)
+    struct.pack_into(end + "I", data, exif_entry + 8, 60_000)
+    asset = accepted(make_gallery(), "photo.jpg", bytes(data))
+    served = original_of(member_client, asset)
+    assert b"serial 4242" not in served and SUBLOCATION.encode() not in served
+    with Image.open(io.BytesIO(served)) as im:
+        assert im.getexif()[0x013B] == "Amina Yusuf"  # what IFD0 reaches stays
+
+
+def test_jpeg_comments_vendor_segments_and_other_iptc_fields_go(member_client, make_gallery):
+    from tests.media_files import iptc_block, segment
+
+    iptc = iptc_block({90: "Kakuma", 118: f"Contact: {SUBLOCATION}", 120: "Water point"})
+    data = jpeg(noise(), iptc=iptc)
+    data = (data[:2] + segment(0xFE, f"Taken at {SUBLOCATION}".encode())
+            + segment(0xEC, b"Ducky\x00" + SUBLOCATION.encode()) + data[2:])
+    asset = accepted(make_gallery(), "photo.jpg", data)
+    served = original_of(member_client, asset)
+    assert SUBLOCATION.encode() not in served
+    with Image.open(io.BytesIO(served)) as im:
+        info = IptcImagePlugin.getiptcinfo(im)
+        assert info[(2, 90)] == b"Kakuma" and info[(2, 120)] == b"Water point"
+
+
+def test_xmp_the_patterns_cannot_match_is_blanked_whole(member_client, make_gallery):
+    # A closing tag that does not match its opening one: readers give up on the packet, and so
+    # must we, but its bytes would still be in the file.
+    packet = xmp_packet(f"<Iptc4xmpCore:Location>{SUBLOCATION}</Iptc4xmpCore:Locatio>")
+    asset = accepted(make_gallery(), "photo.jpg", jpeg(noise(), xmp=packet))
+    served = original_of(member_client, asset)
+    assert SUBLOCATION.encode() not in served and b"xmpmeta" not in served
+
+
 def test_jpeg_with_stray_bytes_between_markers_is_accepted_and_cleaned(member_client, make_gallery):
     data = place_image("JPEG")
     dqt = data.index(b"\xff\xdb")

@@ -187,7 +187,7 @@ def _clean_exif(data: bytearray) -> bytearray:
         raise MediaCleanError("its Exif item does not start a TIFF block where it says")
     cleaned = bytearray(data)
     try:
-        clean_tiff(cleaned, base)
+        clean_tiff(cleaned, base, zero_unreferenced=True)
     except (MetadataError, struct.error) as exc:
         raise MediaCleanError(f"its Exif item cannot be read ({exc})") from exc
     return cleaned

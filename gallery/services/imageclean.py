@@ -1,8 +1,8 @@
 """Location out of image originals; every compressed byte of the image data stays as it was.
 
-JPEG: EXIF (every IFD: GPS and maker note zeroed and unlinked), XMP and Photoshop/IPTC place
-fields blanked in place; unknown APP1/APP13 segments, extended XMP and anything after the primary
-image dropped. PNG and WebP: only chunks known to hold no text are kept. TIFF and BigTIFF: every
+JPEG: EXIF (every IFD: GPS and maker note zeroed and unlinked, unreferenced bytes zeroed), XMP
+and Photoshop/IPTC place fields blanked in place; comments, other application segments (but
+JFIF, ICC and Adobe), extended XMP and anything after the primary image dropped. PNG and WebP: only chunks known to hold no text are kept. TIFF and BigTIFF: every
 IFD cleaned in place (tiffclean). GIF: comments and application extensions other than looping
 and colour profiles dropped (gifclean). What cannot be read raises ValueError: refused, never
 passed through.
@@ -25,6 +25,7 @@ XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXT_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
 MPF_HEADER = b"MPF\x00"
 PHOTOSHOP_HEADER = b"Photoshop 3.0\x00"
+KEPT_APP = {0xE0: (b"JFIF\x00", b"JFXX\x00"), 0xE2: (b"ICC_PROFILE\x00",), 0xEE: (b"Adobe",)}
 MAX_JUNK = 1024 * 1024  # stray bytes between JPEG markers skipped (libjpeg skips them too)
 # PNG chunks kept: image data, colour, timing and animation; every other chunk may hold text.
 PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP",
@@ -79,7 +80,7 @@ def _clean_segment(code: int, payload: bytearray) -> bytearray | None:
     """A header segment with its place data removed, or None when it is dropped whole."""
     if code == 0xE1 and payload.startswith(EXIF_HEADER):
         try:
-            clean_tiff(payload, len(EXIF_HEADER))
+            clean_tiff(payload, len(EXIF_HEADER), zero_unreferenced=True)
         except (MetadataError, struct.error):
             return None  # an EXIF block that cannot be walked cannot be vouched for
         return payload
@@ -94,8 +95,12 @@ def _clean_segment(code: int, payload: bytearray) -> bytearray | None:
             return bytearray(PHOTOSHOP_HEADER + clean_irb(payload[len(PHOTOSHOP_HEADER):]))
         except (MetadataError, struct.error):
             return None
-    if code == 0xE2 and payload.startswith(MPF_HEADER):
-        return None
+    if code < 0xC0 or 0xF0 <= code <= 0xFD:
+        return None  # reserved markers: no decoder needs what they hold
+    if 0xE0 <= code <= 0xEF or code == 0xFE:
+        # Other application segments and comments are vendor metadata and free text: only JFIF,
+        # the ICC profile and Adobe's colour transform stay (decoders need them).
+        return payload if any(payload.startswith(h) for h in KEPT_APP.get(code, ())) else None
     return payload
 
 

@@ -75,10 +75,16 @@ def layout(buf: bytes | bytearray, base: int = 0) -> Layout:
     raise TiffCleanError("a TIFF block has an unknown version")
 
 
-def clean_tiff(buf: bytearray, base: int = 0) -> bool:
-    """Remove GPS, maker notes and finer-than-city places from every IFD; True if anything changed."""
+def clean_tiff(buf: bytearray, base: int = 0, zero_unreferenced: bool = False) -> bool:
+    """Remove GPS, maker notes and finer-than-city places from every IFD; True if anything changed.
+
+    zero_unreferenced, for an EXIF block inside another file: bytes no IFD reaches (an orphaned
+    maker note, a GPS IFD whose pointer was damaged) are zeroed too. A TIFF file's image data is
+    reached through tags this walk does not follow, so its bytes are never zeroed.
+    """
     lay = layout(buf, base)
     first_at = base + (8 if lay.big else 4)
+    used = [(base, first_at + struct.calcsize(lay.offset))]
     queue = [_read(buf, lay.offset, first_at)]
     seen: set[int] = set()
     changed = False
@@ -91,13 +97,31 @@ def clean_tiff(buf: bytearray, base: int = 0) -> bool:
         seen.add(at)
         if len(seen) > MAX_IFDS:
             raise TiffCleanError("a TIFF block has too many IFDs")
-        changed |= _clean_ifd(buf, lay, at, queue)
+        changed |= _clean_ifd(buf, lay, at, queue, used)
+    if zero_unreferenced:
+        changed |= _zero_gaps(buf, base, used)
     return changed
 
 
-def _clean_ifd(buf: bytearray, lay: Layout, at: int, queue: list[int]) -> bool:
+def _zero_gaps(buf: bytearray, base: int, used: list[tuple[int, int]]) -> bool:
+    """Zero every byte from base on that lies in none of the used spans; True if any was not zero."""
+    changed, at = False, base
+    for start, stop in sorted(used) + [(len(buf), len(buf))]:
+        start = min(max(start, base), len(buf))
+        if start > at:
+            changed |= any(buf[at:start])
+            buf[at:start] = bytes(start - at)
+        at = max(at, min(stop, len(buf)))
+    return changed
+
+
+def _clean_ifd(buf: bytearray, lay: Layout, at: int, queue: list[int],
+               used: list[tuple[int, int]]) -> bool:
     """Clean one IFD and queue the IFDs it points to (next page, SubIFDs, EXIF, Interop)."""
     entries, next_at = _entries(buf, lay, at)
+    used.append((at, next_at + struct.calcsize(lay.offset)))
+    used.extend((e.value_at, e.value_at + e.size) for e in entries if e.tag not in REMOVED)
+    used.extend(_data_spans(buf, lay, entries))
     changed = False
     for entry in entries:
         data = buf[entry.value_at:entry.value_at + entry.size] if entry.size else b""
@@ -154,9 +178,32 @@ def _entries(buf: bytearray, lay: Layout, at: int) -> tuple[list[Entry], int]:
         size = TYPE_SIZES.get(kind, 1) * n
         value_at = pos + 4 + inline if size <= inline else lay.base + _read(buf, lay.offset, pos + 4 + inline)
         if value_at + size > len(buf):
-            size = 0  # its value lies outside the block: nothing there to zero, read or follow
+            # A value running past the end: what is there is what a reader would read.
+            size = max(0, len(buf) - value_at)
         entries.append(Entry(pos, tag, kind, n, value_at, size))
     return entries, next_at
+
+
+def _data_spans(buf: bytearray, lay: Layout, entries: list[Entry]) -> list[tuple[int, int]]:
+    """Spans an IFD reaches through offset and length pairs: a thumbnail, or strips."""
+    by_tag = {e.tag: e for e in entries}
+    spans = []
+    for offsets_tag, lengths_tag in ((0x0201, 0x0202), (0x0111, 0x0117)):
+        if offsets_tag in by_tag and lengths_tag in by_tag:
+            starts = _values(buf, lay, by_tag[offsets_tag])
+            lengths = _values(buf, lay, by_tag[lengths_tag])
+            spans += [(lay.base + s, lay.base + s + n) for s, n in zip(starts, lengths, strict=False)]
+    return spans
+
+
+def _values(buf: bytearray, lay: Layout, entry: Entry) -> list[int]:
+    """The unsigned integer values of a SHORT, LONG or LONG8 entry."""
+    fmt = {3: "H", 4: "I", 16: "Q"}.get(entry.kind)
+    if fmt is None or not entry.size:
+        return []
+    width = struct.calcsize(fmt)
+    data = bytes(buf[entry.value_at:entry.value_at + entry.size])
+    return [struct.unpack_from(lay.end + fmt, data, i * width)[0] for i in range(len(data) // width)]
 
 
 def _offsets(entry: Entry, data: bytes | bytearray, lay: Layout) -> list[int]:
