@@ -291,3 +291,21 @@ def test_no_place_in_any_byte_served(app, make_gallery, make_user, kind):
                 assert leaks(content) == [], (role, where)
                 served += 1
     assert served >= (40 if asset.media_type == "image" else 25)
+
+
+def test_copies_recorded_by_older_cleaners_are_made_again(app, member_client, make_gallery):
+    """Migration 0006: a GIF that older code served as stored is cleaned on its next download."""
+    from alembic import command
+
+    from gallery import migrate
+
+    data = gif_with_xmp()
+    asset = accepted(make_gallery(), "photo.gif", data)
+    # What the code before 0006 recorded for a GIF: the original itself, location and all.
+    asset.served_key, asset.served_bytes = asset.storage_key, len(data)
+    db.session.commit()
+    assert leaks(original_of(member_client, asset))
+    command.downgrade(migrate.alembic_config(app), "0005")
+    migrate.upgrade(app)
+    db.session.expire_all()
+    assert leaks(original_of(member_client, asset)) == []
