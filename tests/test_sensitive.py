@@ -321,3 +321,21 @@ def test_cache_headers_per_case(client, login_as, make_gallery, make_asset, phot
         with client.get(url) as r:
             assert r.status_code == 200, url
             assert r.headers["Cache-Control"] == "private, no-store", url
+
+
+def test_playing_a_sensitive_item_goes_in_the_download_log(client, login_as, make_user, clip):
+    from sqlalchemy import select
+
+    from gallery.models import DownloadEvent
+
+    asset, _ = clip
+    member, editor = make_user("member"), make_user("editor")
+    terms.accept(member)
+    approvals.decide(approvals.request_approval(member, asset, "Documentary").id, "approved", editor)
+    login_as(member)
+    with client.get(f"/media/{asset.id}/original", headers={"Range": "bytes=0-"}) as r:
+        assert r.status_code == 206
+    with client.get(f"/media/{asset.id}/original", headers={"Range": "bytes=200-299"}) as r:
+        assert r.status_code == 206  # seeking: the same play, not logged again
+    events = db.session.execute(select(DownloadEvent.user_id, DownloadEvent.asset_id, DownloadEvent.via)).all()
+    assert events == [(member.id, asset.id, "stream")]

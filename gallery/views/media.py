@@ -8,7 +8,7 @@ from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset
 from gallery.policy import Access
-from gallery.services import renditions, served, storage
+from gallery.services import downloads, renditions, served, storage
 from gallery.services.errors import NotFound
 from gallery.templating import rendition_version
 
@@ -60,6 +60,10 @@ def original(asset_id: int):
         asset = served.ensure(asset)
     except NotFound:
         abort(404)
+    if asset.sensitive and _starts_playing():
+        # Playing a sensitive item is a download in all but name: it goes in the download log
+        # (once per play: seeking asks for later ranges, which are not logged again).
+        downloads.log(current_user, [asset], "original", "stream")
     # conditional=True answers Range requests with 206 Partial Content: browsers seek with them.
     response = send_file(storage.path(asset.served_key), mimetype=asset.mime_type, conditional=True)
     if not policy.is_public_file(asset, "stream"):
@@ -67,6 +71,12 @@ def original(asset_id: int):
     # No version in this URL and the copy may be remade (location rules grow): revalidate.
     response.headers["Cache-Control"] = "public, no-cache"
     return response
+
+
+def _starts_playing() -> bool:
+    """Whether this request reads the file from its first byte (a play, not a seek)."""
+    ranges = request.range
+    return ranges is None or (ranges.units == "bytes" and ranges.ranges[0][0] == 0)
 
 
 def _require(verdict: Access) -> None:
