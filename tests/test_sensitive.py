@@ -261,9 +261,15 @@ def test_marking_an_asset_sensitive_takes_effect_at_once(client, login_as, make_
     with client.get(f"/media/{asset.id}/preview.jpg") as r:
         assert r.status_code == 200
     login_as(editor)
-    data = {"title": "", "caption": "Before", "alt_text": "", "credit": "", "creator": "",
-            "copyright": "", "keywords": "", "city": "", "country": "KEN", "date_taken": "",
-            "consent": "obtained", "sensitive": "1", "status": "published"}
+    page = soup(client.get(f"/manage/assets/{asset.id}/edit"))
+    form = page.select_one("form.asset-form")
+    # Posted as a browser would: every rendered field with its value, then the box ticked.
+    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")
+            if i.get("type") not in ("checkbox", "radio") or i.has_attr("checked")}
+    data |= {t["name"]: t.get_text() for t in form.select("textarea[name]")}
+    data |= {s["name"]: (s.select_one("option[selected]") or s.select_one("option") or {}).get("value", "")
+             for s in form.select("select[name]")}
+    data["sensitive"] = form.select_one("input[name=sensitive]")["value"]
     assert client.post(f"/manage/assets/{asset.id}/edit", data=data).status_code == 302
     enter(login_as, client, None)
     with client.get(f"/media/{asset.id}/preview.jpg") as r:
