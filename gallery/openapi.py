@@ -59,7 +59,9 @@ SCHEMAS: dict[str, Any] = {
                        "url": {"type": "string"}, "gallery_count": {"type": "integer"}},
     },
     "Renditions": {
-        "type": "object", "description": "Public renditions by size (thumb, preview)",
+        "type": "object",
+        "description": ("Renditions the caller may see, by size (thumb, preview); for a sensitive "
+                        "asset without the rights to it, only blurred. URLs carry a version (?v=)."),
         "additionalProperties": {"type": "object", "required": ["url", "width", "height"],
                                  "properties": {"url": {"type": "string"},
                                                 "width": {"type": "integer"},

@@ -4,6 +4,8 @@
 views of it. Sizes: thumb, preview and stream are shown in pages (public when the asset is);
 preview ("Small"), large and original are downloads, for active members who accepted the
 current terms (and, for sensitive assets, hold an approval); staff may always download.
+A sensitive asset's thumb, preview and stream need those same download rights: everyone else
+gets only its blurred thumb (`reveals`, `thumb_size_for`).
 """
 from __future__ import annotations
 
@@ -18,7 +20,11 @@ from gallery.extensions import db
 from gallery.models import Asset, DownloadApproval, Gallery, SiteText
 
 # "stream" means playing a video or audio file in the asset page: anyone who may view the asset.
-INLINE_SIZES = ("thumb", "preview", "stream")
+# "blurred" is the thumb with the picture blurred away: what the public sees of a sensitive asset.
+BLURRED = "blurred"
+INLINE_SIZES = ("thumb", "preview", "stream", BLURRED)
+# The inline sizes that show what a sensitive asset depicts: they need download rights.
+REVEALING_SIZES = ("thumb", "preview", "stream")
 DOWNLOAD_SIZES = ("preview", "large", "original")
 PUBLIC_SIZES = INLINE_SIZES  # kept for callers of the first interface
 DOWNLOAD_LABELS = {"preview": "Small", "large": "Large", "original": "Original"}
@@ -99,15 +105,50 @@ def _decide(user: Any, asset: Asset | None, size: str, download: bool,
     if not can_view_asset(user, asset):
         return Access.NOT_FOUND
     if not download and size in INLINE_SIZES:
+        if asset.sensitive and size in REVEALING_SIZES:
+            return _rights(user, asset, gate_of, status_of)
         return Access.OK
     if size not in DOWNLOAD_SIZES:
         return Access.NOT_FOUND
+    return _rights(user, asset, gate_of, status_of)
+
+
+def _rights(user: Any, asset: Asset, gate_of: Callable[[Any], Access],
+            status_of: Callable[[Any, Asset], str | None]) -> Access:
+    """Download rights, which also show a sensitive asset for real: gate, then approval."""
     gate = gate_of(user)
     if gate is not Access.OK or is_staff(user):
         return gate
     if asset.sensitive and status_of(user, asset) != "approved":
         return Access.APPROVAL
     return Access.OK
+
+
+def reveals(user: Any, asset: Asset) -> bool:
+    """Whether this user sees the asset for real (thumb, preview, player) rather than blurred."""
+    # The page already decided the asset is visible; this is only the sensitive rule, and it
+    # reads the user's approvals once per request, so a grid of tiles costs no query per tile.
+    if not asset.sensitive:
+        return True
+    user = unproxied(user)
+    return _rights(user, asset, download_gate, _approved_in_request) is Access.OK
+
+
+def thumb_size_for(user: Any, asset: Asset) -> str:
+    """The thumb this user gets of this asset in grids and covers: the real one, or blurred."""
+    return "thumb" if reveals(user, asset) else BLURRED
+
+
+def _approved_in_request(user: Any, asset: Asset) -> str | None:
+    """approval_status reduced to 'approved' or None, from the user's approvals read once per request."""
+    cache = request if has_request_context() else None
+    ids = getattr(cache, "_gallery_approved_ids", None)
+    if ids is None or ids[0] != user.id:
+        ids = (user.id, frozenset(db.session.scalars(select(DownloadApproval.asset_id).where(
+            DownloadApproval.user_id == user.id, DownloadApproval.status == "approved"))))
+        if cache is not None:
+            cache._gallery_approved_ids = ids
+    return "approved" if asset.id in ids[1] else None
 
 
 def unproxied(user: Any) -> Any:
@@ -128,6 +169,11 @@ def download_gate(user: Any) -> Access:
     if not has_accepted_terms(user):
         return Access.TERMS
     return Access.OK
+
+
+def is_public_file(asset: Asset | None, size: str) -> bool:
+    """Whether an anonymous visitor may get this file: only then may shared caches keep it."""
+    return access(None, asset, size) is Access.OK
 
 
 def can_get_file(user: Any, asset: Asset | None, size: str) -> bool:

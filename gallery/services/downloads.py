@@ -19,7 +19,7 @@ from gallery.services.text import slugify
 SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
 SIZE_EDGES_LABEL = {"preview": "Small", "large": "Large", "original": "Original"}
 INTENDED_USES = ("Press", "Web", "Print", "TV", "Internal", "Other")
-VIA = ("file", "zip", "api")
+VIA = ("file", "zip", "api", "stream")  # stream: a sensitive item played in its asset page
 CHUNK = 1024 * 1024
 
 
