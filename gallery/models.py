@@ -89,8 +89,7 @@ class Gallery(Base):
     editors_pick: Mapped[bool] = mapped_column(Boolean, default=False)
     pick_position: Mapped[int | None] = mapped_column(Integer)
     # Counts of the assets the public sees (policy.public_asset_clause) per media type, kept by
-    # the catalogue service
-    # so that list pages never count per card.
+    # the catalogue service so that list pages never count per card.
     image_count: Mapped[int] = mapped_column(Integer, default=0)
     video_count: Mapped[int] = mapped_column(Integer, default=0)
     audio_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -192,11 +191,6 @@ class Asset(Base):
         if self.title or self.caption or not self.original_filename:
             return self.display_title
         return self.original_filename
-
-    @property
-    def is_live(self) -> bool:
-        """Published and not in the trash (the gallery is checked separately)."""
-        return self.status == "published" and self.deleted_at is None
 
     def rendition(self, size: str) -> Rendition | None:
         """The rendition of this size, if made."""
