@@ -43,7 +43,7 @@ def make_schema() -> Schema:
         f_year=ID(sortable=True),
         f_credit=ID(sortable=True),
         gallery_id=ID(sortable=True),
-        visible=ID(),  # "1": public whatever PUBLISH_UNKNOWN_CONSENT says
+        visible=ID(),  # "1": public (unless consent is unknown and PUBLISH_UNKNOWN_CONSENT is off)
         consent=ID(),  # the asset's consent, so unknown follows the setting at query time
         trashed=ID(),  # "1": the asset or its gallery is in the trash (hidden from staff too)
         date=DATETIME(sortable=True),
