@@ -52,16 +52,19 @@ def is_admin(user: Any) -> bool:
 
 def publish_unknown_consent() -> bool:
     """Whether assets whose consent is unknown are public (the PUBLISH_UNKNOWN_CONSENT setting)."""
-    return bool(current_app.config.get("PUBLISH_UNKNOWN_CONSENT", True)) if has_app_context() else True
+    if not has_app_context():
+        return True
+    return bool(current_app.config.get("PUBLISH_UNKNOWN_CONSENT", True))
 
 
 def public_consents() -> tuple[str, ...]:
     """Consent values that let an asset be shown to the public: never withheld."""
-    return ("obtained", "not_needed", "unknown") if publish_unknown_consent() else ("obtained", "not_needed")
+    cleared = ("obtained", "not_needed")
+    return (*cleared, "unknown") if publish_unknown_consent() else cleared
 
 
 def can_view_gallery(user: Any, gallery: Gallery | None, *, in_trash: bool = False) -> bool:
-    """Published galleries are public, drafts are for staff; trashed ones for no one (see the trash)."""
+    """Published galleries are public, drafts are for staff; trashed ones for no one (see trash)."""
     if gallery is None:
         return False
     if is_staff(user):
