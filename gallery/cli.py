@@ -40,13 +40,16 @@ def initialise() -> None:
     import os
 
     from gallery import migrate
-    from gallery.services import reference, search, sitetext
+    from gallery.services import catalogue, reference, search, sitetext
 
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
     migrate.upgrade(current_app)
     cats, countries = reference.seed(db.session)
     sitetext.seed_defaults(db.session)
+    # Public counts depend on PUBLISH_UNKNOWN_CONSENT: recount in case the setting changed.
+    catalogue.refresh_all_counts()
+    db.session.commit()
     click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
                f"{cats} categories and {countries} countries added.")
     rebuilt = search.rebuild_if_outdated()

@@ -39,6 +39,11 @@ MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024
 # with one search index drain per batch.
 INGEST_BATCH_SIZE = 50
 
+# Consent: assets whose consent is "unknown" are public when True; when False they are hidden
+# from the public like "withheld" ones (staff still see them). Run `gallery init` after changing
+# it, so that the gallery counts follow.
+PUBLISH_UNKNOWN_CONSENT = True
+
 # Accounts: "open", "approval" or "closed".
 REGISTRATION_MODE = "open"
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from flask import has_request_context, request
-from sqlalchemy import select
+from flask import current_app, has_app_context, has_request_context, request
+from sqlalchemy import ColumnElement, and_, select
 
 from gallery.extensions import db
 from gallery.models import Asset, DownloadApproval, Gallery, SiteText
@@ -56,22 +56,56 @@ def is_admin(user: Any) -> bool:
     return bool(is_authenticated(user) and getattr(user, "is_admin", False))
 
 
-def can_view_gallery(user: Any, gallery: Gallery | None) -> bool:
-    """Published, live galleries are public; everything else is for staff."""
+def publish_unknown_consent() -> bool:
+    """Whether assets whose consent is unknown are public (the PUBLISH_UNKNOWN_CONSENT setting)."""
+    if not has_app_context():
+        return True
+    return bool(current_app.config.get("PUBLISH_UNKNOWN_CONSENT", True))
+
+
+def public_consents() -> tuple[str, ...]:
+    """Consent values that let an asset be shown to the public: never withheld."""
+    cleared = ("obtained", "not_needed")
+    return (*cleared, "unknown") if publish_unknown_consent() else cleared
+
+
+def can_view_gallery(user: Any, gallery: Gallery | None, *, in_trash: bool = False) -> bool:
+    """Published galleries are public, drafts are for staff; trashed ones for no one (see trash)."""
     if gallery is None:
         return False
     if is_staff(user):
-        return True
-    return gallery.is_public
+        return in_trash or gallery.deleted_at is None
+    return gallery.status == "published" and gallery.deleted_at is None
 
 
-def can_view_asset(user: Any, asset: Asset | None) -> bool:
-    """An asset is public when it and its gallery are published and live."""
-    if asset is None:
+def can_view_asset(user: Any, asset: Asset | None, *, in_trash: bool = False) -> bool:
+    """Public: published, consent not withheld, gallery published. Staff: any. Trashed: no one.
+
+    in_trash: staff looking at /manage/trash (its thumbnails) may see trashed items there.
+    """
+    if asset is None or not can_view_gallery(user, asset.gallery, in_trash=in_trash):
         return False
     if is_staff(user):
-        return True
-    return asset.is_live and asset.gallery.is_public
+        return in_trash or asset.deleted_at is None
+    return (asset.status == "published" and asset.deleted_at is None
+            and asset.consent in public_consents())
+
+
+def public_gallery_clause() -> ColumnElement[bool]:
+    """SQL form of can_view_gallery for the public: published and not trashed."""
+    return and_(Gallery.status == "published", Gallery.deleted_at.is_(None))
+
+
+def public_asset_clause() -> ColumnElement[bool]:
+    """SQL form of can_view_asset's own part for the public (the gallery is checked apart)."""
+    # Every list, count, cover, neighbour and zip query for the public uses this one clause.
+    return and_(Asset.status == "published", Asset.deleted_at.is_(None),
+                Asset.consent.in_(public_consents()))
+
+
+def visible_asset_clause(user: Any) -> ColumnElement[bool]:
+    """The assets of a viewable gallery this user sees in lists: staff all but the trash."""
+    return Asset.deleted_at.is_(None) if is_staff(user) else public_asset_clause()
 
 
 def access(user: Any, asset: Asset | None, size: str, *, download: bool = False) -> Access:
@@ -102,7 +136,7 @@ def _decide(user: Any, asset: Asset | None, size: str, download: bool,
             gate_of: Callable[[Any], Access],
             status_of: Callable[[Any, Asset], str | None]) -> Access:
     """The rules behind access() and download_access(), which differ only in how they read them."""
-    if not can_view_asset(user, asset):
+    if not can_view_asset(user, asset, in_trash=size == "thumb" and not download):
         return Access.NOT_FOUND
     if not download and size in INLINE_SIZES:
         if asset.sensitive and size in REVEALING_SIZES:

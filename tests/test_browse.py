@@ -480,7 +480,7 @@ def test_asset_heading_does_not_repeat_the_caption(client, make_gallery, make_as
     make_asset(g, caption="First.")
     a = make_asset(g, caption=caption, **fields)
     page = soup(client, f"/assets/{a.id}")
-    expected = fields.get("title", "Photo 2")
+    expected = fields.get("title", "Photo 2 of Water in Turkana")
     assert page.select_one("h1").get_text(strip=True) == expected
     assert page.select(".breadcrumbs li")[-1].get_text(strip=True) == expected
     info = page.select_one(".viewer-info").get_text(" ", strip=True)

@@ -56,7 +56,10 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
     """Pick the assets this user may download at this size; raise a clear error when none or too many."""
     if size not in policy.DOWNLOAD_SIZES:
         raise ValidationError("Choose Small, Large or Original.", field="size")
-    query = select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.position, Asset.id)
+    user = policy.unproxied(user)
+    # Never the trash (staff included), nor consent-withheld items for the public.
+    query = (select(Asset).where(Asset.gallery_id == gallery.id, policy.visible_asset_clause(user))
+             .order_by(Asset.position, Asset.id))
     if size != "original":
         query = query.options(selectinload(Asset.renditions))  # originals never look at them
     wanted = None
@@ -65,7 +68,6 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
         if not wanted:
             raise ValidationError("Tick at least one item to download.", field="asset")
         query = query.where(Asset.id.in_(wanted))
-    user = policy.unproxied(user)
     candidates = [a for a in db.session.scalars(query) if policy.can_view_asset(user, a)]
     if wanted is not None and len(candidates) != len(wanted):
         raise NotFound("Some of the ticked items are not in this gallery.")

@@ -84,7 +84,7 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     page = max(1, min(page, MAX_PAGE))
     sort = sort if sort in SORTS else "relevance"
     parsed = parse(q)
-    mask = None if policy.is_staff(user) else wq.Term("visible", "0")
+    mask = hidden_from(user)
     filt = _filter_query(filters)
     with store.searcher_cache(current_app.config["SEARCH_INDEX_DIR"]).lease() as searcher:
         total, ids, facet_counts = query_index(searcher, parsed, mask, filt, sort, page, per_page)
@@ -96,6 +96,16 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     results.facets = _label_facets(facet_counts)
     results.galleries = _load_galleries(gallery_ids, user)
     return results
+
+
+def hidden_from(user: Any) -> wq.Query:
+    """Index documents this user must not find: policy.can_view_asset's rules, in index terms."""
+    if policy.is_staff(user):
+        return wq.Term("trashed", "1")
+    hidden: list[wq.Query] = [wq.Term("visible", "0")]
+    if not policy.publish_unknown_consent():
+        hidden.append(wq.Term("consent", "unknown"))
+    return wq.Or(hidden)
 
 
 def query_index(searcher, parsed: Parsed, mask, filt, sort: str = "relevance", page: int = 1,
