@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
-from gallery.services import storage
+from gallery.services import csvsafe, storage
 from gallery.services.downloads import FileSource, label, source
 from gallery.services.errors import GalleryError, NotFound, StorageError, ValidationError
 from gallery.services.zipstream import ZipStream
@@ -91,11 +91,15 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
 
 
 def captions_csv(rows: list[list[str]]) -> bytes:
-    """captions.csv in UTF-8 with a byte-order mark, so spreadsheet programs read accents right."""
+    """captions.csv in UTF-8 with a byte-order mark, so spreadsheet programs read accents right.
+
+    Captions are user input: a cell that starts like a formula is escaped (csvsafe), since this
+    file is made to be opened in a spreadsheet.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(csvsafe.row(r) for r in rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
