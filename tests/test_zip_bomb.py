@@ -6,11 +6,11 @@ import os
 
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import image_bytes, stored_files, zip_bytes
 
 from gallery.extensions import db
 from gallery.models import Asset
 from gallery.services import archives, catalogue, storage
+from tests.conftest import image_bytes, stored_files, zip_bytes
 
 MIB = 1024 * 1024
 
