@@ -104,3 +104,10 @@ def test_search_before_any_index_exists_waits_the_configured_timeout(app, client
     assert response.status_code == 503 and "try again" in response.json["error"]["message"]
     assert page.status_code == 503 and b"try again" in page.data
     assert 1.0 <= clock.slept <= 1.05  # two requests, 0.5 s each
+
+
+def test_search_of_an_empty_catalogue_answers(app, client, runner):
+    """A fresh install: the first index has no document yet (its reader has no segment)."""
+    assert client.get("/search?q=water").status_code == 200
+    assert client.get("/api/search?q=water").json["total"] == 0
+    assert runner.invoke(args=["check"]).exit_code == 0

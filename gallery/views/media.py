@@ -7,8 +7,7 @@ from flask_login import current_user
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import renditions, served, storage
-from gallery.services.errors import NotFound
+from gallery.services import integrity, renditions, served, storage
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -26,9 +25,8 @@ def rendition(asset_id: int, size: str):
         abort(404)
     rend = asset.rendition(size)
     if rend is None or not storage.exists(rend.storage_key):
-        if not storage.exists(asset.storage_key):
-            abort(404)
-        rend = renditions.ensure_rendition(asset, size)  # sizes made on first use (large)
+        integrity.require_original(asset)  # lost: 404, logged
+        rend = renditions.ensure_rendition(asset, size)  # made on first use, or again if lost
     return _private(send_file(storage.path(rend.storage_key), mimetype="image/jpeg",
                               conditional=True, max_age=3600))
 
@@ -41,10 +39,9 @@ def original(asset_id: int):
         abort(404)  # image originals are downloads (with GPS removed), never streamed from here
     if not policy.can_get_file(current_user, asset, "stream"):
         abort(404 if not policy.can_view_asset(current_user, asset) else 403)
-    try:
+    if not served.ready(asset):
+        integrity.require_original(asset)  # lost: 404, logged
         asset = served.ensure(asset)  # the location-free copy, made now for older assets
-    except NotFound:
-        abort(404)
     # conditional=True answers Range requests with 206 Partial Content: browsers seek with them.
     return _private(send_file(storage.path(asset.served_key), mimetype=asset.mime_type,
                               conditional=True, max_age=3600))
