@@ -7,7 +7,7 @@ import logging
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterable, Iterator, Self
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Self
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -44,7 +44,9 @@ class ZipPlan:
 
     def stream(self) -> Iterator[bytes]:
         """The zip's bytes, produced as each file is read (needs no app context)."""
-        return stream_zip(self.files, captions_csv(self.rows))
+        rows = dict(zip((f.asset_id for f in self.files), self.rows))
+        # captions.csv goes last and lists only the files that made it into the zip.
+        return stream_zip(self.files, lambda sent: captions_csv([rows[i] for i in sent]))
 
     @property
     def rows(self) -> list[list[str]]:
@@ -103,15 +105,18 @@ def captions_csv(rows: list[list[str]]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
+def stream_zip(files: list[FileSource],
+               captions: bytes | Callable[[list[int]], bytes]) -> Iterator[bytes]:
     """A zip's bytes as each file is read: no temp file, memory bounded by one chunk.
 
     Entries are stored (JPEGs and videos do not deflate). A served original's size and CRC-32 are
     in the database, so its header goes out first and its bytes are copied as read; a rendition is
-    small and whole in memory, so its CRC is computed there.
+    small and whole in memory, so its CRC is computed there. captions: the captions.csv bytes, or
+    a function of the asset ids whose files went in that makes them.
     """
     out = ZipStream()
     when = _now()
+    sent_ids: list[int] = []
     for f in files:
         try:
             size, crc, chunks = _entry(f)
@@ -130,6 +135,9 @@ def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
         if sent != size:
             # The header promised other bytes: better a broken download than a wrong file in it.
             raise StorageError(f"asset {f.asset_id}: the served file changed while it was zipped")
+        sent_ids.append(f.asset_id)
+    if callable(captions):
+        captions = captions(sent_ids)
     yield out.member("captions.csv", captions, when, deflate=True)
     yield out.finish()
 
