@@ -17,10 +17,10 @@ from gallery.services.search import store
 from tests import integrity_workers
 from tests.conftest import gps_image_bytes, image_bytes
 
-HOURS_AGO = 2 * 60 * 60
+DAYS_AGO = 2 * 24 * 60 * 60
 
 
-def age(app, key: str, seconds: int = HOURS_AGO) -> None:
+def age(app, key: str, seconds: int = DAYS_AGO) -> None:
     """Move a stored file's clock back, as if it had been written `seconds` ago."""
     past = time.time() - seconds
     os.utime(os.path.join(app.config["UPLOAD_DIR"], key), (past, past))
@@ -89,7 +89,7 @@ def test_killed_import_leaves_orphans_that_check_reports_and_repair_removes(app,
     assert "Orphan files (no row): 7" in report.output
     assert all(f"  {key}" in report.output for key in orphans)
     assert "Stale temp files (older than an hour): 0" in report.output  # still fresh
-    age_everything(app)  # the crash was two hours ago
+    age_everything(app)  # the crash was two days ago
     report = runner.invoke(args=["check"])
     assert report.exit_code == 1 and "Stale temp files (older than an hour): 1" in report.output
 
@@ -161,7 +161,8 @@ def test_check_reports_each_kind_and_repair_fixes_what_can_be(app, runner,
     assert ("Repair: 2 orphan files and 2 temp files removed; 1 renditions and 1 served copies "
             "remade; search index drained.") in out
     # A young orphan may be an ingest's file written before its row: left for a later repair.
-    assert f"Left: files younger than an hour (an import may still be writing them): 1\n  {p['orphans'][2]}" in out
+    assert ("Left: files with no row younger than a day (an import may not have committed yet): "
+            f"1\n  {p['orphans'][2]}") in out
     assert f"Cannot be remade: the original is missing: 1\n  asset {lost.id} original" in out
     assert repaired.exit_code == 1  # the lost original is still lost
     assert "restore them from a backup" in out
@@ -182,9 +183,9 @@ def test_check_reports_each_kind_and_repair_fixes_what_can_be(app, runner,
 
 def test_repair_never_removes_a_file_a_row_points_at(app, make_gallery, make_asset):
     asset = make_asset(make_gallery())
-    report = integrity.check(now=time.time() + 10 * HOURS_AGO)  # everything looks old
+    report = integrity.check(now=time.time() + 10 * DAYS_AGO)  # everything looks old
     assert report.clean
-    integrity.repair(report, now=time.time() + 10 * HOURS_AGO)
+    integrity.repair(report, now=time.time() + 10 * DAYS_AGO)
     assert uploads(app) == referenced()
     assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
     assert storage.exists(asset.storage_key)

@@ -53,7 +53,7 @@ def _print_repaired(done: integrity.Repaired) -> None:
     click.echo(f"Repair: {done.removed_orphans} orphan files and {done.removed_temp} temp files "
                f"removed; {done.renditions} renditions and {done.served} served copies remade"
                + (f"; search index {done.index}." if done.index else "."))
-    _kind("Left: files younger than an hour (an import may still be writing them)",
+    _kind("Left: files with no row younger than a day (an import may not have committed yet)",
           done.recent_orphans, always=False)
     _kind("Cannot be remade: the original is missing",
           [f"asset {m.asset_id} {m.what}: {m.key}" for m in done.unrepairable], always=False)

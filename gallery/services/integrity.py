@@ -21,9 +21,12 @@ from gallery.services import renditions, search, served, storage
 from gallery.services.errors import GalleryError, NotFound, StorageError
 from gallery.services.storage import Listed
 
-# Temp files and unreferenced files younger than this may belong to a write still under way
-# (a 2 GB video takes minutes to store and clean): they are never removed before it has passed.
-GRACE_SECONDS = 60 * 60
+# A temp file is written to as long as its write lasts: an hour without a write means it was
+# abandoned (its mtime moves with every chunk).
+TEMP_GRACE_SECONDS = 60 * 60
+# An ingest stores each file before the row of its batch commits (INGEST_BATCH_SIZE files, up to
+# 2 GB each: that can take more than an hour), so a file with no row is removed only after a day.
+ORPHAN_GRACE_SECONDS = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,8 @@ def check(now: float | None = None) -> Report:
         if key not in stored:
             report.missing_renditions.append(Missing(asset_id, size, key))
     report.orphans = sorted((f for k, f in stored.items() if k not in referenced), key=_by_key)
-    report.stale_temp = sorted((t for t in temps if now - t.mtime > GRACE_SECONDS), key=_by_key)
+    report.stale_temp = sorted((t for t in temps if now - t.mtime > TEMP_GRACE_SECONDS),
+                               key=_by_key)
     report.search = search.check()
     return report
 
@@ -114,7 +118,7 @@ def repair(report: Report, now: float | None = None) -> Repaired:
     for orphan in report.orphans:
         # Young files may be an ingest's, written before its row commits; a row may also have
         # been committed since check() ran.
-        if now - orphan.mtime <= GRACE_SECONDS or _referenced(orphan.key):
+        if now - orphan.mtime <= ORPHAN_GRACE_SECONDS or _referenced(orphan.key):
             done.recent_orphans.append(orphan.key)
             continue
         storage.remove_listed(orphan.key)
