@@ -189,4 +189,5 @@ def _referenced(key: str) -> bool:
 
 
 def _by_key(found: Listed) -> str:
+    """Sort key of a listed file: its key."""
     return found.key
