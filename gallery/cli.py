@@ -20,11 +20,11 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
-    from gallery.commands import editorial_cli, ingest_cli, search_cli
+    from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli
 
     for command in (init_command, create_user_command, demo_command, ingest_cli.import_command,
                     ingest_cli.import_folder_command, search_cli.reindex_command,
-                    search_cli.check_command, editorial_cli.create_token_command,
+                    check_cli.check_command, editorial_cli.create_token_command,
                     editorial_cli.empty_trash_command):
         app.cli.add_command(command)
 

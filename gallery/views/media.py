@@ -8,8 +8,7 @@ from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset
 from gallery.policy import Access
-from gallery.services import downloads, renditions, served, storage
-from gallery.services.errors import NotFound
+from gallery.services import downloads, integrity, renditions, served, storage
 from gallery.templating import rendition_version
 
 bp = Blueprint("media", __name__, url_prefix="/media")
@@ -30,11 +29,12 @@ def rendition(asset_id: int, size: str):
     rend = asset.rendition(size)
     if rend is None or not storage.exists(rend.storage_key):
         thumb = asset.rendition("thumb")
-        source_there = storage.exists(asset.storage_key) or (
-            size == policy.BLURRED and thumb is not None and storage.exists(thumb.storage_key))
-        if not source_there:
-            abort(404)
-        rend = renditions.ensure_rendition(asset, size)  # sizes made on first use (large, blurred)
+        from_thumb = (size == policy.BLURRED and thumb is not None
+                      and storage.exists(thumb.storage_key))
+        if not from_thumb:
+            integrity.require_original(asset)  # lost: 404, logged
+        # Sizes made on first use (large, blurred), or made again when lost.
+        rend = renditions.ensure_rendition(asset, size)
     response = send_file(storage.path(rend.storage_key), mimetype="image/jpeg", conditional=True)
     if not policy.is_public_file(asset, size):
         return _private(response)
@@ -54,12 +54,11 @@ def original(asset_id: int):
         abort(404)  # image originals are downloads (with GPS removed), never streamed from here
     # A sensitive item plays only for those who may download it (the same rights as downloads).
     _require(policy.access(current_user, asset, "stream"))
-    try:
+    if not served.ready(asset):
+        integrity.require_original(asset)  # lost: 404, logged
         # Never the stored original: the copy with its location removed (until web proxies are
         # made in the background, this is the stream copy), made now for older assets.
         asset = served.ensure(asset)
-    except NotFound:
-        abort(404)
     if asset.sensitive and _starts_playing():
         # Playing a sensitive item is a download in all but name: it goes in the download log
         # (once per play: seeking asks for later ranges, which are not logged again).
