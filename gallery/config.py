@@ -71,6 +71,7 @@ LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
 PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link works
 REGISTRATION_CONFIRM_MAX_AGE = 48 * 60 * 60  # seconds the link that activates a new account works
 PASSWORD_RESET_MAX_PER_ADDRESS = 10  # reset requests per address per LOGIN_FAILURE_WINDOW
+REGISTRATION_MAX_PER_ADDRESS = 10  # registrations (each sends a mail) per address per LOGIN_FAILURE_WINDOW
 RATELIMIT_KEY_PREFIX = "gallery:rl:"  # Redis key prefix (several sites can share one Redis)
 AUTH_MAX_CONTENT_LENGTH = 1024 * 1024  # bytes: account forms are small, long passwords still fit
 USERS_PER_PAGE = 50  # admin user list

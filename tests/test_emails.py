@@ -161,3 +161,17 @@ def test_first_registrant_cannot_keep_an_address_from_its_owner(client, login, c
     assert login("victim@example.org", "the squatter's pw").status_code == 401
     assert login("victim@example.org", "a good long password").status_code == 302
     assert db.session.scalar(select(User.name).where(User.email == "victim@example.org")) == "Ana Lima"
+
+
+def test_registrations_per_address_are_limited_before_any_mail(app, client, caplog):
+    """The form mails whoever is typed in: one address cannot make it mail without end."""
+    app.config["REGISTRATION_MAX_PER_ADDRESS"] = 3
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        for n in range(3):
+            assert register(client, f"reader{n}@example.org").status_code == 200
+        caplog.clear()
+        refused = register(client, "victim@example.org")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Too many registrations from this address" in soup(refused).get_text()
+    assert "victim@example.org" not in caplog.text  # no mail went out
+    assert accounts_named("victim@example.org") == 0

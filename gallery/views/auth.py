@@ -82,12 +82,12 @@ def _limit_keys(email: str) -> tuple[str, str]:
     return f"login:pair:{remote}:{accounts.normalise_email(email)}", f"login:address:{remote}"
 
 
-def _too_many(wait: int):
+def _too_many(wait: int, what: str = "failed log-in attempts"):
     """A 429 page that says when to try again."""
     minutes = -(-wait // 60)
     when = (f"{minutes} minute{'s' if minutes != 1 else ''}" if wait >= 60
             else f"{wait} second{'s' if wait != 1 else ''}")
-    body, status = error_response(429, f"Too many failed log-in attempts. Try again in {when}.")
+    body, status = error_response(429, f"Too many {what}. Try again in {when}.")
     return body, status, {"Retry-After": str(wait)}
 
 
@@ -125,6 +125,13 @@ def register():
         return render_template("auth/register.html", form=None, mode=mode)
     form = RegisterForm()
     if form.validate_on_submit():
+        # Every registration sends a mail (to the address, its owner or the admins): counted per
+        # client address before anything is sent, so the form cannot be used to flood mailboxes.
+        wait = limiter().take(f"register:address:{request.remote_addr or '-'}",
+                              current_app.config["REGISTRATION_MAX_PER_ADDRESS"],
+                              current_app.config["LOGIN_FAILURE_WINDOW"])
+        if wait:
+            return _too_many(wait, "registrations from this address")
         try:
             result = accounts.register(
                 email=form.email.data, password=form.password.data, name=form.name.data,
@@ -252,7 +259,7 @@ def forgot_password():
         limit = current_app.config["PASSWORD_RESET_MAX_PER_ADDRESS"]
         wait = limiter().take(key, limit, current_app.config["LOGIN_FAILURE_WINDOW"])
         if wait:
-            return _too_many(wait)
+            return _too_many(wait, "password reset requests")
         user = accounts.find_by_email(form.email.data)
         if user is not None and user.active:
             token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
