@@ -315,3 +315,9 @@ def test_whole_number_parsing_is_ascii_and_bounded():
             fields.integer(bad, "n")
     assert [fields.as_id(v) for v in ("12", 12, "0", "²", str(BIG), True, None)] == [
         12, 12, None, None, None, None, None]
+
+
+def test_nul_in_a_header_the_app_reads_is_a_400(client, editor, login_as):
+    login_as(editor)
+    r = client.post("/api/galleries", json={"title": "X"}, headers={"X-CSRFToken": "abc\x00"})
+    assert r.status_code == 400 and r.json["error"]["field"] == "X-CSRFToken"
