@@ -28,7 +28,10 @@ def load_user(session_id: str) -> User | None:
     number = fields.as_id(user_id)
     if number is None:
         return None
-    user = db.session.scalar(select(User).where(User.id == number))
+    # populate_existing: compare with the row as it is now, not a copy this session loaded earlier
+    # (another process may have ended the sessions since).
+    user = db.session.scalar(select(User).where(User.id == number)
+                             .execution_options(populate_existing=True))
     if user is None or not user.active or user.session_token != token:
         return None
     return user

@@ -20,11 +20,11 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
-    from gallery.commands import editorial_cli, ingest_cli, search_cli
+    from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli
 
     for command in (init_command, create_user_command, demo_command, ingest_cli.import_command,
                     ingest_cli.import_folder_command, search_cli.reindex_command,
-                    search_cli.check_command, editorial_cli.create_token_command,
+                    check_cli.check_command, editorial_cli.create_token_command,
                     editorial_cli.empty_trash_command):
         app.cli.add_command(command)
 
@@ -40,13 +40,16 @@ def initialise() -> None:
     import os
 
     from gallery import migrate
-    from gallery.services import reference, search, sitetext
+    from gallery.services import catalogue, reference, search, sitetext
 
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
     migrate.upgrade(current_app)
     cats, countries = reference.seed(db.session)
     sitetext.seed_defaults(db.session)
+    # Public counts depend on PUBLISH_UNKNOWN_CONSENT: recount in case the setting changed.
+    catalogue.refresh_all_counts()
+    db.session.commit()
     click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
                f"{cats} categories and {countries} countries added.")
     rebuilt = search.rebuild_if_outdated()

@@ -39,6 +39,11 @@ MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024
 # with one search index drain per batch.
 INGEST_BATCH_SIZE = 50
 
+# Consent: assets whose consent is "unknown" are public when True; when False they are hidden
+# from the public like "withheld" ones (staff still see them). Run `gallery init` after changing
+# it, so that the gallery counts follow.
+PUBLISH_UNKNOWN_CONSENT = True
+
 # Accounts: "open", "approval" or "closed".
 REGISTRATION_MODE = "open"
 
@@ -56,11 +61,15 @@ MAIL_PASSWORD = None
 MAIL_SENDER = "gallery@localhost"
 
 # --- Accounts (log in, registration, password reset, rate limits) ---
-# Logins and resets allowed before a pause: failures per account and per client address, per window.
-LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+# Failed logins of one account from one address before each further attempt waits 1, 2, 4 ... s
+# (never locked: its owner at another address is not slowed down), and the longest wait.
+LOGIN_SLOWDOWN_AFTER = 5
+LOGIN_SLOWDOWN_LONGEST = 15 * 60  # seconds
+# Failed logins per client address per window, whatever the account: a strict limit.
 LOGIN_MAX_FAILURES_PER_ADDRESS = 30
 LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
 PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link works
+REGISTRATION_CONFIRM_MAX_AGE = 48 * 60 * 60  # seconds the link that activates a new account works
 PASSWORD_RESET_MAX_PER_ADDRESS = 10  # reset requests per address per LOGIN_FAILURE_WINDOW
 RATELIMIT_KEY_PREFIX = "gallery:rl:"  # Redis key prefix (several sites can share one Redis)
 AUTH_MAX_CONTENT_LENGTH = 1024 * 1024  # bytes: account forms are small, long passwords still fit

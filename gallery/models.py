@@ -26,7 +26,9 @@ from gallery.db import Base
 MEDIA_TYPES = ("image", "video", "audio")
 STATUSES = ("draft", "published")
 ROLES = ("member", "editor", "admin")
-CONSENT_STATUSES = ("unknown", "obtained", "not_needed")
+# withheld: never shown to the public; unknown: shown unless PUBLISH_UNKNOWN_CONSENT is False.
+CONSENT_STATUSES = ("unknown", "obtained", "not_needed", "withheld")
+MEDIA_NOUNS = {"image": "Photo", "video": "Video", "audio": "Audio recording"}
 
 
 def utcnow() -> dt.datetime:
@@ -86,8 +88,8 @@ class Gallery(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     editors_pick: Mapped[bool] = mapped_column(Boolean, default=False)
     pick_position: Mapped[int | None] = mapped_column(Integer)
-    # Counts of published, live assets per media type, kept by the catalogue service
-    # so that list pages never count per card.
+    # Counts of the assets the public sees (policy.public_asset_clause) per media type, kept by
+    # the catalogue service so that list pages never count per card.
     image_count: Mapped[int] = mapped_column(Integer, default=0)
     video_count: Mapped[int] = mapped_column(Integer, default=0)
     audio_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -170,17 +172,25 @@ class Asset(Base):
 
     @property
     def display_title(self) -> str:
-        """Title, else the start of the caption, else the file name."""
+        """Title, else the start of the caption, else 'Photo 3 of <gallery>': never the file name."""
+        # Uploaded file names carry names, ages and places of the people pictured: never public.
         if self.title:
             return self.title
         if self.caption:
             return self.caption if len(self.caption) <= 80 else self.caption[:77] + "..."
-        return self.original_filename or f"Asset {self.id}"
+        return self.numbered_title()
+
+    def numbered_title(self, index: int | None = None) -> str:
+        """'Photo 3 of <gallery title>' (Video, Audio recording), numbered by position unless given."""
+        noun = MEDIA_NOUNS.get(self.media_type, "Item")
+        return f"{noun} {self.position if index is None else index} of {self.gallery.title}"
 
     @property
-    def is_live(self) -> bool:
-        """Published and not in the trash (the gallery is checked separately)."""
-        return self.status == "published" and self.deleted_at is None
+    def staff_title(self) -> str:
+        """For staff pages only: the title, else the caption's start, else the uploaded file name."""
+        if self.title or self.caption or not self.original_filename:
+            return self.display_title
+        return self.original_filename
 
     def rendition(self, size: str) -> Rendition | None:
         """The rendition of this size, if made."""
@@ -332,3 +342,16 @@ class DownloadApproval(Base):
     requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class RateLimit(Base):
+    """A failure counter shared by every worker and server when Redis is not configured."""
+
+    __tablename__ = "rate_limits"
+
+    # SHA-256 of the counter's name: the table never holds the emails and addresses it counts.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds since the epoch on the limiter's clock (tests move that clock).
+    window_ends: Mapped[float] = mapped_column(Float, index=True)
+    last_at: Mapped[float] = mapped_column(Float)

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import current_app
 
+from gallery.models import CONSENT_STATUSES
+
 
 def ref(name: str) -> dict[str, str]:
     """A reference to a component schema."""
@@ -60,7 +62,9 @@ SCHEMAS: dict[str, Any] = {
                        "url": {"type": "string"}, "gallery_count": {"type": "integer"}},
     },
     "Renditions": {
-        "type": "object", "description": "Public renditions by size (thumb, preview)",
+        "type": "object",
+        "description": ("Renditions the caller may see, by size (thumb, preview); for a sensitive "
+                        "asset without the rights to it, only blurred. URLs carry a version (?v=)."),
         "additionalProperties": {"type": "object", "required": ["url", "width", "height"],
                                  "properties": {"url": {"type": "string"},
                                                 "width": {"type": "integer"},
@@ -103,15 +107,18 @@ SCHEMAS: dict[str, Any] = {
             "mime_type": {"type": "string"},
             "bytes": {"type": "integer"}, "width": {"type": ["integer", "null"]},
             "height": {"type": ["integer", "null"]}, "duration": {"type": ["number", "null"]},
-            "title": {"type": "string"}, "display_title": {"type": "string"},
+            "title": {"type": "string"},
+            "display_title": {"type": "string", "description":
+                              "The title, else the caption's start, else 'Photo 3 of <gallery title>' "
+                              "(never the uploaded file name)"},
             "caption": {"type": "string"}, "alt_text": {"type": "string"},
             "credit": {"type": "string"}, "creator": {"type": "string"},
             "copyright": {"type": "string"},
             "keywords": {"type": "array", "items": {"type": "string"}}, "city": {"type": "string"},
             "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date_taken": DATE,
             "status": {"enum": ["draft", "published"]},
-            "consent": {"enum": ["unknown", "obtained", "not_needed"],
-                        "description": "Editor API only"},
+            "consent": {"enum": list(CONSENT_STATUSES),
+                        "description": "Editor API only; withheld: never shown to the public"},
             "sensitive": {"type": "boolean"}, "renditions": ref("Renditions"),
             "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
             "url": {"type": "string"}, "api_url": {"type": "string"},
@@ -139,7 +146,7 @@ SCHEMAS: dict[str, Any] = {
             "keywords": {"type": ["array", "string"], "items": {"type": "string"}},
             "city": {"type": "string"}, "country": {"type": ["string", "null"]},
             "date_taken": {"type": ["string", "null"], "format": "date"},
-            "consent": {"enum": ["unknown", "obtained", "not_needed"]},
+            "consent": {"enum": list(CONSENT_STATUSES)},
             "sensitive": {"type": "boolean"}, "status": {"enum": ["draft", "published"]},
             "gallery_id": {"type": "integer", "description": "Move the asset to this gallery"},
         },

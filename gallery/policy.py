@@ -4,6 +4,8 @@
 views of it. Sizes: thumb, preview and stream are shown in pages (public when the asset is);
 preview ("Small"), large and original are downloads, for active members who accepted the
 current terms (and, for sensitive assets, hold an approval); staff may always download.
+A sensitive asset's thumb, preview and stream need those same download rights: everyone else
+gets only its blurred thumb (`reveals`, `thumb_size_for`).
 """
 from __future__ import annotations
 
@@ -11,14 +13,18 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from flask import has_request_context, request
-from sqlalchemy import select
+from flask import current_app, has_app_context, has_request_context, request
+from sqlalchemy import ColumnElement, and_, select
 
 from gallery.extensions import db
 from gallery.models import Asset, DownloadApproval, Gallery, SiteText
 
 # "stream" means playing a video or audio file in the asset page: anyone who may view the asset.
-INLINE_SIZES = ("thumb", "preview", "stream")
+# "blurred" is the thumb with the picture blurred away: what the public sees of a sensitive asset.
+BLURRED = "blurred"
+INLINE_SIZES = ("thumb", "preview", "stream", BLURRED)
+# The inline sizes that show what a sensitive asset depicts: they need download rights.
+REVEALING_SIZES = ("thumb", "preview", "stream")
 DOWNLOAD_SIZES = ("preview", "large", "original")
 PUBLIC_SIZES = INLINE_SIZES  # kept for callers of the first interface
 DOWNLOAD_LABELS = {"preview": "Small", "large": "Large", "original": "Original"}
@@ -50,22 +56,56 @@ def is_admin(user: Any) -> bool:
     return bool(is_authenticated(user) and getattr(user, "is_admin", False))
 
 
-def can_view_gallery(user: Any, gallery: Gallery | None) -> bool:
-    """Published, live galleries are public; everything else is for staff."""
+def publish_unknown_consent() -> bool:
+    """Whether assets whose consent is unknown are public (the PUBLISH_UNKNOWN_CONSENT setting)."""
+    if not has_app_context():
+        return True
+    return bool(current_app.config.get("PUBLISH_UNKNOWN_CONSENT", True))
+
+
+def public_consents() -> tuple[str, ...]:
+    """Consent values that let an asset be shown to the public: never withheld."""
+    cleared = ("obtained", "not_needed")
+    return (*cleared, "unknown") if publish_unknown_consent() else cleared
+
+
+def can_view_gallery(user: Any, gallery: Gallery | None, *, in_trash: bool = False) -> bool:
+    """Published galleries are public, drafts are for staff; trashed ones for no one (see trash)."""
     if gallery is None:
         return False
     if is_staff(user):
-        return True
-    return gallery.is_public
+        return in_trash or gallery.deleted_at is None
+    return gallery.status == "published" and gallery.deleted_at is None
 
 
-def can_view_asset(user: Any, asset: Asset | None) -> bool:
-    """An asset is public when it and its gallery are published and live."""
-    if asset is None:
+def can_view_asset(user: Any, asset: Asset | None, *, in_trash: bool = False) -> bool:
+    """Public: published, consent not withheld, gallery published. Staff: any. Trashed: no one.
+
+    in_trash: staff looking at /manage/trash (its thumbnails) may see trashed items there.
+    """
+    if asset is None or not can_view_gallery(user, asset.gallery, in_trash=in_trash):
         return False
     if is_staff(user):
-        return True
-    return asset.is_live and asset.gallery.is_public
+        return in_trash or asset.deleted_at is None
+    return (asset.status == "published" and asset.deleted_at is None
+            and asset.consent in public_consents())
+
+
+def public_gallery_clause() -> ColumnElement[bool]:
+    """SQL form of can_view_gallery for the public: published and not trashed."""
+    return and_(Gallery.status == "published", Gallery.deleted_at.is_(None))
+
+
+def public_asset_clause() -> ColumnElement[bool]:
+    """SQL form of can_view_asset's own part for the public (the gallery is checked apart)."""
+    # Every list, count, cover, neighbour and zip query for the public uses this one clause.
+    return and_(Asset.status == "published", Asset.deleted_at.is_(None),
+                Asset.consent.in_(public_consents()))
+
+
+def visible_asset_clause(user: Any) -> ColumnElement[bool]:
+    """The assets of a viewable gallery this user sees in lists: staff all but the trash."""
+    return Asset.deleted_at.is_(None) if is_staff(user) else public_asset_clause()
 
 
 def access(user: Any, asset: Asset | None, size: str, *, download: bool = False) -> Access:
@@ -96,18 +136,53 @@ def _decide(user: Any, asset: Asset | None, size: str, download: bool,
             gate_of: Callable[[Any], Access],
             status_of: Callable[[Any, Asset], str | None]) -> Access:
     """The rules behind access() and download_access(), which differ only in how they read them."""
-    if not can_view_asset(user, asset):
+    if not can_view_asset(user, asset, in_trash=size == "thumb" and not download):
         return Access.NOT_FOUND
     if not download and size in INLINE_SIZES:
+        if asset.sensitive and size in REVEALING_SIZES:
+            return _rights(user, asset, gate_of, status_of)
         return Access.OK
     if size not in DOWNLOAD_SIZES:
         return Access.NOT_FOUND
+    return _rights(user, asset, gate_of, status_of)
+
+
+def _rights(user: Any, asset: Asset, gate_of: Callable[[Any], Access],
+            status_of: Callable[[Any, Asset], str | None]) -> Access:
+    """Download rights, which also show a sensitive asset for real: gate, then approval."""
     gate = gate_of(user)
     if gate is not Access.OK or is_staff(user):
         return gate
     if asset.sensitive and status_of(user, asset) != "approved":
         return Access.APPROVAL
     return Access.OK
+
+
+def reveals(user: Any, asset: Asset) -> bool:
+    """Whether this user sees the asset for real (thumb, preview, player) rather than blurred."""
+    # The page already decided the asset is visible; this is only the sensitive rule, and it
+    # reads the user's approvals once per request, so a grid of tiles costs no query per tile.
+    if not asset.sensitive:
+        return True
+    user = unproxied(user)
+    return _rights(user, asset, download_gate, _approved_in_request) is Access.OK
+
+
+def thumb_size_for(user: Any, asset: Asset) -> str:
+    """The thumb this user gets of this asset in grids and covers: the real one, or blurred."""
+    return "thumb" if reveals(user, asset) else BLURRED
+
+
+def _approved_in_request(user: Any, asset: Asset) -> str | None:
+    """approval_status reduced to 'approved' or None, from the user's approvals read once per request."""
+    cache = request if has_request_context() else None
+    ids = getattr(cache, "_gallery_approved_ids", None)
+    if ids is None or ids[0] != user.id:
+        ids = (user.id, frozenset(db.session.scalars(select(DownloadApproval.asset_id).where(
+            DownloadApproval.user_id == user.id, DownloadApproval.status == "approved"))))
+        if cache is not None:
+            cache._gallery_approved_ids = ids
+    return "approved" if asset.id in ids[1] else None
 
 
 def unproxied(user: Any) -> Any:
@@ -128,6 +203,11 @@ def download_gate(user: Any) -> Access:
     if not has_accepted_terms(user):
         return Access.TERMS
     return Access.OK
+
+
+def is_public_file(asset: Asset | None, size: str) -> bool:
+    """Whether an anonymous visitor may get this file: only then may shared caches keep it."""
+    return access(None, asset, size) is Access.OK
 
 
 def can_get_file(user: Any, asset: Asset | None, size: str) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from flask_login import current_user
 
+from gallery import policy
 from gallery.models import Asset, Category, Country, Gallery
-from gallery.policy import PUBLIC_SIZES
-from gallery.templating import asset_url, gallery_url
+from gallery.templating import asset_url, gallery_url, rendition_url
 
 
 def _iso(value: Any) -> str | None:
@@ -43,12 +44,19 @@ def country_json(country: Country | None, gallery_count: int | None = None) -> d
 
 
 def renditions_json(asset: Asset) -> dict[str, Any]:
-    """The public renditions (thumb, preview) that exist, with URL and pixel size."""
+    """The renditions the current user may see (thumb and preview, or only `blurred`), with versioned URL and size."""
+    if not policy.reveals(current_user, asset):
+        # A sensitive item, for someone without download rights to it: the blurred thumb only,
+        # the size of the thumb it is made from (it is made on first request).
+        thumb = asset.rendition("thumb")
+        return {} if thumb is None else {policy.BLURRED: {
+            "url": rendition_url(asset, policy.BLURRED, _external=True),
+            "width": thumb.width, "height": thumb.height}}
     out = {}
-    for size in PUBLIC_SIZES:
+    for size in ("thumb", "preview"):
         rend = asset.rendition(size)
         if rend is not None:
-            out[size] = {"url": url_for("media.rendition", asset_id=asset.id, size=size, _external=True), "width": rend.width,
+            out[size] = {"url": rendition_url(asset, size, _external=True), "width": rend.width,
                          "height": rend.height}
     return out
 

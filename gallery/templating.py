@@ -4,6 +4,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, has_request_context, request, url_for
+from flask_login import current_user
+
+from gallery import policy
+from gallery.services.imaging import BLUR_VERSION
 
 # A number no real id has: url_for builds a URL around it once, ids are put in its place after.
 _MARK = 918273645
@@ -17,6 +21,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["rendition_url"] = rendition_url
+    app.jinja_env.globals["thumb_size"] = thumb_size
+    app.jinja_env.globals["reveals"] = reveals
     app.jinja_env.globals["gallery_url"] = gallery_url
 
     @app.context_processor
@@ -37,10 +43,31 @@ def asset_url(asset, **kwargs) -> str:
     return f"{head}{asset.id}{tail}"
 
 
-def rendition_url(asset, size: str) -> str:
-    """URL of a rendition file (served through the policy check)."""
+def rendition_url(asset, size: str, **kwargs) -> str:
+    """URL of a rendition file (served through the policy check), carrying its version."""
+    if kwargs:  # _external=True for the API
+        return url_for("media.rendition", asset_id=asset.id, size=size, v=rendition_version(asset, size),
+                       **kwargs)
     head, tail = _url_around_id("media.rendition", size=size)
-    return f"{head}{asset.id}{tail}"
+    return f"{head}{asset.id}{tail}?v={rendition_version(asset, size)}"
+
+
+def rendition_version(asset, size: str) -> str:
+    """What changes when a rendition's bytes can: the original's hash (and the blur recipe)."""
+    # Renditions are made from the original, so the same hash means the same bytes: with the
+    # version in the URL, public renditions may be cached for a year as immutable.
+    version = asset.sha256[:12]
+    return f"{version}.{BLUR_VERSION}" if size == policy.BLURRED else version
+
+
+def reveals(asset) -> bool:
+    """Whether the current user sees this asset for real rather than its blurred thumb."""
+    return policy.reveals(current_user, asset)
+
+
+def thumb_size(asset) -> str:
+    """The thumb the current user gets of this asset in grids and covers: thumb or blurred."""
+    return policy.thumb_size_for(current_user, asset)
 
 
 def _url_around_id(endpoint: str, **values) -> tuple[str, str]:

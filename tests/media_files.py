@@ -220,7 +220,7 @@ def _audio_frame(samples: list[float], fmt: str, rate: int):
 XYZ_TEXT = b"+14.0166-086.5833+812.000/"  # ISO 6709, as Android writes it in moov/udta/\xa9xyz
 MDTA_TEXT = b"+14.0211-086.5911+810.000/"  # the QuickTime mdta location value (iPhone)
 LOCI_NAME = b"Shelter site Danli"
-XMP_GPS = (b"14,0.998N", b"86,34.998W", "Danlí, barrio El Zarzal".encode("utf-8"))
+XMP_GPS = (b"14,0.998N", b"86,34.998W", "Danlí, barrio El Zarzal".encode())
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 
 
@@ -229,22 +229,25 @@ def box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", 8 + len(payload)) + kind + payload
 
 
-def mp4_with_location(data: bytes) -> bytes:
+def mp4_with_location(data: bytes, xmp: bytes | None = None, place: bytes = LOCI_NAME,
+                      xyz: bytes = XYZ_TEXT) -> bytes:
     """An MP4/M4A from PyAV with phone-style location added: \xa9xyz, loci and XMP_ in moov/udta,
-    a QuickTime mdta location key in moov/meta, and an XMP uuid box after moov.
+    a QuickTime mdta location key in moov/meta, and an XMP uuid box after moov (xmp, the loci
+    place name and the \xa9xyz text may be given).
 
     PyAV writes moov after mdat, so growing moov moves no sample and the chunk offsets stay valid.
     """
     from tests.conftest import GPS_XMP
 
+    xmp = xmp or GPS_XMP
     moov = _find_box(data, b"moov")
     mdat = _find_box(data, b"mdat")
     assert mdat[0] < moov[0], "moov must follow mdat for this helper"
-    xyz = box(b"\xa9xyz", struct.pack(">HH", len(XYZ_TEXT), 0x15C7) + XYZ_TEXT)
-    loci = box(b"loci", b"\x00" * 4 + b"\x15\xc7" + LOCI_NAME + b"\x00" + b"\x00"
+    xyz = box(b"\xa9xyz", struct.pack(">HH", len(xyz), 0x15C7) + xyz)
+    loci = box(b"loci", b"\x00" * 4 + b"\x15\xc7" + place + b"\x00" + b"\x00"
                + struct.pack(">iii", int(-86.5833 * 65536), int(14.0166 * 65536), 812 << 16)
                + b"earth\x00\x00")
-    xmp = box(b"XMP_", GPS_XMP)
+    xmp_box = box(b"XMP_", xmp)
     key = b"com.apple.quicktime.location.ISO6709"
     meta = box(b"meta", box(b"hdlr", b"\x00" * 8 + b"mdta" + b"\x00" * 13)
                + box(b"keys", struct.pack(">II", 0, 1) + box(b"mdta", key)[:4] + b"mdta" + key)
@@ -252,7 +255,7 @@ def mp4_with_location(data: bytes) -> bytes:
     start, end = moov
     body = data[start + 8:end]
     udta = _find_box(body, b"udta")
-    extra = xyz + loci + xmp
+    extra = xyz + loci + xmp_box
     if udta is not None:
         u0, u1 = udta
         body = (body[:u0] + struct.pack(">I", u1 - u0 + len(extra)) + body[u0 + 4:u1] + extra
@@ -261,7 +264,7 @@ def mp4_with_location(data: bytes) -> bytes:
         body += box(b"udta", extra)
     body += meta
     new_moov = box(b"moov", body)
-    return data[:start] + new_moov + data[end:] + box(b"uuid", XMP_UUID + GPS_XMP)
+    return data[:start] + new_moov + data[end:] + box(b"uuid", XMP_UUID + xmp)
 
 
 def _find_box(data: bytes, kind: bytes) -> tuple[int, int] | None:
@@ -299,3 +302,188 @@ def mp3_with_location(data: bytes) -> bytes:
         tags.save(tmp.name, v2_version=3)
         with open(tmp.name, "rb") as fh:
             return fh.read()
+
+
+# --- Every kind of place a file can carry (tests/test_location_privacy.py) ---------------------
+
+SUBLOCATION = "Kakuma Shelter Block 7"  # finer than the city: must never leave the server
+MAKER_NOTE = b"Nikon\x00\x02\x11\x00\x00MakerNote serial 4242 " + SUBLOCATION.encode()
+XMP_LATITUDE, XMP_LONGITUDE = "3,43.002N", "34,51.600E"
+ISO6709 = "+03.7167+034.8600/"
+# Bytes no served file may hold: names of location properties and every value planted below.
+PLACE_MARKS = (SUBLOCATION.encode(), b"GPSLatitude", b"GPSLongitude", b"exif:GPS",
+               b"LocationCreated", b"LocationShown", b"Sublocation", XMP_LATITUDE.encode(),
+               XMP_LONGITUDE.encode(), ISO6709.encode(), ISO6709[:8].encode(), b"serial 4242")
+
+
+def place_xmp() -> bytes:
+    """An XMP packet with GPS (attribute and element), Iptc4xmpCore:Location, LocationCreated and
+    LocationShown structures (sub-location and GPS), a stray Sublocation attribute, and a city."""
+    return (
+        "<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>"
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+        "<rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/'"
+        " xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/'"
+        " xmlns:exif='http://ns.adobe.com/exif/1.0/'"
+        " xmlns:Iptc4xmpCore='http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/'"
+        " xmlns:Iptc4xmpExt='http://iptc.org/std/Iptc4xmpExt/2008-02-29/'"
+        f" exif:GPSLatitude='{XMP_LATITUDE}' Iptc4xmpExt:Sublocation='{SUBLOCATION}'>"
+        f"<exif:GPSLongitude>{XMP_LONGITUDE}</exif:GPSLongitude>"
+        "<dc:description><rdf:Alt><rdf:li xml:lang='x-default'>Water point</rdf:li></rdf:Alt></dc:description>"
+        "<photoshop:City>Kakuma</photoshop:City><photoshop:Country>Kenya</photoshop:Country>"
+        f"<Iptc4xmpCore:Location>{SUBLOCATION}</Iptc4xmpCore:Location>"
+        "<Iptc4xmpExt:LocationCreated><rdf:Bag><rdf:li rdf:parseType='Resource'>"
+        f"<Iptc4xmpExt:Sublocation>{SUBLOCATION}</Iptc4xmpExt:Sublocation>"
+        "<Iptc4xmpExt:City>Kakuma</Iptc4xmpExt:City>"
+        f"<exif:GPSLatitude>{XMP_LATITUDE}</exif:GPSLatitude>"
+        "</rdf:li></rdf:Bag></Iptc4xmpExt:LocationCreated>"
+        "<Iptc4xmpExt:LocationShown><rdf:Bag><rdf:li><rdf:Description"
+        f" Iptc4xmpExt:Sublocation='{SUBLOCATION}' exif:GPSLongitude='{XMP_LONGITUDE}'/>"
+        "</rdf:li></rdf:Bag></Iptc4xmpExt:LocationShown>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end='w'?>"
+    ).encode()
+
+
+def place_iptc() -> bytes:
+    """IPTC IIM with city, sub-location (2:92) and country."""
+    return iptc_block({90: "Kakuma", 92: SUBLOCATION, 101: "Kenya", 120: "Water point"})
+
+
+GPS_TAGS = {0: b"\x02\x03\x00\x00", 1: "N", 2: (3.0, 43.0, 0.12), 3: "E", 4: (34.0, 51.0, 36.0)}
+
+
+def place_exif() -> Image.Exif:
+    """A Pillow Exif with an artist, a GPS IFD and a maker note in the EXIF IFD."""
+    exif = Image.Exif()
+    exif[0x013B] = "Amina Yusuf"
+    exif.get_ifd(0x8825).update(GPS_TAGS)
+    exif.get_ifd(0x8769).update({0x9003: "2024:05:01 09:00:00", 0x927C: MAKER_NOTE})
+    return exif
+
+
+def noise(size=(320, 240)) -> Image.Image:
+    """A noisy RGB picture (so compressed data is not trivial)."""
+    return Image.effect_noise(size, 40).convert("RGB")
+
+
+def place_image(fmt: str, size=(320, 240)) -> bytes:
+    """A JPEG, PNG, WebP or HEIC carrying EXIF GPS, a maker note, XMP places (and IPTC, zTXt)."""
+    im = noise(size)
+    if fmt == "JPEG":
+        return jpeg(im, iptc=place_iptc(), xmp=place_xmp(), exif=place_exif(), quality=90)
+    buf = io.BytesIO()
+    if fmt == "PNG":
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", place_xmp().decode("utf-8"))
+        info.add_text("Location", SUBLOCATION, zip=True)
+        im.save(buf, "PNG", pnginfo=info, exif=place_exif())
+    elif fmt == "HEIF":
+        from gallery.services import imaging
+
+        imaging.register_heif()
+        im.save(buf, "HEIF", exif=place_exif(), xmp=place_xmp(), quality=90)
+    else:
+        im.save(buf, fmt, exif=place_exif(), xmp=place_xmp())
+    return buf.getvalue()
+
+
+def gif_with_xmp(size=(160, 120)) -> bytes:
+    """A GIF with an XMP application extension (GPS, sub-location) and a comment naming the place."""
+    im = noise(size).convert("P")
+    buf = io.BytesIO()
+    im.save(buf, "GIF", comment=f"Taken at {SUBLOCATION}".encode())
+    data = buf.getvalue()
+    # XMP in GIF: the packet's raw bytes, then a 258-byte "magic trailer" so that a decoder reading
+    # them as sub-blocks always lands on a zero terminator.
+    trailer = b"\x01" + bytes(range(255, -1, -1)) + b"\x00"
+    extension = b"\x21\xff\x0bXMP DataXMP" + place_xmp() + trailer
+    flags = data[10]
+    at = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    return data[:at] + extension + data[at:]
+
+
+def tiff_file(pages: list[dict], big: bool = False) -> bytes:
+    """A little-endian TIFF (or BigTIFF) built by hand, one uncompressed RGB strip per page.
+
+    Each page is {"image": Image, "tags": {tag: (type, value)}, "exif": {...}, "gps": {...}}; the
+    EXIF and GPS IFDs are written before their page and linked from it.
+    """
+    buf = bytearray(b"II+\x00" + struct.pack("<HHQ", 8, 0, 0) if big else b"II*\x00" + bytes(4))
+    next_at = 8 if big else 4
+    offset_type = 16 if big else 4
+    for page in pages:
+        im = page["image"].convert("RGB")
+        data_at = len(buf)
+        buf += im.tobytes()
+        width, height = im.size
+        tags = {256: (4, [width]), 257: (4, [height]), 258: (3, [8, 8, 8]), 259: (3, [1]),
+                262: (3, [2]), 273: (offset_type, [data_at]), 277: (3, [3]), 278: (4, [height]),
+                279: (offset_type, [width * height * 3]), 284: (3, [1])}
+        tags.update(page.get("tags", {}))
+        for name, pointer in (("exif", 0x8769), ("gps", 0x8825)):
+            if page.get(name):
+                tags[pointer] = (16 if big else 4, [_tiff_ifd(buf, page[name], big)[0]])
+        ifd_at, following = _tiff_ifd(buf, tags, big)
+        struct.pack_into("<Q" if big else "<I", buf, next_at, ifd_at)
+        next_at = following
+    return bytes(buf)
+
+
+_TIFF_FORMATS = {1: "B", 3: "H", 4: "I", 16: "Q", 18: "Q"}
+_TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 16: 8, 18: 8}
+
+
+def _tiff_value(kind: int, value) -> bytes:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8") + b"\x00"
+    if kind == 5:
+        return b"".join(struct.pack("<II", round(v * 100), 100) for v in value)
+    return struct.pack("<" + _TIFF_FORMATS[kind] * len(value), *value)
+
+
+def _tiff_ifd(buf: bytearray, tags: dict, big: bool) -> tuple[int, int]:
+    """Append an IFD (its long values first); (where it starts, where its next pointer is)."""
+    inline = 8 if big else 4
+    entries = []
+    for tag, (kind, value) in sorted(tags.items()):
+        payload = _tiff_value(kind, value)
+        if len(payload) > inline:
+            buf += b"\x00" * (len(buf) % 2)
+            field = struct.pack("<Q" if big else "<I", len(buf))
+            buf += payload
+        else:
+            field = payload.ljust(inline, b"\x00")
+        entries.append(struct.pack("<HHQ" if big else "<HHI", tag, kind,
+                                   len(payload) // _TIFF_SIZES[kind]) + field)
+    buf += b"\x00" * (len(buf) % 2)
+    ifd_at = len(buf)
+    buf += struct.pack("<Q" if big else "<H", len(entries)) + b"".join(entries)
+    following = len(buf)
+    buf += bytes(inline)
+    return ifd_at, following
+
+
+def place_tiff(pages: int = 1, big: bool = False, size=(160, 120)) -> bytes:
+    """A TIFF whose every page carries a GPS IFD, a maker note, XMP and IPTC places."""
+    gps = {tag: ((1 if tag == 0 else 2) if isinstance(v, (bytes, str)) else 5, v)
+           for tag, v in GPS_TAGS.items()}
+    page = {"tags": {700: (1, place_xmp()), 33723: (7, place_iptc()), 315: (2, "Amina Yusuf")},
+            "exif": {0x9003: (2, "2024:05:01 09:00:00"), 0x927C: (7, MAKER_NOTE)}, "gps": gps}
+    return tiff_file([{"image": noise(size), **page} for _ in range(pages)], big=big)
+
+
+def place_video(kind: str) -> bytes:
+    """An MP4, MOV, M4A or WebM carrying ISO 6709 coordinates and the sub-location."""
+    if kind == "webm":
+        return video_bytes("webm", "libvpx", seconds=1, tags={
+            "LOCATION": ISO6709, "RECORDING_LOCATION": SUBLOCATION})
+    if kind == "m4a":
+        data = audio_bytes("mp4", "aac", seconds=1)
+    else:
+        data = video_bytes(kind, seconds=1)
+    return mp4_with_location(data, xmp=place_xmp(), place=SUBLOCATION.encode(),
+                             xyz=ISO6709.encode())

@@ -54,7 +54,7 @@ def test_galleries_list(client, content):
     assert aden["counts"] == {"image": 1, "video": 0, "audio": 0, "total": 1}
     assert aden["date"] == "2023-09-05" and aden["editors_pick"] is True and aden["pick_position"] == 1
     assert aden["cover"]["asset_id"] == content["shown"].id
-    assert aden["cover"]["renditions"]["thumb"]["url"].endswith(f"/media/{content['shown'].id}/thumb.jpg")
+    assert aden["cover"]["renditions"]["thumb"]["url"].endswith(f"/media/{content['shown'].id}/thumb.jpg?v={content['shown'].sha256[:12]}")
     assert aden["url"].endswith(f"/galleries/{content['aden'].id}-cholera-in-aden")
 
 

@@ -145,12 +145,14 @@ def test_deactivated_user_is_logged_out_at_once(client, make_user, login):
     assert client.get("/account").status_code == 302
 
 
-def test_very_long_password_works(client, app):
+def test_very_long_password_works(client, app, caplog):
     long_password = "ü" * 10_000
-    response = client.post("/register", data={
-        "name": "Long", "email": "long@example.org", "organisation": "", "password": long_password,
-        "confirm": long_password, "accept_terms": "y"})
-    assert response.status_code == 302
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        response = client.post("/register", data={
+            "name": "Long", "email": "long@example.org", "organisation": "",
+            "password": long_password, "confirm": long_password, "accept_terms": "y"})
+    assert response.status_code == 200
+    assert client.post(confirm_link(caplog)).status_code == 302
     client.post("/logout")
     assert client.post("/login", data={"email": "long@example.org",
                                        "password": long_password}).status_code == 302
@@ -175,19 +177,44 @@ def register(client, **fields):
     return client.post("/register", data=data)
 
 
-def test_register_open_logs_in_and_records_terms(client, app):
+def confirm_link(caplog) -> str:
+    """The activation path from the mail written to the log."""
+    match = re.search(r"http://localhost(/register/confirm/\S+)", caplog.text)
+    assert match, caplog.text
+    return match.group(1)
+
+
+def test_register_open_mails_a_link_that_logs_in_and_records_terms(client, app, login, caplog):
     db.session.add(SiteText(key="terms", title="Terms of use", body="Be nice.", version=3))
     db.session.commit()
-    response = register(client)
-    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        response = register(client)
+    assert response.status_code == 200
+    assert "We sent an email to ana@example.org" in soup(response).select_one(".pending").get_text()
+    assert "To: ana@example.org" in caplog.text and "Subject: Confirm your account" in caplog.text
     user = db.session.scalar(select(User).where(User.email == "ana@example.org"))
     assert (user.name, user.organisation, user.role, user.active) == ("Ana Lima", "Radio Norte",
-                                                                       "member", True)
+                                                                       "member", False)
     assert user.terms_version == 3 and user.terms_accepted_at is not None
     assert user.password_hash.startswith("scrypt:")
+    # Before the link: no log-in, and the page says why.
+    denied = login("ana@example.org", "a good long password")
+    assert denied.status_code == 403
+    assert "follow the link in the email" in soup(denied).select_one(".flash-error").get_text()
+    link = confirm_link(caplog)
+    button = soup(client.get(link)).select_one("form#confirm-form button")
+    assert button.get_text(strip=True) == "Activate my account"
+    assert db.session.get(User, user.id).active is False  # opening the link activates nothing
+    response = client.post(link)
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
     page = soup(client.get("/account"))
     assert page.select_one(".account-email").get_text() == "ana@example.org"
     assert "Version 3" in page.select_one(".account-terms").get_text()
+    client.post("/logout")
+    used = client.post(link)
+    assert used.status_code == 400
+    assert "already been used" in soup(used).select_one(".confirm-invalid").get_text()
+    assert login("ana@example.org", "a good long password").status_code == 302
 
 
 def test_register_terms_version_defaults_to_one(client):
@@ -211,11 +238,13 @@ def test_register_validation(client, fields, field, message):
     assert db.session.scalar(select(User).where(User.email == "ana@example.org")) is None
 
 
-def test_register_duplicate_email(client, make_user):
-    make_user(email="ana@example.org")
-    response = register(client, email="ANA@example.org")
-    assert response.status_code == 400
-    assert "already exists" in soup(response).select_one("#email-error").get_text()
+def test_register_known_email_changes_nothing(client, make_user):
+    user = make_user(email="ana@example.org", name="The Owner")
+    response = register(client, email="ANA@example.org", name="Someone Else")
+    assert response.status_code == 200
+    assert db.session.get(User, user.id).name == "The Owner"
+    assert client.post("/login", data={"email": "ana@example.org",
+                                       "password": PASSWORD}).status_code == 302
 
 
 def test_register_approval_mode(client, app, make_user, login, caplog):

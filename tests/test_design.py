@@ -106,7 +106,7 @@ def test_tile_urls_built_once_per_request_equal_url_for(app, make_gallery, make_
                 assert asset_url(asset) == url_for("browse.asset", asset_id=asset.id)
                 assert asset_url(asset).startswith(f"{root}/assets/")
                 for size in ("thumb", "preview"):
-                    assert rendition_url(asset, size) == url_for("media.rendition",
-                                                                 asset_id=asset.id, size=size)
+                    assert rendition_url(asset, size) == url_for(
+                        "media.rendition", asset_id=asset.id, size=size, v=asset.sha256[:12])
             assert asset_url(asset, _external=True) == url_for("browse.asset", asset_id=asset.id,
                                                                _external=True)

@@ -145,7 +145,8 @@ def test_inactive_member_cannot_download(world, make_user):
     assert policy.access(member, assets["published"], "large", download=True) is policy.Access.LOGIN
 
 
-def test_trashed_asset_is_staff_only(client, world, make_user, login_as):
+def test_trashed_asset_downloads_for_no_one(client, world, make_user, login_as):
+    """Trashed means absent everywhere but /manage/trash (issue 11, item 11): staff included."""
     from gallery.extensions import db
     from gallery.models import utcnow
 
@@ -160,7 +161,7 @@ def test_trashed_asset_is_staff_only(client, world, make_user, login_as):
         assert r.status_code == 404
     login_as(make_user("editor"))
     with client.get(f"/download/assets/{asset.id}/original") as r:
-        assert r.status_code == 200
+        assert r.status_code == 404
 
 
 def test_large_media_url_goes_through_the_download_route(client, world):

@@ -109,7 +109,7 @@ def test_asset_page_plays_video_with_poster(client, clip):
         page = BeautifulSoup(response.data, "html.parser")
     video = page.select_one("video[controls]")
     assert video is not None and video["preload"] == "metadata"
-    assert video["poster"] == f"/media/{asset.id}/preview.jpg"
+    assert video["poster"] == f"/media/{asset.id}/preview.jpg?v={asset.sha256[:12]}"
     source = video.select_one("source")
     assert source["src"] == f"/media/{asset.id}/original" and source["type"] == "video/mp4"
 
@@ -119,7 +119,7 @@ def test_asset_page_plays_audio_with_waveform(client, app, make_gallery):
     with client.get(f"/assets/{result.asset.id}") as response:
         page = BeautifulSoup(response.data, "html.parser")
     assert page.select_one("audio[controls] source")["src"] == f"/media/{result.asset.id}/original"
-    assert page.select_one("img.waveform")["src"] == f"/media/{result.asset.id}/preview.jpg"
+    assert page.select_one("img.waveform")["src"] == f"/media/{result.asset.id}/preview.jpg?v={result.asset.sha256[:12]}"
     assert page.select_one("video") is None
 
 

@@ -49,7 +49,7 @@ def test_results_grid_and_list(client, library):
     assert item.select_one(".credit").get_text() == "Photo: A. Yusuf"
     assert item.select_one(".country").get_text() == "Kenya"
     assert item.select_one(".date").get_text() == "3 June 2019"
-    assert item.select_one("img")["src"].endswith("/thumb.jpg")
+    assert "/thumb.jpg?v=" in item.select_one("img")["src"]
 
 
 def test_facet_click_narrows_and_chip_removes(client, library):
@@ -126,7 +126,7 @@ def test_api_shape(client, library):
     assert hit["gallery"] == {"id": library["tank"].gallery_id, "title": "Water in Turkana"}
     assert hit["country"] == "KEN" and hit["category"] == "health" and hit["media_type"] == "image"
     assert hit["date_taken"] == "2020-01-05" and "<mark>water</mark>" in hit["highlight"]
-    assert hit["thumbnail_url"].endswith(f"/media/{hit['id']}/thumb.jpg")
+    assert hit["thumbnail_url"].endswith(f"/media/{hit['id']}/thumb.jpg?v={library['tank'].sha256[:12]}")
     assert set(body["facets"]) == {"category", "country", "media_type", "year", "credit"}
     assert body["facets"]["year"] == [{"value": "2020", "count": 1}, {"value": "2019", "count": 1}]
     assert body["suggestion"] is None

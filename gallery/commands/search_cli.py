@@ -1,4 +1,4 @@
-"""CLI commands of the search index: reindex (full or pending) and check."""
+"""CLI command of the search index: reindex (full or pending); `gallery check` is check_cli."""
 from __future__ import annotations
 
 import time
@@ -35,30 +35,3 @@ def reindex_command(pending: bool, procs: int | None) -> None:
     except LockError as exc:
         raise click.ClickException("Another process holds the index writer; try again.") from exc
     click.echo(f"Indexed {count} assets in {time.perf_counter() - start:.1f} s.")
-
-
-@click.command("check")
-def check_command() -> None:
-    """Report drift between the database and the search index; exit 1 if there is any."""
-    from gallery.services import search
-
-    report = search.check()
-    click.echo(f"Search index: {report.documents} documents for {report.assets} assets; "
-               f"outbox backlog {report.backlog} ({report.stale_backlog} older than the grace period).")
-    if report.outdated:
-        click.echo("The index was built with an older search schema: run `gallery reindex`.")
-    if report.missing:
-        click.echo(f"Assets missing from the index ({len(report.missing)}): "
-                   f"{_sample(report.missing)}")
-    if report.orphans:
-        click.echo(f"Index entries for assets no longer in the database ({len(report.orphans)}): "
-                   f"{_sample(report.orphans)}")
-    if not report.clean:
-        click.echo("Drift found: run `gallery reindex --pending`, or `gallery reindex` to rebuild.")
-        raise SystemExit(1)
-    click.echo("Search index is in step with the database.")
-
-
-def _sample(ids: list[int], n: int = 20) -> str:
-    text = ", ".join(str(i) for i in ids[:n])
-    return text + (", ..." if len(ids) > n else "")

@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,12 +22,46 @@ MIN_PASSWORD = 8
 
 def _utcnow() -> dt.datetime:
     """Naive UTC, as the models store it."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# Invisible characters that make one address look like another: zero-width space, non-joiner and
+# joiner, word joiner, byte-order mark, soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Scripts that are written together: Japanese mixes kana with Han, Korean mixes Hangul with Han.
+_SCRIPT_FAMILY = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK", "BOPOMOFO": "CJK",
+                  "HALFWIDTH": "CJK", "FULLWIDTH": "CJK", "IDEOGRAPHIC": "CJK"}
 
 
 def normalise_email(email: str) -> str:
-    """Emails compare case-insensitively."""
-    return (email or "").strip().lower()
+    """The one spelling of an address: NFKC, no invisible characters, trimmed, lower-case."""
+    email = unicodedata.normalize("NFKC", email or "").translate(_INVISIBLE)
+    return email.strip().lower()
+
+
+def _scripts(text: str) -> set[str]:
+    """The writing systems of the letters in the text (digits and punctuation belong to all)."""
+    found = set()
+    for char in text:
+        if unicodedata.category(char).startswith("L"):
+            script = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+            found.add(_SCRIPT_FAMILY.get(script, script))
+    return found
+
+
+def check_email(email: str) -> None:
+    """Refuse what is not an address, and parts that mix scripts (a Cyrillic "а" in "admin")."""
+    local, _, domain = email.rpartition("@")
+    if (not local or not domain or len(email) > 254
+            or any(c.isspace() or not c.isprintable() for c in email)):
+        raise ValidationError("Enter a valid email address.", field="email")
+    for part in [local, *domain.split(".")]:
+        scripts = sorted(_scripts(part))
+        if len(scripts) > 1:
+            names = " and ".join(script.title() for script in scripts)
+            raise ValidationError(
+                f"“{part}” mixes letters of different alphabets ({names}), as look-alike "
+                "addresses do. Type the address again, each part in one alphabet.", field="email")
 
 
 def hash_password(password: str) -> str:
@@ -41,18 +76,23 @@ def check_password_strength(password: str, field: str = "password") -> None:
                               field=field)
 
 
-def create_user(*, email: str, password: str, role: str = "member", name: str = "",
-                organisation: str = "", active: bool = True,
-                terms_version: int | None = None) -> User:
-    """Create an account with a scrypt password hash (terms accepted when a version is given)."""
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        raise ValidationError("Enter a valid email address.", field="email")
+def _check_new_account(email: str, password: str, role: str, name: str,
+                       organisation: str) -> None:
+    """Refuse what a new account cannot have (the email is already normalised)."""
+    check_email(email)
     if role not in ROLES:
         raise ValidationError(f"Role must be one of {', '.join(ROLES)}.", field="role")
     check_password_strength(password)
     if len(name) > 200 or len(organisation) > 200:
         raise ValidationError("Names are limited to 200 characters.", field="name")
+
+
+def create_user(*, email: str, password: str, role: str = "member", name: str = "",
+                organisation: str = "", active: bool = True,
+                terms_version: int | None = None) -> User:
+    """Create an account with a scrypt password hash (terms accepted when a version is given)."""
+    email = normalise_email(email)
+    _check_new_account(email, password, role, name, organisation)
     if find_by_email(email) is not None:
         raise ValidationError("An account with this email already exists.", field="email")
     user = User(email=email, name=name.strip(), organisation=organisation.strip(), role=role,
@@ -62,6 +102,78 @@ def create_user(*, email: str, password: str, role: str = "member", name: str = 
         user.terms_version = terms_version
         user.terms_accepted_at = _utcnow()
     db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@dataclass
+class Registration:
+    """What a registration did; `known` means the address had an account and nothing changed."""
+
+    user: User
+    known: bool
+
+
+def unconfirmed(user: User) -> bool:
+    """An account that was never active: it waits for its owner's confirmation or an admin."""
+    return not user.active and user.last_login_at is None
+
+
+def register(*, email: str, password: str, name: str, organisation: str,
+             terms_version: int, takeover: bool) -> Registration:
+    """Register an inactive account; the caller answers the same whether the address was known.
+
+    A known address keeps its account untouched and its owner gets told. With `takeover` (open
+    registration, where the mailed link activates the account), an account whose link was never
+    followed takes the new details: only the address's owner can follow the new link, so whoever
+    registered the address first cannot keep it from them.
+    """
+    email = normalise_email(email)
+    _check_new_account(email, password, "member", name, organisation)
+    user = find_by_email(email)
+    if user is None:
+        return Registration(create_user(email=email, password=password, name=name,
+                                        organisation=organisation, active=False,
+                                        terms_version=terms_version), known=False)
+    password_hash = hash_password(password)  # as slow as a new account: timing tells nothing
+    if not (takeover and unconfirmed(user)):
+        return Registration(user, known=True)
+    user.name, user.organisation = name.strip(), organisation.strip()
+    user.password_hash = password_hash  # earlier links die: they name the old hash
+    user.terms_version, user.terms_accepted_at = terms_version, _utcnow()
+    db.session.commit()
+    return Registration(user, known=False)
+
+
+CONFIRM_SALT = "gallery.confirm-email"
+
+
+def make_confirm_token(user: User, secret_key: str) -> str:
+    """A signed, timestamped link token that activates this registration (and no later one)."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=CONFIRM_SALT)
+    return serializer.dumps({"id": user.id, "fp": password_fingerprint(user)})
+
+
+def user_from_confirm_token(token: str, secret_key: str, max_age: int) -> User:
+    """The unconfirmed account a confirmation link names, if the link is genuine and current."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=CONFIRM_SALT)
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ValidationError("This link has expired. Register again to get a new one.") from exc
+    except BadSignature as exc:
+        raise ValidationError("This link is not valid. Register again to get a new one.") from exc
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or not fingerprint_matches(user, data.get("fp", "")) or not unconfirmed(user):
+        raise ValidationError("This link has already been used, or a newer one was sent. "
+                              "Log in, or register again to get a new link.")
+    return user
+
+
+def confirm_account(token: str, secret_key: str, max_age: int) -> User:
+    """Activate the account a confirmation link names; the link works once."""
+    user = user_from_confirm_token(token, secret_key, max_age)
+    user.active = True
     db.session.commit()
     return user
 
@@ -106,9 +218,18 @@ def record_login(user: User) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Set a new password and a new session token, which logs out every other session."""
+    """Set a new password and a new session token, which logs out every session."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the account, on every device, copied cookies included.
+
+    Each session carries the token it was opened with (User.get_id) and the loader compares it
+    with the row on every request, so a new token makes every earlier session anonymous.
+    """
     user.session_token = secrets.token_hex(16)
     db.session.commit()
 
@@ -230,8 +351,11 @@ def set_role(admin: User, user: User, role: str) -> None:
         raise Forbidden("Only admins change roles.")
     if user.id == admin.id and role != user.role:
         raise Forbidden("You cannot change your own role.")
+    if role == user.role:
+        return
     user.role = role
-    db.session.commit()
+    # Open sessions carry what the old role allowed (forms, CSRF-protected pages): end them.
+    end_sessions(user)
 
 
 def set_active(admin: User, user: User, active: bool) -> bool:
@@ -243,7 +367,6 @@ def set_active(admin: User, user: User, active: bool) -> bool:
     was_pending = not user.active and user.last_login_at is None and active
     user.active = active
     if not active:
-        # A new token ends the user's open sessions at once.
-        user.session_token = secrets.token_hex(16)
+        end_sessions(user)
     db.session.commit()
     return was_pending

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from gallery.extensions import db
-from gallery.models import Asset, DownloadApproval, User, utcnow
+from gallery.models import Asset, DownloadApproval, Gallery, User, utcnow
 from gallery.services.errors import Forbidden, NotFound, ValidationError
 
 DECISIONS = ("approved", "refused")
@@ -53,7 +53,10 @@ def pending(limit: int = 200) -> list[tuple[DownloadApproval, User, Asset]]:
         select(DownloadApproval, User, Asset)
         .join(User, User.id == DownloadApproval.user_id)
         .join(Asset, Asset.id == DownloadApproval.asset_id)
-        .where(DownloadApproval.status == "pending")
+        .join(Gallery, Gallery.id == Asset.gallery_id)
+        # Trashed items are absent everywhere but the trash: no request to decide for them.
+        .where(DownloadApproval.status == "pending", Asset.deleted_at.is_(None),
+               Gallery.deleted_at.is_(None))
         .order_by(DownloadApproval.requested_at, DownloadApproval.id).limit(limit)).all())
 
 
@@ -63,5 +66,7 @@ def recent_decisions(limit: int = 50) -> list[tuple[DownloadApproval, User, Asse
         select(DownloadApproval, User, Asset)
         .join(User, User.id == DownloadApproval.user_id)
         .join(Asset, Asset.id == DownloadApproval.asset_id)
-        .where(DownloadApproval.status != "pending")
+        .join(Gallery, Gallery.id == Asset.gallery_id)
+        .where(DownloadApproval.status != "pending", Asset.deleted_at.is_(None),
+               Gallery.deleted_at.is_(None))
         .order_by(DownloadApproval.decided_at.desc(), DownloadApproval.id.desc()).limit(limit)).all())

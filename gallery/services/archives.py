@@ -10,11 +10,13 @@ from typing import Any, BinaryIO, Iterator
 
 from flask import current_app
 
+from gallery.services import probe
 from gallery.services.catalogue import IngestItem
 from gallery.services.errors import GalleryError, TooLarge, UnsupportedMedia
 from gallery.services.text import clean_filename, clean_label, human_bytes
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+HEAD = 4096  # bytes peeked at to know an entry's kind (what probe.probe reads too)
 JUNK_FILES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r"}
 JUNK_DIRS = {"__macosx"}
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -82,20 +84,34 @@ def iter_zip(stream: BinaryIO, label: str, fields: dict[str, Any]) -> Iterator[I
             with raw:
                 entry = EntryStream(raw, budget)
                 try:
-                    nested = entry.head(4) in ZIP_MAGIC
+                    entry.limit_to(entry_limit(entry.head(HEAD), info, entry_label, cfg))
                 except GalleryError as exc:
                     yield IngestItem(info.filename, label=entry_label, error=exc)
-                    nested = None
-                if nested:
-                    yield IngestItem(info.filename, label=entry_label, error=UnsupportedMedia(
-                        "zip archives inside zip archives are not accepted."))
-                elif nested is not None:
+                else:
                     yield IngestItem(info.filename, entry, dict(fields), entry_label)
             if budget.exceeded:
                 yield IngestItem(label, label=label, error=TooLarge(
                     f"stopped after {clean_label(info.filename)}: the archive unpacks to more than "
                     f"{human_bytes(budget.limit)}; the remaining entries were not read."))
                 return
+
+
+def entry_limit(head: bytes, info: zipfile.ZipInfo, label: str, cfg: Any) -> int:
+    """The byte limit of one entry, by the kind its first bytes start; refuses it before any write.
+
+    A small archive can unpack to gigabytes: knowing the kind first, an entry that is no accepted
+    media, or says it is bigger than its kind's limit, is refused without a byte on disk, and the
+    others stop being read once past their limit (EntryStream).
+    """
+    if head[:4] in ZIP_MAGIC:
+        raise UnsupportedMedia("zip archives inside zip archives are not accepted.")
+    media_type = probe.KINDS[probe.sniff(head, label)][0]
+    key = "MAX_IMAGE_BYTES" if media_type == "image" else "MAX_VIDEO_BYTES"
+    limit = cfg[key]
+    if info.file_size > limit:
+        raise TooLarge(f"{label}: unpacks to {human_bytes(info.file_size)}; {media_type} files may "
+                       f"be at most {human_bytes(limit)}.")
+    return limit
 
 
 def check_archive(infos: list[zipfile.ZipInfo], max_entries: int, max_bytes: int) -> GalleryError | None:
@@ -147,6 +163,12 @@ class EntryStream(io.RawIOBase):
         self._raw = raw
         self._budget = budget
         self._prefix = b""
+        self._limit: int | None = None
+        self._read_total = 0
+
+    def limit_to(self, limit: int) -> None:
+        """Refuse (TooLarge) as soon as more than limit bytes of this entry have been read."""
+        self._limit = limit
 
     def readable(self) -> bool:
         return True
@@ -169,4 +191,9 @@ class EntryStream(io.RawIOBase):
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise UnsupportedMedia(f"this archive entry is damaged ({exc}).") from exc
         self._budget.spend(len(data))
+        self._read_total += len(data)
+        if self._limit is not None and self._read_total > self._limit:
+            # Raised before these bytes are handed on: what was written stays within the limit.
+            raise TooLarge(f"unpacks to more than {human_bytes(self._limit)}, over the limit "
+                           "for its kind of file.")
         return data

@@ -124,16 +124,8 @@ def visible_galleries(user: Any) -> Select:
     """Galleries this user may see in lists: published ones, plus drafts for staff; never the trash."""
     query = select(Gallery).where(Gallery.deleted_at.is_(None))
     if not policy.is_staff(user):
-        query = query.where(Gallery.status == "published")
+        query = query.where(policy.public_gallery_clause())
     return query
-
-
-def _public_gallery_clause():
-    return (Gallery.status == "published") & Gallery.deleted_at.is_(None)
-
-
-def _live_asset_clause():
-    return (Asset.status == "published") & Asset.deleted_at.is_(None)
 
 
 def _filtered(query: Select, filters: Filters) -> Select:
@@ -179,9 +171,7 @@ def covers(user: Any, galleries: Sequence[Gallery]) -> dict[int, Asset]:
             order_by=(case((Asset.id == Gallery.cover_asset_id, 0), else_=1), Asset.position, Asset.id),
         ).label("rank"),
     ).join(Gallery, Gallery.id == Asset.gallery_id).where(Asset.gallery_id.in_(ids),
-                                                          Asset.deleted_at.is_(None))
-    if not policy.is_staff(user):
-        query = query.where(Asset.status == "published")
+                                                          policy.visible_asset_clause(user))
     ranked = query.subquery()
     first_ids = select(ranked.c.id).where(ranked.c.rank == 1)
     assets = db.session.scalars(
@@ -194,7 +184,7 @@ def category_counts() -> list[tuple[Category, int]]:
     count = func.count(Gallery.id)
     rows = db.session.execute(
         select(Category, count)
-        .outerjoin(Gallery, (Gallery.category_id == Category.id) & _public_gallery_clause())
+        .outerjoin(Gallery, (Gallery.category_id == Category.id) & policy.public_gallery_clause())
         .group_by(Category.id).order_by(Category.position, Category.name)).all()
     return [(c, n) for c, n in rows]
 
@@ -203,7 +193,7 @@ def country_counts(category: Category | None = None) -> list[tuple[Country, int]
     """Countries that have published galleries (optionally within a category), with counts."""
     count = func.count(Gallery.id)
     query = (select(Country, count).join(Gallery, Gallery.country_code == Country.alpha3)
-             .where(_public_gallery_clause()))
+             .where(policy.public_gallery_clause()))
     if category is not None:
         query = query.where(Gallery.category_id == category.id)
     rows = db.session.execute(query.group_by(Country.alpha3).order_by(Country.name)).all()
@@ -215,7 +205,7 @@ def categories_in_country(country: Country) -> list[tuple[Category, int]]:
     count = func.count(Gallery.id)
     rows = db.session.execute(
         select(Category, count).join(Gallery, Gallery.category_id == Category.id)
-        .where(_public_gallery_clause(), Gallery.country_code == country.alpha3)
+        .where(policy.public_gallery_clause(), Gallery.country_code == country.alpha3)
         .group_by(Category.id).order_by(Category.position, Category.name)).all()
     return [(c, n) for c, n in rows]
 
@@ -236,22 +226,17 @@ def get_country(code: str) -> Country | None:
 def get_gallery(user: Any, gallery_id: int) -> Gallery | None:
     """A gallery this user may browse, or None (trashed ones for no one: see manage's trash)."""
     found = db.session.get(Gallery, gallery_id)
-    if found is None or found.deleted_at is not None:
-        return None
     return found if policy.can_view_gallery(user, found) else None
 
 
 def _visible_assets(user: Any, gallery_id: int) -> Select:
-    query = select(Asset).where(Asset.gallery_id == gallery_id, Asset.deleted_at.is_(None))
-    if not policy.is_staff(user):
-        query = query.where(Asset.status == "published")
-    return query
+    return select(Asset).where(Asset.gallery_id == gallery_id, policy.visible_asset_clause(user))
 
 
 def visible_count(user: Any, gallery: Gallery) -> int:
     """Number of assets of the gallery this user sees (denormalised for the public)."""
     if not policy.is_staff(user):
-        return gallery.item_count  # published, live assets, kept by catalogue.refresh_counts
+        return gallery.item_count  # public assets, kept by catalogue.refresh_counts
     return db.session.scalar(select(func.count()).select_from(
         _visible_assets(user, gallery.id).subquery())) or 0
 
@@ -268,20 +253,14 @@ def get_asset(user: Any, asset_id: int) -> Asset | None:
     """An asset this user may see (with its gallery), or None."""
     found = db.session.scalar(select(Asset).where(Asset.id == asset_id)
                               .options(selectinload(Asset.renditions)))
-    if found is None or not policy.can_view_asset(user, found):
-        return None
-    if found.deleted_at is not None or found.gallery.deleted_at is not None:
-        return None  # the trash is managed elsewhere, never browsed
-    return found
-
-
-MEDIA_NOUNS = {"image": "Photo", "video": "Video", "audio": "Audio recording"}
+    # can_view_asset also refuses the trash: it is managed in /manage/trash, never browsed.
+    return found if policy.can_view_asset(user, found) else None
 
 
 def heading(asset: Asset, index: int) -> str:
-    """The asset page's heading: the title, else 'Photo 3' (the caption follows it in full)."""
+    """The asset page's heading: the title, else 'Photo 3 of <gallery>' (the caption follows it)."""
     # Not display_title: without a title it is the caption's start, shown again right below.
-    return asset.title or f"{MEDIA_NOUNS.get(asset.media_type, 'Item')} {index}"
+    return asset.title or asset.numbered_title(index)
 
 
 def neighbours(user: Any, asset: Asset) -> tuple[Asset | None, Asset | None]:

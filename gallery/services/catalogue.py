@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
 from gallery.services import fields, probe, renditions, search, served, storage
@@ -411,15 +412,20 @@ def queue_search(asset_ids: Iterable[int], operation: str = "upsert") -> None:
 
 
 def refresh_counts(gallery_ids: Iterable[int]) -> None:
-    """Recompute the denormalised per-media-type counts of published, live assets."""
+    """Recompute the denormalised per-media-type counts of the assets the public sees."""
     for gid in set(gallery_ids):
         counts = dict(db.session.execute(
             select(Asset.media_type, func.count())
-            .where(Asset.gallery_id == gid, Asset.status == "published", Asset.deleted_at.is_(None))
+            .where(Asset.gallery_id == gid, policy.public_asset_clause())
             .group_by(Asset.media_type)).all())
         db.session.execute(update(Gallery).where(Gallery.id == gid).values(
             image_count=counts.get("image", 0), video_count=counts.get("video", 0),
             audio_count=counts.get("audio", 0)))
+
+
+def refresh_all_counts() -> None:
+    """Recompute every gallery's public counts (after PUBLISH_UNKNOWN_CONSENT changes)."""
+    refresh_counts(db.session.scalars(select(Gallery.id)).all())
 
 
 def get_gallery(gallery_id: int) -> Gallery:

@@ -11,7 +11,7 @@ from sqlalchemy import Select, distinct, extract, func, select
 
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent, Gallery, User
-from gallery.services import fields
+from gallery.services import csvsafe, fields
 from gallery.services.errors import ValidationError
 
 GROUPS = ("asset", "gallery", "user", "month")
@@ -129,10 +129,6 @@ def as_csv(group: str, period: Period = ALL_TIME) -> str:
 
 def _cell(value: Any) -> Any:
     """A CSV cell; text that a spreadsheet would run as a formula is quoted with an apostrophe."""
-    if value is None:
-        return ""
     if hasattr(value, "isoformat"):
         return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return csvsafe.cell(value)

@@ -12,14 +12,14 @@ from sqlalchemy import insert, select
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent, Rendition, User, utcnow
-from gallery.services import embed, served, storage
+from gallery.services import embed, integrity, served, storage
 from gallery.services.errors import NotFound, ValidationError
 from gallery.services.text import slugify
 
 SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
 SIZE_EDGES_LABEL = {"preview": "Small", "large": "Large", "original": "Original"}
 INTENDED_USES = ("Press", "Web", "Print", "TV", "Internal", "Other")
-VIA = ("file", "zip", "api")
+VIA = ("file", "zip", "api", "stream")  # stream: a sensitive item played in its asset page
 CHUNK = 1024 * 1024
 
 
@@ -95,6 +95,7 @@ def rendition_for(asset: Asset, size: str) -> Rendition | None:
 
     found = asset.rendition(size)
     if found is None or not storage.exists(found.storage_key):
+        integrity.require_original(asset)  # made from the original: without it, 404 (logged)
         found = imaging.ensure_rendition(asset, size)
     return found if found is not None and storage.exists(found.storage_key) else None
 
@@ -153,6 +154,7 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
                 pending, make=lambda: _served_source(pending, asset, organisation))
         recorded = _recorded_served_path(asset)
         if recorded is None:
+            integrity.require_original(asset)
             asset = served.ensure(asset)
             recorded = storage.path(asset.served_key)
         return FileSource(asset.id, size, name, asset.mime_type, recorded, "original", credits,

@@ -30,7 +30,7 @@ def update_asset(asset_id: int, values: Mapping[str, Any], user: User) -> Asset:
     if not changes:
         return asset
     catalogue.queue_search([asset.id])
-    if "status" in changes:
+    if "status" in changes or "consent" in changes:
         catalogue.refresh_counts([asset.gallery_id])
     activity.record(user, "asset.update", gallery_id=asset.gallery_id, asset_id=asset.id,
                     changes=changes)

@@ -2,7 +2,8 @@
 
 HEIF keeps its metadata as items of the top-level `meta` box: `iinf` names each item's type (Exif,
 or mime with an XMP content type) and `iloc` says where its bytes are (in the file, often in mdat,
-or in `idat`). The Exif item's GPS IFD is zeroed and unlinked and XMP location is blanked with
+or in `idat`). In the Exif item every IFD loses its GPS IFD and maker note (zeroed and unlinked)
+and XMP location is blanked with
 spaces, both the same length, so every iloc extent and the coded image stay where they were.
 """
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import struct
 from typing import BinaryIO, NamedTuple
 
-from gallery.services.embed import blank_gps_ifd, blank_xmp_location
 from gallery.services.mediaclean import MAX_READ, MediaCleanError, _boxes, mp4_edits
+from gallery.services.placemeta import MetadataError, blank_xmp_location
+from gallery.services.tiffclean import clean_tiff
 
 XMP_TYPES = {"application/rdf+xml", "application/xmp+xml", "text/xml", "application/xml"}
-TAG_GPS_IFD = 0x8825
 
 
 class Item(NamedTuple):
@@ -178,31 +179,18 @@ def _read_at(fh: BinaryIO, extent: Extent) -> bytes:
 
 
 def _clean_exif(data: bytearray) -> bytearray:
-    """The Exif item (a 4-byte offset, then the TIFF block) with its GPS IFD removed, or refused."""
+    """The Exif item (a 4-byte offset, then the TIFF block) with GPS and maker note removed, or refused."""
     if len(data) < 4:
         raise MediaCleanError("its Exif item is cut short")
     base = 4 + struct.unpack_from(">I", data, 0)[0]
     if data[base:base + 2] not in (b"II", b"MM"):
         raise MediaCleanError("its Exif item does not start a TIFF block where it says")
     cleaned = bytearray(data)
-    blank_gps_ifd(cleaned, base)
-    if _has_gps(cleaned, base):
-        raise MediaCleanError("its Exif GPS block cannot be read")
-    return cleaned
-
-
-def _has_gps(tiff: bytearray, base: int) -> bool:
-    """Whether IFD0 still links a GPS IFD (True too when IFD0 cannot be read: assume the worst)."""
-    end = "<" if tiff[base:base + 2] == b"II" else ">"
     try:
-        ifd0 = base + struct.unpack_from(end + "I", tiff, base + 4)[0]
-        count = struct.unpack_from(end + "H", tiff, ifd0)[0]
-        if ifd0 + 2 + 12 * count > len(tiff):
-            return True
-        return any(struct.unpack_from(end + "H", tiff, ifd0 + 2 + 12 * i)[0] == TAG_GPS_IFD
-                   for i in range(count))
-    except struct.error:
-        return True
+        clean_tiff(cleaned, base, zero_unreferenced=True)
+    except (MetadataError, struct.error) as exc:
+        raise MediaCleanError(f"its Exif item cannot be read ({exc})") from exc
+    return cleaned
 
 
 def _patches(extents: list[Extent], before: bytearray, after: bytearray) -> list[tuple[int, bytes]]:

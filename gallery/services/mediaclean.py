@@ -12,7 +12,7 @@ import shutil
 import struct
 from typing import BinaryIO
 
-from gallery.services.embed import blank_xmp_location
+from gallery.services.placemeta import blank_xmp_location
 
 MP4_TYPES = ("video/mp4", "video/quicktime", "audio/mp4")
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
@@ -26,12 +26,12 @@ CHUNK = 1024 * 1024
 # Tag names that hold a place as coordinates (or may): matched case-insensitively on whole words.
 _LOCATION_NAME = re.compile(
     r"(?:^|[^a-z])(gps|geo\w*|location\w*|latitude|longitude|lat|lon|lng|coordinates?|iso6709|xyz)"
-    r"(?:$|[^a-z])", re.I)
+    r"(?:$|[^a-z])", re.IGNORECASE)
 # A value that is coordinates whatever its name: ISO 6709 (+12.34-045.67/) or "12.345, -45.678".
 _COORDINATES = re.compile(
     r"^\s*[+-]\d{1,3}(?:\.\d+)?[+-]\d{1,3}(?:\.\d+)?|"
     r"^\s*-?\d{1,2}\.\d{3,}\s*[,; ]\s*-?\d{1,3}\.\d{3,}\s*$")
-_IXML_LOCATION = re.compile(rb"<LOCATION\b.*?</LOCATION\s*>", re.S | re.I)
+_IXML_LOCATION = re.compile(rb"<LOCATION\b.*?</LOCATION\s*>", re.DOTALL | re.IGNORECASE)
 
 
 class MediaCleanError(ValueError):

@@ -1,8 +1,13 @@
-"""Renditions made on first use (the `large` size by default): cached, unique, safe when raced."""
+"""Renditions made on first use (the `large` size by default): cached, unique, safe when raced.
+
+Besides the configured sizes there is `blurred`: the thumb with its picture blurred away, which
+is all the public sees of a sensitive asset. It has its own URL and row, so one URL never
+serves different bytes to different people, and it is made from the thumb on first use.
+"""
 from __future__ import annotations
 
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import current_app
 from sqlalchemy import select
@@ -10,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from gallery.extensions import db
 from gallery.models import Asset, Rendition
-from gallery.services import probe, storage
+from gallery.policy import BLURRED
+from gallery.services import imaging, probe, storage
 from gallery.services.errors import NotFound
 
 _locks: dict[tuple[int, str], threading.Lock] = {}
@@ -32,7 +38,7 @@ def ensure_rendition(asset: Asset, size: str) -> Rendition:
     same bytes to the same key (an atomic rename), and the unique (asset, size) constraint keeps
     one row: the loser rolls back and returns the winner's row.
     """
-    sizes = current_app.config["RENDITION_SIZES"]
+    sizes = {**current_app.config["RENDITION_SIZES"], BLURRED: 0}
     if size not in sizes:
         raise NotFound(f"No rendition size called {size}.")
     found = asset.rendition(size)
@@ -53,10 +59,13 @@ def ensure_rendition(asset: Asset, size: str) -> Rendition:
 
 def _make(asset: Asset, size: str, edge: int) -> Rendition:
     config = current_app.config
-    facts = probe.Probed(media_type=asset.media_type, mime_type=asset.mime_type, ext="",
-                         width=asset.width, height=asset.height)
-    made = probe.make_renditions(storage.path(asset.storage_key), facts, {size: edge},
-                                 config["JPEG_QUALITY"], config["MAX_IMAGE_PIXELS"])[0]
+    if size == BLURRED:
+        made = _blurred(asset)
+    else:
+        facts = probe.Probed(media_type=asset.media_type, mime_type=asset.mime_type, ext="",
+                             width=asset.width, height=asset.height)
+        made = probe.make_renditions(storage.path(asset.storage_key), facts, {size: edge},
+                                     config["JPEG_QUALITY"], config["MAX_IMAGE_PIXELS"])[0]
     key = storage.rendition_key(asset.sha256, size)
     storage.save_bytes(made.data, key)
     row = asset.rendition(size)
@@ -73,6 +82,14 @@ def _make(asset: Asset, size: str, edge: int) -> Rendition:
         row = db.session.scalars(select(Rendition).where(
             Rendition.asset_id == asset.id, Rendition.size == size)).one()
     return row
+
+
+def _blurred(asset: Asset) -> imaging.Rendered:
+    """The blurred thumb, made from the thumb (oriented, sRGB, small: no need to decode the original)."""
+    thumb = ensure_rendition(asset, "thumb")
+    with open(storage.path(thumb.storage_key), "rb") as fh:
+        data = fh.read()
+    return imaging.blur_jpeg(data, current_app.config["JPEG_QUALITY"])
 
 
 def lock_for(asset_id: int, size: str) -> threading.Lock:

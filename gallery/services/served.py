@@ -1,7 +1,7 @@
 """The served original: the bytes every original download, zip entry and playback sends.
 
 An original holding no location is served as stored. Otherwise a location-free copy is stored
-once beside it (images: embed.strip_location; HEIC: heifclean; video and audio: mediaclean),
+once beside it (images: imageclean.strip_location; HEIC: heifclean; video and audio: mediaclean),
 made at ingest, or on first use for assets ingested before served copies existed. Its size and
 CRC-32 are recorded so a zip can write each entry's header before its bytes and never has to
 checksum them.
@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import embed, heifclean, mediaclean, storage
+from gallery.services import heifclean, imageclean, mediaclean, storage
 from gallery.services.errors import NotFound, UnsupportedMedia
 from gallery.services.renditions import lock_for
 
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/tiff")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif")
 HEIF_TYPES = ("image/heic", "image/heif")
 
 
@@ -109,8 +109,7 @@ def _without_location(src: str, mime_type: str, dest: str) -> bool:
     """Write a location-free copy of src to dest; False when src holds no location."""
     if mime_type in IMAGE_TYPES:
         with open(src, "rb") as fh, open(dest, "wb") as out:
-            for chunk in embed.strip_location(fh, mime_type):
-                out.write(chunk)
+            out.writelines(imageclean.strip_location(fh, mime_type))
         # strip_location rewrites what it reads; an unchanged copy means nothing was there.
         return not filecmp.cmp(src, dest, shallow=False)
     if mime_type in HEIF_TYPES:

@@ -7,6 +7,7 @@ import os
 import stat
 import tempfile
 import zlib
+from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple
 
 from flask import current_app
@@ -15,6 +16,10 @@ from gallery.services.errors import StorageError, TooLarge
 from gallery.services.text import human_bytes
 
 CHUNK = 1024 * 1024
+# Top folders of the upload directory: what rows point at, and temp files of unfinished writes.
+STORED_FOLDERS = ("originals", "renditions", "served")
+TMP_FOLDER = "tmp"
+TMP_SUFFIX = ".part"  # every temp file this module (and served copies) writes ends so
 
 
 class Stored(NamedTuple):
@@ -23,6 +28,13 @@ class Stored(NamedTuple):
     key: str
     sha256: str
     size: int
+
+
+class Listed(NamedTuple):
+    """One file found under a top folder: its key and modification time (seconds since the epoch)."""
+
+    key: str
+    mtime: float
 
 
 class Spooled(NamedTuple):
@@ -91,13 +103,31 @@ def served_key(sha256: str, ext: str) -> str:
     return f"served/{sha256[:2]}/{sha256[2:4]}/{sha256}.{ext}"
 
 
+def listing(folder: str) -> Iterator[Listed]:
+    """Every file under one top folder of the upload directory, as keys, in no particular order."""
+    base = _real(root())
+    for current, _dirs, files in os.walk(os.path.join(base, folder)):  # links are not followed
+        for name in files:
+            full = os.path.join(current, name)
+            try:
+                mtime = os.lstat(full).st_mtime
+            except FileNotFoundError:
+                continue  # removed since the directory was read
+            yield Listed(os.path.relpath(full, base).replace(os.sep, "/"), mtime)
+
+
+def is_temp(key: str) -> bool:
+    """Whether a key is a temp file of a write that has not finished (or never will)."""
+    return key.startswith(TMP_FOLDER + "/") or key.endswith(TMP_SUFFIX)
+
+
 def spool(stream: BinaryIO, limit: int | None = None) -> Spooled:
     """Copy a stream to a temp file in the upload dir, hashing as it goes."""
-    tmp_dir = os.path.join(root(), "tmp")
+    tmp_dir = os.path.join(root(), TMP_FOLDER)
     os.makedirs(tmp_dir, exist_ok=True)
     digest = hashlib.sha256()
     size = crc = 0
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, suffix=TMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as out:
             while chunk := stream.read(CHUNK):
@@ -143,7 +173,7 @@ def save_bytes(data: bytes, key: str) -> Stored:
     """Write bytes to a key through a temp file, fsync and rename."""
     dest = path(key)
     os.makedirs(os.path.dirname(dest), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), suffix=TMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -172,6 +202,15 @@ def exists(key: str) -> bool:
 def delete(key: str) -> None:
     """Remove a stored file; a missing file is not an error."""
     _unlink(path(key))
+
+
+def remove_listed(key: str) -> None:
+    """Remove a file listing() found: the entry itself, never what a link in its place points at."""
+    base = _real(root())
+    full = os.path.normpath(os.path.join(base, key))
+    if not full.startswith(base + os.sep):
+        raise StorageError("Invalid storage key.")
+    _unlink(full)
 
 
 def _unlink(p: str) -> None:

@@ -7,7 +7,7 @@ import logging
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterable, Iterator, Self
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Self
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
-from gallery.services import storage
+from gallery.services import csvsafe, storage
 from gallery.services.downloads import FileSource, label, source
 from gallery.services.errors import GalleryError, NotFound, StorageError, ValidationError
 from gallery.services.zipstream import ZipStream
@@ -44,7 +44,9 @@ class ZipPlan:
 
     def stream(self) -> Iterator[bytes]:
         """The zip's bytes, produced as each file is read (needs no app context)."""
-        return stream_zip(self.files, captions_csv(self.rows))
+        rows = dict(zip((f.asset_id for f in self.files), self.rows))
+        # captions.csv goes last and lists only the files that made it into the zip.
+        return stream_zip(self.files, lambda sent: captions_csv([rows[i] for i in sent]))
 
     @property
     def rows(self) -> list[list[str]]:
@@ -56,7 +58,10 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
     """Pick the assets this user may download at this size; raise a clear error when none or too many."""
     if size not in policy.DOWNLOAD_SIZES:
         raise ValidationError("Choose Small, Large or Original.", field="size")
-    query = select(Asset).where(Asset.gallery_id == gallery.id).order_by(Asset.position, Asset.id)
+    user = policy.unproxied(user)
+    # Never the trash (staff included), nor consent-withheld items for the public.
+    query = (select(Asset).where(Asset.gallery_id == gallery.id, policy.visible_asset_clause(user))
+             .order_by(Asset.position, Asset.id))
     if size != "original":
         query = query.options(selectinload(Asset.renditions))  # originals never look at them
     wanted = None
@@ -65,7 +70,6 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
         if not wanted:
             raise ValidationError("Tick at least one item to download.", field="asset")
         query = query.where(Asset.id.in_(wanted))
-    user = policy.unproxied(user)
     candidates = [a for a in db.session.scalars(query) if policy.can_view_asset(user, a)]
     if wanted is not None and len(candidates) != len(wanted):
         raise NotFound("Some of the ticked items are not in this gallery.")
@@ -91,23 +95,30 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
 
 
 def captions_csv(rows: list[list[str]]) -> bytes:
-    """captions.csv in UTF-8 with a byte-order mark, so spreadsheet programs read accents right."""
+    """captions.csv in UTF-8 with a byte-order mark, so spreadsheet programs read accents right.
+
+    Captions are user input: a cell that starts like a formula is escaped (csvsafe), since this
+    file is made to be opened in a spreadsheet.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(csvsafe.row(r) for r in rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
-def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
+def stream_zip(files: list[FileSource],
+               captions: bytes | Callable[[list[int]], bytes]) -> Iterator[bytes]:
     """A zip's bytes as each file is read: no temp file, memory bounded by one chunk.
 
     Entries are stored (JPEGs and videos do not deflate). A served original's size and CRC-32 are
     in the database, so its header goes out first and its bytes are copied as read; a rendition is
-    small and whole in memory, so its CRC is computed there.
+    small and whole in memory, so its CRC is computed there. captions: the captions.csv bytes, or
+    a function of the asset ids whose files went in that makes them.
     """
     out = ZipStream()
     when = _now()
+    sent_ids: list[int] = []
     for f in files:
         try:
             size, crc, chunks = _entry(f)
@@ -126,6 +137,9 @@ def stream_zip(files: list[FileSource], captions: bytes) -> Iterator[bytes]:
         if sent != size:
             # The header promised other bytes: better a broken download than a wrong file in it.
             raise StorageError(f"asset {f.asset_id}: the served file changed while it was zipped")
+        sent_ids.append(f.asset_id)
+    if callable(captions):
+        captions = captions(sent_ids)
     yield out.member("captions.csv", captions, when, deflate=True)
     yield out.finish()
 

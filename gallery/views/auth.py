@@ -35,7 +35,7 @@ def current_terms_version() -> int:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in with email and password; failures are rate-limited per account and per address."""
+    """Log in with email and password; failures slow the account down and limit the address."""
     form = LoginForm()
     target = safe_next(request.args.get("next") or form.next.data)
     if current_user.is_authenticated and request.method == "GET":
@@ -44,40 +44,49 @@ def login():
         return render_template("auth/login.html", form=form, next=target,
                                registration=current_app.config["REGISTRATION_MODE"]), \
             400 if request.method == "POST" else 200
-    keys = _limit_keys(form.email.data)
-    wait = max(limiter().retry_after(keys[0], current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-               limiter().retry_after(keys[1], current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]))
+    config = current_app.config
+    pair, address = _limit_keys(form.email.data)
+    window = config["LOGIN_FAILURE_WINDOW"]
+    # This account from this address slows down; other addresses (its owner's) are not affected.
+    wait = limiter().delay(pair, config["LOGIN_SLOWDOWN_AFTER"], config["LOGIN_SLOWDOWN_LONGEST"])
+    # The address gets a strict number of attempts, counted before the password is checked.
+    wait = wait or limiter().take(address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], window)
     if wait:
         return _too_many(wait)
     user = accounts.authenticate(form.email.data, form.password.data)
     if user is None:
-        window = current_app.config["LOGIN_FAILURE_WINDOW"]
-        for key in keys:
-            limiter().fail(key, window)
+        limiter().fail(pair, window)
         form.password.errors.append(BAD_LOGIN)
         return render_template("auth/login.html", form=form, next=target, error=BAD_LOGIN,
-                               registration=current_app.config["REGISTRATION_MODE"]), 401
+                               registration=config["REGISTRATION_MODE"]), 401
+    limiter().give_back(address)  # the right password is not a failure
     if not user.active:
-        flash("This account is not active. New accounts are activated by an administrator; "
-              "you will get an email when yours is.", "error")
+        if config["REGISTRATION_MODE"] == "open" and accounts.unconfirmed(user):
+            flash("This account is not active yet: follow the link in the email we sent when you "
+                  "registered. No email? Register again with the same address for a new link.",
+                  "error")
+        else:
+            flash("This account is not active. New accounts are activated by an administrator; "
+                  "you will get an email when yours is.", "error")
         return render_template("auth/login.html", form=form, next=target,
-                               registration=current_app.config["REGISTRATION_MODE"]), 403
-    limiter().reset(keys[0])
+                               registration=config["REGISTRATION_MODE"]), 403
+    limiter().reset(pair)
     _start_session(user, remember=form.remember.data)
     accounts.record_login(user)
     return redirect(target or url_for("browse.index"))
 
 
 def _limit_keys(email: str) -> tuple[str, str]:
-    """Rate-limit keys: the account (by email, known or not) and the client address."""
-    return (f"login:account:{accounts.normalise_email(email)}",
-            f"login:address:{request.remote_addr or '-'}")
+    """Rate-limit keys: this account (by email, known or not) from this address, and the address."""
+    remote = request.remote_addr or "-"
+    return f"login:pair:{remote}:{accounts.normalise_email(email)}", f"login:address:{remote}"
 
 
 def _too_many(wait: int):
     """A 429 page that says when to try again."""
     minutes = -(-wait // 60)
-    when = f"{minutes} minute{'s' if minutes != 1 else ''}" if wait >= 60 else f"{wait} seconds"
+    when = (f"{minutes} minute{'s' if minutes != 1 else ''}" if wait >= 60
+            else f"{wait} second{'s' if wait != 1 else ''}")
     body, status = error_response(429, f"Too many failed log-in attempts. Try again in {when}.")
     return body, status, {"Retry-After": str(wait)}
 
@@ -92,7 +101,10 @@ def _start_session(user, remember: bool) -> None:
 
 @bp.post("/logout")
 def logout():
-    """Log out (POST only, with a CSRF token) and forget the session."""
+    """Log out (POST only, with a CSRF token): this session and every copy of its cookie end."""
+    if current_user.is_authenticated:
+        # Clearing the cookie is not enough: a copy of it would still work, so change the token.
+        accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -101,7 +113,11 @@ def logout():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create an account; in approval mode it waits for an admin, in closed mode there is none."""
+    """Register; the answer is the same whether the address has an account or not.
+
+    Open mode: a mailed link activates the account. Approval mode: an admin does. A known
+    address changes nothing; its owner is told by mail instead.
+    """
     mode = current_app.config["REGISTRATION_MODE"]
     if mode == "closed":
         if request.method == "POST":
@@ -110,22 +126,64 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
+            result = accounts.register(
                 email=form.email.data, password=form.password.data, name=form.name.data,
-                organisation=form.organisation.data or "", active=(mode == "open"),
-                terms_version=current_terms_version())
+                organisation=form.organisation.data or "", terms_version=current_terms_version(),
+                takeover=(mode == "open"))
         except GalleryError as exc:
             getattr(form, exc.field or "email", form.email).errors.append(exc.message)
         else:
-            if mode == "approval":
-                _notify_admins_of(user)
-                return render_template("auth/pending.html", user=user)
-            _start_session(user, remember=False)
-            accounts.record_login(user)
-            flash("Welcome! Your account is ready.", "info")
-            return redirect(url_for("auth.account"))
+            if result.known:
+                _tell_owner_of_attempt(result.user)
+            elif mode == "approval":
+                _notify_admins_of(result.user)
+            else:
+                _send_confirmation(result.user)
+            return render_template("auth/pending.html", mode=mode,
+                                   email=accounts.normalise_email(form.email.data))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form, mode=mode), status
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """Activate a new account from the mailed link (a button, so mail scanners activate nothing)."""
+    secret = current_app.config["SECRET_KEY"]
+    max_age = current_app.config["REGISTRATION_CONFIRM_MAX_AGE"]
+    try:
+        accounts.user_from_confirm_token(token, secret, max_age)
+        if request.method == "POST":
+            user = accounts.confirm_account(token, secret, max_age)
+        else:
+            return render_template("auth/confirm.html")
+    except GalleryError as exc:
+        return render_template("auth/confirm.html", message=exc.message), 400
+    _start_session(user, remember=False)
+    accounts.record_login(user)
+    flash("Welcome! Your account is ready.", "info")
+    return redirect(url_for("auth.account"))
+
+
+def _send_confirmation(user) -> None:
+    """Mail the link that activates a new account."""
+    token = accounts.make_confirm_token(user, current_app.config["SECRET_KEY"])
+    link = url_for("auth.confirm", token=token, _external=True)
+    hours = current_app.config["REGISTRATION_CONFIRM_MAX_AGE"] / 3600
+    _send(user.email, "Confirm your account",
+          f"Someone (hopefully you) registered at {current_app.config['SITE_NAME']} with this "
+          f"address.\n\nActivate the account here (the link works once, for {hours:g} hours):\n"
+          f"{link}\n\nIf it was not you, ignore this message: nothing happens without the link.\n")
+
+
+def _tell_owner_of_attempt(user) -> None:
+    """Tell an account's owner that someone registered with their address; change nothing."""
+    login = url_for("auth.login", _external=True)
+    forgot = url_for("auth.forgot_password", _external=True)
+    _send(user.email, "Someone tried to register with your address",
+          f"Someone (perhaps you) tried to register at {current_app.config['SITE_NAME']} with "
+          f"this address, which already has an account. Nothing was changed.\n\n"
+          f"If it was you, log in at {login}\nor choose a new password at {forgot}\n\n"
+          f"If it was not you, ignore this message.\n")
 
 
 def _notify_admins_of(user) -> None:
@@ -174,6 +232,17 @@ def account():
     return render_template("auth/account.html", profile=profile, password=password), status
 
 
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of the account, on every device, this one included."""
+    accounts.end_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You are logged out on every device. Log in again to continue here.", "info")
+    return redirect(url_for("auth.login"))
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     """Ask for a reset link by email; the answer is the same whether the account exists or not."""
@@ -181,10 +250,9 @@ def forgot_password():
     if form.validate_on_submit():
         key = f"reset:address:{request.remote_addr or '-'}"
         limit = current_app.config["PASSWORD_RESET_MAX_PER_ADDRESS"]
-        wait = limiter().retry_after(key, limit)
+        wait = limiter().take(key, limit, current_app.config["LOGIN_FAILURE_WINDOW"])
         if wait:
             return _too_many(wait)
-        limiter().fail(key, current_app.config["LOGIN_FAILURE_WINDOW"])
         user = accounts.find_by_email(form.email.data)
         if user is not None and user.active:
             token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])

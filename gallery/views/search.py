@@ -12,7 +12,7 @@ from gallery.models import MEDIA_TYPES, Category, Country
 from gallery.services import search
 from gallery.services.search import Filters
 from gallery.services.search.advanced import FIELD_CHOICES, build_query
-from gallery.templating import asset_url
+from gallery.templating import asset_url, rendition_url, thumb_size
 
 bp = Blueprint("search", __name__)
 
@@ -122,6 +122,7 @@ def _hit_json(hit) -> dict:
         "media_type": a.media_type,
         "date_taken": a.date_taken.isoformat() if a.date_taken else None,
         "url": asset_url(a, _external=True),
-        "thumbnail_url": url_for("media.rendition", asset_id=a.id, size="thumb", _external=True)
+        # The blurred thumb for a sensitive item the user may not see for real.
+        "thumbnail_url": rendition_url(a, thumb_size(a), _external=True)
         if a.rendition("thumb") else None,
     }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import zipfile
 
@@ -15,7 +16,8 @@ IMAGE_DESCRIPTION = 0x010E  # EXIF ImageDescription
 GPS_IFD = 0x8825
 
 
-def _register(page, email: str) -> None:
+def _register(page, email: str, caplog) -> None:
+    """Fill the registration form, then follow the activation link from the mail (in the log)."""
     page.goto("/register")
     check_accessibility(page, "register")
     page.get_by_label("Name").fill("Jo Reporter")
@@ -25,7 +27,13 @@ def _register(page, email: str) -> None:
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_label("I accept the terms of use").check()
     shoot(page, "register")
-    page.get_by_role("button", name="Create the account").click()
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        page.get_by_role("button", name="Create the account").click()
+        expect(page.locator(".pending")).to_contain_text(f"We sent an email to {email}")
+    link = re.search(r"https?://[^/\s]+(/register/confirm/\S+)", caplog.text)
+    assert link, caplog.text
+    page.goto(link.group(1))
+    page.get_by_role("button", name="Activate my account").click()
     page.wait_for_load_state()
 
 
@@ -37,9 +45,9 @@ def _accept_terms_if_asked(page) -> None:
         page.wait_for_load_state()
 
 
-def test_member_registers_and_downloads(page, live_server, tmp_path):
-    _register(page, "jo.reporter@example.org")
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+def test_member_registers_and_downloads(page, live_server, tmp_path, caplog):
+    _register(page, "jo.reporter@example.org", caplog)
+    expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
 
     danli = live_server.galleries["Returnees rebuild in Danlí"]
     page.goto(f"/assets/{danli['assets'][0]}")

@@ -1,7 +1,9 @@
 """Running a search: access rules, filters, facets, sorting, pages, highlights, suggestions."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,10 +12,12 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from whoosh import query as wq
+from whoosh.index import LockError
 
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Category, Country, Gallery
+from gallery.services.errors import GalleryError
 from gallery.services.search import execute, store
 from gallery.services.search.query import Parsed, fold, highlight, parse, restrict
 from gallery.services.search.schema import FACET_FIELDS, FACETS
@@ -84,9 +88,9 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     page = max(1, min(page, MAX_PAGE))
     sort = sort if sort in SORTS else "relevance"
     parsed = parse(q)
-    mask = None if policy.is_staff(user) else wq.Term("visible", "0")
+    mask = hidden_from(user)
     filt = _filter_query(filters)
-    with store.searcher_cache(current_app.config["SEARCH_INDEX_DIR"]).lease() as searcher:
+    with _lease() as searcher:
         total, ids, facet_counts = query_index(searcher, parsed, mask, filt, sort, page, per_page)
         gallery_ids = _matching_galleries(searcher, parsed, mask) if with_galleries else []
         suggestion = _suggest(searcher, q, parsed, total, mask, filt) if total < SUGGEST_BELOW else None
@@ -96,6 +100,35 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     results.facets = _label_facets(facet_counts)
     results.galleries = _load_galleries(gallery_ids, user)
     return results
+
+
+def hidden_from(user: Any) -> wq.Query:
+    """Index documents this user must not find: policy.can_view_asset's rules, in index terms."""
+    if policy.is_staff(user):
+        return wq.Term("trashed", "1")
+    hidden: list[wq.Query] = [wq.Term("visible", "0")]
+    if not policy.publish_unknown_consent():
+        hidden.append(wq.Term("consent", "unknown"))
+    return wq.Or(hidden)
+
+
+class SearchBusy(GalleryError):
+    """The index is being made by another process and this request will not wait for it."""
+
+    status = 503
+
+
+@contextlib.contextmanager
+def _lease() -> Iterator:
+    """A searcher of the app's index; making a first index waits only SEARCH_LOCK_TIMEOUT."""
+    cache = store.searcher_cache(current_app.config["SEARCH_INDEX_DIR"])
+    with contextlib.ExitStack() as stack:
+        try:
+            searcher = stack.enter_context(
+                cache.lease(timeout=current_app.config.get("SEARCH_LOCK_TIMEOUT", 0.5)))
+        except LockError as exc:
+            raise SearchBusy("Search is being set up; try again in a moment.") from exc
+        yield searcher
 
 
 def query_index(searcher, parsed: Parsed, mask, filt, sort: str = "relevance", page: int = 1,

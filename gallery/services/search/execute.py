@@ -36,7 +36,9 @@ class View:
         self.searcher = searcher
         self.store = store or arrays.STORE
         reader = searcher.reader()
-        self.leaves = [(r, off, self.store.segment(r)) for r, off in reader.leaf_readers()]
+        # An index with no document yet has one empty reader and no segment: nothing to lay out.
+        self.leaves = [(r, off, self.store.segment(r)) for r, off in reader.leaf_readers()
+                       if r.doc_count_all()]
         self.size = sum(seg.size for _r, _o, seg in self.leaves)
         self._idf: dict[tuple[str, str], float] = {}
         self._columns: dict[tuple[str, str], np.ndarray] = {}

@@ -104,7 +104,7 @@ def drain(timeout: float = 0.5, limit: int | None = None, batch: int = 1000) -> 
             else:
                 ix = store.open_locked(root)
                 try:
-                    _drain_locked(ix, result, limit, batch)
+                    _drain_locked(ix, result, limit, batch, timeout)
                 finally:
                     ix.close()
     except LockError:
@@ -117,7 +117,9 @@ def drain(timeout: float = 0.5, limit: int | None = None, batch: int = 1000) -> 
     return result
 
 
-def _drain_locked(ix: index.Index, result: DrainResult, limit: int | None, batch: int) -> None:
+def _drain_locked(ix: index.Index, result: DrainResult, limit: int | None, batch: int,
+                  timeout: float) -> None:
+    """Drain under the root writer lock; Whoosh's own lock of the version is waited for `timeout`."""
     session = _session()
     done = 0
     try:
@@ -129,7 +131,9 @@ def _drain_locked(ix: index.Index, result: DrainResult, limit: int | None, batch
                 break
             asset_ids = sorted({r.asset_id for r in rows})
             assets = _load(session, asset_ids)
-            writer = store.writer(ix, timeout=5.0)
+            # The caller's wait, not a fixed one: a request gives the configured short timeout
+            # (whoever else holds this version's lock drains our rows with its own).
+            writer = store.writer(ix, timeout=timeout)
             try:
                 for aid in asset_ids:
                     asset = assets.get(aid)
@@ -172,7 +176,7 @@ def rebuild(procs: int = 1, batch: int = 1000, lock_timeout: float = 120.0) -> i
         count = write_all(ix, _iter_assets(batch), procs=procs)
         store.point_to(root, name)
         try:
-            _drain_locked(ix, DrainResult(), None, batch)
+            _drain_locked(ix, DrainResult(), None, batch, lock_timeout)
         finally:
             ix.close()
         # Keep the previous version one more round: other processes may still be reading it.

@@ -10,7 +10,7 @@ from gallery.services.search.analysis import PLAIN, SHINGLE, STEM, Counts
 
 # Bumped whenever fields or analysis change: an index built with another version is rebuilt
 # by `gallery init` and reported by `gallery check`.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 # Fields a journalist may name in a query ("credit:reuters") and the index field behind each.
 QUERY_FIELDS = {"caption": "caption", "title": "title", "credit": "credit", "creator": "creator",
@@ -43,7 +43,9 @@ def make_schema() -> Schema:
         f_year=ID(sortable=True),
         f_credit=ID(sortable=True),
         gallery_id=ID(sortable=True),
-        visible=ID(),
+        visible=ID(),  # "1": public (unless consent is unknown and PUBLISH_UNKNOWN_CONSENT is off)
+        consent=ID(),  # the asset's consent, so unknown follows the setting at query time
+        trashed=ID(),  # "1": the asset or its gallery is in the trash (hidden from staff too)
         date=DATETIME(sortable=True),
     )
 
@@ -68,8 +70,10 @@ def make_document(asset: Any) -> dict[str, Any]:
     when = asset.date_taken or gallery.date or asset.created_at
     if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
         when = dt.datetime(when.year, when.month, when.day)
-    visible = (asset.status == "published" and asset.deleted_at is None
-               and gallery.status == "published" and gallery.deleted_at is None)
+    trashed = asset.deleted_at is not None or gallery.deleted_at is not None
+    # The same rule as policy.can_view_asset, less the setting: "unknown" is filtered per query.
+    visible = (not trashed and asset.status == "published" and gallery.status == "published"
+               and asset.consent != "withheld")
     doc: dict[str, Any] = {
         "id": str(asset.id),
         "alt": asset.alt_text or "",
@@ -88,6 +92,8 @@ def make_document(asset: Any) -> dict[str, Any]:
         "f_media_type": asset.media_type,
         "gallery_id": str(gallery.id),
         "visible": "1" if visible else "0",
+        "consent": asset.consent or "unknown",
+        "trashed": "1" if trashed else "0",
     }
     if country is not None:
         doc["f_country"] = country.alpha3

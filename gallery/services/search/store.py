@@ -107,14 +107,18 @@ def remove_old_versions(root: str, keep: set[str]) -> list[str]:
     return removed
 
 
-def open_current(root: str, create: bool = True) -> index.Index | None:
-    """Open the current index version (for reading), creating the first one if asked."""
+def open_current(root: str, create: bool = True, timeout: float = 10.0) -> index.Index | None:
+    """Open the current index version (for reading), creating the first one if asked.
+
+    Creating it takes the writer lock for at most `timeout` seconds (LockError past it): a
+    request passes its configured short wait.
+    """
     os.makedirs(root, exist_ok=True)
     name = current_name(root)
     if name is None or not os.path.isdir(os.path.join(root, name)):
         if not create:
             return None
-        with writer_lock(root, timeout=10.0):
+        with writer_lock(root, timeout=timeout):
             return open_locked(root)
     return index.open_dir(os.path.join(root, name))
 
@@ -169,10 +173,13 @@ class SearcherCache:
         self.entry: _Entry | None = None
 
     @contextlib.contextmanager
-    def lease(self) -> Iterator:
-        """A searcher that stays open while the caller uses it, even if a refresh happens meanwhile."""
+    def lease(self, timeout: float = 10.0) -> Iterator:
+        """A searcher that stays open while the caller uses it, even if a refresh happens meanwhile.
+
+        timeout: the longest wait for the writer lock when the first index version has to be made.
+        """
         with self.lock:
-            entry = self._fresh()
+            entry = self._fresh(timeout)
             entry.users += 1
         try:
             yield entry.searcher
@@ -182,7 +189,7 @@ class SearcherCache:
                 if entry.retired and entry.users == 0:
                     entry.searcher.close()
 
-    def _fresh(self) -> _Entry:
+    def _fresh(self, timeout: float) -> _Entry:
         name = current_name(self.root)
         entry = self.entry
         if entry is not None and name == entry.name and entry.searcher.up_to_date():
@@ -193,7 +200,7 @@ class SearcherCache:
         if entry is not None and name == entry.name:
             fresh = _Entry(name, entry.ix)
         else:
-            ix = open_current(self.root)
+            ix = open_current(self.root, timeout=timeout)
             fresh = _Entry(current_name(self.root) or "", ix)
         if entry is not None:
             entry.retired = True

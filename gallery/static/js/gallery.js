@@ -4,7 +4,8 @@
 //   [data-confirm="text"]   on a form or submit button: ask before submitting (deletes)
 //   [data-autosubmit]       on a select/checkbox: submit its form when it changes (sort order)
 //   [data-select-all="NAME"] checkbox ticking every input[name=NAME] of its form
-//   .asset-grid .is-sensitive  grid tile blurred until the first click reveals it
+//   .asset-grid .is-sensitive  grid tile blurred until the first click reveals it (not .is-blurred:
+//                              those tiles hold the server's blurred thumb, there is nothing to reveal)
 "use strict";
 
 (function () {
@@ -55,7 +56,7 @@
       return;
     }
 
-    const tile = event.target.closest(".asset-grid .is-sensitive:not(.is-revealed)");
+    const tile = event.target.closest(".asset-grid .is-sensitive:not(.is-revealed):not(.is-blurred)");
     if (tile && event.target.closest("a")) {
       event.preventDefault();
       tile.classList.add("is-revealed");

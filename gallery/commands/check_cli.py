@@ -1,0 +1,71 @@
+"""`gallery check [--repair]`: the database, stored files and the search index compared both ways."""
+from __future__ import annotations
+
+import click
+
+from gallery.services import integrity
+
+SHOWN = 20  # paths or ids printed per kind; the count is always complete
+
+
+@click.command("check")
+@click.option("--repair", is_flag=True, help="Remove orphan and stale temp files, remake missing "
+              "renditions and served copies, and bring the search index up to date.")
+def check_command(repair: bool) -> None:
+    """Report missing files, orphan files, stale temp files and index drift; exit 1 if any."""
+    report = integrity.check()
+    _print_report(report)
+    if repair:
+        _print_repaired(integrity.repair(report))
+        click.echo("After the repair:")
+        report = integrity.check()
+        _print_report(report)
+    if not report.clean:
+        hint = "" if repair else " Run `gallery check --repair`."
+        if report.missing_originals:
+            hint += " Missing originals cannot be remade: restore them from a backup."
+        click.echo(f"Out of step.{hint}")
+        raise SystemExit(1)
+    click.echo("Database, stored files and search index are in step.")
+
+
+def _print_report(report: integrity.Report) -> None:
+    """One line with a count per kind, then the first paths or ids of each."""
+    click.echo(f"Database: {report.assets} assets, {report.renditions} renditions; "
+               f"{report.files} stored files.")
+    _kind("Missing originals", [f"asset {m.asset_id}: {m.key}" for m in report.missing_originals])
+    _kind("Missing renditions", [f"asset {m.asset_id} {m.what}: {m.key}"
+                                 for m in report.missing_renditions])
+    _kind("Missing served copies", [f"asset {m.asset_id}: {m.key}" for m in report.missing_served])
+    _kind("Orphan files (no row)", [f.key for f in report.orphans])
+    _kind("Stale temp files (older than an hour)", [f.key for f in report.stale_temp])
+    s = report.search
+    click.echo(f"Search index: {s.documents} documents for {s.assets} assets; "
+               f"outbox backlog {s.backlog} ({s.stale_backlog} older than the grace period).")
+    if s.outdated:
+        click.echo("The index was built with an older search schema: run `gallery reindex`.")
+    _kind("Assets missing from the index", [str(i) for i in s.missing])
+    _kind("Index entries for assets no longer in the database", [str(i) for i in s.orphans])
+
+
+def _print_repaired(done: integrity.Repaired) -> None:
+    """What the repair did and what it left."""
+    click.echo(f"Repair: {done.removed_orphans} orphan files and {done.removed_temp} temp files "
+               f"removed; {done.renditions} renditions and {done.served} served copies remade"
+               + (f"; search index {done.index}." if done.index else "."))
+    _kind("Left: files with no row younger than a day (an import may not have committed yet)",
+          done.recent_orphans, always=False)
+    _kind("Cannot be remade: the original is missing",
+          [f"asset {m.asset_id} {m.what}: {m.key}" for m in done.unrepairable], always=False)
+    _kind("Failed", [f"asset {m.asset_id} {m.what}: {why}" for m, why in done.failed], always=False)
+
+
+def _kind(title: str, items: list[str], always: bool = True) -> None:
+    """'Title: N' and up to SHOWN items below it."""
+    if not items and not always:
+        return
+    click.echo(f"{title}: {len(items)}")
+    for item in items[:SHOWN]:
+        click.echo(f"  {item}")
+    if len(items) > SHOWN:
+        click.echo(f"  ... and {len(items) - SHOWN} more")
