@@ -411,7 +411,7 @@ def test_terms_from_site_texts_rendered_safely(client, app):
     assert texts(page, ".site-text-version") == ["Version 3"]
 
 
-def test_error_pages(app, client):
+def test_error_pages(app, client, monkeypatch):
     from werkzeug.exceptions import Forbidden
 
     def boom():
@@ -430,7 +430,8 @@ def test_error_pages(app, client):
     app.add_url_rule("/_test/upload", "upload", upload, methods=["POST"])
     app.config["MAX_CONTENT_LENGTH"] = 10
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    app.logger.disabled = True
+    # The app logger is one per process: silence it for this test only (the 500 is on purpose).
+    monkeypatch.setattr(app.logger, "disabled", True)
     for path, status in (("/_test/boom", 500), ("/_test/forbidden", 403), ("/nowhere", 404)):
         page = soup(client, path, status)
         assert page.select_one(".error-page .error-code").get_text() == str(status)

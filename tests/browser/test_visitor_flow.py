@@ -56,17 +56,18 @@ def test_visitor_browses_to_a_photo_and_uses_the_keyboard_viewer(page, live_serv
     expect(page.locator(".viewer-position")).to_have_text("1 of 5")
     preview = page.locator(".viewer-stage img")
     expect(preview).to_be_visible()
+    page.wait_for_function("() => document.querySelector('.viewer-stage img').complete")
     assert preview.evaluate("i => i.naturalWidth") >= 1200
     page.wait_for_load_state("networkidle")
     shoot(page, "asset", readme=True)
 
     page.keyboard.press("ArrowRight")
-    expect(page).to_have_url(re.compile(rf"/assets/{water['assets'][1]}$"))
+    arrive(page, rf"/assets/{water['assets'][1]}$")
     expect(page.locator(".viewer-position")).to_have_text("2 of 5")
     page.keyboard.press("ArrowRight")
-    expect(page).to_have_url(re.compile(rf"/assets/{water['assets'][2]}$"))
+    arrive(page, rf"/assets/{water['assets'][2]}$")
     page.keyboard.press("ArrowLeft")
-    expect(page).to_have_url(re.compile(rf"/assets/{water['assets'][1]}$"))
+    arrive(page, rf"/assets/{water['assets'][1]}$")
     # Typing in the search box must not flip photos.
     page.get_by_role("searchbox").first.fill("water")
     page.get_by_role("searchbox").first.press("ArrowLeft")
@@ -74,6 +75,16 @@ def test_visitor_browses_to_a_photo_and_uses_the_keyboard_viewer(page, live_serv
     page.get_by_role("searchbox").first.blur()
     page.keyboard.press("Escape")
     expect(page).to_have_url(re.compile(re.escape(water["path"]) + "$"))
+
+
+def arrive(page, url_pattern: str) -> None:
+    """Wait for the next page to be there, its deferred scripts (the viewer's keys) included.
+
+    The URL changes as soon as the navigation commits, before the new page's scripts run: a key
+    pressed in between reaches no listener.
+    """
+    expect(page).to_have_url(re.compile(url_pattern))
+    page.wait_for_load_state("domcontentloaded")
 
 
 def test_last_photo_has_no_next_and_first_has_no_previous(page, live_server):
