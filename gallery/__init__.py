@@ -27,7 +27,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _finish_config(app)
 
-    from gallery import auth_loader, auth_tokens, cli, errors, ratelimit, security, templating
+    from gallery import (
+        auth_loader,
+        auth_tokens,
+        cli,
+        errors,
+        inputs,
+        ratelimit,
+        security,
+        templating,
+    )
     from gallery.extensions import csrf, db, login_manager
     from gallery.views import register_blueprints
 
@@ -39,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)
     templating.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)  # before the blueprints: it bounds their <int:...> URL parts
     errors.init_app(app)
     register_blueprints(app)
     cli.init_app(app)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from gallery.extensions import db, login_manager
 from gallery.models import User
+from gallery.services import fields
 
 
 def init_app(app: Flask) -> None:
@@ -24,11 +25,12 @@ def init_app(app: Flask) -> None:
 def load_user(session_id: str) -> User | None:
     """Load an active user whose session token still matches (it changes with the password)."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
+    number = fields.as_id(user_id)
+    if number is None:
         return None
     # populate_existing: compare with the row as it is now, not a copy this session loaded earlier
     # (another process may have ended the sessions since).
-    user = db.session.scalar(select(User).where(User.id == int(user_id))
+    user = db.session.scalar(select(User).where(User.id == number)
                              .execution_options(populate_existing=True))
     if user is None or not user.active or user.session_token != token:
         return None

@@ -1,16 +1,23 @@
 """Bearer-token login for the API, the CSRF exemption that goes with it, and token scopes."""
 from __future__ import annotations
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, Response, g, make_response, request
 from flask_login import current_user
 
 from gallery.extensions import login_manager
 from gallery.models import User
 
+BEARER_KEY = "gallery.bearer"
+INVALID_TOKEN = ("This Bearer token is not valid: it is unknown, revoked or malformed, or its "
+                 "account is closed. Send Authorization: Bearer <token> with a live token from "
+                 "/account/tokens, or no Authorization header to browse as a visitor.")
+
 
 def init_app(app: Flask) -> None:
     """Let Flask-Login load users from `Authorization: Bearer <token>` when no session user exists."""
     login_manager.request_loader(load_user_from_request)
+    # First in line: a dead token is a 401 before the CSRF check or any view sees the request.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_dead_token)
     app.before_request(enforce_scope)
 
 
@@ -23,6 +30,33 @@ def bearer_token(req: Request) -> str | None:
     return token.strip()
 
 
+def claims_bearer(req: Request) -> bool:
+    """Whether the request says it is authenticated by a bearer token (even an empty one)."""
+    return req.headers.get("Authorization", "").strip().partition(" ")[0].lower() == "bearer"
+
+
+def refuse_dead_token() -> Response | None:
+    """401 for a request whose bearer token is not live, rather than treating it as anonymous.
+
+    A script whose token was revoked must learn so, not silently get the public view. Other
+    schemes (a proxy's Basic authentication) are not ours to judge and pass through.
+    """
+    from gallery.errors import error_response
+    from gallery.services import apitokens
+
+    if not claims_bearer(request):
+        return None
+    token = bearer_token(request)
+    found = apitokens.user_for_token(token) if token else None
+    # Kept in the WSGI environ, which belongs to this request alone, for the request loader.
+    request.environ[BEARER_KEY] = found
+    if found is not None:
+        return None
+    response = make_response(error_response(401, INVALID_TOKEN))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="gallery", error="invalid_token"'
+    return response
+
+
 def load_user_from_request(req: Request) -> User | None:
     """Flask-Login request loader: the owner of a live bearer token."""
     from gallery.services import apitokens
@@ -30,7 +64,9 @@ def load_user_from_request(req: Request) -> User | None:
     token = bearer_token(req)
     if token is None:
         return None
-    found = apitokens.user_for_token(token)
+    # refuse_dead_token has looked the token up already: no second query.
+    found = (req.environ[BEARER_KEY] if BEARER_KEY in req.environ
+             else apitokens.user_for_token(token))
     if found is None:
         return None
     user, row = found

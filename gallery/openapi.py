@@ -21,7 +21,7 @@ def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def errors(*codes: int) -> dict[str, Any]:
     """Error responses, all with the common error body."""
-    text = {400: "Invalid input; `error.field` names the field", 401: "No credentials",
+    text = {400: "Invalid input; `error.field` names the field", 401: "No credentials, or a bearer token that is not live",
             403: "Not allowed for this user", 404: "Not found", 409: "Conflict",
             413: "Too large", 415: "Unsupported media"}
     return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes if c in text}
@@ -29,7 +29,8 @@ def errors(*codes: int) -> dict[str, Any]:
 
 def path_id(name: str) -> dict[str, Any]:
     """An integer id in the path."""
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1,
+                                                                   "maximum": 2**31 - 1}}
 
 
 def json_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -205,8 +206,10 @@ def editor_paths() -> dict[str, Any]:
 
 def browse_paths() -> dict[str, Any]:
     """The read-only catalogue API (browse issue): published material for everyone, drafts for staff."""
-    page = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1}}]
+    page = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                   "maximum": 2**31 - 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                   "maximum": 2**31 - 1}}]
     filters = [{"name": n, "in": "query", "schema": {"type": "string"}, "description": d}
                for n, d in (("category", "Category slug"), ("country", "ISO alpha-3 code"),
                             ("type", "image, video or audio"))]
@@ -219,17 +222,17 @@ def browse_paths() -> dict[str, Any]:
         "/api/galleries": {"get": {
             "operationId": "listGalleries", "summary": "Galleries, newest first", "tags": ["catalogue"],
             "parameters": filters + page,
-            "responses": {"200": json_response("A page of galleries", listing), **errors(400)}}},
+            "responses": {"200": json_response("A page of galleries", listing), **errors(400, 401)}}},
         "/api/galleries/{gallery_id}": {"get": {
             "operationId": "getGallery", "summary": "A gallery and a page of its assets",
             "tags": ["catalogue"], "parameters": [path_id("gallery_id"), *page],
-            "responses": {"200": json_response("The gallery", one), **errors(400, 404)}}},
+            "responses": {"200": json_response("The gallery", one), **errors(400, 401, 404)}}},
         "/api/assets/{asset_id}": {"get": {
             "operationId": "getAsset", "summary": "One asset", "tags": ["catalogue"],
             "parameters": [path_id("asset_id")],
             "responses": {"200": json_response("The asset", {
                 "type": "object", "required": ["asset"], "properties": {"asset": ref("Asset")}}),
-                **errors(404)}}},
+                **errors(401, 404)}}},
         "/api/categories": {"get": {
             "operationId": "listCategories", "summary": "Categories with gallery counts",
             "tags": ["catalogue"], "responses": {"200": json_response("Categories", {

@@ -110,7 +110,7 @@ def test_next_is_carried_by_the_form(client, make_user):
     "//evil.example/", "https://evil.example/", "http:evil.example", "/\\evil.example",
     "\\\\evil.example", "javascript:alert(1)", "/\t/evil.example", "/\n/evil.example",
     "/%0d%0aSet-Cookie:x=1\r\n", " //evil.example", "evil.example", "///evil.example",
-    "/foo\x00bar", "\x7f/evil",
+    "/foo\x01bar", "\x7f/evil",
 ])
 def test_next_rejects_anything_but_a_local_path(client, make_user, target):
     user = make_user()

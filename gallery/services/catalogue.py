@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
-from gallery.services import probe, renditions, search, served, storage
+from gallery.services import fields, probe, renditions, search, served, storage
 from gallery.services.errors import (
     DuplicateAsset,
     GalleryError,
@@ -43,8 +43,9 @@ class IngestResult:
 def get_category(value: str | int) -> Category:
     """Find a category by id, slug or name (case-insensitive)."""
     session = db.session
-    if isinstance(value, int) or str(value).isdigit():
-        found = session.get(Category, int(value))
+    if isinstance(value, int) or str(value).strip().isdigit():
+        number = fields.as_id(value)  # ids only: "²" and 2**40 are no category's id
+        found = session.get(Category, number) if number is not None else None
     else:
         text = str(value).strip()
         found = session.scalar(select(Category).where(

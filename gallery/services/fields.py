@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Iterable
 
 from gallery.services.errors import ValidationError
 from gallery.services.reference import country_code
 
+# The range of the database's `integer` (PostgreSQL refuses anything outside it with an error).
+MAX_INT = 2**31 - 1
+MIN_INT = -(2**31)
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,30}")  # ASCII digits ("²" is a digit to str.isdigit)
 TRUE = ("1", "true", "on", "yes")
 FALSE = ("0", "false", "off", "no", "")
 MAX_KEYWORDS = 100
@@ -100,20 +105,22 @@ def choice(value: Any, choices: Iterable[str], field: str) -> str:
 
 def integer(value: Any, field: str, minimum: int | None = None, maximum: int | None = None,
             optional: bool = False) -> int | None:
-    """An integer from a number or digits; empty is None when optional."""
+    """An integer from a number or digits, within the database's range; empty is None when optional."""
     if optional and (value is None or value == ""):
         return None
     if isinstance(value, bool):
         raise ValidationError(f"{_label(field)} must be a whole number.", field=field)
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
         number = int(value.strip())
     else:
         raise ValidationError(f"{_label(field)} must be a whole number.", field=field)
-    if minimum is not None and number < minimum:
+    minimum = MIN_INT if minimum is None else max(minimum, MIN_INT)
+    maximum = MAX_INT if maximum is None else min(maximum, MAX_INT)
+    if number < minimum:
         raise ValidationError(f"{_label(field)} must be at least {minimum}.", field=field)
-    if maximum is not None and number > maximum:
+    if number > maximum:
         raise ValidationError(f"{_label(field)} must be at most {maximum}.", field=field)
     return number
 
@@ -126,6 +133,20 @@ def id_list(value: Any, field: str) -> list[int]:
     if len(set(ids)) != len(ids):
         raise ValidationError(f"{_label(field)} lists an id twice.", field=field)
     return ids  # type: ignore[return-value]
+
+
+def as_id(value: Any) -> int | None:
+    """An id from an int or ASCII digits, or None for anything no row's id can be."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        value = int(value.strip())
+    return value if isinstance(value, int) and 1 <= value <= MAX_INT else None
+
+
+def id_text(values: Iterable[str], field: str) -> list[int]:
+    """Ids from query-string or comma-separated text: positive, within range, else a 400."""
+    return [integer(v, field, minimum=1) for v in values if v.strip()]  # type: ignore[misc]
 
 
 def jsonable(value: Any) -> Any:

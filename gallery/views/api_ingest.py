@@ -1,7 +1,7 @@
 """JSON upload for editors: POST /api/galleries/<id>/assets with a file and optional fields."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as CSRFValidationError
@@ -70,9 +70,9 @@ def asset_json(asset: Asset) -> dict:
 
 def _check_csrf() -> None:
     """Session-authenticated requests carry X-CSRFToken; token requests (Authorization) do not."""
-    if not current_app.config.get("WTF_CSRF_ENABLED", True) or "Authorization" in request.headers:
-        # Browsers cannot send an Authorization header cross-site without a CORS preflight,
-        # which this app never grants: such requests cannot be forged by another site.
+    if not current_app.config.get("WTF_CSRF_ENABLED", True) or "api_token_id" in g:
+        # A bearer token authenticated it: browsers cannot send one cross-site. Any Authorization
+        # header is not enough: a browser resends a proxy's Basic credentials on its own.
         return
     try:
         validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))

@@ -6,7 +6,7 @@ import math
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from gallery.services import browsing, sitetext
+from gallery.services import browsing, fields, sitetext
 from gallery.templating import gallery_url
 
 bp = Blueprint("browse", __name__)
@@ -102,9 +102,8 @@ def crossing(slug: str, code: str):
 def gallery(gallery_ref: str):
     """One gallery: its details and a paginated grid of thumbnails."""
     gid, _, slug = gallery_ref.partition("-")
-    if not gid.isdigit() or len(gid) > 12:
-        abort(404)
-    found = browsing.get_gallery(current_user, int(gid)) or abort(404)
+    number = fields.as_id(gid) if gid.isdigit() else None
+    found = (number and browsing.get_gallery(current_user, number)) or abort(404)
     if slug != found.slug:
         return redirect(gallery_url(found, **_kept_args()), 301)
     page = browsing.gallery_assets(current_user, found, browsing.parse_page(request.args.get("page")),

@@ -11,7 +11,7 @@ from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
 from gallery.policy import Access
-from gallery.services import approvals, downloads, sitetext, terms, zips
+from gallery.services import approvals, downloads, fields, sitetext, terms, zips
 from gallery.services.errors import GalleryError
 from gallery.templating import asset_url, gallery_url
 from gallery.views.access import safe_next
@@ -61,12 +61,10 @@ def gallery_zip(gallery_id: int):
     if gate is not Access.OK:
         return _refuse(gate, None)
     size = request.args.get("size", "large")
-    ids = request.args.getlist("asset")
-    if any(not i.isdigit() for i in ids):
-        abort(400)
+    ids = fields.id_text(request.args.getlist("asset"), "asset")
     use = _intended_use(request.args.get("use"))
     try:
-        plan = zips.plan(current_user, gallery, size, [int(i) for i in ids] if ids else None,
+        plan = zips.plan(current_user, gallery, size, ids or None,
                          current_app.config["ORGANISATION"],
                          current_app.config["MAX_ZIP_DOWNLOAD_FILES"])
     except GalleryError as exc:

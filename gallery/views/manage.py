@@ -206,7 +206,7 @@ def gallery_activity(gallery_id: int):
     return render_template("manage/activity.html", subject=found.title,
                            entries=activity.for_gallery(found.id),
                            back=url_for("manage.gallery", gallery_id=found.id)
-                           if found.deleted_at is None else url_for("manage.trash"))
+                           if found.deleted_at is None else url_for("manage.trash_page"))
 
 
 @bp.get("/assets/<int:asset_id>/activity")
@@ -216,7 +216,7 @@ def asset_activity(asset_id: int):
     return render_template("manage/activity.html", subject=found.display_title,
                            entries=activity.for_asset(found.id),
                            back=url_for("manage.edit_asset", asset_id=found.id)
-                           if found.deleted_at is None else url_for("manage.trash"))
+                           if found.deleted_at is None else url_for("manage.trash_page"))
 
 
 from gallery.views import manage_admin, manage_assets  # noqa: E402,F401  routes on this blueprint

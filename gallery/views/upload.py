@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
-from gallery.services import archives, catalogue
+from gallery.services import archives, catalogue, fields
 from gallery.services.catalogue import IngestResult
 from gallery.services.errors import GalleryError
 from gallery.templating import asset_url, rendition_url
@@ -143,4 +143,5 @@ def _captions_url(gallery: Gallery, results: list[IngestResult]) -> str | None:
 
 
 def _ids(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip().isdigit()][:5000]
+    """The asset ids of `?ids=1,2,3` (the files just uploaded); a bad id is a 400."""
+    return fields.id_text(text.split(",")[:5000], "ids")
