@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 import time
@@ -102,7 +103,8 @@ def test_killed_import_leaves_orphans_that_check_reports_and_repair_removes(app,
 
 def _release_if_gone(proc, fifo) -> None:
     """If the import dies before opening the pipe, open it so the test's open() returns."""
-    proc.join(timeout=120)
+    # Wait on the sentinel, not join(): a second join would race the test's own for the exit code.
+    multiprocessing.connection.wait([proc.sentinel], timeout=120)
     try:
         os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
     except OSError:
