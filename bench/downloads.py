@@ -227,7 +227,7 @@ def _photos(Image, ImageFilter, rng: random.Random):
     for frame in _frames(Image, ImageFilter):
         for lift, gain in ((rng.randrange(40), rng.uniform(0.6, 1.0)) for _ in range(2)):
             buf = io.BytesIO()
-            frame.point(lambda v: min(255, int(lift + v * gain))).save(buf, "JPEG", quality=92)
+            frame.point(lambda v, lift=lift, gain=gain: min(255, int(lift + v * gain))).save(buf, "JPEG", quality=92)
             encoded.append(buf.getvalue())
     gps = Image.Exif()
     gps[0x010F] = "BenchCam"

@@ -8,11 +8,10 @@ import uuid
 from typing import Callable
 
 import pytest
+from flask import request_started
 from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-from flask import request_started
 
 from gallery import create_app
 from gallery.db import Base

@@ -6,12 +6,12 @@ import stat
 import zipfile
 
 import pytest
-from tests.conftest import image_bytes, stored_files, zip_bytes
 from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset
 from gallery.services import archives, catalogue
+from tests.conftest import image_bytes, stored_files, zip_bytes
 
 
 def ingest_zip(gallery, data: bytes, name: str = "photos.zip"):

@@ -7,13 +7,13 @@ import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
-from tests.conftest import gps_image_bytes, image_bytes
 from PIL import Image
 from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent
 from gallery.services import catalogue, terms, zips
+from tests.conftest import gps_image_bytes, image_bytes
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ import io
 
 import pytest
 from bs4 import BeautifulSoup
-from tests.conftest import gps_image_bytes
 from PIL import Image
 from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import DownloadEvent
 from gallery.services import catalogue, terms
+from tests.conftest import gps_image_bytes
 
 FIELDS = {"caption": "Una asistente explica la encuesta posterior al retorno en Bilwi.",
           "creator": "Karla Ruiz Peña", "credit": "Agencia de Ejemplo",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gallery.extensions import db
 from gallery.models import ApiToken, Asset, Gallery
 from gallery.services import apitokens
+from gallery.services.errors import ValidationError
 
 
 def bearer(token):
@@ -45,7 +46,7 @@ def test_every_route_needs_credentials_and_staff(client, routes, make_user, memb
         assert response.json["error"]["status"] == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert getattr(client, method)(path, json=body, headers=bearer(member_token)).status_code == 401
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="Editor tokens are for editors"):
         apitokens.create_token(member, "no", member, "editor")
     db.session.rollback()
     download_token = apitokens.create_token(member, "downloads", member)[1]

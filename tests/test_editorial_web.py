@@ -118,7 +118,7 @@ def test_edit_gallery_form_saves_and_reports_field_errors(client, editor, login_
 
 def test_publish_pick_and_cover_forms(client, editor, login_as, make_gallery, make_asset):
     gallery = make_gallery(title="Draft first", status="draft")
-    first, second = make_asset(gallery), make_asset(gallery)
+    _first, second = make_asset(gallery), make_asset(gallery)
     login_as(editor)
     page = soup(client.get(f"/manage/galleries/{gallery.id}"))
     assert page.select_one(".status-form button").get_text() == "Publish"

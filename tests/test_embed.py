@@ -5,10 +5,10 @@ import io
 import struct
 
 import pytest
-from tests.conftest import GPS_XMP, gps_image_bytes, image_bytes
 from PIL import Image
 
 from gallery.services import embed
+from tests.conftest import GPS_XMP, gps_image_bytes, image_bytes
 
 CREDITS = embed.Credits(title="Retorno voluntario", caption="Una asistente explica la encuesta — Bilwi <Región> & Co.",
                         creator="Karla Ruiz Peña", credit="Agencia de Ejemplo",

@@ -6,11 +6,11 @@ import json
 import os
 
 import pytest
-from tests.conftest import image_bytes, stored_files, zip_bytes
 from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
+from tests.conftest import image_bytes, stored_files, zip_bytes
 
 
 def count(model) -> int:

@@ -6,13 +6,13 @@ import hashlib
 import io
 
 import pytest
-from tests.conftest import image_bytes, stored_files
 from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, SearchOutbox
 from gallery.services import catalogue, search
 from gallery.services.catalogue import IngestItem
+from tests.conftest import image_bytes, stored_files
 
 
 def count(model) -> int:

@@ -12,7 +12,15 @@ from gallery.models import Asset
 from gallery.services import catalogue, probe
 from gallery.services.errors import TooLarge, UnsupportedMedia
 from tests.conftest import stored_files
-from tests.media_files import alt, audio_bytes, iptc_block, jpeg, png_header_only, video_bytes, xmp_packet
+from tests.media_files import (
+    alt,
+    audio_bytes,
+    iptc_block,
+    jpeg,
+    png_header_only,
+    video_bytes,
+    xmp_packet,
+)
 
 CONFIG = {"MAX_IMAGE_PIXELS": 120_000_000, "MAX_IMAGE_BYTES": 200 << 20, "MAX_VIDEO_BYTES": 2 << 30,
           "RENDITION_SIZES": {"thumb": 400, "preview": 1280, "large": 2560},

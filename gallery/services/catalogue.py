@@ -19,12 +19,12 @@ from gallery.services.errors import (
     GalleryError,
     NotFound,
     TooLarge,
-    UnsupportedMedia,
     ValidationError,
 )
 from gallery.services.probe import Probed, Rendered
 from gallery.services.reference import country_code
 from gallery.services.text import clean_filename, human_bytes, slugify
+
 
 @dataclass
 class IngestResult:

@@ -6,8 +6,21 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
-    from gallery.views import (admin_users, api, api_editor, api_ingest, auth, browse, download,
-                               download_admin, manage, media, search, tokens, upload)
+    from gallery.views import (
+        admin_users,
+        api,
+        api_editor,
+        api_ingest,
+        auth,
+        browse,
+        download,
+        download_admin,
+        manage,
+        media,
+        search,
+        tokens,
+        upload,
+    )
 
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
                    upload, api_ingest, download, download_admin):

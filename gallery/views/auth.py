@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import smtplib
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from gallery.errors import error_response
@@ -12,8 +21,14 @@ from gallery.ratelimit import limiter
 from gallery.services import accounts, mail, sitetext
 from gallery.services.errors import GalleryError
 from gallery.views.access import safe_next
-from gallery.views.auth_forms import (ChangePasswordForm, ForgotForm, LoginForm, ProfileForm,
-                                      RegisterForm, ResetForm)
+from gallery.views.auth_forms import (
+    ChangePasswordForm,
+    ForgotForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetForm,
+)
 
 bp = Blueprint("auth", __name__)
 

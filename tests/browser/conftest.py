@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.browser.pictures import picture
+
 PASSWORD = "correct horse battery staple"  # the same as tests/conftest.py
 
 CHROMIUM = os.environ.get("GALLERY_CHROMIUM", "/usr/bin/chromium")
