@@ -56,6 +56,10 @@ def is_admin(user: Any) -> bool:
     return bool(is_authenticated(user) and getattr(user, "is_admin", False))
 
 
+# Consent values that are public whatever PUBLISH_UNKNOWN_CONSENT says.
+CLEARED_CONSENTS = ("obtained", "not_needed")
+
+
 def publish_unknown_consent() -> bool:
     """Whether assets whose consent is unknown are public (the PUBLISH_UNKNOWN_CONSENT setting)."""
     if not has_app_context():
@@ -65,8 +69,7 @@ def publish_unknown_consent() -> bool:
 
 def public_consents() -> tuple[str, ...]:
     """Consent values that let an asset be shown to the public: never withheld."""
-    cleared = ("obtained", "not_needed")
-    return (*cleared, "unknown") if publish_unknown_consent() else cleared
+    return (*CLEARED_CONSENTS, "unknown") if publish_unknown_consent() else CLEARED_CONSENTS
 
 
 def can_view_gallery(user: Any, gallery: Gallery | None, *, in_trash: bool = False) -> bool:
@@ -83,12 +86,17 @@ def can_view_asset(user: Any, asset: Asset | None, *, in_trash: bool = False) ->
 
     in_trash: staff looking at /manage/trash (its thumbnails) may see trashed items there.
     """
-    if asset is None or not can_view_gallery(user, asset.gallery, in_trash=in_trash):
+    # can_view_gallery's rules inlined: a zip asks this for hundreds of assets before its first
+    # byte, and the config is read only for the one consent value that depends on it.
+    gallery = asset.gallery if asset is not None else None
+    if gallery is None:
         return False
     if is_staff(user):
-        return in_trash or asset.deleted_at is None
+        return in_trash or (asset.deleted_at is None and gallery.deleted_at is None)
     return (asset.status == "published" and asset.deleted_at is None
-            and asset.consent in public_consents())
+            and gallery.status == "published" and gallery.deleted_at is None
+            and (asset.consent in CLEARED_CONSENTS
+                 or (asset.consent == "unknown" and publish_unknown_consent())))
 
 
 def public_gallery_clause() -> ColumnElement[bool]:
