@@ -55,11 +55,18 @@ def get_category(value: str | int) -> Category:
     return found
 
 
-def create_gallery(*, title: str, category: str | int, country: str | None = None,
-                   description: str = "", credit: str = "", date: dt.date | None = None,
-                   status: str = "draft", editors_pick: bool = False,
-                   pick_position: int | None = None, user: User | None = None) -> Gallery:
-    """Create a gallery with its batch metadata."""
+def create_gallery(**values: Any) -> Gallery:
+    """Create a gallery with its batch metadata and commit (scripts, ingest, demo data)."""
+    gallery = add_gallery(**values)
+    db.session.commit()
+    return gallery
+
+
+def add_gallery(*, title: str, category: str | int, country: str | None = None,
+                description: str = "", credit: str = "", date: dt.date | None = None,
+                status: str = "draft", editors_pick: bool = False,
+                pick_position: int | None = None, user: User | None = None) -> Gallery:
+    """Add a gallery with its batch metadata to the session (the caller commits)."""
     title = (title or "").strip()
     if not title:
         raise ValidationError("A gallery needs a title.", field="title")
@@ -75,7 +82,6 @@ def create_gallery(*, title: str, category: str | int, country: str | None = Non
         created_by_id=user.id if user else None,
     )
     db.session.add(gallery)
-    db.session.commit()
     return gallery
 
 

@@ -33,11 +33,12 @@ def create_gallery(values: Mapping[str, Any], user: User) -> Gallery:
     if "category_id" not in parsed:
         raise ValidationError("Choose a category.", field="category")
     pick = parsed.get("editors_pick", False)
-    gallery = catalogue.create_gallery(
+    gallery = catalogue.add_gallery(
         title=parsed["title"], category=parsed["category_id"], country=parsed.get("country_code"),
         description=parsed.get("description", ""), credit=parsed.get("credit", ""),
         date=parsed.get("date"), status=parsed.get("status", "draft"), editors_pick=pick,
         pick_position=_pick_position(parsed) if pick else None, user=user)
+    db.session.flush()  # the activity entry needs the new gallery's id
     activity.record(user, "gallery.create", gallery_id=gallery.id, title=gallery.title)
     commit()
     return gallery

@@ -7,7 +7,6 @@ from typing import Any, Iterable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from gallery import policy
 from gallery.extensions import db, login_manager
@@ -15,6 +14,7 @@ from gallery.models import STATUSES, Category, Country
 from gallery.services import activity, editorial
 from gallery.services.errors import GalleryError
 from gallery.services.guards import load_asset, load_gallery
+from gallery.views.access import safe_next
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -41,15 +41,6 @@ def admin_only(view):
     return wrapped
 
 
-@bp.app_template_global()
-def optional_url(endpoint: str, **values: Any) -> str | None:
-    """URL of an endpoint another area may not have built yet (None hides the link)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def form_values(names: Iterable[str]) -> dict[str, str]:
     """The submitted form fields among names."""
     return {n: request.form[n] for n in names if n in request.form}
@@ -64,11 +55,8 @@ def choices() -> dict[str, Any]:
 
 
 def back(default: str):
-    """Redirect to a same-site `next` field, else to default."""
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(default)
+    """Redirect to the posted `next` when it stays on this site, else to default."""
+    return redirect(safe_next(request.form.get("next")) or default)
 
 
 @bp.get("/")

@@ -8,6 +8,7 @@ from gallery import policy
 from gallery.extensions import login_manager
 from gallery.services import apitokens
 from gallery.services.errors import GalleryError
+from gallery.views.access import safe_next
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
@@ -51,5 +52,4 @@ def revoke(token_id: int):
     """Revoke a token: it stops working at once."""
     apitokens.revoke_token(token_id, current_user)
     flash("Token revoked.", "success")
-    return redirect(request.form.get("next") if request.form.get("next") == "/account"
-                    else url_for("tokens.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("tokens.index"))

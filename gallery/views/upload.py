@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
-from gallery.services import archives, catalogue, fields
+from gallery.services import archives, catalogue, editorial, fields
 from gallery.services.catalogue import IngestResult
 from gallery.services.errors import GalleryError
 from gallery.templating import asset_url, rendition_url
@@ -41,11 +41,11 @@ def new():
     form = NewGalleryForm()
     if form.validate_on_submit():
         try:
-            gallery = catalogue.create_gallery(
-                title=form.title.data, description=form.description.data or "",
-                category=form.category.data, country=form.country.data or None,
-                credit=form.credit.data or "", date=form.date.data, status=form.status.data,
-                user=current_user._get_current_object())
+            gallery = editorial.create_gallery({
+                "title": form.title.data, "description": form.description.data or "",
+                "category": form.category.data, "country": form.country.data or None,
+                "credit": form.credit.data or "", "date": form.date.data,
+                "status": form.status.data}, current_user._get_current_object())
         except GalleryError as exc:
             getattr(form, exc.field or "title").errors.append(exc.message)
         else:
