@@ -162,39 +162,29 @@ def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None
             _cleanup(pending.written, pending.sha)
 
 
-def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Validate explicit descriptive fields (form, manifest, API); only non-empty ones are kept."""
+def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate explicit descriptive fields (form, manifest, API) by the edit form's rules; only non-empty ones are kept."""
     out: dict[str, Any] = {}
-    for key, limit in TEXT_FIELDS.items():
-        value = fields.get(key)
+    for key in TEXT_FIELDS:
+        value = values.get(key)
         if value is None or value == "":
             continue
-        if not isinstance(value, str):
-            raise ValidationError(f"{key} must be text.", field=key)
-        value = value.strip()
-        if limit and len(value) > limit:
-            raise ValidationError(f"{key} is longer than {limit} characters.", field=key)
+        value = fields.asset_text(value, key)
         if value:
             out[key] = value
-    keywords = fields.get("keywords")
-    if keywords:
-        if isinstance(keywords, str):
-            keywords = keywords.split(",")
-        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-            raise ValidationError("keywords must be a list of words or a comma-separated text.",
-                                  field="keywords")
-        words = [k.strip() for k in keywords if k.strip()]
+    if values.get("keywords"):
+        words = fields.keywords(values["keywords"])
         if words:
-            out["keywords"] = list(dict.fromkeys(words))
-    country = fields.get("country") or fields.get("country_code")
+            out["keywords"] = words
+    country = values.get("country") or values.get("country_code")
     if country:
         code = country_code(country) if isinstance(country, str) else None
         if code is None:
             raise ValidationError(f"Unknown country: {country}", field="country")
         out["country_code"] = code
-    if fields.get("date_taken"):
-        out["date_taken"] = parse_date(fields["date_taken"], "date_taken")
-    status = fields.get("status")
+    if values.get("date_taken"):
+        out["date_taken"] = parse_date(values["date_taken"], "date_taken")
+    status = values.get("status")
     if status:
         if status not in ("draft", "published"):
             raise ValidationError("status must be draft or published.", field="status")
@@ -214,8 +204,7 @@ def parse_date(value: Any, field_name: str) -> dt.date:
         raise ValidationError(f"{field_name} must be a date like 2023-05-01.", field=field_name) from None
 
 
-TEXT_FIELDS = {"title": 300, "caption": 0, "alt_text": 0, "credit": 300, "creator": 300,
-               "copyright": 300, "city": 200}
+TEXT_FIELDS = fields.ASSET_TEXT_LIMITS
 
 
 def _prepare(gallery: Gallery, item: IngestItem, user: User | None,
@@ -336,8 +325,8 @@ def _asset_values(explicit: dict[str, Any], metadata: dict[str, Any], gallery: G
     values: dict[str, Any] = {}
     for key in (*TEXT_FIELDS, "keywords", "country_code", "date_taken"):
         values[key] = explicit.get(key) or meta.get(key) or fallback.get(key)
-    for key, limit in TEXT_FIELDS.items():
-        values[key] = (values[key] or "")[:limit] if limit else (values[key] or "")
+    for key in TEXT_FIELDS:
+        values[key] = values[key] or ""
     values["keywords"] = list(values["keywords"] or [])
     values["status"] = explicit.get("status", "published")
     return values
@@ -345,11 +334,8 @@ def _asset_values(explicit: dict[str, Any], metadata: dict[str, Any], gallery: G
 
 def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """Embedded metadata made safe for the row: unknown countries and odd dates dropped."""
-    out = {k: v for k, v in metadata.items() if k in TEXT_FIELDS and isinstance(v, str) and v.strip()}
-    out = {k: v.strip() for k, v in out.items()}
-    keywords = metadata.get("keywords")
-    if isinstance(keywords, (list, tuple)):
-        out["keywords"] = [str(k).strip() for k in keywords if str(k).strip()]
+    out: dict[str, Any] = {k: fields.embedded_text(v, k) for k, v in metadata.items() if k in TEXT_FIELDS}
+    out["keywords"] = fields.embedded_keywords(metadata.get("keywords"))
     code = metadata.get("country_code") or metadata.get("country")
     if isinstance(code, str) and code.strip():
         out["country_code"] = country_code(code)
@@ -388,27 +374,16 @@ def update_captions(gallery: Gallery, updates: dict[int, dict[str, Any]],
 
 
 def _caption_values(values: dict[str, Any], asset_id: int) -> dict[str, Any]:
-    """Validated caption-grid values; empty text clears a field."""
+    """Validated caption-grid values, by the edit form's rules; empty text clears a field."""
     out: dict[str, Any] = {}
     for key in CAPTION_FIELDS:
         if key not in values:
             continue
-        value = values[key]
+        where = f"{asset_id}-{key}"
         if key == "keywords":
-            words = value.split(",") if isinstance(value, str) else value
-            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-                raise ValidationError("Keywords must be words separated by commas.",
-                                      field=f"{asset_id}-keywords")
-            out[key] = list(dict.fromkeys(w.strip() for w in words if w.strip()))
-            continue
-        label = key.replace("_", " ").capitalize()
-        if not isinstance(value, str):
-            raise ValidationError(f"{label} must be text.", field=f"{asset_id}-{key}")
-        limit = TEXT_FIELDS[key]
-        if limit and len(value.strip()) > limit:
-            raise ValidationError(f"{label} is longer than {limit} characters.",
-                                  field=f"{asset_id}-{key}")
-        out[key] = value.strip()
+            out[key] = fields.keywords(values[key], field=where)
+        else:
+            out[key] = fields.asset_text(values[key], key, field=where)
     return out
 
 

@@ -17,8 +17,6 @@ from gallery.services.text import clean_filename
 ASSET_FIELDS = ("title", "caption", "alt_text", "credit", "creator", "copyright", "keywords",
                 "city", "country", "date_taken", "consent", "sensitive", "status")
 BULK_FIELDS = ("credit", "keywords", "keywords_mode", "country", "status")
-TEXT_LIMITS = {"title": 300, "caption": 20_000, "alt_text": 2_000, "credit": 300, "creator": 300,
-               "copyright": 300, "city": 200}
 
 
 def update_asset(asset_id: int, values: Mapping[str, Any], user: User) -> Asset:
@@ -180,9 +178,9 @@ def asset_choices_for_move(asset: Asset) -> list[Gallery]:
 
 def _parse_asset(values: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, limit in TEXT_LIMITS.items():
+    for name in fields.ASSET_TEXT_LIMITS:
         if name in values:
-            out[name] = fields.text(values[name], name, limit)
+            out[name] = fields.asset_text(values[name], name)
     if "keywords" in values:
         out["keywords"] = fields.keywords(values["keywords"])
     if "country" in values:
@@ -201,7 +199,7 @@ def _parse_asset(values: Mapping[str, Any]) -> dict[str, Any]:
 def _parse_bulk(values: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "credit" in values:
-        out["credit"] = fields.text(values["credit"], "credit", 300)
+        out["credit"] = fields.asset_text(values["credit"], "credit")
     if "keywords" in values:
         out["keywords"] = fields.keywords(values["keywords"])
         out["keywords_mode"] = fields.choice(values.get("keywords_mode") or "add", ("add", "replace"),

@@ -16,20 +16,49 @@ TRUE = ("1", "true", "on", "yes")
 FALSE = ("0", "false", "off", "no", "")
 MAX_KEYWORDS = 100
 MAX_KEYWORD_LENGTH = 100
+# The one table of an asset's text fields and their longest value. Ingest (form, manifest, API and
+# embedded metadata), the caption grid, the edit form, bulk edit and the editor API all use it, so
+# whatever one way in accepts, every other way can save again unchanged.
+ASSET_TEXT_LIMITS = {"title": 300, "caption": 20_000, "alt_text": 2_000, "credit": 300,
+                     "creator": 300, "copyright": 300, "city": 200}
 
 
-def text(value: Any, field: str, max_length: int, required: bool = False) -> str:
+def text(value: Any, field: str, max_length: int, required: bool = False,
+         label: str | None = None) -> str:
     """A stripped string no longer than max_length."""
+    label = label or _label(field)
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{_label(field)} must be text.", field=field)
+        raise ValidationError(f"{label} must be text.", field=field)
     value = value.strip()
     if required and not value:
-        raise ValidationError(f"{_label(field)} cannot be empty.", field=field)
+        raise ValidationError(f"{label} cannot be empty.", field=field)
     if len(value) > max_length:
-        raise ValidationError(f"{_label(field)} is longer than {max_length} characters.", field=field)
+        raise ValidationError(f"{label} is longer than {max_length} characters.", field=field)
     return value
+
+
+def asset_text(value: Any, name: str, field: str | None = None) -> str:
+    """An asset text field checked against the table; field is where the error points (grid cells)."""
+    return text(value, field or name, ASSET_TEXT_LIMITS[name], label=_label(name))
+
+
+def embedded_text(value: Any, name: str) -> str:
+    """Text read from a file's own metadata, cut to the table's limit: a long caption never blocks a photo."""
+    if not isinstance(value, str):
+        return ""
+    return value.strip()[:ASSET_TEXT_LIMITS[name]].strip()
+
+
+def embedded_keywords(value: Any) -> list[str]:
+    """Keywords read from a file, made to fit the edit form's rules by cutting instead of refusing."""
+    if not isinstance(value, (list, tuple)):
+        return []
+    # The edit form separates keywords with commas, so a comma inside one would split it on saving.
+    items = (" ".join(part.split())[:MAX_KEYWORD_LENGTH].strip()
+             for item in value for part in str(item).split(","))
+    return _fold(items)[:MAX_KEYWORDS]
 
 
 def date(value: Any, field: str) -> dt.date | None:
@@ -70,17 +99,26 @@ def keywords(value: Any, field: str = "keywords") -> list[str]:
         items = value
     else:
         raise ValidationError("Keywords must be a list or comma-separated text.", field=field)
-    seen: dict[str, str] = {}
+    words = []
     for item in items:
         if not isinstance(item, str):
             raise ValidationError("Each keyword must be text.", field=field)
         word = " ".join(item.split())
         if len(word) > MAX_KEYWORD_LENGTH:
             raise ValidationError(f"A keyword is longer than {MAX_KEYWORD_LENGTH} characters.", field=field)
+        words.append(word)
+    folded = _fold(words)
+    if len(folded) > MAX_KEYWORDS:
+        raise ValidationError(f"At most {MAX_KEYWORDS} keywords.", field=field)
+    return folded
+
+
+def _fold(words: Iterable[str]) -> list[str]:
+    """Non-empty words without case-insensitive repeats, each kept in its first spelling."""
+    seen: dict[str, str] = {}
+    for word in words:
         if word and word.lower() not in seen:
             seen[word.lower()] = word
-    if len(seen) > MAX_KEYWORDS:
-        raise ValidationError(f"At most {MAX_KEYWORDS} keywords.", field=field)
     return list(seen.values())
 
 
