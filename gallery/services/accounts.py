@@ -150,21 +150,16 @@ CONFIRM_SALT = "gallery.confirm-email"
 
 def make_confirm_token(user: User, secret_key: str) -> str:
     """A signed, timestamped link token that activates this registration (and no later one)."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=CONFIRM_SALT)
-    return serializer.dumps({"id": user.id, "fp": password_fingerprint(user)})
+    return _make_link_token(user, secret_key, CONFIRM_SALT)
 
 
 def user_from_confirm_token(token: str, secret_key: str, max_age: int) -> User:
     """The unconfirmed account a confirmation link names, if the link is genuine and current."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=CONFIRM_SALT)
-    try:
-        data = serializer.loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise ValidationError("This link has expired. Register again to get a new one.") from exc
-    except BadSignature as exc:
-        raise ValidationError("This link is not valid. Register again to get a new one.") from exc
-    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
-    if user is None or not fingerprint_matches(user, data.get("fp", "")) or not unconfirmed(user):
+    user = _user_from_link_token(
+        token, secret_key, CONFIRM_SALT, max_age,
+        expired="This link has expired. Register again to get a new one.",
+        invalid="This link is not valid. Register again to get a new one.")
+    if user is None or not unconfirmed(user):
         raise ValidationError("This link has already been used, or a newer one was sent. "
                               "Log in, or register again to get a new link.")
     return user
@@ -272,22 +267,39 @@ RESET_SALT = "gallery.password-reset"
 
 def make_reset_token(user: User, secret_key: str) -> str:
     """A signed, timestamped reset token naming the user and their current password hash."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
-    return serializer.dumps({"id": user.id, "fp": password_fingerprint(user)})
+    return _make_link_token(user, secret_key, RESET_SALT)
 
 
 def user_from_reset_token(token: str, secret_key: str, max_age: int) -> User:
     """The user a reset token names, if it is genuine, recent and still unused."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
-    try:
-        data = serializer.loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise ValidationError("This reset link has expired. Ask for a new one.") from exc
-    except BadSignature as exc:
-        raise ValidationError("This reset link is not valid. Ask for a new one.") from exc
-    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
-    if user is None or not user.active or not fingerprint_matches(user, data.get("fp", "")):
+    user = _user_from_link_token(token, secret_key, RESET_SALT, max_age,
+                                 expired="This reset link has expired. Ask for a new one.",
+                                 invalid="This reset link is not valid. Ask for a new one.")
+    if user is None or not user.active:
         raise ValidationError("This reset link has already been used. Ask for a new one.")
+    return user
+
+
+def _make_link_token(user: User, secret_key: str, salt: str) -> str:
+    """A mailed link's token: the user and their password fingerprint, signed and timestamped."""
+    return URLSafeTimedSerializer(secret_key, salt=salt).dumps(
+        {"id": user.id, "fp": password_fingerprint(user)})
+
+
+def _user_from_link_token(token: str, secret_key: str, salt: str, max_age: int, *,
+                          expired: str, invalid: str) -> User | None:
+    """The user a link token names while their password is unchanged; None when used up."""
+    # The fingerprint changes with the password hash: a new password (or a new registration,
+    # which sets one) makes every earlier link of either kind stop working.
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=salt).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ValidationError(expired) from exc
+    except BadSignature as exc:
+        raise ValidationError(invalid) from exc
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or not fingerprint_matches(user, data.get("fp", "")):
+        return None
     return user
 
 

@@ -97,6 +97,12 @@ def _limit_keys(email: str) -> tuple[str, str]:
     return f"login:pair:{remote}:{accounts.normalise_email(email)}", f"login:address:{remote}"
 
 
+def _take_for_address(action: str, limit_setting: str) -> int:
+    """Count one request of this kind from the client address; seconds to wait when over its limit."""
+    return limiter().take(f"{action}:address:{request.remote_addr or '-'}",
+                          current_app.config[limit_setting], current_app.config["LOGIN_FAILURE_WINDOW"])
+
+
 def _too_many(wait: int, what: str = "failed log-in attempts"):
     """A 429 page that says when to try again."""
     minutes = -(-wait // 60)
@@ -142,9 +148,7 @@ def register():
     if form.validate_on_submit():
         # Every registration sends a mail (to the address, its owner or the admins): counted per
         # client address before anything is sent, so the form cannot be used to flood mailboxes.
-        wait = limiter().take(f"register:address:{request.remote_addr or '-'}",
-                              current_app.config["REGISTRATION_MAX_PER_ADDRESS"],
-                              current_app.config["LOGIN_FAILURE_WINDOW"])
+        wait = _take_for_address("register", "REGISTRATION_MAX_PER_ADDRESS")
         if wait:
             return _too_many(wait, "registrations from this address")
         try:
@@ -270,9 +274,7 @@ def forgot_password():
     """Ask for a reset link by email; the answer is the same whether the account exists or not."""
     form = ForgotForm()
     if form.validate_on_submit():
-        key = f"reset:address:{request.remote_addr or '-'}"
-        limit = current_app.config["PASSWORD_RESET_MAX_PER_ADDRESS"]
-        wait = limiter().take(key, limit, current_app.config["LOGIN_FAILURE_WINDOW"])
+        wait = _take_for_address("reset", "PASSWORD_RESET_MAX_PER_ADDRESS")
         if wait:
             return _too_many(wait, "password reset requests")
         user = accounts.find_by_email(form.email.data)
