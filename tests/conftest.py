@@ -142,6 +142,11 @@ def login(client):
     return do
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The header a script sends to authenticate with an API token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 def image_bytes(size=(640, 480), color=(200, 80, 40), fmt="JPEG", mode="RGB", **save) -> bytes:
     """An image made in memory with Pillow."""
     im = Image.new(mode, size, color)

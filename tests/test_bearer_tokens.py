@@ -5,10 +5,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from gallery.services import accounts, apitokens, terms
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.conftest import bearer
 
 
 @pytest.fixture

@@ -8,10 +8,7 @@ from sqlalchemy import select
 from gallery.extensions import db
 from gallery.models import ApiToken, DownloadEvent
 from gallery.services import apitokens, approvals, terms
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.conftest import bearer
 
 
 @pytest.fixture

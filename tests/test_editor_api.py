@@ -11,10 +11,7 @@ from gallery.extensions import db
 from gallery.models import ApiToken, Asset, Gallery
 from gallery.services import apitokens
 from gallery.services.errors import ValidationError
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
+from tests.conftest import bearer
 
 
 @pytest.fixture

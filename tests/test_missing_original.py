@@ -14,12 +14,6 @@ from gallery.services import apitokens, catalogue, storage, terms
 from tests.media_files import video_bytes
 
 
-@pytest.fixture(autouse=True)
-def app_logger_on(app, monkeypatch):
-    """The app's logger enabled: tests/test_browse.py turns it off for good (it is process-wide)."""
-    monkeypatch.setattr(app.logger, "disabled", False)
-
-
 @pytest.fixture
 def member(make_user, login_as):
     user = make_user("member")
