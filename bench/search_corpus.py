@@ -103,5 +103,5 @@ def records(n: int, seed: int = 42, galleries: int | None = None):
                                                                       "drought", "school", "camp"], 2),
             credit=rng.choice(CREDITS), creator=rng.choice(PEOPLE), city=rng.choice(PLACES),
             country=None, media_type="image" if rng.random() < 0.85 else rng.choice(["video", "audio"]),
-            status="published", deleted_at=None,
+            status="published", deleted_at=None, consent="obtained",
             date_taken=g.date + dt.timedelta(days=rng.randint(0, 20)), created_at=None)
