@@ -27,6 +27,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _finish_config(app)
 
+    # The app factory's imports: every module imports from the `gallery` package, so the package
+    # itself must load without the extensions, models and views these pull in.
     from gallery import (
         auth_loader,
         auth_tokens,

@@ -1,27 +1,29 @@
 """The `gallery` command group (also reachable as `flask --app gallery ...`)."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from sqlalchemy.engine import make_url
 
+from gallery import create_app, demo, migrate
+from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli
 from gallery.extensions import db
+from gallery.services import accounts, catalogue, reference, search, sitetext
+from gallery.services.errors import GalleryError
 
 
 def main() -> None:
     """Entry point of the `gallery` console script."""
-    from gallery import create_app
-
     group = FlaskGroup(create_app=create_app, help="Manage the media gallery.")
     group.main()
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
-    from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli
-
     for command in (init_command, create_user_command, demo_command, ingest_cli.import_command,
                     ingest_cli.import_folder_command, search_cli.reindex_command,
                     check_cli.check_command, editorial_cli.create_token_command,
@@ -37,11 +39,6 @@ def init_command() -> None:
 
 def initialise() -> None:
     """The work of `gallery init`: folders, migrations, reference data, default site texts."""
-    import os
-
-    from gallery import migrate
-    from gallery.services import catalogue, reference, search, sitetext
-
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
     migrate.upgrade(current_app)
@@ -60,8 +57,6 @@ def initialise() -> None:
 @click.command("demo")
 def demo_command() -> None:
     """Run init if needed, then add demo galleries, photos, editors' picks and demo accounts."""
-    from gallery import demo
-
     initialise()
     demo.run()
 
@@ -74,9 +69,6 @@ def demo_command() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; the password comes from a prompt, or stdin with --password-stdin."""
-    from gallery.services import accounts
-    from gallery.services.errors import GalleryError
-
     if password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -90,6 +82,4 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
 
 def _safe_url(url: str) -> str:
     """A database URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)

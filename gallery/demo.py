@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import click
 from PIL import Image, ImageDraw, ImageOps
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from gallery import demo_media
 from gallery.extensions import db
-from gallery.models import Gallery, User
+from gallery.models import Asset, Gallery, User
+from gallery.services import accounts, catalogue
 
 CREDIT = "© Example Relief Agency"
 
@@ -263,8 +265,6 @@ def picture(seed: int, size: tuple[int, int]) -> bytes:
 
 def run() -> None:
     """Add the demo galleries, photos and accounts that are missing; print what was done."""
-    from gallery.services import catalogue
-
     added_assets = 0
     for g_index, spec in enumerate(GALLERIES):
         gallery = db.session.scalar(select(Gallery).where(
@@ -296,8 +296,6 @@ def run() -> None:
 
 def _file(item: Item, seed: int) -> tuple[bytes, str]:
     """The bytes and extension of one demo file."""
-    from gallery import demo_media
-
     if item.kind == "video":
         return demo_media.clip(), "mp4"
     if item.kind == "audio":
@@ -306,18 +304,12 @@ def _file(item: Item, seed: int) -> tuple[bytes, str]:
 
 
 def _asset_count(gallery: Gallery) -> int:
-    from sqlalchemy import func
-
-    from gallery.models import Asset
-
     return db.session.scalar(select(func.count()).select_from(Asset).where(
         Asset.gallery_id == gallery.id)) or 0
 
 
 def _users() -> None:
     """Create the demo admin and editor with random passwords, printed once."""
-    from gallery.services import accounts
-
     for role, email, name in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.email == email)) is not None:
             click.echo(f"Demo {role} {email} already exists (password unchanged).")

@@ -16,7 +16,7 @@ AUDIO_RATE = 22050
 
 def clip(seconds: float = 3.0) -> bytes:
     """An MP4 (H.264) of a dawn sky whose gradient drifts as a sun rises. Same call, same bytes."""
-    import av
+    import av  # FFmpeg's libraries load on import; only `gallery demo` needs them, not every app start
 
     width, height = VIDEO_SIZE
     # One tall gradient, scrolled a little each frame: cheap, and it reads as a moving sky.

@@ -4,6 +4,9 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from gallery.services import apitokens, trash
+from gallery.services.errors import GalleryError
+
 
 @click.command("create-token")
 @click.argument("email")
@@ -13,9 +16,6 @@ from flask import current_app
                    "download for members.")
 def create_token_command(email: str, name: str, scope: str | None) -> None:
     """Create an API token for an account and print it once."""
-    from gallery.services import apitokens
-    from gallery.services.errors import GalleryError
-
     try:
         row, token = apitokens.create_token_for_email(email, name, scope)
     except GalleryError as exc:
@@ -30,8 +30,6 @@ def create_token_command(email: str, name: str, scope: str | None) -> None:
 @click.option("--all", "everything", is_flag=True, help="Everything in the trash, however recent.")
 def empty_trash_command(older_than_days: int | None, everything: bool) -> None:
     """Delete trashed galleries and assets for good, with their files."""
-    from gallery.services import trash
-
     days = None if everything else (older_than_days if older_than_days is not None
                                      else current_app.config["TRASH_RETENTION_DAYS"])
     galleries, assets = trash.empty_trash(None, days)

@@ -1,10 +1,13 @@
 """CLI command of the search index: reindex (full or pending); `gallery check` is check_cli."""
 from __future__ import annotations
 
+import os
 import time
 
 import click
 from whoosh.index import LockError
+
+from gallery.services import search
 
 
 @click.command("reindex")
@@ -13,10 +16,6 @@ from whoosh.index import LockError
               help="Indexing processes for a full rebuild (default: the cores, at most 4).")
 def reindex_command(pending: bool, procs: int | None) -> None:
     """Rebuild the search index into a new directory and swap it in, or drain pending changes."""
-    import os
-
-    from gallery.services import search
-
     procs = procs or min(os.cpu_count() or 1, 4)
 
     start = time.perf_counter()

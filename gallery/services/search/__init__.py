@@ -1,6 +1,7 @@
 """Whoosh only: schema, analyzers, outbox drain, query, facets, rebuild (the search seam)."""
 from __future__ import annotations
 
+from gallery.services.search.engine import SORTS, Filters, Hit, Results, run
 from gallery.services.search.indexing import (
     CheckReport,
     DrainResult,
@@ -12,11 +13,8 @@ from gallery.services.search.indexing import (
     rebuild,
     rebuild_if_outdated,
 )
+from gallery.services.search.query import parse
 
 __all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_category",
-           "queue_gallery", "rebuild", "rebuild_if_outdated"]
-
-from gallery.services.search.engine import SORTS, Filters, Hit, Results, run  # noqa: E402
-from gallery.services.search.query import parse  # noqa: E402
-
-__all__ += ["SORTS", "Filters", "Hit", "Results", "run", "parse"]
+           "queue_gallery", "rebuild", "rebuild_if_outdated", "SORTS", "Filters", "Hit", "Results",
+           "run", "parse"]

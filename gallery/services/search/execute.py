@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from gallery.services.search import arrays
+import gallery.services.search.arrays as arrays
 
 K1, B = 1.2, 0.75  # BM25 defaults, as Whoosh's BM25F uses them
 PREFIX_TERMS = 200  # a prefix like "a*" must not turn into thousands of terms

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, joinedload
 from whoosh import index
 from whoosh.index import LockError
 
+import gallery.services.search.store as store
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, SearchOutbox, utcnow
-from gallery.services.search import store
 from gallery.services.search.schema import make_document
 
 # Documents per segment in a bulk build: below the point where Whoosh's posting pool spills.

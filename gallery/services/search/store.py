@@ -14,7 +14,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 
-from gallery.services.search import execute
+from gallery.services.search.execute import warm
 from gallery.services.search.schema import (
     DEFAULT_FIELDS,
     FACET_FIELDS,
@@ -161,7 +161,7 @@ class _Entry:
         self.users = 0
         self.retired = False
         if SCHEMA_FIELDS <= set(self.searcher.schema.names()):
-            execute.warm(self.searcher, WARM_FACETS, WARM_SCORED)
+            warm(self.searcher, WARM_FACETS, WARM_SCORED)
 
 
 class SearcherCache:
