@@ -5,12 +5,12 @@ import hashlib
 
 import pytest
 from bs4 import BeautifulSoup
+from gallery.exceptions import ValidationError
 from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import ApiToken, Asset, Gallery
 from gallery.services import apitokens
-from gallery.services.errors import ValidationError
 from tests.conftest import bearer
 
 
