@@ -5,9 +5,9 @@ import hashlib
 
 import pytest
 from bs4 import BeautifulSoup
-from gallery.exceptions import ValidationError
 from sqlalchemy import select
 
+from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import ApiToken, Asset, Gallery
 from gallery.services import apitokens

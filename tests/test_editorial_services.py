@@ -7,9 +7,9 @@ import os
 
 import pytest
 from bs4 import BeautifulSoup
-from gallery.exceptions import Forbidden, GalleryError, NotFound, ValidationError
 from sqlalchemy import func, select
 
+from gallery.exceptions import Forbidden, GalleryError, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import ActivityLog, Asset, Gallery, Rendition, SearchOutbox
 from gallery.services import editorial, storage

@@ -307,7 +307,6 @@ def test_activity_of_a_trashed_gallery_links_back_to_the_trash(client, editor, a
 
 def test_whole_number_parsing_is_ascii_and_bounded():
     from gallery.exceptions import ValidationError
-
     from gallery.services import fields
 
     assert fields.integer("2147483647", "n") == 2**31 - 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from gallery.exceptions import StorageError
 
+from gallery.exceptions import StorageError
 from gallery.services import storage
 
 

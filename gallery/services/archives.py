@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, Iterator
 from flask import current_app
 
 from gallery.exceptions import GalleryError, TooLarge, UnsupportedMedia
-from gallery.services import probe
+from gallery.formats import probe
 from gallery.services.catalogue import IngestItem
 from gallery.text import clean_filename, clean_label, human_bytes
 
