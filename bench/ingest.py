@@ -86,21 +86,22 @@ def peak_rss_mib() -> float:
 
 def _ours_ingest(sizes_fn):
     def factory():
-        from gallery.services import probe
+        from gallery.formats import probe
+        from gallery.formats.renditions import make_renditions
 
         sizes = sizes_fn()
         config = dict(CONFIG, RENDITIONS_AT_INGEST=tuple(sizes))
 
         def go(path):
             probed = probe.probe(path, "bench.jpg", config)
-            return [(r.size, r.width, r.height) for r in probe.make_renditions(path, probed, sizes, 85)]
+            return [(r.size, r.width, r.height) for r in make_renditions(path, probed, sizes, 85)]
         return go
     return factory
 
 
 def _ours_renditions(sizes_fn):
     def factory():
-        from gallery.services import imaging
+        from gallery.formats import imaging
 
         sizes = sizes_fn()
 

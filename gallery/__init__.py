@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from gallery import config as default_config
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, instance config, GALLERY_* environment, test config."""
+    # Flask is imported here, not at the top: `import gallery.formats` (a worker that only
+    # reads and writes files) runs this package's __init__ and must not load the web stack.
+    from flask import Flask
+
     root = default_config.ROOT
     instance_path = os.environ.get("GALLERY_INSTANCE_PATH", os.path.join(root, "instance"))
     app = Flask(

@@ -11,9 +11,9 @@ from sqlalchemy.engine import make_url
 
 from gallery import create_app, demo, migrate
 from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.services import accounts, catalogue, reference, search, sitetext
-from gallery.services.errors import GalleryError
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from flask import Flask, has_request_context, request, url_for
 from flask_login import current_user
 
 from gallery import policy
-from gallery.services.imaging import BLUR_VERSION
+from gallery.formats.imaging import BLUR_VERSION
 
 # A number no real id has: url_for builds a URL around it once, ids are put in its place after.
 _MARK = 918273645

@@ -380,7 +380,7 @@ def place_image(fmt: str, size=(320, 240)) -> bytes:
         info.add_text("Location", SUBLOCATION, zip=True)
         im.save(buf, "PNG", pnginfo=info, exif=place_exif())
     elif fmt == "HEIF":
-        from gallery.services import imaging
+        from gallery.formats import imaging
 
         imaging.register_heif()
         im.save(buf, "HEIF", exif=place_exif(), xmp=place_xmp(), quality=90)

@@ -130,9 +130,9 @@ def test_zip_originals_have_no_gps(client, member, make_gallery):
 
 
 def test_stream_yields_bounded_chunks(tmp_path, monkeypatch):
+    from gallery.formats.credits import Credits
     from gallery.services import storage
     from gallery.services.downloads import FileSource
-    from gallery.services.embed import Credits
 
     monkeypatch.setattr(zips, "CHUNK", 64 * 1024)
     sources = []

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from gallery.extensions import db
-from gallery.services import apitokens, catalogue, imaging, terms
+from gallery.formats import imaging
+from gallery.services import apitokens, catalogue, terms
 from tests.media_files import (
     PLACE_MARKS,
     SUBLOCATION,

@@ -240,12 +240,12 @@ def test_unreadable_location_metadata_is_refused_with_a_reason(app, make_gallery
 def test_ogg_location_comments_are_removed(tmp_path, tag):
     import mutagen
 
-    from gallery.services import mediaclean
+    from gallery.formats.location.media import strip_media_location
 
     src = tmp_path / "a.ogg"
     src.write_bytes(audio_bytes("ogg", "libopus", seconds=1, tags={"title": "Spot", tag: "+14.01-086.58/"}))
     dest = tmp_path / "b.ogg"
-    assert mediaclean.strip_media_location(str(src), "audio/ogg", str(dest))
+    assert strip_media_location(str(src), "audio/ogg", str(dest))
     tags = mutagen.File(str(dest)).tags
     assert tags["title"] == ["Spot"] and tag.lower() not in {k.lower() for k in tags.keys()}
     assert b"+14.01-086.58" not in dest.read_bytes()
@@ -255,7 +255,7 @@ def test_ogg_location_comments_are_removed(tmp_path, tag):
 def test_wav_xmp_and_info_location_is_blanked(tmp_path):
     import struct
 
-    from gallery.services import mediaclean
+    from gallery.formats.location.media import strip_media_location
     from tests.conftest import GPS_XMP
 
     wav = audio_bytes(seconds=1)
@@ -265,7 +265,7 @@ def test_wav_xmp_and_info_location_is_blanked(tmp_path):
     data = wav[:4] + struct.pack("<I", len(wav) - 8 + len(extra)) + wav[8:] + extra
     src, dest = tmp_path / "a.wav", tmp_path / "b.wav"
     src.write_bytes(data)
-    assert mediaclean.strip_media_location(str(src), "audio/wav", str(dest))
+    assert strip_media_location(str(src), "audio/wav", str(dest))
     clean = dest.read_bytes()
     assert location_leaks(clean) == [] and len(clean) == len(data)
     assert clean[:len(wav)] == wav[:4] + data[4:8] + wav[8:]
@@ -273,7 +273,7 @@ def test_wav_xmp_and_info_location_is_blanked(tmp_path):
 
 
 def test_location_tag_names():
-    from gallery.services.mediaclean import is_location_tag
+    from gallery.formats.location.common import is_location_tag
 
     for name in ("GPS", "LOCATION", "com.apple.quicktime.location.ISO6709", "Latitude", "geo:lat"):
         assert is_location_tag(name), name

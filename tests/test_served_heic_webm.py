@@ -10,7 +10,10 @@ import av
 import pytest
 from PIL import Image
 
-from gallery.services import catalogue, imaging, mkvclean, storage, terms
+from gallery.formats import imaging
+from gallery.formats.location import heif, webm
+from gallery.formats.location.common import MediaCleanError
+from gallery.services import catalogue, storage, terms
 from tests.conftest import GPS_XMP, gps_exif, stored_files
 from tests.media_files import video_bytes
 from tests.test_served import decoded, get, ingest, read
@@ -133,8 +136,6 @@ def test_heic_whose_exif_cannot_be_read_is_refused(app, make_gallery):
 
 @needs_heic_encoder
 def test_heic_whose_item_overruns_the_file_is_refused(app, make_gallery):
-    from gallery.services import heifclean
-    from gallery.services.mediaclean import MediaCleanError
 
     data = bytearray(heic_with_gps(xmp=False))
     iloc = data.index(b"iloc") + 4
@@ -152,7 +153,7 @@ def test_heic_whose_item_overruns_the_file_is_refused(app, make_gallery):
             data[pos + 4:pos + 8] = (10 ** 7).to_bytes(4, "big")
             pos += 8
     with pytest.raises(MediaCleanError, match="lies outside the file"):
-        heifclean.heif_edits(io.BytesIO(bytes(data)))
+        heif.heif_edits(io.BytesIO(bytes(data)))
 
 
 def webm_with_location(seconds: float = 2) -> bytes:
@@ -204,12 +205,12 @@ def test_matroska_crc32_is_recomputed(tmp_path):
     data = video_bytes("matroska", "libvpx", seconds=1, tags={"LOCATION": COORDINATES.decode()})
     tags = data.rindex(bytes.fromhex("1254C367"), 0, data.index(b"LOCATION"))
     assert data[tags + 4:tags + 16].find(b"\xbf\x84") >= 0, "no CRC-32 written"
-    edits = mkvclean.webm_edits(io.BytesIO(data))
+    edits = webm.webm_edits(io.BytesIO(data))
     clean = bytearray(data)
     for offset, patch in edits:
         clean[offset:offset + len(patch)] = patch
     assert COORDINATES not in clean and len(clean) == len(data)
-    _, size, header = mkvclean._header(bytes(clean[tags:tags + 12]))
+    _, size, header = webm._header(bytes(clean[tags:tags + 12]))
     body, end = tags + header, tags + header + size
     crc_at = clean.index(b"\xbf\x84", body)
     assert crc_at == body
@@ -252,7 +253,6 @@ def _box(kind: bytes, payload: bytes, full: bool = False) -> bytes:
 
 def test_heif_exif_item_in_idat_is_cleaned():
     """An Exif item stored in the meta box's idat (iloc version 1, construction method 1)."""
-    from gallery.services import heifclean
 
     exif = gps_exif().tobytes()
     assert exif.startswith(b"Exif\x00\x00")
@@ -264,7 +264,7 @@ def test_heif_exif_item_in_idat_is_cleaned():
     meta = _box(b"meta", _box(b"hdlr", b"\x00" * 8 + b"pict" + b"\x00" * 13, full=True)
                 + iinf + iloc + _box(b"idat", item), full=True)
     data = _box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic") + meta
-    edits = heifclean.heif_edits(io.BytesIO(data))
+    edits = heif.heif_edits(io.BytesIO(data))
     clean = bytearray(data)
     for offset, patch in edits:
         clean[offset:offset + len(patch)] = patch

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from gallery.exceptions import GalleryError
 from gallery.services import apitokens, trash
-from gallery.services.errors import GalleryError
 
 
 @click.command("create-token")

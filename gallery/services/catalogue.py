@@ -11,19 +11,22 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gallery import policy
-from gallery.extensions import db
-from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
-from gallery.services import fields, probe, renditions, search, served, storage
-from gallery.services.errors import (
+from gallery.exceptions import (
     DuplicateAsset,
     GalleryError,
     NotFound,
     TooLarge,
     ValidationError,
 )
-from gallery.services.probe import Probed, Rendered
+from gallery.extensions import db
+from gallery.formats import probe
+from gallery.formats.imaging import Rendered
+from gallery.formats.probe import Probed
+from gallery.formats.renditions import make_renditions
+from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
+from gallery.services import fields, renditions, search, served, storage
 from gallery.services.reference import country_code
-from gallery.services.text import clean_filename, human_bytes, slugify
+from gallery.text import clean_filename, human_bytes, slugify
 
 
 @dataclass
@@ -424,7 +427,7 @@ def _next_position(gallery: Gallery) -> int:
 
 def examine(path: str, label: str, size: int) -> Probed:
     """What the file is by its bytes; refuse anything not on the allowlist or over its limit."""
-    probed = probe.probe(path, label, current_app.config)
+    probed = probe.probe(path, label, current_app.config, country_code)
     _check_size(probed, size)
     return probed
 
@@ -433,7 +436,7 @@ def ingest_renditions(path: str, probed: Probed) -> list[Rendered]:
     """The renditions made at ingest (the others, such as large, are made on first use)."""
     cfg = current_app.config
     sizes = renditions.ingest_sizes(cfg["RENDITION_SIZES"], cfg["RENDITIONS_AT_INGEST"])
-    return probe.make_renditions(path, probed, sizes, cfg["JPEG_QUALITY"], cfg["MAX_IMAGE_PIXELS"])
+    return make_renditions(path, probed, sizes, cfg["JPEG_QUALITY"], cfg["MAX_IMAGE_PIXELS"])
 
 
 def _check_size(probed: Probed, size: int) -> None:

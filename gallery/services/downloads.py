@@ -10,11 +10,13 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import insert, select
 
 from gallery import policy
+from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
+from gallery.formats.credits import Credits, embed_credits
+from gallery.formats.imaging import fit
 from gallery.models import Asset, DownloadEvent, Rendition, User, utcnow
-from gallery.services import embed, integrity, served, storage
-from gallery.services.errors import NotFound, ValidationError
-from gallery.services.text import slugify
+from gallery.services import integrity, renditions, served, storage
+from gallery.text import slugify
 
 SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
 SIZE_EDGES_LABEL = {"preview": "Small", "large": "Large", "original": "Original"}
@@ -33,7 +35,7 @@ class FileSource:
     mimetype: str
     path: str
     kind: str  # "rendition" (credits spliced in) or "original" (the served, location-free copy)
-    credits: embed.Credits
+    credits: Credits
     bytes: int  # exact for originals; the stored rendition's size (before credits) otherwise
     # For a rendition or served original made on first use: makes it (needs the app context)
     # and returns the source.
@@ -49,7 +51,7 @@ class FileSource:
         src = self.resolved()
         if src.kind == "rendition":
             with open(src.path, "rb") as fh:
-                yield embed.embed_credits(fh.read(), src.credits)
+                yield embed_credits(fh.read(), src.credits)
             return
         # Unbuffered: each read lands straight in a new bytes object, with no copy in between.
         with open(src.path, "rb", buffering=0) as fh:
@@ -81,22 +83,20 @@ def credit_line(asset: Asset, organisation: str) -> str:
     return line
 
 
-def credits_for(asset: Asset, organisation: str) -> embed.Credits:
+def credits_for(asset: Asset, organisation: str) -> Credits:
     """The caption, creator, credit and copyright written into a downloaded rendition."""
     rights = asset.copyright or credit_line(asset, organisation).split(" / ")[0]
     credit = asset.credit or asset.gallery.credit or organisation
-    return embed.Credits(title=asset.title, caption=asset.caption, creator=asset.creator,
+    return Credits(title=asset.title, caption=asset.caption, creator=asset.creator,
                          credit=credit, copyright=rights)
 
 
 def rendition_for(asset: Asset, size: str) -> Rendition | None:
-    """The stored rendition of this size, made now if the imaging service makes them lazily."""
-    from gallery.services import imaging
-
+    """The stored rendition of this size, made now if it is made on first use (see renditions)."""
     found = asset.rendition(size)
     if found is None or not storage.exists(found.storage_key):
         integrity.require_original(asset)  # made from the original: without it, 404 (logged)
-        found = imaging.ensure_rendition(asset, size)
+        found = renditions.ensure_rendition(asset, size)
     return found if found is not None and storage.exists(found.storage_key) else None
 
 
@@ -120,8 +120,6 @@ def available(asset: Asset, size: str, edge: int) -> dict[str, Any] | None:
 
 def _large_to_come(asset: Asset, small: Rendition, edge: int) -> dict[str, Any] | None:
     """Size of a Large made on first download: the original fitted to the edge, turned like the Small."""
-    from gallery.services.imaging import fit
-
     w, h = asset.width or 0, asset.height or 0
     if (small.width > small.height) != (w > h):
         w, h = h, w  # EXIF orientation turns the picture

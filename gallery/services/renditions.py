@@ -1,4 +1,4 @@
-"""Renditions made on first use (the `large` size by default): cached, unique, safe when raced.
+"""Renditions made (with gallery.formats), stored and recorded on first use: cached, unique, safe when raced.
 
 Besides the configured sizes there is `blurred`: the thumb with its picture blurred away, which
 is all the public sees of a sensitive asset. It has its own URL and row, so one URL never
@@ -13,11 +13,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from gallery.exceptions import NotFound
 from gallery.extensions import db
+from gallery.formats import imaging
+from gallery.formats.probe import Probed
+from gallery.formats.renditions import make_renditions
 from gallery.models import Asset, Rendition
 from gallery.policy import BLURRED
-from gallery.services import imaging, probe, storage
-from gallery.services.errors import NotFound
+from gallery.services import storage
 
 _locks: dict[tuple[int, str], threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -62,10 +65,10 @@ def _make(asset: Asset, size: str, edge: int) -> Rendition:
     if size == BLURRED:
         made = _blurred(asset)
     else:
-        facts = probe.Probed(media_type=asset.media_type, mime_type=asset.mime_type, ext="",
-                             width=asset.width, height=asset.height)
-        made = probe.make_renditions(storage.path(asset.storage_key), facts, {size: edge},
-                                     config["JPEG_QUALITY"], config["MAX_IMAGE_PIXELS"])[0]
+        facts = Probed(media_type=asset.media_type, mime_type=asset.mime_type, ext="",
+                       width=asset.width, height=asset.height)
+        made = make_renditions(storage.path(asset.storage_key), facts, {size: edge},
+                               config["JPEG_QUALITY"], config["MAX_IMAGE_PIXELS"])[0]
     key = storage.rendition_key(asset.sha256, size)
     storage.save_bytes(made.data, key)
     row = asset.rendition(size)

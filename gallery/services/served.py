@@ -1,14 +1,13 @@
 """The served original: the bytes every original download, zip entry and playback sends.
 
 An original holding no location is served as stored. Otherwise a location-free copy is stored
-once beside it (images: imageclean.strip_location; HEIC: heifclean; video and audio: mediaclean),
+once beside it (gallery.formats.location picks the cleaner for the type),
 made at ingest, or on first use for assets ingested before served copies existed. Its size and
 CRC-32 are recorded so a zip can write each entry's header before its bytes and never has to
 checksum them.
 """
 from __future__ import annotations
 
-import filecmp
 import os
 import struct
 import tempfile
@@ -16,14 +15,12 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
+from gallery.exceptions import NotFound, UnsupportedMedia
 from gallery.extensions import db
+from gallery.formats import location
 from gallery.models import Asset
-from gallery.services import heifclean, imageclean, mediaclean, storage
-from gallery.services.errors import NotFound, UnsupportedMedia
+from gallery.services import storage
 from gallery.services.renditions import lock_for
-
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif")
-HEIF_TYPES = ("image/heic", "image/heif")
 
 
 class Served(NamedTuple):
@@ -46,7 +43,7 @@ def make(original_key: str, sha256: str, mime_type: str, size: int | None = None
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(src), suffix=".part")
     os.close(fd)
     try:
-        changed = _without_location(src, mime_type, tmp)
+        changed = location.without_location(src, mime_type, tmp)
         if changed:
             _fsync(tmp)
     except (ValueError, OSError, struct.error, EOFError) as exc:
@@ -104,21 +101,6 @@ def referenced(key: str) -> bool:
     return bool(db.session.scalar(select(func.count()).select_from(Asset).where(
         (Asset.served_key == key) | (Asset.storage_key == key))))
 
-
-def _without_location(src: str, mime_type: str, dest: str) -> bool:
-    """Write a location-free copy of src to dest; False when src holds no location."""
-    if mime_type in IMAGE_TYPES:
-        with open(src, "rb") as fh, open(dest, "wb") as out:
-            out.writelines(imageclean.strip_location(fh, mime_type))
-        # strip_location rewrites what it reads; an unchanged copy means nothing was there.
-        return not filecmp.cmp(src, dest, shallow=False)
-    if mime_type in HEIF_TYPES:
-        with open(src, "rb") as fh:
-            edits = heifclean.heif_edits(fh)
-        if edits:
-            mediaclean.copy_with_edits(src, dest, edits)
-        return bool(edits)
-    return mediaclean.strip_media_location(src, mime_type, dest)
 
 
 def _fsync(file_path: str) -> None:

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from gallery import policy
+from gallery.exceptions import GalleryError, NotFound, StorageError, ValidationError
 from gallery.extensions import db
+from gallery.formats.zipstream import ZipStream
 from gallery.models import Asset, Gallery
 from gallery.services import csvsafe, storage
 from gallery.services.downloads import FileSource, label, source
-from gallery.services.errors import GalleryError, NotFound, StorageError, ValidationError
-from gallery.services.zipstream import ZipStream
 
 CHUNK = 1024 * 1024
 CSV_COLUMNS = ("file name", "title", "caption", "credit", "creator", "date", "country")

@@ -17,9 +17,9 @@ from whoosh.index import LockError
 import gallery.services.search.execute as execute
 import gallery.services.search.store as store
 from gallery import policy
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Category, Country, Gallery
-from gallery.services.errors import GalleryError
 from gallery.services.search.query import Parsed, fold, highlight, parse, restrict
 from gallery.services.search.schema import FACET_FIELDS, FACETS
 

@@ -1,4 +1,4 @@
-"""Pillow only: open and check images, read their metadata, make JPEG renditions."""
+"""Pillow: open and check images, read their facts and metadata, make JPEG renditions as bytes."""
 from __future__ import annotations
 
 import io
@@ -8,8 +8,8 @@ from typing import Any, NamedTuple
 
 from PIL import Image, ImageCms, ImageFile, ImageFilter, UnidentifiedImageError
 
-from gallery.services import imagemeta
-from gallery.services.errors import TooLarge, UnsupportedMedia
+from gallery.exceptions import TooLarge, UnsupportedMedia
+from gallery.formats import imagemeta
 
 SRGB = ImageCms.createProfile("sRGB")
 SRGB_BYTES = ImageCms.ImageCmsProfile(SRGB).tobytes()
@@ -20,8 +20,6 @@ FORMATS = {"JPEG": ("image/jpeg", "jpg"), "MPO": ("image/jpeg", "jpg"),
            "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp"),
            "GIF": ("image/gif", "gif"), "TIFF": ("image/tiff", "tif"),
            "HEIF": ("image/heic", "heic")}
-
-read_metadata = imagemeta.read_metadata
 
 
 class Rendered(NamedTuple):
@@ -87,11 +85,12 @@ def register_heif() -> None:
 _heif_registered = False
 
 
-def probe_image(path: str, name: str, max_pixels: int, keep_edge: int | None = None) -> ImageFacts:
+def probe_image(path: str, name: str, max_pixels: int, keep_edge: int | None = None,
+                country_code: imagemeta.CountryLookup | None = None) -> ImageFacts:
     """Check an image decodes completely and return its facts, metadata and (if asked) a frame.
 
     keep_edge: the long edge of the largest rendition to be made next; the decoded frame is kept
-    at (at least) that size so make_renditions can reuse it.
+    at (at least) that size so make_renditions can reuse it. country_code: see imagemeta.
     """
     im = open_image(path, name, max_pixels)
     frame = None
@@ -99,7 +98,7 @@ def probe_image(path: str, name: str, max_pixels: int, keep_edge: int | None = N
         fmt = im.format or ""
         if fmt not in FORMATS:
             raise UnsupportedMedia(f"{name}: {fmt or 'this'} images are not accepted.")
-        metadata = imagemeta.read_metadata(im)
+        metadata = imagemeta.read_metadata(im, country_code)
         cam = imagemeta.camera(im)
         turn = imagemeta.orientation(im)
         width, height = im.size
@@ -142,12 +141,6 @@ def make_renditions(source: str, sizes: dict[str, int], quality: int = 85,
         frame = to_srgb(im)
     return renditions_from_image(frame, sizes, quality, turn, full_size)
 
-
-def ensure_rendition(asset: Any, size: str) -> Any:
-    """The asset's rendition of this size, made now if it is made on first use (see renditions)."""
-    from gallery.services.renditions import ensure_rendition as ensure  # it needs the database
-
-    return ensure(asset, size)
 
 
 # The blurred thumb keeps this many blocks of colour on its long edge, then blurs their edges:

@@ -5,14 +5,24 @@ IFD and a maker note are zeroed and their entries unlinked (the IFD keeps its le
 entries, then zero padding); XMP (tag 700) has its location blanked with spaces; IPTC IIM (tag
 33723) and Photoshop resources (tag 34377) have their sub-location blanked. Nothing moves, so
 every strip and tile offset stays valid. A structure that cannot be read raises TiffCleanError:
-the caller drops the block or refuses the file, never passes it on.
+the caller drops the block or refuses the file, never passes it on. Photoshop resources
+(clean_irb) live here too: they nest EXIF blocks, and TIFF tags nest them.
 """
 from __future__ import annotations
 
 import struct
 from typing import NamedTuple
 
-from gallery.services.placemeta import MetadataError, blank_iim, blank_xmp_location, clean_irb
+from gallery.formats.location.common import (
+    IRB_EXIF,
+    IRB_IPTC,
+    IRB_KEPT,
+    IRB_SIGNATURES,
+    IRB_XMP,
+    MetadataError,
+    blank_iim,
+    blank_xmp_location,
+)
 
 TAG_GPS, TAG_EXIF, TAG_INTEROP, TAG_SUBIFDS, TAG_MAKERNOTE = 0x8825, 0x8769, 0xA005, 0x014A, 0x927C
 TAG_XMP, TAG_IPTC, TAG_PHOTOSHOP = 700, 33723, 34377
@@ -232,3 +242,36 @@ def _read(buf: bytes | bytearray, fmt: str, at: int) -> int:
         return struct.unpack_from(fmt, buf, at)[0]
     except struct.error as exc:
         raise TiffCleanError("a TIFF block is cut short") from exc
+
+
+def clean_irb(data: bytes | bytearray) -> bytes:
+    """Photoshop image resources: IPTC, XMP and EXIF cleaned, others but IRB_KEPT zeroed; MetadataError if damaged."""
+    out = bytearray(data)
+    pos = 0
+    while pos + 12 <= len(out):
+        if bytes(out[pos:pos + 4]) not in IRB_SIGNATURES:
+            break
+        resource = int.from_bytes(out[pos + 4:pos + 6], "big")
+        name = out[pos + 6] + 1
+        size_at = pos + 6 + name + (name & 1)  # the Pascal name is padded to an even length
+        if size_at + 4 > len(out):
+            raise MetadataError("a Photoshop resource is cut short")
+        size = int.from_bytes(out[size_at:size_at + 4], "big")
+        start, stop = size_at + 4, size_at + 4 + size
+        if stop > len(out):
+            raise MetadataError("a Photoshop resource runs past its block")
+        body = bytes(out[start:stop])
+        if resource == IRB_IPTC:
+            out[start:stop] = blank_iim(body)
+        elif resource == IRB_XMP:
+            out[start:stop] = blank_xmp_location(body)
+        elif resource in IRB_EXIF:
+            exif = bytearray(body)
+            clean_tiff(exif, zero_unreferenced=True)
+            out[start:stop] = exif
+        elif resource not in IRB_KEPT:
+            out[start:stop] = bytes(size)
+        pos = stop + (size & 1)
+    if any(out[pos:]):
+        raise MetadataError("a Photoshop resource block is damaged")
+    return bytes(out)

@@ -1,8 +1,7 @@
-"""Metadata inside downloaded renditions, without re-encoding: credits spliced in, nothing else.
+"""Credits into downloaded renditions without re-encoding: EXIF and XMP spliced into the JPEG.
 
 Renditions get an EXIF and an XMP segment spliced into the JPEG byte stream after SOI/JFIF; any
-EXIF or XMP already there is dropped. Originals lose their location in imageclean (images),
-heifclean and mediaclean; strip_location and blank_xmp_location are named here for older callers.
+EXIF or XMP already there is dropped. Originals lose their location in gallery.formats.location.
 """
 from __future__ import annotations
 
@@ -10,11 +9,6 @@ import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 from xml.sax.saxutils import escape
-
-from gallery.services.imageclean import strip_location
-from gallery.services.placemeta import blank_xmp_location
-
-__all__ = ["Credits", "blank_xmp_location", "build_exif", "build_xmp", "embed_credits", "strip_location"]
 
 EXIF_HEADER = b"Exif\x00\x00"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"

@@ -2,7 +2,7 @@
 
 MP4, MOV and M4A: location boxes become `free` boxes of the same length with zeroed payloads, and
 XMP and QuickTime location values are blanked in place, so no chunk offset (stco/co64) moves.
-WebM: Matroska location tags are blanked in place (mkvclean).
+WebM: Matroska location tags are blanked in place (webm.py).
 MP3, WAV and Ogg: location tags and XMP properties are removed with mutagen or in place.
 """
 from __future__ import annotations
@@ -12,7 +12,13 @@ import shutil
 import struct
 from typing import BinaryIO
 
-from gallery.services.placemeta import blank_xmp_location
+from gallery.formats.location.common import (
+    MAX_READ,
+    MediaCleanError,
+    blank_xmp_location,
+    is_location_tag,
+)
+from gallery.formats.location.webm import webm_edits
 
 MP4_TYPES = ("video/mp4", "video/quicktime", "audio/mp4")
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
@@ -20,34 +26,12 @@ XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 # and the GPS boxes some dash cameras write.
 LOCATION_BOXES = {b"\xa9xyz", b"loci", b"gps ", b"GPS "}
 CONTAINERS = {b"moov", b"trak", b"udta", b"meta", b"ilst", b"mdia", b"minf", b"edts"}
-MAX_READ = 16 * 1024 * 1024  # metadata boxes larger than this are blanked whole, never parsed
 CHUNK = 1024 * 1024
-
-# Tag names that hold a place as coordinates (or may): matched case-insensitively on whole words.
-_LOCATION_NAME = re.compile(
-    r"(?:^|[^a-z])(gps|geo\w*|location\w*|latitude|longitude|lat|lon|lng|coordinates?|iso6709|xyz)"
-    r"(?:$|[^a-z])", re.IGNORECASE)
-# A value that is coordinates whatever its name: ISO 6709 (+12.34-045.67/) or "12.345, -45.678".
-_COORDINATES = re.compile(
-    r"^\s*[+-]\d{1,3}(?:\.\d+)?[+-]\d{1,3}(?:\.\d+)?|"
-    r"^\s*-?\d{1,2}\.\d{3,}\s*[,; ]\s*-?\d{1,3}\.\d{3,}\s*$")
 _IXML_LOCATION = re.compile(rb"<LOCATION\b.*?</LOCATION\s*>", re.DOTALL | re.IGNORECASE)
-
-
-class MediaCleanError(ValueError):
-    """The file's structure could not be read well enough to remove its location."""
-
-
-def is_location_tag(name: str, value: object = "") -> bool:
-    """Whether a tag (by its name, or a text value that reads as coordinates) gives a place."""
-    if _LOCATION_NAME.search(name or ""):
-        return True
-    return isinstance(value, str) and bool(_COORDINATES.match(value))
-
 
 def strip_media_location(src: str, mime_type: str, dest: str) -> bool:
     """Write a location-free copy of src to dest; False (dest untouched) when src has no location."""
-    in_place = _webm_edits if mime_type == "video/webm" else (
+    in_place = webm_edits if mime_type == "video/webm" else (
         mp4_edits if mime_type in MP4_TYPES else None)
     if in_place is not None:
         with open(src, "rb") as fh:
@@ -63,11 +47,6 @@ def strip_media_location(src: str, mime_type: str, dest: str) -> bool:
     return cleaner(dest)
 
 
-def _webm_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
-    from gallery.services.mkvclean import webm_edits  # imported late: it imports this module
-
-    return webm_edits(fh)
-
 
 # --- MP4 family ------------------------------------------------------------------------
 
@@ -79,7 +58,7 @@ def mp4_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
     return edits
 
 
-def _boxes(fh: BinaryIO, start: int, end: int, top: bool = False):
+def boxes(fh: BinaryIO, start: int, end: int, top: bool = False):
     """(offset, header length, size, type) of each box between start and end."""
     pos = start
     while pos + 8 <= end:
@@ -102,7 +81,7 @@ def _boxes(fh: BinaryIO, start: int, end: int, top: bool = False):
 
 
 def _walk(fh: BinaryIO, start: int, end: int, edits: list[tuple[int, bytes]], top: bool = False) -> None:
-    for pos, header, size, kind in _boxes(fh, start, end, top):
+    for pos, header, size, kind in boxes(fh, start, end, top):
         body = pos + header
         if kind in LOCATION_BOXES:
             edits.append(_to_free(pos, header, size))
@@ -126,13 +105,13 @@ def _walk_meta(fh: BinaryIO, body: int, end: int, edits: list[tuple[int, bytes]]
     if fh.read(8)[4:8] != b"hdlr":
         body += 4  # ISO full box: skip version and flags
     keys: dict[int, str] = {}
-    children = list(_boxes(fh, body, end))
+    children = list(boxes(fh, body, end))
     for pos, header, size, kind in children:
         if kind == b"keys":
             keys = _read_keys(fh, pos + header, pos + size)
     for pos, header, size, kind in children:
         if kind == b"ilst" and keys:
-            for ipos, iheader, isize, ikind in _boxes(fh, pos + header, pos + size):
+            for ipos, iheader, isize, ikind in boxes(fh, pos + header, pos + size):
                 name = keys.get(struct.unpack(">I", ikind)[0], "")
                 if is_location_tag(name):
                     _blank_data_values(fh, ipos + iheader, ipos + isize, edits)
@@ -160,7 +139,7 @@ def _read_keys(fh: BinaryIO, body: int, end: int) -> dict[int, str]:
 
 def _blank_data_values(fh: BinaryIO, start: int, end: int, edits: list[tuple[int, bytes]]) -> None:
     """Zero the values of an item's data boxes, keeping the boxes so readers still parse the list."""
-    for pos, header, size, kind in _boxes(fh, start, end):
+    for pos, header, size, kind in boxes(fh, start, end):
         if kind == b"data" and size > header + 8:
             value_at = pos + header + 8  # after the type indicator and locale
             edits.append((value_at, bytes(pos + size - value_at)))
@@ -168,7 +147,7 @@ def _blank_data_values(fh: BinaryIO, start: int, end: int, edits: list[tuple[int
 
 def _freeform(fh: BinaryIO, pos: int, header: int, size: int, edits: list[tuple[int, bytes]]) -> None:
     """An iTunes '----' item (mean, name, data): blanked whole when its name gives a place."""
-    for cpos, cheader, csize, ckind in _boxes(fh, pos + header, pos + size):
+    for cpos, cheader, csize, ckind in boxes(fh, pos + header, pos + size):
         if ckind == b"name" and csize - cheader <= 4096:
             fh.seek(cpos + cheader + 4)
             if is_location_tag(fh.read(csize - cheader - 4).decode("utf-8", "replace")):

@@ -7,10 +7,11 @@ import struct
 import pytest
 from PIL import Image
 
-from gallery.services import embed
+from gallery.formats import credits
+from gallery.formats.location import common, images
 from tests.conftest import GPS_XMP, gps_image_bytes, image_bytes
 
-CREDITS = embed.Credits(title="Retorno voluntario", caption="Una asistente explica la encuesta — Bilwi <Región> & Co.",
+CREDITS = credits.Credits(title="Retorno voluntario", caption="Una asistente explica la encuesta — Bilwi <Región> & Co.",
                         creator="Karla Ruiz Peña", credit="Agencia de Ejemplo",
                         copyright="© Agencia de Ejemplo 2023")
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "TIFF": "image/tiff"}
@@ -33,7 +34,7 @@ def read_xmp(im: Image.Image) -> dict:
 
 def test_credits_spliced_into_jpeg_read_back_with_pillow():
     source = image_bytes(size=(300, 200), quality=90)
-    out = embed.embed_credits(source, CREDITS)
+    out = credits.embed_credits(source, CREDITS)
     assert scan_data(out) == scan_data(source)  # no re-encoding
     with Image.open(io.BytesIO(out)) as im:
         exif = im.getexif()
@@ -52,7 +53,7 @@ def test_credits_spliced_into_jpeg_read_back_with_pillow():
 
 def test_embedding_replaces_old_exif_and_keeps_jfif_first():
     source = gps_image_bytes("JPEG")
-    out = embed.embed_credits(source, CREDITS)
+    out = credits.embed_credits(source, CREDITS)
     assert out[2:4] == b"\xff\xe0" and out[6:11] == b"JFIF\x00"
     with Image.open(io.BytesIO(out)) as im:
         assert 0x8825 not in im.getexif()
@@ -61,8 +62,8 @@ def test_embedding_replaces_old_exif_and_keeps_jfif_first():
 
 
 def test_very_long_caption_is_cut_to_fit_one_segment():
-    long = embed.Credits("t", "é" * 100_000, "c", "cr", "©")
-    out = embed.embed_credits(image_bytes(), long)
+    long = credits.Credits("t", "é" * 100_000, "c", "cr", "©")
+    out = credits.embed_credits(image_bytes(), long)
     with Image.open(io.BytesIO(out)) as im:
         caption = exif_text(im.getexif()[0x010E])
         assert 20_000 < len(caption) < 33_000 and set(caption) == {"é"}
@@ -71,7 +72,7 @@ def test_very_long_caption_is_cut_to_fit_one_segment():
 
 def test_jpeg_original_loses_gps_and_keeps_scan_data():
     source = gps_image_bytes("JPEG", size=(640, 480), quality=92)
-    out = b"".join(embed.strip_location(io.BytesIO(source), "image/jpeg"))
+    out = b"".join(images.strip_location(io.BytesIO(source), "image/jpeg"))
     assert scan_data(out) == scan_data(source)
     with Image.open(io.BytesIO(source)) as before, Image.open(io.BytesIO(out)) as after:
         assert before.getexif().get_ifd(0x8825)  # the test image really had GPS
@@ -87,14 +88,14 @@ def test_jpeg_original_loses_gps_and_keeps_scan_data():
 
 def test_jpeg_trailer_after_end_of_image_is_dropped():
     source = gps_image_bytes("JPEG") + b"\xff\xd8TRAILER WITH GPS 14N 86W"
-    out = b"".join(embed.strip_location(io.BytesIO(source), "image/jpeg"))
+    out = b"".join(images.strip_location(io.BytesIO(source), "image/jpeg"))
     assert out.endswith(b"\xff\xd9") and b"TRAILER" not in out
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
 def test_other_originals_lose_gps_and_keep_pixels(fmt):
     source = gps_image_bytes(fmt)
-    out = b"".join(embed.strip_location(io.BytesIO(source), MIME[fmt]))
+    out = b"".join(images.strip_location(io.BytesIO(source), MIME[fmt]))
     with Image.open(io.BytesIO(source)) as before, Image.open(io.BytesIO(out)) as after:
         assert before.getexif().get_ifd(0x8825)
         assert not after.getexif().get_ifd(0x8825) and 0x8825 not in after.getexif()
@@ -103,7 +104,7 @@ def test_other_originals_lose_gps_and_keep_pixels(fmt):
 
 
 def test_webp_flags_and_riff_size_fixed():
-    out = b"".join(embed.strip_location(io.BytesIO(gps_image_bytes("WEBP")), "image/webp"))
+    out = b"".join(images.strip_location(io.BytesIO(gps_image_bytes("WEBP")), "image/webp"))
     assert struct.unpack("<I", out[4:8])[0] == len(out) - 8
     if out[12:16] == b"VP8X":
         assert out[20] & 0x0C == 0
@@ -112,7 +113,7 @@ def test_webp_flags_and_riff_size_fixed():
 def test_xmp_blanking_keeps_length_and_valid_xml():
     from defusedxml import ElementTree
 
-    blanked = embed.blank_xmp_location(GPS_XMP)
+    blanked = common.blank_xmp_location(GPS_XMP)
     assert len(blanked) == len(GPS_XMP)
     start = blanked.index(b"<x:xmpmeta")
     ElementTree.fromstring(blanked[start:blanked.index(b"<?xpacket end")])
@@ -121,7 +122,7 @@ def test_xmp_blanking_keeps_length_and_valid_xml():
 
 def test_not_a_jpeg_is_refused():
     with pytest.raises(ValueError):
-        list(embed.strip_location(io.BytesIO(b"GIF89a not really"), "image/jpeg"))
+        list(images.strip_location(io.BytesIO(b"GIF89a not really"), "image/jpeg"))
 
 
 def test_multi_picture_file_keeps_only_the_primary_image():
@@ -131,7 +132,7 @@ def test_multi_picture_file_keeps_only_the_primary_image():
     first.save(buf, "MPO", save_all=True, append_images=[second], exif=_gps_exif())
     source = buf.getvalue()
     assert source.count(b"\xff\xd8") >= 2 and b"MPF\x00" in source
-    out = b"".join(embed.strip_location(io.BytesIO(source), "image/jpeg"))
+    out = b"".join(images.strip_location(io.BytesIO(source), "image/jpeg"))
     assert b"MPF\x00" not in out and out.count(b"\xff\xd8\xff") == 1
     assert scan_data(out) == scan_data(source)
     with Image.open(io.BytesIO(out)) as im:

@@ -7,10 +7,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from gallery.exceptions import TooLarge, UnsupportedMedia
 from gallery.extensions import db
+from gallery.formats import probe
 from gallery.models import Asset
-from gallery.services import catalogue, probe
-from gallery.services.errors import TooLarge, UnsupportedMedia
+from gallery.services import catalogue
+from gallery.services.reference import country_code
 from tests.conftest import stored_files
 from tests.media_files import (
     alt,
@@ -30,7 +32,7 @@ CONFIG = {"MAX_IMAGE_PIXELS": 120_000_000, "MAX_IMAGE_BYTES": 200 << 20, "MAX_VI
 def run(tmp_path, data: bytes, name: str = "upload.bin", **config) -> probe.Probed:
     path = tmp_path / "spooled.part"
     path.write_bytes(data)
-    return probe.probe(str(path), name, {**CONFIG, **config})
+    return probe.probe(str(path), name, {**CONFIG, **config}, country_code)
 
 
 def image(fmt: str, size=(300, 200), mode="RGB", **save) -> bytes:

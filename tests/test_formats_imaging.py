@@ -8,7 +8,8 @@ import struct
 import pytest
 from PIL import Image, ImageCms
 
-from gallery.services import imagemeta, imaging
+from gallery.formats import imagemeta, imaging
+from gallery.services.reference import country_code
 from tests.media_files import adobe_rgb_profile, alt, bag, iptc_block, jpeg, xmp_packet
 
 SIZES = {"thumb": 400, "preview": 1280}
@@ -54,7 +55,7 @@ def test_iptc_fields_declared_utf8():
         5: "Borehole", 120: "Women collect water in Danlí.", 80: "Lucía Fernández",
         110: "Example Relief Agency", 116: "© Agency 2023", 25: ["water", "drought", "water"],
         90: "Lodwar", 100: "KEN", 101: "Kenya", 55: "20230314"}))
-    found = imagemeta.read_iptc(opened(data))
+    found = imagemeta.read_iptc(opened(data), country_code)
     assert found == {
         "title": "Borehole", "caption": "Women collect water in Danlí.", "creator": "Lucía Fernández",
         "credit": "Example Relief Agency", "copyright": "© Agency 2023", "keywords": ["water", "drought"],
@@ -64,13 +65,13 @@ def test_iptc_fields_declared_utf8():
 def test_iptc_latin1_without_declaration_and_country_name_only():
     data = jpeg(iptc=iptc_block({120: "Région autonome", 90: "Bilwi", 101: "Nicaragua"},
                                 utf8=False, encoding="latin-1"))
-    found = imagemeta.read_iptc(opened(data))
+    found = imagemeta.read_iptc(opened(data), country_code)
     assert found["caption"] == "Région autonome" and found["country_code"] == "NIC"
 
 
 def test_iptc_utf8_bytes_without_declaration_are_read_as_utf8():
     data = jpeg(iptc=iptc_block({80: "Karla Ruiz Peña", 105: "Headline as title"}, utf8=False))
-    found = imagemeta.read_iptc(opened(data))
+    found = imagemeta.read_iptc(opened(data), country_code)
     assert found["creator"] == "Karla Ruiz Peña" and found["title"] == "Headline as title"
 
 
@@ -80,14 +81,14 @@ def test_xmp_element_and_attribute_forms():
             + bag("dc:subject", ["déplacés", "abris"]) + "<photoshop:City>Goma</photoshop:City>"
             + alt("Iptc4xmpCore:AltTextAccessibility", "Families queue at a tent")
             + "<photoshop:DateCreated>2023-01-12T10:30:00</photoshop:DateCreated>")
-    found = imagemeta.read_xmp(opened(jpeg(xmp=xmp_packet(body))))
+    found = imagemeta.read_xmp(opened(jpeg(xmp=xmp_packet(body))), country_code)
     assert found == {
         "title": "Water point", "caption": "Déplacés à Goma", "copyright": "© Agence 2023",
         "creator": "Élodie Nsimba", "keywords": ["déplacés", "abris"], "city": "Goma",
         "alt_text": "Families queue at a tent", "date_taken": dt.date(2023, 1, 12)}
     packet = xmp_packet("").replace("rdf:about=''", "rdf:about='' photoshop:Credit='Agence Exemple' "
                                     "Iptc4xmpCore:CountryCode='COD' photoshop:Country='Congo'")
-    found = imagemeta.read_xmp(opened(jpeg(xmp=packet)))
+    found = imagemeta.read_xmp(opened(jpeg(xmp=packet)), country_code)
     assert found == {"credit": "Agence Exemple", "country_code": "COD"}
 
 
@@ -130,13 +131,13 @@ def test_precedence_xmp_over_iptc_over_exif():
                      taken="2020:01:01 00:00:00")
     iptc = iptc_block({120: "IPTC caption", 80: "IPTC by-line", 110: "IPTC credit", 90: "IPTC city"})
     xmp = xmp_packet(alt("dc:description", "XMP caption"))
-    found = imaging.read_metadata(opened(jpeg(exif=exif.tobytes(), iptc=iptc, xmp=xmp)))
+    found = imagemeta.read_metadata(opened(jpeg(exif=exif.tobytes(), iptc=iptc, xmp=xmp)), country_code)
     assert found == {"caption": "XMP caption", "creator": "IPTC by-line", "credit": "IPTC credit",
                      "city": "IPTC city", "copyright": "EXIF rights", "date_taken": dt.date(2020, 1, 1)}
 
 
 def test_no_metadata_gives_empty_dict():
-    assert imaging.read_metadata(opened(jpeg())) == {}
+    assert imagemeta.read_metadata(opened(jpeg())) == {}
 
 
 # --- renditions ----------------------------------------------------------------------------

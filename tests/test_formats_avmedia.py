@@ -10,8 +10,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from gallery.extensions import db
+from gallery.formats import avmedia, probe
+from gallery.formats.renditions import make_renditions
 from gallery.models import Asset, Rendition
-from gallery.services import catalogue, media, probe, renditions, storage
+from gallery.services import catalogue, renditions, storage
 from tests.media_files import audio_bytes, jpeg, video_bytes
 
 CONFIG = {"MAX_IMAGE_PIXELS": 120_000_000, "MAX_IMAGE_BYTES": 200 << 20, "MAX_VIDEO_BYTES": 2 << 30}
@@ -41,7 +43,7 @@ def test_video_facts_and_poster_from_about_one_second(tmp_path, fmt, codec, mime
         ("video", mime, 320, 240, codec_name)
     assert found.duration == pytest.approx(3.0, abs=0.15)
     assert found.metadata.get("title") == "Borehole repair"
-    made = probe.make_renditions(path, found, SIZES, 85)
+    made = make_renditions(path, found, SIZES, 85)
     assert [(r.size, r.width, r.height) for r in made] == [("preview", 320, 240), ("thumb", 320, 240)]
     r, g, b = colour_of(made[0])
     assert b > 150 and r < 90  # the clip turns from red to blue at one second: the poster is blue
@@ -50,7 +52,7 @@ def test_video_facts_and_poster_from_about_one_second(tmp_path, fmt, codec, mime
 def test_short_video_poster_is_its_first_frame(tmp_path):
     path = written(tmp_path, video_bytes(seconds=0.5), "short.mp4")
     found = probe.probe(path, "short.mp4", CONFIG)
-    r, g, b = colour_of(probe.make_renditions(path, found, SIZES, 85)[0])
+    r, g, b = colour_of(make_renditions(path, found, SIZES, 85)[0])
     assert r > 150 and b < 90
 
 
@@ -68,7 +70,7 @@ def test_audio_facts_tags_and_waveform(tmp_path, fmt, codec, mime, codec_name):
     assert found.duration == pytest.approx(2.0, abs=0.1)
     assert found.metadata == {"title": "Safe migration spot", "creator": "Community Radio",
                               "caption": "Broadcast in Swahili"}
-    preview = probe.make_renditions(path, found, SIZES, 85)[0]
+    preview = make_renditions(path, found, SIZES, 85)[0]
     assert (preview.width, preview.height) == (1280, 400)
 
 
@@ -81,8 +83,8 @@ def test_coordinates_in_a_comment_or_title_never_become_public_text(tmp_path, fm
 
 def test_waveform_follows_loudness(tmp_path):
     path = written(tmp_path, audio_bytes(seconds=2), "tone.wav")
-    im = media.waveform(path, (800, 200))
-    ink = [sum(1 for y in range(200) if im.getpixel((x, y)) == media.WAVEFORM_FG) for x in range(0, 800, 4)]
+    im = avmedia.waveform(path, (800, 200))
+    ink = [sum(1 for y in range(200) if im.getpixel((x, y)) == avmedia.WAVEFORM_FG) for x in range(0, 800, 4)]
     quiet, loud = ink[5:90], ink[110:195]
     assert max(quiet) < max(loud) and sum(loud) > 2.5 * sum(quiet)
 

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from gallery.services.mediaclean import MAX_READ, MediaCleanError, is_location_tag
+from gallery.formats.location.common import MAX_READ, MediaCleanError, is_location_tag
 
 SEGMENT, CLUSTER, TAGS, INFO, TRACKS, ATTACHMENTS = (
     0x18538067, 0x1F43B675, 0x1254C367, 0x1549A966, 0x1654AE6B, 0x1941A469)

@@ -5,7 +5,7 @@ import io
 import zipfile
 import zlib
 
-from gallery.services.zipstream import ZipStream
+from gallery.formats.zipstream import ZipStream
 
 WHEN = (2026, 11, 23, 14, 30, 10)
 

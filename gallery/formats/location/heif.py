@@ -11,9 +11,14 @@ from __future__ import annotations
 import struct
 from typing import BinaryIO, NamedTuple
 
-from gallery.services.mediaclean import MAX_READ, MediaCleanError, _boxes, mp4_edits
-from gallery.services.placemeta import MetadataError, blank_xmp_location
-from gallery.services.tiffclean import clean_tiff
+from gallery.formats.location.common import (
+    MAX_READ,
+    MediaCleanError,
+    MetadataError,
+    blank_xmp_location,
+)
+from gallery.formats.location.media import boxes, mp4_edits
+from gallery.formats.location.tiff import clean_tiff
 
 XMP_TYPES = {"application/rdf+xml", "application/xmp+xml", "text/xml", "application/xml"}
 
@@ -39,7 +44,7 @@ def heif_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
     fh.seek(0, 2)
     size = fh.tell()
     edits: list[tuple[int, bytes]] = []
-    for pos, header, box_size, kind in _boxes(fh, 0, size, top=True):
+    for pos, header, box_size, kind in boxes(fh, 0, size, top=True):
         if kind == b"meta":
             edits += _meta_edits(fh, pos + header + 4, pos + box_size, size)
     # Image sequences carry a movie too: its udta/meta location boxes go as in an MP4.
@@ -47,7 +52,7 @@ def heif_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
 
 
 def _meta_edits(fh: BinaryIO, body: int, end: int, file_size: int) -> list[tuple[int, bytes]]:
-    children = {kind: (pos, header, size) for pos, header, size, kind in _boxes(fh, body, end)}
+    children = {kind: (pos, header, size) for pos, header, size, kind in boxes(fh, body, end)}
     if b"iinf" not in children:
         return []
     items = _read_iinf(fh, *children[b"iinf"])
@@ -85,7 +90,7 @@ def _read_iinf(fh: BinaryIO, pos: int, header: int, size: int) -> dict[int, Item
     version = fh.read(4)[0]
     start = pos + header + 4 + (2 if version == 0 else 4)
     items: dict[int, Item] = {}
-    for ipos, iheader, isize, kind in _boxes(fh, start, pos + size):
+    for ipos, iheader, isize, kind in boxes(fh, start, pos + size):
         if kind != b"infe":
             continue
         fh.seek(ipos + iheader)

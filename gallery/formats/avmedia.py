@@ -9,10 +9,10 @@ import av
 import mutagen
 from PIL import Image, ImageDraw
 
-from gallery.services import imaging
-from gallery.services.errors import UnsupportedMedia
-from gallery.services.imagemeta import fix_text, parse_date
-from gallery.services.mediaclean import is_location_tag
+from gallery.exceptions import UnsupportedMedia
+from gallery.formats import imaging
+from gallery.formats.imagemeta import fix_text, parse_date
+from gallery.formats.location.common import is_location_tag
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Domain errors raised by services and turned into messages by views."""
+"""Domain errors raised by services and formats, turned into messages by views."""
 from __future__ import annotations
 
 

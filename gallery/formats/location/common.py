@@ -1,6 +1,6 @@
-"""Place metadata blanked in place, whatever file it sits in: XMP, IPTC IIM, Photoshop resources.
+"""What every location cleaner shares: the error types, the place rules for XMP, IPTC and tags, the limits.
 
-Nothing finer than the city leaves the server: XMP `exif:GPS*`, `Iptc4xmpCore:Location`,
+XMP and IPTC IIM place metadata is blanked in place, whatever file it sits in. Nothing finer than the city leaves the server: XMP `exif:GPS*`, `Iptc4xmpCore:Location`,
 `Iptc4xmpExt:LocationCreated`/`LocationShown`/`Sublocation` and `xmpDM:shotLocation`, and every
 IPTC IIM value but the descriptive ones (sub-location 2:92 goes) are overwritten with spaces of the
 same length, so no offset around them moves. City, state and country stay: the catalogue shows them.
@@ -115,36 +115,25 @@ def blank_iim(data: bytes | bytearray) -> bytes:
     return bytes(out)
 
 
-def clean_irb(data: bytes | bytearray) -> bytes:
-    """Photoshop image resources: IPTC, XMP and EXIF cleaned, others but IRB_KEPT zeroed; MetadataError if damaged."""
-    from gallery.services.tiffclean import clean_tiff  # imported late: it imports this module
+# --- video and audio tags -----------------------------------------------------------
 
-    out = bytearray(data)
-    pos = 0
-    while pos + 12 <= len(out):
-        if bytes(out[pos:pos + 4]) not in IRB_SIGNATURES:
-            break
-        resource = int.from_bytes(out[pos + 4:pos + 6], "big")
-        name = out[pos + 6] + 1
-        size_at = pos + 6 + name + (name & 1)  # the Pascal name is padded to an even length
-        if size_at + 4 > len(out):
-            raise MetadataError("a Photoshop resource is cut short")
-        size = int.from_bytes(out[size_at:size_at + 4], "big")
-        start, stop = size_at + 4, size_at + 4 + size
-        if stop > len(out):
-            raise MetadataError("a Photoshop resource runs past its block")
-        body = bytes(out[start:stop])
-        if resource == IRB_IPTC:
-            out[start:stop] = blank_iim(body)
-        elif resource == IRB_XMP:
-            out[start:stop] = blank_xmp_location(body)
-        elif resource in IRB_EXIF:
-            exif = bytearray(body)
-            clean_tiff(exif, zero_unreferenced=True)
-            out[start:stop] = exif
-        elif resource not in IRB_KEPT:
-            out[start:stop] = bytes(size)
-        pos = stop + (size & 1)
-    if any(out[pos:]):
-        raise MetadataError("a Photoshop resource block is damaged")
-    return bytes(out)
+MAX_READ = 16 * 1024 * 1024  # metadata boxes larger than this are blanked whole, never parsed
+# Tag names that hold a place as coordinates (or may): matched case-insensitively on whole words.
+_LOCATION_NAME = re.compile(
+    r"(?:^|[^a-z])(gps|geo\w*|location\w*|latitude|longitude|lat|lon|lng|coordinates?|iso6709|xyz)"
+    r"(?:$|[^a-z])", re.IGNORECASE)
+# A value that is coordinates whatever its name: ISO 6709 (+12.34-045.67/) or "12.345, -45.678".
+_TAG_COORDINATES = re.compile(
+    r"^\s*[+-]\d{1,3}(?:\.\d+)?[+-]\d{1,3}(?:\.\d+)?|"
+    r"^\s*-?\d{1,2}\.\d{3,}\s*[,; ]\s*-?\d{1,3}\.\d{3,}\s*$")
+
+
+class MediaCleanError(ValueError):
+    """The file's structure could not be read well enough to remove its location."""
+
+
+def is_location_tag(name: str, value: object = "") -> bool:
+    """Whether a tag (by its name, or a text value that reads as coordinates) gives a place."""
+    if _LOCATION_NAME.search(name or ""):
+        return True
+    return isinstance(value, str) and bool(_TAG_COORDINATES.match(value))

@@ -7,12 +7,10 @@ from typing import Any, Mapping
 
 from PIL import Image
 
-from gallery.services import imaging
-from gallery.services.errors import TooLarge, UnsupportedMedia
-from gallery.services.imaging import Rendered
-from gallery.services.text import human_bytes
-
-__all__ = ["Probed", "Rendered", "make_renditions", "probe", "sniff"]
+from gallery.exceptions import TooLarge, UnsupportedMedia
+from gallery.formats import imaging
+from gallery.formats.imagemeta import CountryLookup
+from gallery.text import human_bytes
 
 # kind -> (media type, MIME type, extension); the allowlist.
 KINDS = {
@@ -50,12 +48,17 @@ class Probed:
     metadata: dict[str, Any] = field(default_factory=dict)
     kind: str = ""
     orientation: int = 1
-    # An image's checked decode, kept so make_renditions need not decode the file again.
+    # An image's checked decode, kept so renditions.make_renditions need not decode the file again.
     frame: Image.Image | None = field(default=None, repr=False, compare=False)
 
 
-def probe(path: str, display_name: str, config: Mapping) -> Probed:
-    """Sniff, check and describe a file, or raise UnsupportedMedia / TooLarge naming it."""
+def probe(path: str, display_name: str, config: Mapping,
+          country_code: CountryLookup | None = None) -> Probed:
+    """Sniff, check and describe a file, or raise UnsupportedMedia / TooLarge naming it.
+
+    config: the limits (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, MAX_IMAGE_PIXELS) and the rendition
+    sizes made at ingest; country_code: see imagemeta.CountryLookup.
+    """
     name = display_name or "The file"
     with open(path, "rb") as f:
         head = f.read(4096)
@@ -66,11 +69,16 @@ def probe(path: str, display_name: str, config: Mapping) -> Probed:
     if size > limit:
         raise TooLarge(f"{name}: {media_type} files may be at most {human_bytes(limit)}.")
     if media_type == "image":
-        facts = imaging.probe_image(path, name, config["MAX_IMAGE_PIXELS"], _ingest_edge(config))
+        facts = imaging.probe_image(path, name, config["MAX_IMAGE_PIXELS"], _ingest_edge(config),
+                                    country_code)
         return Probed("image", facts.mime_type, facts.ext, facts.width, facts.height,
                       camera=facts.camera, metadata=facts.metadata, codec=facts.format.lower(),
                       kind=kind, orientation=facts.orientation, frame=facts.frame)
-    av_facts = _media().probe_av(path, name, media_type)
+    # Imported on first use: PyAV's FFmpeg costs about 23 MiB resident, which image-only
+    # processes never pay.
+    from gallery.formats import avmedia
+
+    av_facts = avmedia.probe_av(path, name, media_type)
     if av_facts.media_type != media_type:
         # An MP4 or MOV holding only sound is audio; an "audio" MP4 with a picture track is video.
         media_type = av_facts.media_type
@@ -78,28 +86,6 @@ def probe(path: str, display_name: str, config: Mapping) -> Probed:
         _, mime, ext = KINDS[kind]
     return Probed(media_type, mime, ext, av_facts.width, av_facts.height, av_facts.duration,
                   av_facts.codec, None, av_facts.metadata, kind)
-
-
-def make_renditions(path: str, probed: Probed, sizes: dict[str, int], quality: int,
-                    max_pixels: int = 120_000_000) -> list[Rendered]:
-    """JPEG renditions of any accepted file: the image itself, a video's poster, an audio waveform."""
-    if not sizes:
-        return []
-    if probed.media_type == "image":
-        frame, probed.frame = probed.frame, None  # used once, then its memory is released
-        needed = min(max(sizes.values()), max(probed.width or 0, probed.height or 0))
-        if frame is not None and max(frame.size) >= needed:
-            stored = (probed.height, probed.width) if probed.orientation >= 5 else (probed.width, probed.height)
-            return imaging.renditions_from_image(frame, sizes, quality, probed.orientation, stored)
-        return imaging.make_renditions(path, sizes, quality, max_pixels)
-    return _media().make_renditions(path, probed.media_type, sizes, quality)
-
-
-def _media():
-    """The video/audio module, imported on first use: PyAV's FFmpeg costs about 23 MiB resident."""
-    from gallery.services import media
-
-    return media
 
 
 def _ingest_edge(config: Mapping) -> int | None:

@@ -3,8 +3,8 @@
 JPEG: EXIF (every IFD: GPS and maker note zeroed and unlinked, unreferenced bytes zeroed), XMP
 and Photoshop/IPTC place fields blanked in place; comments, other application segments (but
 JFIF, ICC and Adobe), extended XMP and anything after the primary image dropped. PNG and WebP: only chunks known to hold no text are kept. TIFF and BigTIFF: every
-IFD cleaned in place (tiffclean). GIF: comments and application extensions other than looping
-and colour profiles dropped (gifclean). What cannot be read raises ValueError: refused, never
+IFD cleaned in place (tiff.py). GIF: comments and application extensions other than looping
+and colour profiles dropped (gif.py). What cannot be read raises ValueError: refused, never
 passed through.
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from gallery.services.gifclean import gif_without_location
-from gallery.services.placemeta import MetadataError, blank_xmp_location, clean_irb
-from gallery.services.tiffclean import clean_tiff
+from gallery.formats.location.common import MetadataError, blank_xmp_location
+from gallery.formats.location.gif import gif_without_location
+from gallery.formats.location.tiff import clean_irb, clean_tiff
 
 CHUNK = 1024 * 1024
 EXIF_HEADER = b"Exif\x00\x00"

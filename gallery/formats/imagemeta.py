@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Callable
 
 from defusedxml import ElementTree
 from PIL import Image, IptcImagePlugin
@@ -30,11 +30,15 @@ EXIF_ARTIST, EXIF_COPYRIGHT, EXIF_IFD, EXIF_DATETIME_ORIGINAL = 0x013B, 0x8298, 
 
 IPTC_UTF8 = b"\x1b%G"
 
+# Maps a country name or code found in a file to ISO alpha-3, or None. The caller passes the
+# catalogue's own lookup, so reading a file needs no database; without one no country is read.
+CountryLookup = Callable[[str], "str | None"]
 
-def read_metadata(im: Image.Image) -> dict[str, Any]:
+
+def read_metadata(im: Image.Image, country_code: CountryLookup | None = None) -> dict[str, Any]:
     """Descriptive metadata of an open image; XMP wins over IPTC, which wins over EXIF."""
     merged: dict[str, Any] = {}
-    for source in (read_exif(im), read_iptc(im), read_xmp(im)):
+    for source in (read_exif(im), read_iptc(im, country_code), read_xmp(im, country_code)):
         merged.update({k: v for k, v in source.items() if v not in (None, "", [])})
     return merged
 
@@ -119,7 +123,7 @@ def read_exif(im: Image.Image) -> dict[str, Any]:
 
 # --- IPTC IIM ----------------------------------------------------------------------------------
 
-def read_iptc(im: Image.Image) -> dict[str, Any]:
+def read_iptc(im: Image.Image, country_code: CountryLookup | None = None) -> dict[str, Any]:
     """Caption, by-line, credit, copyright, keywords, place and date from IPTC IIM (APP13)."""
     try:
         info = IptcImagePlugin.getiptcinfo(im) or {}
@@ -152,7 +156,7 @@ def read_iptc(im: Image.Image) -> dict[str, Any]:
         "copyright": first(116),
         "keywords": _unique(values(25)),
         "city": first(90),
-        "country_code": country_code(first(100)) or country_code(first(101)),
+        "country_code": _country(country_code, first(100)) or _country(country_code, first(101)),
         "date_taken": parse_date(first(55)),
     }
     return {k: v for k, v in out.items() if v}
@@ -173,13 +177,13 @@ def xmp_packet(im: Image.Image) -> bytes | None:
     return None
 
 
-def read_xmp(im: Image.Image) -> dict[str, Any]:
+def read_xmp(im: Image.Image, country_code: CountryLookup | None = None) -> dict[str, Any]:
     """IPTC Core and Dublin Core fields from the XMP packet, parsed with defusedxml."""
     packet = xmp_packet(im)
-    return parse_xmp(packet) if packet else {}
+    return parse_xmp(packet, country_code) if packet else {}
 
 
-def parse_xmp(packet: bytes) -> dict[str, Any]:
+def parse_xmp(packet: bytes, country_code: CountryLookup | None = None) -> dict[str, Any]:
     """Fields from one XMP packet; a packet that does not parse yields nothing."""
     start = packet.find(b"<x:xmpmeta")
     if start < 0:
@@ -206,7 +210,8 @@ def parse_xmp(packet: bytes) -> dict[str, Any]:
                            ("date_taken", "photoshop:DateCreated")):
             found.setdefault(name, _simple(desc, prop))
         found = {k: v for k, v in found.items() if v}
-    code = country_code(found.pop("country_code", "")) or country_code(found.pop("country_name", ""))
+    code = (_country(country_code, found.pop("country_code", ""))
+            or _country(country_code, found.pop("country_name", "")))
     found.pop("country_name", None)
     if code:
         found["country_code"] = code
@@ -272,14 +277,10 @@ def parse_date(value: str | None) -> dt.date | None:
     return found if 1826 <= found.year <= dt.date.today().year + 1 else None
 
 
-def country_code(value: str | None) -> str | None:
+def _country(lookup: CountryLookup | None, value: str | None) -> str | None:
     """ISO alpha-3 for a country name or code found in a file, or None."""
-    # Imported here: reference also seeds the database, which pulls in Flask and SQLAlchemy
-    # (about 40 MiB); a worker that only makes renditions should not pay for that.
-    if not value:
+    if not value or lookup is None:
         return None
-    from gallery.services.reference import country_code as lookup
-
     return lookup(value)
 
 
