@@ -7,7 +7,7 @@ from flask_login import current_user
 from gallery.extensions import db
 from gallery.services import categories, sitetext, trash
 from gallery.services.errors import GalleryError
-from gallery.views.manage import admin_only, bp
+from gallery.views.manage.blueprint import admin_only, bp
 
 
 @bp.get("/trash")
