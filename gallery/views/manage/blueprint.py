@@ -1,17 +1,15 @@
 """The manage blueprint, its staff-only gate and the form helpers its pages share."""
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any, Iterable
 
-from flask import Blueprint, abort, redirect, request
-from flask_login import current_user
+from flask import Blueprint, redirect, request
 from sqlalchemy import select
 
 from gallery import policy
-from gallery.extensions import db, login_manager
+from gallery.extensions import db
 from gallery.models import Category, Country
-from gallery.views.access import safe_next
+from gallery.views.access import refuse_unless, safe_next
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -19,23 +17,7 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 @bp.before_request
 def staff_only():
     """Anonymous visitors are sent to log in; members get 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.is_staff(current_user):
-        abort(403)
-    return None
-
-
-def admin_only(view):
-    """Admins only (editors get 403)."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+    return refuse_unless(policy.is_staff)
 
 
 def form_values(names: Iterable[str]) -> dict[str, str]:
