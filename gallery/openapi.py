@@ -39,7 +39,6 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 STAFF = [{"bearerAuth": []}, {"cookieAuth": []}]
-NULLABLE_STRING = {"type": ["string", "null"]}
 DATE = {"type": ["string", "null"], "format": "date"}
 
 SCHEMAS: dict[str, Any] = {
