@@ -1,11 +1,13 @@
 """Bearer-token login for the API, the CSRF exemption that goes with it, and token scopes."""
 from __future__ import annotations
 
-from flask import Flask, Request, Response, g, make_response, request
+from flask import Flask, Request, Response, g, request
 from flask_login import current_user
 
-from gallery.extensions import login_manager
+from gallery.errors import bearer_challenge, error_response
+from gallery.extensions import csrf, login_manager
 from gallery.models import User
+from gallery.services import apitokens
 
 BEARER_KEY = "gallery.bearer"
 INVALID_TOKEN = ("This Bearer token is not valid: it is unknown, revoked or malformed, or its "
@@ -16,6 +18,7 @@ INVALID_TOKEN = ("This Bearer token is not valid: it is unknown, revoked or malf
 def init_app(app: Flask) -> None:
     """Let Flask-Login load users from `Authorization: Bearer <token>` when no session user exists."""
     login_manager.request_loader(load_user_from_request)
+    csrf.exempt_unforgeable(csrf_exempt)
     # First in line: a dead token is a 401 before the CSRF check or any view sees the request.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_dead_token)
     app.before_request(enforce_scope)
@@ -41,9 +44,6 @@ def refuse_dead_token() -> Response | None:
     A script whose token was revoked must learn so, not silently get the public view. Other
     schemes (a proxy's Basic authentication) are not ours to judge and pass through.
     """
-    from gallery.errors import error_response
-    from gallery.services import apitokens
-
     if not claims_bearer(request):
         return None
     token = bearer_token(request)
@@ -52,15 +52,11 @@ def refuse_dead_token() -> Response | None:
     request.environ[BEARER_KEY] = found
     if found is not None:
         return None
-    response = make_response(error_response(401, INVALID_TOKEN))
-    response.headers["WWW-Authenticate"] = 'Bearer realm="gallery", error="invalid_token"'
-    return response
+    return bearer_challenge(INVALID_TOKEN, "invalid_token")
 
 
 def load_user_from_request(req: Request) -> User | None:
     """Flask-Login request loader: the owner of a live bearer token."""
-    from gallery.services import apitokens
-
     token = bearer_token(req)
     if token is None:
         return None
@@ -75,7 +71,7 @@ def load_user_from_request(req: Request) -> User | None:
 
 
 def csrf_exempt() -> bool:
-    """Skip the CSRF check for requests no cookie can forge.
+    """The one CSRF rule: skip the check for API requests no cookie can forge, check all others.
 
     A bearer-authenticated request cannot be sent cross-site by a browser, and an API request with
     no user at all is refused with 401 by the view. A session (cookie) user is always checked:
@@ -89,9 +85,6 @@ def csrf_exempt() -> bool:
 
 def enforce_scope():
     """Refuse a download token anywhere but read-only API requests (listing, search, download)."""
-    from gallery.errors import error_response
-    from gallery.services import apitokens
-
     token = bearer_token(request)
     if token is None or apitokens.scope_of(token) != "download":
         return None

@@ -1,7 +1,9 @@
 """Error pages: HTML for people, JSON under /api/."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from typing import Any
+
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from gallery.exceptions import GalleryError
@@ -25,15 +27,27 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str | None = None, field: str | None = None):
-    """An error as JSON under /api/, as an HTML page elsewhere."""
+def error_response(status: int, message: str | None = None, field: str | None = None, *,
+                   as_json: bool | None = None, **details: Any):
+    """An error as JSON under /api/ (or when as_json), as an HTML page elsewhere.
+
+    The JSON body is always {"error": {"status", "message", "field"?, **details}}.
+    """
     message = message or MESSAGES.get(status, "Error")
-    if wants_json():
-        body = {"error": {"status": status, "message": message}}
+    if wants_json() if as_json is None else as_json:
+        body: dict[str, Any] = {"status": status, "message": message}
         if field:
-            body["error"]["field"] = field
-        return jsonify(body), status
+            body["field"] = field
+        return jsonify({"error": {**body, **details}}), status
     return render_template("errors/error.html", status=status, message=message), status
+
+
+def bearer_challenge(message: str, error: str | None = None) -> Response:
+    """A 401 that asks for a bearer token (error names what was wrong with the one sent)."""
+    response = make_response(error_response(401, message))
+    response.headers["WWW-Authenticate"] = ('Bearer realm="gallery"'
+                                            + (f', error="{error}"' if error else ""))
+    return response
 
 
 def init_app(app: Flask) -> None:

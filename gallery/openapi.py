@@ -39,7 +39,6 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 STAFF = [{"bearerAuth": []}, {"cookieAuth": []}]
-NULLABLE_STRING = {"type": ["string", "null"]}
 DATE = {"type": ["string", "null"], "format": "date"}
 
 SCHEMAS: dict[str, Any] = {
@@ -47,7 +46,9 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["status", "message"], "properties": {
             "status": {"type": "integer"}, "message": {"type": "string"},
-            "field": {"type": "string", "description": "The input field at fault"}}}},
+            "field": {"type": "string", "description": "The input field at fault"},
+            "existing_id": {"type": "integer", "description": "A duplicate upload: the asset it repeats"},
+            "existing_url": {"type": "string", "description": "A duplicate upload: that asset's page"}}}},
     },
     "Category": {
         "type": "object", "required": ["id", "slug", "name"],
@@ -96,7 +97,9 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Asset": {
-        "type": "object",
+        "type": "object", "additionalProperties": False,
+        "description": "An asset, the same in every answer; the editor APIs add consent, "
+                       "original_filename and sha256.",
         "required": ["id", "gallery_id", "media_type", "title", "caption", "alt_text",
                      "credit", "creator", "copyright", "keywords", "city", "country", "date_taken",
                      "status", "sensitive", "url"],
@@ -104,6 +107,7 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "integer"}, "gallery_id": {"type": "integer"},
             "position": {"type": "integer"}, "media_type": {"enum": ["image", "video", "audio"]},
             "original_filename": {"type": "string", "description": "Editor API only"},
+            "sha256": {"type": "string", "description": "Editor API only: SHA-256 of the original"},
             "mime_type": {"type": "string"},
             "bytes": {"type": "integer"}, "width": {"type": ["integer", "null"]},
             "height": {"type": ["integer", "null"]}, "duration": {"type": ["number", "null"]},
@@ -275,17 +279,11 @@ def ingest_paths() -> dict[str, Any]:
         **{n: {"type": "string"} for n in ("caption", "title", "credit", "creator", "copyright",
                                             "keywords", "city", "country", "date_taken",
                                             "alt_text", "status")}}}
-    created = {"type": "object", "required": ["id", "gallery_id", "media_type", "caption", "url"],
-               "properties": {"id": {"type": "integer"}, "gallery_id": {"type": "integer"},
-                              "media_type": {"type": "string"}, "caption": {"type": "string"},
-                              "keywords": {"type": "array", "items": {"type": "string"}},
-                              "country": {"type": ["string", "null"]},
-                              "url": {"type": "string"}, "renditions": ref("Renditions")}}
     return {"/api/galleries/{gallery_id}/assets": {"post": {
         "operationId": "uploadAsset", "summary": "Add a file to a gallery", "tags": ["editor"],
         "security": STAFF, "parameters": [path_id("gallery_id")],
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
-        "responses": {"201": json_response("The new asset", created),
+        "responses": {"201": json_response("The new asset", ref("Asset")),
                       **errors(400, 401, 403, 404, 409, 413, 415)}}}}
 
 

@@ -26,8 +26,6 @@ INLINE_SIZES = ("thumb", "preview", "stream", BLURRED)
 # The inline sizes that show what a sensitive asset depicts: they need download rights.
 REVEALING_SIZES = ("thumb", "preview", "stream")
 DOWNLOAD_SIZES = ("preview", "large", "original")
-PUBLIC_SIZES = INLINE_SIZES  # kept for callers of the first interface
-DOWNLOAD_LABELS = {"preview": "Small", "large": "Large", "original": "Original"}
 
 
 class Access(str, Enum):
@@ -218,19 +216,9 @@ def is_public_file(asset: Asset | None, size: str) -> bool:
     return access(None, asset, size) is Access.OK
 
 
-def can_get_file(user: Any, asset: Asset | None, size: str) -> bool:
-    """May this user get the bytes of this asset at this size (thumb, preview, stream, large, original)?"""
-    return access(user, asset, size) is Access.OK
-
-
 def can_download(user: Any, asset: Asset | None, size: str) -> bool:
     """May this user download this asset at this size (preview as Small, large, original)?"""
     return access(user, asset, size, download=True) is Access.OK
-
-
-def download_sizes(user: Any, asset: Asset) -> list[str]:
-    """The download sizes this user may take of this asset, smallest first."""
-    return [s for s in DOWNLOAD_SIZES if can_download(user, asset, s)]
 
 
 def current_terms_version() -> int:

@@ -189,12 +189,6 @@ class Limiter:
         self.prefix = prefix
         self.clock = clock
 
-    def retry_after(self, key: str, limit: int) -> int:
-        """Seconds to wait before trying again, 0 when allowed."""
-        now = self.clock()
-        found = self.backend.peek(self.prefix + key, now)
-        return max(1, _seconds(found.ends - now)) if found.count >= limit else 0
-
     def fail(self, key: str, window: int) -> int:
         """Count one failure; return the count in this window."""
         return self.backend.hit(self.prefix + key, window, self.clock()).count

@@ -61,9 +61,9 @@ def renditions_json(asset: Asset) -> dict[str, Any]:
     return out
 
 
-def gallery_json(gallery: Gallery, cover: Asset | None = None) -> dict[str, Any]:
-    """A gallery with its counts, category, country and card image."""
-    return {
+def gallery_json(gallery: Gallery, cover: Asset | None = None, *, editor: bool = False) -> dict[str, Any]:
+    """A gallery with its counts, category, country and card image; editor adds the cover choice."""
+    out = {
         "id": gallery.id,
         "title": gallery.title,
         "slug": gallery.slug,
@@ -84,11 +84,17 @@ def gallery_json(gallery: Gallery, cover: Asset | None = None) -> dict[str, Any]
         "created_at": _iso(gallery.created_at),
         "updated_at": _iso(gallery.updated_at),
     }
+    if editor:
+        out["cover_asset_id"] = gallery.cover_asset_id
+    return out
 
 
-def asset_json(asset: Asset) -> dict[str, Any]:
-    """An asset's descriptive metadata and public renditions (never its storage key or GPS)."""
-    return {
+def asset_json(asset: Asset, *, editor: bool = False) -> dict[str, Any]:
+    """An asset's descriptive metadata and public renditions (never its storage key or GPS).
+
+    editor adds what only the editor APIs show: consent, the uploaded file name and the SHA-256.
+    """
+    out = {
         "id": asset.id,
         "gallery_id": asset.gallery_id,
         "position": asset.position,
@@ -117,6 +123,10 @@ def asset_json(asset: Asset) -> dict[str, Any]:
         "created_at": _iso(asset.created_at),
         "updated_at": _iso(asset.updated_at),
     }
+    if editor:
+        out.update(consent=asset.consent, original_filename=asset.original_filename,
+                   sha256=asset.sha256)
+    return out
 
 
 def pagination_json(page: Any) -> dict[str, int]:

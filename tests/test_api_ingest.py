@@ -35,10 +35,10 @@ def test_created_asset_is_returned(client, editor, make_gallery):
     assert response.status_code == 201
     body = response.get_json()
     assert body["caption"] == "A clinic queue." and body["keywords"] == ["health", "clinic"]
-    assert body["country"] == "UGA" and body["date_taken"] == "2023-04-05"
+    assert body["country"]["code"] == "UGA" and body["date_taken"] == "2023-04-05"
     assert body["credit"] == "Gallery credit" and body["gallery_id"] == gallery.id
     assert body["renditions"]["thumb"]["width"] == 400
-    assert response.headers["Location"] == body["url"] == f"/assets/{body['id']}"
+    assert response.headers["Location"] == body["url"] == f"http://localhost/assets/{body['id']}"
     assert db.session.get(Asset, body["id"]).uploaded_by_id == editor.id
 
 

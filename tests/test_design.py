@@ -110,3 +110,29 @@ def test_tile_urls_built_once_per_request_equal_url_for(app, make_gallery, make_
                         "media.rendition", asset_id=asset.id, size=size, v=asset.sha256[:12])
             assert asset_url(asset, _external=True) == url_for("browse.asset", asset_id=asset.id,
                                                                _external=True)
+
+
+def _template_texts():
+    for path in sorted(_template_files()):
+        with open(path, encoding="utf-8") as fh:
+            yield os.path.relpath(path, TEMPLATES), fh.read()
+
+
+def test_templates_link_by_endpoint_to_endpoints_that_exist(app):
+    """Every url_for names a live endpoint and no link is a hand-written site path: a renamed
+    endpoint fails here, not silently in a page."""
+    for name, text in _template_texts():
+        for endpoint in re.findall(r"url_for\(\s*['\"]([\w.]+)['\"]", text):
+            assert endpoint in app.view_functions, f"{name}: no endpoint {endpoint}"
+        assert not re.search(r"""(?:href|action|src)=["']/(?!/)""", text), f"{name}: use url_for"
+        assert "ignore missing" not in text, f"{name}: include what exists"
+
+
+def test_templates_live_in_one_folder_per_blueprint(app):
+    """Each folder under templates/ belongs to a blueprint (errors/ to the app's error pages),
+    and every template a template includes or imports exists."""
+    folders = {entry.name for entry in os.scandir(TEMPLATES) if entry.is_dir()}
+    assert folders - {"errors"} <= set(app.blueprints)
+    for name, text in _template_texts():
+        for other in re.findall(r"{%-?\s*(?:include|import|from|extends)\s+['\"]([^'\"]+)['\"]", text):
+            assert os.path.isfile(os.path.join(TEMPLATES, other)), f"{name}: {other} is missing"

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from gallery.services import apitokens
-from tests.conftest import image_bytes
+from tests.conftest import bearer, image_bytes
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -159,3 +159,25 @@ def test_real_responses_match_the_documented_schemas(client, doc, editor, member
 
     documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}
     assert documented - check.seen == set(), "documented operations without a response check"
+
+
+def test_reading_and_ingest_answer_the_one_documented_asset(client, doc, editor, make_gallery):
+    """GET /api/assets/<id> and the ingest POST give the Asset schema, key for key and type for type."""
+    schema = doc["components"]["schemas"]["Asset"]
+    ingest = doc["paths"]["/api/galleries/{gallery_id}/assets"]["post"]["responses"]["201"]
+    assert ingest["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Asset"}
+    validator = Draft202012Validator({**schema, "components": doc["components"]})
+    auth = bearer(apitokens.create_token(editor, "shape", editor)[1])
+    gallery = make_gallery(title="Shape gallery")
+    with client.post(f"/api/galleries/{gallery.id}/assets", headers=auth, data={
+            "file": (io.BytesIO(image_bytes()), "shape.jpg"), "country": "UGA"}) as response:
+        assert response.status_code == 201
+        posted = response.json
+    with client.get(f"/api/assets/{posted['id']}", headers=auth) as response:
+        read = response.json["asset"]
+    for body in (posted, read):
+        assert not list(validator.iter_errors(body))
+        assert set(schema["required"]) <= set(body) <= set(schema["properties"])
+        assert body["country"]["code"] == "UGA"
+    assert set(posted) - set(read) == {"consent", "original_filename", "sha256"}
+    assert {k: v for k, v in posted.items() if k in read} == read

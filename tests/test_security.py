@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 
 import pytest
 from bs4 import BeautifulSoup
 
 from gallery import create_app
-from gallery.ratelimit import DatabaseBackend, Limiter, RedisBackend
+from gallery.ratelimit import NOTHING, Count, DatabaseBackend, Limiter, RedisBackend
 from tests.conftest import PASSWORD
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -252,15 +253,15 @@ def test_password_reset_requests_are_limited(app, client):
 
 def test_database_backend_window_ends(app):
     now = [1000.0]
-    limiter = Limiter(DatabaseBackend(lambda: app.extensions["db_engine"]), clock=lambda: now[0])
+    backend = DatabaseBackend(lambda: app.extensions["db_engine"])
+    limiter = Limiter(backend, clock=lambda: now[0])
     for _ in range(3):
         limiter.fail("k", window=60)
-    assert limiter.retry_after("k", limit=3) == 60
+    assert backend.peek(limiter.prefix + "k", now[0]) == Count(3, 1060.0, 1000.0)
     now[0] += 45
-    assert limiter.retry_after("k", limit=3) == 15
-    assert limiter.retry_after("k", limit=4) == 0
+    assert backend.peek(limiter.prefix + "k", now[0]).count == 3
     now[0] += 16
-    assert limiter.retry_after("k", limit=3) == 0
+    assert backend.peek(limiter.prefix + "k", now[0]) == NOTHING
     assert limiter.fail("k", window=60) == 1
 
 
@@ -291,13 +292,13 @@ def redis_prefix():
 def test_redis_backend_counts_and_expires(redis_prefix):
     backend = RedisBackend(REDIS_URL)
     limiter = Limiter(backend, redis_prefix)
-    assert limiter.retry_after("a", limit=2) == 0
+    assert backend.peek(redis_prefix + "a", time.time()) == NOTHING
     assert limiter.fail("a", window=60) == 1
     assert limiter.fail("a", window=60) == 2
-    assert 59 <= limiter.retry_after("a", limit=2) <= 60
+    assert 59 <= backend.peek(redis_prefix + "a", time.time()).ends - time.time() <= 60
     assert 55 <= backend.client.ttl(redis_prefix + "a") <= 61
     limiter.reset("a")
-    assert limiter.retry_after("a", limit=1) == 0
+    assert backend.peek(redis_prefix + "a", time.time()) == NOTHING
     backend.client.close()
 
 

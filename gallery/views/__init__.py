@@ -3,25 +3,25 @@ from __future__ import annotations
 
 from flask import Flask
 
+from gallery.views import (
+    admin_users,
+    api,
+    api_editor,
+    api_ingest,
+    auth,
+    browse,
+    download,
+    download_admin,
+    manage,
+    media,
+    search,
+    tokens,
+    upload,
+)
+
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
-    from gallery.views import (
-        admin_users,
-        api,
-        api_editor,
-        api_ingest,
-        auth,
-        browse,
-        download,
-        download_admin,
-        manage,
-        media,
-        search,
-        tokens,
-        upload,
-    )
-
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
                    upload, api_ingest, download, download_admin):
         app.register_blueprint(module.bp)

@@ -1,42 +1,49 @@
-"""Access helpers for views: role decorators and the safe `next` redirect target."""
+"""Access helpers for views: the role gate and its decorators, and the safe `next` redirect target."""
 from __future__ import annotations
 
 from functools import wraps
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import abort
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from gallery import policy
+from gallery.errors import bearer_challenge, error_response, wants_json
 from gallery.extensions import login_manager
 
-
-def admin_required(view: Callable) -> Callable:
-    """Anonymous visitors go to the login page; members and editors get 403."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+LOG_IN_OR_TOKEN = "Log in, or send Authorization: Bearer <token>."
 
 
-def staff_required(view: Callable) -> Callable:
-    """Anonymous visitors go to the login page; members get 403."""
+def refuse_unless(allowed: Callable[[Any], bool]) -> ResponseReturnValue | None:
+    """None when the current user passes allowed; else the refusal.
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_staff:
-            abort(403)
-        return view(*args, **kwargs)
+    Anonymous visitors go to the login page (a 401 asking for a token under /api/); users
+    without the role get 403.
+    """
+    if not current_user.is_authenticated:
+        return bearer_challenge(LOG_IN_OR_TOKEN) if wants_json() else login_manager.unauthorized()
+    if not allowed(current_user):
+        return error_response(403)
+    return None
 
-    return wrapped
+
+def role_required(allowed: Callable[[Any], bool]) -> Callable[[Callable], Callable]:
+    """A view decorator that lets through only the users allowed(user) accepts."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            refusal = refuse_unless(allowed)
+            return view(*args, **kwargs) if refusal is None else refusal
+
+        return wrapped
+
+    return decorator
+
+
+admin_required = role_required(policy.is_admin)
+staff_required = role_required(policy.is_staff)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -26,7 +26,7 @@ def index():
                                  per_page=current_app.config["USERS_PER_PAGE"])
     if page > result.pages:
         abort(404)
-    return render_template("admin/users.html", result=result, q=query, status=status, role=role)
+    return render_template("admin_users/index.html", result=result, q=query, status=status, role=role)
 
 
 @bp.post("/<int:user_id>/role")

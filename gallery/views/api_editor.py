@@ -1,36 +1,20 @@
 """The editor API: JSON over the same editorial services as the manage pages."""
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 
-from gallery import policy, serializers
-from gallery.errors import error_response
 from gallery.exceptions import NotFound, ValidationError
-from gallery.models import Asset, Gallery
+from gallery.models import Gallery
+from gallery.openapi import document
+from gallery.serializers import asset_json, gallery_json
 from gallery.services import editorial, fields
 from gallery.services.guards import load_asset, load_gallery
+from gallery.views.access import staff_required
 
 bp = Blueprint("api_editor", __name__, url_prefix="/api")
-
-
-def staff_api(view):
-    """401 without credentials, 403 for members; editors and admins pass."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            response, status = error_response(401, "Log in, or send Authorization: Bearer <token>.")
-            response.headers["WWW-Authenticate"] = 'Bearer realm="gallery"'
-            return response, status
-        if not policy.is_staff(current_user):
-            return error_response(403, "The editor API is for editors and admins.")
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def json_body() -> dict[str, Any]:
@@ -42,24 +26,24 @@ def json_body() -> dict[str, Any]:
 
 
 @bp.post("/galleries")
-@staff_api
+@staff_required
 def create_gallery():
     """Create a gallery."""
     gallery = editorial.create_gallery(json_body(), current_user)
-    response = jsonify(gallery_json(gallery))
+    response = jsonify(_gallery_json(gallery))
     response.headers["Location"] = url_for("api_editor.update_gallery", gallery_id=gallery.id)
     return response, 201
 
 
 @bp.patch("/galleries/<int:gallery_id>")
-@staff_api
+@staff_required
 def update_gallery(gallery_id: int):
     """Change a gallery's fields, status, editors' pick or cover."""
-    return jsonify(gallery_json(editorial.update_gallery(gallery_id, json_body(), current_user)))
+    return jsonify(_gallery_json(editorial.update_gallery(gallery_id, json_body(), current_user)))
 
 
 @bp.delete("/galleries/<int:gallery_id>")
-@staff_api
+@staff_required
 def delete_gallery(gallery_id: int):
     """Move a gallery to the trash."""
     editorial.trash_gallery(gallery_id, current_user)
@@ -67,7 +51,7 @@ def delete_gallery(gallery_id: int):
 
 
 @bp.post("/galleries/<int:gallery_id>/order")
-@staff_api
+@staff_required
 def order_gallery(gallery_id: int):
     """Set the order of a gallery's assets."""
     body = json_body()
@@ -75,7 +59,7 @@ def order_gallery(gallery_id: int):
 
 
 @bp.patch("/assets/<int:asset_id>")
-@staff_api
+@staff_required
 def update_asset(asset_id: int):
     """Change an asset's fields; `gallery_id` moves it to another gallery."""
     body = json_body()
@@ -90,11 +74,11 @@ def update_asset(asset_id: int):
         editorial.update_asset(asset_id, body, current_user)
     if target is not None and target != load_asset(asset_id).gallery_id:
         editorial.move_asset(asset_id, target, current_user)
-    return jsonify(asset_json(load_asset(asset_id)))
+    return jsonify(asset_json(load_asset(asset_id), editor=True))
 
 
 @bp.delete("/assets/<int:asset_id>")
-@staff_api
+@staff_required
 def delete_asset(asset_id: int):
     """Move an asset to the trash."""
     editorial.trash_asset(asset_id, current_user)
@@ -104,17 +88,10 @@ def delete_asset(asset_id: int):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of every /api route."""
-    from gallery.openapi import document
-
     return jsonify(document())
 
 
-def gallery_json(g: Gallery) -> dict[str, Any]:
-    """A gallery in the shared API shape, plus the editorial cover choice."""
-    return {**serializers.gallery_json(g, g.cover_asset), "cover_asset_id": g.cover_asset_id}
 
-
-def asset_json(a: Asset) -> dict[str, Any]:
-    """An asset in the shared API shape, plus the fields only staff see."""
-    return {**serializers.asset_json(a), "consent": a.consent,
-            "original_filename": a.original_filename}
+def _gallery_json(found: Gallery) -> dict[str, Any]:
+    """A gallery as the editor API answers it: the shared shape with the cover choice."""
+    return gallery_json(found, found.cover_asset, editor=True)

@@ -9,7 +9,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -20,6 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from gallery import policy
+from gallery.errors import bearer_challenge, error_response
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
@@ -198,23 +198,19 @@ def _refuse(verdict: Access, found: Asset | None):
         abort(403)
     if verdict is Access.LOGIN:
         if api:
-            response = jsonify({"error": {"status": 401, "message": "Log in to download, or send "
-                                          "Authorization: Bearer <token> with a live token."}})
-            response.headers["WWW-Authenticate"] = 'Bearer realm="gallery"'
-            return response, 401
+            return bearer_challenge("Log in to download, or send Authorization: Bearer <token> "
+                                    "with a live token.")
         return redirect(_login_url(_here()))
     if verdict is Access.TERMS:
         if api:
             # A script cannot accept for its owner: a person reads and accepts them on the site.
             accept = url_for("download.accept_terms", _external=True)
-            return jsonify({"error": {"status": 403, "message":
-                                      "Accept the terms of use first: log in on the web site as "
-                                      f"this account and accept them at {accept}, then try "
-                                      "again."}}), 403
+            return error_response(403, "Accept the terms of use first: log in on the web site as "
+                                       f"this account and accept them at {accept}, then try again.")
         return redirect(url_for("download.accept_terms", next=_here()))
     message = "This item is sensitive: ask the media team for approval from its page first."
     if api:
-        return jsonify({"error": {"status": 403, "message": message}}), 403
+        return error_response(403, message)
     flash(message, "error")
     return redirect(asset_url(found))
 

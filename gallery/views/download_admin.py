@@ -15,7 +15,7 @@ bp = Blueprint("download_admin", __name__)
 @staff_required
 def approval_list():
     """Editors see open requests to download sensitive items, and the latest decisions."""
-    return render_template("download/approvals.html", pending=approvals.pending(),
+    return render_template("download_admin/approvals.html", pending=approvals.pending(),
                            decided=approvals.recent_decisions())
 
 
@@ -44,14 +44,14 @@ def stats():
         period = download_stats.parse_period(dates["from"], dates["to"])
     except GalleryError as exc:
         # The form again with the message; no figures for a period that cannot be read.
-        return render_template("download/stats.html", group=group, groups=download_stats.GROUPS,
+        return render_template("download_admin/stats.html", group=group, groups=download_stats.GROUPS,
                                dates=dates, error=exc, period=None), 400
     if request.args.get("format") == "csv":
         response = Response(download_stats.as_csv(group, period), mimetype="text/csv")
         response.headers["Content-Disposition"] = (
             f'attachment; filename="downloads-by-{group}{period.slug()}.csv"')
         return response
-    return render_template("download/stats.html", group=group, groups=download_stats.GROUPS,
+    return render_template("download_admin/stats.html", group=group, groups=download_stats.GROUPS,
                            dates=dates, error=None, period=period,
                            headers=download_stats.HEADERS[group],
                            rows=download_stats.rows(group, limit=500, period=period),
@@ -62,5 +62,5 @@ def stats():
 @login_required
 def history():
     """A member's own download history."""
-    return render_template("download/history_page.html",
+    return render_template("download_admin/history_page.html",
                            history=downloads.history(current_user, limit=500))

@@ -6,9 +6,8 @@ from flask_login import current_user
 
 from gallery import policy
 from gallery.exceptions import GalleryError
-from gallery.extensions import login_manager
 from gallery.services import apitokens
-from gallery.views.access import safe_next
+from gallery.views.access import refuse_unless, safe_next
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
@@ -16,9 +15,7 @@ bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 @bp.before_request
 def logged_in_only():
     """Every account may hold tokens (members: download tokens); anonymous visitors log in."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
+    return refuse_unless(policy.is_authenticated)
 
 
 @bp.app_template_global()

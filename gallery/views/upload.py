@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from sqlalchemy import select
 
+from gallery.errors import error_response
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
@@ -73,8 +74,7 @@ def receive(gallery_id: int):
     wants_json = request.accept_mimetypes.best == "application/json"
     if not uploads:
         if wants_json:
-            return jsonify({"error": {"status": 400, "message": "Choose at least one file.",
-                                      "field": "files"}}), 400
+            return error_response(400, "Choose at least one file.", "files", as_json=True)
         return render_template("upload/files.html", gallery=gallery,
                                error="Choose at least one file."), 400
     items = chain.from_iterable(archives.expand(f.filename, f.stream) for f in uploads)

@@ -10,7 +10,7 @@ from gallery.models import CONSENT_STATUSES, STATUSES
 from gallery.services import editorial
 from gallery.services.editorial_assets import ASSET_FIELDS, asset_choices_for_move
 from gallery.services.guards import load_asset
-from gallery.views.manage import back, bp, choices, form_values
+from gallery.views.manage.blueprint import back, bp, choices, form_values
 
 
 @bp.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])

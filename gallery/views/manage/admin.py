@@ -7,7 +7,8 @@ from flask_login import current_user
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.services import categories, sitetext, trash
-from gallery.views.manage import admin_only, bp
+from gallery.views.access import admin_required
+from gallery.views.manage.blueprint import bp
 
 
 @bp.get("/trash")
@@ -18,7 +19,7 @@ def trash_page():
 
 
 @bp.post("/trash/<kind>/<int:item_id>/<action>")
-@admin_only
+@admin_required
 def trash_action(kind: str, item_id: int, action: str):
     """Restore or purge one trashed gallery or asset."""
     actions = {("galleries", "restore"): trash.restore_gallery, ("galleries", "purge"): trash.purge_gallery,
@@ -36,7 +37,7 @@ def trash_action(kind: str, item_id: int, action: str):
 
 
 @bp.post("/trash/empty")
-@admin_only
+@admin_required
 def empty_trash():
     """Delete everything in the trash for good."""
     galleries, assets = trash.empty_trash(current_user)
@@ -45,14 +46,14 @@ def empty_trash():
 
 
 @bp.get("/categories")
-@admin_only
+@admin_required
 def categories_page():
     """Categories with their gallery counts, and forms to add, rename, reorder and merge."""
     return render_template("manage/categories.html", rows=categories.list_categories())
 
 
 @bp.post("/categories")
-@admin_only
+@admin_required
 def add_category():
     """Add a category."""
     return _run(lambda: categories.add_category(request.form.get("name", ""), current_user),
@@ -60,7 +61,7 @@ def add_category():
 
 
 @bp.post("/categories/<int:category_id>/rename")
-@admin_only
+@admin_required
 def rename_category(category_id: int):
     """Rename a category."""
     return _run(lambda: categories.rename_category(category_id, request.form.get("name", ""),
@@ -68,7 +69,7 @@ def rename_category(category_id: int):
 
 
 @bp.post("/categories/<int:category_id>/position")
-@admin_only
+@admin_required
 def move_category(category_id: int):
     """Move a category one place up or down."""
     offset = -1 if request.form.get("direction") == "up" else 1
@@ -76,7 +77,7 @@ def move_category(category_id: int):
 
 
 @bp.post("/categories/order")
-@admin_only
+@admin_required
 def order_categories():
     """Save the category order from the drag-and-drop form."""
     return _run(lambda: categories.reorder_categories(request.form.getlist("order"), current_user),
@@ -84,7 +85,7 @@ def order_categories():
 
 
 @bp.post("/categories/<int:category_id>/merge")
-@admin_only
+@admin_required
 def merge_category(category_id: int):
     """Merge a category into another one."""
     return _run(lambda: categories.merge_categories(category_id, request.form.get("target", ""),
@@ -92,7 +93,7 @@ def merge_category(category_id: int):
 
 
 @bp.get("/texts")
-@admin_only
+@admin_required
 def texts():
     """The editable site texts."""
     rows = [(key, sitetext.get_row(key), default) for key, default in sitetext.KEYS.items()]
@@ -100,7 +101,7 @@ def texts():
 
 
 @bp.route("/texts/<key>", methods=["GET", "POST"])
-@admin_only
+@admin_required
 def edit_text(key: str):
     """Edit one site text in Markdown, with a preview of the safe rendering."""
     text = sitetext.get_row(key)

@@ -1,62 +1,17 @@
-"""Manage pages for editors and admins: galleries, assets, trash, categories, site texts."""
+"""Manage pages for galleries: the dashboard, editing, status, cover, bulk edits, order, activity."""
 from __future__ import annotations
 
-from functools import wraps
-from typing import Any, Iterable
+from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from gallery import policy
 from gallery.exceptions import GalleryError
-from gallery.extensions import db, login_manager
-from gallery.models import STATUSES, Category, Country
+from gallery.extensions import db
+from gallery.models import STATUSES
 from gallery.services import activity, editorial
 from gallery.services.guards import load_asset, load_gallery
-from gallery.views.access import safe_next
-
-bp = Blueprint("manage", __name__, url_prefix="/manage")
-
-
-@bp.before_request
-def staff_only():
-    """Anonymous visitors are sent to log in; members get 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.is_staff(current_user):
-        abort(403)
-    return None
-
-
-def admin_only(view):
-    """Admins only (editors get 403)."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def form_values(names: Iterable[str]) -> dict[str, str]:
-    """The submitted form fields among names."""
-    return {n: request.form[n] for n in names if n in request.form}
-
-
-def choices() -> dict[str, Any]:
-    """Categories and countries for select boxes."""
-    return {
-        "categories": db.session.scalars(select(Category).order_by(Category.position, Category.name)).all(),
-        "countries": db.session.scalars(select(Country).order_by(Country.name)).all(),
-    }
-
-
-def back(default: str):
-    """Redirect to the posted `next` when it stays on this site, else to default."""
-    return redirect(safe_next(request.form.get("next")) or default)
+from gallery.views.manage.blueprint import back, bp, choices, form_values
 
 
 @bp.get("/")
@@ -206,5 +161,3 @@ def asset_activity(asset_id: int):
                            back=url_for("manage.edit_asset", asset_id=found.id)
                            if found.deleted_at is None else url_for("manage.trash_page"))
 
-
-from gallery.views import manage_admin, manage_assets  # noqa: E402,F401  routes on this blueprint

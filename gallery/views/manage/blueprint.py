@@ -1,0 +1,38 @@
+"""The manage blueprint, its staff-only gate and the form helpers its pages share."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from flask import Blueprint, redirect, request
+from sqlalchemy import select
+
+from gallery import policy
+from gallery.extensions import db
+from gallery.models import Category, Country
+from gallery.views.access import refuse_unless, safe_next
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+
+@bp.before_request
+def staff_only():
+    """Anonymous visitors are sent to log in; members get 403."""
+    return refuse_unless(policy.is_staff)
+
+
+def form_values(names: Iterable[str]) -> dict[str, str]:
+    """The submitted form fields among names."""
+    return {n: request.form[n] for n in names if n in request.form}
+
+
+def choices() -> dict[str, Any]:
+    """Categories and countries for select boxes."""
+    return {
+        "categories": db.session.scalars(select(Category).order_by(Category.position, Category.name)).all(),
+        "countries": db.session.scalars(select(Country).order_by(Country.name)).all(),
+    }
+
+
+def back(default: str):
+    """Redirect to the posted `next` when it stays on this site, else to default."""
+    return redirect(safe_next(request.form.get("next")) or default)
