@@ -74,8 +74,8 @@ def demo_command() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; the password comes from a prompt, or stdin with --password-stdin."""
+    from gallery.exceptions import GalleryError
     from gallery.services import accounts
-    from gallery.services.errors import GalleryError
 
     if password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\r\n")

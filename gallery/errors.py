@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
-from gallery.services.errors import GalleryError
 
 MESSAGES = {
     400: "The request could not be understood.",

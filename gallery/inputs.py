@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter, Map
 
-from gallery.services.errors import ValidationError
+from gallery.exceptions import ValidationError
 from gallery.services.fields import MAX_INT, MIN_INT
 
 # A NUL byte, or half of a surrogate pair on its own.

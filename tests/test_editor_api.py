@@ -7,10 +7,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import ApiToken, Asset, Gallery
 from gallery.services import apitokens
-from gallery.services.errors import ValidationError
 from tests.conftest import bearer
 
 

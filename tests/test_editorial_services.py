@@ -9,10 +9,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
+from gallery.exceptions import Forbidden, GalleryError, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import ActivityLog, Asset, Gallery, Rendition, SearchOutbox
 from gallery.services import editorial, storage
-from gallery.services.errors import Forbidden, GalleryError, NotFound, ValidationError
 from tests.conftest import image_bytes
 
 

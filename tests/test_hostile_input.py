@@ -306,8 +306,8 @@ def test_activity_of_a_trashed_gallery_links_back_to_the_trash(client, editor, a
 
 
 def test_whole_number_parsing_is_ascii_and_bounded():
+    from gallery.exceptions import ValidationError
     from gallery.services import fields
-    from gallery.services.errors import ValidationError
 
     assert fields.integer("2147483647", "n") == 2**31 - 1
     for bad in ("2147483648", "²", "١", "9" * 5000, str(BIG)):

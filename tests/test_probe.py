@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from gallery.exceptions import TooLarge, UnsupportedMedia
 from gallery.extensions import db
 from gallery.models import Asset
 from gallery.services import catalogue, probe
-from gallery.services.errors import TooLarge, UnsupportedMedia
 from tests.conftest import stored_files
 from tests.media_files import (
     alt,

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
+from gallery.exceptions import StorageError
 from gallery.services import storage
-from gallery.services.errors import StorageError
 
 
 def test_plain_keys_resolve_as_realpath_does(app, tmp_path):

@@ -13,8 +13,8 @@ from flask import current_app
                    "download for members.")
 def create_token_command(email: str, name: str, scope: str | None) -> None:
     """Create an API token for an account and print it once."""
+    from gallery.exceptions import GalleryError
     from gallery.services import apitokens
-    from gallery.services.errors import GalleryError
 
     try:
         row, token = apitokens.create_token_for_email(email, name, scope)

@@ -8,10 +8,10 @@ from typing import Callable, Iterator
 
 import click
 
+from gallery.exceptions import GalleryError, ValidationError
 from gallery.services import archives, catalogue, manifest
 from gallery.services.catalogue import IngestItem, IngestResult, parse_date
-from gallery.services.errors import GalleryError, ValidationError
-from gallery.services.text import clean_label
+from gallery.text import clean_label
 
 
 @click.command("import")

@@ -13,9 +13,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import ROLES, User
-from gallery.services.errors import Forbidden, NotFound, ValidationError
 
 MIN_PASSWORD = 8
 

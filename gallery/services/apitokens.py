@@ -13,10 +13,10 @@ import secrets
 from flask import current_app
 from sqlalchemy import select
 
+from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import ApiToken, User, utcnow
 from gallery.services import accounts, activity, fields
-from gallery.services.errors import Forbidden, NotFound, ValidationError
 
 PREFIX = "gal_"
 DOWNLOAD_PREFIX = "gald_"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import Asset, DownloadApproval, Gallery, User, utcnow
-from gallery.services.errors import Forbidden, NotFound, ValidationError
 
 DECISIONS = ("approved", "refused")
 MAX_REASON = 2000

@@ -10,10 +10,10 @@ from typing import Any, BinaryIO, Iterator
 
 from flask import current_app
 
+from gallery.exceptions import GalleryError, TooLarge, UnsupportedMedia
 from gallery.services import probe
 from gallery.services.catalogue import IngestItem
-from gallery.services.errors import GalleryError, TooLarge, UnsupportedMedia
-from gallery.services.text import clean_filename, clean_label, human_bytes
+from gallery.text import clean_filename, clean_label, human_bytes
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 HEAD = 4096  # bytes peeked at to know an entry's kind (what probe.probe reads too)

@@ -9,9 +9,9 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from gallery import policy
+from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import MEDIA_TYPES, Asset, Category, Country, Gallery
-from gallery.services.errors import ValidationError
 
 T = TypeVar("T")
 MAX_PAGE = 100_000

@@ -11,19 +11,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gallery import policy
-from gallery.extensions import db
-from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
-from gallery.services import fields, probe, renditions, search, served, storage
-from gallery.services.errors import (
+from gallery.exceptions import (
     DuplicateAsset,
     GalleryError,
     NotFound,
     TooLarge,
     ValidationError,
 )
+from gallery.extensions import db
+from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
+from gallery.services import fields, probe, renditions, search, served, storage
 from gallery.services.probe import Probed, Rendered
 from gallery.services.reference import country_code
-from gallery.services.text import clean_filename, human_bytes, slugify
+from gallery.text import clean_filename, human_bytes, slugify
 
 
 @dataclass

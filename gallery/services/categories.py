@@ -5,12 +5,12 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import Category, Gallery, User
 from gallery.services import activity, fields, search
-from gallery.services.errors import NotFound, ValidationError
 from gallery.services.guards import commit, queue_galleries, require_admin
-from gallery.services.text import slugify
+from gallery.text import slugify
 
 
 def list_categories() -> list[tuple[Category, int]]:

@@ -10,11 +10,11 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import insert, select
 
 from gallery import policy
+from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent, Rendition, User, utcnow
 from gallery.services import embed, integrity, served, storage
-from gallery.services.errors import NotFound, ValidationError
-from gallery.services.text import slugify
+from gallery.text import slugify
 
 SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
 SIZE_EDGES_LABEL = {"preview": "Small", "large": "Large", "original": "Original"}

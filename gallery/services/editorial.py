@@ -9,12 +9,12 @@ from typing import Any, Mapping
 
 from sqlalchemy import func, select
 
+from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import STATUSES, Asset, Gallery, User
 from gallery.services import activity, catalogue, fields
-from gallery.services.errors import ValidationError
 from gallery.services.guards import commit, load_asset, load_gallery, queue_galleries, require_staff
-from gallery.services.text import slugify
+from gallery.text import slugify
 
 GALLERY_FIELDS = ("title", "description", "category", "country", "credit", "date", "status",
                   "editors_pick", "pick_position", "cover_asset_id")

@@ -7,12 +7,12 @@ from typing import Any, BinaryIO, Mapping
 from flask import current_app
 from sqlalchemy import func, select
 
+from gallery.exceptions import DuplicateAsset, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
 from gallery.services import activity, catalogue, fields, served, storage
-from gallery.services.errors import DuplicateAsset, NotFound, ValidationError
 from gallery.services.guards import commit, load_asset, load_gallery, require_staff
-from gallery.services.text import clean_filename
+from gallery.text import clean_filename
 
 ASSET_FIELDS = ("title", "caption", "alt_text", "credit", "creator", "copyright", "keywords",
                 "city", "country", "date_taken", "consent", "sensitive", "status")

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from typing import Any, Iterable
 
-from gallery.services.errors import ValidationError
+from gallery.exceptions import ValidationError
 from gallery.services.reference import country_code
 
 # The range of the database's `integer` (PostgreSQL refuses anything outside it with an error).

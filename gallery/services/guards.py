@@ -6,10 +6,10 @@ from typing import Any, Callable, Iterable
 from sqlalchemy import select
 
 from gallery import policy
+from gallery.exceptions import Forbidden, NotFound
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
 from gallery.services import search
-from gallery.services.errors import Forbidden, NotFound
 
 
 def require_staff(user: Any) -> None:

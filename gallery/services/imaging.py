@@ -8,8 +8,8 @@ from typing import Any, NamedTuple
 
 from PIL import Image, ImageCms, ImageFile, ImageFilter, UnidentifiedImageError
 
+from gallery.exceptions import TooLarge, UnsupportedMedia
 from gallery.services import imagemeta
-from gallery.services.errors import TooLarge, UnsupportedMedia
 
 SRGB = ImageCms.createProfile("sRGB")
 SRGB_BYTES = ImageCms.ImageCmsProfile(SRGB).tobytes()

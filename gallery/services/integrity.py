@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 
+from gallery.exceptions import GalleryError, NotFound, StorageError
 from gallery.extensions import db
 from gallery.models import Asset, Rendition, SearchOutbox
 from gallery.services import renditions, search, served, storage
-from gallery.services.errors import GalleryError, NotFound, StorageError
 from gallery.services.storage import Listed
 
 # A temp file is written to as long as its write lasts: an hour without a write means it was

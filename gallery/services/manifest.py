@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from gallery.exceptions import ValidationError
 from gallery.services.catalogue import clean_fields, get_category, parse_date
-from gallery.services.errors import ValidationError
 from gallery.services.reference import country_code
 
 GALLERY_KEYS = {"title", "description", "category", "country", "credit", "date", "status",

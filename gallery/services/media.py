@@ -9,8 +9,8 @@ import av
 import mutagen
 from PIL import Image, ImageDraw
 
+from gallery.exceptions import UnsupportedMedia
 from gallery.services import imaging
-from gallery.services.errors import UnsupportedMedia
 from gallery.services.imagemeta import fix_text, parse_date
 from gallery.services.mediaclean import is_location_tag
 

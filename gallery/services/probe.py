@@ -7,10 +7,10 @@ from typing import Any, Mapping
 
 from PIL import Image
 
+from gallery.exceptions import TooLarge, UnsupportedMedia
 from gallery.services import imaging
-from gallery.services.errors import TooLarge, UnsupportedMedia
 from gallery.services.imaging import Rendered
-from gallery.services.text import human_bytes
+from gallery.text import human_bytes
 
 __all__ = ["Probed", "Rendered", "make_renditions", "probe", "sniff"]
 

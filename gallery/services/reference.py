@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gallery.models import Category, Country
-from gallery.services.text import slugify
+from gallery.text import slugify
 
 CATEGORIES = (
     "Crisis Response",

@@ -13,11 +13,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from gallery.exceptions import NotFound
 from gallery.extensions import db
 from gallery.models import Asset, Rendition
 from gallery.policy import BLURRED
 from gallery.services import imaging, probe, storage
-from gallery.services.errors import NotFound
 
 _locks: dict[tuple[int, str], threading.Lock] = {}
 _locks_guard = threading.Lock()

@@ -16,10 +16,10 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
+from gallery.exceptions import NotFound, UnsupportedMedia
 from gallery.extensions import db
 from gallery.models import Asset
 from gallery.services import heifclean, imageclean, mediaclean, storage
-from gallery.services.errors import NotFound, UnsupportedMedia
 from gallery.services.renditions import lock_for
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif")

@@ -9,10 +9,10 @@ import nh3
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from gallery.exceptions import NotFound
 from gallery.extensions import db
 from gallery.models import SiteText, User, utcnow
 from gallery.services import activity, fields
-from gallery.services.errors import NotFound
 from gallery.services.guards import commit, require_admin
 
 KEYS = {"terms": "Terms of use", "about": "About", "help": "Help"}

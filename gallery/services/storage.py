@@ -12,8 +12,8 @@ from typing import BinaryIO, NamedTuple
 
 from flask import current_app
 
-from gallery.services.errors import StorageError, TooLarge
-from gallery.services.text import human_bytes
+from gallery.exceptions import StorageError, TooLarge
+from gallery.text import human_bytes
 
 CHUNK = 1024 * 1024
 # Top folders of the upload directory: what rows point at, and temp files of unfinished writes.

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from gallery import policy
+from gallery.exceptions import ValidationError
 from gallery.models import User
 from gallery.services import accounts
-from gallery.services.errors import ValidationError
 
 
 def accept(user: User, version: int | None = None) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, Rendition, User, utcnow
 from gallery.services import activity, catalogue
 from gallery.services.editorial_assets import delete_unreferenced
-from gallery.services.errors import ValidationError
 from gallery.services.guards import (
     commit,
     load_asset,

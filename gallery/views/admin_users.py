@@ -6,8 +6,8 @@ import smtplib
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from gallery.exceptions import GalleryError
 from gallery.services import accounts, mail
-from gallery.services.errors import GalleryError
 from gallery.views.access import admin_required
 from gallery.views.auth_forms import ActiveForm, RoleForm
 

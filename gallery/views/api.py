@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
+from gallery.exceptions import NotFound
 from gallery.serializers import (
     asset_json,
     category_json,
@@ -12,7 +13,6 @@ from gallery.serializers import (
     pagination_json,
 )
 from gallery.services import browsing
-from gallery.services.errors import NotFound
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

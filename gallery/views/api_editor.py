@@ -9,9 +9,9 @@ from flask_login import current_user
 
 from gallery import policy, serializers
 from gallery.errors import error_response
+from gallery.exceptions import NotFound, ValidationError
 from gallery.models import Asset, Gallery
 from gallery.services import editorial, fields
-from gallery.services.errors import NotFound, ValidationError
 from gallery.services.guards import load_asset, load_gallery
 
 bp = Blueprint("api_editor", __name__, url_prefix="/api")

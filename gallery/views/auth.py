@@ -17,9 +17,9 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from gallery.errors import error_response
+from gallery.exceptions import GalleryError
 from gallery.ratelimit import limiter
 from gallery.services import accounts, mail, sitetext
-from gallery.services.errors import GalleryError
 from gallery.views.access import safe_next
 from gallery.views.auth_forms import (
     ChangePasswordForm,

@@ -20,11 +20,11 @@ from flask import (
 from flask_login import current_user
 
 from gallery import policy
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
 from gallery.policy import Access
 from gallery.services import approvals, downloads, fields, sitetext, terms, zips
-from gallery.services.errors import GalleryError
 from gallery.templating import asset_url, gallery_url
 from gallery.views.access import safe_next
 

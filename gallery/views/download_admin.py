@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from gallery.exceptions import GalleryError
 from gallery.services import approvals, download_stats, downloads
-from gallery.services.errors import GalleryError
 from gallery.views.access import admin_required, staff_required
 
 bp = Blueprint("download_admin", __name__)

@@ -9,10 +9,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from gallery import policy
+from gallery.exceptions import GalleryError
 from gallery.extensions import db, login_manager
 from gallery.models import STATUSES, Category, Country
 from gallery.services import activity, editorial
-from gallery.services.errors import GalleryError
 from gallery.services.guards import load_asset, load_gallery
 from gallery.views.access import safe_next
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.services import categories, sitetext, trash
-from gallery.services.errors import GalleryError
 from gallery.views.manage import admin_only, bp
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import CONSENT_STATUSES, STATUSES
 from gallery.services import editorial
 from gallery.services.editorial_assets import ASSET_FIELDS, asset_choices_for_move
-from gallery.services.errors import GalleryError
 from gallery.services.guards import load_asset
 from gallery.views.manage import back, bp, choices, form_values
 

@@ -5,9 +5,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gallery import policy
+from gallery.exceptions import GalleryError
 from gallery.extensions import login_manager
 from gallery.services import apitokens
-from gallery.services.errors import GalleryError
 from gallery.views.access import safe_next
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")

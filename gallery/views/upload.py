@@ -7,11 +7,11 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from sqlalchemy import select
 
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
 from gallery.services import archives, catalogue, editorial, fields
 from gallery.services.catalogue import IngestResult
-from gallery.services.errors import GalleryError
 from gallery.templating import asset_url, rendition_url
 from gallery.views.access import staff_required
 from gallery.views.upload_forms import NewGalleryForm

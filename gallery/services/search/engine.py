@@ -15,9 +15,9 @@ from whoosh import query as wq
 from whoosh.index import LockError
 
 from gallery import policy
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Category, Country, Gallery
-from gallery.services.errors import GalleryError
 from gallery.services.search import execute, store
 from gallery.services.search.query import Parsed, fold, highlight, parse, restrict
 from gallery.services.search.schema import FACET_FIELDS, FACETS

@@ -1,4 +1,4 @@
-"""Domain errors raised by services and turned into messages by views."""
+"""Domain errors that services raise; errors.py turns them into pages and JSON."""
 from __future__ import annotations
 
 
