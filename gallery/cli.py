@@ -40,7 +40,7 @@ def initialise() -> None:
     import os
 
     from gallery import migrate
-    from gallery.services import catalogue, reference, search, sitetext
+    from gallery.services import galleries, reference, search, sitetext
 
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
@@ -48,7 +48,7 @@ def initialise() -> None:
     cats, countries = reference.seed(db.session)
     sitetext.seed_defaults(db.session)
     # Public counts depend on PUBLISH_UNKNOWN_CONSENT: recount in case the setting changed.
-    catalogue.refresh_all_counts()
+    galleries.refresh_all_counts()
     db.session.commit()
     click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
                f"{cats} categories and {countries} countries added.")

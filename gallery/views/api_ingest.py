@@ -9,7 +9,7 @@ from wtforms import ValidationError as CSRFValidationError
 from gallery.errors import error_response
 from gallery.extensions import csrf, db
 from gallery.models import Asset, Gallery
-from gallery.services import catalogue
+from gallery.services import ingest
 from gallery.templating import asset_url, rendition_url
 
 bp = Blueprint("api_ingest", __name__, url_prefix="/api")
@@ -35,7 +35,7 @@ def create_asset(gallery_id: int):
         return error_response(400, "Send the file in a multipart field named 'file'.", "file")
     fields = {key: request.form[key] for key in FIELDS if key in request.form}
     try:
-        result = catalogue.ingest(gallery, upload.stream, upload.filename, fields,
+        result = ingest.ingest(gallery, upload.stream, upload.filename, fields,
                                   current_user._get_current_object())
     finally:
         upload.close()

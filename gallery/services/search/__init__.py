@@ -7,13 +7,14 @@ from gallery.services.search.indexing import (
     after_commit,
     check,
     drain,
+    queue_assets,
     queue_category,
     queue_gallery,
     rebuild,
     rebuild_if_outdated,
 )
 
-__all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_category",
+__all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_assets", "queue_category",
            "queue_gallery", "rebuild", "rebuild_if_outdated"]
 
 from gallery.services.search.engine import SORTS, Filters, Hit, Results, run  # noqa: E402

@@ -62,6 +62,11 @@ def _session() -> Session:
     return current_app.extensions["db_sessionmaker"]()
 
 
+def queue_assets(asset_ids: Iterable[int], operation: str = "upsert") -> None:
+    """Queue the assets (edited, added, trashed) in the current transaction."""
+    db.session.add_all(SearchOutbox(asset_id=i, operation=operation) for i in asset_ids)
+
+
 def queue_gallery(gallery_id: int, operation: str = "upsert") -> None:
     """Queue every asset of a gallery (rename, publish, move) in the current transaction."""
     _queue_from(select(Asset.id).where(Asset.gallery_id == gallery_id), operation)
