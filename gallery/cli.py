@@ -40,7 +40,7 @@ def initialise() -> None:
     import os
 
     from gallery import migrate
-    from gallery.services import galleries, reference, search, sitetext
+    from gallery.services import galleries, reference, search, sitetext, unit
 
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
@@ -49,7 +49,7 @@ def initialise() -> None:
     sitetext.seed_defaults(db.session)
     # Public counts depend on PUBLISH_UNKNOWN_CONSENT: recount in case the setting changed.
     galleries.refresh_all_counts()
-    db.session.commit()
+    unit.commit(drain=False)  # the index is checked just below
     click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
                f"{cats} categories and {countries} countries added.")
     rebuilt = search.rebuild_if_outdated()

@@ -107,12 +107,12 @@ def test_unpublish_hides_gallery_at_once_and_publish_shows_it(client, editor, ma
 
 def test_editors_pick_positions(editor, make_gallery):
     first, second = make_gallery(title="One"), make_gallery(title="Two")
-    galleries.set_editors_pick(first.id, True, None, editor)
-    galleries.set_editors_pick(second.id, True, None, editor)
+    galleries.update_gallery(first.id, {"editors_pick": True}, editor)
+    galleries.update_gallery(second.id, {"editors_pick": True}, editor)
     assert (first.editors_pick, first.pick_position, second.pick_position) == (True, 1, 2)
-    galleries.set_editors_pick(second.id, True, 0, editor)
+    galleries.update_gallery(second.id, {"editors_pick": True, "pick_position": 0}, editor)
     assert second.pick_position == 0
-    galleries.set_editors_pick(first.id, False, None, editor)
+    galleries.update_gallery(first.id, {"editors_pick": False}, editor)
     assert (first.editors_pick, first.pick_position) == (False, None)
     assert log("gallery.pick", gallery_id=first.id)
 
@@ -120,7 +120,7 @@ def test_editors_pick_positions(editor, make_gallery):
 def test_editors_pick_from_the_form_with_a_blank_position(editor, make_gallery):
     """The edit form sends an empty position: the pick goes last, and keeps its place on later saves."""
     first, second = make_gallery(title="One"), make_gallery(title="Two")
-    galleries.set_editors_pick(first.id, True, None, editor)
+    galleries.update_gallery(first.id, {"editors_pick": True}, editor)
     galleries.update_gallery(second.id, {"editors_pick": True, "pick_position": ""}, editor)
     assert (second.editors_pick, second.pick_position) == (True, 2)
     galleries.update_gallery(second.id, {"editors_pick": True, "pick_position": "", "title": "Two!"},

@@ -27,7 +27,7 @@ def update_asset(asset_id: int, values: Mapping[str, Any], user: User) -> Asset:
     require_staff(user)
     _reject_unknown(values, ASSET_FIELDS)
     asset = load_asset(asset_id)
-    changes = activity.diff(asset, _parse_asset(values))
+    changes = activity.apply_changes(asset, _parse_asset(values))
     if not changes:
         return asset
     search.queue_assets([asset.id])
@@ -90,7 +90,7 @@ def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user
         new = dict(parsed)
         if "keywords" in new and mode == "add":
             new["keywords"] = fields.keywords(list(asset.keywords or []) + new["keywords"])
-        changes = activity.diff(asset, new)
+        changes = activity.apply_changes(asset, new)
         if changes:
             changed += 1
             activity.record(user, "asset.bulk_update", gallery_id=gallery.id, asset_id=asset.id,

@@ -31,16 +31,6 @@ class Page(Generic[T]):
         """Number of pages (at least 1, so 'page 1 of 1' reads right when empty)."""
         return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
 
-    @property
-    def has_prev(self) -> bool:
-        """Whether a previous page exists."""
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        """Whether a next page exists."""
-        return self.page < self.pages
-
 
 @dataclass
 class Filters:

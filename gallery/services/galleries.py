@@ -26,7 +26,7 @@ def create_gallery(values: Mapping[str, Any], user: User | None, *, script: bool
     """Create a gallery (a draft unless told otherwise), log it and commit.
 
     script=True is the command line, demo data or a fixture: trusted, so no permission check
-    and, as before, no activity entry (the log is of editors' changes).
+    and no activity entry (the log records what editors change).
     """
     if not script:
         require_staff(user)
@@ -95,7 +95,7 @@ def update_gallery(gallery_id: int, values: Mapping[str, Any], user: User) -> Ga
         parsed["pick_position"] = None
     if "title" in parsed:
         parsed["slug"] = slugify(parsed["title"])
-    changes = activity.diff(gallery, parsed)
+    changes = activity.apply_changes(gallery, parsed)
     if not changes:
         return gallery
     if INDEXED_FIELDS & changes.keys():
@@ -118,14 +118,6 @@ def publish(gallery_id: int, user: User) -> Gallery:
 def unpublish(gallery_id: int, user: User) -> Gallery:
     """Take a gallery back to draft: it disappears from public pages and search at once."""
     return update_gallery(gallery_id, {"status": "draft"}, user)
-
-
-def set_editors_pick(gallery_id: int, pick: bool, position: int | None, user: User) -> Gallery:
-    """Feature a gallery on the home page at a position (lower comes first), or stop featuring it."""
-    values: dict[str, Any] = {"editors_pick": pick}
-    if pick and position is not None:
-        values["pick_position"] = position
-    return update_gallery(gallery_id, values, user)
 
 
 @unit.use_case

@@ -78,9 +78,6 @@ def render_markdown(body: str) -> Markup:
                             url_schemes=ALLOWED_SCHEMES, link_rel="noopener noreferrer nofollow"))
 
 
-render = render_markdown
-
-
 def get_text(key: str) -> Text | None:
     """The stored text for a key, else the built-in default, else None."""
     row = db.session.get(SiteText, key)

@@ -157,7 +157,7 @@ def _drain_locked(ix: index.Index, result: DrainResult, limit: int | None, batch
             # Only now: a worker killed before this line leaves the rows for the next drain,
             # and indexing the same asset again is harmless.
             session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
-            session.commit()
+            session.commit()  # the drain's own session, not a use case's: see _session()
             session.expunge_all()
             done += len(rows)
     finally:
