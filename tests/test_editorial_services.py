@@ -350,3 +350,17 @@ def test_replace_file_with_bad_file_changes_nothing(editor, make_gallery, make_a
     assert all(storage.exists(k) for k in before[1])
     # nothing left behind: only the other asset's files were added
     assert sum(len(f) for _, _, f in os.walk(uploads)) == count + len(files_of(other))
+
+
+def test_a_use_case_that_raises_leaves_nothing_half_done(editor, make_gallery, make_asset):
+    """The unit of work rolls back a failed use case: a view only has to show the message."""
+    gallery = make_gallery()
+    first = make_asset(gallery, caption="Before")
+    with pytest.raises(NotFound):
+        assets.update_captions(gallery, {first.id: {"caption": "After"}, 999_999: {"caption": "X"}},
+                               editor)
+    assert not db.session.dirty and not db.session.new
+    assert first.caption == "Before"
+    db.session.commit()  # a later commit in the same request writes nothing of the failed save
+    db.session.expire_all()
+    assert db.session.get(Asset, first.id).caption == "Before"
