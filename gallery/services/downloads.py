@@ -13,7 +13,7 @@ from gallery import policy
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent, Rendition, User, utcnow
-from gallery.services import embed, integrity, served, storage, unit
+from gallery.services import embed, integrity, served, storage
 from gallery.text import slugify
 
 SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
@@ -214,7 +214,7 @@ def log(user: User, assets: Iterable[Asset], size: str, via: str, intended_use: 
         # One executemany on the table, not an ORM object (and an INSERT ... RETURNING) per row:
         # a zip logs every file it holds before its first byte goes out.
         db.session.execute(insert(DownloadEvent.__table__), rows)
-    unit.commit(drain=False)
+    db.session.commit()
     return len(rows)
 
 

@@ -76,7 +76,6 @@ def _make(asset: Asset, size: str, edge: int) -> Rendition:
     else:  # the row survived but its file was lost: the file is remade, the row corrected
         row.width, row.height, row.bytes, row.storage_key = made.width, made.height, len(made.data), key
     try:
-        # Not unit.commit(): a race with another maker is expected and settled below.
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

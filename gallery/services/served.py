@@ -90,7 +90,6 @@ def ensure(asset: Asset) -> Asset:
         made = make(asset.storage_key, asset.sha256, asset.mime_type)
         asset.served_key, asset.served_bytes, asset.served_crc32 = made
         try:
-            # Not unit.commit(): derived work written under its lock, with its own clean-up on failure.
             db.session.commit()
         except BaseException:
             db.session.rollback()
