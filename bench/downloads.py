@@ -186,7 +186,7 @@ def build(cache: str, count: int, deadline: float) -> dict[str, str]:
 
     from gallery import create_app, migrate
     from gallery.extensions import db
-    from gallery.services import accounts, catalogue, reference, search, terms
+    from gallery.services import accounts, galleries, ingest, reference, search, terms
 
     app = create_app()
     rng = random.Random(42)
@@ -195,8 +195,8 @@ def build(cache: str, count: int, deadline: float) -> dict[str, str]:
         reference.seed(db.session)
         user = accounts.create_user(email="bench@example.org", password="bench password 123")
         terms.accept(user)
-        gallery = catalogue.create_gallery(title="Bench gallery", category="Health", country="KEN",
-                                           status="published")
+        gallery = galleries.create_gallery({"title": "Bench gallery", "category": "Health",
+                                            "country": "KEN", "status": "published"}, None, script=True)
         search_after_commit = search.after_commit
         search.after_commit = lambda *a, **k: None  # indexing is not what this measures
         photos = _photos(Image, ImageFilter, rng)
@@ -206,7 +206,7 @@ def build(cache: str, count: int, deadline: float) -> dict[str, str]:
                 print(f"stopped building after {i} photos (time bound)")
                 break
             buf = io.BytesIO(next(photos))
-            result = catalogue.ingest(gallery, buf, f"IMG_{i:04d}.jpg", {"caption": f"Photo {i}",
+            result = ingest.ingest(gallery, buf, f"IMG_{i:04d}.jpg", {"caption": f"Photo {i}",
                                                                          "creator": "Bench Peña"})
             if result.status != "accepted":
                 raise SystemExit(f"ingest failed: {result.reason}")

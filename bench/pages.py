@@ -38,7 +38,7 @@ def prepare(env: dict[str, str]) -> str:
     from gallery import create_app, migrate
     from gallery.extensions import db
     from gallery.models import Asset, Rendition
-    from gallery.services import catalogue, reference, sitetext
+    from gallery.services import galleries, reference, sitetext
 
     app = create_app()
     with app.app_context():
@@ -47,10 +47,10 @@ def prepare(env: dict[str, str]) -> str:
         sitetext.seed_defaults(db.session)
         big = None
         for n in range(24):
-            g = catalogue.create_gallery(
+            g = galleries.create_gallery(dict(
                 title=f"Bench gallery {n}", category=CATEGORIES[n % len(CATEGORIES)],
                 country=COUNTRIES[n % len(COUNTRIES)], status="published",
-                editors_pick=n < 4, pick_position=n if n < 4 else None)
+                editors_pick=n < 4, pick_position=n if n < 4 else None), None, script=True)
             count = BIG if n == 0 else 12
             rows = [{
                 "gallery_id": g.id, "position": i + 1, "media_type": "image",
@@ -66,7 +66,7 @@ def prepare(env: dict[str, str]) -> str:
                 {"asset_id": i, "size": size, "width": w, "height": h, "bytes": 50_000,
                  "storage_key": f"renditions/bench/{i}-{size}.jpg"}
                 for i in ids for size, w, h in (("thumb", 400, 267), ("preview", 1280, 853))])
-            catalogue.refresh_counts([g.id])
+            galleries.refresh_counts([g.id])
             db.session.commit()
             big = big or f"/galleries/{g.id}-{g.slug}"
         db.engine.dispose()

@@ -13,7 +13,7 @@ from gallery import create_app, demo, migrate
 from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
-from gallery.services import accounts, catalogue, reference, search, sitetext
+from gallery.services import accounts, reference, search, sitetext
 
 
 def main() -> None:
@@ -39,14 +39,17 @@ def init_command() -> None:
 
 def initialise() -> None:
     """The work of `gallery init`: folders, migrations, reference data, default site texts."""
+
+    from gallery.services import galleries, unit
+
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
     migrate.upgrade(current_app)
     cats, countries = reference.seed(db.session)
     sitetext.seed_defaults(db.session)
     # Public counts depend on PUBLISH_UNKNOWN_CONSENT: recount in case the setting changed.
-    catalogue.refresh_all_counts()
-    db.session.commit()
+    galleries.refresh_all_counts()
+    unit.commit(drain=False)  # the index is checked just below
     click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
                f"{cats} categories and {countries} countries added.")
     rebuilt = search.rebuild_if_outdated()
@@ -69,6 +72,7 @@ def demo_command() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; the password comes from a prompt, or stdin with --password-stdin."""
+
     if password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from gallery import demo_media
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, User
-from gallery.services import accounts, catalogue
+from gallery.services import accounts
 
 CREDIT = "© Example Relief Agency"
 
@@ -265,15 +265,17 @@ def picture(seed: int, size: tuple[int, int]) -> bytes:
 
 def run() -> None:
     """Add the demo galleries, photos and accounts that are missing; print what was done."""
+    from gallery.services import galleries, ingest
+
     added_assets = 0
     for g_index, spec in enumerate(GALLERIES):
         gallery = db.session.scalar(select(Gallery).where(
             Gallery.title == spec.title, Gallery.deleted_at.is_(None)))
         if gallery is None:
-            gallery = catalogue.create_gallery(
+            gallery = galleries.create_gallery(dict(
                 title=spec.title, category=spec.category, country=spec.country,
                 description=spec.description, credit=f"{CREDIT} / {spec.creator}", date=spec.date,
-                status=spec.status, editors_pick=spec.pick is not None, pick_position=spec.pick)
+                status=spec.status, editors_pick=spec.pick is not None, pick_position=spec.pick), None, script=True)
         elif _asset_count(gallery) >= len(spec.items):
             continue
         for i_index, item in enumerate(spec.items):
@@ -285,7 +287,7 @@ def run() -> None:
                 "copyright": f"{CREDIT}, {spec.date.year}", "keywords": list(item.keywords),
                 "city": item.city, "date_taken": spec.date + dt.timedelta(days=i_index // 2),
             }
-            result = catalogue.ingest(gallery, io.BytesIO(data), f"demo-{seed:04d}.{ext}", fields)
+            result = ingest.ingest(gallery, io.BytesIO(data), f"demo-{seed:04d}.{ext}", fields)
             if result.status == "rejected":
                 raise click.ClickException(result.reason)
             added_assets += result.status == "accepted"

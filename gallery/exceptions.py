@@ -1,4 +1,4 @@
-"""Domain errors raised by services and formats, turned into messages by views."""
+"""Domain errors raised by services and formats; errors.py turns them into pages and JSON."""
 from __future__ import annotations
 
 

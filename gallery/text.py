@@ -1,4 +1,4 @@
-"""Small text helpers: slugs and display-safe file names."""
+"""Plain text helpers: slugs, display-safe file names and labels, byte counts for messages."""
 from __future__ import annotations
 
 import re

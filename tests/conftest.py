@@ -158,12 +158,12 @@ def image_bytes(size=(640, 480), color=(200, 80, 40), fmt="JPEG", mode="RGB", **
 @pytest.fixture
 def make_gallery(app) -> Callable:
     """Factory: make_gallery(title=..., category="Health", country="KEN", status="published", ...)."""
-    from gallery.services import catalogue
+    from gallery.services import galleries
 
     def make(title: str = "Water in Turkana", category: str = "Health", country: str | None = "KEN",
              status: str = "published", **kwargs):
-        return catalogue.create_gallery(title=title, category=category, country=country,
-                                        status=status, **kwargs)
+        return galleries.create_gallery(dict(title=title, category=category, country=country,
+                                             status=status, **kwargs), None, script=True)
 
     return make
 
@@ -171,7 +171,7 @@ def make_gallery(app) -> Callable:
 @pytest.fixture
 def make_asset(app) -> Callable:
     """Factory: make_asset(gallery, caption=..., color=..., **fields) -> Asset, ingested for real."""
-    from gallery.services import catalogue
+    from gallery.services import ingest
 
     counter = iter(range(1, 100_000))
 
@@ -179,7 +179,7 @@ def make_asset(app) -> Callable:
         n = next(counter)
         color = color or ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256)
         data = image_bytes(size=size, color=color)
-        result = catalogue.ingest(gallery, io.BytesIO(data), filename or f"photo-{n}.jpg",
+        result = ingest.ingest(gallery, io.BytesIO(data), filename or f"photo-{n}.jpg",
                                   fields, user=None)
         assert result.status == "accepted", result.reason
         return result.asset

@@ -16,7 +16,7 @@ def _add_assets(gallery_id: int, n: int, tag: str) -> list[int]:
     """Insert asset rows with their outbox rows, one transaction each, as an import would."""
     from gallery.extensions import db
     from gallery.models import Asset
-    from gallery.services import catalogue, search
+    from gallery.services import search
 
     ids = []
     busy = 0
@@ -27,7 +27,7 @@ def _add_assets(gallery_id: int, n: int, tag: str) -> list[int]:
                       caption=f"Concurrent caption {tag} number {i} about water")
         db.session.add(asset)
         db.session.flush()
-        catalogue.queue_search([asset.id])
+        search.queue_assets([asset.id])
         db.session.commit()
         ids.append(asset.id)
         result = search.drain(timeout=0.01, limit=50)

@@ -14,7 +14,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from gallery.extensions import db
-from gallery.services import apitokens, approvals, catalogue, editorial_assets, terms, trash
+from gallery.services import apitokens, approvals, assets, ingest, terms, trash
 from tests.conftest import image_bytes
 from tests.media_files import video_bytes
 
@@ -54,12 +54,12 @@ def world(app, make_gallery, make_user):
     for n, item in enumerate(ITEMS):
         name, data = ((f"clip-{n}.mp4", video_bytes(seconds=1.0)) if item == "sensitive_video"
                       else (f"IMG_{n}.jpg", image_bytes(size=(3000, 2000), color=(n * 40, 90, 160))))
-        result = catalogue.ingest(gallery, io.BytesIO(data), name,
+        result = ingest.ingest(gallery, io.BytesIO(data), name,
                                   {"caption": f"Matrixword {item} item."})
         assert result.status == "accepted", result.reason
         items[item] = result.asset
         # As an editor sets them on the edit page: the index and the counts follow.
-        editorial_assets.update_asset(result.asset.id, {
+        assets.update_asset(result.asset.id, {
             "consent": "withheld" if item == "withheld" else "obtained",
             "sensitive": "sensitive" in item,
             "status": "draft" if item == "draft" else "published"}, editor)

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import archives, catalogue
+from gallery.services import archives, ingest
 from tests.conftest import image_bytes, stored_files, zip_bytes
 
 
 def ingest_zip(gallery, data: bytes, name: str = "photos.zip"):
-    return list(catalogue.ingest_many(gallery, archives.expand(name, io.BytesIO(data))))
+    return list(ingest.ingest_many(gallery, archives.expand(name, io.BytesIO(data))))
 
 
 def asset_count() -> int:

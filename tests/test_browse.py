@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 
 from gallery.extensions import db
 from gallery.models import Asset, SiteText
-from gallery.services import catalogue
+from gallery.services import galleries, trash
 
 
 def soup(client, path: str, status: int = 200) -> BeautifulSoup:
@@ -34,7 +34,7 @@ def facet_counts(page: BeautifulSoup, scope: str) -> dict[str, str]:
 def _draft_asset(asset: Asset) -> None:
     """Unpublish one asset the way the editing helper will (status + recount)."""
     asset.status = "draft"
-    catalogue.refresh_counts([asset.gallery_id])
+    galleries.refresh_counts([asset.gallery_id])
     db.session.commit()
 
 
@@ -451,7 +451,6 @@ def test_healthz(client):
 @pytest.mark.parametrize("role", [None, "editor", "admin"])
 def test_trashed_gallery_is_404_on_public_pages_for_everyone(client, make_user, login_as, make_gallery,
                                                              make_asset, role):
-    from gallery.services import trash
 
     admin = make_user("admin")
     gallery = make_gallery(title="Binned gallery")

@@ -7,7 +7,8 @@ import zipfile
 
 import pytest
 
-from gallery.services import csvsafe, terms
+from gallery import csvsafe
+from gallery.services import terms
 
 
 @pytest.fixture

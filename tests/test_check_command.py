@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset, Rendition, SearchOutbox
-from gallery.services import catalogue, integrity, storage
+from gallery.services import ingest, integrity, storage
 from gallery.services.search import store
 from tests import integrity_workers
 from tests.conftest import gps_image_bytes, image_bytes
@@ -116,7 +116,7 @@ def catalogue_with_every_problem(app, make_gallery, make_asset):
     """Assets in step, then each kind of problem made as a crash or a lost file would."""
     gallery = make_gallery()
     plain, lost = make_asset(gallery), make_asset(gallery)
-    located = catalogue.ingest(gallery, io.BytesIO(gps_image_bytes()), "located.jpg", {}, None).asset
+    located = ingest.ingest(gallery, io.BytesIO(gps_image_bytes()), "located.jpg", {}, None).asset
     assert located.served_key != located.storage_key
     sha = "ab" * 32
     # What a killed ingest leaves: files written before their row, a spooled upload, and a

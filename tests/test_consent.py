@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import DownloadEvent, Gallery
-from gallery.services import editorial, terms
+from gallery.services import assets, galleries, terms
 
 
 def soup(client, path: str, status: int = 200) -> BeautifulSoup:
@@ -40,8 +40,8 @@ def world(make_gallery, make_asset, make_user):
     first = make_asset(gallery, caption="Borehole in Lodwar at dawn.")
     withheld = make_asset(gallery, caption="Portrait of a schoolgirl holding a jerrycan.")
     last = make_asset(gallery, caption="Queue at the borehole.")
-    editorial.update_asset(withheld.id, {"consent": "withheld"}, editor)
-    editorial.set_cover(gallery.id, withheld.id, editor)
+    assets.update_asset(withheld.id, {"consent": "withheld"}, editor)
+    galleries.set_cover(gallery.id, withheld.id, editor)
     return {"gallery": gallery, "first": first, "withheld": withheld, "last": last, "editor": editor}
 
 
@@ -109,7 +109,7 @@ def test_withheld_asset_is_absent_from_the_api_search_and_zip(client, world, vis
 
 def test_staff_see_withheld_and_unknown_consent_marked(client, world, login_as):
     gallery, withheld, first = world["gallery"], world["withheld"], world["first"]
-    editorial.update_asset(first.id, {"consent": "obtained"}, world["editor"])
+    assets.update_asset(first.id, {"consent": "obtained"}, world["editor"])
     login_as(world["editor"])
     page = soup(client, f"/galleries/{gallery.id}-{gallery.slug}")
     assert tile_ids(page) == [first.id, withheld.id, world["last"].id]
@@ -169,7 +169,7 @@ def test_unknown_consent_follows_the_setting(app, client, runner, make_gallery, 
     gallery = make_gallery(title="Clinic in Marsabit")
     cleared = make_asset(gallery, caption="Nurse weighing a baby.")
     unknown = make_asset(gallery, caption="Mother waiting with a baby.")
-    editorial.update_asset(cleared.id, {"consent": "not_needed"}, editor)
+    assets.update_asset(cleared.id, {"consent": "not_needed"}, editor)
     assert tile_ids(soup(client, f"/galleries/{gallery.id}-{gallery.slug}")) == [cleared.id, unknown.id]
     app.config["PUBLISH_UNKNOWN_CONSENT"] = False
     result = runner.invoke(args=["init"])  # recounts the galleries for the new setting

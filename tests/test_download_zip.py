@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent
-from gallery.services import catalogue, terms, zips
+from gallery.services import ingest, terms, zips
 from tests.conftest import gps_image_bytes, image_bytes
 
 
@@ -74,7 +74,7 @@ def test_ticked_items_only(client, member, gallery):
     zf, _ = read_zip(client, f"/download/galleries/{gallery.id}.zip?size=original&asset={first.id}")
     with zf:
         assert zf.namelist() == [f"water-in-turkana-{first.id}-original.jpg", "captions.csv"]
-        with open(catalogue.storage.path(first.storage_key), "rb") as fh:
+        with open(ingest.storage.path(first.storage_key), "rb") as fh:
             stored = fh.read()
         assert Image.open(io.BytesIO(zf.read(zf.namelist()[0]))).tobytes() == Image.open(io.BytesIO(stored)).tobytes()
 
@@ -119,7 +119,7 @@ def test_foreign_or_bad_ticks_are_refused(client, member, gallery, make_gallery,
 
 def test_zip_originals_have_no_gps(client, member, make_gallery):
     g = make_gallery(title="Danlí")
-    result = catalogue.ingest(g, io.BytesIO(gps_image_bytes("JPEG")), "gps.jpg", {})
+    result = ingest.ingest(g, io.BytesIO(gps_image_bytes("JPEG")), "gps.jpg", {})
     assert result.status == "accepted"
     zf, _ = read_zip(client, f"/download/galleries/{g.id}.zip?size=original")
     with zf:

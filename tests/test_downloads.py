@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import DownloadEvent
-from gallery.services import catalogue, terms
+from gallery.services import ingest, terms
 from tests.conftest import gps_image_bytes
 
 FIELDS = {"caption": "Una asistente explica la encuesta posterior al retorno en Bilwi.",
@@ -45,7 +45,7 @@ def photo(make_gallery, make_asset):
 def gps_photo(make_gallery):
     gallery = make_gallery(title="Shelters in Danlí", credit="Example Relief Agency Honduras")
     data = gps_image_bytes("JPEG", size=(1600, 1200), quality=90)
-    result = catalogue.ingest(gallery, io.BytesIO(data), "IMG_2231.jpg",
+    result = ingest.ingest(gallery, io.BytesIO(data), "IMG_2231.jpg",
                               {"caption": "Volunteers reinforce a shelter roof.",
                                "creator": "Lucía Fernández"})
     assert result.status == "accepted", result.reason

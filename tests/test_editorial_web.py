@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import ApiToken, Asset, Category, Gallery, SiteText
-from gallery.services import apitokens, editorial, sitetext, storage
+from gallery.services import apitokens, assets, galleries, sitetext, storage, trash
 from tests.conftest import image_bytes
 
 ADMIN_ONLY = ("manage.trash_action", "manage.empty_trash", "manage.categories_page",
@@ -28,7 +28,7 @@ def world(make_gallery, make_asset, editor):
     asset = make_asset(gallery)
     make_asset(gallery)
     trashed = make_gallery(title="Trashed")
-    editorial.trash_gallery(trashed.id, editor)
+    trash.trash_gallery(trashed.id, editor)
     row, _ = apitokens.create_token(editor, "w", editor)
     category = db.session.scalar(select(Category).where(Category.name == "Health"))
     return {"gallery_id": gallery.id, "asset_id": asset.id, "category_id": category.id,
@@ -81,7 +81,7 @@ def test_dashboard_lists_drafts_with_edit_and_manage_links(client, editor, login
     make_gallery(title="Public one")
     draft = make_gallery(title="Secret draft", status="draft")
     trashed = make_gallery(title="Binned")
-    editorial.trash_gallery(trashed.id, editor)
+    trash.trash_gallery(trashed.id, editor)
     login_as(editor)
     page = soup(client.get("/manage/"))
     rows = {r.select_one(".manage-link").get_text(): r for r in page.select("tr.gallery-row")}
@@ -161,8 +161,8 @@ def test_admin_purges_and_empties_trash_removing_files(client, editor, admin, lo
     doomed = make_asset(gallery)
     other = make_asset(make_gallery(title="Other"))
     keys = [doomed.storage_key] + [r.storage_key for r in doomed.renditions]
-    editorial.trash_asset(doomed.id, editor)
-    editorial.trash_gallery(other.gallery_id, editor)
+    trash.trash_asset(doomed.id, editor)
+    trash.trash_gallery(other.gallery_id, editor)
     login_as(admin)
     page = soup(client.get("/manage/trash"))
     purge = page.select_one(f".trash-assets li[data-asset-id='{doomed.id}'] form[action$='/purge']")
@@ -302,8 +302,8 @@ def test_markdown_sanitising(app, source, forbidden):
 def test_activity_pages(client, editor, login_as, make_gallery, make_asset):
     gallery = make_gallery(title="Logged")
     asset = make_asset(gallery, caption="One")
-    editorial.update_asset(asset.id, {"caption": "Two"}, editor)
-    editorial.update_gallery(gallery.id, {"credit": "Someone"}, editor)
+    assets.update_asset(asset.id, {"caption": "Two"}, editor)
+    galleries.update_gallery(gallery.id, {"credit": "Someone"}, editor)
     login_as(editor)
     page = soup(client.get(f"/manage/galleries/{gallery.id}/activity"))
     actions = [row["data-action"] for row in page.select("tr.activity-entry")]

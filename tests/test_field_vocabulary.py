@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import catalogue, manifest
+from gallery.services import ingest, manifest
 from tests.conftest import image_bytes, stored_files
 from tests.media_files import iptc_block, jpeg
 
@@ -65,7 +65,7 @@ def test_manifest_refuses_a_caption_over_the_limit_naming_it(app, tmp_path):
 def test_embedded_caption_is_cut_and_the_asset_resaves_unchanged(client, make_user, login_as,
                                                                  make_gallery):
     photo = jpeg(iptc=iptc_block({120: LONG_CAPTION.strip(), 25: ["Water", "water", "WATER", "k" * 150]}))
-    result = catalogue.ingest(make_gallery(), io.BytesIO(photo), "embedded.jpg")
+    result = ingest.ingest(make_gallery(), io.BytesIO(photo), "embedded.jpg")
     assert result.status == "accepted"
     asset = result.asset
     assert 19_990 < len(asset.caption) <= 20_000 and LONG_CAPTION.startswith(asset.caption)
@@ -80,17 +80,17 @@ def test_embedded_caption_is_cut_and_the_asset_resaves_unchanged(client, make_us
 
 
 def test_ingest_folds_keywords_like_the_edit_form(app, make_gallery):
-    asset = catalogue.ingest(make_gallery(), io.BytesIO(image_bytes()), "a.jpg",
+    asset = ingest.ingest(make_gallery(), io.BytesIO(image_bytes()), "a.jpg",
                              {"keywords": "Water, water, WATER, pump"}).asset
     assert asset.keywords == ["Water", "pump"]
-    listed = catalogue.ingest(make_gallery(), io.BytesIO(image_bytes(color=(1, 2, 3))), "b.jpg",
+    listed = ingest.ingest(make_gallery(), io.BytesIO(image_bytes(color=(1, 2, 3))), "b.jpg",
                               {"keywords": ["Water", "water", "WATER"]}).asset
     assert listed.keywords == ["Water"]
 
 
 def test_ingest_refuses_more_keywords_than_the_edit_form_takes(app, make_gallery):
     words = ", ".join(f"word{n}" for n in range(101))
-    result = catalogue.ingest(make_gallery(), io.BytesIO(image_bytes()), "a.jpg", {"keywords": words})
+    result = ingest.ingest(make_gallery(), io.BytesIO(image_bytes()), "a.jpg", {"keywords": words})
     assert result.status == "rejected" and result.error_field == "keywords"
 
 

@@ -13,7 +13,7 @@ from gallery.extensions import db
 from gallery.formats import avmedia, probe
 from gallery.formats.renditions import make_renditions
 from gallery.models import Asset, Rendition
-from gallery.services import catalogue, renditions, storage
+from gallery.services import ingest, renditions, storage
 from tests.media_files import audio_bytes, jpeg, video_bytes
 
 CONFIG = {"MAX_IMAGE_PIXELS": 120_000_000, "MAX_IMAGE_BYTES": 200 << 20, "MAX_VIDEO_BYTES": 2 << 30}
@@ -100,7 +100,7 @@ def test_audio_container_with_a_picture_track_is_video(tmp_path):
 def clip(app, make_gallery):
     gallery = make_gallery()
     data = video_bytes(seconds=2)
-    result = catalogue.ingest(gallery, io.BytesIO(data), "clip.mp4", {"caption": "Borehole"})
+    result = ingest.ingest(gallery, io.BytesIO(data), "clip.mp4", {"caption": "Borehole"})
     assert result.status == "accepted", result.reason
     return result.asset, data
 
@@ -117,7 +117,7 @@ def test_asset_page_plays_video_with_poster(client, clip):
 
 
 def test_asset_page_plays_audio_with_waveform(client, app, make_gallery):
-    result = catalogue.ingest(make_gallery(), io.BytesIO(audio_bytes("mp3", "libmp3lame")), "spot.mp3")
+    result = ingest.ingest(make_gallery(), io.BytesIO(audio_bytes("mp3", "libmp3lame")), "spot.mp3")
     with client.get(f"/assets/{result.asset.id}") as response:
         page = BeautifulSoup(response.data, "html.parser")
     assert page.select_one("audio[controls] source")["src"] == f"/media/{result.asset.id}/original"
@@ -153,7 +153,7 @@ def test_stream_asks_the_policy(client, clip, make_gallery, make_asset):
 # --- large, made on first use ---------------------------------------------------------------
 
 def test_large_is_made_on_first_use_and_kept(app, client, login, make_user, make_gallery):
-    result = catalogue.ingest(make_gallery(), io.BytesIO(jpeg(size=(3000, 2000))), "big.jpg")
+    result = ingest.ingest(make_gallery(), io.BytesIO(jpeg(size=(3000, 2000))), "big.jpg")
     asset = result.asset
     assert asset.rendition("large") is None
     # Large is a download: /media sends it through the download route (policy, credits, log).
@@ -178,7 +178,7 @@ def test_large_is_made_on_first_use_and_kept(app, client, login, make_user, make
 
 
 def test_ensure_rendition_race_keeps_one_row(app, make_gallery):
-    asset = catalogue.ingest(make_gallery(), io.BytesIO(jpeg(size=(3000, 2000))), "big.jpg").asset
+    asset = ingest.ingest(make_gallery(), io.BytesIO(jpeg(size=(3000, 2000))), "big.jpg").asset
     stale = db.session.get(Asset, asset.id)
     assert stale.rendition("large") is None  # this session has looked and found none
     with app.app_context():  # another request (its own session) makes it first
@@ -192,7 +192,7 @@ def test_ensure_rendition_race_keeps_one_row(app, make_gallery):
 
 
 def test_lost_rendition_file_is_remade(app, make_gallery):
-    asset = catalogue.ingest(make_gallery(), io.BytesIO(jpeg(size=(900, 600))), "pic.jpg").asset
+    asset = ingest.ingest(make_gallery(), io.BytesIO(jpeg(size=(900, 600))), "pic.jpg").asset
     preview = asset.rendition("preview")
     storage.delete(preview.storage_key)
     again = renditions.ensure_rendition(asset, "preview")

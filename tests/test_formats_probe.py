@@ -11,7 +11,7 @@ from gallery.exceptions import TooLarge, UnsupportedMedia
 from gallery.extensions import db
 from gallery.formats import probe
 from gallery.models import Asset
-from gallery.services import catalogue
+from gallery.services import ingest
 from gallery.services.reference import country_code
 from tests.conftest import stored_files
 from tests.media_files import (
@@ -147,13 +147,13 @@ def test_sniff_kinds():
         probe.sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", "x")
 
 
-# --- through catalogue.ingest --------------------------------------------------------------
+# --- through ingest.ingest --------------------------------------------------------------
 
 def test_ingest_stores_probed_facts_and_merges_metadata_under_explicit_fields(app, make_gallery):
     gallery = make_gallery(credit="Gallery credit", country="KEN")
     data = jpeg(size=(1600, 1200), iptc=iptc_block({120: "Caption from the file", 80: "Photographer",
                                                     90: "Lodwar", 100: "UGA"}))
-    result = catalogue.ingest(gallery, io.BytesIO(data), "pic.jpg", {"creator": "Typed in the form"})
+    result = ingest.ingest(gallery, io.BytesIO(data), "pic.jpg", {"creator": "Typed in the form"})
     assert result.status == "accepted", result.reason
     asset = result.asset
     assert (asset.media_type, asset.mime_type, asset.width, asset.height) == ("image", "image/jpeg", 1600, 1200)
@@ -164,15 +164,15 @@ def test_ingest_stores_probed_facts_and_merges_metadata_under_explicit_fields(ap
 
 def test_ingest_refusal_leaves_no_file_or_row(app, make_gallery):
     gallery = make_gallery()
-    result = catalogue.ingest(gallery, io.BytesIO(b"%PDF-1.4 not a photo"), "report.jpg")
+    result = ingest.ingest(gallery, io.BytesIO(b"%PDF-1.4 not a photo"), "report.jpg")
     assert result.status == "rejected" and result.reason.startswith("report.jpg: PDF documents")
     assert stored_files(app) == [] and db.session.scalar(select(func.count()).select_from(Asset)) == 0
 
 
 def test_ingest_video_and_audio(app, make_gallery):
     gallery = make_gallery()
-    video = catalogue.ingest(gallery, io.BytesIO(video_bytes(seconds=2.5)), "clip.mp4")
-    audio = catalogue.ingest(gallery, io.BytesIO(audio_bytes("mp3", "libmp3lame",
+    video = ingest.ingest(gallery, io.BytesIO(video_bytes(seconds=2.5)), "clip.mp4")
+    audio = ingest.ingest(gallery, io.BytesIO(audio_bytes("mp3", "libmp3lame",
                                                              tags={"title": "Spot", "artist": "Radio"})),
                              "spot.mp3")
     assert video.status == "accepted" and audio.status == "accepted", (video.reason, audio.reason)

@@ -292,11 +292,11 @@ def test_activity_of_a_trashed_gallery_links_back_to_the_trash(client, editor, a
                                                                make_gallery, make_asset):
     from bs4 import BeautifulSoup
 
-    from gallery.services import editorial
+    from gallery.services import trash
 
     gallery = make_gallery(title="Binned")
     asset = make_asset(gallery)
-    editorial.trash_gallery(gallery.id, editor)
+    trash.trash_gallery(gallery.id, editor)
     login_as(admin)
     for path in (f"/manage/galleries/{gallery.id}/activity", f"/manage/assets/{asset.id}/activity"):
         r = client.get(path)

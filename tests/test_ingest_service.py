@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, SearchOutbox
-from gallery.services import catalogue, search
-from gallery.services.catalogue import IngestItem
+from gallery.services import ingest, search
+from gallery.services.ingest import IngestItem
 from tests.conftest import image_bytes, stored_files
 
 
@@ -22,7 +22,7 @@ def count(model) -> int:
 def test_accepted_file_is_content_addressed_with_renditions(app, make_gallery):
     gallery = make_gallery(credit="Agency / Field Team")
     data = image_bytes(size=(3000, 2000))
-    result = catalogue.ingest(gallery, io.BytesIO(data), "borehole.jpg", {"caption": "A borehole."})
+    result = ingest.ingest(gallery, io.BytesIO(data), "borehole.jpg", {"caption": "A borehole."})
     assert result.status == "accepted", result.reason
     sha = hashlib.sha256(data).hexdigest()
     asset = result.asset
@@ -44,9 +44,9 @@ def test_accepted_file_is_content_addressed_with_renditions(app, make_gallery):
 def test_duplicate_is_reported_with_the_existing_asset(app, make_gallery):
     gallery = make_gallery()
     data = image_bytes()
-    first = catalogue.ingest(gallery, io.BytesIO(data), "a.jpg")
+    first = ingest.ingest(gallery, io.BytesIO(data), "a.jpg")
     files = stored_files(app)
-    again = catalogue.ingest(make_gallery(title="Other"), io.BytesIO(data), "copy.jpg")
+    again = ingest.ingest(make_gallery(title="Other"), io.BytesIO(data), "copy.jpg")
     assert again.status == "duplicate" and again.existing_id == first.asset.id
     assert f"asset {first.asset.id}" in again.reason and "copy.jpg" in again.reason
     assert count(Asset) == 1 and stored_files(app) == files
@@ -56,7 +56,7 @@ def test_duplicate_inside_one_batch_points_at_the_first_copy(app, make_gallery):
     gallery = make_gallery()
     data = image_bytes(color=(1, 2, 3))
     items = [IngestItem("one.jpg", io.BytesIO(data)), IngestItem("two.jpg", io.BytesIO(data))]
-    first, second = catalogue.ingest_many(gallery, items)
+    first, second = ingest.ingest_many(gallery, items)
     assert first.status == "accepted"
     assert second.status == "duplicate" and second.existing_id == first.asset.id
     assert count(Asset) == 1
@@ -72,7 +72,7 @@ def test_duplicate_inside_one_batch_points_at_the_first_copy(app, make_gallery):
 ])
 def test_unsupported_or_damaged_files_are_refused_and_leave_nothing(app, make_gallery, data, why):
     gallery = make_gallery()
-    result = catalogue.ingest(gallery, io.BytesIO(data), "photo.jpg")
+    result = ingest.ingest(gallery, io.BytesIO(data), "photo.jpg")
     assert result.status == "rejected" and result.error_status == 415
     assert why in result.reason and result.reason.startswith("photo.jpg: ")
     assert stored_files(app) == [] and count(Asset) == 0 and count(SearchOutbox) == 0
@@ -82,25 +82,25 @@ def test_size_limits_per_media_type_and_while_spooling(app, make_gallery):
     gallery = make_gallery()
     data = image_bytes(size=(1200, 900), quality=95)
     app.config.update(MAX_IMAGE_BYTES=len(data) - 1, MAX_VIDEO_BYTES=len(data) * 2)
-    result = catalogue.ingest(gallery, io.BytesIO(data), "big.jpg")
+    result = ingest.ingest(gallery, io.BytesIO(data), "big.jpg")
     assert result.status == "rejected" and result.error_status == 413
     assert "image files may be at most" in result.reason
     app.config.update(MAX_VIDEO_BYTES=len(data) - 1)
-    result = catalogue.ingest(gallery, io.BytesIO(data), "big.jpg")
+    result = ingest.ingest(gallery, io.BytesIO(data), "big.jpg")
     assert result.status == "rejected" and "over the size limit" in result.reason
     assert stored_files(app) == [] and count(Asset) == 0
 
 
 def test_pixel_limit(app, make_gallery):
     app.config["MAX_IMAGE_PIXELS"] = 1000 * 1000
-    result = catalogue.ingest(make_gallery(), io.BytesIO(image_bytes(size=(1200, 1000))), "wide.png")
+    result = ingest.ingest(make_gallery(), io.BytesIO(image_bytes(size=(1200, 1000))), "wide.png")
     assert result.status == "rejected" and result.error_status == 413
     assert "pixels" in result.reason and stored_files(app) == []
 
 
 def test_hostile_filename_is_cleaned_and_never_a_path(app, make_gallery, tmp_path):
     name = "../../../etc/\u202eevil\x00\x07" + "x" * 400 + ".jpg"
-    result = catalogue.ingest(make_gallery(), io.BytesIO(image_bytes()), name)
+    result = ingest.ingest(make_gallery(), io.BytesIO(image_bytes()), name)
     assert result.status == "accepted"
     shown = result.asset.original_filename
     assert "/" not in shown and "\x00" not in shown and "\u202e" not in shown
@@ -111,7 +111,7 @@ def test_hostile_filename_is_cleaned_and_never_a_path(app, make_gallery, tmp_pat
 
 def test_explicit_fields_beat_metadata_which_beats_gallery_values(app, make_gallery, monkeypatch):
     gallery = make_gallery(credit="Gallery credit", date=dt.date(2023, 5, 1), country="KEN")
-    real_probe = catalogue.examine
+    real_probe = ingest.examine
 
     def probe_with_metadata(path, label, size):
         probed = real_probe(path, label, size)
@@ -120,15 +120,15 @@ def test_explicit_fields_beat_metadata_which_beats_gallery_values(app, make_gall
                            "date_taken": "2022-01-02", "city": "Lodwar"}
         return probed
 
-    monkeypatch.setattr(catalogue, "examine", probe_with_metadata)
-    asset = catalogue.ingest(gallery, io.BytesIO(image_bytes()), "a.jpg",
+    monkeypatch.setattr(ingest, "examine", probe_with_metadata)
+    asset = ingest.ingest(gallery, io.BytesIO(image_bytes()), "a.jpg",
                              {"caption": "Form caption", "keywords": "borehole, pump"}).asset
     assert asset.caption == "Form caption" and asset.keywords == ["borehole", "pump"]
     assert asset.credit == "Embedded credit" and asset.country_code == "UGA"
     assert asset.date_taken == dt.date(2022, 1, 2) and asset.city == "Lodwar"
 
-    monkeypatch.setattr(catalogue, "examine", real_probe)
-    plain = catalogue.ingest(gallery, io.BytesIO(image_bytes(color=(9, 9, 9))), "b.jpg").asset
+    monkeypatch.setattr(ingest, "examine", real_probe)
+    plain = ingest.ingest(gallery, io.BytesIO(image_bytes(color=(9, 9, 9))), "b.jpg").asset
     assert plain.credit == "Gallery credit" and plain.country_code == "KEN"
     assert plain.date_taken == dt.date(2023, 5, 1) and plain.caption == ""
 
@@ -141,7 +141,7 @@ def test_explicit_fields_beat_metadata_which_beats_gallery_values(app, make_gall
     ({"keywords": [1, 2]}, "keywords"),
 ])
 def test_bad_fields_are_refused_naming_the_field(app, make_gallery, fields, field):
-    result = catalogue.ingest(make_gallery(), io.BytesIO(image_bytes()), "a.jpg", fields)
+    result = ingest.ingest(make_gallery(), io.BytesIO(image_bytes()), "a.jpg", fields)
     assert result.status == "rejected" and result.error_status == 400
     assert result.error_field == field and stored_files(app) == []
 
@@ -154,7 +154,7 @@ def test_failed_commit_removes_the_files_it_wrote(app, make_gallery, monkeypatch
 
     monkeypatch.setattr(db.session, "commit", broken_commit)
     with pytest.raises(RuntimeError):
-        catalogue.ingest(gallery, io.BytesIO(image_bytes()), "a.jpg")
+        ingest.ingest(gallery, io.BytesIO(image_bytes()), "a.jpg")
     monkeypatch.undo()
     assert stored_files(app) == [] and count(Asset) == 0 and count(SearchOutbox) == 0
 
@@ -164,7 +164,7 @@ def test_batches_commit_and_drain_search_once_each(app, make_gallery, monkeypatc
     drains = []
     monkeypatch.setattr(search, "after_commit", lambda: drains.append(count(Asset)))
     items = [IngestItem(f"{n}.jpg", io.BytesIO(image_bytes(color=(n * 40, 0, 0)))) for n in range(5)]
-    results = list(catalogue.ingest_many(gallery, items, batch_size=2))
+    results = list(ingest.ingest_many(gallery, items, batch_size=2))
     assert [r.status for r in results] == ["accepted"] * 5
     assert drains == [2, 4, 5]
     assert [r.asset.position for r in results] == [1, 2, 3, 4, 5]
@@ -180,5 +180,5 @@ def test_error_mid_batch_leaves_no_file_without_its_row(app, make_gallery):
         raise OSError("disk unplugged")
 
     with pytest.raises(OSError):
-        list(catalogue.ingest_many(gallery, items(), batch_size=10))
+        list(ingest.ingest_many(gallery, items(), batch_size=10))
     assert stored_files(app) == [] and count(Asset) == 0

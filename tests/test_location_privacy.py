@@ -10,7 +10,7 @@ from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from gallery.extensions import db
 from gallery.formats import imaging
-from gallery.services import apitokens, catalogue, terms
+from gallery.services import apitokens, ingest, terms
 from tests.media_files import (
     PLACE_MARKS,
     SUBLOCATION,
@@ -68,7 +68,7 @@ def leaks(data: bytes) -> list[str]:
 
 def accepted(gallery, name: str, data: bytes):
     """Ingest a file that must be accepted; made non-sensitive with consent, so everyone may see it."""
-    result = catalogue.ingest(gallery, io.BytesIO(data), name)
+    result = ingest.ingest(gallery, io.BytesIO(data), name)
     assert result.status == "accepted", result.reason
     asset = result.asset
     asset.consent, asset.sensitive = "obtained", False

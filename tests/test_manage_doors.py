@@ -128,7 +128,7 @@ def test_creating_a_gallery_commits_once(app, editor):
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from gallery.services import editorial
+    from gallery.services import galleries
 
     commits: list[Session] = []
 
@@ -137,7 +137,7 @@ def test_creating_a_gallery_commits_once(app, editor):
 
     event.listen(Session, "after_commit", seen)
     try:
-        gallery = editorial.create_gallery({"title": "Clinics", "category": "Health"}, editor)
+        gallery = galleries.create_gallery({"title": "Clinics", "category": "Health"}, editor)
     finally:
         event.remove(Session, "after_commit", seen)
     assert len(commits) == 1

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from bs4 import BeautifulSoup
 
-from gallery.services import apitokens, catalogue, storage, terms
+from gallery.services import apitokens, ingest, storage, terms
 from tests.media_files import video_bytes
 
 
@@ -96,7 +96,7 @@ def test_zip_skips_a_lost_original_and_logs_it(app, client, member, lost_and_kep
 
 def test_player_with_a_lost_original_is_404_and_logged(app, client, make_gallery, caplog):
     gallery = make_gallery()
-    clip = catalogue.ingest(gallery, io.BytesIO(video_bytes()), "clip.mp4", {}, None).asset
+    clip = ingest.ingest(gallery, io.BytesIO(video_bytes()), "clip.mp4", {}, None).asset
     assert clip.served_key == clip.storage_key
     os.unlink(storage.path(clip.storage_key))
     with caplog.at_level(logging.ERROR):

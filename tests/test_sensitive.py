@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from gallery.extensions import db
-from gallery.services import approvals, catalogue, served, storage, terms
+from gallery.services import approvals, ingest, served, storage, terms
 from tests.media_files import jpeg, location_leaks, mp4_with_location, video_bytes
 
 
@@ -69,7 +69,7 @@ def media_urls(page: BeautifulSoup, asset_id: int) -> set[str]:
 def photo(make_gallery):
     """A published, sensitive photo with sharp detail, in a gallery with a plain photo."""
     gallery = make_gallery(title="Kakuma camp")
-    result = catalogue.ingest(gallery, io.BytesIO(detailed_photo()), "IMG_0001.jpg",
+    result = ingest.ingest(gallery, io.BytesIO(detailed_photo()), "IMG_0001.jpg",
                               {"caption": "A girl outside the clinic."})
     assert result.status == "accepted", result.reason
     result.asset.sensitive = True
@@ -143,7 +143,7 @@ def test_real_thumb_and_preview_need_download_rights(client, login_as, photo, pe
 def clip(make_gallery):
     """A published, sensitive video whose original carries location atoms."""
     original = mp4_with_location(video_bytes(seconds=1))
-    result = catalogue.ingest(make_gallery(title="Testimonies"), io.BytesIO(original), "clip.mp4")
+    result = ingest.ingest(make_gallery(title="Testimonies"), io.BytesIO(original), "clip.mp4")
     assert result.status == "accepted", result.reason
     asset = result.asset
     asset.sensitive = True
@@ -179,7 +179,7 @@ def test_sensitive_video_plays_only_for_download_rights(client, login_as, make_u
 
 def test_player_of_a_public_video_serves_the_location_free_copy(client, make_gallery):
     original = mp4_with_location(video_bytes(seconds=1))
-    asset = catalogue.ingest(make_gallery(), io.BytesIO(original), "walk.mp4").asset
+    asset = ingest.ingest(make_gallery(), io.BytesIO(original), "walk.mp4").asset
     assert location_leaks(original)
     with client.get(f"/media/{asset.id}/original") as r:
         assert r.status_code == 200

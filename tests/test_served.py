@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import catalogue, editorial, served, storage, terms
+from gallery.services import assets, served, storage, terms, trash
+from gallery.services.ingest import ingest as ingest_file
 from tests.conftest import gps_image_bytes, image_bytes, stored_files
 from tests.media_files import (
     audio_bytes,
@@ -61,7 +62,7 @@ def get(client, url: str, **kwargs):
 
 
 def ingest(gallery, name: str, data: bytes) -> Asset:
-    result = catalogue.ingest(gallery, io.BytesIO(data), name)
+    result = ingest_file(gallery, io.BytesIO(data), name)
     assert result.status == "accepted", result.reason
     return result.asset
 
@@ -203,7 +204,7 @@ def test_failed_ingest_commit_removes_the_served_copy(app, make_gallery, monkeyp
 
     monkeypatch.setattr(db.session, "commit", broken_commit)
     with pytest.raises(RuntimeError):
-        catalogue.ingest(gallery, io.BytesIO(media("mp4")[1]), "clip.mp4")
+        ingest_file(gallery, io.BytesIO(media("mp4")[1]), "clip.mp4")
     monkeypatch.undo()
     assert stored_files(app) == []
 
@@ -211,8 +212,8 @@ def test_failed_ingest_commit_removes_the_served_copy(app, make_gallery, monkeyp
 def test_purge_deletes_the_served_copy(app, admin, make_gallery):
     asset = ingest(make_gallery(), *media("m4a"))
     keys = (asset.storage_key, asset.served_key)
-    editorial.trash_asset(asset.id, admin)
-    editorial.purge_asset(asset.id, admin)
+    trash.trash_asset(asset.id, admin)
+    trash.purge_asset(asset.id, admin)
     assert not any(storage.exists(k) for k in keys)
     assert db.session.scalar(select(func.count()).select_from(Asset)) == 0
 
@@ -220,7 +221,7 @@ def test_purge_deletes_the_served_copy(app, admin, make_gallery):
 def test_replacing_the_file_replaces_the_served_copy(app, admin, make_gallery):
     asset = ingest(make_gallery(), *media("mp4"))
     old = asset.served_key
-    editorial.replace_file(asset.id, io.BytesIO(video_bytes("mp4", seconds=1)), "new.mp4", admin)
+    assets.replace_file(asset.id, io.BytesIO(video_bytes("mp4", seconds=1)), "new.mp4", admin)
     assert asset.served_key == asset.storage_key and not storage.exists(old)
 
 
@@ -229,7 +230,7 @@ def test_unreadable_location_metadata_is_refused_with_a_reason(app, make_gallery
     data = bytearray(media("mp4")[1])
     at = data.index(b"loci") - 4
     data[at:at + 4] = (10 ** 6).to_bytes(4, "big")
-    result = catalogue.ingest(make_gallery(), io.BytesIO(bytes(data)), "broken.mp4")
+    result = ingest_file(make_gallery(), io.BytesIO(bytes(data)), "broken.mp4")
     assert (result.status, result.error_status) == ("rejected", 415)
     assert result.reason == ("broken.mp4: its location metadata cannot be removed safely "
                              "(a 'loci' box overruns its parent).")

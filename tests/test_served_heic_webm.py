@@ -13,7 +13,8 @@ from PIL import Image
 from gallery.formats import imaging
 from gallery.formats.location import heif, webm
 from gallery.formats.location.common import MediaCleanError
-from gallery.services import catalogue, storage, terms
+from gallery.services import storage, terms
+from gallery.services.ingest import ingest as ingest_file
 from tests.conftest import GPS_XMP, gps_exif, stored_files
 from tests.media_files import video_bytes
 from tests.test_served import decoded, get, ingest, read
@@ -127,7 +128,7 @@ def test_heic_whose_exif_cannot_be_read_is_refused(app, make_gallery):
     data = bytearray(heic_with_gps(xmp=False))
     at = data.index(b"Exif\x00\x00MM\x00*") - 4
     data[at:at + 4] = (5000).to_bytes(4, "big")  # the TIFF block is said to start past the item
-    result = catalogue.ingest(make_gallery(), io.BytesIO(bytes(data)), "broken.heic")
+    result = ingest_file(make_gallery(), io.BytesIO(bytes(data)), "broken.heic")
     assert (result.status, result.error_status) == ("rejected", 415)
     assert result.reason == ("broken.heic: its location metadata cannot be removed safely "
                              "(its Exif item does not start a TIFF block where it says).")
@@ -221,7 +222,7 @@ def test_damaged_webm_tags_are_refused(app, make_gallery):
     data = bytearray(webm_with_location())
     at = data.index(b"\x45\xa3\x88LOCATION")
     data[at + 2] = 0xFF  # the TagName's size now runs past its SimpleTag
-    result = catalogue.ingest(make_gallery(), io.BytesIO(bytes(data)), "broken.webm")
+    result = ingest_file(make_gallery(), io.BytesIO(bytes(data)), "broken.webm")
     assert (result.status, result.error_status) == ("rejected", 415), result.reason
     assert "location metadata cannot be removed safely" in result.reason
     assert stored_files(app) == [] and not storage.exists("served")

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from bs4 import BeautifulSoup
 
-from gallery.services import approvals, editorial, terms, trash
+from gallery.services import approvals, assets, terms, trash
 
 
 def fetch(client, path: str, status: int = 200) -> bytes:
@@ -83,7 +83,7 @@ def test_trashed_asset_leaves_the_approvals_list(client, make_gallery, make_asse
     editor = make_user("editor")
     gallery = make_gallery(title="Clinic in Marsabit")
     asset = make_asset(gallery, caption="Child on the scales.")
-    editorial.update_asset(asset.id, {"sensitive": "1"}, editor)
+    assets.update_asset(asset.id, {"sensitive": "1"}, editor)
     member = make_user("member")
     terms.accept(member)
     approvals.request_approval(member, asset, "For our annual report.")

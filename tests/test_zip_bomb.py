@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import archives, catalogue, storage
+from gallery.services import archives, ingest, storage
 from tests.conftest import image_bytes, stored_files, zip_bytes
 
 MIB = 1024 * 1024
@@ -48,7 +48,7 @@ def written(monkeypatch) -> dict[int, int]:
 
 
 def ingest_zip(gallery, data: bytes):
-    return list(catalogue.ingest_many(gallery, archives.expand("photos.zip", io.BytesIO(data))))
+    return list(ingest.ingest_many(gallery, archives.expand("photos.zip", io.BytesIO(data))))
 
 
 @pytest.mark.parametrize("name, head, kind", [

@@ -16,6 +16,7 @@ from gallery.services import apitokens, trash
                    "download for members.")
 def create_token_command(email: str, name: str, scope: str | None) -> None:
     """Create an API token for an account and print it once."""
+
     try:
         row, token = apitokens.create_token_for_email(email, name, scope)
     except GalleryError as exc:

@@ -9,8 +9,8 @@ from typing import Callable, Iterator
 import click
 
 from gallery.exceptions import GalleryError, ValidationError
-from gallery.services import archives, catalogue, manifest
-from gallery.services.catalogue import IngestItem, IngestResult, parse_date
+from gallery.services import archives, galleries, ingest, manifest
+from gallery.services.ingest import IngestItem, IngestResult, parse_date
 from gallery.text import clean_label
 
 
@@ -30,7 +30,7 @@ def import_command(manifest_path: str) -> None:
                                description=spec.description, credit=spec.credit, date=spec.date,
                                status=spec.status, editors_pick=spec.editors_pick)
             items = manifest_items(spec, report.advance)
-            report.results(catalogue.ingest_many(gallery, items))
+            report.results(ingest.ingest_many(gallery, items))
     click.get_current_context().exit(report.exit_code())
 
 
@@ -56,7 +56,7 @@ def import_folder_command(folder: str, title: str, category: str, country: str |
     with Reporter(len(files)) as report:
         gallery = _gallery(title=title, category=category, country=country, credit=credit,
                            description=description, date=date, status=status)
-        report.results(catalogue.ingest_many(gallery, folder_items(folder, files, report.advance)))
+        report.results(ingest.ingest_many(gallery, folder_items(folder, files, report.advance)))
     click.get_current_context().exit(report.exit_code())
 
 
@@ -106,7 +106,7 @@ def _file_items(path: str, rel: str, fields: dict, root: str | None = None) -> I
 def _gallery(**values):
     """Find or create the target gallery, telling which."""
     try:
-        gallery, created = catalogue.find_or_create_gallery(**values)
+        gallery, created = galleries.find_or_create_gallery(**values)
     except GalleryError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Gallery {gallery.id} '{gallery.title}': "

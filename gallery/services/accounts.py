@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import ROLES, User
+from gallery.services import unit
 
 MIN_PASSWORD = 8
 
@@ -102,7 +103,7 @@ def create_user(*, email: str, password: str, role: str = "member", name: str = 
         user.terms_version = terms_version
         user.terms_accepted_at = _utcnow()
     db.session.add(user)
-    db.session.commit()
+    unit.commit(drain=False)
     return user
 
 
@@ -141,7 +142,7 @@ def register(*, email: str, password: str, name: str, organisation: str,
     user.name, user.organisation = name.strip(), organisation.strip()
     user.password_hash = password_hash  # earlier links die: they name the old hash
     user.terms_version, user.terms_accepted_at = terms_version, _utcnow()
-    db.session.commit()
+    unit.commit(drain=False)
     return Registration(user, known=False)
 
 
@@ -169,7 +170,7 @@ def confirm_account(token: str, secret_key: str, max_age: int) -> User:
     """Activate the account a confirmation link names; the link works once."""
     user = user_from_confirm_token(token, secret_key, max_age)
     user.active = True
-    db.session.commit()
+    unit.commit(drain=False)
     return user
 
 
@@ -209,7 +210,7 @@ def authenticate(email: str, password: str) -> User | None:
 def record_login(user: User) -> None:
     """Remember when the user last logged in."""
     user.last_login_at = _utcnow()
-    db.session.commit()
+    unit.commit(drain=False)
 
 
 def set_password(user: User, password: str) -> None:
@@ -226,7 +227,7 @@ def end_sessions(user: User) -> None:
     with the row on every request, so a new token makes every earlier session anonymous.
     """
     user.session_token = secrets.token_hex(16)
-    db.session.commit()
+    unit.commit(drain=False)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -242,14 +243,14 @@ def update_profile(user: User, *, name: str, organisation: str) -> None:
         raise ValidationError("Names are limited to 200 characters.", field="name")
     user.name = name.strip()
     user.organisation = organisation.strip()
-    db.session.commit()
+    unit.commit(drain=False)
 
 
 def accept_terms(user: User, version: int) -> None:
     """Record that the user accepted this version of the terms of use, now."""
     user.terms_version = version
     user.terms_accepted_at = _utcnow()
-    db.session.commit()
+    unit.commit(drain=False)
 
 
 def password_fingerprint(user: User) -> str:
@@ -380,5 +381,5 @@ def set_active(admin: User, user: User, active: bool) -> bool:
     user.active = active
     if not active:
         end_sessions(user)
-    db.session.commit()
+    unit.commit(drain=False)
     return was_pending

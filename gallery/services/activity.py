@@ -21,8 +21,8 @@ def record(user: User | None, action: str, *, gallery_id: int | None = None,
     return row
 
 
-def diff(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
-    """Set the values on obj; return {field: [old, new]} for those that changed."""
+def apply_changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set the values on obj and return the changes to log: {field: [old, new]} for those that differ."""
     changes: dict[str, list[Any]] = {}
     for name, new in values.items():
         old = getattr(obj, name)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import ApiToken, User, utcnow
-from gallery.services import accounts, activity, fields
+from gallery.services import accounts, activity, fields, unit
 
 PREFIX = "gal_"
 DOWNLOAD_PREFIX = "gald_"
@@ -60,7 +60,7 @@ def create_token(owner: User, name: str, acting_user: User | None,
     db.session.add(row)
     db.session.flush()
     activity.record(acting_user or owner, "token.create", token_id=row.id, name=name, scope=scope)
-    db.session.commit()
+    unit.commit(drain=False)
     return row, token
 
 
@@ -80,7 +80,7 @@ def revoke_token(token_id: int, user: User) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         activity.record(user, "token.revoke", token_id=row.id, name=row.name)
-        db.session.commit()
+        unit.commit(drain=False)
     return row
 
 
@@ -103,5 +103,5 @@ def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     if row.last_used_at is None or now - row.last_used_at > touch:
         # Written at most every few minutes, so busy scripts do not write on every call.
         row.last_used_at = now
-        db.session.commit()
+        unit.commit(drain=False)
     return row.user, row

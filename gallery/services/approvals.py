@@ -6,6 +6,7 @@ from sqlalchemy import select
 from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import Asset, DownloadApproval, Gallery, User, utcnow
+from gallery.services import unit
 
 DECISIONS = ("approved", "refused")
 MAX_REASON = 2000
@@ -29,7 +30,7 @@ def request_approval(user: User, asset: Asset, reason: str) -> DownloadApproval:
         db.session.add(found)
     found.status, found.reason, found.requested_at = "pending", reason, utcnow()
     found.decided_by_id = found.decided_at = None
-    db.session.commit()
+    unit.commit(drain=False)
     return found
 
 
@@ -43,7 +44,7 @@ def decide(approval_id: int, decision: str, editor: User) -> DownloadApproval:
     if found is None:
         raise NotFound("No such request.")
     found.status, found.decided_by_id, found.decided_at = decision, editor.id, utcnow()
-    db.session.commit()
+    unit.commit(drain=False)
     return found
 
 

@@ -12,7 +12,7 @@ from flask import current_app
 
 from gallery.exceptions import GalleryError, TooLarge, UnsupportedMedia
 from gallery.formats import probe
-from gallery.services.catalogue import IngestItem
+from gallery.services.ingest import IngestItem
 from gallery.text import clean_filename, clean_label, human_bytes
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")

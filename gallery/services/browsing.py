@@ -31,16 +31,6 @@ class Page(Generic[T]):
         """Number of pages (at least 1, so 'page 1 of 1' reads right when empty)."""
         return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
 
-    @property
-    def has_prev(self) -> bool:
-        """Whether a previous page exists."""
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        """Whether a next page exists."""
-        return self.page < self.pages
-
 
 @dataclass
 class Filters:
@@ -236,7 +226,7 @@ def _visible_assets(user: Any, gallery_id: int) -> Select:
 def visible_count(user: Any, gallery: Gallery) -> int:
     """Number of assets of the gallery this user sees (denormalised for the public)."""
     if not policy.is_staff(user):
-        return gallery.item_count  # public assets, kept by catalogue.refresh_counts
+        return gallery.item_count  # public assets, kept by galleries.refresh_counts
     return db.session.scalar(select(func.count()).select_from(
         _visible_assets(user, gallery.id).subquery())) or 0
 

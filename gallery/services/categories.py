@@ -8,8 +8,9 @@ from sqlalchemy import func, select, update
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import Category, Gallery, User
-from gallery.services import activity, fields, search
-from gallery.services.guards import commit, queue_galleries, require_admin
+from gallery.services import activity, fields, search, unit
+from gallery.services.galleries import queue_galleries
+from gallery.services.permissions import require_admin
 from gallery.text import slugify
 
 
@@ -22,6 +23,7 @@ def list_categories() -> list[tuple[Category, int]]:
     return [(c, counts.get(c.id, 0)) for c in cats]
 
 
+@unit.use_case
 def add_category(name: Any, user: User) -> Category:
     """Add a category at the end of the list."""
     require_admin(user)
@@ -32,10 +34,11 @@ def add_category(name: Any, user: User) -> Category:
     db.session.add(category)
     db.session.flush()
     activity.record(user, "category.add", category_id=category.id, name=name)
-    commit()
+    unit.commit()
     return category
 
 
+@unit.use_case
 def rename_category(category_id: int, name: Any, user: User) -> Category:
     """Rename a category; every asset filed under it is reindexed."""
     require_admin(user)
@@ -48,10 +51,11 @@ def rename_category(category_id: int, name: Any, user: User) -> Category:
     category.name, category.slug = name, slugify(name, 120)
     search.queue_category(category.id)
     activity.record(user, "category.rename", category_id=category.id, changes={"name": [old, name]})
-    commit()
+    unit.commit()
     return category
 
 
+@unit.use_case
 def reorder_categories(ordered_ids: Any, user: User) -> list[int]:
     """Set category positions from an ordered list of every category id."""
     require_admin(user)
@@ -62,7 +66,7 @@ def reorder_categories(ordered_ids: Any, user: User) -> list[int]:
     for position, cid in enumerate(ids, start=1):
         cats[cid].position = position
     activity.record(user, "category.reorder", order=ids)
-    commit()
+    unit.commit()
     return ids
 
 
@@ -77,6 +81,7 @@ def move_category(category_id: int, offset: int, user: User) -> list[int]:
     return reorder_categories(ids, user)
 
 
+@unit.use_case
 def merge_categories(source_id: int, target_id: Any, user: User) -> Category:
     """Move every gallery of one category into another, reindex them, and remove the first."""
     require_admin(user)
@@ -95,7 +100,7 @@ def merge_categories(source_id: int, target_id: Any, user: User) -> Category:
     activity.record(user, "category.merge", source=source.name, target=target.name,
                     galleries=len(gallery_ids))
     db.session.delete(source)
-    commit()
+    unit.commit()
     db.session.expire_all()  # galleries loaded earlier still point at the old category
     return target
 

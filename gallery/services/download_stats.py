@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import Select, distinct, extract, func, select
 
+from gallery import csvsafe
 from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent, Gallery, User
-from gallery.services import csvsafe, fields
+from gallery.services import fields
 
 GROUPS = ("asset", "gallery", "user", "month")
 HEADERS = {

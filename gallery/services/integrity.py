@@ -173,6 +173,7 @@ def _repair_index(report: search.CheckReport) -> str:
         return ""
     # An orphan id queued as an upsert is removed by the drain: its asset is gone.
     db.session.add_all(SearchOutbox(asset_id=i) for i in report.missing + report.orphans)
+    # Not unit.commit(): the drain below waits longer than after_commit() and must say when busy.
     db.session.commit()
     result = search.drain(timeout=30.0)
     if result.busy:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gallery.exceptions import ValidationError
-from gallery.services.catalogue import clean_fields, get_category, parse_date
+from gallery.services.galleries import get_category
+from gallery.services.ingest import clean_fields, parse_date
 from gallery.services.reference import country_code
 
 GALLERY_KEYS = {"title", "description", "category", "country", "credit", "date", "status",

@@ -49,7 +49,7 @@ def seed(session: Session) -> tuple[int, int]:
                 official_name=getattr(c, "official_name", None),
             ))
             added_countries += 1
-    session.commit()
+    session.commit()  # a set-up step on the session it is given (init, fixtures), not a use case
     return added_cats, added_countries
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from gallery.exceptions import NotFound
 from gallery.extensions import db
 from gallery.models import SiteText, User, utcnow
-from gallery.services import activity, fields
-from gallery.services.guards import commit, require_admin
+from gallery.services import activity, fields, unit
+from gallery.services.permissions import require_admin
 
 KEYS = {"terms": "Terms of use", "about": "About", "help": "Help"}
 
@@ -78,9 +78,6 @@ def render_markdown(body: str) -> Markup:
                             url_schemes=ALLOWED_SCHEMES, link_rel="noopener noreferrer nofollow"))
 
 
-render = render_markdown
-
-
 def get_text(key: str) -> Text | None:
     """The stored text for a key, else the built-in default, else None."""
     row = db.session.get(SiteText, key)
@@ -112,10 +109,11 @@ def seed_defaults(session: Session) -> int:
         if session.get(SiteText, key) is None:
             session.add(SiteText(key=key, title=title, body=body, version=1))
             added += 1
-    session.commit()
+    session.commit()  # a set-up step on the session it is given (init, fixtures), not a use case
     return added
 
 
+@unit.use_case
 def save_text(key: str, values: Mapping[str, Any], user: User) -> SiteText:
     """Save a text's title and Markdown body (admins); a changed body is a new version."""
     require_admin(user)
@@ -138,5 +136,5 @@ def save_text(key: str, values: Mapping[str, Any], user: User) -> SiteText:
         row.title, row.body = new_title, body
         row.updated_by_id, row.updated_at = user.id, utcnow()
     activity.record(user, "sitetext.save", key=key, version=row.version)
-    commit()
+    unit.commit()
     return row

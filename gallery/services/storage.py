@@ -186,14 +186,6 @@ def save_bytes(data: bytes, key: str) -> Stored:
     return Stored(key, hashlib.sha256(data).hexdigest(), len(data))
 
 
-def open_file(key: str) -> BinaryIO:
-    """Open a stored file for reading."""
-    try:
-        return open(path(key), "rb")
-    except OSError as exc:
-        raise StorageError("Stored file is missing.") from exc
-
-
 def exists(key: str) -> bool:
     """Whether a key has a file."""
     return os.path.exists(path(key))

@@ -11,16 +11,10 @@ from sqlalchemy import delete, select, update
 from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, Rendition, User, utcnow
-from gallery.services import activity, catalogue
-from gallery.services.editorial_assets import delete_unreferenced
-from gallery.services.guards import (
-    commit,
-    load_asset,
-    load_gallery,
-    queue_galleries,
-    require_admin,
-    require_staff,
-)
+from gallery.services import activity, search, unit
+from gallery.services.assets import delete_unreferenced, load_asset
+from gallery.services.galleries import load_gallery, queue_galleries, refresh_counts
+from gallery.services.permissions import require_admin, require_staff
 
 
 @dataclass
@@ -36,6 +30,7 @@ def retention_days() -> int:
     return int(current_app.config["TRASH_RETENTION_DAYS"])
 
 
+@unit.use_case
 def trash_gallery(gallery_id: int, user: User) -> Gallery:
     """Move a gallery to the trash: it leaves public pages, the API and search at once."""
     require_staff(user)
@@ -43,10 +38,11 @@ def trash_gallery(gallery_id: int, user: User) -> Gallery:
     gallery.deleted_at = utcnow()
     queue_galleries([gallery.id], "delete")
     activity.record(user, "gallery.trash", gallery_id=gallery.id, title=gallery.title)
-    commit()
+    unit.commit()
     return gallery
 
 
+@unit.use_case
 def restore_gallery(gallery_id: int, user: User) -> Gallery:
     """Bring a gallery back from the trash (admins, within the retention period)."""
     require_admin(user)
@@ -55,10 +51,11 @@ def restore_gallery(gallery_id: int, user: User) -> Gallery:
     gallery.deleted_at = None
     queue_galleries([gallery.id])
     activity.record(user, "gallery.restore", gallery_id=gallery.id, title=gallery.title)
-    commit()
+    unit.commit()
     return gallery
 
 
+@unit.use_case
 def trash_asset(asset_id: int, user: User) -> Asset:
     """Move an asset to the trash; the gallery's counts and cover follow at once."""
     require_staff(user)
@@ -69,14 +66,15 @@ def trash_asset(asset_id: int, user: User) -> Asset:
     if gallery.cover_asset_id == asset.id:
         gallery.cover_asset_id = None
         changes["cover_asset_id"] = [asset.id, None]
-    catalogue.queue_search([asset.id], "delete")
-    catalogue.refresh_counts([asset.gallery_id])
+    search.queue_assets([asset.id], "delete")
+    refresh_counts([asset.gallery_id])
     activity.record(user, "asset.trash", gallery_id=asset.gallery_id, asset_id=asset.id,
                     title=asset.display_title, **({"gallery_changes": changes} if changes else {}))
-    commit()
+    unit.commit()
     return asset
 
 
+@unit.use_case
 def restore_asset(asset_id: int, user: User) -> Asset:
     """Bring an asset back from the trash (admins, within the retention period)."""
     require_admin(user)
@@ -85,14 +83,15 @@ def restore_asset(asset_id: int, user: User) -> Asset:
     if asset.gallery.deleted_at is not None:
         raise ValidationError("Restore its gallery first.", field="gallery")
     asset.deleted_at = None
-    catalogue.queue_search([asset.id])
-    catalogue.refresh_counts([asset.gallery_id])
+    search.queue_assets([asset.id])
+    refresh_counts([asset.gallery_id])
     activity.record(user, "asset.restore", gallery_id=asset.gallery_id, asset_id=asset.id,
                     title=asset.display_title)
-    commit()
+    unit.commit()
     return asset
 
 
+@unit.use_case
 def purge_gallery(gallery_id: int, user: User) -> int:
     """Delete a trashed gallery and all its assets for good; files go after the commit."""
     require_admin(user)
@@ -100,10 +99,11 @@ def purge_gallery(gallery_id: int, user: User) -> int:
     keys = _purge_assets(select(Asset.id).where(Asset.gallery_id == gallery.id))
     activity.record(user, "gallery.purge", gallery_id=gallery.id, title=gallery.title)
     db.session.execute(delete(Gallery).where(Gallery.id == gallery.id))
-    commit(after=lambda: delete_unreferenced(keys))
+    unit.commit(after=lambda: delete_unreferenced(keys))
     return gallery_id
 
 
+@unit.use_case
 def purge_asset(asset_id: int, user: User) -> int:
     """Delete a trashed asset for good; its files go after the commit."""
     require_admin(user)
@@ -112,11 +112,12 @@ def purge_asset(asset_id: int, user: User) -> int:
     activity.record(user, "asset.purge", gallery_id=gallery_id, asset_id=asset.id,
                     title=asset.display_title)
     keys = _purge_assets(select(Asset.id).where(Asset.id == asset.id))
-    catalogue.refresh_counts([gallery_id])
-    commit(after=lambda: delete_unreferenced(keys))
+    refresh_counts([gallery_id])
+    unit.commit(after=lambda: delete_unreferenced(keys))
     return asset_id
 
 
+@unit.use_case
 def empty_trash(user: User | None, older_than_days: int | None = None) -> tuple[int, int]:
     """Purge trashed galleries and assets (all, or those trashed more than N days ago).
 
@@ -140,8 +141,8 @@ def empty_trash(user: User | None, older_than_days: int | None = None) -> tuple[
         activity.record(user, "gallery.purge", gallery_id=gid)
     if gallery_ids:
         db.session.execute(delete(Gallery).where(Gallery.id.in_(gallery_ids)))
-    catalogue.refresh_counts(touched)
-    commit(after=lambda: delete_unreferenced(keys))
+    refresh_counts(touched)
+    unit.commit(after=lambda: delete_unreferenced(keys))
     return len(gallery_ids), len(asset_ids)
 
 
@@ -176,7 +177,7 @@ def _purge_assets(id_query) -> list[str]:
     keys = list(db.session.scalars(select(Asset.storage_key).where(Asset.id.in_(ids))))
     keys += [k for k in db.session.scalars(select(Asset.served_key).where(Asset.id.in_(ids))) if k]
     keys += list(db.session.scalars(select(Rendition.storage_key).where(Rendition.asset_id.in_(ids))))
-    catalogue.queue_search(ids, "delete")
+    search.queue_assets(ids, "delete")
     db.session.execute(update(Gallery).where(Gallery.cover_asset_id.in_(ids)).values(cover_asset_id=None))
     db.session.execute(delete(Rendition).where(Rendition.asset_id.in_(ids)))
     db.session.execute(delete(Asset).where(Asset.id.in_(ids)))

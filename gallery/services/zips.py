@@ -12,12 +12,12 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Self
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from gallery import policy
+from gallery import csvsafe, policy
 from gallery.exceptions import GalleryError, NotFound, StorageError, ValidationError
 from gallery.extensions import db
 from gallery.formats.zipstream import ZipStream
 from gallery.models import Asset, Gallery
-from gallery.services import csvsafe, storage
+from gallery.services import storage
 from gallery.services.downloads import FileSource, label, source
 
 CHUNK = 1024 * 1024

@@ -10,8 +10,9 @@ from gallery.exceptions import NotFound, ValidationError
 from gallery.models import Gallery
 from gallery.openapi import document
 from gallery.serializers import asset_json, gallery_json
-from gallery.services import editorial, fields
-from gallery.services.guards import load_asset, load_gallery
+from gallery.services import assets, fields, galleries, trash
+from gallery.services.assets import load_asset
+from gallery.services.galleries import load_gallery
 from gallery.views.access import staff_required
 
 bp = Blueprint("api_editor", __name__, url_prefix="/api")
@@ -29,7 +30,7 @@ def json_body() -> dict[str, Any]:
 @staff_required
 def create_gallery():
     """Create a gallery."""
-    gallery = editorial.create_gallery(json_body(), current_user)
+    gallery = galleries.create_gallery(json_body(), current_user)
     response = jsonify(_gallery_json(gallery))
     response.headers["Location"] = url_for("api_editor.update_gallery", gallery_id=gallery.id)
     return response, 201
@@ -39,14 +40,14 @@ def create_gallery():
 @staff_required
 def update_gallery(gallery_id: int):
     """Change a gallery's fields, status, editors' pick or cover."""
-    return jsonify(_gallery_json(editorial.update_gallery(gallery_id, json_body(), current_user)))
+    return jsonify(_gallery_json(galleries.update_gallery(gallery_id, json_body(), current_user)))
 
 
 @bp.delete("/galleries/<int:gallery_id>")
 @staff_required
 def delete_gallery(gallery_id: int):
     """Move a gallery to the trash."""
-    editorial.trash_gallery(gallery_id, current_user)
+    trash.trash_gallery(gallery_id, current_user)
     return "", 204
 
 
@@ -55,7 +56,7 @@ def delete_gallery(gallery_id: int):
 def order_gallery(gallery_id: int):
     """Set the order of a gallery's assets."""
     body = json_body()
-    return jsonify({"order": editorial.reorder(gallery_id, body.get("order"), current_user)})
+    return jsonify({"order": galleries.reorder(gallery_id, body.get("order"), current_user)})
 
 
 @bp.patch("/assets/<int:asset_id>")
@@ -71,9 +72,9 @@ def update_asset(asset_id: int):
         except NotFound as exc:
             raise ValidationError("No such gallery to move to.", field="gallery_id") from exc
     if body:
-        editorial.update_asset(asset_id, body, current_user)
+        assets.update_asset(asset_id, body, current_user)
     if target is not None and target != load_asset(asset_id).gallery_id:
-        editorial.move_asset(asset_id, target, current_user)
+        assets.move_asset(asset_id, target, current_user)
     return jsonify(asset_json(load_asset(asset_id), editor=True))
 
 
@@ -81,7 +82,7 @@ def update_asset(asset_id: int):
 @staff_required
 def delete_asset(asset_id: int):
     """Move an asset to the trash."""
-    editorial.trash_asset(asset_id, current_user)
+    trash.trash_asset(asset_id, current_user)
     return "", 204
 
 

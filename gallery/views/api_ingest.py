@@ -8,7 +8,7 @@ from gallery.errors import error_response
 from gallery.extensions import db
 from gallery.models import Gallery
 from gallery.serializers import asset_json
-from gallery.services import catalogue
+from gallery.services import ingest
 from gallery.views.access import staff_required
 
 bp = Blueprint("api_ingest", __name__, url_prefix="/api")
@@ -29,7 +29,7 @@ def create_asset(gallery_id: int):
         return error_response(400, "Send the file in a multipart field named 'file'.", "file")
     fields = {key: request.form[key] for key in FIELDS if key in request.form}
     try:
-        result = catalogue.ingest(gallery, upload.stream, upload.filename, fields,
+        result = ingest.ingest(gallery, upload.stream, upload.filename, fields,
                                   current_user._get_current_object())
     finally:
         upload.close()

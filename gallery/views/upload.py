@@ -11,8 +11,9 @@ from gallery.errors import error_response
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
-from gallery.services import archives, catalogue, editorial, fields
-from gallery.services.catalogue import IngestResult
+from gallery.services import archives, fields, galleries, ingest
+from gallery.services.assets import CAPTION_FIELDS, update_captions
+from gallery.services.ingest import IngestResult
 from gallery.templating import asset_url, rendition_url
 from gallery.views.access import staff_required
 from gallery.views.upload_forms import NewGalleryForm
@@ -42,7 +43,7 @@ def new():
     form = NewGalleryForm()
     if form.validate_on_submit():
         try:
-            gallery = editorial.create_gallery({
+            gallery = galleries.create_gallery({
                 "title": form.title.data, "description": form.description.data or "",
                 "category": form.category.data, "country": form.country.data or None,
                 "credit": form.credit.data or "", "date": form.date.data,
@@ -78,7 +79,7 @@ def receive(gallery_id: int):
         return render_template("upload/files.html", gallery=gallery,
                                error="Choose at least one file."), 400
     items = chain.from_iterable(archives.expand(f.filename, f.stream) for f in uploads)
-    results = list(catalogue.ingest_many(gallery, items, current_user._get_current_object()))
+    results = list(ingest.ingest_many(gallery, items, current_user._get_current_object()))
     for upload in uploads:
         upload.close()
     if wants_json:
@@ -101,12 +102,11 @@ def captions(gallery_id: int):
     error = None
     if request.method == "POST":
         updates = {a.id: {k: request.form.get(f"{a.id}-{k}", "")
-                          for k in catalogue.CAPTION_FIELDS} for a in assets
+                          for k in CAPTION_FIELDS} for a in assets
                    if f"{a.id}-caption" in request.form}
         try:
-            changed = catalogue.update_captions(gallery, updates, current_user._get_current_object())
+            changed = update_captions(gallery, updates, current_user._get_current_object())
         except GalleryError as exc:
-            db.session.rollback()
             error = exc
         else:
             flash(f"Saved: {len(changed)} {'file' if len(changed) == 1 else 'files'} changed.",

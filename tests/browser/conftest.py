@@ -106,7 +106,7 @@ def _database_url(tmp_path_factory) -> tuple[str, Callable[[], None]]:
 def _make_content(live: LiveServer) -> None:
     """Galleries, photos and accounts like the demo's, ingested for real."""
     from gallery.extensions import db
-    from gallery.services import accounts, catalogue
+    from gallery.services import accounts, galleries, ingest
     from gallery.templating import gallery_url
 
     editor = accounts.create_user(email="editor@example.org", password=PASSWORD, role="editor",
@@ -115,15 +115,15 @@ def _make_content(live: LiveServer) -> None:
     live.users = {"editor": editor.email, "admin": "admin@example.org"}
     seed = 0
     for n, (title, category, country, credit, pick, photos) in enumerate(GALLERIES):
-        gallery = catalogue.create_gallery(
+        gallery = galleries.create_gallery(dict(
             title=title, category=category, country=country, credit=credit, status="published",
             date=dt.date(2024, 3, 1) + dt.timedelta(days=30 * n), editors_pick=pick,
             pick_position=n if pick else None,
-            description=f"{photos[0][0]} Photos by {credit.split(' / ')[-1]}.", user=editor)
+            description=f"{photos[0][0]} Photos by {credit.split(' / ')[-1]}."), editor)
         ids = []
         for caption, size in photos:
             seed += 1
-            result = catalogue.ingest(gallery, io.BytesIO(picture(seed, size)), f"IMG_{1000 + seed}.jpg",
+            result = ingest.ingest(gallery, io.BytesIO(picture(seed, size)), f"IMG_{1000 + seed}.jpg",
                                       {"caption": caption, "creator": credit.split(" / ")[-1],
                                        "keywords": ["demo", category.lower()]}, user=editor)
             assert result.status == "accepted", result.reason
@@ -134,8 +134,9 @@ def _make_content(live: LiveServer) -> None:
             live.galleries[title] = {"id": gallery.id, "path": gallery_url(gallery), "assets": ids,
                                      "category": category, "country": country}
     title, category, country = DRAFT_GALLERY
-    draft = catalogue.create_gallery(title=title, category=category, country=country, status="draft")
-    catalogue.ingest(draft, io.BytesIO(picture(99)), "draft.jpg", {"caption": "Not public yet."})
+    draft = galleries.create_gallery({"title": title, "category": category, "country": country,
+                                      "status": "draft"}, None, script=True)
+    ingest.ingest(draft, io.BytesIO(picture(99)), "draft.jpg", {"caption": "Not public yet."})
     live.galleries[title] = {"id": draft.id, "assets": [], "category": category, "country": country}
 
 

@@ -8,6 +8,7 @@ from gallery.services.search.indexing import (
     after_commit,
     check,
     drain,
+    queue_assets,
     queue_category,
     queue_gallery,
     rebuild,
@@ -15,6 +16,6 @@ from gallery.services.search.indexing import (
 )
 from gallery.services.search.query import parse
 
-__all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_category",
-           "queue_gallery", "rebuild", "rebuild_if_outdated", "SORTS", "Filters", "Hit", "Results",
-           "run", "parse"]
+__all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_assets",
+           "queue_category", "queue_gallery", "rebuild", "rebuild_if_outdated", "SORTS", "Filters",
+           "Hit", "Results", "run", "parse"]

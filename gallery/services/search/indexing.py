@@ -62,6 +62,11 @@ def _session() -> Session:
     return current_app.extensions["db_sessionmaker"]()
 
 
+def queue_assets(asset_ids: Iterable[int], operation: str = "upsert") -> None:
+    """Queue the assets (edited, added, trashed) in the current transaction."""
+    db.session.add_all(SearchOutbox(asset_id=i, operation=operation) for i in asset_ids)
+
+
 def queue_gallery(gallery_id: int, operation: str = "upsert") -> None:
     """Queue every asset of a gallery (rename, publish, move) in the current transaction."""
     _queue_from(select(Asset.id).where(Asset.gallery_id == gallery_id), operation)
@@ -152,7 +157,7 @@ def _drain_locked(ix: index.Index, result: DrainResult, limit: int | None, batch
             # Only now: a worker killed before this line leaves the rows for the next drain,
             # and indexing the same asset again is harmless.
             session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
-            session.commit()
+            session.commit()  # the drain's own session, not a use case's: see _session()
             session.expunge_all()
             done += len(rows)
     finally:

@@ -5,7 +5,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
-from gallery.extensions import db
 from gallery.services import categories, sitetext, trash
 from gallery.views.access import admin_required
 from gallery.views.manage.blueprint import bp
@@ -29,7 +28,6 @@ def trash_action(kind: str, item_id: int, action: str):
     try:
         actions[(kind, action)](item_id, current_user)
     except GalleryError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         flash("Restored." if action == "restore" else "Deleted for good.", "success")
@@ -112,7 +110,6 @@ def edit_text(key: str):
             sitetext.save_text(key, {"title": request.form.get("title", ""),
                                      "body": request.form.get("body", "")}, current_user)
         except GalleryError as exc:
-            db.session.rollback()
             error = exc
         else:
             flash("Saved.", "success")
@@ -128,7 +125,6 @@ def _run(work, message: str):
     try:
         work()
     except GalleryError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         flash(message, "success")

@@ -5,11 +5,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
-from gallery.extensions import db
 from gallery.models import CONSENT_STATUSES, STATUSES
-from gallery.services import editorial
-from gallery.services.editorial_assets import ASSET_FIELDS, asset_choices_for_move
-from gallery.services.guards import load_asset
+from gallery.services import assets, trash
+from gallery.services.assets import ASSET_FIELDS, asset_choices_for_move, load_asset
 from gallery.views.manage.blueprint import back, bp, choices, form_values
 
 
@@ -22,9 +20,8 @@ def edit_asset(asset_id: int):
         values = form_values(f for f in ASSET_FIELDS if f != "sensitive")
         values["sensitive"] = "sensitive" in request.form
         try:
-            editorial.update_asset(asset.id, values, current_user)
+            assets.update_asset(asset.id, values, current_user)
         except GalleryError as exc:
-            db.session.rollback()
             error = exc
         else:
             flash("Asset saved.", "success")
@@ -39,9 +36,8 @@ def edit_asset(asset_id: int):
 def move_asset(asset_id: int):
     """Move an asset to another gallery."""
     try:
-        asset = editorial.move_asset(asset_id, request.form.get("gallery_id", ""), current_user)
+        asset = assets.move_asset(asset_id, request.form.get("gallery_id", ""), current_user)
     except GalleryError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("manage.edit_asset", asset_id=asset_id))
     flash(f"Moved to “{asset.gallery.title}”.", "success")
@@ -52,7 +48,7 @@ def move_asset(asset_id: int):
 def position(asset_id: int):
     """Move an asset one place up or down in its gallery (works without JavaScript)."""
     asset = load_asset(asset_id)
-    editorial.move_in_order(asset.id, -1 if request.form.get("direction") == "up" else 1,
+    assets.move_in_order(asset.id, -1 if request.form.get("direction") == "up" else 1,
                             current_user)
     return back(url_for("manage.gallery", gallery_id=asset.gallery_id, _anchor=f"asset-{asset.id}"))
 
@@ -68,7 +64,7 @@ def replace_file(asset_id: int):
             error = GalleryError("Choose a file to upload.", field="file")
         else:
             try:
-                editorial.replace_file(asset.id, upload.stream, upload.filename, current_user)
+                assets.replace_file(asset.id, upload.stream, upload.filename, current_user)
             except GalleryError as exc:
                 error = exc
             else:
@@ -84,7 +80,7 @@ def delete_asset(asset_id: int):
     asset = load_asset(asset_id)
     if request.method == "POST":
         gallery_id = asset.gallery_id
-        editorial.trash_asset(asset.id, current_user)
+        trash.trash_asset(asset.id, current_user)
         flash(f"“{asset.display_title}” moved to the trash.", "success")
         return redirect(url_for("manage.gallery", gallery_id=gallery_id))
     return render_template("manage/confirm_delete.html", thing="asset", title=asset.display_title,

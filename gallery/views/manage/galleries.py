@@ -7,10 +7,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
-from gallery.extensions import db
 from gallery.models import STATUSES
-from gallery.services import activity, editorial
-from gallery.services.guards import load_asset, load_gallery
+from gallery.services import activity, assets, galleries, trash
+from gallery.services.assets import load_asset
+from gallery.services.galleries import load_gallery
 from gallery.views.manage.blueprint import back, bp, choices, form_values
 
 
@@ -18,8 +18,8 @@ from gallery.views.manage.blueprint import back, bp, choices, form_values
 def index():
     """Dashboard: every gallery, drafts too, with links to edit and upload."""
     status = request.args.get("status")
-    galleries = editorial.manage_listing(current_user, status if status in STATUSES else None)
-    return render_template("manage/index.html", galleries=galleries, status=status)
+    listing = galleries.manage_listing(current_user, status if status in STATUSES else None)
+    return render_template("manage/index.html", galleries=listing, status=status)
 
 
 @bp.get("/galleries/<int:gallery_id>")
@@ -27,7 +27,7 @@ def gallery(gallery_id: int):
     """A gallery's assets with bulk editing and ordering controls."""
     found = load_gallery(gallery_id)
     return render_template("manage/gallery.html", gallery=found,
-                           assets=editorial.gallery_assets(found.id), statuses=STATUSES, **choices())
+                           assets=galleries.gallery_assets(found.id), statuses=STATUSES, **choices())
 
 
 @bp.route("/galleries/<int:gallery_id>/edit", methods=["GET", "POST"])
@@ -37,10 +37,9 @@ def edit_gallery(gallery_id: int):
     error = None
     if request.method == "POST":
         try:
-            editorial.update_gallery(found.id, form_values(
+            galleries.update_gallery(found.id, form_values(
                 ("title", "description", "category", "country", "credit", "date")), current_user)
         except GalleryError as exc:
-            db.session.rollback()
             error = exc
         else:
             flash("Gallery saved.", "success")
@@ -53,10 +52,10 @@ def edit_gallery(gallery_id: int):
 def set_status(gallery_id: int):
     """Publish a gallery or take it back to draft."""
     if request.form.get("status") == "published":
-        editorial.publish(gallery_id, current_user)
+        galleries.publish(gallery_id, current_user)
         flash("Gallery published.", "success")
     else:
-        editorial.unpublish(gallery_id, current_user)
+        galleries.unpublish(gallery_id, current_user)
         flash("Gallery is a draft now: only staff can see it.", "success")
     return back(url_for("manage.gallery", gallery_id=gallery_id))
 
@@ -65,13 +64,12 @@ def set_status(gallery_id: int):
 def set_pick(gallery_id: int):
     """Turn the editors' pick on or off, with its position on the home page."""
     try:
-        editorial.update_gallery(gallery_id, {
+        galleries.update_gallery(gallery_id, {
             "editors_pick": request.form.get("editors_pick", "0"),
             **({"pick_position": request.form["pick_position"]}
                if request.form.get("editors_pick") in ("1", "on") else {}),
         }, current_user)
     except GalleryError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         flash("Editors' pick saved.", "success")
@@ -84,14 +82,13 @@ def cover(gallery_id: int):
     found = load_gallery(gallery_id)
     if request.method == "POST":
         try:
-            editorial.set_cover(found.id, request.form.get("cover_asset_id") or None, current_user)
+            galleries.set_cover(found.id, request.form.get("cover_asset_id") or None, current_user)
         except GalleryError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
         else:
             flash("Cover saved.", "success")
             return redirect(url_for("manage.gallery", gallery_id=found.id))
-    return render_template("manage/cover.html", gallery=found, assets=editorial.gallery_assets(found.id))
+    return render_template("manage/cover.html", gallery=found, assets=galleries.gallery_assets(found.id))
 
 
 @bp.route("/galleries/<int:gallery_id>/delete", methods=["GET", "POST"])
@@ -99,7 +96,7 @@ def delete_gallery(gallery_id: int):
     """Confirm, then move a gallery to the trash."""
     found = load_gallery(gallery_id)
     if request.method == "POST":
-        editorial.trash_gallery(found.id, current_user)
+        trash.trash_gallery(found.id, current_user)
         flash(f"“{found.title}” moved to the trash.", "success")
         return redirect(url_for("manage.index"))
     return render_template("manage/confirm_delete.html", thing="gallery", title=found.title,
@@ -119,10 +116,9 @@ def bulk(gallery_id: int):
         values["keywords_mode"] = request.form.get("keywords_mode", "add")
     ids = request.form.getlist("asset_ids")
     try:
-        changed = editorial.bulk_update(gallery_id, [i for i in ids if i.isdigit()] if ids else [],
+        changed = assets.bulk_update(gallery_id, [i for i in ids if i.isdigit()] if ids else [],
                                         values, current_user)
     except GalleryError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         flash(f"{changed} asset{'s' if changed != 1 else ''} changed.", "success")
@@ -133,9 +129,8 @@ def bulk(gallery_id: int):
 def order(gallery_id: int):
     """Save an order posted as a list of asset ids (the drag-and-drop form)."""
     try:
-        editorial.reorder(gallery_id, request.form.getlist("order"), current_user)
+        galleries.reorder(gallery_id, request.form.getlist("order"), current_user)
     except GalleryError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         flash("Order saved.", "success")

@@ -1,19 +1,17 @@
-"""Editorial use cases for galleries: create, edit, cover, publish, editors' pick, order.
-
-Asset edits live in editorial_assets, the trash in trash; both are re-exported here so
-callers find every editorial verb in one place.
-"""
+"""Galleries: every create and edit (fields, cover, publish, editors' pick, order), lookups and counts."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from gallery.exceptions import ValidationError
+from gallery import policy
+from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
-from gallery.models import STATUSES, Asset, Gallery, User
-from gallery.services import activity, catalogue, fields
-from gallery.services.guards import commit, load_asset, load_gallery, queue_galleries, require_staff
+from gallery.models import STATUSES, Asset, Category, Gallery, User
+from gallery.services import activity, fields, search, unit
+from gallery.services.permissions import require_staff
+from gallery.services.reference import country_code
 from gallery.text import slugify
 
 GALLERY_FIELDS = ("title", "description", "category", "country", "credit", "date", "status",
@@ -23,9 +21,15 @@ INDEXED_FIELDS = {"title", "slug", "description", "category_id", "country_code",
                   "status"}
 
 
-def create_gallery(values: Mapping[str, Any], user: User) -> Gallery:
-    """Create a gallery (a draft unless told otherwise) and log it."""
-    require_staff(user)
+@unit.use_case
+def create_gallery(values: Mapping[str, Any], user: User | None, *, script: bool = False) -> Gallery:
+    """Create a gallery (a draft unless told otherwise), log it and commit.
+
+    script=True is the command line, demo data or a fixture: trusted, so no permission check
+    and no activity entry (the log records what editors change).
+    """
+    if not script:
+        require_staff(user)
     _reject_unknown(values, GALLERY_FIELDS)
     parsed = _parse_gallery(values)
     if "title" not in parsed:
@@ -33,17 +37,44 @@ def create_gallery(values: Mapping[str, Any], user: User) -> Gallery:
     if "category_id" not in parsed:
         raise ValidationError("Choose a category.", field="category")
     pick = parsed.get("editors_pick", False)
-    gallery = catalogue.add_gallery(
-        title=parsed["title"], category=parsed["category_id"], country=parsed.get("country_code"),
+    gallery = Gallery(
+        title=parsed["title"], slug=slugify(parsed["title"]),
         description=parsed.get("description", ""), credit=parsed.get("credit", ""),
+        category_id=parsed["category_id"], country_code=parsed.get("country_code"),
         date=parsed.get("date"), status=parsed.get("status", "draft"), editors_pick=pick,
-        pick_position=_pick_position(parsed) if pick else None, user=user)
-    db.session.flush()  # the activity entry needs the new gallery's id
-    activity.record(user, "gallery.create", gallery_id=gallery.id, title=gallery.title)
-    commit()
+        pick_position=_pick_position(parsed) if pick else None,
+        created_by_id=user.id if user is not None else None)
+    db.session.add(gallery)
+    if not script:
+        db.session.flush()  # the activity entry needs the new gallery's id
+        activity.record(user, "gallery.create", gallery_id=gallery.id, title=gallery.title)
+    unit.commit()
     return gallery
 
 
+def find_or_create_gallery(*, title: str, category: str | int, country: str | None = None,
+                           user: User | None = None, **values: Any) -> tuple[Gallery, bool]:
+    """The live gallery with this title, category and country, or a new one: (gallery, created).
+
+    For scripts (command-line import): a new gallery is made with create_gallery(script=True).
+    """
+    cat = get_category(category)
+    code = country_code(country) if country else None
+    if country and code is None:
+        raise ValidationError(f"Unknown country: {country}", field="country")
+    same_country = Gallery.country_code.is_(None) if code is None else Gallery.country_code == code
+    found = db.session.scalar(
+        select(Gallery).where(Gallery.title == (title or "").strip()[:300],
+                              Gallery.category_id == cat.id, same_country,
+                              Gallery.deleted_at.is_(None))
+        .order_by(Gallery.id).limit(1))
+    if found is not None:
+        return found, False
+    values = {"title": title, "category": cat.id, "country": code, **values}
+    return create_gallery(values, user, script=True), True
+
+
+@unit.use_case
 def update_gallery(gallery_id: int, values: Mapping[str, Any], user: User) -> Gallery:
     """Change a gallery's fields (any of GALLERY_FIELDS), reindex its assets, log the change."""
     require_staff(user)
@@ -51,7 +82,9 @@ def update_gallery(gallery_id: int, values: Mapping[str, Any], user: User) -> Ga
     gallery = load_gallery(gallery_id)
     parsed = _parse_gallery(values)
     if "cover_asset_id" in parsed and parsed["cover_asset_id"] is not None:
-        cover = load_asset(parsed["cover_asset_id"])
+        cover = db.session.get(Asset, parsed["cover_asset_id"])
+        if cover is None or cover.deleted_at is not None:
+            raise NotFound("No such asset.")
         if cover.gallery_id != gallery.id:
             raise ValidationError("The cover must be an asset of this gallery.", field="cover_asset_id")
     if parsed.get("editors_pick") is True and parsed.get("pick_position") is None:
@@ -62,13 +95,13 @@ def update_gallery(gallery_id: int, values: Mapping[str, Any], user: User) -> Ga
         parsed["pick_position"] = None
     if "title" in parsed:
         parsed["slug"] = slugify(parsed["title"])
-    changes = activity.diff(gallery, parsed)
+    changes = activity.apply_changes(gallery, parsed)
     if not changes:
         return gallery
     if INDEXED_FIELDS & changes.keys():
         queue_galleries([gallery.id])
     activity.record(user, _action(changes), gallery_id=gallery.id, changes=changes)
-    commit()
+    unit.commit()
     return gallery
 
 
@@ -87,14 +120,7 @@ def unpublish(gallery_id: int, user: User) -> Gallery:
     return update_gallery(gallery_id, {"status": "draft"}, user)
 
 
-def set_editors_pick(gallery_id: int, pick: bool, position: int | None, user: User) -> Gallery:
-    """Feature a gallery on the home page at a position (lower comes first), or stop featuring it."""
-    values: dict[str, Any] = {"editors_pick": pick}
-    if pick and position is not None:
-        values["pick_position"] = position
-    return update_gallery(gallery_id, values, user)
-
-
+@unit.use_case
 def reorder(gallery_id: int, ordered_ids: Any, user: User) -> list[int]:
     """Set asset positions from an ordered list of every asset id of the gallery (trash excluded)."""
     require_staff(user)
@@ -110,20 +136,9 @@ def reorder(gallery_id: int, ordered_ids: Any, user: User) -> list[int]:
         by_id[asset_id].position = position
     if before != ids:
         activity.record(user, "gallery.reorder", gallery_id=gallery.id, order=ids)
-        catalogue.queue_search(ids)  # documents may sort by position
-    commit()
+        search.queue_assets(ids)  # documents may sort by position
+    unit.commit()
     return ids
-
-
-def move_in_order(asset_id: int, offset: int, user: User) -> list[int]:
-    """Move one asset up (offset -1) or down (+1) in its gallery: the keyboard-friendly reorder."""
-    require_staff(user)
-    asset = load_asset(asset_id)
-    ids = [a.id for a in _ordered_assets(asset.gallery_id)]
-    index = ids.index(asset.id)
-    target = max(0, min(len(ids) - 1, index + offset))
-    ids.insert(target, ids.pop(index))
-    return reorder(asset.gallery_id, ids, user)
 
 
 def manage_listing(user: User, status: str | None = None) -> list[Gallery]:
@@ -158,7 +173,7 @@ def _parse_gallery(values: Mapping[str, Any]) -> dict[str, Any]:
     if "category" in values:
         if values["category"] in (None, ""):
             raise ValidationError("Choose a category.", field="category")
-        out["category_id"] = catalogue.get_category(values["category"]).id
+        out["category_id"] = get_category(values["category"]).id
     if "country" in values:
         out["country_code"] = fields.country(values["country"])
     if "date" in values:
@@ -202,25 +217,50 @@ def _action(changes: Mapping[str, Any]) -> str:
     return "gallery.update"
 
 
-from gallery.services.editorial_assets import (  # noqa: E402  re-exported, see the docstring
-    bulk_update,
-    move_asset,
-    replace_file,
-    update_asset,
-)
-from gallery.services.trash import (  # noqa: E402
-    empty_trash,
-    purge_asset,
-    purge_gallery,
-    restore_asset,
-    restore_gallery,
-    trash_asset,
-    trash_gallery,
-)
+def load_gallery(gallery_id: int, *, trashed: bool | None = False) -> Gallery:
+    """A gallery by id; trashed=False hides the trash, True wants it, None takes either."""
+    gallery = db.session.get(Gallery, gallery_id)
+    if gallery is None or (trashed is not None and (gallery.deleted_at is not None) != trashed):
+        raise NotFound("No such gallery." if not trashed else "No such gallery in the trash.")
+    return gallery
 
-__all__ = [
-    "create_gallery", "update_gallery", "set_cover", "publish", "unpublish", "set_editors_pick",
-    "reorder", "move_in_order", "manage_listing", "gallery_assets", "update_asset", "move_asset",
-    "replace_file", "bulk_update", "trash_gallery", "restore_gallery", "purge_gallery",
-    "trash_asset", "restore_asset", "purge_asset", "empty_trash",
-]
+
+def get_category(value: str | int) -> Category:
+    """Find a category by id, slug or name (case-insensitive)."""
+    session = db.session
+    if isinstance(value, int) or str(value).strip().isdigit():
+        number = fields.as_id(value)  # ids only: "²" and 2**40 are no category's id
+        found = session.get(Category, number) if number is not None else None
+    else:
+        text = str(value).strip()
+        found = session.scalar(select(Category).where(
+            (Category.slug == slugify(text)) | (func.lower(Category.name) == text.lower())))
+    if found is None:
+        raise ValidationError(f"Unknown category: {value}", field="category")
+    return found
+
+
+def queue_galleries(gallery_ids: Iterable[int], operation: str = "upsert") -> None:
+    """Queue every asset of the galleries for reindexing (their documents carry gallery fields)."""
+    for gallery_id in sorted(set(gallery_ids)):
+        search.queue_gallery(gallery_id, operation)
+
+
+def refresh_counts(gallery_ids: Iterable[int]) -> None:
+    """Recompute the denormalised per-media-type counts of the assets the public sees.
+
+    Called in the transaction of the change, before unit.commit(), so counts never disagree with rows.
+    """
+    for gid in set(gallery_ids):
+        counts = dict(db.session.execute(
+            select(Asset.media_type, func.count())
+            .where(Asset.gallery_id == gid, policy.public_asset_clause())
+            .group_by(Asset.media_type)).all())
+        db.session.execute(update(Gallery).where(Gallery.id == gid).values(
+            image_count=counts.get("image", 0), video_count=counts.get("video", 0),
+            audio_count=counts.get("audio", 0)))
+
+
+def refresh_all_counts() -> None:
+    """Recompute every gallery's public counts (after PUBLISH_UNKNOWN_CONSENT changes)."""
+    refresh_counts(db.session.scalars(select(Gallery.id)).all())

@@ -1,4 +1,4 @@
-"""Editorial use cases for assets: edit, move, replace the file, bulk changes."""
+"""Assets: every change to one (edit, move, order, replace the file, bulk changes, the caption grid) and lookups."""
 from __future__ import annotations
 
 import os
@@ -10,32 +10,36 @@ from sqlalchemy import func, select
 from gallery.exceptions import DuplicateAsset, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
-from gallery.services import activity, catalogue, fields, served, storage
-from gallery.services.guards import commit, load_asset, load_gallery, require_staff
+from gallery.services import activity, fields, ingest, search, served, storage, unit
+from gallery.services.galleries import gallery_assets, load_gallery, refresh_counts, reorder
+from gallery.services.permissions import require_staff
 from gallery.text import clean_filename
 
 ASSET_FIELDS = ("title", "caption", "alt_text", "credit", "creator", "copyright", "keywords",
                 "city", "country", "date_taken", "consent", "sensitive", "status")
 BULK_FIELDS = ("credit", "keywords", "keywords_mode", "country", "status")
+CAPTION_FIELDS = ("title", "caption", "credit", "keywords", "alt_text")
 
 
+@unit.use_case
 def update_asset(asset_id: int, values: Mapping[str, Any], user: User) -> Asset:
     """Change an asset's descriptive fields, consent, sensitivity or status; reindex and log."""
     require_staff(user)
     _reject_unknown(values, ASSET_FIELDS)
     asset = load_asset(asset_id)
-    changes = activity.diff(asset, _parse_asset(values))
+    changes = activity.apply_changes(asset, _parse_asset(values))
     if not changes:
         return asset
-    catalogue.queue_search([asset.id])
+    search.queue_assets([asset.id])
     if "status" in changes or "consent" in changes:
-        catalogue.refresh_counts([asset.gallery_id])
+        refresh_counts([asset.gallery_id])
     activity.record(user, "asset.update", gallery_id=asset.gallery_id, asset_id=asset.id,
                     changes=changes)
-    commit()
+    unit.commit()
     return asset
 
 
+@unit.use_case
 def move_asset(asset_id: int, gallery_id: Any, user: User) -> Asset:
     """Move an asset to the end of another gallery; both galleries' counts follow."""
     require_staff(user)
@@ -55,15 +59,16 @@ def move_asset(asset_id: int, gallery_id: Any, user: User) -> Asset:
     asset.position = (last or 0) + 1
     db.session.flush()
     db.session.expire(asset, ["gallery"])
-    catalogue.queue_search([asset.id])
-    catalogue.refresh_counts([source.id, target.id])
+    search.queue_assets([asset.id])
+    refresh_counts([source.id, target.id])
     details = {"from_gallery": source.id, "to_gallery": target.id}
     activity.record(user, "asset.move_out", gallery_id=source.id, asset_id=asset.id, **details)
     activity.record(user, "asset.move_in", gallery_id=target.id, asset_id=asset.id, **details)
-    commit()
+    unit.commit()
     return asset
 
 
+@unit.use_case
 def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user: User) -> int:
     """Set credit, keywords (add or replace), country or status on many assets; returns how many changed."""
     require_staff(user)
@@ -85,18 +90,19 @@ def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user
         new = dict(parsed)
         if "keywords" in new and mode == "add":
             new["keywords"] = fields.keywords(list(asset.keywords or []) + new["keywords"])
-        changes = activity.diff(asset, new)
+        changes = activity.apply_changes(asset, new)
         if changes:
             changed += 1
             activity.record(user, "asset.bulk_update", gallery_id=gallery.id, asset_id=asset.id,
                             changes=changes)
     if changed:
-        catalogue.queue_search([a.id for a in assets])
-        catalogue.refresh_counts([gallery.id])
-    commit()
+        search.queue_assets([a.id for a in assets])
+        refresh_counts([gallery.id])
+    unit.commit()
     return changed
 
 
+@unit.use_case
 def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> Asset:
     """Swap an asset's file for a new one, keeping its metadata; renditions are made again.
 
@@ -117,14 +123,14 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         if existing is not None:
             raise DuplicateAsset(f"{name}: already in the catalogue.", existing)
         # The ingest path's own checks and renditions, so a replacement meets the same rules.
-        probed = catalogue.examine(tmp, name, size)
+        probed = ingest.examine(tmp, name, size)
         key = storage.original_key(sha, probed.ext)
         storage.commit_file(tmp, key)
         written.append(key)
         copy = served.make(key, sha, probed.mime_type, size, crc)
         if copy.key != key:
             written.append(copy.key)
-        made = catalogue.ingest_renditions(storage.path(key), probed)
+        made = ingest.ingest_renditions(storage.path(key), probed)
         current = {r.size: r for r in asset.renditions}
         for r in made:
             rkey = storage.rendition_key(sha, r.size)
@@ -144,7 +150,7 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         asset.media_type, asset.mime_type = probed.media_type, probed.mime_type
         asset.width, asset.height, asset.duration = probed.width, probed.height, probed.duration
         asset.codec, asset.camera = probed.codec, probed.camera
-        catalogue.queue_search([asset.id])
+        search.queue_assets([asset.id])
         activity.record(user, "asset.replace_file", gallery_id=asset.gallery_id, asset_id=asset.id,
                         old=before, new={"filename": name, "sha256": sha})
         db.session.flush()
@@ -155,7 +161,48 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    commit(after=lambda: delete_unreferenced(old_keys))
+    unit.commit(after=lambda: delete_unreferenced(old_keys))
+    return asset
+
+
+def move_in_order(asset_id: int, offset: int, user: User) -> list[int]:
+    """Move one asset up (offset -1) or down (+1) in its gallery: the keyboard-friendly reorder."""
+    require_staff(user)
+    asset = load_asset(asset_id)
+    ids = [a.id for a in gallery_assets(asset.gallery_id)]
+    index = ids.index(asset.id)
+    target = max(0, min(len(ids) - 1, index + offset))
+    ids.insert(target, ids.pop(index))
+    return reorder(asset.gallery_id, ids, user)
+
+
+@unit.use_case
+def update_captions(gallery: Gallery, updates: dict[int, dict[str, Any]],
+                    user: User | None = None) -> list[Asset]:
+    """Save the caption grid: new texts for many assets of a gallery, all in one transaction."""
+    assets = {a.id: a for a in db.session.scalars(
+        select(Asset).where(Asset.gallery_id == gallery.id, Asset.id.in_(list(updates))))}
+    changed: list[Asset] = []
+    for asset_id, values in updates.items():
+        asset = assets.get(asset_id)
+        if asset is None:
+            raise NotFound(f"Asset {asset_id} is not in this gallery.")
+        new = _caption_values(values, asset_id)
+        if any(getattr(asset, k) != v for k, v in new.items()):
+            for key, value in new.items():
+                setattr(asset, key, value)
+            changed.append(asset)
+    if changed:
+        search.queue_assets([a.id for a in changed])
+        unit.commit()
+    return changed
+
+
+def load_asset(asset_id: int, *, trashed: bool | None = False) -> Asset:
+    """An asset by id; trashed=False hides the trash, True wants it, None takes either."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or (trashed is not None and (asset.deleted_at is not None) != trashed):
+        raise NotFound("No such asset." if not trashed else "No such asset in the trash.")
     return asset
 
 
@@ -215,3 +262,17 @@ def _reject_unknown(values: Mapping[str, Any], allowed: tuple[str, ...]) -> None
     for name in values:
         if name not in allowed:
             raise ValidationError(f"Unknown field: {name}", field=name)
+
+
+def _caption_values(values: dict[str, Any], asset_id: int) -> dict[str, Any]:
+    """Validated caption-grid values, by the edit form's rules; empty text clears a field."""
+    out: dict[str, Any] = {}
+    for key in CAPTION_FIELDS:
+        if key not in values:
+            continue
+        where = f"{asset_id}-{key}"
+        if key == "keywords":
+            out[key] = fields.keywords(values[key], field=where)
+        else:
+            out[key] = fields.asset_text(values[key], key, field=where)
+    return out

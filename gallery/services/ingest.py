@@ -1,4 +1,4 @@
-"""Use cases that change the catalogue: the only place that commits."""
+"""The ingest pipeline: check, store and render files, then write their asset rows in batches."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from gallery import policy
 from gallery.exceptions import (
     DuplicateAsset,
     GalleryError,
-    NotFound,
     TooLarge,
     ValidationError,
 )
@@ -23,10 +21,11 @@ from gallery.formats import probe
 from gallery.formats.imaging import Rendered
 from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
-from gallery.models import Asset, Category, Gallery, Rendition, SearchOutbox, User
-from gallery.services import fields, renditions, search, served, storage
+from gallery.models import Asset, Gallery, Rendition, User
+from gallery.services import fields, renditions, search, served, storage, unit
+from gallery.services.galleries import refresh_counts
 from gallery.services.reference import country_code
-from gallery.text import clean_filename, human_bytes, slugify
+from gallery.text import clean_filename, human_bytes
 
 
 @dataclass
@@ -41,69 +40,6 @@ class IngestResult:
     extra: dict[str, Any] = field(default_factory=dict)
     error_status: int | None = None
     error_field: str | None = None
-
-
-def get_category(value: str | int) -> Category:
-    """Find a category by id, slug or name (case-insensitive)."""
-    session = db.session
-    if isinstance(value, int) or str(value).strip().isdigit():
-        number = fields.as_id(value)  # ids only: "²" and 2**40 are no category's id
-        found = session.get(Category, number) if number is not None else None
-    else:
-        text = str(value).strip()
-        found = session.scalar(select(Category).where(
-            (Category.slug == slugify(text)) | (func.lower(Category.name) == text.lower())))
-    if found is None:
-        raise ValidationError(f"Unknown category: {value}", field="category")
-    return found
-
-
-def create_gallery(**values: Any) -> Gallery:
-    """Create a gallery with its batch metadata and commit (scripts, ingest, demo data)."""
-    gallery = add_gallery(**values)
-    db.session.commit()
-    return gallery
-
-
-def add_gallery(*, title: str, category: str | int, country: str | None = None,
-                description: str = "", credit: str = "", date: dt.date | None = None,
-                status: str = "draft", editors_pick: bool = False,
-                pick_position: int | None = None, user: User | None = None) -> Gallery:
-    """Add a gallery with its batch metadata to the session (the caller commits)."""
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError("A gallery needs a title.", field="title")
-    if status not in ("draft", "published"):
-        raise ValidationError("Status must be draft or published.", field="status")
-    code = country_code(country) if country else None
-    if country and code is None:
-        raise ValidationError(f"Unknown country: {country}", field="country")
-    gallery = Gallery(
-        title=title[:300], slug=slugify(title), description=description or "",
-        credit=credit or "", category=get_category(category), country_code=code, date=date,
-        status=status, editors_pick=editors_pick, pick_position=pick_position,
-        created_by_id=user.id if user else None,
-    )
-    db.session.add(gallery)
-    return gallery
-
-
-def find_or_create_gallery(*, title: str, category: str | int, country: str | None = None,
-                           user: User | None = None, **values: Any) -> tuple[Gallery, bool]:
-    """The live gallery with this title, category and country, or a new one: (gallery, created)."""
-    cat = get_category(category)
-    code = country_code(country) if country else None
-    if country and code is None:
-        raise ValidationError(f"Unknown country: {country}", field="country")
-    same_country = Gallery.country_code.is_(None) if code is None else Gallery.country_code == code
-    found = db.session.scalar(
-        select(Gallery).where(Gallery.title == (title or "").strip()[:300],
-                              Gallery.category_id == cat.id, same_country,
-                              Gallery.deleted_at.is_(None))
-        .order_by(Gallery.id).limit(1))
-    if found is not None:
-        return found, False
-    return create_gallery(title=title, category=cat.id, country=code, user=user, **values), True
 
 
 @dataclass
@@ -139,7 +75,7 @@ def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None
     """Ingest many files, committing every batch_size accepted files; yields one result per file.
 
     Each file is checked, stored and rendered before its row is written; a batch's rows go in one
-    transaction, then search.after_commit() runs once. Files of a batch whose commit fails are removed.
+    transaction (one unit.commit()). Files of a batch whose commit fails are removed.
     """
     batch_size = batch_size or current_app.config["INGEST_BATCH_SIZE"]
     batch: list[_Pending] = []
@@ -291,11 +227,11 @@ def _commit(gallery: Gallery, batch: list[_Pending]) -> list[IngestResult]:
             pending.asset.position = position + offset
             db.session.add(pending.asset)
         db.session.flush()
-        queue_search([p.asset.id for p in batch])
+        search.queue_assets([p.asset.id for p in batch])
         refresh_counts([gallery.id])
-        db.session.commit()
+        unit.commit()  # drains the search outbox too
     except IntegrityError:
-        db.session.rollback()
+        db.session.rollback()  # the flush may have failed before unit.commit() could roll back
         if len(batch) > 1:
             results = [r for pending in list(batch) for r in _commit(gallery, [pending])]
             batch.clear()
@@ -314,7 +250,6 @@ def _commit(gallery: Gallery, batch: list[_Pending]) -> list[IngestResult]:
             _cleanup(pending.written, pending.sha)
         batch.clear()
         raise
-    search.after_commit()
     results = [IngestResult(p.label, "accepted", asset=p.asset) for p in batch]
     batch.clear()
     return results
@@ -349,75 +284,6 @@ def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
         except ValidationError:
             pass  # an unreadable camera date is not a reason to refuse the photo
     return out
-
-
-CAPTION_FIELDS = ("title", "caption", "credit", "keywords", "alt_text")
-
-
-def update_captions(gallery: Gallery, updates: dict[int, dict[str, Any]],
-                    user: User | None = None) -> list[Asset]:
-    """Save the caption grid: new texts for many assets of a gallery, all in one transaction."""
-    assets = {a.id: a for a in db.session.scalars(
-        select(Asset).where(Asset.gallery_id == gallery.id, Asset.id.in_(list(updates))))}
-    changed: list[Asset] = []
-    for asset_id, values in updates.items():
-        asset = assets.get(asset_id)
-        if asset is None:
-            raise NotFound(f"Asset {asset_id} is not in this gallery.")
-        new = _caption_values(values, asset_id)
-        if any(getattr(asset, k) != v for k, v in new.items()):
-            for key, value in new.items():
-                setattr(asset, key, value)
-            changed.append(asset)
-    if changed:
-        queue_search([a.id for a in changed])
-        db.session.commit()
-        search.after_commit()
-    return changed
-
-
-def _caption_values(values: dict[str, Any], asset_id: int) -> dict[str, Any]:
-    """Validated caption-grid values, by the edit form's rules; empty text clears a field."""
-    out: dict[str, Any] = {}
-    for key in CAPTION_FIELDS:
-        if key not in values:
-            continue
-        where = f"{asset_id}-{key}"
-        if key == "keywords":
-            out[key] = fields.keywords(values[key], field=where)
-        else:
-            out[key] = fields.asset_text(values[key], key, field=where)
-    return out
-
-
-def queue_search(asset_ids: Iterable[int], operation: str = "upsert") -> None:
-    """Add search outbox rows in the current transaction."""
-    db.session.add_all(SearchOutbox(asset_id=i, operation=operation) for i in asset_ids)
-
-
-def refresh_counts(gallery_ids: Iterable[int]) -> None:
-    """Recompute the denormalised per-media-type counts of the assets the public sees."""
-    for gid in set(gallery_ids):
-        counts = dict(db.session.execute(
-            select(Asset.media_type, func.count())
-            .where(Asset.gallery_id == gid, policy.public_asset_clause())
-            .group_by(Asset.media_type)).all())
-        db.session.execute(update(Gallery).where(Gallery.id == gid).values(
-            image_count=counts.get("image", 0), video_count=counts.get("video", 0),
-            audio_count=counts.get("audio", 0)))
-
-
-def refresh_all_counts() -> None:
-    """Recompute every gallery's public counts (after PUBLISH_UNKNOWN_CONSENT changes)."""
-    refresh_counts(db.session.scalars(select(Gallery.id)).all())
-
-
-def get_gallery(gallery_id: int) -> Gallery:
-    """A gallery by id, or NotFound."""
-    gallery = db.session.get(Gallery, gallery_id)
-    if gallery is None or gallery.deleted_at is not None:
-        raise NotFound("No such gallery.")
-    return gallery
 
 
 def _next_position(gallery: Gallery) -> int:
