@@ -1,4 +1,4 @@
-"""The `gallery` command group (also reachable as `flask --app gallery ...`)."""
+"""The `gallery` commands (also reachable as `flask --app gallery ...`); app.main is the console script."""
 from __future__ import annotations
 
 import os
@@ -6,20 +6,13 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
 from sqlalchemy.engine import make_url
 
-from gallery import create_app, demo, migrate
+from gallery import demo, migrate
 from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
-from gallery.services import accounts, reference, search, sitetext
-
-
-def main() -> None:
-    """Entry point of the `gallery` console script."""
-    group = FlaskGroup(create_app=create_app, help="Manage the media gallery.")
-    group.main()
+from gallery.services import accounts, galleries, reference, search, sitetext, unit
 
 
 def init_app(app: Flask) -> None:
@@ -39,9 +32,6 @@ def init_command() -> None:
 
 def initialise() -> None:
     """The work of `gallery init`: folders, migrations, reference data, default site texts."""
-
-    from gallery.services import galleries, unit
-
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(current_app.config[key], exist_ok=True)
     migrate.upgrade(current_app)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -35,15 +35,11 @@ class Database:
     @property
     def engine(self) -> Engine:
         """The engine of the current app."""
-        from flask import current_app
-
         return current_app.extensions["db_engine"]
 
     @property
     def session(self) -> Session:
         """The session of the current app context, created on first use."""
-        from flask import current_app
-
         if "db_session" not in g:
             g.db_session = current_app.extensions["db_sessionmaker"]()
         return g.db_session

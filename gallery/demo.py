@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from gallery import demo_media
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, User
-from gallery.services import accounts
+from gallery.services import accounts, galleries, ingest
 
 CREDIT = "© Example Relief Agency"
 
@@ -265,7 +265,6 @@ def picture(seed: int, size: tuple[int, int]) -> bytes:
 
 def run() -> None:
     """Add the demo galleries, photos and accounts that are missing; print what was done."""
-    from gallery.services import galleries, ingest
 
     added_assets = 0
     for g_index, spec in enumerate(GALLERIES):

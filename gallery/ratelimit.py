@@ -129,7 +129,7 @@ class RedisBackend:
     """Counters in Redis hashes, shared by every worker process and server."""
 
     def __init__(self, url: str) -> None:
-        import redis
+        import redis  # only deployments with RATELIMIT_REDIS_URL load the client
 
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.errors = (redis.RedisError,)

@@ -5,6 +5,7 @@ import csv
 import io
 import logging
 import os
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Self
@@ -189,6 +190,4 @@ def _caption_row(filename: str, asset: Asset) -> list[str]:
 
 
 def _now() -> tuple[int, int, int, int, int, int]:
-    import time
-
     return time.localtime()[:6]

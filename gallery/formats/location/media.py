@@ -12,6 +12,10 @@ import shutil
 import struct
 from typing import BinaryIO
 
+import mutagen
+from mutagen.id3 import ID3, ID3NoHeaderError
+from mutagen.wave import WAVE
+
 from gallery.formats.location.common import (
     MAX_READ,
     MediaCleanError,
@@ -227,8 +231,6 @@ def _id3_version(tags) -> int:
 
 
 def _clean_mp3(path: str) -> bool:
-    from mutagen.id3 import ID3, ID3NoHeaderError
-
     try:
         tags = ID3(path)
     except ID3NoHeaderError:
@@ -242,8 +244,6 @@ def _clean_mp3(path: str) -> bool:
 
 
 def _clean_ogg(path: str) -> bool:
-    import mutagen
-
     try:
         audio = mutagen.File(path)
     except Exception as exc:
@@ -263,8 +263,6 @@ def _clean_wav(path: str) -> bool:
     """ID3 chunk through mutagen; LIST/INFO, XMP (_PMX) and iXML blanked in place."""
     changed = False
     try:
-        from mutagen.wave import WAVE
-
         audio = WAVE(path)
         if audio.tags is not None and _clean_id3(audio.tags):
             audio.save(v2_version=_id3_version(audio.tags))

@@ -1,0 +1,89 @@
+"""The Flask application factory: config, extensions, blueprints, error pages and the CLI."""
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from gallery import (
+    auth_loader,
+    auth_tokens,
+    cli,
+    errors,
+    inputs,
+    ratelimit,
+    security,
+    templating,
+)
+from gallery import config as default_config
+from gallery.extensions import csrf, db, login_manager
+from gallery.views import register_blueprints
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, instance config, GALLERY_* environment, test config."""
+    root = default_config.ROOT
+    instance_path = os.environ.get("GALLERY_INSTANCE_PATH", os.path.join(root, "instance"))
+    app = Flask(
+        "gallery",  # the package's name, so the logger and root path stay those of `gallery`
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+    )
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("GALLERY")
+    if test_config:
+        app.config.update(test_config)
+    _finish_config(app)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    auth_loader.init_app(app)
+    auth_tokens.init_app(app)
+    ratelimit.init_app(app)
+    templating.init_app(app)
+    security.init_app(app)
+    inputs.init_app(app)  # before the blueprints: it bounds their <int:...> URL parts
+    errors.init_app(app)
+    register_blueprints(app)
+    cli.init_app(app)
+    return app
+
+
+def main() -> None:
+    """Entry point of the `gallery` console script."""
+    FlaskGroup(create_app=create_app, help="Manage the media gallery.").main()
+
+
+def _finish_config(app: Flask) -> None:
+    """Fill in derived settings: database URL, absolute paths and the secret key."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        db_path = os.path.join(app.instance_path, "gallery.sqlite")
+        app.config["DATABASE_URL"] = f"sqlite:///{db_path}"
+    for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
+        app.config[key] = os.path.abspath(os.path.join(default_config.ROOT, app.config[key]))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Read the instance's secret key, creating it (mode 0600) on first run."""
+    path = os.path.join(instance_path, "SECRET_KEY")
+    try:
+        with open(path, encoding="ascii") as fh:
+            return fh.read().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker created it a moment ago
+            return _instance_secret(instance_path)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key)
+        return key
