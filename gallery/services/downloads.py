@@ -15,7 +15,7 @@ from gallery.extensions import db
 from gallery.formats.credits import Credits, embed_credits
 from gallery.formats.imaging import fit
 from gallery.models import Asset, DownloadEvent, Rendition, User, utcnow
-from gallery.services import integrity, renditions, served, storage
+from gallery.services import integrity, renditions, served, storage, unit
 from gallery.text import slugify
 
 SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
@@ -212,7 +212,7 @@ def log(user: User, assets: Iterable[Asset], size: str, via: str, intended_use: 
         # One executemany on the table, not an ORM object (and an INSERT ... RETURNING) per row:
         # a zip logs every file it holds before its first byte goes out.
         db.session.execute(insert(DownloadEvent.__table__), rows)
-    db.session.commit()
+    unit.commit(drain=False)  # a download log holds no search document
     return len(rows)
 
 

@@ -78,6 +78,8 @@ def _make(asset: Asset, size: str, edge: int) -> Rendition:
         db.session.add(row)
     else:  # the row survived but its file was lost: the file is remade, the row corrected
         row.width, row.height, row.bytes, row.storage_key = made.width, made.height, len(made.data), key
+    # Not unit.commit(): a raced rendition is settled here by the unique constraint (the loser
+    # reads the winner's row), and no search document holds renditions.
     try:
         db.session.commit()
     except IntegrityError:

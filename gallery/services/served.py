@@ -86,6 +86,8 @@ def ensure(asset: Asset) -> Asset:
             return asset
         made = make(asset.storage_key, asset.sha256, asset.mime_type)
         asset.served_key, asset.served_bytes, asset.served_crc32 = made
+        # Not unit.commit(): derived data made under its own lock, not a use case; on failure the
+        # copy just made is removed here, which the unit's rollback could not know to do.
         try:
             db.session.commit()
         except BaseException:
