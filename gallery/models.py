@@ -110,11 +110,6 @@ class Gallery(Base):
         """Number of published assets of every media type."""
         return self.image_count + self.video_count + self.audio_count
 
-    @property
-    def is_public(self) -> bool:
-        """Whether anonymous visitors may see this gallery."""
-        return self.status == "published" and self.deleted_at is None
-
 
 class Asset(Base):
     """One photo, video or audio file with its descriptive metadata."""

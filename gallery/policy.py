@@ -216,11 +216,6 @@ def is_public_file(asset: Asset | None, size: str) -> bool:
     return access(None, asset, size) is Access.OK
 
 
-def can_download(user: Any, asset: Asset | None, size: str) -> bool:
-    """May this user download this asset at this size (preview as Small, large, original)?"""
-    return access(user, asset, size, download=True) is Access.OK
-
-
 def current_terms_version() -> int:
     """Version of the terms of use in force (1 until an admin publishes the 'terms' site text)."""
     # Cached on the request (not on g: tests share one app context across requests).

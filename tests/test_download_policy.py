@@ -129,8 +129,8 @@ def test_policy_answers_match_the_matrix(world, make_user):
     member = make_user("member")
     assert policy.access(member, assets["published"], "large", download=True) is policy.Access.TERMS
     terms.accept(member)
-    assert policy.can_download(member, assets["published"], "original")
-    assert not policy.can_download(member, assets["draft"], "original")
+    assert policy.access(member, assets["published"], "original", download=True) is policy.Access.OK
+    assert policy.access(member, assets["draft"], "original", download=True) is not policy.Access.OK
     assert policy.access(None, assets["published"], "thumb") is policy.Access.OK
     assert policy.access(None, assets["published"], "large") is policy.Access.LOGIN
     assert policy.access(None, assets["draft"], "thumb") is policy.Access.NOT_FOUND
