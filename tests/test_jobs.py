@@ -158,17 +158,18 @@ def test_retry_button_resets_and_the_piece_becomes_ready(app, client, login_as, 
     jobs.wait_idle()
     w = row(asset.id, "large")
     assert (w.state, w.attempts, w.reason) == ("ready", 1, "")
-    again = client.post(form["action"])  # nothing failed any more: a message, no error
+    again = client.post(form["action"], data={"piece": "large"})  # nothing failed: a message
     assert again.status_code == 302
 
 
 def test_retry_needs_staff_and_csrf(app, client, login_as, member, make_gallery):
     (asset,) = photo(make_gallery)
-    assert client.post(f"/manage/assets/{asset.id}/work/large/retry").status_code == 302  # to log in
+    url, form = f"/manage/assets/{asset.id}/retry", {"piece": "large"}
+    assert client.post(url, data=form).status_code == 302  # to log in
     login_as(member)
-    assert client.post(f"/manage/assets/{asset.id}/work/large/retry").status_code == 403
+    assert client.post(url, data=form).status_code == 403
     app.config["WTF_CSRF_ENABLED"] = True
-    assert client.post(f"/manage/assets/{asset.id}/work/large/retry").status_code in (400, 403)
+    assert client.post(url, data=form).status_code in (400, 403)
 
 
 def test_processing_placeholder_for_staff(app, client, login_as, editor, make_gallery):
@@ -405,3 +406,14 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(redis_app, make_gallery, tmp_p
 def test_worker_refuses_to_start_without_redis(app, runner):
     out = runner.invoke(args=["worker"])
     assert out.exit_code != 0 and "REDIS_URL is not set" in out.output
+
+
+def test_gallery_grid_marks_processing_assets(app, client, login_as, editor, make_gallery):
+    a, b = photo(make_gallery, 2)
+    jobs.wait_idle()
+    db.session.execute(update(AssetWork).where(AssetWork.asset_id == b.id).values(state="pending"))
+    db.session.commit()
+    login_as(editor)
+    page = BeautifulSoup(client.get(f"/manage/galleries/{a.gallery_id}").data, "html.parser")
+    assert page.select_one(f"#asset-{a.id} .work-processing") is None
+    assert page.select_one(f"#asset-{b.id} .work-processing").text == "Processing…"

@@ -209,9 +209,16 @@ def failed() -> list[AssetWork]:
                                    .order_by(AssetWork.updated_at.desc(), AssetWork.id)))
 
 
-def unfinished_pieces(asset: Asset) -> list[AssetWork]:
-    """The asset's pieces not ready yet (for the manage page: Processing…, Failed, Retry)."""
-    return [w for w in asset.work if w.state != "ready"]
+def states_of(asset_ids: Iterable[int]) -> dict[int, str]:
+    """asset id -> "failed" or "processing" for those with work not ready (one query, for grids)."""
+    ids = list(asset_ids)
+    out: dict[int, str] = {}
+    if not ids:
+        return out
+    for asset_id, state in db.session.execute(select(AssetWork.asset_id, AssetWork.state).where(
+            AssetWork.asset_id.in_(ids), AssetWork.state != "ready")):
+        out[asset_id] = "failed" if state == "failed" or out.get(asset_id) == "failed" else "processing"
+    return out
 
 
 @dataclass

@@ -15,9 +15,10 @@ def jobs_page():
                            queues=jobs.queue_lengths(), pieces=sorted(work.MAKERS))
 
 
-@bp.post("/assets/<int:asset_id>/work/<piece>/retry")
-def retry_work(asset_id: int, piece: str):
-    """Staff's Retry on a failed piece of an asset's work."""
+@bp.post("/assets/<int:asset_id>/retry")
+def retry_work(asset_id: int):
+    """Staff's Retry on a failed piece of an asset's work (the piece is a form field)."""
+    piece = request.form.get("piece", "")
     if assets.retry_work(asset_id, piece, current_user):
         flash(f"“{piece}” queued again.", "success")
     else:
