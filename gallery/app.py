@@ -20,6 +20,7 @@ from gallery import (
 )
 from gallery import config as default_config
 from gallery.extensions import csrf, db, login_manager
+from gallery.services import jobs
 from gallery.views import register_blueprints
 
 
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     inputs.init_app(app)  # before the blueprints: it bounds their <int:...> URL parts
     errors.init_app(app)
+    jobs.init_app(app)  # embedded mode: the background thread starts with the first request
     register_blueprints(app)
     cli.init_app(app)
     return app

@@ -97,3 +97,13 @@ SEARCH_PER_PAGE = 24
 TRASH_RETENTION_DAYS = 30
 # API tokens: how often (seconds) a token's last-used time is written, at most.
 API_TOKEN_TOUCH_SECONDS = 300
+
+# Background work (services/work.py, services/jobs.py). REDIS_URL None: embedded mode, the jobs
+# run in a background thread of the app process. With a URL (redis://host:6379/0): web
+# processes only enqueue, and `gallery worker` runs the jobs (RQ).
+REDIS_URL = None
+JOB_THREAD = True  # embedded mode: False leaves jobs queued until jobs.wait_idle() runs them
+JOB_MAX_ATTEMPTS = 3  # a piece that failed this many times is `failed` with its reason
+JOB_RETRY_SECONDS = 30  # wait before the first retry; doubled for each further attempt
+JOB_LEASE_SECONDS = 15 * 60  # a piece not started or not finished by then is queued again
+JOB_SWEEP_SECONDS = 30  # how often `gallery worker` (and the embedded thread) sweeps

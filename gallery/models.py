@@ -164,6 +164,9 @@ class Asset(Base):
     renditions: Mapped[list[Rendition]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", passive_deletes=True
     )
+    work: Mapped[list[AssetWork]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def display_title(self) -> str:
@@ -208,6 +211,37 @@ class Rendition(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     asset: Mapped[Asset] = relationship(back_populates="renditions")
+
+
+WORK_STATES = ("pending", "running", "ready", "failed")
+
+
+class AssetWork(Base):
+    """One piece of derived work of an asset (large, served; later proxy) and where it stands.
+
+    The database holds the truth; a queue message only says "look at asset N" (services/work.py).
+    lease_until: a pending piece not started by then, or a running one not finished by then, was
+    lost (a dropped message, a killed worker) and the sweeper queues it again. not_before: a
+    piece waiting for its retry (backoff) is not taken before then.
+    """
+
+    __tablename__ = "asset_work"
+    __table_args__ = (UniqueConstraint("asset_id", "piece", name="uq_asset_work_asset_piece"),
+                      Index("ix_asset_work_state_lease", "state", "lease_until"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    piece: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship(back_populates="work")
 
 
 class User(UserMixin, Base):

@@ -14,10 +14,10 @@ from enum import Enum
 from typing import Any
 
 from flask import current_app, has_app_context, has_request_context, request
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from gallery.extensions import db
-from gallery.models import Asset, DownloadApproval, Gallery, SiteText
+from gallery.models import Asset, AssetWork, DownloadApproval, Gallery, SiteText
 
 # "stream" means playing a video or audio file in the asset page: anyone who may view the asset.
 # "blurred" is the thumb with the picture blurred away: what the public sees of a sensitive asset.
@@ -26,6 +26,12 @@ INLINE_SIZES = ("thumb", "preview", "stream", BLURRED)
 # The inline sizes that show what a sensitive asset depicts: they need download rights.
 REVEALING_SIZES = ("thumb", "preview", "stream")
 DOWNLOAD_SIZES = ("preview", "large", "original")
+
+# The pieces of derived work (asset_work, services/work.py) an asset of each media type needs
+# before the public sees it or a gallery count includes it. Empty for now: an image's thumb and
+# preview are made at ingest, and large and the served copy have in-request fallbacks, so
+# nothing public waits for a worker. The video and audio web proxy joins as "proxy" here.
+REQUIRED_PIECES: dict[str, tuple[str, ...]] = {"image": (), "video": (), "audio": ()}
 
 
 class Access(str, Enum):
@@ -94,7 +100,22 @@ def can_view_asset(user: Any, asset: Asset | None, *, in_trash: bool = False) ->
     return (asset.status == "published" and asset.deleted_at is None
             and gallery.status == "published" and gallery.deleted_at is None
             and (asset.consent in CLEARED_CONSENTS
-                 or (asset.consent == "unknown" and publish_unknown_consent())))
+                 or (asset.consent == "unknown" and publish_unknown_consent()))
+            and work_ready(asset))
+
+
+def work_ready(asset: Asset) -> bool:
+    """Whether the asset's required pieces (REQUIRED_PIECES) are all ready (reads its work only if any)."""
+    required = REQUIRED_PIECES.get(asset.media_type, ())
+    return not required or all(w.state == "ready" for w in asset.work if w.piece in required)
+
+
+def required_work_clause() -> ColumnElement[bool] | None:
+    """SQL form of work_ready; None while no media type requires a piece (no cost in queries)."""
+    parts = [or_(Asset.media_type != media_type, ~exists().where(
+        AssetWork.asset_id == Asset.id, AssetWork.piece.in_(pieces), AssetWork.state != "ready"))
+        for media_type, pieces in REQUIRED_PIECES.items() if pieces]
+    return and_(*parts) if parts else None
 
 
 def public_gallery_clause() -> ColumnElement[bool]:
@@ -105,8 +126,10 @@ def public_gallery_clause() -> ColumnElement[bool]:
 def public_asset_clause() -> ColumnElement[bool]:
     """SQL form of can_view_asset's own part for the public (the gallery is checked apart)."""
     # Every list, count, cover, neighbour and zip query for the public uses this one clause.
-    return and_(Asset.status == "published", Asset.deleted_at.is_(None),
-                Asset.consent.in_(public_consents()))
+    clauses = [Asset.status == "published", Asset.deleted_at.is_(None),
+               Asset.consent.in_(public_consents())]
+    required = required_work_clause()
+    return and_(*clauses) if required is None else and_(*clauses, required)
 
 
 def visible_asset_clause(user: Any) -> ColumnElement[bool]:

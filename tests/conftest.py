@@ -70,6 +70,8 @@ def app(database_template, tmp_path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
         "SERVER_NAME": None,
+        # Queued work runs when a test calls jobs.wait_idle(); tests/test_jobs.py turns it on.
+        "JOB_THREAD": False,
     })
     app.instance_path = str(tmp_path / "instance")
     # Test requests share the fixture's app context (and so `g`); in production each request has

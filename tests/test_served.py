@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from gallery.extensions import db
 from gallery.models import Asset
-from gallery.services import assets, served, storage, terms, trash
+from gallery.services import assets, jobs, served, storage, terms, trash
 from gallery.services.ingest import ingest as ingest_file
 from tests.conftest import gps_image_bytes, image_bytes, stored_files
 from tests.media_files import (
@@ -222,7 +222,9 @@ def test_replacing_the_file_replaces_the_served_copy(app, admin, make_gallery):
     asset = ingest(make_gallery(), *media("mp4"))
     old = asset.served_key
     assets.replace_file(asset.id, io.BytesIO(video_bytes("mp4", seconds=1)), "new.mp4", admin)
-    assert asset.served_key == asset.storage_key and not storage.exists(old)
+    assert asset.served_key is None and not storage.exists(old)  # the new copy is the workers' job
+    jobs.wait_idle()
+    assert asset.served_key == asset.storage_key
 
 
 def test_unreadable_location_metadata_is_refused_with_a_reason(app, make_gallery):

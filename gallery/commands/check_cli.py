@@ -10,7 +10,8 @@ SHOWN = 20  # paths or ids printed per kind; the count is always complete
 
 @click.command("check")
 @click.option("--repair", is_flag=True, help="Remove orphan and stale temp files, remake missing "
-              "renditions and served copies, and bring the search index up to date.")
+              "renditions and served copies, bring the search index up to date, and queue "
+              "stuck and failed background work again.")
 def check_command(repair: bool) -> None:
     """Report missing files, orphan files, stale temp files and index drift; exit 1 if any."""
     report = integrity.check()
@@ -46,13 +47,18 @@ def _print_report(report: integrity.Report) -> None:
         click.echo("The index was built with an older search schema: run `gallery reindex`.")
     _kind("Assets missing from the index", [str(i) for i in s.missing])
     _kind("Index entries for assets no longer in the database", [str(i) for i in s.orphans])
+    _kind("Stuck background work (lease over: lost message or killed worker)",
+          [f"asset {w.asset_id} {w.piece}: {w.state}, {w.attempts} attempt(s)" for w in report.stuck_work])
+    _kind("Failed background work", [f"asset {w.asset_id} {w.piece}: {w.reason}"
+                                     for w in report.failed_work])
 
 
 def _print_repaired(done: integrity.Repaired) -> None:
     """What the repair did and what it left."""
     click.echo(f"Repair: {done.removed_orphans} orphan files and {done.removed_temp} temp files "
                f"removed; {done.renditions} renditions and {done.served} served copies remade"
-               + (f"; search index {done.index}." if done.index else "."))
+               + (f"; search index {done.index}" if done.index else "")
+               + (f"; background work of {done.requeued} asset(s) queued again." if done.requeued else "."))
     _kind("Left: files with no row younger than a day (an import may not have committed yet)",
           done.recent_orphans, always=False)
     _kind("Cannot be remade: the original is missing",

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from gallery.exceptions import DuplicateAsset, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
-from gallery.services import activity, fields, ingest, search, served, storage, unit
+from gallery.services import activity, fields, ingest, search, storage, unit, work
 from gallery.services.galleries import gallery_assets, load_gallery, refresh_counts, reorder
 from gallery.services.permissions import require_staff
 from gallery.text import clean_filename
@@ -106,13 +106,15 @@ def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user
 def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> Asset:
     """Swap an asset's file for a new one, keeping its metadata; renditions are made again.
 
-    The old files are removed only after the commit, so a failure leaves the asset as it was.
+    thumb and preview are made now (the pages need them); the served copy and large go to the
+    workers, queued after the commit. The old files are removed only after the commit, so a
+    failure leaves the asset as it was.
     """
     require_staff(user)
     asset = load_asset(asset_id)
     name = clean_filename(filename)
     cfg = current_app.config
-    tmp, sha, size, crc = storage.spool(stream, limit=max(cfg["MAX_IMAGE_BYTES"], cfg["MAX_VIDEO_BYTES"]))
+    tmp, sha, size, _crc = storage.spool(stream, limit=max(cfg["MAX_IMAGE_BYTES"], cfg["MAX_VIDEO_BYTES"]))
     written: list[str] = []
     old_keys = [asset.storage_key] + [r.storage_key for r in asset.renditions]
     old_keys += [asset.served_key] if asset.served_key else []
@@ -127,9 +129,6 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         key = storage.original_key(sha, probed.ext)
         storage.commit_file(tmp, key)
         written.append(key)
-        copy = served.make(key, sha, probed.mime_type, size, crc)
-        if copy.key != key:
-            written.append(copy.key)
         made = ingest.ingest_renditions(storage.path(key), probed)
         current = {r.size: r for r in asset.renditions}
         for r in made:
@@ -146,10 +145,11 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
             asset.renditions.remove(row)
         before = {"filename": asset.original_filename, "sha256": asset.sha256}
         asset.sha256, asset.storage_key, asset.bytes, asset.original_filename = sha, key, size, name
-        asset.served_key, asset.served_bytes, asset.served_crc32 = copy
+        asset.served_key, asset.served_bytes, asset.served_crc32 = None, None, None
         asset.media_type, asset.mime_type = probed.media_type, probed.mime_type
         asset.width, asset.height, asset.duration = probed.width, probed.height, probed.duration
         asset.codec, asset.camera = probed.codec, probed.camera
+        work.mark(asset, work.needed(asset))
         search.queue_assets([asset.id])
         activity.record(user, "asset.replace_file", gallery_id=asset.gallery_id, asset_id=asset.id,
                         old=before, new={"filename": name, "sha256": sha})
@@ -161,8 +161,24 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    unit.commit(after=lambda: delete_unreferenced(old_keys))
+    unit.commit(after=lambda: delete_unreferenced(old_keys), look_at=[asset.id])
     return asset
+
+
+@unit.use_case
+def retry_work(asset_id: int, piece: str, user: User) -> bool:
+    """Staff's Retry on a failed piece: pending again with its attempts reset, then queued.
+
+    False when the piece is not failed (already retried, or made meanwhile): nothing to do.
+    """
+    require_staff(user)
+    asset = load_asset(asset_id, trashed=None)
+    if not work.retry(asset.id, piece):
+        return False
+    activity.record(user, "asset.retry_work", gallery_id=asset.gallery_id, asset_id=asset.id,
+                    new={"piece": piece})
+    unit.commit(drain=False, look_at=[asset.id])
+    return True
 
 
 def move_in_order(asset_id: int, offset: int, user: User) -> list[int]:

@@ -22,7 +22,7 @@ from gallery.formats.imaging import Rendered
 from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
 from gallery.models import Asset, Gallery, Rendition, User
-from gallery.services import fields, renditions, search, served, storage, unit
+from gallery.services import fields, renditions, search, served, storage, unit, work
 from gallery.services.galleries import refresh_counts
 from gallery.services.reference import country_code
 from gallery.text import clean_filename, human_bytes
@@ -225,11 +225,13 @@ def _commit(gallery: Gallery, batch: list[_Pending]) -> list[IngestResult]:
         position = _next_position(gallery)
         for offset, pending in enumerate(batch):
             pending.asset.position = position + offset
+            work.mark(pending.asset, work.needed(pending.asset))  # large etc., for the workers
             db.session.add(pending.asset)
         db.session.flush()
-        search.queue_assets([p.asset.id for p in batch])
+        ids = [p.asset.id for p in batch]
+        search.queue_assets(ids)
         refresh_counts([gallery.id])
-        unit.commit()  # drains the search outbox too
+        unit.commit(look_at=ids, queue="low")  # drains the search outbox, then queues the work
     except IntegrityError:
         db.session.rollback()  # the flush may have failed before unit.commit() could roll back
         if len(batch) > 1:

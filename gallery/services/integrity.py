@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from gallery.exceptions import GalleryError, NotFound, StorageError
 from gallery.extensions import db
 from gallery.models import Asset, Rendition, SearchOutbox
-from gallery.services import renditions, search, served, storage
+from gallery.services import jobs, renditions, search, served, storage, work
 from gallery.services.storage import Listed
 
 # A temp file is written to as long as its write lasts: an hour without a write means it was
@@ -51,12 +51,26 @@ class Report:
     orphans: list[Listed] = field(default_factory=list)
     stale_temp: list[Listed] = field(default_factory=list)
     search: search.CheckReport = field(default_factory=search.CheckReport)
+    stuck_work: list[WorkItem] = field(default_factory=list)  # lease over: lost or killed
+    failed_work: list[WorkItem] = field(default_factory=list)  # failed JOB_MAX_ATTEMPTS times
 
     @property
     def clean(self) -> bool:
-        """Nothing missing, nothing orphaned, no stale temp file, and the index in step."""
+        """Nothing missing, nothing orphaned, no stale temp file, no stuck or failed work, and the index in step."""
         return not (self.missing_originals or self.missing_renditions or self.missing_served
-                    or self.orphans or self.stale_temp) and self.search.clean
+                    or self.orphans or self.stale_temp or self.stuck_work
+                    or self.failed_work) and self.search.clean
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A piece of an asset's background work that is stuck or failed, with its state and reason."""
+
+    asset_id: int
+    piece: str
+    state: str
+    attempts: int
+    reason: str
 
 
 @dataclass
@@ -68,6 +82,7 @@ class Repaired:
     renditions: int = 0
     served: int = 0
     index: str = ""  # "rebuilt", "drained" or "" (nothing to do)
+    requeued: int = 0  # assets whose stuck or failed work was queued again
     recent_orphans: list[str] = field(default_factory=list)  # too young to remove safely
     unrepairable: list[Missing] = field(default_factory=list)  # their original is missing
     failed: list[tuple[Missing, str]] = field(default_factory=list)
@@ -105,7 +120,13 @@ def check(now: float | None = None) -> Report:
     report.stale_temp = sorted((t for t in temps if now - t.mtime > TEMP_GRACE_SECONDS),
                                key=_by_key)
     report.search = search.check()
+    report.stuck_work = [_item(w) for w in work.stuck()]
+    report.failed_work = [_item(w) for w in work.failed()]
     return report
+
+
+def _item(row) -> WorkItem:
+    return WorkItem(row.asset_id, row.piece, row.state, row.attempts, row.reason)
 
 
 def repair(report: Report, now: float | None = None) -> Repaired:
@@ -135,7 +156,19 @@ def repair(report: Report, now: float | None = None) -> Repaired:
         for missing in wanted:
             _remake(asset_id, missing, done)
     done.index = _repair_index(report.search)
+    done.requeued = _requeue(report)
     return done
+
+
+def _requeue(report: Report) -> int:
+    """Failed pieces set pending again (attempts reset), stuck ones swept; their assets queued."""
+    if not (report.stuck_work or report.failed_work):
+        return 0
+    ids = {w.asset_id for w in report.failed_work if work.retry(w.asset_id, w.piece)}
+    db.session.commit()  # before queueing: a worker must find the rows pending
+    ids.update(work.sweep())
+    jobs.look_at(sorted(ids))
+    return len(ids)
 
 
 def require_original(asset: Asset) -> None:

@@ -2,22 +2,25 @@
 from __future__ import annotations
 
 import functools
-from typing import Callable, ParamSpec, TypeVar
+from typing import Callable, Iterable, ParamSpec, TypeVar
 
 from gallery.extensions import db
-from gallery.services import search
+from gallery.services import jobs, search
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def commit(after: Callable[[], None] | None = None, *, drain: bool = True) -> None:
-    """Commit once (roll back if that fails), drain the search outbox, then run after (file clean-up).
+def commit(after: Callable[[], None] | None = None, *, drain: bool = True,
+           look_at: Iterable[int] = (), queue: str = "default") -> None:
+    """Commit once (roll back if that fails), drain the search outbox, queue work, then run after (file clean-up).
 
     Outbox rows and gallery counts are written before this, in the same transaction, so they
     can never disagree with the change; files and the index cannot roll back, so they come after.
     drain=False is for changes no search document holds (accounts, tokens, download logs): they
-    skip the index lock.
+    skip the index lock. look_at: assets whose pending pieces (marked by services/work.py in
+    this transaction) are queued for the workers on `queue`; never before the commit, so a
+    worker never looks before the rows are there.
     """
     try:
         db.session.commit()
@@ -26,6 +29,7 @@ def commit(after: Callable[[], None] | None = None, *, drain: bool = True) -> No
         raise
     if drain:
         search.after_commit()
+    jobs.look_at(look_at, queue)
     if after is not None:
         after()
 

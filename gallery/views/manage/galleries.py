@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from gallery.exceptions import GalleryError
 from gallery.models import STATUSES
-from gallery.services import activity, assets, galleries, trash
+from gallery.services import activity, assets, galleries, trash, work
 from gallery.services.assets import load_asset
 from gallery.services.galleries import load_gallery
 from gallery.views.manage.blueprint import back, bp, choices, form_values
@@ -26,8 +26,9 @@ def index():
 def gallery(gallery_id: int):
     """A gallery's assets with bulk editing and ordering controls."""
     found = load_gallery(gallery_id)
-    return render_template("manage/gallery.html", gallery=found,
-                           assets=galleries.gallery_assets(found.id), statuses=STATUSES, **choices())
+    listed = galleries.gallery_assets(found.id)
+    return render_template("manage/gallery.html", gallery=found, assets=listed,
+                           work=work.states_of(a.id for a in listed), statuses=STATUSES, **choices())
 
 
 @bp.route("/galleries/<int:gallery_id>/edit", methods=["GET", "POST"])

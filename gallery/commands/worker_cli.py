@@ -1,0 +1,61 @@
+"""`gallery worker`: RQ worker processes on REDIS_URL's queues, and the sweeper that re-queues lost work."""
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+
+import click
+from flask import current_app
+
+from gallery.extensions import db
+from gallery.services import jobs
+
+
+@click.command("worker")
+@click.option("--queues", default=",".join(jobs.QUEUES), show_default=True,
+              help="Comma-separated queues, in the order they are served.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (each runs one job at a time).")
+def worker_command(queues: str, concurrency: int) -> None:
+    """Run the background jobs: N worker processes, and a sweep every JOB_SWEEP_SECONDS."""
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: without it the jobs run inside the app "
+                                   "process (embedded mode) and no worker is needed.")
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = [q for q in names if q not in jobs.QUEUES]
+    if unknown or not names:
+        raise click.BadParameter(f"queues are {', '.join(jobs.QUEUES)}", param_hint="--queues")
+    app = current_app._get_current_object()
+    # Fork (not spawn): a child starts from this process's app. The children are forked before
+    # this process opens a database connection; each job disposes inherited pools anyway.
+    ctx = multiprocessing.get_context("fork")
+    stop = threading.Event()
+
+    def start() -> multiprocessing.process.BaseProcess:
+        proc = ctx.Process(target=jobs.serve, args=(app, names), name="gallery-worker", daemon=False)
+        proc.start()
+        return proc
+
+    procs = [start() for _ in range(concurrency)]
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"{concurrency} worker(s) on {', '.join(names)}; sweeping every "
+               f"{app.config['JOB_SWEEP_SECONDS']} s.")
+    try:
+        while not stop.is_set():
+            try:
+                ids = jobs.sweep()
+                if ids:
+                    click.echo(f"Sweeper: queued {len(ids)} asset(s) again.")
+            except Exception as exc:  # a database or Redis hiccup: try again at the next sweep
+                click.echo(f"Sweeper failed: {exc}", err=True)
+                db.session.rollback()
+            # A worker process that died (killed, out of memory) is replaced.
+            procs = [p if p.is_alive() else start() for p in procs]
+            stop.wait(app.config["JOB_SWEEP_SECONDS"])
+    finally:
+        for proc in procs:
+            proc.terminate()  # RQ's warm shutdown: the current job finishes first
+        for proc in procs:
+            proc.join()

@@ -1,0 +1,419 @@
+"""Background work: asset_work states, retries, the sweeper, Retry, in the embedded thread and on a real Redis queue."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from bs4 import BeautifulSoup
+from redis import Redis
+from rq import Queue
+from sqlalchemy import select, update
+
+from gallery import policy
+from gallery.exceptions import GalleryError
+from gallery.extensions import db
+from gallery.models import Asset, AssetWork
+from gallery.services import assets, galleries, ingest, integrity, jobs, storage, work
+from tests.conftest import image_bytes
+
+REDIS_DB = 11  # a database number of its own on the real local Redis, flushed by the fixture
+
+
+def states(asset_id: int) -> dict[str, str]:
+    """piece -> state, read afresh (another thread or process may have changed them)."""
+    db.session.commit()  # end this session's read transaction: see other writers' commits
+    return dict(db.session.execute(select(AssetWork.piece, AssetWork.state)
+                                   .where(AssetWork.asset_id == asset_id)).all())
+
+
+def row(asset_id: int, piece: str) -> AssetWork:
+    db.session.commit()
+    return db.session.scalars(select(AssetWork).where(
+        AssetWork.asset_id == asset_id, AssetWork.piece == piece
+    ).execution_options(populate_existing=True)).one()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move work.now() (the one clock of background work) by seconds; nobody sleeps."""
+    class Clock:
+        offset = dt.timedelta(0)
+
+        def move(self, seconds: float) -> None:
+            self.offset += dt.timedelta(seconds=seconds)
+
+    c = Clock()
+    real = work.now
+    monkeypatch.setattr(work, "now", lambda: real() + c.offset)
+    return c
+
+
+@pytest.fixture
+def failing(monkeypatch):
+    """Make the large piece fail for the next n attempts (a real exception from the maker)."""
+    left = {"n": 0}
+    make = work.MAKERS["large"]
+
+    def flaky(asset):
+        if left["n"] > 0:
+            left["n"] -= 1
+            raise GalleryError("The decoder gave up on this file.")
+        make(asset)
+
+    monkeypatch.setitem(work.MAKERS, "large", flaky)
+    return left
+
+
+def photo(make_gallery, n: int = 1):
+    gallery = make_gallery()
+    out = []
+    for i in range(n):
+        result = ingest.ingest(gallery, io.BytesIO(image_bytes(color=(i * 40 % 256, 90, 30))),
+                               f"p{i}.jpg")
+        assert result.status == "accepted", result.reason
+        out.append(result.asset)
+    return out
+
+
+# --- embedded mode ----------------------------------------------------------------------------
+
+def test_ingest_marks_large_pending_and_a_job_makes_it(app, make_gallery):
+    (asset,) = photo(make_gallery)
+    # The served copy of an image was made at ingest; only large is left for the workers.
+    assert states(asset.id) == {"large": "pending"}
+    assert asset.rendition("large") is None
+    assert jobs.wait_idle()
+    assert states(asset.id) == {"large": "ready"}
+    db.session.refresh(asset)
+    assert asset.rendition("large") is not None and storage.exists(asset.rendition("large").storage_key)
+    w = row(asset.id, "large")
+    assert (w.attempts, w.reason, w.lease_until) == (1, "", None)
+    assert w.started_at <= w.finished_at
+
+
+def test_the_embedded_thread_makes_the_pieces(app, make_gallery):
+    app.config["JOB_THREAD"] = True
+    assets_ = photo(make_gallery, 3)
+    assert jobs.wait_idle(timeout=30)
+    assert all(states(a.id) == {"large": "ready"} for a in assets_)
+    runner = jobs.embedded(app)
+    runner.thread.join(timeout=30) if runner.thread else None
+    assert runner.thread is None  # nothing unfinished: the thread has stopped
+
+
+def test_retries_with_backoff_then_failed_with_the_reason(app, make_gallery, clock, failing):
+    failing["n"] = 10
+    (asset,) = photo(make_gallery)
+    jobs.wait_idle()
+    w = row(asset.id, "large")
+    assert (w.state, w.attempts, w.reason) == ("pending", 1, "The decoder gave up on this file.")
+    assert w.not_before == w.lease_until > work.now()
+    assert work.look_at(asset.id) == {}  # not before its backoff is over
+    assert jobs.sweep() == []
+    clock.move(app.config["JOB_RETRY_SECONDS"])
+    assert jobs.sweep() == [asset.id]
+    jobs.wait_idle()
+    w = row(asset.id, "large")
+    assert (w.state, w.attempts) == ("pending", 2)
+    wait = (w.not_before - work.now()).total_seconds()  # doubled (less the moments the test took)
+    assert 2 * app.config["JOB_RETRY_SECONDS"] - 5 < wait <= 2 * app.config["JOB_RETRY_SECONDS"]
+    clock.move(2 * app.config["JOB_RETRY_SECONDS"])
+    jobs.sweep()
+    jobs.wait_idle()
+    w = row(asset.id, "large")
+    assert (w.state, w.attempts, w.reason) == ("failed", 3, "The decoder gave up on this file.")
+    clock.move(3600)
+    assert jobs.sweep() == []  # failed is final until someone retries
+    report = integrity.check()
+    assert [(f.asset_id, f.piece) for f in report.failed_work] == [(asset.id, "large")]
+    assert not report.clean
+
+
+def test_retry_button_resets_and_the_piece_becomes_ready(app, client, login_as, editor,
+                                                         make_gallery, clock, failing):
+    failing["n"] = 3
+    (asset,) = photo(make_gallery)
+    for _ in range(3):
+        jobs.wait_idle()
+        clock.move(3600)
+        jobs.sweep()
+    assert row(asset.id, "large").state == "failed"
+    login_as(editor)
+    page = BeautifulSoup(client.get(f"/manage/assets/{asset.id}/edit").data, "html.parser")
+    piece = page.select_one(".work-failed[data-piece=large]")
+    assert "The decoder gave up on this file." in piece.select_one(".work-reason").text
+    form = piece.select_one("form")
+    jobs_page = BeautifulSoup(client.get("/manage/jobs").data, "html.parser")
+    assert jobs_page.select_one("tr[data-piece=large] .count-failed").text == "1"
+    assert jobs_page.select(".jobs-failed form")
+    posted = client.post(form["action"], data={i["name"]: i.get("value", "")
+                                               for i in form.select("input")})
+    assert posted.status_code == 302
+    jobs.wait_idle()
+    w = row(asset.id, "large")
+    assert (w.state, w.attempts, w.reason) == ("ready", 1, "")
+    again = client.post(form["action"], data={"piece": "large"})  # nothing failed: a message
+    assert again.status_code == 302
+
+
+def test_retry_needs_staff_and_csrf(app, client, login_as, member, make_gallery):
+    (asset,) = photo(make_gallery)
+    url, form = f"/manage/assets/{asset.id}/retry", {"piece": "large"}
+    assert client.post(url, data=form).status_code == 302  # to log in
+    login_as(member)
+    assert client.post(url, data=form).status_code == 403
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post(url, data=form).status_code in (400, 403)
+
+
+def test_processing_placeholder_for_staff(app, client, login_as, editor, make_gallery):
+    (asset,) = photo(make_gallery)
+    login_as(editor)
+    page = BeautifulSoup(client.get(f"/manage/assets/{asset.id}/edit").data, "html.parser")
+    assert "Processing…" in page.select_one(".work-pending[data-piece=large]").text
+    jobs.wait_idle()
+    page = BeautifulSoup(client.get(f"/manage/assets/{asset.id}/edit").data, "html.parser")
+    assert page.select_one(".asset-work") is None
+
+
+def test_sweeper_requeues_a_lost_message(app, make_gallery, clock):
+    (asset,) = photo(make_gallery)
+    jobs.embedded(app).queue.clear()  # the message is lost
+    assert jobs.wait_idle() and states(asset.id) == {"large": "pending"}
+    assert jobs.sweep() == []  # within its lease: a worker may still take it
+    assert integrity.check().stuck_work == []
+    clock.move(app.config["JOB_LEASE_SECONDS"] + 1)
+    assert [w.piece for w in integrity.check().stuck_work] == ["large"]
+    assert jobs.sweep() == [asset.id]
+    assert jobs.sweep() == []  # its lease starts again: not queued twice
+    jobs.wait_idle()
+    assert states(asset.id) == {"large": "ready"}
+
+
+def test_a_running_piece_of_a_dead_worker_is_taken_back(app, make_gallery, clock):
+    (asset,) = photo(make_gallery)
+    jobs.embedded(app).queue.clear()
+    # A worker claimed it and died (the claim committed, the work never finished).
+    db.session.execute(update(AssetWork).where(AssetWork.asset_id == asset.id).values(
+        state="running", attempts=1, started_at=work.now(),
+        lease_until=work.now() + dt.timedelta(seconds=app.config["JOB_LEASE_SECONDS"])))
+    db.session.commit()
+    assert work.look_at(asset.id) == {}  # held by its (dead) worker until the lease ends
+    clock.move(app.config["JOB_LEASE_SECONDS"] + 1)
+    assert jobs.sweep() == [asset.id]
+    jobs.wait_idle()
+    w = row(asset.id, "large")
+    assert (w.state, w.attempts) == ("ready", 2)
+
+
+def test_every_job_run_twice_is_idempotent(app, make_gallery):
+    (asset,) = photo(make_gallery)
+    jobs.wait_idle()
+    db.session.expire_all()
+    first = {r.size: r.storage_key for r in db.session.get(Asset, asset.id).renditions}
+    # Run the makers again on the finished asset, and look at it again: nothing changes.
+    for make in work.MAKERS.values():
+        make(db.session.get(Asset, asset.id))
+    work.mark(db.session.get(Asset, asset.id), list(work.MAKERS))
+    db.session.commit()
+    assert work.look_at(asset.id) == {"large": "ready", "served": "ready"}
+    assert work.look_at(asset.id) == {}
+    db.session.expire_all()
+    again = db.session.get(Asset, asset.id)
+    assert {r.size: r.storage_key for r in again.renditions} == first
+    assert integrity.check().clean
+
+
+def test_two_workers_racing_claim_a_piece_once(app, make_gallery):
+    (asset,) = photo(make_gallery)
+    at = work.now()
+    assert work._claim(asset.id, "large", at) is True
+    assert work._claim(asset.id, "large", at) is False  # the second worker gets nothing
+    assert work.look_at(asset.id) == {}
+
+
+def test_replace_file_queues_the_rebuild(app, admin, make_gallery):
+    (asset,) = photo(make_gallery)
+    jobs.wait_idle()
+    db.session.refresh(asset)
+    old_large = asset.rendition("large").storage_key
+    assets.replace_file(asset.id, io.BytesIO(image_bytes(size=(800, 600), color=(1, 2, 3))),
+                        "new.jpg", admin)
+    assert states(asset.id) == {"large": "pending", "served": "pending"}
+    assert asset.rendition("large") is None and not storage.exists(old_large)
+    jobs.wait_idle()
+    assert states(asset.id) == {"large": "ready", "served": "ready"}
+    db.session.refresh(asset)
+    assert asset.rendition("large").width == 800 and asset.served_key is not None
+    assert integrity.check().clean
+
+
+def test_required_pieces_hide_an_asset_and_its_count(app, make_gallery, monkeypatch):
+    """The rule the video proxy will use: an asset whose required piece is not ready is not public."""
+    (asset,) = photo(make_gallery)
+    monkeypatch.setitem(policy.REQUIRED_PIECES, "image", ("large",))
+    assert not policy.can_view_asset(None, asset)
+    galleries.refresh_counts([asset.gallery_id])
+    db.session.commit()
+    assert db.session.get(type(asset.gallery), asset.gallery_id).image_count == 0
+    jobs.wait_idle()
+    db.session.expire_all()
+    asset = db.session.get(Asset, asset.id)
+    assert policy.can_view_asset(None, asset)
+    galleries.refresh_counts([asset.gallery_id])
+    db.session.commit()
+    assert asset.gallery.image_count == 1
+
+
+def test_check_repair_requeues_stuck_and_failed(app, runner, make_gallery, clock, failing):
+    failing["n"] = 3
+    a, b = photo(make_gallery, 2)
+    jobs.embedded(app).queue.clear()
+    for _ in range(3):
+        work.look_at(a.id)
+        clock.move(3600)
+    assert row(a.id, "large").state == "failed"
+    assert row(b.id, "large").state == "pending"  # lost message, lease over now
+    out = runner.invoke(args=["check"])
+    assert out.exit_code == 1, out.output
+    assert "Stuck background work (lease over: lost message or killed worker): 1" in out.output
+    assert "Failed background work: 1" in out.output
+    out = runner.invoke(args=["check", "--repair"])
+    assert "background work of 2 asset(s) queued again" in out.output
+    jobs.wait_idle()
+    assert states(a.id) == states(b.id) == {"large": "ready"}
+
+
+def test_jobs_page_shows_counts_and_timings(app, client, login_as, editor, make_gallery):
+    photo(make_gallery, 2)
+    jobs.wait_idle()
+    login_as(editor)
+    page = BeautifulSoup(client.get("/manage/jobs").data, "html.parser")
+    cells = page.select_one("tr[data-piece=large]").select("td")
+    assert [c.text for c in cells[:4]] == ["0", "0", "2", "0"]
+    assert cells[4].text.endswith(" s")
+    assert "Embedded mode" in page.text
+
+
+# --- Redis mode: a real queue and real `gallery worker` processes -----------------------------
+
+@pytest.fixture
+def redis_app(app):
+    """The app on the real local Redis (its own database number, flushed before and after)."""
+    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    conn = Redis.from_url(url)
+    conn.flushdb()
+    app.config["REDIS_URL"] = url
+    yield app
+    conn.flushdb()
+
+
+def start_worker(app, tmp_path, name: str, **config) -> subprocess.Popen:
+    """A real `gallery worker` process on the test's database, files and Redis."""
+    env = {**os.environ, "GALLERY_DATABASE_URL": app.config["DATABASE_URL"],
+           "GALLERY_UPLOAD_DIR": app.config["UPLOAD_DIR"],
+           "GALLERY_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
+           "GALLERY_REDIS_URL": app.config["REDIS_URL"], "GALLERY_SECRET_KEY": "test",
+           "GALLERY_INSTANCE_PATH": str(tmp_path / f"instance-{name}")}
+    env.update({f"GALLERY_{k}": str(v) for k, v in config.items()})
+    gallery = os.path.join(os.path.dirname(sys.executable), "gallery")
+    with open(tmp_path / f"worker-{name}.log", "wb") as log:
+        # A session of its own, so the test can kill the worker and every process it forked.
+        return subprocess.Popen([gallery, "worker", "--concurrency", "2"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    """Poll a real process's progress until predicate() or the deadline (no fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_redis_mode_enqueues_and_a_real_worker_makes_the_pieces(redis_app, make_gallery, tmp_path):
+    made = photo(make_gallery, 3)
+    low = Queue("low", connection=Redis.from_url(redis_app.config["REDIS_URL"]))
+    assert low.count == 3  # the web process only enqueued
+    assert jobs.queue_lengths() == {"default": 0, "low": 3}
+    assert all(states(a.id) == {"large": "pending"} for a in made)
+    proc = start_worker(redis_app, tmp_path, "a")
+    try:
+        wait_for(lambda: all(states(a.id) == {"large": "ready"} for a in made))
+    finally:
+        stop(proc)
+    assert proc.returncode == 0
+    assert integrity.check().clean
+
+
+def test_the_workers_sweeper_requeues_a_lost_message(redis_app, make_gallery, tmp_path):
+    (asset,) = photo(make_gallery)
+    Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()  # the message is lost
+    db.session.execute(update(AssetWork).values(lease_until=work.now() - dt.timedelta(seconds=1)))
+    db.session.commit()
+    proc = start_worker(redis_app, tmp_path, "s", JOB_SWEEP_SECONDS=0.2)
+    try:
+        wait_for(lambda: states(asset.id) == {"large": "ready"})
+    finally:
+        stop(proc)
+
+
+def test_kill_9_of_a_worker_mid_job_loses_nothing(redis_app, make_gallery, tmp_path, clock):
+    made = photo(make_gallery, 3)
+    held = made[0]
+    # The held asset's original becomes a FIFO: the worker blocks opening it until the test writes.
+    path = storage.path(held.storage_key)
+    with open(path, "rb") as fh:
+        original = fh.read()
+    os.unlink(path)
+    os.mkfifo(path)
+    first = start_worker(redis_app, tmp_path, "first")
+    try:
+        wait_for(lambda: states(held.id) == {"large": "running"})
+    finally:
+        stop(first, signal.SIGKILL)  # the worker, its job process and all, mid-job
+    assert states(held.id) == {"large": "running"}
+    os.unlink(path)
+    with open(path, "wb") as fh:
+        fh.write(original)
+    # Later (the clock moved past the lease), a sweep hands the piece on; a new worker makes it.
+    clock.move(redis_app.config["JOB_LEASE_SECONDS"] + 1)
+    assert held.id in jobs.sweep()
+    second = start_worker(redis_app, tmp_path, "second")
+    try:
+        wait_for(lambda: all(states(a.id) == {"large": "ready"} for a in made))
+    finally:
+        stop(second)
+    assert row(held.id, "large").attempts == 2
+    report = integrity.check()
+    assert report.orphans == [] and report.stale_temp == [] and report.clean
+
+
+def test_worker_refuses_to_start_without_redis(app, runner):
+    out = runner.invoke(args=["worker"])
+    assert out.exit_code != 0 and "REDIS_URL is not set" in out.output
+
+
+def test_gallery_grid_marks_processing_assets(app, client, login_as, editor, make_gallery):
+    a, b = photo(make_gallery, 2)
+    jobs.wait_idle()
+    db.session.execute(update(AssetWork).where(AssetWork.asset_id == b.id).values(state="pending"))
+    db.session.commit()
+    login_as(editor)
+    page = BeautifulSoup(client.get(f"/manage/galleries/{a.gallery_id}").data, "html.parser")
+    assert page.select_one(f"#asset-{a.id} .work-processing") is None
+    assert page.select_one(f"#asset-{b.id} .work-processing").text == "Processing…"
