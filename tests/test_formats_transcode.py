@@ -32,13 +32,15 @@ def two_colour(width: int, height: int) -> np.ndarray:
 
 def make_video(path: str, *, codec: str = "libx264", size=(320, 180), frames: int = 12, fps: int = 24,
                pix_fmt: str = "yuv420p", fmt: str | None = None, metadata: dict | None = None,
-               audio: bool = True, pts=None, options: dict | None = None) -> None:
+               audio: bool = True, pts=None, options: dict | None = None, bt2020: bool = False) -> None:
     """A short clip: the two-colour picture with a moving bar, and a 440 Hz tone when asked."""
     w, h = size
     with av.open(path, "w", format=fmt) as out:
         out.metadata.update(metadata or {})
         v = out.add_stream(codec, rate=fps, options=options or {})
         v.width, v.height, v.pix_fmt = w, h, pix_fmt
+        if bt2020:  # tagged as an iPhone's HDR clip is: BT.2020 matrix and primaries, PQ transfer
+            v.codec_context.colorspace, v.codec_context.color_primaries, v.codec_context.color_trc = 9, 9, 16
         a = None
         if audio:
             a = out.add_stream("aac" if fmt != "avi" else "libmp3lame", rate=44100)
@@ -171,6 +173,23 @@ def test_hevc_10_bit_mov_becomes_8_bit_without_garbage(tmp_path):
     assert (info["codec"], info["pix_fmt"], info["height"]) == ("h264", "yuv420p", 144)
     assert near(colour_at(info["picture"], 0.1, 0.2), RED) and near(colour_at(info["picture"], 0.1, 0.8), BLUE)
     assert PLACE.encode() not in read(dest) and facts.frame_rate == 24
+
+
+def test_bt2020_pq_source_is_converted_to_bt709_and_tagged_so(tmp_path):
+    src, dest = str(tmp_path / "hdr.mov"), str(tmp_path / "out.mp4")
+    make_video(src, codec="libx265", size=(128, 72), frames=3, pix_fmt="yuv420p10le", audio=False,
+               options={"x265-params": "log-level=none"}, bt2020=True)
+    with av.open(src) as c:
+        assert int(next(c.decode(video=0)).colorspace) == 9
+    transcode.video_proxy(src, dest)
+    with av.open(dest) as c:
+        frame = next(c.decode(video=0))
+        assert (frame.format.name, int(frame.colorspace), int(frame.color_primaries)) == ("yuv420p", 1, 1)
+        picture = frame.to_image()
+    top, bottom = colour_at(picture, 0.5, 0.2), colour_at(picture, 0.5, 0.8)
+    # Not tone-mapped, so not the exact colours: but red stays red and blue stays blue, no garbage.
+    assert top[0] > top[1] + 80 and top[0] > top[2] + 80
+    assert bottom[2] > bottom[0] + 80 and bottom[2] > bottom[1] + 80
 
 
 def test_prores_422_10_bit_becomes_8_bit(tmp_path):

@@ -26,6 +26,7 @@ POSTER_AT = 0.10  # fraction of the duration: past fades from black, still the o
 POSTER_QUALITY = 90
 SCALE_FLAGS = "bicubic"  # the scale filter's default in the ffmpeg command line, so the bench compares like with like
 
+BT709, BT2020 = 1, (9, 10)  # AVColorSpace (and primaries, transfer) numbers: BT.709; BT.2020 NCL, CL
 Progress = Callable[[float], None]
 
 
@@ -295,10 +296,15 @@ class _VideoPass:
             chain.append(graph.add("transpose", "clock"))
         elif rotation == 180:
             chain += [graph.add("hflip"), graph.add("vflip")]
-        # 10-bit and wide-gamut sources: swscale converts to 8-bit BT.709 Y'CbCr (no tone-map of
-        # PQ/HLG; the picture keeps its shape and colours, only HDR highlights are clipped).
-        scale = (f"{width}:{height}:flags={SCALE_FLAGS}:in_color_matrix=auto:out_color_matrix=bt709"
-                 f":out_range=tv:threads={self.threads}")
+        # 10-bit sources: swscale dithers them down to 8-bit; a BT.2020 one is also converted to
+        # BT.709 Y'CbCr and tagged so (no tone-map of PQ/HLG: HDR highlights are clipped, the
+        # picture keeps its shape and colours). Anything else is scaled exactly as the ffmpeg
+        # command line scales it, so the bench compares like with like.
+        scale = f"{width}:{height}:flags={SCALE_FLAGS}:threads={self.threads}"
+        if int(frame.colorspace) in BT2020:
+            scale += ":in_color_matrix=bt2020:out_color_matrix=bt709"
+            ctx = self.vstream.codec_context
+            ctx.colorspace, ctx.color_primaries, ctx.color_trc = BT709, BT709, BT709
         chain += [graph.add("scale", scale), graph.add("format", "yuv420p"),
                   graph.add("setsar", "1"), graph.add("buffersink")]
         for a, b in zip(chain, chain[1:]):
@@ -333,6 +339,10 @@ class _VideoPass:
                 return  # too late for its slot: dropped (a faster source, or a late timestamp)
             slot = 0
         count = slot - self.next_index + 1
+        # The decoder tags each frame with the source's picture type, and libx264 obeys it as a
+        # forced type: left as is, the source's GOP would be imposed on x264 (double the bitrate at
+        # the same CRF in the bench). The ffmpeg command line clears it too.
+        frame.pict_type = av.video.frame.PictureType.NONE
         for _ in range(count):
             frame.pts = self.next_index
             frame.time_base = 1 / self.fps
