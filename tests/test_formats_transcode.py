@@ -153,6 +153,8 @@ def test_small_source_is_never_upscaled_and_1080_only_when_tall_enough(tmp_path)
     facts = transcode.video_proxy(src, dest, height=1080)
     assert (facts.width, facts.height, facts.audio_codec) == (322, 180, None)  # silent: no audio track
     assert played(dest)["audio"] == []
+    assert transcode.proxy_heights(1920, 1080) == (720, 1080) == transcode.proxy_heights(1080, 1920)
+    assert transcode.proxy_heights(1280, 720) == (720,) == transcode.proxy_heights(320, 180)
     assert transcode.output_size(3840, 2160, None, 0, 1080) == (1920, 1080)
     assert transcode.output_size(1920, 1080, None, 0, 720) == (1280, 720)
     assert transcode.output_size(1080, 1920, None, 0, 720) == (720, 1280)  # portrait: the short edge

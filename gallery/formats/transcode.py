@@ -183,6 +183,11 @@ def output_size(width: int, height: int, sar: Fraction | None, rotation: int, sh
     return max(2, round(w / 2) * 2), max(2, round(h / 2) * 2)
 
 
+def proxy_heights(width: int, height: int) -> tuple[int, ...]:
+    """The proxies worth making for a video of this (upright) size: always 720, 1080 when it has that."""
+    return (720, 1080) if min(width, height) >= 1080 else (720,)
+
+
 def _rotation(frame: Any) -> int:
     """Counter-clockwise degrees the display matrix asks for, as 0, 90, 180 or 270."""
     return round(float(getattr(frame, "rotation", 0) or 0) / 90) * 90 % 360
@@ -264,7 +269,7 @@ class _VideoPass:
                 raise UnsupportedMedia("No frame of this video could be decoded: it is damaged or "
                                        "uses a format we cannot read.")
             self.graph.push(None)
-            self._drain(final=True)
+            self._drain()
             out.mux(self.vstream.encode(None))
             if sound is not None:
                 sound.finish()
@@ -313,20 +318,15 @@ class _VideoPass:
         self.graph = graph
 
     def _push(self, frame: Any) -> None:
-        # Display rotation is now in the pixels: the side data must not rotate them again.
         self.graph.push(frame)
         self._drain()
 
-    def _drain(self, final: bool = False) -> None:
+    def _drain(self) -> None:
         while True:
             try:
                 scaled = self.graph.pull()
-            except (BlockingIOError, av.EOFError):
+            except (BlockingIOError, av.EOFError):  # needs more input / flushed
                 return
-            except av.FFmpegError as exc:
-                if getattr(exc, "errno", None) in (11, 541478725):  # EAGAIN, AVERROR_EOF
-                    return
-                raise
             self._emit(scaled)
 
     def _emit(self, frame: Any) -> None:
