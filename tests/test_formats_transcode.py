@@ -254,6 +254,16 @@ def test_variable_frame_rate_becomes_constant(tmp_path):
     assert len(steps) == 1  # every frame lasts the same
 
 
+def test_slow_motion_plays_at_60_fps_and_odd_sizes_become_even(tmp_path):
+    src, dest = str(tmp_path / "slowmo.mp4"), str(tmp_path / "out.mp4")
+    # 4:4:4 lets x264 take odd sizes; the proxy is 4:2:0 and needs even ones.
+    make_video(src, size=(161, 91), frames=12, fps=120, audio=False, pix_fmt="yuv444p")
+    facts = transcode.video_proxy(src, dest)
+    info = played(dest)
+    assert info["rate"] == 60 and info["frames"] in (6, 7) and facts.frame_rate == 60  # 0.1 s, rounded
+    assert (info["width"], info["height"], info["pix_fmt"]) == (160, 92, "yuv420p")
+
+
 @pytest.mark.parametrize("content", [b"", b"not a video at all" * 100, b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000)])
 def test_undecodable_file_is_refused_and_nothing_is_left(tmp_path, content):
     src, dest = tmp_path / "bad.mp4", tmp_path / "out" / "proxy.mp4"
