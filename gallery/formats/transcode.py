@@ -1,0 +1,386 @@
+"""Web proxies with PyAV: H.264/AAC MP4 (faststart) for video, AAC M4A for audio, poster from the same pass."""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import av
+
+from gallery.exceptions import UnsupportedMedia
+from gallery.formats import imaging
+from gallery.formats.credits import Credits
+
+VIDEO_CODEC = "libx264"
+AUDIO_CODEC = "aac"
+# ffmpeg's own defaults for libx264 (and what `ffmpeg -c:v libx264` gives), with High profile asked.
+X264_OPTIONS = {"preset": "medium", "crf": "23", "profile": "high"}
+AUDIO_BIT_RATE = 128_000
+AUDIO_RATES = (44100, 48000)  # kept as they are; anything else is resampled to 48 kHz
+MAX_FPS = 60  # slow-motion phone clips (120/240 fps) play at 60 on the web: frames are dropped
+DEFAULT_FPS = Fraction(30)
+POSTER_AT = 0.10  # fraction of the duration: past fades from black, still the opening shot
+POSTER_QUALITY = 90
+SCALE_FLAGS = "bicubic"  # the scale filter's default in the ffmpeg command line, so the bench compares like with like
+
+BT709, BT2020 = 1, (9, 10)  # AVColorSpace (and primaries, transfer) numbers: BT.709; BT.2020 NCL, CL
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class ProxyFacts:
+    """What a proxy pass made: the file's size and shape, its codecs, and the poster it saw."""
+
+    width: int | None
+    height: int | None
+    duration: float
+    bytes: int
+    video_codec: str | None
+    audio_codec: str | None
+    frame_rate: float | None = None
+    poster: bytes | None = None  # JPEG at the proxy's size, from about 10 % in (video only)
+
+
+def video_proxy(src_path: str, dest_path: str, *, height: int = 720, credits: Credits | None = None,
+                progress: Progress | None = None, threads: int = 0) -> ProxyFacts:
+    """A web MP4 of a video: H.264 High yuv420p CRF 23, AAC stereo 128 kb/s, upright, never upscaled.
+
+    `height` is the short edge asked for (720 or 1080): a landscape source gets that height, a
+    portrait one that width, and never more than the source has. No tag of the source is copied;
+    `credits` become ©nam/©cmt/©ART/cprt. A source without sound gets no audio track. `threads`
+    is per codec (decoder, scaler, encoder); 0 lets each choose. Raises UnsupportedMedia when the
+    source cannot be decoded; `dest_path` is then left untouched.
+    """
+    return _write_atomically(dest_path, lambda tmp: _VideoPass(
+        src_path, tmp, height, credits, progress, threads).run())
+
+
+def audio_proxy(src_path: str, dest_path: str, *, credits: Credits | None = None,
+                progress: Progress | None = None, threads: int = 0) -> ProxyFacts:
+    """An AAC 128 kb/s stereo M4A of the first audio stream: no source tag or cover picture copied."""
+    return _write_atomically(dest_path, lambda tmp: _audio_pass(src_path, tmp, credits, progress, threads))
+
+
+# --- Plumbing shared by both ------------------------------------------------------------
+
+def _write_atomically(dest_path: str, make: Callable[[str], ProxyFacts]) -> ProxyFacts:
+    """Write into a temporary file beside dest and rename it into place only when complete."""
+    folder = os.path.dirname(os.path.abspath(dest_path))
+    # A fresh hidden name beside dest (same filesystem, so the rename is atomic); the muxer
+    # creates it, so the file gets the usual umask permissions rather than mkstemp's 0600.
+    tmp = os.path.join(folder, f".{os.path.basename(dest_path)}.{secrets.token_hex(8)}.part")
+    try:
+        facts = make(tmp)
+        os.replace(tmp, dest_path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return facts
+
+
+def _open_source(src_path: str) -> Any:
+    try:
+        return av.open(src_path, metadata_errors="ignore")
+    except (av.FFmpegError, ValueError, UnicodeDecodeError) as exc:
+        raise UnsupportedMedia("This file is not a video or audio file we can read, or it is damaged.") from exc
+
+
+def _open_output(path: str, fmt: str, credits: Credits | None) -> Any:
+    out = av.open(path, "w", format=fmt, options={"movflags": "+faststart"})
+    if credits is not None:
+        out.metadata.update(_credit_tags(credits))
+    return out
+
+
+def _credit_tags(credits: Credits) -> dict[str, str]:
+    """The mp4 muxer writes these keys as the ©nam, ©cmt, ©ART and cprt atoms."""
+    rights = credits.copyright
+    if credits.credit and credits.credit not in rights:
+        rights = f"{rights} / {credits.credit}" if rights else credits.credit
+    tags = {"title": credits.title, "comment": credits.caption, "artist": credits.creator, "copyright": rights}
+    return {k: v[:2000] for k, v in tags.items() if v}
+
+
+def _source_duration(container: Any, stream: Any) -> float | None:
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None and container.duration > 0:
+        return container.duration / av.time_base
+    return None
+
+
+def _decode(container: Any, streams: list[Any]) -> Iterator[Any]:
+    """Frames of the given streams in file order; a damaged packet is skipped as ffmpeg would."""
+    for packet in container.demux(*streams):
+        try:
+            yield from packet.decode()
+        except av.InvalidDataError:
+            continue
+
+
+class _ProgressTicker:
+    """Calls progress(fraction) at most once per whole percent."""
+
+    def __init__(self, progress: Progress | None, total: float | None) -> None:
+        self.progress, self.total, self.last = progress, total, -1
+
+    def at(self, seconds: float) -> None:
+        if self.progress is None or not self.total:
+            return
+        percent = min(99, int(100 * seconds / self.total))
+        if percent > self.last:
+            self.last = percent
+            self.progress(percent / 100)
+
+    def done(self) -> None:
+        if self.progress is not None:
+            self.progress(1.0)
+
+
+class _AudioOut:
+    """Resample any decoded audio to stereo float planes and encode it as AAC with running pts."""
+
+    def __init__(self, out: Any, source: Any, threads: int) -> None:
+        rate = source.codec_context.sample_rate
+        self.rate = rate if rate in AUDIO_RATES else 48000
+        self.stream = out.add_stream(AUDIO_CODEC, rate=self.rate)
+        self.stream.layout = "stereo"
+        self.stream.bit_rate = AUDIO_BIT_RATE
+        self.stream.codec_context.thread_count = threads
+        self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=self.rate, frame_size=1024)
+        self.out = out
+        self.samples = 0
+
+    def add(self, frame: Any | None) -> None:
+        for chunk in self.resampler.resample(frame):
+            chunk.pts = self.samples
+            chunk.time_base = Fraction(1, self.rate)
+            self.samples += chunk.samples
+            self.out.mux(self.stream.encode(chunk))
+
+    def finish(self) -> None:
+        self.add(None)
+        self.out.mux(self.stream.encode(None))
+
+
+# --- Video ------------------------------------------------------------------------------
+
+def output_size(width: int, height: int, sar: Fraction | None, rotation: int, short_edge: int) -> tuple[int, int]:
+    """Upright, square-pixel, even dimensions with the display aspect kept and the short edge at most `short_edge`."""
+    display_w = width * sar if sar else Fraction(width)
+    display_h = Fraction(height)
+    if rotation % 180 == 90:
+        display_w, display_h = display_h, display_w
+    short = min(display_w, display_h)
+    scale = min(Fraction(1), Fraction(short_edge) / short)
+    w, h = display_w * scale, display_h * scale
+    return max(2, round(w / 2) * 2), max(2, round(h / 2) * 2)
+
+
+def proxy_heights(width: int, height: int) -> tuple[int, ...]:
+    """The proxies worth making for a video of this (upright) size: always 720, 1080 when it has that."""
+    return (720, 1080) if min(width, height) >= 1080 else (720,)
+
+
+def _rotation(frame: Any) -> int:
+    """Counter-clockwise degrees the display matrix asks for, as 0, 90, 180 or 270."""
+    return round(float(getattr(frame, "rotation", 0) or 0) / 90) * 90 % 360
+
+
+class _VideoPass:
+    """One decode-scale-encode pass; the encoder and the filter graph are built from the first frame."""
+
+    def __init__(self, src: str, dest: str, short_edge: int, credits: Credits | None,
+                 progress: Progress | None, threads: int) -> None:
+        self.src, self.dest, self.short_edge = src, dest, short_edge
+        self.credits, self.threads = credits, threads
+        self.progress = progress
+        self.vstream: Any = None
+        self.graph: Any = None
+        self.next_index = 0  # the next output frame number (constant frame rate)
+        self.start: float | None = None
+        self.poster: bytes | None = None
+        self.poster_at = 0.0
+
+    def run(self) -> ProxyFacts:
+        container = _open_source(self.src)
+        try:
+            return self._run(container)
+        except (av.FFmpegError, ValueError, UnicodeDecodeError) as exc:
+            if isinstance(exc, av.FFmpegError) and isinstance(exc, OSError) and exc.errno in (28, 13, 30):
+                raise  # disk full, permission, read-only: our storage, not the source's fault
+            raise UnsupportedMedia("This video could not be converted for the web: it is damaged or "
+                                   "uses a format we cannot decode.") from exc
+        finally:
+            container.close()
+
+    def _run(self, container: Any) -> ProxyFacts:
+        video = next((s for s in container.streams.video
+                      if not s.disposition & av.stream.Disposition.attached_pic), None)
+        if video is None:
+            raise UnsupportedMedia("This file has no video stream to convert.")
+        audio = next(iter(container.streams.audio), None)
+        video.thread_type = "AUTO"
+        video.codec_context.thread_count = self.threads
+        rate = video.average_rate or video.guessed_rate or DEFAULT_FPS
+        self.fps = Fraction(rate).limit_denominator(1001)
+        if self.fps > MAX_FPS or self.fps <= 0:
+            self.fps = Fraction(MAX_FPS) if self.fps > MAX_FPS else DEFAULT_FPS
+        total = _source_duration(container, video)
+        self.poster_at = (total or 0) * POSTER_AT
+        ticker = _ProgressTicker(self.progress, total)
+        out = _open_output(self.dest, "mp4", self.credits)
+        try:
+            # Streams must exist before the first packet is written; the video encoder needs the
+            # first frame (rotation, format), so the audio is held back until then.
+            self.vstream = out.add_stream(VIDEO_CODEC, rate=self.fps, options=dict(X264_OPTIONS))
+            self.vstream.pix_fmt = "yuv420p"
+            self.vstream.codec_context.time_base = 1 / self.fps
+            self.vstream.codec_context.thread_count = self.threads
+            # Frame threads, as the ffmpeg command line gives x264: sliced threads (PyAV's default
+            # thread type) cost compression for no gain in a batch encode.
+            self.vstream.codec_context.thread_type = "AUTO"
+            sound = _AudioOut(out, audio, self.threads) if audio is not None else None
+            self.out = out
+            held: list[Any] = []
+            for frame in _decode(container, [video] + ([audio] if audio is not None else [])):
+                if isinstance(frame, av.AudioFrame):
+                    if self.graph is None:
+                        held.append(frame)
+                    elif sound is not None:
+                        sound.add(frame)
+                    continue
+                if self.graph is None:
+                    self._setup(frame)
+                    if sound is not None:
+                        for early in held:
+                            sound.add(early)
+                    held = []
+                self._push(frame)
+                if frame.time is not None:
+                    ticker.at(frame.time - (self.start or 0))
+            if self.graph is None:
+                raise UnsupportedMedia("No frame of this video could be decoded: it is damaged or "
+                                       "uses a format we cannot read.")
+            self.graph.push(None)
+            self._drain()
+            out.mux(self.vstream.encode(None))
+            if sound is not None:
+                sound.finish()
+        finally:
+            out.close()
+        ticker.done()
+        return ProxyFacts(width=self.vstream.width, height=self.vstream.height,
+                          duration=round(float(self.next_index / self.fps), 3),
+                          bytes=os.path.getsize(self.dest), video_codec="h264",
+                          audio_codec=AUDIO_CODEC if sound is not None else None,
+                          frame_rate=round(float(self.fps), 3), poster=self.poster)
+
+    def _setup(self, frame: Any) -> None:
+        rotation = _rotation(frame)
+        sar = frame.sample_aspect_ratio if hasattr(frame, "sample_aspect_ratio") else None
+        width, height = output_size(frame.width, frame.height, sar, rotation, self.short_edge)
+        self.vstream.width, self.vstream.height = width, height
+        self.start = frame.time or 0.0
+        graph = av.filter.Graph()
+        tb = frame.time_base or Fraction(1, 90000)
+        ratio = sar if sar else Fraction(1)
+        chain = [graph.add("buffer", f"video_size={frame.width}x{frame.height}:pix_fmt={frame.format.name}"
+                                     f":time_base={tb.numerator}/{tb.denominator}"
+                                     f":pixel_aspect={ratio.numerator}/{ratio.denominator}")]
+        # PyAV reports the rotation counter-clockwise; transpose=cclock turns the picture that way.
+        if rotation == 90:
+            chain.append(graph.add("transpose", "cclock"))
+        elif rotation == 270:
+            chain.append(graph.add("transpose", "clock"))
+        elif rotation == 180:
+            chain += [graph.add("hflip"), graph.add("vflip")]
+        # 10-bit sources: swscale dithers them down to 8-bit; a BT.2020 one is also converted to
+        # BT.709 Y'CbCr and tagged so (no tone-map of PQ/HLG: HDR highlights are clipped, the
+        # picture keeps its shape and colours). Anything else is scaled exactly as the ffmpeg
+        # command line scales it, so the bench compares like with like.
+        scale = f"{width}:{height}:flags={SCALE_FLAGS}:threads={self.threads}"
+        if int(frame.colorspace) in BT2020:
+            scale += ":in_color_matrix=bt2020:out_color_matrix=bt709"
+            ctx = self.vstream.codec_context
+            ctx.colorspace, ctx.color_primaries, ctx.color_trc = BT709, BT709, BT709
+        chain += [graph.add("scale", scale), graph.add("format", "yuv420p"),
+                  graph.add("setsar", "1"), graph.add("buffersink")]
+        for a, b in zip(chain, chain[1:]):
+            a.link_to(b)
+        graph.configure()
+        self.graph = graph
+
+    def _push(self, frame: Any) -> None:
+        self.graph.push(frame)
+        self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                scaled = self.graph.pull()
+            except (BlockingIOError, av.EOFError):  # needs more input / flushed
+                return
+            self._emit(scaled)
+
+    def _emit(self, frame: Any) -> None:
+        """Constant frame rate: each frame fills the output slots up to its time (repeat or drop)."""
+        t = (frame.time if frame.time is not None else float(self.next_index / self.fps)) - (self.start or 0.0)
+        # The slot this frame belongs in, rounded as ffmpeg's cfr sync does.
+        slot = round(t * self.fps)
+        if slot < self.next_index:
+            if self.next_index > 0:
+                return  # too late for its slot: dropped (a faster source, or a late timestamp)
+            slot = 0
+        count = slot - self.next_index + 1
+        # The decoder tags each frame with the source's picture type, and libx264 obeys it as a
+        # forced type: left as is, the source's GOP would be imposed on x264 (double the bitrate at
+        # the same CRF in the bench). The ffmpeg command line clears it too.
+        frame.pict_type = av.video.frame.PictureType.NONE
+        for _ in range(count):
+            frame.pts = self.next_index
+            frame.time_base = 1 / self.fps
+            if self.poster is None and float(self.next_index / self.fps) >= self.poster_at:
+                self.poster = imaging.encode_jpeg(frame.to_image(), POSTER_QUALITY)
+            self.out.mux(self.vstream.encode(frame))
+            self.next_index += 1
+
+
+# --- Audio ------------------------------------------------------------------------------
+
+def _audio_pass(src: str, dest: str, credits: Credits | None, progress: Progress | None,
+                threads: int) -> ProxyFacts:
+    container = _open_source(src)
+    try:
+        audio = next(iter(container.streams.audio), None)
+        if audio is None:
+            raise UnsupportedMedia("This file has no audio stream to convert.")
+        audio.codec_context.thread_count = threads
+        ticker = _ProgressTicker(progress, _source_duration(container, audio))
+        out = _open_output(dest, "ipod", credits)  # ipod: the mp4 muxer's M4A flavour
+        try:
+            sound = _AudioOut(out, audio, threads)
+            for frame in _decode(container, [audio]):
+                sound.add(frame)
+                if frame.time is not None:
+                    ticker.at(frame.time)
+            if sound.samples == 0:
+                raise UnsupportedMedia("No sound in this file could be decoded: it is damaged or "
+                                       "uses a format we cannot read.")
+            sound.finish()
+        finally:
+            out.close()
+    except (av.FFmpegError, ValueError, UnicodeDecodeError) as exc:
+        raise UnsupportedMedia("This audio could not be converted for the web: it is damaged or "
+                               "uses a format we cannot decode.") from exc
+    finally:
+        container.close()
+    ticker.done()
+    return ProxyFacts(width=None, height=None, duration=round(sound.samples / sound.rate, 3),
+                      bytes=os.path.getsize(dest), video_codec=None, audio_codec=AUDIO_CODEC)
