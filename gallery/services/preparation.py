@@ -1,0 +1,130 @@
+"""The CPU work of ingesting one spooled file (probe, location-free copy, renditions), plain data in and out.
+
+It runs in the ingest process or in a pool worker (`ingest_many(..., workers=N)`), so it imports
+gallery.formats and plain-Python helpers only: no Flask, no database, no other service. The config
+values it needs come in as a plain dict (settings()); it writes nothing but the one temp file it is
+told to (the location-free copy); moving files into storage and writing rows is the caller's work.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pycountry
+
+from gallery.exceptions import TooLarge, UnsupportedMedia
+from gallery.formats import location, probe
+from gallery.formats.imaging import Rendered
+from gallery.formats.probe import Probed
+from gallery.formats.renditions import make_renditions
+from gallery.text import human_bytes
+
+# What probe and the renditions read from the app's config; settings() copies just these.
+CONFIG_KEYS = ("MAX_IMAGE_BYTES", "MAX_VIDEO_BYTES", "MAX_IMAGE_PIXELS", "RENDITION_SIZES",
+               "RENDITIONS_AT_INGEST", "JPEG_QUALITY")
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class Prepared:
+    """What one file is and what was made from it, waiting to be stored and recorded."""
+
+    probed: Probed
+    renditions: list[Rendered]
+    served: bool  # a location-free copy was written to the served temp path
+    served_bytes: int
+    served_crc32: int
+
+
+def settings(config: Mapping[str, Any], ingest_sizes: dict[str, int]) -> dict[str, Any]:
+    """The config values the preparation needs, as plain data a worker process can receive."""
+    return {**{key: config[key] for key in CONFIG_KEYS}, "INGEST_SIZES": dict(ingest_sizes)}
+
+
+def prepare(path: str, label: str, size: int, crc32: int, served_tmp: str,
+            config: Mapping[str, Any]) -> Prepared:
+    """Probe a spooled file and make its location-free copy and ingest renditions (a pool task).
+
+    Raises UnsupportedMedia or TooLarge naming the file; those pickle, so a pool hands them back.
+    """
+    return finish(path, examine(path, label, size, config), size, crc32, served_tmp, config)
+
+
+def examine(path: str, label: str, size: int, config: Mapping[str, Any]) -> Probed:
+    """What the file is by its bytes; refuse anything not on the allowlist or over its limit."""
+    probed = probe.probe(path, label, config, country_code)
+    key = "MAX_IMAGE_BYTES" if probed.media_type == "image" else "MAX_VIDEO_BYTES"
+    if size > config[key]:  # the spool only enforced the largest of the limits
+        raise TooLarge(f"{probed.media_type} files may be at most {human_bytes(config[key])}.")
+    return probed
+
+
+def finish(path: str, probed: Probed, size: int, crc32: int, served_tmp: str,
+           config: Mapping[str, Any]) -> Prepared:
+    """The location-free copy (to served_tmp, when the file holds a location) and the renditions."""
+    served = location_free_copy(path, probed.mime_type, served_tmp)
+    if served:
+        size, crc32 = checksum(served_tmp)
+    made = make_renditions(path, probed, config["INGEST_SIZES"], config["JPEG_QUALITY"],
+                           config["MAX_IMAGE_PIXELS"])
+    probed.frame = None  # a decoded picture neither pickles cheaply nor is needed any more
+    return Prepared(probed, made, served, size, crc32)
+
+
+def location_free_copy(src: str, mime_type: str, dest: str) -> bool:
+    """Write src without its location to dest; False (and no dest) when src holds none."""
+    try:
+        changed = location.without_location(src, mime_type, dest)
+        if changed:
+            with open(dest, "rb+") as fh:
+                os.fsync(fh.fileno())
+    except (ValueError, OSError, struct.error, EOFError) as exc:
+        _unlink(dest)
+        raise UnsupportedMedia(f"its location metadata cannot be removed safely ({exc}).") from exc
+    except BaseException:
+        _unlink(dest)
+        raise
+    if not changed:
+        _unlink(dest)
+    return changed
+
+
+def checksum(file_path: str) -> tuple[int, int]:
+    """(size, CRC-32) of a file, read in chunks into one reused buffer."""
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    size = crc = 0
+    with open(file_path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            crc = zlib.crc32(view[:n], crc)
+            size += n
+    return size, crc
+
+
+def country_code(value: str | None) -> str | None:
+    """ISO alpha-3 for a country name or code found in a file, or None.
+
+    The rule of services.reference.country_code (pycountry, then its fuzzy search), here because
+    that module imports the models, which a pool worker must not load.
+    """
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        found = pycountry.countries.lookup(value)
+    except LookupError:
+        try:
+            found = pycountry.countries.search_fuzzy(value)[0]
+        except LookupError:
+            return None
+    return found.alpha_3
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
