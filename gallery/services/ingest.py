@@ -369,7 +369,8 @@ class _Pool:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["gallery.services.preparation"])  # and not __main__
         self.config = config
-        self.executor = ProcessPoolExecutor(workers, mp_context=ctx)
+        self.executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=preparation.exit_with,
+                                            initargs=(os.getpid(),))
 
     def submit(self, job: _Job) -> Future:
         """Start preparing one spooled file."""

@@ -8,7 +8,9 @@ told to (the location-free copy); moving files into storage and writing rows is 
 from __future__ import annotations
 
 import os
+import select
 import struct
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -37,6 +39,24 @@ class Prepared:
     served: bool  # a location-free copy was written to the served temp path
     served_bytes: int
     served_crc32: int
+
+
+def exit_with(pid: int) -> None:
+    """Pool worker initializer: end this worker as soon as process pid (the ingest) ends.
+
+    A worker waits on a queue the ingest feeds; killed with SIGKILL, the ingest never closes it,
+    and its workers (and the fork server they keep alive) would wait forever.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)  # ended before this worker started
+
+    def wait() -> None:
+        select.select([fd], [], [])  # readable once pid has exited
+        os._exit(1)
+
+    threading.Thread(target=wait, name="exit-with-ingest", daemon=True).start()
 
 
 def settings(config: Mapping[str, Any], ingest_sizes: dict[str, int]) -> dict[str, Any]:
