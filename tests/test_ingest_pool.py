@@ -162,3 +162,34 @@ def test_pool_workers_load_no_web_app_or_database(app):
     assert found == []
     services = [m for m in modules if m.startswith("gallery.services.")]
     assert services == ["gallery.services.preparation"]
+
+
+def _stuck_job(tmp_path) -> ingest._Job:
+    """A job whose file is a named pipe nobody writes: its worker blocks opening it."""
+    fifo = tmp_path / "stuck.part"
+    os.mkfifo(fifo)
+    return ingest._Job("stuck.jpg", "stuck.jpg", {}, str(fifo), "0" * 64, 1, 0, 0)
+
+
+def test_a_worker_that_gives_no_result_stops_the_import_in_time(app, tmp_path):
+    pool = ingest._Pool(1, ingest._Run(None, None, 1).config)
+    job = _stuck_job(tmp_path)
+    future = pool.submit(job)
+    processes = list(pool.executor._processes.values())
+    with pytest.raises(ingest.PoolFailure, match="stuck.jpg: no result from the preparation pool"):
+        ingest._result(job, future, timeout=0.5)
+    pool.close(abort=True)  # what ingest_many does on the way out
+    assert [p.is_alive() for p in processes] == [False]
+
+
+def test_a_worker_killed_mid_file_stops_the_import_with_a_message(app, tmp_path):
+    pool = ingest._Pool(1, ingest._Run(None, None, 1).config)
+    job = _stuck_job(tmp_path)
+    future = pool.submit(job)
+    try:
+        (process,) = pool.executor._processes.values()
+        process.kill()
+        with pytest.raises(ingest.PoolFailure, match="stuck.jpg: a worker of the preparation pool stopped"):
+            ingest._result(job, future, timeout=60)
+    finally:
+        pool.close(abort=True)
