@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from gallery import create_app
 from gallery.extensions import db
 from gallery.models import Asset, SearchOutbox
-from gallery.services import ingest, integrity
+from gallery.services import ingest, integrity, preparation
 from gallery.services.search.schema import make_document
 from tests.conftest import gps_image_bytes, image_bytes, stored_files, zip_bytes
 from tests.pool_modules import loaded
@@ -152,7 +152,7 @@ def test_an_import_stopped_early_leaves_no_file_without_its_row(app, make_galler
 
 
 def test_pool_workers_load_no_web_app_or_database(app):
-    pool = ingest._Pool(1, {})
+    pool = preparation.Pool(1, {})
     try:
         modules = pool.executor.submit(loaded).result(timeout=60)
     finally:
@@ -164,32 +164,30 @@ def test_pool_workers_load_no_web_app_or_database(app):
     assert services == ["gallery.services.preparation"]
 
 
-def _stuck_job(tmp_path) -> ingest._Job:
-    """A job whose file is a named pipe nobody writes: its worker blocks opening it."""
+def _stuck(pool: preparation.Pool, tmp_path):
+    """Submit a file that is a named pipe nobody writes: its worker blocks opening it."""
     fifo = tmp_path / "stuck.part"
     os.mkfifo(fifo)
-    return ingest._Job("stuck.jpg", "stuck.jpg", {}, str(fifo), "0" * 64, 1, 0, 0)
+    return pool.submit(str(fifo), "stuck.jpg", 1, 0, str(tmp_path / "stuck-served.part"))
 
 
 def test_a_worker_that_gives_no_result_stops_the_import_in_time(app, tmp_path):
-    pool = ingest._Pool(1, ingest._Run(None, None, 1).config)
-    job = _stuck_job(tmp_path)
-    future = pool.submit(job)
+    pool = preparation.Pool(1, ingest._Run(None, None, 1).config)
+    future = _stuck(pool, tmp_path)
     processes = list(pool.executor._processes.values())
-    with pytest.raises(ingest.PoolFailure, match="stuck.jpg: no result from the preparation pool"):
-        ingest._result(job, future, timeout=0.5)
+    with pytest.raises(preparation.PoolFailure, match="stuck.jpg: no result from the preparation pool"):
+        preparation.result(future, "stuck.jpg", timeout=0.5)
     pool.close(abort=True)  # what ingest_many does on the way out
     assert [p.is_alive() for p in processes] == [False]
 
 
 def test_a_worker_killed_mid_file_stops_the_import_with_a_message(app, tmp_path):
-    pool = ingest._Pool(1, ingest._Run(None, None, 1).config)
-    job = _stuck_job(tmp_path)
-    future = pool.submit(job)
+    pool = preparation.Pool(1, ingest._Run(None, None, 1).config)
+    future = _stuck(pool, tmp_path)
     try:
         (process,) = pool.executor._processes.values()
         process.kill()
-        with pytest.raises(ingest.PoolFailure, match="stuck.jpg: a worker of the preparation pool stopped"):
-            ingest._result(job, future, timeout=60)
+        with pytest.raises(preparation.PoolFailure, match="stuck.jpg: a worker of the preparation pool stopped"):
+            preparation.result(future, "stuck.jpg", timeout=60)
     finally:
         pool.close(abort=True)

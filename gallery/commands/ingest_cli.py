@@ -10,7 +10,8 @@ import click
 
 from gallery.exceptions import GalleryError, ValidationError
 from gallery.services import archives, galleries, ingest, manifest
-from gallery.services.ingest import IngestItem, IngestResult, PoolFailure, parse_date
+from gallery.services.ingest import IngestItem, IngestResult, parse_date
+from gallery.services.preparation import PoolFailure
 from gallery.text import clean_label
 
 

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
@@ -303,6 +300,11 @@ def _prepare_here(job: _Job, config: dict[str, Any]) -> preparation.Prepared:
     return preparation.finish(job.tmp, probed, job.size, job.crc, job.served_tmp, config)
 
 
+def _pool_result(entry: IngestResult | _Job, future: Future | None, timeout: float) -> preparation.Prepared:
+    assert future is not None and isinstance(entry, _Job)  # run.finish asks only for a job's result
+    return preparation.result(future, entry.label, timeout)
+
+
 def _pooled(run: _Run, items: Iterable[IngestItem], workers: int,
             timeout: float) -> Iterator[IngestResult]:
     """ingest_many with the preparation in a process pool, at most 2 files per worker in flight.
@@ -312,84 +314,30 @@ def _pooled(run: _Run, items: Iterable[IngestItem], workers: int,
     worker. Memory stays bounded: each worker decodes one file at a time, and a file in flight is
     a temp path here until its result comes back.
     """
-    pool = _Pool(workers, run.config)
+    pool = preparation.Pool(workers, run.config)
     window: deque[tuple[IngestResult | _Job, Future | None]] = deque()
     in_flight = 0
     completed = False
     try:
         for item in items:
             entry = run.intake(item)
-            future = pool.submit(entry) if isinstance(entry, _Job) else None
+            future = pool.submit(entry.tmp, entry.label, entry.size, entry.crc, entry.served_tmp) \
+                if isinstance(entry, _Job) else None
             window.append((entry, future))
             in_flight += future is not None
             # Finish what is ready at the head; wait for the head only when the window is full.
             while window and (in_flight >= 2 * workers or window[0][1] is None or window[0][1].done()):
                 entry, future = window.popleft()
                 in_flight -= future is not None
-                run.finish(entry, functools.partial(_result, entry, future, timeout))
+                run.finish(entry, functools.partial(_pool_result, entry, future, timeout))
                 yield from run.full_batch()
         while window:
             entry, future = window.popleft()
-            run.finish(entry, functools.partial(_result, entry, future, timeout))
+            run.finish(entry, functools.partial(_pool_result, entry, future, timeout))
             yield from run.full_batch()
         completed = True
     finally:
         pool.close(abort=not completed)
-
-
-def _result(entry: IngestResult | _Job, future: Future | None, timeout: float) -> preparation.Prepared:
-    """A pool task's result, or why there is none (the file's refusal, a timeout, a dead worker)."""
-    assert future is not None and isinstance(entry, _Job)
-    try:
-        return future.result(timeout=timeout)
-    except FutureTimeout:
-        raise PoolFailure(f"{entry.label}: no result from the preparation pool after {timeout:.0f} s; "
-                          "the import stopped.") from None
-    except BrokenProcessPool as exc:
-        raise PoolFailure(f"{entry.label}: a worker of the preparation pool stopped ({exc}); "
-                          "the import stopped.") from exc
-
-
-class PoolFailure(RuntimeError):
-    """The preparation pool gave no result (a worker died or hung): the run stops, cleaned up."""
-
-
-class _Pool:
-    """A process pool for preparation.prepare, its workers started from a clean fork server.
-
-    forkserver, not fork: this process holds an open database connection (SQLite must not be
-    carried across a fork) and may run threads (the search writer, background jobs), whose locks a
-    fork could copy held. The fork server is a fresh process that loads only gallery.services
-    .preparation (gallery.formats, Pillow, PyAV on first use), so a worker starts in milliseconds and
-    shares nothing with this one. spawn would be safe too, but runs this process's __main__ (the
-    `gallery` script, which imports the web app) in every worker.
-    """
-
-    def __init__(self, workers: int, config: dict[str, Any]) -> None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["gallery.services.preparation"])  # and not __main__
-        self.config = config
-        self.executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=preparation.exit_with,
-                                            initargs=(os.getpid(),))
-
-    def submit(self, job: _Job) -> Future:
-        """Start preparing one spooled file."""
-        return self.executor.submit(preparation.prepare, job.tmp, job.label, job.size, job.crc,
-                                    job.served_tmp, self.config)
-
-    def close(self, abort: bool) -> None:
-        """Shut the pool down; on abort, stop the workers now, so none writes after the clean-up."""
-        if not abort:
-            self.executor.shutdown(wait=True)
-            return
-        # ProcessPoolExecutor cannot stop a running task (Python 3.14 adds terminate_workers());
-        # its process table is private, read before shutdown() drops it.
-        processes = list((getattr(self.executor, "_processes", None) or {}).values())
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join(timeout=10)
 
 
 def _settle(gallery: Gallery, batch: list[_Pending], held: list[IngestResult]) -> list[IngestResult]:

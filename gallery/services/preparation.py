@@ -1,17 +1,21 @@
-"""The CPU work of ingesting one spooled file (probe, location-free copy, renditions), plain data in and out.
+"""The CPU work of ingesting one spooled file (probe, location-free copy, renditions), and the pool that runs it.
 
-It runs in the ingest process or in a pool worker (`ingest_many(..., workers=N)`), so it imports
+The work runs in the ingest process or in a pool worker (`ingest_many(..., workers=N)`), so it imports
 gallery.formats and plain-Python helpers only: no Flask, no database, no other service. The config
 values it needs come in as a plain dict (settings()); it writes nothing but the one temp file it is
 told to (the location-free copy); moving files into storage and writing rows is the caller's work.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import select
 import struct
 import threading
 import zlib
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -39,6 +43,59 @@ class Prepared:
     served: bool  # a location-free copy was written to the served temp path
     served_bytes: int
     served_crc32: int
+
+
+class PoolFailure(RuntimeError):
+    """The pool gave no result for a file (a worker died or hung): the import stops, cleaned up."""
+
+
+class Pool:
+    """A process pool for prepare(), its workers started from a clean fork server.
+
+    forkserver, not fork: the ingest process holds an open database connection (SQLite must not
+    be carried across a fork) and may run threads (the search writer, background jobs), whose locks
+    a fork could copy held. The fork server is a fresh process that loads only this module
+    (gallery.formats, Pillow; PyAV on first use), so a worker starts in milliseconds and shares
+    nothing with the ingest. spawn would be safe too, but runs the ingest's __main__ (the `gallery`
+    script, which imports the web app) in every worker.
+    """
+
+    def __init__(self, workers: int, config: dict[str, Any]) -> None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])  # and not __main__
+        self.config = config
+        self.executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=exit_with,
+                                            initargs=(os.getpid(),))
+
+    def submit(self, path: str, label: str, size: int, crc32: int, served_tmp: str) -> Future:
+        """Start preparing one spooled file; the future's result is prepare()'s."""
+        return self.executor.submit(prepare, path, label, size, crc32, served_tmp, self.config)
+
+    def close(self, abort: bool) -> None:
+        """Shut the pool down; on abort, stop the workers now, so none writes after the clean-up."""
+        if not abort:
+            self.executor.shutdown(wait=True)
+            return
+        # ProcessPoolExecutor cannot stop a running task (Python 3.14 adds terminate_workers());
+        # its process table is private, read before shutdown() drops it.
+        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+
+
+def result(future: Future, label: str, timeout: float) -> Prepared:
+    """A pool task's result, its refusal (raised), or PoolFailure when a worker hung or died."""
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        raise PoolFailure(f"{label}: no result from the preparation pool after {timeout:.0f} s; "
+                          "the import stopped.") from None
+    except BrokenProcessPool as exc:
+        raise PoolFailure(f"{label}: a worker of the preparation pool stopped ({exc}); "
+                          "the import stopped.") from exc
 
 
 def exit_with(pid: int) -> None:
