@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 
 import pytest
@@ -191,3 +194,14 @@ def test_a_worker_killed_mid_file_stops_the_import_with_a_message(app, tmp_path)
             preparation.result(future, "stuck.jpg", timeout=60)
     finally:
         pool.close(abort=True)
+
+
+def test_workers_of_a_script_that_imports_the_app_load_no_web_app():
+    """The `gallery` script imports the app; multiprocessing would run it again in each worker."""
+    script = os.path.join(os.path.dirname(__file__), "pool_modules.py")
+    out = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120,
+                         check=True)
+    modules = json.loads(out.stdout)
+    assert "gallery.services.preparation" in modules
+    assert [m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)] == []
+    assert "gallery.app" not in modules

@@ -7,17 +7,20 @@ told to (the location-free copy); moving files into storage and writing rows is 
 """
 from __future__ import annotations
 
+import contextlib
+import importlib.machinery
 import multiprocessing
 import os
 import select
 import struct
+import sys
 import threading
 import zlib
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import pycountry
 
@@ -56,8 +59,9 @@ class Pool:
     be carried across a fork) and may run threads (the search writer, background jobs), whose locks
     a fork could copy held. The fork server is a fresh process that loads only this module
     (gallery.formats, Pillow; PyAV on first use), so a worker starts in milliseconds and shares
-    nothing with the ingest. spawn would be safe too, but runs the ingest's __main__ (the `gallery`
-    script, which imports the web app) in every worker.
+    nothing with the ingest. Both forkserver and spawn run the parent's __main__ script again in
+    each new worker (the `gallery` script imports the web app), so all workers are started at once
+    here, with that step skipped (_main_not_rerun).
     """
 
     def __init__(self, workers: int, config: dict[str, Any]) -> None:
@@ -66,6 +70,10 @@ class Pool:
         self.config = config
         self.executor = ProcessPoolExecutor(workers, mp_context=ctx, initializer=exit_with,
                                             initargs=(os.getpid(),))
+        with _main_not_rerun():
+            # ProcessPoolExecutor starts a worker per submit until it has them all.
+            for _ in range(workers):
+                self.executor.submit(os.getpid)
 
     def submit(self, path: str, label: str, size: int, crc32: int, served_tmp: str) -> Future:
         """Start preparing one spooled file; the future's result is prepare()'s."""
@@ -84,6 +92,24 @@ class Pool:
             process.terminate()
         for process in processes:
             process.join(timeout=10)
+
+
+@contextlib.contextmanager
+def _main_not_rerun() -> Iterator[None]:
+    """While workers start, name __main__ as a module the child skips, not as a script it re-runs.
+
+    multiprocessing re-runs a __main__ that was started as a script (no __spec__) in every child,
+    but skips one whose spec is named "__main__" (spawn._fixup_main_from_name).
+    """
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is not None:
+        yield  # started with -m: children skip a "*.__main__" already
+        return
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
 
 
 def result(future: Future, label: str, timeout: float) -> Prepared:
