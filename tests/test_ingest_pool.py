@@ -198,7 +198,7 @@ def test_a_worker_killed_mid_file_stops_the_import_with_a_message(app, tmp_path)
 
 def test_workers_of_a_script_that_imports_the_app_load_no_web_app():
     """The `gallery` script imports the app; multiprocessing would run it again in each worker."""
-    script = os.path.join(os.path.dirname(__file__), "pool_modules.py")
+    script = os.path.join(os.path.dirname(__file__), "pool_script.py")
     out = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120,
                          check=True)
     modules = json.loads(out.stdout)
