@@ -1,16 +1,22 @@
-"""Ingest renditions: our Pillow pipeline against naive Pillow and libvips, one core, fresh processes.
+"""Ingest: our renditions against naive Pillow and libvips, and `gallery import-folder` end to end.
 
-Run from the project root: python bench/ingest.py [--runs 5] [--keep DIR]
-Every timed run is a fresh subprocess pinned to one CPU, so its peak RSS (VmHWM) is its own; the
-variants take turns, round by round.
+Run from the project root: python bench/ingest.py [--runs 5] [--keep DIR] [--e2e 200] [--e2e-only]
+Every timed renditions run is a fresh subprocess pinned to one CPU, so its peak RSS (VmHWM) is its
+own; the variants take turns, round by round. The end-to-end row runs the real `gallery init` and
+`gallery import-folder --workers 1`, then `--workers 2`, each on a fresh instance (SQLite, uploads,
+index in a temp dir), over N distinct camera-size JPEGs, and compares the CPU of the whole import
+(the command and its pool, every descendant reaped here) with N x the renditions-only time
+measured in the same run.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import io
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,14 +71,15 @@ def run_variant(variant: str, path: str, runs: int) -> dict:
     # One untimed pass over a small photo loads what each pipeline imports on first use
     # (codecs, colour management), as in a worker that has already handled a file.
     fn(os.path.join(os.path.dirname(path), "warm-up.jpg"))
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         outputs = fn(path)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     rss = peak_rss_mib()
     return {"median": statistics.median(times), "min": min(times), "rss_mib": rss,
-            "outputs": outputs}
+            "cpu_median": statistics.median(cpu), "outputs": outputs}
 
 
 def peak_rss_mib() -> float:
@@ -169,10 +176,114 @@ def vips_available() -> bool:
     return True
 
 
+def distinct_copies(src: str, folder: str, count: int) -> list[str]:
+    """count JPEGs with the pixels of src, each made distinct by a numbered EXIF Make.
+
+    Same decode and rendition cost as src, different SHA-256 (so none is a duplicate), and made in
+    a second instead of the minutes that count fresh camera-size photos would take. The number
+    replaces "Bench" (make_photo's Make) in place, same length, so the EXIF block stays valid; a
+    comment segment would not do: the served copy drops comments, so every photo would get one.
+    """
+    os.makedirs(folder, exist_ok=True)
+    with open(src, "rb") as fh:
+        data = fh.read()
+    at = data.find(b"Bench\x00", 0, 65536)
+    if at < 0:
+        raise SystemExit(f"{src} has no EXIF Make 'Bench' to number")
+    paths = []
+    for n in range(count):
+        path = os.path.join(folder, f"photo-{n:04}.jpg")
+        if not os.path.exists(path):
+            with open(path + ".part", "wb") as out:
+                out.write(data[:at] + f"B{n:04}".encode() + data[at + 5:])
+            os.replace(path + ".part", path)
+        paths.append(path)
+    return paths
+
+
+def reap_descendants() -> None:
+    """Wait for every orphaned descendant (the pool's fork server) so its CPU counts as ours."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def import_folder(folder: str, workers: int, count: int) -> dict:
+    """Wall and CPU time of `gallery import-folder --workers N` on a fresh instance (init not counted)."""
+    gallery = os.path.join(os.path.dirname(sys.executable), "gallery")
+    work = tempfile.mkdtemp(prefix="bench-e2e-")
+    env = dict(os.environ, GALLERY_INSTANCE_PATH=os.path.join(work, "instance"),
+               GALLERY_UPLOAD_DIR=os.path.join(work, "uploads"),
+               GALLERY_SEARCH_INDEX_DIR=os.path.join(work, "search_index"))
+    try:
+        subprocess.run([gallery, "init"], env=env, check=True, capture_output=True, timeout=600, cwd=work)
+        reap_descendants()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        proc = subprocess.run([gallery, "import-folder", folder, "--gallery", "Bench", "--category",
+                               "Health", "--workers", str(workers)], env=env, capture_output=True,
+                              text=True, timeout=3600, cwd=work)
+        wall = time.perf_counter() - start
+        reap_descendants()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    if proc.returncode or summary != f"Imported {count}, duplicates 0, rejected 0.":
+        raise SystemExit(f"import-folder --workers {workers} failed: {summary or proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu}
+
+
+def end_to_end(workdir: str, base: str, label: str, count: int, rounds: int) -> None:
+    """The end-to-end row: import-folder with 1 and 2 workers against N x the renditions floor."""
+    # Orphaned descendants (the pool's fork server) are re-parented to this process, so the
+    # CPU they used is counted in RUSAGE_CHILDREN once reaped (prctl PR_SET_CHILD_SUBREAPER).
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    folder = os.path.join(workdir, f"e2e-{label}-{count}-make")
+    distinct_copies(base, folder, count)
+    variant = "pillow-ours: renditions at ingest"
+    floors, runs = [], {1: [], 2: []}
+    print(f"\nEnd to end: gallery import-folder of {count} distinct {label} JPEGs "
+          f"({os.path.getsize(base) / 1e6:.1f} MB each), fresh SQLite instance per run, "
+          f"{rounds} round(s); load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    for _ in range(rounds):
+        proc = subprocess.run([sys.executable, __file__, "--runs", "3", "--child", variant, base],
+                              capture_output=True, text=True, timeout=600, cwd=ROOT)
+        if proc.returncode:
+            raise SystemExit(f"{variant} failed: {proc.stderr.strip().splitlines()[-1]}")
+        # CPU time, not wall time: on a busy machine the pinned child waits for its CPU, and
+        # the import's figure is CPU time too.
+        floors.append(json.loads(proc.stdout)["cpu_median"])
+        for workers in (1, 2):
+            runs[workers].append(import_folder(folder, workers, count))
+    floor = statistics.median(floors)
+    print(f"  renditions floor (thumb + preview, CPU time, one core): {floor * 1000:.0f} ms per photo, "
+          f"x {count} = {floor * count:.1f} s")
+    print(f"  {'import-folder':16} {'wall':>8} {'CPU':>8} {'CPU/photo':>10} {'/ floor':>8} {'photos/s':>9}")
+    best = {}
+    for workers, results in runs.items():
+        wall = statistics.median(r["wall"] for r in results)
+        cpu = statistics.median(r["cpu"] for r in results)
+        best[workers] = count / wall
+        print(f"  --workers {workers:<6} {wall:7.1f} s {cpu:7.1f} s {cpu / count * 1000:7.0f} ms "
+              f"{cpu / count / floor:8.2f} {count / wall:9.2f}")
+    print(f"  throughput 2 workers / 1 worker: {best[2] / best[1]:.2f}; "
+          f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    print("  " + subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", help="directory for the generated photos (reused when present)")
+    parser.add_argument("--e2e", type=int, default=200, metavar="N",
+                        help="photos for the end-to-end import row (0: skip it)")
+    parser.add_argument("--e2e-size", choices=sorted(PHOTOS), default="24MP")
+    parser.add_argument("--e2e-rounds", type=int, default=1)
+    parser.add_argument("--e2e-only", action="store_true", help="only the end-to-end row")
     parser.add_argument("--child", nargs=2, metavar=("VARIANT", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--make", nargs=3, metavar=("PATH", "W", "H"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -197,6 +308,8 @@ def main() -> None:
         if not os.path.exists(path):
             # In a child, so this process stays small (children inherit nothing, but keep it lean).
             subprocess.run([sys.executable, __file__, "--make", path, *map(str, size)], check=True, timeout=600)
+        if args.e2e_only:
+            continue
         print(f"\n{label} ({size[0]}x{size[1]}, {os.path.getsize(path) / 1e6:.1f} MB, EXIF orientation 6)")
         print(f"  {'variant':44} {'median':>8} {'min':>8} {'peak RSS':>9}")
         variants = [v for v in VARIANTS if have_vips or not v.startswith("libvips")]
@@ -226,10 +339,11 @@ def main() -> None:
         naive = results.get("pillow-naive: all three sizes")
         if ours and naive:
             print(f"  ours at ingest / naive all three: {ours['median'] / naive['median']:.2f}")
+    if args.e2e:
+        end_to_end(workdir, os.path.join(workdir, f"photo-{args.e2e_size}.jpg"), args.e2e_size,
+                   args.e2e, args.e2e_rounds)
     if not args.keep:
-        for name in os.listdir(workdir):
-            os.unlink(os.path.join(workdir, name))
-        os.rmdir(workdir)
+        shutil.rmtree(workdir)
 
 
 if __name__ == "__main__":

@@ -9,5 +9,8 @@ def import_folder(config: dict, folder: str) -> None:
     app = create_app({"TESTING": True, "SECRET_KEY": "test", **config})
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["import-folder", folder, "--gallery", "Crash test",
-                                                    "--category", "Health"])
+                                                    "--category", "Health",
+                                                    # One process: each file is stored before the
+                                                    # next is read, where the crash test expects.
+                                                    "--workers", "1"])
     print(result.output, result.exception, flush=True)  # shown by pytest when the test fails

@@ -11,12 +11,24 @@ import click
 from gallery.exceptions import GalleryError, ValidationError
 from gallery.services import archives, galleries, ingest, manifest
 from gallery.services.ingest import IngestItem, IngestResult, parse_date
+from gallery.services.preparation import PoolFailure
 from gallery.text import clean_label
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity, which a container or taskset may narrow)."""
+    return len(os.sched_getaffinity(0))
+
+
+workers_option = click.option(
+    "--workers", type=click.IntRange(min=1), default=available_cpus, show_default="the CPUs available",
+    help="Processes that probe and render files in parallel; 1 does it all in this process.")
 
 
 @click.command("import")
 @click.argument("manifest_path", metavar="MANIFEST.json", type=click.Path(dir_okay=False))
-def import_command(manifest_path: str) -> None:
+@workers_option
+def import_command(manifest_path: str, workers: int) -> None:
     """Import the galleries and files a JSON manifest describes; exit status 1 if any is rejected."""
     try:
         specs = manifest.load(manifest_path)
@@ -30,7 +42,7 @@ def import_command(manifest_path: str) -> None:
                                description=spec.description, credit=spec.credit, date=spec.date,
                                status=spec.status, editors_pick=spec.editors_pick)
             items = manifest_items(spec, report.advance)
-            report.results(ingest.ingest_many(gallery, items))
+            report.results(ingest.ingest_many(gallery, items, workers=workers))
     click.get_current_context().exit(report.exit_code())
 
 
@@ -45,8 +57,9 @@ def import_command(manifest_path: str) -> None:
 @click.option("--date", "date_text", default=None, help="Gallery date, YYYY-MM-DD.")
 @click.option("--status", type=click.Choice(["draft", "published"]), default="draft",
               show_default=True, help="Status of a new gallery.")
+@workers_option
 def import_folder_command(folder: str, title: str, category: str, country: str | None, credit: str,
-                          description: str, date_text: str | None, status: str) -> None:
+                          description: str, date_text: str | None, status: str, workers: int) -> None:
     """Import every photo, video, audio file and zip under FOLDER; captions from embedded metadata."""
     try:
         date = parse_date(date_text, "date") if date_text else None
@@ -56,7 +69,8 @@ def import_folder_command(folder: str, title: str, category: str, country: str |
     with Reporter(len(files)) as report:
         gallery = _gallery(title=title, category=category, country=country, credit=credit,
                            description=description, date=date, status=status)
-        report.results(ingest.ingest_many(gallery, folder_items(folder, files, report.advance)))
+        report.results(ingest.ingest_many(gallery, folder_items(folder, files, report.advance),
+                                          workers=workers))
     click.get_current_context().exit(report.exit_code())
 
 
@@ -143,13 +157,18 @@ class Reporter:
 
     def results(self, results: Iterator[IngestResult]) -> None:
         """Print each result as it comes."""
-        for result in results:
-            self.counts[result.status] += 1
-            line = self.line(result)
-            # Clear the bar's line first so outcomes and the bar do not run together.
-            click.echo(("\r\x1b[K" if self.bar is not None else "") + line)
-            if self.bar is not None:
-                self.bar.render_progress()
+        try:
+            for result in results:
+                self.counts[result.status] += 1
+                line = self.line(result)
+                # Clear the bar's line first so outcomes and the bar do not run together.
+                click.echo(("\r\x1b[K" if self.bar is not None else "") + line)
+                if self.bar is not None:
+                    self.bar.render_progress()
+        except PoolFailure as exc:
+            # Batches committed so far stay; running the command again skips them as duplicates.
+            raise click.ClickException(f"{exc} Files imported so far are kept; run the command "
+                                       "again to add the rest.") from exc
 
     @staticmethod
     def line(result: IngestResult) -> str:

@@ -2,30 +2,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from gallery.exceptions import (
-    DuplicateAsset,
-    GalleryError,
-    TooLarge,
-    ValidationError,
-)
+from gallery.exceptions import DuplicateAsset, GalleryError, ValidationError
 from gallery.extensions import db
-from gallery.formats import probe
 from gallery.formats.imaging import Rendered
 from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
 from gallery.models import Asset, Gallery, Rendition, User
-from gallery.services import fields, renditions, search, served, storage, unit, work
+from gallery.services import fields, preparation, renditions, search, storage, unit, work
 from gallery.services.galleries import refresh_counts
 from gallery.services.reference import country_code
-from gallery.text import clean_filename, human_bytes
+from gallery.text import clean_filename
+
+# Seconds ingest_many waits for one file's preparation in the pool: far beyond the slowest file
+# accepted (a 2 GB video's poster, a 120 MP photo), so only a hung or lost worker reaches it.
+PREPARE_TIMEOUT = 600.0
 
 
 @dataclass
@@ -71,34 +72,31 @@ def ingest(gallery: Gallery, stream: BinaryIO, filename: str, fields: dict[str, 
 
 
 def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None = None,
-                batch_size: int | None = None) -> Iterator[IngestResult]:
+                batch_size: int | None = None, workers: int | None = None,
+                timeout: float = PREPARE_TIMEOUT) -> Iterator[IngestResult]:
     """Ingest many files, committing every batch_size accepted files; yields one result per file.
 
     Each file is checked, stored and rendered before its row is written; a batch's rows go in one
     transaction (one unit.commit()). Files of a batch whose commit fails are removed.
+
+    workers: with 2 or more, the CPU work of each file (probe, location-free copy, renditions:
+    preparation.prepare) runs in a pool of that many processes, a few files ahead; spooling,
+    duplicate checks, moves into storage, rows and commits stay in this process, in the order the
+    files came. timeout: seconds to wait for one file's preparation before the run stops.
     """
-    batch_size = batch_size or current_app.config["INGEST_BATCH_SIZE"]
-    batch: list[_Pending] = []
-    held: list[IngestResult] = []  # results of rejected or duplicate files, kept in order
-    seen: dict[str, _Pending] = {}
+    run = _Run(gallery, user, batch_size or current_app.config["INGEST_BATCH_SIZE"])
     try:
-        for item in items:
-            result, pending = _prepare(gallery, item, user, seen)
-            if pending is not None:
-                batch.append(pending)
-                seen[pending.sha] = pending
-                held.append(IngestResult(pending.label, "pending"))
-            else:
-                held.append(result)
-            if len(batch) >= batch_size:
-                yield from _settle(gallery, batch, held)
-                batch, held, seen = [], [], {}
-        yield from _settle(gallery, batch, held)
-        batch = []
+        if workers is None or workers <= 1:
+            for item in items:
+                entry = run.intake(item)
+                run.finish(entry, functools.partial(_prepare_here, entry, run.config))
+                yield from run.full_batch()
+        else:
+            yield from _pooled(run, items, workers, timeout)
+        yield from run.settle()
     finally:
         # A caller that stops early, or an error, must not leave files without rows.
-        for pending in batch:
-            _cleanup(pending.written, pending.sha)
+        run.discard()
 
 
 def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
@@ -146,60 +144,200 @@ def parse_date(value: Any, field_name: str) -> dt.date:
 TEXT_FIELDS = fields.ASSET_TEXT_LIMITS
 
 
-def _prepare(gallery: Gallery, item: IngestItem, user: User | None,
-             seen: dict[str, _Pending]) -> tuple[IngestResult | None, _Pending | None]:
-    """Check, store and render one file without writing any row."""
-    label = item.label or clean_filename(item.filename)
-    if item.error is not None:
-        return _refused(label, item.error), None
-    written: list[str] = []
-    tmp: str | None = None
-    sha = ""
-    try:
-        explicit = clean_fields(item.fields)
+@dataclass(eq=False)
+class _Job:
+    """A file spooled and checked for duplicates, whose CPU work is to be done (here or in the pool)."""
+
+    label: str
+    filename: str
+    explicit: dict[str, Any]
+    tmp: str
+    sha: str
+    size: int
+    crc: int
+    settled: int  # batches committed when it was spooled: a later one may hold its bytes
+
+    @property
+    def served_tmp(self) -> str:
+        """Where preparation writes the location-free copy: known up front, so it is always removed."""
+        return self.tmp.removesuffix(storage.TMP_SUFFIX) + "-served" + storage.TMP_SUFFIX
+
+
+class _Run:
+    """One ingest_many call: the batch waiting for its commit, results held in order, files open."""
+
+    def __init__(self, gallery: Gallery, user: User | None, batch_size: int) -> None:
         cfg = current_app.config
-        tmp, sha, size, crc = storage.spool(item.stream, limit=max(cfg["MAX_IMAGE_BYTES"],
-                                                               cfg["MAX_VIDEO_BYTES"]))
-        existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
+        self.gallery, self.user, self.batch_size = gallery, user, batch_size
+        self.config = preparation.settings(cfg, renditions.ingest_sizes(
+            cfg["RENDITION_SIZES"], cfg["RENDITIONS_AT_INGEST"]))
+        self.limit = max(cfg["MAX_IMAGE_BYTES"], cfg["MAX_VIDEO_BYTES"])
+        self.batch: list[_Pending] = []
+        self.held: list[IngestResult] = []  # results of rejected or duplicate files, kept in order
+        self.seen: dict[str, _Pending] = {}
+        self.open: set[_Job] = set()  # spooled, not yet stored or discarded
+        self.settled = 0
+
+    def intake(self, item: IngestItem) -> IngestResult | _Job:
+        """Refuse, spool and check one file for duplicates: its result now, or a job to prepare."""
+        label = item.label or clean_filename(item.filename)
+        if item.error is not None:
+            return _refused(label, item.error)
+        tmp: str | None = None
+        try:
+            explicit = clean_fields(item.fields)
+            tmp, sha, size, crc = storage.spool(item.stream, limit=self.limit)
+            self._check_duplicate(label, sha, check_db=True)
+        except DuplicateAsset as exc:
+            _discard(tmp, [], "")
+            return _duplicate(label, exc)
+        except GalleryError as exc:
+            _discard(tmp, [], "")
+            return _refused(label, exc)
+        except BaseException:
+            _discard(tmp, [], "")
+            raise
+        job = _Job(label, item.filename, explicit, tmp, sha, size, crc, self.settled)
+        self.open.add(job)
+        return job
+
+    def finish(self, entry: IngestResult | _Job, outcome: Callable[[], preparation.Prepared]) -> None:
+        """Store a prepared file and hold its asset for the batch, or hold its refusal (in order)."""
+        if isinstance(entry, IngestResult):
+            self.held.append(entry)
+            return
+        result, pending = self._store(entry, outcome)
+        self.open.discard(entry)
+        if pending is not None:
+            self.batch.append(pending)
+            self.seen[pending.sha] = pending
+            self.held.append(IngestResult(pending.label, "pending"))
+        else:
+            self.held.append(result)
+
+    def full_batch(self) -> list[IngestResult]:
+        """Commit the batch when it is full; the results settled by it, in order."""
+        return self.settle() if len(self.batch) >= self.batch_size else []
+
+    def settle(self) -> list[IngestResult]:
+        """Commit the batch; the results held so far, in order."""
+        out = _settle(self.gallery, self.batch, self.held)
+        self.batch, self.held, self.seen = [], [], {}
+        self.settled += 1
+        return out
+
+    def discard(self) -> None:
+        """Remove every file written for a row that will not exist (after an error or an early stop)."""
+        for pending in self.batch:
+            _cleanup(pending.written, pending.sha)
+        self.batch = []
+        for job in self.open:
+            _discard(job.tmp, [], "")
+            _discard(job.served_tmp, [], "")
+        self.open = set()
+
+    def _check_duplicate(self, label: str, sha: str, check_db: bool) -> None:
+        existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha)) if check_db else None
         if existing is not None:
             raise DuplicateAsset(f"{label}: already in the catalogue as asset {existing}.", existing)
-        if sha in seen:
-            seen[sha].duplicates.append(label)
-            raise DuplicateAsset(f"{label}: same file as {seen[sha].label} in this upload.", 0)
-        probed = examine(tmp, label, size)
-        key = storage.original_key(sha, probed.ext)
-        storage.commit_file(tmp, key)
-        tmp = None
-        written.append(key)
-        copy = served.make(key, sha, probed.mime_type, size, crc)
-        if copy.key != key:
-            written.append(copy.key)
-        asset = Asset(
-            gallery_id=gallery.id, media_type=probed.media_type,
-            original_filename=clean_filename(item.filename), sha256=sha, storage_key=key,
-            served_key=copy.key, served_bytes=copy.bytes, served_crc32=copy.crc32,
-            mime_type=probed.mime_type, bytes=size, width=probed.width, height=probed.height,
-            duration=probed.duration, codec=probed.codec, camera=probed.camera,
-            uploaded_by_id=user.id if user else None,
-            **_asset_values(explicit, probed.metadata, gallery),
-        )
-        for r in ingest_renditions(storage.path(key), probed):
-            rkey = storage.rendition_key(sha, r.size)
-            storage.save_bytes(r.data, rkey)
-            written.append(rkey)
-            asset.renditions.append(Rendition(size=r.size, width=r.width, height=r.height,
-                                              bytes=len(r.data), storage_key=rkey))
-    except DuplicateAsset as exc:
-        _discard(tmp, written, sha)
-        return IngestResult(label, "duplicate", reason=exc.message,
-                            existing_id=exc.existing_id or None, error_status=409), None
-    except GalleryError as exc:
-        _discard(tmp, written, sha)
-        return _refused(label, exc), None
-    except BaseException:
-        _discard(tmp, written, sha)
-        raise
-    return None, _Pending(label, sha, asset, written)
+        if sha in self.seen:
+            self.seen[sha].duplicates.append(label)
+            raise DuplicateAsset(f"{label}: same file as {self.seen[sha].label} in this upload.", 0)
+
+    def _store(self, job: _Job, outcome: Callable[[], preparation.Prepared]
+               ) -> tuple[IngestResult | None, _Pending | None]:
+        """Move a prepared file and what was made from it into storage; its asset, not yet added."""
+        written: list[str] = []
+        tmp: str | None = job.tmp
+        try:
+            prepared = outcome()
+            # Another file of this run may have become an asset since this one was spooled; a
+            # batch committed since then is in the database.
+            self._check_duplicate(job.label, job.sha, check_db=job.settled != self.settled)
+            probed = prepared.probed
+            key = storage.original_key(job.sha, probed.ext)
+            storage.commit_file(job.tmp, key)
+            tmp = None
+            written.append(key)
+            served_key = key
+            if prepared.served:
+                served_key = storage.commit_file(job.served_tmp, storage.served_key(job.sha, probed.ext))
+                written.append(served_key)
+            asset = Asset(
+                gallery_id=self.gallery.id, media_type=probed.media_type,
+                original_filename=clean_filename(job.filename), sha256=job.sha, storage_key=key,
+                served_key=served_key, served_bytes=prepared.served_bytes,
+                served_crc32=prepared.served_crc32, mime_type=probed.mime_type, bytes=job.size,
+                width=probed.width, height=probed.height, duration=probed.duration,
+                codec=probed.codec, camera=probed.camera,
+                uploaded_by_id=self.user.id if self.user else None,
+                **_asset_values(job.explicit, probed.metadata, self.gallery),
+            )
+            for r in prepared.renditions:
+                rkey = storage.rendition_key(job.sha, r.size)
+                storage.save_bytes(r.data, rkey)
+                written.append(rkey)
+                asset.renditions.append(Rendition(size=r.size, width=r.width, height=r.height,
+                                                  bytes=len(r.data), storage_key=rkey))
+        except DuplicateAsset as exc:
+            _discard(tmp, written, job.sha)
+            _discard(job.served_tmp, [], "")
+            return _duplicate(job.label, exc), None
+        except GalleryError as exc:
+            _discard(tmp, written, job.sha)
+            _discard(job.served_tmp, [], "")
+            return _refused(job.label, exc), None
+        except BaseException:
+            _discard(tmp, written, job.sha)
+            _discard(job.served_tmp, [], "")
+            raise
+        return None, _Pending(job.label, job.sha, asset, written)
+
+
+def _prepare_here(job: _Job, config: dict[str, Any]) -> preparation.Prepared:
+    """The preparation in this process (one worker, or the web upload)."""
+    probed = examine(job.tmp, job.label, job.size)
+    return preparation.finish(job.tmp, probed, job.size, job.crc, job.served_tmp, config)
+
+
+def _pool_result(entry: IngestResult | _Job, future: Future | None, timeout: float) -> preparation.Prepared:
+    assert future is not None and isinstance(entry, _Job)  # run.finish asks only for a job's result
+    return preparation.result(future, entry.label, timeout)
+
+
+def _pooled(run: _Run, items: Iterable[IngestItem], workers: int,
+            timeout: float) -> Iterator[IngestResult]:
+    """ingest_many with the preparation in a process pool, at most 2 files per worker in flight.
+
+    Files are finished in the order they came (the first one waits for its result while the
+    others keep the workers busy), so positions, batches and duplicate checks are those of one
+    worker. Memory stays bounded: each worker decodes one file at a time, and a file in flight is
+    a temp path here until its result comes back.
+    """
+    pool = preparation.Pool(workers, run.config)
+    window: deque[tuple[IngestResult | _Job, Future | None]] = deque()
+    in_flight = 0
+    completed = False
+    try:
+        for item in items:
+            entry = run.intake(item)
+            future = pool.submit(entry.tmp, entry.label, entry.size, entry.crc, entry.served_tmp) \
+                if isinstance(entry, _Job) else None
+            window.append((entry, future))
+            in_flight += future is not None
+            # Finish what is ready at the head; wait for the head only when the window is full.
+            while window and (in_flight >= 2 * workers or window[0][1] is None or window[0][1].done()):
+                entry, future = window.popleft()
+                in_flight -= future is not None
+                run.finish(entry, functools.partial(_pool_result, entry, future, timeout))
+                yield from run.full_batch()
+        while window:
+            entry, future = window.popleft()
+            run.finish(entry, functools.partial(_pool_result, entry, future, timeout))
+            yield from run.full_batch()
+        completed = True
+    finally:
+        pool.close(abort=not completed)
 
 
 def _settle(gallery: Gallery, batch: list[_Pending], held: list[IngestResult]) -> list[IngestResult]:
@@ -295,9 +433,9 @@ def _next_position(gallery: Gallery) -> int:
 
 def examine(path: str, label: str, size: int) -> Probed:
     """What the file is by its bytes; refuse anything not on the allowlist or over its limit."""
-    probed = probe.probe(path, label, current_app.config, country_code)
-    _check_size(probed, size)
-    return probed
+    cfg = current_app.config
+    return preparation.examine(path, label, size, preparation.settings(
+        cfg, renditions.ingest_sizes(cfg["RENDITION_SIZES"], cfg["RENDITIONS_AT_INGEST"])))
 
 
 def ingest_renditions(path: str, probed: Probed) -> list[Rendered]:
@@ -307,12 +445,9 @@ def ingest_renditions(path: str, probed: Probed) -> list[Rendered]:
     return make_renditions(path, probed, sizes, cfg["JPEG_QUALITY"], cfg["MAX_IMAGE_PIXELS"])
 
 
-def _check_size(probed: Probed, size: int) -> None:
-    """Per-type byte limits: the spool only enforced the largest of them."""
-    key = "MAX_IMAGE_BYTES" if probed.media_type == "image" else "MAX_VIDEO_BYTES"
-    limit = current_app.config[key]
-    if size > limit:
-        raise TooLarge(f"{probed.media_type} files may be at most {human_bytes(limit)}.")
+def _duplicate(label: str, exc: DuplicateAsset) -> IngestResult:
+    return IngestResult(label, "duplicate", reason=exc.message, existing_id=exc.existing_id or None,
+                        error_status=409)
 
 
 def _refused(label: str, exc: GalleryError) -> IngestResult:
