@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, AssetWork, Gallery
-from gallery.services import ingest, jobs, proxies, storage, terms
+from gallery.services import ingest, jobs, proxies, storage, terms, work
 from tests.media_files import audio_bytes, location_leaks, mp4_with_location, video_bytes
 
 CREDITS = dict(creator="Amina Yusuf", copyright="© 2026 Relief Org", caption="Wells at dawn")
@@ -95,8 +95,6 @@ def test_a_video_is_public_and_counted_only_once_its_proxy_is_ready(app, client,
 
 
 def test_running_the_proxy_piece_twice_keeps_one_file_and_row(app, make_gallery):
-    from gallery.services import work
-
     asset = ingested(make_gallery(), video_bytes(seconds=0.5), "clip.mp4")
     assert jobs.wait_idle()
     db.session.refresh(asset)
@@ -160,7 +158,32 @@ def test_an_undecodable_video_fails_with_its_reason_and_is_never_public(app, cli
 def test_staff_see_a_processing_video_at_once(app, make_gallery, editor_client):
     asset = ingested(make_gallery(), video_bytes(seconds=0.5), "clip.mp4")
     page = editor_client.get(f"/assets/{asset.id}")
-    assert page.status_code == 200 and "Processing…".encode() in page.data
+    assert page.status_code == 200 and "Processing video…".encode() in page.data
+
+
+def test_a_running_proxy_shows_staff_how_far_it_is(app, make_gallery, editor_client, monkeypatch):
+    monkeypatch.setattr(work, "PROGRESS_SECONDS", 0)  # write every report (3 s apart in production)
+    asset = ingested(make_gallery(), video_bytes(seconds=2.0), "clip.mp4")
+    real, pages = work._progress, []
+
+    def spy(asset_id: int, piece: str):
+        report = real(asset_id, piece)
+
+        def reported(fraction: float) -> None:
+            report(fraction)
+            if 0.4 <= fraction < 1 and not pages:  # half way: look as staff do, in another request
+                pages.append((fraction, editor_client.get(f"/assets/{asset_id}").get_data(as_text=True),
+                              editor_client.get("/manage/jobs").get_data(as_text=True)))
+
+        return reported
+
+    monkeypatch.setattr(work, "_progress", spy)
+    run_jobs(asset)
+    fraction, page, jobs_page = pages[0]
+    shown = f"{round(fraction * 100)} %"
+    assert f"Processing video… {shown}" in page
+    assert shown in jobs_page
+    assert states(asset.id) == {"proxy": "ready"}
 
 
 def test_a_range_request_of_the_proxy_answers_206(app, client, make_gallery):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import statistics
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ PIECES: dict[str, tuple[str, ...]] = {"image": ("large", "served"), "video": ("s
                                       "audio": ("served", "proxy")}
 
 
+PROGRESS_SECONDS = 3.0  # how often a running piece writes its progress at most (tests set 0)
+
+
 def _large(asset: Asset) -> None:
     renditions.ensure_rendition(asset, "large")
 
@@ -40,7 +44,26 @@ def _served(asset: Asset) -> None:
 
 
 def _proxy(asset: Asset) -> None:
-    proxies.make(asset)
+    proxies.make(asset, progress=_progress(asset.id, "proxy"))
+
+
+def _progress(asset_id: int, piece: str) -> Callable[[float], None]:
+    """A progress callback that records the fraction done at most every PROGRESS_SECONDS."""
+    last = [-PROGRESS_SECONDS]
+
+    def report(fraction: float) -> None:
+        at = time.monotonic()
+        if at - last[0] < PROGRESS_SECONDS:
+            return
+        last[0] = at
+        # Its own connection and short transaction: the worker's session must not commit half
+        # a piece, and staff see the figure while the piece runs. Only while this worker holds it.
+        with db.engine.begin() as conn:
+            conn.execute(update(AssetWork).where(
+                AssetWork.asset_id == asset_id, AssetWork.piece == piece, AssetWork.state == "running"
+            ).values(progress=round(min(max(fraction, 0.0), 1.0), 3)))
+
+    return report
 
 
 # piece -> the idempotent function that makes it (safe to run twice or concurrently).
@@ -128,7 +151,7 @@ def _claim(asset_id: int, piece: str, at: dt.datetime) -> bool:
     claimed = db.session.execute(update(AssetWork).where(
         AssetWork.asset_id == asset_id, AssetWork.piece == piece, _due(at)
     ).values(state="running", attempts=AssetWork.attempts + 1, started_at=at, finished_at=None,
-             not_before=None,
+             not_before=None, progress=None,
              lease_until=at + _seconds("JOB_LEASE_SECONDS"), updated_at=at)).rowcount
     db.session.commit()
     return bool(claimed)
