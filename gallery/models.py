@@ -240,6 +240,9 @@ class AssetWork(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The fraction done of a running piece that reports it (a video's proxy), written every few
+    # seconds in its own short transaction; None before its first report.
+    progress: Mapped[float | None] = mapped_column(Float)
 
     asset: Mapped[Asset] = relationship(back_populates="work")
 

@@ -290,8 +290,10 @@ def ingest_paths() -> dict[str, Any]:
 def download_paths() -> dict[str, Any]:
     """Download one asset's bytes (downloads issue), under the same policy as the web pages."""
     params = [path_id("asset_id"),
-              {"name": "size", "in": "query", "description": "preview (Small), large or original",
-               "schema": {"type": "string", "enum": ["preview", "large", "original"],
+              {"name": "size", "in": "query",
+               "description": "preview (Small) or large (images); web (720p MP4) or hd (1080p MP4, "
+                              "when made) for videos; audio (AAC M4A) for audio; original for all",
+               "schema": {"type": "string", "enum": ["preview", "large", "web", "hd", "audio", "original"],
                           "default": "original"}},
               {"name": "use", "in": "query", "description": "Intended use, when asked",
                "schema": {"type": "string"}}]

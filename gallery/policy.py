@@ -2,7 +2,7 @@
 
 `access(user, asset, size, download=...)` is the one question; the `can_*` helpers are yes/no
 views of it. Sizes: thumb, preview and stream are shown in pages (public when the asset is);
-preview ("Small"), large and original are downloads, for active members who accepted the
+preview ("Small"), large, the web proxies (web, hd, audio) and original are downloads, for active members who accepted the
 current terms (and, for sensitive assets, hold an approval); staff may always download.
 A sensitive asset's thumb, preview and stream need those same download rights: everyone else
 gets only its blurred thumb (`reveals`, `thumb_size_for`).
@@ -25,13 +25,15 @@ BLURRED = "blurred"
 INLINE_SIZES = ("thumb", "preview", "stream", BLURRED)
 # The inline sizes that show what a sensitive asset depicts: they need download rights.
 REVEALING_SIZES = ("thumb", "preview", "stream")
-DOWNLOAD_SIZES = ("preview", "large", "original")
+# The web proxies of videos and audio (services/proxies.py): downloads with the rules of "large".
+PROXY_SIZES = ("web", "hd", "audio")
+DOWNLOAD_SIZES = ("preview", "large", *PROXY_SIZES, "original")
 
 # The pieces of derived work (asset_work, services/work.py) an asset of each media type needs
-# before the public sees it or a gallery count includes it. Empty for now: an image's thumb and
-# preview are made at ingest, and large and the served copy have in-request fallbacks, so
-# nothing public waits for a worker. The video and audio web proxy joins as "proxy" here.
-REQUIRED_PIECES: dict[str, tuple[str, ...]] = {"image": (), "video": (), "audio": ()}
+# before the public sees it or a gallery count includes it. An image's thumb and preview are
+# made at ingest, and large and the served copy have in-request fallbacks, so no image waits for
+# a worker; a video or audio file waits for its web proxy (what the player plays).
+REQUIRED_PIECES: dict[str, tuple[str, ...]] = {"image": (), "video": ("proxy",), "audio": ("proxy",)}
 
 
 class Access(str, Enum):

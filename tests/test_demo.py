@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from gallery import demo
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, SiteText, User
-from gallery.services import accounts, storage
+from gallery.services import accounts, jobs, storage
 
 
 def test_picture_is_deterministic_and_photo_sized():
@@ -27,6 +27,7 @@ def test_picture_is_deterministic_and_photo_sized():
 def test_demo_builds_a_browsable_library_once(runner, client):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
+    assert jobs.wait_idle()  # the video and audio are public once their web proxies are made
     galleries = db.session.scalars(select(Gallery)).all()
     published = [g for g in galleries if g.status == "published"]
     assert len({g.category_id for g in published}) >= 6

@@ -93,13 +93,14 @@ def test_staff_pages_show_the_file_name(client, named, make_user, login_as):
 @pytest.mark.parametrize("name, noun", [("VID_0001_Amina.mp4", "Video"),
                                         ("REC_0001_Amina.wav", "Audio recording")])
 def test_fallback_names_the_kind_of_item(client, make_gallery, name, noun):
-    from gallery.services import ingest
+    from gallery.services import ingest, jobs
     from tests.media_files import audio_bytes, video_bytes
 
     gallery = make_gallery(title="Water in Turkana")
     data = video_bytes() if name.endswith(".mp4") else audio_bytes()
     result = ingest.ingest(gallery, io.BytesIO(data), name, {}, user=None)
     assert result.status == "accepted", result.reason
+    assert jobs.wait_idle()  # public once its web proxy is made
     body = json.loads(fetch(client, f"/api/assets/{result.asset.id}"))
     assert body["asset"]["display_title"] == f"{noun} 1 of Water in Turkana"
     view, raw = page(client, f"/assets/{result.asset.id}")

@@ -10,7 +10,7 @@ from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from gallery.extensions import db
 from gallery.formats import imaging
-from gallery.services import apitokens, ingest, terms
+from gallery.services import apitokens, ingest, jobs, terms
 from tests.media_files import (
     PLACE_MARKS,
     SUBLOCATION,
@@ -73,6 +73,8 @@ def accepted(gallery, name: str, data: bytes):
     asset = result.asset
     asset.consent, asset.sensitive = "obtained", False
     db.session.commit()
+    assert jobs.wait_idle()  # a video or audio file is public once its web proxy is made
+    db.session.expire_all()  # the jobs ran in this session: read the rows they wrote
     return asset
 
 
@@ -251,8 +253,9 @@ def routes(asset) -> list[str]:
         urls.append(f"/media/{asset.id}/large.jpg")  # a redirect to the Large download
         sizes = ("preview", "large", "original")
     else:
-        urls.append(f"/media/{asset.id}/original")  # the player's stream
-        sizes = ("original",)  # its poster or waveform is for the page, not a download
+        proxy = "audio" if asset.media_type == "audio" else "web"
+        urls += [f"/media/{asset.id}/original", f"/media/{asset.id}/play/{proxy}"]  # the player's streams
+        sizes = (proxy, "original")  # its poster or waveform is for the page, not a download
     for size in sizes:
         urls += [f"/download/assets/{asset.id}/{size}", f"/api/assets/{asset.id}/download?size={size}",
                  f"/download/galleries/{asset.gallery_id}.zip?size={size}"]

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from bs4 import BeautifulSoup
 
-from gallery.services import apitokens, ingest, storage, terms
+from gallery.services import apitokens, ingest, jobs, storage, terms
 from tests.media_files import video_bytes
 
 
@@ -97,6 +97,7 @@ def test_zip_skips_a_lost_original_and_logs_it(app, client, member, lost_and_kep
 def test_player_with_a_lost_original_is_404_and_logged(app, client, make_gallery, caplog):
     gallery = make_gallery()
     clip = ingest.ingest(gallery, io.BytesIO(video_bytes()), "clip.mp4", {}, None).asset
+    assert jobs.wait_idle()  # public once its web proxy is made
     assert clip.served_key == clip.storage_key
     os.unlink(storage.path(clip.storage_key))
     with caplog.at_level(logging.ERROR):

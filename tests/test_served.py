@@ -64,6 +64,8 @@ def get(client, url: str, **kwargs):
 def ingest(gallery, name: str, data: bytes) -> Asset:
     result = ingest_file(gallery, io.BytesIO(data), name)
     assert result.status == "accepted", result.reason
+    assert jobs.wait_idle()  # a video or audio file is public once its web proxy is made
+    db.session.expire_all()  # the jobs ran in this session: read the rows they wrote
     return result.asset
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
@@ -15,11 +14,17 @@ from gallery.extensions import db
 from gallery.formats.credits import Credits, embed_credits
 from gallery.formats.imaging import fit
 from gallery.models import Asset, DownloadEvent, Rendition, User, utcnow
-from gallery.services import integrity, renditions, served, storage, unit
+from gallery.services import integrity, proxies, renditions, served, storage, unit
+
+# Re-exported: the credits moved to their own module so the proxy maker (under services/work.py,
+# which this module cannot be imported by: downloads -> unit -> jobs -> work) writes the same.
+from gallery.services.credits import credit_line as credit_line
+from gallery.services.credits import credits_for as credits_for
 from gallery.text import slugify
 
 SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}
-SIZE_EDGES_LABEL = {"preview": "Small", "large": "Large", "original": "Original"}
+SIZE_EDGES_LABEL = {"preview": "Small", "large": "Large", "web": "Web (720p)", "hd": "HD (1080p)",
+                    "audio": "AAC", "original": "Original"}
 INTENDED_USES = ("Press", "Web", "Print", "TV", "Internal", "Other")
 VIA = ("file", "zip", "api", "stream")  # stream: a sensitive item played in its asset page
 CHUNK = 1024 * 1024
@@ -34,7 +39,9 @@ class FileSource:
     filename: str
     mimetype: str
     path: str
-    kind: str  # "rendition" (credits spliced in) or "original" (the served, location-free copy)
+    # "rendition" (credits spliced in), "original" (the served, location-free copy) or "proxy"
+    # (a web proxy: credits written when it was made, sent as stored).
+    kind: str
     credits: Credits
     bytes: int  # exact for originals; the stored rendition's size (before credits) otherwise
     # For a rendition or served original made on first use: makes it (needs the app context)
@@ -69,28 +76,6 @@ def download_name(asset: Asset, size: str, ext: str) -> str:
     return f"{slugify(asset.gallery.slug, 60)}-{asset.id}-{SIZE_NAMES.get(size, size)}.{ext}"
 
 
-def credit_line(asset: Asset, organisation: str) -> str:
-    """A ready-to-paste credit: '© Owner 2023 / Creator'."""
-    owner = _rights_holder(asset, organisation)
-    line = owner if owner.startswith("©") else f"© {owner}"
-    if asset.creator and asset.creator in line:
-        return line  # already a complete credit, as the editor wrote it
-    year = _year(asset)
-    if year and str(year) not in line:
-        line = f"{line} {year}"
-    if asset.creator:
-        line = f"{line} / {asset.creator}"
-    return line
-
-
-def credits_for(asset: Asset, organisation: str) -> Credits:
-    """The caption, creator, credit and copyright written into a downloaded rendition."""
-    rights = asset.copyright or credit_line(asset, organisation).split(" / ")[0]
-    credit = asset.credit or asset.gallery.credit or organisation
-    return Credits(title=asset.title, caption=asset.caption, creator=asset.creator,
-                         credit=credit, copyright=rights)
-
-
 def rendition_for(asset: Asset, size: str) -> Rendition | None:
     """The stored rendition of this size, made now if it is made on first use (see renditions)."""
     found = asset.rendition(size)
@@ -105,6 +90,10 @@ def available(asset: Asset, size: str, edge: int) -> dict[str, Any] | None:
     if size == "original":
         return {"width": asset.width, "height": asset.height, "bytes": asset.served_bytes or asset.bytes,
                 "estimated": False}
+    if size in policy.PROXY_SIZES:
+        rend = asset.rendition(size)
+        return None if rend is None else {"width": rend.width or None, "height": rend.height or None,
+                                          "bytes": rend.bytes, "estimated": False}
     if asset.media_type != "image":
         return None
     rend = asset.rendition(size)
@@ -157,6 +146,8 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
             recorded = storage.path(asset.served_key)
         return FileSource(asset.id, size, name, asset.mime_type, recorded, "original", credits,
                           asset.served_bytes, crc32=asset.served_crc32)
+    if size in policy.PROXY_SIZES:
+        return _proxy_source(asset, size, credits)
     if lazy and asset.media_type == "image":
         # As for originals: the rendition is looked for, or made, when its entry comes.
         rend = asset.rendition(size)
@@ -168,6 +159,16 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
         raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")
     return FileSource(asset.id, size, download_name(asset, size, "jpg"), "image/jpeg",
                       storage.path(rend.storage_key), "rendition", credits, rend.bytes)
+
+
+def _proxy_source(asset: Asset, size: str, credits: Credits) -> FileSource:
+    """A web proxy, as stored (made in the background: never on first download)."""
+    rend = asset.rendition(size)
+    if rend is None or not storage.exists(rend.storage_key):
+        raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")
+    name = download_name(asset, size, proxies.SIZES[size][1])
+    return FileSource(asset.id, size, name, proxies.mimetype(size), storage.path(rend.storage_key),
+                      "proxy", credits, rend.bytes)
 
 
 def _served_source(pending: FileSource, asset: Asset, organisation: str) -> FileSource:
@@ -222,18 +223,3 @@ def history(user: User, limit: int = 50) -> list[tuple[DownloadEvent, Asset | No
         select(DownloadEvent, Asset).outerjoin(Asset, Asset.id == DownloadEvent.asset_id)
         .where(DownloadEvent.user_id == user.id)
         .order_by(DownloadEvent.created_at.desc(), DownloadEvent.id.desc()).limit(limit)).all())
-
-
-def _rights_holder(asset: Asset, organisation: str) -> str:
-    if asset.copyright:
-        text = asset.copyright.strip()
-        for prefix in ("(c)", "(C)", "Copyright", "copyright"):
-            if text.startswith(prefix):
-                text = "©" + text[len(prefix):]
-        return text
-    return asset.credit or asset.gallery.credit or organisation
-
-
-def _year(asset: Asset) -> int | None:
-    when: dt.date | dt.datetime | None = asset.date_taken or asset.gallery.date or asset.created_at
-    return when.year if when else None

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from gallery import policy
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import STATUSES, Asset, Category, Gallery, User
 from gallery.services import activity, fields, search, unit
+
+# Re-exported: the counts moved to their own module so services/work.py can refresh them
+# (work cannot import this module: galleries -> unit -> jobs -> work).
+from gallery.services.counts import refresh_all_counts as refresh_all_counts
+from gallery.services.counts import refresh_counts as refresh_counts
 from gallery.services.permissions import require_staff
 from gallery.services.reference import country_code
 from gallery.text import slugify
@@ -244,23 +248,3 @@ def queue_galleries(gallery_ids: Iterable[int], operation: str = "upsert") -> No
     """Queue every asset of the galleries for reindexing (their documents carry gallery fields)."""
     for gallery_id in sorted(set(gallery_ids)):
         search.queue_gallery(gallery_id, operation)
-
-
-def refresh_counts(gallery_ids: Iterable[int]) -> None:
-    """Recompute the denormalised per-media-type counts of the assets the public sees.
-
-    Called in the transaction of the change, before unit.commit(), so counts never disagree with rows.
-    """
-    for gid in set(gallery_ids):
-        counts = dict(db.session.execute(
-            select(Asset.media_type, func.count())
-            .where(Asset.gallery_id == gid, policy.public_asset_clause())
-            .group_by(Asset.media_type)).all())
-        db.session.execute(update(Gallery).where(Gallery.id == gid).values(
-            image_count=counts.get("image", 0), video_count=counts.get("video", 0),
-            audio_count=counts.get("audio", 0)))
-
-
-def refresh_all_counts() -> None:
-    """Recompute every gallery's public counts (after PUBLISH_UNKNOWN_CONSENT changes)."""
-    refresh_counts(db.session.scalars(select(Gallery.id)).all())

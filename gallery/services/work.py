@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import statistics
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,18 +18,21 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, AssetWork, utcnow
-from gallery.services import renditions, served
+from gallery.services import counts, proxies, renditions, served
 
 log = logging.getLogger(__name__)
 
-# The pieces of work each media type gets after ingest. The video/audio web proxy (made by
-# gallery/formats/transcode.py) joins as "proxy": add it here, to MAKERS, and to
-# policy.REQUIRED_PIECES so a video is public only once its proxy is ready.
-PIECES: dict[str, tuple[str, ...]] = {"image": ("large", "served"), "video": ("served",),
-                                      "audio": ("served",)}
+# The pieces of work each media type gets after ingest. "proxy" (services/proxies.py) is also in
+# policy.REQUIRED_PIECES: a video or audio file is public only once its proxy is ready.
+PIECES: dict[str, tuple[str, ...]] = {"image": ("large", "served"), "video": ("served", "proxy"),
+                                      "audio": ("served", "proxy")}
+
+
+PROGRESS_SECONDS = 3.0  # how often a running piece writes its progress at most (tests set 0)
 
 
 def _large(asset: Asset) -> None:
@@ -39,8 +43,31 @@ def _served(asset: Asset) -> None:
     served.ensure(asset)
 
 
+def _proxy(asset: Asset) -> None:
+    proxies.make(asset, progress=_progress(asset.id, "proxy"))
+
+
+def _progress(asset_id: int, piece: str) -> Callable[[float], None]:
+    """A progress callback that records the fraction done at most every PROGRESS_SECONDS."""
+    last = [-PROGRESS_SECONDS]
+
+    def report(fraction: float) -> None:
+        at = time.monotonic()
+        if at - last[0] < PROGRESS_SECONDS:
+            return
+        last[0] = at
+        # Its own connection and short transaction: the worker's session must not commit half
+        # a piece, and staff see the figure while the piece runs. Only while this worker holds it.
+        with db.engine.begin() as conn:
+            conn.execute(update(AssetWork).where(
+                AssetWork.asset_id == asset_id, AssetWork.piece == piece, AssetWork.state == "running"
+            ).values(progress=round(min(max(fraction, 0.0), 1.0), 3)))
+
+    return report
+
+
 # piece -> the idempotent function that makes it (safe to run twice or concurrently).
-MAKERS: dict[str, Callable[[Asset], None]] = {"large": _large, "served": _served}
+MAKERS: dict[str, Callable[[Asset], None]] = {"large": _large, "served": _served, "proxy": _proxy}
 
 
 def now() -> dt.datetime:
@@ -75,7 +102,7 @@ def mark(asset: Asset, pieces: Iterable[str] | None = None, *, at: dt.datetime |
 def needed(asset: Asset) -> list[str]:
     """The pieces of the asset's media type not made yet (ingest made the served copy already, say)."""
     made = {"served": asset.served_key is not None,
-            "large": any(r.size == "large" for r in asset.renditions)}
+            "large": any(r.size == "large" for r in asset.renditions), "proxy": proxies.made(asset)}
     return [p for p in PIECES.get(asset.media_type, ()) if not made.get(p, False)]
 
 
@@ -124,7 +151,7 @@ def _claim(asset_id: int, piece: str, at: dt.datetime) -> bool:
     claimed = db.session.execute(update(AssetWork).where(
         AssetWork.asset_id == asset_id, AssetWork.piece == piece, _due(at)
     ).values(state="running", attempts=AssetWork.attempts + 1, started_at=at, finished_at=None,
-             not_before=None,
+             not_before=None, progress=None,
              lease_until=at + _seconds("JOB_LEASE_SECONDS"), updated_at=at)).rowcount
     db.session.commit()
     return bool(claimed)
@@ -140,12 +167,16 @@ def _do(asset_id: int, piece: str, started: dt.datetime) -> str:
         if maker is None:
             raise GalleryError(f"No worker knows how to make “{piece}”.")
         maker(asset)
+        gallery_id = asset.gallery_id
+        # A required piece now ready makes the asset public: its gallery's counts change with it.
+        recount = piece in policy.REQUIRED_PIECES.get(asset.media_type, ())
     except Exception as exc:  # any failure is recorded on the piece, for staff to see
         db.session.rollback()
         reason = exc.message if isinstance(exc, GalleryError) else f"{type(exc).__name__}: {exc}"
         log.warning("asset %s piece %s failed: %s", asset_id, piece, reason)
         return _failed(asset_id, piece, reason[:2000])
-    _set(asset_id, piece, state="ready", reason="", lease_until=None, finished_at=now())
+    _set(asset_id, piece, state="ready", reason="", lease_until=None, finished_at=now(),
+         recount=gallery_id if recount else None)
     return "ready"
 
 
@@ -165,11 +196,17 @@ def _failed(asset_id: int, piece: str, reason: str) -> str:
     return "pending"
 
 
-def _set(asset_id: int, piece: str, **values) -> None:
-    """Record the outcome of a piece this worker holds (still running: a sweeper did not take it back)."""
-    db.session.execute(update(AssetWork).where(
+def _set(asset_id: int, piece: str, *, recount: int | None = None, **values) -> None:
+    """Record the outcome of a piece this worker holds (still running: a sweeper did not take it back).
+
+    recount: a gallery whose public counts this outcome changes, refreshed in the same
+    transaction so the counts never disagree with the rows.
+    """
+    done = db.session.execute(update(AssetWork).where(
         AssetWork.asset_id == asset_id, AssetWork.piece == piece, AssetWork.state == "running"
-    ).values(updated_at=now(), **values))
+    ).values(updated_at=now(), **values)).rowcount
+    if done and recount is not None:
+        counts.refresh_counts([recount])
     db.session.commit()
 
 

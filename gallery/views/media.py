@@ -8,7 +8,7 @@ from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset
 from gallery.policy import Access
-from gallery.services import downloads, integrity, renditions, served, storage
+from gallery.services import downloads, integrity, proxies, renditions, served, storage
 from gallery.templating import rendition_version
 
 bp = Blueprint("media", __name__, url_prefix="/media")
@@ -68,6 +68,32 @@ def original(asset_id: int):
     if not policy.is_public_file(asset, "stream"):
         return _private(response)
     # No version in this URL and the copy may be remade (location rules grow): revalidate.
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response
+
+
+@bp.get("/<int:asset_id>/play/<size>")
+def play(asset_id: int, size: str):
+    """Play a video or audio file in the page from its web proxy (H.264/AAC MP4, AAC M4A), with ranges.
+
+    The same rules as the original stream: anyone who may view the asset, and for a sensitive
+    one only those who may download it (each play is logged). The public never sees an asset
+    whose proxy is not ready (policy.REQUIRED_PIECES), so there is no fallback here: 404.
+    """
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or size not in proxies.SIZES or size == "hd":
+        abort(404)  # hd is a download, never played in the page (the player plays web)
+    _require(policy.access(current_user, asset, "stream"))
+    found = asset.rendition(size)
+    if found is None or not storage.exists(found.storage_key):
+        abort(404)  # not made yet (staff see "Processing…"), or lost: the check command says
+    if asset.sensitive and _starts_playing():
+        downloads.log(current_user, [asset], size, "stream")
+    response = send_file(storage.path(found.storage_key), mimetype=proxies.mimetype(size),
+                         conditional=True)
+    if not policy.is_public_file(asset, "stream"):
+        return _private(response)
+    # Content-addressed: a replaced file gets a new proxy, but this URL has no version: revalidate.
     response.headers["Cache-Control"] = "public, no-cache"
     return response
 

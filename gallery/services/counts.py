@@ -1,0 +1,31 @@
+"""Each gallery's denormalised public counts per media type (imported by galleries, ingest and work)."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import func, select, update
+
+from gallery import policy
+from gallery.extensions import db
+from gallery.models import Asset, Gallery
+
+
+def refresh_counts(gallery_ids: Iterable[int]) -> None:
+    """Recompute the denormalised per-media-type counts of the assets the public sees.
+
+    Called in the transaction of the change, before it commits, so counts never disagree with
+    rows (a video's proxy becoming ready is such a change: services/work.py calls it then).
+    """
+    for gid in set(gallery_ids):
+        counts = dict(db.session.execute(
+            select(Asset.media_type, func.count())
+            .where(Asset.gallery_id == gid, policy.public_asset_clause())
+            .group_by(Asset.media_type)).all())
+        db.session.execute(update(Gallery).where(Gallery.id == gid).values(
+            image_count=counts.get("image", 0), video_count=counts.get("video", 0),
+            audio_count=counts.get("audio", 0)))
+
+
+def refresh_all_counts() -> None:
+    """Recompute every gallery's public counts (after PUBLISH_UNKNOWN_CONSENT changes)."""
+    refresh_counts(db.session.scalars(select(Gallery.id)).all())

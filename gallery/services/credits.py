@@ -1,0 +1,44 @@
+"""What a file says about itself: the credit line and the credits written into downloads and proxies."""
+from __future__ import annotations
+
+import datetime as dt
+
+from gallery.formats.credits import Credits
+from gallery.models import Asset
+
+
+def credit_line(asset: Asset, organisation: str) -> str:
+    """A ready-to-paste credit: '© Owner 2023 / Creator'."""
+    owner = _rights_holder(asset, organisation)
+    line = owner if owner.startswith("©") else f"© {owner}"
+    if asset.creator and asset.creator in line:
+        return line  # already a complete credit, as the editor wrote it
+    year = _year(asset)
+    if year and str(year) not in line:
+        line = f"{line} {year}"
+    if asset.creator:
+        line = f"{line} / {asset.creator}"
+    return line
+
+
+def credits_for(asset: Asset, organisation: str) -> Credits:
+    """The caption, creator, credit and copyright written into a downloaded rendition."""
+    rights = asset.copyright or credit_line(asset, organisation).split(" / ")[0]
+    credit = asset.credit or asset.gallery.credit or organisation
+    return Credits(title=asset.title, caption=asset.caption, creator=asset.creator,
+                         credit=credit, copyright=rights)
+
+
+def _rights_holder(asset: Asset, organisation: str) -> str:
+    if asset.copyright:
+        text = asset.copyright.strip()
+        for prefix in ("(c)", "(C)", "Copyright", "copyright"):
+            if text.startswith(prefix):
+                text = "©" + text[len(prefix):]
+        return text
+    return asset.credit or asset.gallery.credit or organisation
+
+
+def _year(asset: Asset) -> int | None:
+    when: dt.date | dt.datetime | None = asset.date_taken or asset.gallery.date or asset.created_at
+    return when.year if when else None

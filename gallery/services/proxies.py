@@ -1,0 +1,139 @@
+"""Web proxies of videos and audio (gallery.formats.transcode), stored and recorded as Rendition rows.
+
+The "proxy" piece of services/work.py: a 720p H.264/AAC MP4 ("web"), a 1080p one ("hd") when the
+source has that many lines, or an AAC M4A ("audio"). Made from the served, location-free copy,
+with the asset's credits written in; content-addressed keys beside the renditions; each file
+renamed into place before its row commits, and removed again if the row cannot be written.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from gallery.exceptions import GalleryError
+from gallery.extensions import db
+from gallery.formats import transcode
+from gallery.formats.transcode import ProxyFacts
+from gallery.models import Asset, Rendition
+from gallery.services import served, storage
+from gallery.services.credits import credits_for
+from gallery.services.renditions import lock_for
+
+# size -> (short edge, extension, MIME type); audio has no edge.
+SIZES: dict[str, tuple[int | None, str, str]] = {
+    "web": (720, "mp4", "video/mp4"), "hd": (1080, "mp4", "video/mp4"),
+    "audio": (None, "m4a", "audio/mp4")}
+
+Progress = Callable[[float], None]
+
+
+def key(sha256: str, size: str) -> str:
+    """Content-addressed key of a proxy, like a rendition's: re-made files overwrite."""
+    return f"renditions/{sha256[:2]}/{sha256[2:4]}/{sha256}-{size}.{SIZES[size][1]}"
+
+
+def mimetype(size: str) -> str:
+    """The MIME type of a proxy size."""
+    return SIZES[size][2]
+
+
+def sizes_for(asset: Asset) -> list[str]:
+    """The proxies an asset gets: web (and hd for a source of 1080 lines or more), or audio."""
+    if asset.media_type == "audio":
+        return ["audio"]
+    if asset.media_type != "video":
+        return []
+    heights = transcode.proxy_heights(asset.width or 0, asset.height or 0)
+    return [s for s in ("web", "hd") if SIZES[s][0] in heights]
+
+
+def playable(asset: Asset) -> Rendition | None:
+    """The proxy the player uses (web, or audio), if it is recorded and its file is there."""
+    size = "audio" if asset.media_type == "audio" else "web"
+    found = asset.rendition(size)
+    return found if found is not None and storage.exists(found.storage_key) else None
+
+
+def made(asset: Asset) -> bool:
+    """Whether every proxy the asset gets is recorded (work.needed asks)."""
+    return all(asset.rendition(s) is not None for s in sizes_for(asset))
+
+
+def make(asset: Asset, progress: Progress | None = None) -> list[Rendition]:
+    """Make, store and record the asset's missing proxies (commits each); the proxy piece's maker.
+
+    Idempotent: a proxy recorded with its file there is kept. Two workers racing write the same
+    key (an atomic rename) and the unique (asset, size) keeps one row. Raises UnsupportedMedia
+    when the source cannot be decoded (the piece then records the reason).
+    """
+    wanted = sizes_for(asset)
+    if not wanted:
+        raise GalleryError(f"A {asset.media_type} has no web proxy.")
+    rows = []
+    for n, size in enumerate(wanted):
+        # One pass per size: report the whole piece's progress, not each pass's from 0 again.
+        part = None if progress is None else _share(progress, n, len(wanted))
+        rows.append(_ensure(asset, size, part))
+    return rows
+
+
+def _share(progress: Progress, n: int, of: int) -> Progress:
+    return lambda fraction: progress((n + fraction) / of)
+
+
+def _ensure(asset: Asset, size: str, progress: Progress | None) -> Rendition:
+    found = asset.rendition(size)
+    if found is not None and storage.exists(found.storage_key):
+        return found
+    with lock_for(asset.id, size):
+        db.session.refresh(asset)
+        found = asset.rendition(size)
+        if found is not None and storage.exists(found.storage_key):
+            return found
+        return _make(asset, size, progress)
+
+
+def _make(asset: Asset, size: str, progress: Progress | None) -> Rendition:
+    # The served copy, never the stored original: nothing the location cleaner took out can ride
+    # along (transcode copies no tags anyway; this is the belt to its braces).
+    asset = served.ensure(asset)
+    src = storage.path(asset.served_key)
+    credits = credits_for(asset, current_app.config["ORGANISATION"])
+    k = key(asset.sha256, size)
+    dest = storage.path(k)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    edge = SIZES[size][0]
+    facts: ProxyFacts
+    if edge is None:
+        facts = transcode.audio_proxy(src, dest, credits=credits, progress=progress)
+    else:
+        facts = transcode.video_proxy(src, dest, height=edge, credits=credits, progress=progress)
+    row = asset.rendition(size)
+    if row is None:
+        row = Rendition(asset_id=asset.id, size=size, width=facts.width or 0,
+                        height=facts.height or 0, bytes=facts.bytes, storage_key=k)
+        db.session.add(row)
+    else:  # the row survived but its file was lost: the file is remade, the row corrected
+        row.width, row.height, row.bytes, row.storage_key = facts.width or 0, facts.height or 0, facts.bytes, k
+    # Not unit.commit(): derived data under its own lock, like renditions.ensure_rendition; a
+    # race is settled by the unique (asset, size), and no search document holds renditions.
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # the winner wrote the same bytes to the same key: keep them
+        return db.session.scalars(select(Rendition).where(
+            Rendition.asset_id == asset.id, Rendition.size == size)).one()
+    except BaseException:
+        db.session.rollback()
+        if not _referenced(k):
+            storage.delete(k)  # no file without its row
+        raise
+    return row
+
+
+def _referenced(k: str) -> bool:
+    return db.session.scalar(select(Rendition.id).where(Rendition.storage_key == k).limit(1)) is not None
