@@ -38,7 +38,7 @@ def prepare(env: dict[str, str]) -> str:
     from gallery import create_app, migrate
     from gallery.extensions import db
     from gallery.models import Asset, Rendition
-    from gallery.services import galleries, reference, sitetext
+    from gallery.services import counts, galleries, reference, sitetext
 
     app = create_app()
     with app.app_context():
@@ -66,7 +66,7 @@ def prepare(env: dict[str, str]) -> str:
                 {"asset_id": i, "size": size, "width": w, "height": h, "bytes": 50_000,
                  "storage_key": f"renditions/bench/{i}-{size}.jpg"}
                 for i in ids for size, w, h in (("thumb", 400, 267), ("preview", 1280, 853))])
-            galleries.refresh_counts([g.id])
+            counts.refresh_counts([g.id])
             db.session.commit()
             big = big or f"/galleries/{g.id}-{g.slug}"
         db.engine.dispose()

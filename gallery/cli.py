@@ -12,7 +12,7 @@ from gallery import demo, migrate
 from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli, worker_cli
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
-from gallery.services import accounts, galleries, reference, search, sitetext, unit
+from gallery.services import accounts, counts, reference, search, sitetext, unit
 
 
 def init_app(app: Flask) -> None:
@@ -38,7 +38,7 @@ def initialise() -> None:
     cats, countries = reference.seed(db.session)
     sitetext.seed_defaults(db.session)
     # Public counts depend on PUBLISH_UNKNOWN_CONSENT: recount in case the setting changed.
-    galleries.refresh_all_counts()
+    counts.refresh_all_counts()
     unit.commit(drain=False)  # the index is checked just below
     click.echo(f"Database ready at {_safe_url(current_app.config['DATABASE_URL'])}: "
                f"{cats} categories and {countries} countries added.")

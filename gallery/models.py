@@ -89,7 +89,7 @@ class Gallery(Base):
     editors_pick: Mapped[bool] = mapped_column(Boolean, default=False)
     pick_position: Mapped[int | None] = mapped_column(Integer)
     # Counts of the assets the public sees (policy.public_asset_clause) per media type, kept by
-    # galleries.refresh_counts so that list pages never count per card.
+    # counts.refresh_counts so that list pages never count per card.
     image_count: Mapped[int] = mapped_column(Integer, default=0)
     video_count: Mapped[int] = mapped_column(Integer, default=0)
     audio_count: Mapped[int] = mapped_column(Integer, default=0)

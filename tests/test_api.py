@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from gallery.extensions import db
-from gallery.services import galleries
+from gallery.services import counts
 
 GALLERY_FIELDS = {"id", "title", "slug", "description", "credit", "date", "status", "editors_pick",
                   "pick_position", "category", "country", "counts", "cover", "url", "api_url",
@@ -34,7 +34,7 @@ def content(make_gallery, make_asset):
     shown = make_asset(aden, caption="Volunteers in Aden.", keywords="cholera, health", city="Aden")
     hidden = make_asset(aden, caption="Not yet.")
     hidden.status = "draft"
-    galleries.refresh_counts([aden.id])
+    counts.refresh_counts([aden.id])
     db.session.commit()
     hatay = make_gallery(title="Shelter in Hatay", category="Shelter", country="TUR")
     make_asset(hatay)

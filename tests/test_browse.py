@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 
 from gallery.extensions import db
 from gallery.models import Asset, SiteText
-from gallery.services import galleries, trash
+from gallery.services import counts, trash
 
 
 def soup(client, path: str, status: int = 200) -> BeautifulSoup:
@@ -34,7 +34,7 @@ def facet_counts(page: BeautifulSoup, scope: str) -> dict[str, str]:
 def _draft_asset(asset: Asset) -> None:
     """Unpublish one asset the way the editing helper will (status + recount)."""
     asset.status = "draft"
-    galleries.refresh_counts([asset.gallery_id])
+    counts.refresh_counts([asset.gallery_id])
     db.session.commit()
 
 

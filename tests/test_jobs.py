@@ -19,7 +19,7 @@ from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, AssetWork
-from gallery.services import assets, galleries, ingest, integrity, jobs, storage, work
+from gallery.services import assets, counts, ingest, integrity, jobs, storage, work
 from tests.conftest import image_bytes
 
 REDIS_DB = 11  # a database number of its own on the real local Redis, flushed by the fixture
@@ -259,14 +259,14 @@ def test_required_pieces_hide_an_asset_and_its_count(app, make_gallery, monkeypa
     (asset,) = photo(make_gallery)
     monkeypatch.setitem(policy.REQUIRED_PIECES, "image", ("large",))
     assert not policy.can_view_asset(None, asset)
-    galleries.refresh_counts([asset.gallery_id])
+    counts.refresh_counts([asset.gallery_id])
     db.session.commit()
     assert db.session.get(type(asset.gallery), asset.gallery_id).image_count == 0
     jobs.wait_idle()
     db.session.expire_all()
     asset = db.session.get(Asset, asset.id)
     assert policy.can_view_asset(None, asset)
-    galleries.refresh_counts([asset.gallery_id])
+    counts.refresh_counts([asset.gallery_id])
     db.session.commit()
     assert asset.gallery.image_count == 1
 

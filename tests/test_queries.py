@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, update
 
 from gallery.extensions import db
 from gallery.models import Asset, DownloadApproval, DownloadEvent, Gallery, Rendition
-from gallery.services import galleries, storage, terms
+from gallery.services import counts, storage, terms
 
 MAX_QUERIES = 12  # user + gallery + counts + page of rows + renditions + covers, with room to spare
 
@@ -32,7 +32,7 @@ def bulk_assets(gallery: Gallery, count: int) -> list[int]:
         {"asset_id": i, "size": size, "width": w, "height": h, "bytes": 100,
          "storage_key": f"renditions/bulk/{i}-{size}.jpg"}
         for i in ids for size, w, h in (("thumb", 400, 267), ("preview", 1280, 853))])
-    galleries.refresh_counts([gallery.id])
+    counts.refresh_counts([gallery.id])
     db.session.commit()
     return ids
 

@@ -11,7 +11,8 @@ from gallery.exceptions import DuplicateAsset, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
 from gallery.services import activity, fields, ingest, search, storage, unit, work
-from gallery.services.galleries import gallery_assets, load_gallery, refresh_counts, reorder
+from gallery.services.counts import refresh_counts
+from gallery.services.galleries import gallery_assets, load_gallery, reorder
 from gallery.services.permissions import require_staff
 from gallery.text import clean_filename
 

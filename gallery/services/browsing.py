@@ -226,7 +226,7 @@ def _visible_assets(user: Any, gallery_id: int) -> Select:
 def visible_count(user: Any, gallery: Gallery) -> int:
     """Number of assets of the gallery this user sees (denormalised for the public)."""
     if not policy.is_staff(user):
-        return gallery.item_count  # public assets, kept by galleries.refresh_counts
+        return gallery.item_count  # public assets, kept by counts.refresh_counts
     return db.session.scalar(select(func.count()).select_from(
         _visible_assets(user, gallery.id).subquery())) or 0
 

@@ -18,8 +18,7 @@ from gallery.services import integrity, proxies, renditions, served, storage, un
 
 # Re-exported: the credits moved to their own module so the proxy maker (under services/work.py,
 # which this module cannot be imported by: downloads -> unit -> jobs -> work) writes the same.
-from gallery.services.credits import credit_line as credit_line
-from gallery.services.credits import credits_for as credits_for
+from gallery.services.credits import credits_for
 from gallery.text import slugify
 
 SIZE_NAMES = {"preview": "small", "large": "large", "original": "original"}

@@ -12,8 +12,6 @@ from gallery.services import activity, fields, search, unit
 
 # Re-exported: the counts moved to their own module so services/work.py can refresh them
 # (work cannot import this module: galleries -> unit -> jobs -> work).
-from gallery.services.counts import refresh_all_counts as refresh_all_counts
-from gallery.services.counts import refresh_counts as refresh_counts
 from gallery.services.permissions import require_staff
 from gallery.services.reference import country_code
 from gallery.text import slugify

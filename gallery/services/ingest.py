@@ -20,7 +20,7 @@ from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
 from gallery.models import Asset, Gallery, Rendition, User
 from gallery.services import fields, preparation, renditions, search, storage, unit, work
-from gallery.services.galleries import refresh_counts
+from gallery.services.counts import refresh_counts
 from gallery.services.reference import country_code
 from gallery.text import clean_filename
 

@@ -13,7 +13,8 @@ from gallery.extensions import db
 from gallery.models import Asset, Gallery, Rendition, User, utcnow
 from gallery.services import activity, search, unit
 from gallery.services.assets import delete_unreferenced, load_asset
-from gallery.services.galleries import load_gallery, queue_galleries, refresh_counts
+from gallery.services.counts import refresh_counts
+from gallery.services.galleries import load_gallery, queue_galleries
 from gallery.services.permissions import require_admin, require_staff
 
 

@@ -19,7 +19,7 @@ from gallery.extensions import db
 from gallery.formats.zipstream import ZipStream
 from gallery.models import Asset, Gallery
 from gallery.services import storage
-from gallery.services.downloads import FileSource, label, source
+from gallery.services.downloads import SIZE_EDGES_LABEL, FileSource, label, source
 
 CHUNK = 1024 * 1024
 CSV_COLUMNS = ("file name", "title", "caption", "credit", "creator", "date", "country")
@@ -58,7 +58,8 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
          organisation: str, max_files: int) -> ZipPlan:
     """Pick the assets this user may download at this size; raise a clear error when none or too many."""
     if size not in policy.DOWNLOAD_SIZES:
-        raise ValidationError("Choose Small, Large or Original.", field="size")
+        names = ", ".join(SIZE_EDGES_LABEL[s] for s in policy.DOWNLOAD_SIZES)
+        raise ValidationError(f"Choose one of these sizes: {names}.", field="size")
     user = policy.unproxied(user)
     # Never the trash (staff included), nor consent-withheld items for the public.
     query = (select(Asset).where(Asset.gallery_id == gallery.id, policy.visible_asset_clause(user))

@@ -24,7 +24,7 @@ from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
 from gallery.policy import Access
-from gallery.services import approvals, downloads, fields, sitetext, terms, zips
+from gallery.services import approvals, credits, downloads, fields, sitetext, terms, zips
 from gallery.templating import asset_url, gallery_url
 from gallery.views.access import safe_next
 
@@ -167,7 +167,7 @@ def download_panel(found: Asset) -> dict[str, Any]:
 
 def _credit(found: Asset) -> str:
     """The ready-to-paste credit line of an asset: '© Owner 2023 / Creator'."""
-    return downloads.credit_line(found, current_app.config["ORGANISATION"])
+    return credits.credit_line(found, current_app.config["ORGANISATION"])
 
 
 def _own_history(limit: int = 50):
