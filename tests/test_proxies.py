@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, AssetWork, Gallery
-from gallery.services import ingest, jobs, proxies, storage, terms, work
+from gallery.services import assets, ingest, integrity, jobs, proxies, storage, terms, work
 from tests.media_files import audio_bytes, location_leaks, mp4_with_location, video_bytes
 
 CREDITS = dict(creator="Amina Yusuf", copyright="© 2026 Relief Org", caption="Wells at dawn")
@@ -106,6 +106,40 @@ def test_running_the_proxy_piece_twice_keeps_one_file_and_row(app, make_gallery)
     db.session.refresh(asset)
     assert [r.size for r in asset.renditions if r.size in policy.PROXY_SIZES] == ["web"]
     assert asset.rendition("web").id == first.id
+
+
+def test_check_repair_remakes_a_lost_proxy_through_the_workers(app, client, make_gallery):
+    asset = ingested(make_gallery(), video_bytes(seconds=0.5), "clip.mp4")
+    run_jobs(asset)
+    web = asset.rendition("web")
+    os.remove(storage.path(web.storage_key))  # a lost disk, a bad restore
+    report = integrity.check()
+    assert [(m.asset_id, m.what) for m in report.missing_renditions] == [(asset.id, "web")]
+
+    done = integrity.repair(report)
+    assert not done.failed and done.requeued == 1
+    assert states(asset.id) == {"proxy": "pending"}  # unpublished until its proxy is back
+    assert client.get(f"/assets/{asset.id}").status_code == 404
+    run_jobs(asset)
+    assert states(asset.id) == {"proxy": "ready"}
+    assert storage.exists(asset.rendition("web").storage_key)
+    played = client.get(f"/media/{asset.id}/play/web")
+    played.close()
+    assert played.status_code == 200
+    assert integrity.check().clean
+
+
+def test_a_replaced_video_leaves_the_count_until_its_new_proxy_is_ready(app, make_gallery, make_user):
+    gallery = make_gallery()
+    asset = ingested(gallery, video_bytes(seconds=0.5), "clip.mp4")
+    run_jobs(asset)
+    assert counts(gallery.id) == (1, 0)
+    assets.replace_file(asset.id, io.BytesIO(video_bytes(seconds=0.7)), "take2.mp4", make_user("editor"))
+    assert states(asset.id)["proxy"] == "pending"
+    assert counts(gallery.id) == (0, 0)
+    run_jobs(asset)
+    assert states(asset.id)["proxy"] == "ready"
+    assert counts(gallery.id) == (1, 0)
 
 
 def test_a_1080p_video_gets_web_and_hd(app, make_gallery):

@@ -152,6 +152,9 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
         asset.codec, asset.camera = probed.codec, probed.camera
         work.mark(asset, work.needed(asset))
         search.queue_assets([asset.id])
+        db.session.flush()
+        # A video's new proxy is required before it is public again: it leaves the count now.
+        refresh_counts([asset.gallery_id])
         activity.record(user, "asset.replace_file", gallery_id=asset.gallery_id, asset_id=asset.id,
                         old=before, new={"filename": name, "sha256": sha})
         db.session.flush()

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 
+from gallery import policy
 from gallery.exceptions import GalleryError, NotFound, StorageError
 from gallery.extensions import db
 from gallery.models import Asset, Rendition, SearchOutbox
-from gallery.services import jobs, renditions, search, served, storage, work
+from gallery.services import jobs, renditions, search, served, storage, unit, work
 from gallery.services.storage import Listed
 
 # A temp file is written to as long as its write lasts: an hour without a write means it was
@@ -82,7 +83,7 @@ class Repaired:
     renditions: int = 0
     served: int = 0
     index: str = ""  # "rebuilt", "drained" or "" (nothing to do)
-    requeued: int = 0  # assets whose stuck or failed work was queued again
+    requeued: int = 0  # assets whose work was queued again (stuck, failed, or a lost proxy)
     recent_orphans: list[str] = field(default_factory=list)  # too young to remove safely
     unrepairable: list[Missing] = field(default_factory=list)  # their original is missing
     failed: list[tuple[Missing, str]] = field(default_factory=list)
@@ -156,7 +157,7 @@ def repair(report: Report, now: float | None = None) -> Repaired:
         for missing in wanted:
             _remake(asset_id, missing, done)
     done.index = _repair_index(report.search)
-    done.requeued = _requeue(report)
+    done.requeued += _requeue(report)
     return done
 
 
@@ -189,6 +190,12 @@ def _remake(asset_id: int, missing: Missing, done: Repaired) -> None:
         if missing.what == "served":
             served.ensure(asset)
             done.served += 1
+        elif missing.what in policy.PROXY_SIZES:
+            # A proxy is a transcode (minutes for a long video): the workers remake it, and the
+            # asset waits unpublished meanwhile, as a new video does.
+            work.mark(asset, ["proxy"])
+            unit.commit(drain=False, look_at=[asset.id])
+            done.requeued += 1
         else:
             renditions.ensure_rendition(asset, missing.what)
             done.renditions += 1
