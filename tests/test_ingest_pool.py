@@ -79,6 +79,7 @@ def import_shoot(app, shoot, workers: int, batch_size: int = 4):
             "import-folder", str(shoot), "--gallery", "Water points", "--category", "Health",
             "--country", "KEN", "--date", "2023-05-01", "--status", "published",
             "--workers", str(workers)])
+        db.session.expire_all()  # read what the background jobs committed (Large renditions)
         snapshot = {"output": result.output, "exit": result.exit_code, "rows": rows(app),
                     "files": stored_files(app), "outbox": db.session.scalars(select(SearchOutbox)).all(),
                     "check": integrity.check(now=time.time() + 10 ** 7)}

@@ -9,7 +9,7 @@ from typing import Callable, Iterator
 import click
 
 from gallery.exceptions import GalleryError, ValidationError
-from gallery.services import archives, galleries, ingest, manifest
+from gallery.services import archives, galleries, ingest, jobs, manifest
 from gallery.services.ingest import IngestItem, IngestResult, parse_date
 from gallery.services.preparation import PoolFailure
 from gallery.text import clean_label
@@ -23,6 +23,17 @@ def available_cpus() -> int:
 workers_option = click.option(
     "--workers", type=click.IntRange(min=1), default=available_cpus, show_default="the CPUs available",
     help="Processes that probe and render files in parallel; 1 does it all in this process.")
+
+
+# How long an import waits for the Large renditions it queued (embedded mode, about 1 s each).
+BACKGROUND_WAIT_SECONDS = 600.0
+
+
+def _finish_background_work() -> None:
+    """Embedded mode: the import ends once its queued work is done, so what it reports is ready."""
+    if not jobs.wait_idle(BACKGROUND_WAIT_SECONDS):
+        click.echo("Large renditions are still being made; the gallery finishes them when it "
+                   "next starts (see /manage/jobs).")
 
 
 @click.command("import")
@@ -43,6 +54,7 @@ def import_command(manifest_path: str, workers: int) -> None:
                                status=spec.status, editors_pick=spec.editors_pick)
             items = manifest_items(spec, report.advance)
             report.results(ingest.ingest_many(gallery, items, workers=workers))
+    _finish_background_work()
     click.get_current_context().exit(report.exit_code())
 
 
@@ -71,6 +83,7 @@ def import_folder_command(folder: str, title: str, category: str, country: str |
                            description=description, date=date, status=status)
         report.results(ingest.ingest_many(gallery, folder_items(folder, files, report.advance),
                                           workers=workers))
+    _finish_background_work()
     click.get_current_context().exit(report.exit_code())
 
 
