@@ -18,9 +18,16 @@ from sqlalchemy.engine import make_url
 from gallery import create_app
 from gallery.extensions import db
 from gallery.models import Asset, SearchOutbox
-from gallery.services import ingest, integrity, preparation
+from gallery.services import ingest, integrity, preparation, reference
 from gallery.services.search.schema import make_document
-from tests.conftest import gps_image_bytes, image_bytes, stored_files, zip_bytes
+from tests.conftest import (
+    PG_URL,
+    _reset_postgres,
+    gps_image_bytes,
+    image_bytes,
+    stored_files,
+    zip_bytes,
+)
 from tests.pool_modules import loaded
 
 FORBIDDEN = ("flask", "sqlalchemy", "gallery.models", "gallery.extensions", "gallery.db")
@@ -62,13 +69,23 @@ def shoot(tmp_path):
 
 
 def fresh_app(template_url: str, folder):
-    """Another app on its own copy of the seeded database and its own directories."""
+    """Another app on the seeded database (its own SQLite copy, or PostgreSQL reset) and its own directories."""
     folder.mkdir()
-    path = folder / "gallery.sqlite"
-    shutil.copy(make_url(template_url).database, path)
-    return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test",
-                       "UPLOAD_DIR": str(folder / "uploads"),
-                       "SEARCH_INDEX_DIR": str(folder / "search_index")})
+    if PG_URL:
+        url = template_url  # one database per session: reset below, as the app fixture does
+    else:
+        path = folder / "gallery.sqlite"
+        shutil.copy(make_url(template_url).database, path)
+        url = f"sqlite:///{path}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test",
+                      "UPLOAD_DIR": str(folder / "uploads"),
+                      "SEARCH_INDEX_DIR": str(folder / "search_index")})
+    if PG_URL:
+        with app.app_context():
+            _reset_postgres()
+            reference.seed(db.session)
+            db.session.close()
+    return app
 
 
 def import_shoot(app, shoot, workers: int, batch_size: int = 4):
@@ -148,7 +165,7 @@ def test_an_import_stopped_early_leaves_no_file_without_its_row(app, make_galler
     results.close()  # and the caller stops: the pool stops, what it was working on goes
     for item in items:
         item.stream.close()
-    kept = db.session.scalars(select(Asset)).all()
+    kept = db.session.scalars(select(Asset).order_by(Asset.position)).all()
     assert [a.original_filename for a in kept] == ["a01.jpg", "a02.jpg"]
     report = integrity.check(now=time.time() + 10 ** 7)
     assert report.orphans == [] and report.stale_temp == [] and report.missing_renditions == []

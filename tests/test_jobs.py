@@ -325,8 +325,10 @@ def start_worker(app, tmp_path, name: str, **config) -> subprocess.Popen:
     gallery = os.path.join(os.path.dirname(sys.executable), "gallery")
     with open(tmp_path / f"worker-{name}.log", "wb") as log:
         # A session of its own, so the test can kill the worker and every process it forked.
-        return subprocess.Popen([gallery, "worker", "--concurrency", "2"], env=env, stdout=log,
+        proc = subprocess.Popen([gallery, "worker", "--concurrency", "2"], env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+    proc.marker = f"GALLERY_INSTANCE_PATH={env['GALLERY_INSTANCE_PATH']}".encode()
+    return proc
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
@@ -335,6 +337,33 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     except ProcessLookupError:
         pass
     proc.wait(timeout=30)
+    # RQ runs each job in a process of its own session (setsid), which killpg misses: a job
+    # killed mid-work by SIGKILL of its worker stays blocked (on the test's FIFO), holding a
+    # database transaction that would stall later tests' migrations on PostgreSQL.
+    for pid in _processes_with(proc.marker):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wait_for(lambda: not _processes_with(proc.marker))
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    """Live (not zombie) processes whose environment holds marker."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as fh:
+                env = fh.read().split(b"\0")
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                state = fh.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in env and state != b"Z":
+            found.append(int(name))
+    return found
 
 
 def wait_for(predicate, timeout: float = 30.0) -> None:

@@ -51,6 +51,9 @@ def worker_command(queues: str, concurrency: int) -> None:
             except Exception as exc:  # a database or Redis hiccup: try again at the next sweep
                 click.echo(f"Sweeper failed: {exc}", err=True)
                 db.session.rollback()
+            finally:
+                # No transaction held while waiting: its locks would stall a migration's DDL.
+                db.session.close()
             # A worker process that died (killed, out of memory) is replaced.
             procs = [p if p.is_alive() else start() for p in procs]
             stop.wait(app.config["JOB_SWEEP_SECONDS"])
