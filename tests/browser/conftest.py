@@ -194,6 +194,7 @@ def live_server(tmp_path_factory):
     app = create_app({
         "DATABASE_URL": url, "SECRET_KEY": "browser-tests",
         "UPLOAD_DIR": str(base / "uploads"), "SEARCH_INDEX_DIR": str(base / "search_index"),
+        "JOB_THREAD": True,  # the live server makes proxies in its thread, as a real one does
     })
     app.instance_path = str(base / "instance")
     server = make_server("127.0.0.1", 0, _closing(app), threaded=True, request_handler=_QuietHandler)
