@@ -5,8 +5,8 @@ import datetime as dt
 import re
 from typing import Any, Iterable
 
+from gallery.countries import country_code
 from gallery.exceptions import ValidationError
-from gallery.services.reference import country_code
 
 # The range of the database's `integer` (PostgreSQL refuses anything outside it with an error).
 MAX_INT = 2**31 - 1

@@ -1,19 +1,16 @@
-"""Galleries: every create and edit (fields, cover, publish, editors' pick, order), lookups and counts."""
+"""Galleries: every create and edit (fields, cover, publish, editors' pick, order) and lookups."""
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import func, select
 
+from gallery.countries import country_code
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import STATUSES, Asset, Category, Gallery, User
 from gallery.services import activity, fields, search, unit
-
-# Re-exported: the counts moved to their own module so services/work.py can refresh them
-# (work cannot import this module: galleries -> unit -> jobs -> work).
 from gallery.services.permissions import require_staff
-from gallery.services.reference import country_code
 from gallery.text import slugify
 
 GALLERY_FIELDS = ("title", "description", "category", "country", "credit", "date", "status",

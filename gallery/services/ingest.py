@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from gallery.countries import country_code
 from gallery.exceptions import DuplicateAsset, GalleryError, ValidationError
 from gallery.extensions import db
 from gallery.formats.imaging import Rendered
@@ -21,7 +22,6 @@ from gallery.formats.renditions import make_renditions
 from gallery.models import Asset, Gallery, Rendition, User
 from gallery.services import fields, preparation, renditions, search, storage, unit, work
 from gallery.services.counts import refresh_counts
-from gallery.services.reference import country_code
 from gallery.text import clean_filename
 
 # Seconds ingest_many waits for one file's preparation in the pool: far beyond the slowest file

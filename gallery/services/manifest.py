@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from gallery.countries import country_code
 from gallery.exceptions import ValidationError
 from gallery.services.galleries import get_category
 from gallery.services.ingest import clean_fields, parse_date
-from gallery.services.reference import country_code
 
 GALLERY_KEYS = {"title", "description", "category", "country", "credit", "date", "status",
                 "editors_pick", "assets"}

@@ -22,8 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-import pycountry
-
+from gallery.countries import country_code
 from gallery.exceptions import TooLarge, UnsupportedMedia
 from gallery.formats import location, probe
 from gallery.formats.imaging import Rendered
@@ -206,24 +205,6 @@ def checksum(file_path: str) -> tuple[int, int]:
             size += n
     return size, crc
 
-
-def country_code(value: str | None) -> str | None:
-    """ISO alpha-3 for a country name or code found in a file, or None.
-
-    The rule of services.reference.country_code (pycountry, then its fuzzy search), here because
-    that module imports the models, which a pool worker must not load.
-    """
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        found = pycountry.countries.lookup(value)
-    except LookupError:
-        try:
-            found = pycountry.countries.search_fuzzy(value)[0]
-        except LookupError:
-            return None
-    return found.alpha_3
 
 
 def _unlink(path: str) -> None:

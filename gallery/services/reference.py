@@ -1,4 +1,4 @@
-"""Reference data: the category themes and ISO 3166-1 countries from pycountry."""
+"""Reference data: the category themes and the ISO 3166-1 countries (from pycountry) as rows."""
 from __future__ import annotations
 
 import pycountry
@@ -52,17 +52,3 @@ def seed(session: Session) -> tuple[int, int]:
     session.commit()  # a set-up step on the session it is given (init, fixtures), not a use case
     return added_cats, added_countries
 
-
-def country_code(value: str | None) -> str | None:
-    """Map a country name or ISO code (alpha-2 or alpha-3, any case) to alpha-3, or None."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        found = pycountry.countries.lookup(value)
-    except LookupError:
-        try:
-            found = pycountry.countries.search_fuzzy(value)[0]
-        except LookupError:
-            return None
-    return found.alpha_3
