@@ -10,6 +10,8 @@ from gallery.models import User
 from gallery.services import apitokens
 
 BEARER_KEY = "gallery.bearer"
+# Where a download token may read: the API, and the download routes (a gallery zip is a download).
+TOKEN_READ_PATHS = ("/api/", "/download/")
 INVALID_TOKEN = ("This Bearer token is not valid: it is unknown, revoked or malformed, or its "
                  "account is closed. Send Authorization: Bearer <token> with a live token from "
                  "/account/tokens, or no Authorization header to browse as a visitor.")
@@ -84,11 +86,11 @@ def csrf_exempt() -> bool:
 
 
 def enforce_scope():
-    """Refuse a download token anywhere but read-only API requests (listing, search, download)."""
+    """Refuse a download token anywhere but reading the API and downloading (files and zips)."""
     token = bearer_token(request)
     if token is None or apitokens.scope_of(token) != "download":
         return None
-    if request.method in ("GET", "HEAD") and request.path.startswith("/api/"):
+    if request.method in ("GET", "HEAD") and request.path.startswith(TOKEN_READ_PATHS):
         return None
     # Only when the token is what authenticated the request: a session user is judged by role.
     if not (current_user.is_authenticated and "api_token_id" in g):

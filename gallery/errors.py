@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from gallery.exceptions import GalleryError
@@ -23,8 +23,8 @@ MESSAGES = {
 
 
 def wants_json() -> bool:
-    """API paths answer JSON."""
-    return request.path.startswith("/api/")
+    """API paths answer JSON, and so does any route a script called with its API token."""
+    return request.path.startswith("/api/") or "api_token_id" in g
 
 
 def error_response(status: int, message: str | None = None, field: str | None = None, *,

@@ -141,12 +141,12 @@ def adobe_rgb_profile() -> bytes:
 
 def video_bytes(fmt: str = "mp4", codec: str = "libx264", seconds: float = 2.0, size=(320, 240),
                 fps: int = 10, rotate: int = 0, title: str | None = None,
-                tags: dict[str, str] | None = None) -> bytes:
+                tags: dict[str, str] | None = None, options: dict[str, str] | None = None) -> bytes:
     """A short clip made with PyAV: the first second red, then blue (so the poster shows which)."""
     import av
 
     buf = io.BytesIO()
-    with av.open(buf, "w", format=fmt) as out:
+    with av.open(buf, "w", format=fmt, options=options or {}) as out:
         if title:
             out.metadata["title"] = title
         out.metadata.update(tags or {})

@@ -1,6 +1,9 @@
 """Download tokens: any account downloads through the API with a bearer token, under the same rules."""
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
@@ -120,9 +123,33 @@ def test_download_token_stays_download_only_for_staff(client, editor, photo):
                       headers=bearer(token)).status_code == 200
     refused = client.patch(f"/api/assets/{photo.id}", json={"caption": "x"}, headers=bearer(token))
     assert refused.status_code == 403 and "download token" in refused.json["error"]["message"]
-    # Outside the API (pages, forms) a download token opens nothing.
-    assert client.get(f"/download/assets/{photo.id}/preview", headers=bearer(token)).status_code == 403
+    # It downloads on the download routes too, and opens nothing else (pages, forms).
+    with client.get(f"/download/assets/{photo.id}/preview", headers=bearer(token)) as r:
+        assert r.status_code == 200 and r.data[:2] == b"\xff\xd8"
     assert client.get("/manage/", headers=bearer(token)).status_code == 403
+    assert client.post(f"/download/assets/{photo.id}/preview", headers=bearer(token)).status_code == 403
+
+
+def test_download_token_takes_a_gallery_zip(client, member, member_token, photo):
+    with client.get(f"/download/galleries/{photo.gallery_id}.zip?size=preview&use=web",
+                    headers=bearer(member_token)) as r:
+        assert r.status_code == 200 and r.mimetype == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(r.data)) as archive:
+            assert len([n for n in archive.namelist() if n.endswith(".jpg")]) == 1
+    assert [(e.user_id, e.asset_id, e.via) for e in events()] == [(member.id, photo.id, "zip")]
+
+
+def test_gallery_zip_refusals_to_a_token_say_why_in_json(client, make_user, member_token, photo):
+    fresh = make_user("member")
+    token = apitokens.create_token(fresh, "dl", fresh)[1]
+    with client.get(f"/download/galleries/{photo.gallery_id}.zip", headers=bearer(token)) as r:
+        assert r.status_code == 403 and "terms of use" in r.json["error"]["message"]
+    with client.get(f"/download/galleries/{photo.gallery_id}.zip?size=huge",
+                    headers=bearer(member_token)) as r:
+        assert r.status_code == 400 and "Choose one of these sizes" in r.json["error"]["message"]
+    with client.get(f"/download/galleries/{photo.gallery_id}.zip", headers=bearer("gald_" + "x" * 43)) as r:
+        assert r.status_code == 401
+    assert events() == []
 
 
 def test_member_token_reads_the_api(client, member_token, photo):

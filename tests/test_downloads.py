@@ -104,6 +104,19 @@ def test_credit_line_built_from_credit_year_and_creator(client, make_gallery, ma
     assert page.select_one("#credit-line").get_text() == "© Example Relief Agency 2023 / Amina Otieno"
 
 
+def test_credit_year_is_the_gallery_date_then_none_never_the_upload_year(client, make_gallery, make_asset):
+    dated = make_gallery(title="Lodwar 2021", date="2021-05-02")
+    undated = make_gallery(title="Undated")
+    in_dated = make_asset(dated, credit="Example Relief Agency", creator="Amina Otieno")
+    in_undated = make_asset(undated, credit="Example Relief Agency", creator="Amina Otieno")
+
+    def line(asset):
+        return BeautifulSoup(client.get(f"/assets/{asset.id}").data, "html.parser").select_one("#credit-line").get_text()
+
+    assert line(in_dated) == "© Example Relief Agency 2021 / Amina Otieno"
+    assert line(in_undated) == "© Example Relief Agency / Amina Otieno"
+
+
 @pytest.mark.parametrize("size,edge", [("preview", 1280), ("large", 2560)])
 def test_downloaded_rendition_carries_credits_and_no_gps(client, member, photo, size, edge):
     with client.get(f"/download/assets/{photo.id}/{size}?use=Press") as r:

@@ -2,6 +2,7 @@
 renditions made on first use."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -47,6 +48,17 @@ def test_video_facts_and_poster_from_about_one_second(tmp_path, fmt, codec, mime
     assert [(r.size, r.width, r.height) for r in made] == [("preview", 320, 240), ("thumb", 320, 240)]
     r, g, b = colour_of(made[0])
     assert b > 150 and r < 90  # the clip turns from red to blue at one second: the poster is blue
+
+
+@pytest.mark.parametrize("fmt, tags, options", [
+    ("mp4", {"creation_time": "2023-05-12T08:30:00.000000Z"}, {}),
+    # An iPhone writes its capture time as an mdta key, which ffmpeg writes only when asked.
+    ("mov", {"com.apple.quicktime.creationdate": "2023-05-12T10:30:00+0200"},
+     {"movflags": "use_metadata_tags"}),
+])
+def test_video_capture_date_becomes_date_taken(tmp_path, fmt, tags, options):
+    path = written(tmp_path, video_bytes(fmt, "libx264", seconds=1, tags=tags, options=options), f"clip.{fmt}")
+    assert probe.probe(path, f"clip.{fmt}", CONFIG).metadata.get("date_taken") == dt.date(2023, 5, 12)
 
 
 def test_short_video_poster_is_its_first_frame(tmp_path):

@@ -22,6 +22,7 @@ WAVEFORM_COLUMNS = 1600
 WAVEFORM_SIZE = (2560, 800)
 WAVEFORM_BG = (246, 247, 249)
 WAVEFORM_FG = (32, 94, 166)
+DATE_TAGS = ("com.apple.quicktime.creationdate", "creation_time", "date")
 
 
 @dataclass
@@ -67,6 +68,11 @@ def probe_av(path: str, name: str, expect: str) -> AVFacts:
     for key, tag in (("title", "title"), ("creator", "artist"), ("caption", "comment")):
         if key not in metadata and tags.get(tag):
             metadata[key] = fix_text(tags[tag])[:2000]
+    if "date_taken" not in metadata:
+        # Phones write the capture time in QuickTime's creationdate; cameras in mvhd's creation_time.
+        found = next(filter(None, (parse_date(tags.get(tag)) for tag in DATE_TAGS)), None)
+        if found:
+            metadata["date_taken"] = found
     # A phone may put coordinates in a comment or title: never let them become public text.
     metadata = {k: v for k, v in metadata.items() if not is_location_tag("", v)}
     return AVFacts("video" if video is not None else "audio", width, height, duration, codec, metadata)

@@ -40,5 +40,6 @@ def _rights_holder(asset: Asset, organisation: str) -> str:
 
 
 def _year(asset: Asset) -> int | None:
-    when: dt.date | dt.datetime | None = asset.date_taken or asset.gallery.date or asset.created_at
+    """The year the work was made: taken, else the gallery's date; never the upload's year."""
+    when: dt.date | None = asset.date_taken or asset.gallery.date
     return when.year if when else None

@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from gallery import policy
-from gallery.errors import bearer_challenge, error_response
+from gallery.errors import bearer_challenge, error_response, wants_json
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
@@ -80,6 +80,8 @@ def gallery_zip(gallery_id: int):
                          current_app.config["ORGANISATION"],
                          current_app.config["MAX_ZIP_DOWNLOAD_FILES"])
     except GalleryError as exc:
+        if wants_json():
+            return error_response(exc.status, exc.message)
         flash(exc.message, "error")
         return redirect(gallery_url(gallery))
     # Logged before the first byte (one statement for every file in the zip), so a download the
@@ -190,8 +192,8 @@ def _file_response(src: downloads.FileSource) -> Response:
 
 
 def _refuse(verdict: Access, found: Asset | None):
-    """Turn a policy refusal into a redirect (pages) or a JSON error (API)."""
-    api = request.path.startswith("/api/")
+    """Turn a policy refusal into a redirect (pages) or a JSON error (API and token requests)."""
+    api = wants_json()
     if verdict is Access.NOT_FOUND:
         abort(404)
     if verdict is Access.FORBIDDEN:

@@ -64,12 +64,13 @@ def set_status(gallery_id: int):
 @bp.post("/galleries/<int:gallery_id>/pick")
 def set_pick(gallery_id: int):
     """Turn the editors' pick on or off, with its position on the home page."""
+    # An unticked checkbox sends nothing, so presence is the value (as on the asset form).
+    picked = "editors_pick" in request.form
+    values: dict[str, Any] = {"editors_pick": picked}
+    if picked:
+        values["pick_position"] = request.form.get("pick_position", "")
     try:
-        galleries.update_gallery(gallery_id, {
-            "editors_pick": request.form.get("editors_pick", "0"),
-            **({"pick_position": request.form["pick_position"]}
-               if request.form.get("editors_pick") in ("1", "on") else {}),
-        }, current_user)
+        galleries.update_gallery(gallery_id, values, current_user)
     except GalleryError as exc:
         flash(exc.message, "error")
     else:
