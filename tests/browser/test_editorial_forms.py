@@ -1,0 +1,92 @@
+"""Editorial forms submitted as the browser renders them (every hidden field and checkbox), read back."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.pictures import picture
+
+
+@pytest.fixture(scope="module")
+def draft(live_server):
+    """A draft gallery with one photo (only staff see it: the other tests' pages stay as they are)."""
+    from gallery.extensions import db
+    from gallery.services import galleries, ingest
+
+    with live_server.app.app_context():
+        gallery = galleries.create_gallery({"title": "Draft: forms as rendered", "category": "Events",
+                                            "country": "KEN", "status": "draft"}, None, script=True)
+        result = ingest.ingest(gallery, io.BytesIO(picture(77)), "forms.jpg", {"caption": "Before."})
+        assert result.status == "accepted", result.reason
+        ids = {"gallery": gallery.id, "asset": result.asset.id}
+        db.session.close()
+    return ids
+
+
+def test_editors_pick_checkbox_saves_on_and_off(page, live_server, login_as, draft):
+    login_as(live_server.users["editor"])
+    manage = f"/manage/galleries/{draft['gallery']}"
+    page.goto(manage)
+    pick = page.get_by_role("checkbox", name="Editors' pick")
+    expect(pick).not_to_be_checked()
+    pick.check()
+    page.get_by_label("Position on the home page").fill("7")
+    page.get_by_role("button", name="Save pick").click()
+    expect(page.locator(".flash, [role=status]").first).to_contain_text("Editors' pick saved")
+
+    page.goto(manage)
+    expect(page.get_by_role("checkbox", name="Editors' pick")).to_be_checked()
+    expect(page.get_by_label("Position on the home page")).to_have_value("7")
+    page.goto("/manage/")
+    row = page.locator("tr", has_text="Draft: forms as rendered")
+    expect(row).to_contain_text("Yes (7)")
+
+    page.goto(manage)
+    page.get_by_role("checkbox", name="Editors' pick").uncheck()
+    page.get_by_role("button", name="Save pick").click()
+    page.goto(manage)
+    expect(page.get_by_role("checkbox", name="Editors' pick")).not_to_be_checked()
+    page.goto("/manage/")
+    expect(page.locator("tr", has_text="Draft: forms as rendered")).not_to_contain_text("Yes")
+
+
+def test_gallery_edit_form_saves_every_field(page, live_server, login_as, draft):
+    login_as(live_server.users["editor"])
+    page.goto(f"/manage/galleries/{draft['gallery']}/edit")
+    page.get_by_label("Title").fill("Draft: forms as rendered")
+    page.get_by_label("Description").fill("Written in the browser.")
+    page.get_by_label("Category").select_option(label="Health")
+    page.get_by_label("Country").select_option("HND")
+    page.get_by_label("Credit").fill("Example Relief Agency / Form Test")
+    page.get_by_label("Date").fill("2023-04-05")
+    page.get_by_role("button", name="Save").click()
+
+    page.goto(f"/manage/galleries/{draft['gallery']}/edit")
+    expect(page.get_by_label("Description")).to_have_value("Written in the browser.")
+    expect(page.get_by_label("Category").locator("option:checked")).to_have_text("Health")
+    expect(page.get_by_label("Country")).to_have_value("HND")
+    expect(page.get_by_label("Credit")).to_have_value("Example Relief Agency / Form Test")
+    expect(page.get_by_label("Date")).to_have_value("2023-04-05")
+
+
+def test_asset_edit_form_saves_text_and_the_sensitive_checkbox(page, live_server, login_as, draft):
+    login_as(live_server.users["editor"])
+    edit = f"/manage/assets/{draft['asset']}/edit"
+    page.goto(edit)
+    page.get_by_label("Caption", exact=True).fill("After: captioned in the browser.")
+    page.get_by_label("Keywords").fill("water, borehole")
+    page.get_by_role("checkbox", name="Sensitive").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    page.goto(edit)
+    expect(page.get_by_label("Caption", exact=True)).to_have_value("After: captioned in the browser.")
+    expect(page.get_by_label("Keywords")).to_have_value("water, borehole")
+    expect(page.get_by_role("checkbox", name="Sensitive")).to_be_checked()
+
+    page.get_by_role("checkbox", name="Sensitive").uncheck()
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.goto(edit)
+    expect(page.get_by_role("checkbox", name="Sensitive")).not_to_be_checked()
+    expect(page.get_by_label("Caption", exact=True)).to_have_value("After: captioned in the browser.")
