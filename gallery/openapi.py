@@ -155,6 +155,14 @@ SCHEMAS: dict[str, Any] = {
             "gallery_id": {"type": "integer", "description": "Move the asset to this gallery"},
         },
     },
+    "UploadOrder": {
+        "type": "object", "required": ["ids"],
+        "properties": {
+            "ids": {"type": "array", "items": {"type": "integer"},
+                    "description": "The ids of one upload's files, in the order they were selected"},
+            "order": {"type": "string", "enum": ["selection", "name", "date"], "default": "selection",
+                      "description": "As selected, by file name, or by date taken (undated last)"}},
+    },
     "Order": {
         "type": "object", "required": ["order"],
         "properties": {"order": {"type": "array", "items": {"type": "integer"},
@@ -189,6 +197,15 @@ def editor_paths() -> dict[str, Any]:
             "tags": ["editor"], "security": STAFF, "parameters": [gallery_id],
             "requestBody": json_body(ref("Order")),
             "responses": {"200": json_response("The order now", ref("Order")),
+                          **errors(400, 401, 403, 404)}}},
+        "/api/galleries/{gallery_id}/upload-order": {"post": {
+            "operationId": "orderUpload",
+            "summary": "Put one upload's files in the chosen order, in the positions they arrived in",
+            "tags": ["editor"], "security": STAFF, "parameters": [gallery_id],
+            "requestBody": json_body(ref("UploadOrder")),
+            "responses": {"200": json_response("The files in their new order", {
+                "type": "object", "required": ["ids"],
+                "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}}),
                           **errors(400, 401, 403, 404)}}},
         "/api/assets/{asset_id}": {
             "patch": {

@@ -37,3 +37,9 @@ def human_bytes(n: int) -> str:
             value = n / size
             return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
     return f"{n} bytes"
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key for file names as people read them: IMG_2.jpg before IMG_10.jpg, case ignored."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                 for part in re.split(r"(\d+)", name or "") if part)

@@ -141,6 +141,10 @@ def test_real_responses_match_the_documented_schemas(client, doc, editor, member
     call("post", f"/api/galleries/{gallery.id}/order", g + "/order", headers=auth,
          json={"order": [second.id, asset.id]})
     call("post", f"/api/galleries/{gallery.id}/order", g + "/order", headers=auth, json={"order": []})
+    call("post", f"/api/galleries/{gallery.id}/upload-order", g + "/upload-order", headers=auth,
+         json={"ids": [second.id, asset.id], "order": "name"})
+    call("post", f"/api/galleries/{gallery.id}/upload-order", g + "/upload-order", headers=auth,
+         json={"ids": [second.id], "order": "sideways"})
     call("patch", f"/api/assets/{asset.id}", a, headers=auth,
          json={"caption": "New", "country": "UGA", "date_taken": "2023-05-06", "sensitive": True})
     call("patch", f"/api/assets/{asset.id}", a, headers=auth, json={"consent": "perhaps"})

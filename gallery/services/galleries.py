@@ -1,6 +1,7 @@
 """Galleries: every create and edit (fields, cover, publish, editors' pick, order) and lookups."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from gallery.extensions import db
 from gallery.models import STATUSES, Asset, Category, Gallery, User
 from gallery.services import activity, fields, search, unit
 from gallery.services.permissions import require_staff
-from gallery.text import slugify
+from gallery.text import natural_key, slugify
 
 GALLERY_FIELDS = ("title", "description", "category", "country", "credit", "date", "status",
                   "editors_pick", "pick_position", "cover_asset_id")
@@ -138,6 +139,39 @@ def reorder(gallery_id: int, ordered_ids: Any, user: User) -> list[int]:
         search.queue_assets(ids)  # documents may sort by position
     unit.commit()
     return ids
+
+
+UPLOAD_ORDERS = ("selection", "name", "date")
+
+
+def order_upload(gallery_id: int, ids: Any, order: str, user: User) -> list[int]:
+    """Put the files of one upload in the chosen order, in the positions they arrived in.
+
+    Files go up a few at a time and take a position as each arrives; the upload page sends its
+    files here once all are in, as selected (`selection`), or to be sorted by file name or date
+    taken. Only the positions these files hold are shuffled, so other items stay put.
+    """
+    require_staff(user)
+    gallery = load_gallery(gallery_id)
+    order = fields.choice(order or "selection", UPLOAD_ORDERS, "order")
+    wanted = fields.id_list(ids, "ids")
+    found = {a.id: a for a in db.session.scalars(
+        select(Asset).where(Asset.id.in_(wanted), Asset.gallery_id == gallery.id,
+                            Asset.deleted_at.is_(None)))}
+    if len(found) != len(set(wanted)):
+        raise ValidationError("Some of these files are not in this gallery.", field="ids")
+    chosen = [found[i] for i in wanted]
+    if order == "name":
+        chosen.sort(key=lambda a: natural_key(a.original_filename))
+    elif order == "date":  # undated files after the dated ones, by name
+        chosen.sort(key=lambda a: (a.date_taken is None, a.date_taken or dt.date.min,
+                                   natural_key(a.original_filename)))
+    slots = sorted(a.position for a in chosen)
+    for asset, position in zip(chosen, slots):
+        asset.position = position
+    search.queue_assets(found)  # documents may sort by position
+    unit.commit()
+    return [a.id for a in chosen]
 
 
 def manage_listing(user: User, status: str | None = None) -> list[Gallery]:

@@ -59,6 +59,15 @@ def order_gallery(gallery_id: int):
     return jsonify({"order": galleries.reorder(gallery_id, body.get("order"), current_user)})
 
 
+@bp.post("/galleries/<int:gallery_id>/upload-order")
+@staff_required
+def order_upload(gallery_id: int):
+    """Put one upload's files in the order chosen on the upload page (selection, name or date)."""
+    body = json_body()
+    ids = galleries.order_upload(gallery_id, body.get("ids"), body.get("order"), current_user)
+    return jsonify({"ids": ids})
+
+
 @bp.patch("/assets/<int:asset_id>")
 @staff_required
 def update_asset(asset_id: int):

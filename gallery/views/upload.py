@@ -82,6 +82,13 @@ def receive(gallery_id: int):
     results = list(ingest.ingest_many(gallery, items, current_user._get_current_object()))
     for upload in uploads:
         upload.close()
+    order = request.form.get("order", "selection")
+    added = [r.asset.id for r in results if r.status == "accepted" and r.asset is not None]
+    if added and order != "selection":  # the plain form: files arrive in the order selected
+        try:
+            galleries.order_upload(gallery.id, added, order, current_user)
+        except GalleryError as exc:
+            flash(exc.message, "error")
     if wants_json:
         return jsonify({"results": [result_json(r) for r in results],
                         "captions_url": _captions_url(gallery, results)})

@@ -1,5 +1,7 @@
 // Upload page: drag-and-drop and file picker, files sent a few at a time with XMLHttpRequest,
 // a progress bar per file and overall, and each file's outcome (zip archives: each entry's).
+// Files arrive out of order, so once all are in, the page sends the new files' ids in the order
+// chosen (as selected, by name or by date taken) and the server arranges them in that order.
 // Without this script the form posts every file at once and the server shows a results page.
 "use strict";
 
@@ -16,12 +18,15 @@
   const captions = panel.querySelector("[data-captions]");
   const token = form.querySelector('input[name="csrf_token"]').value;
   const parallel = parseInt(form.dataset.parallel, 10) || 3;
+  const orderUrl = form.dataset.orderUrl;
+  const orderChoice = form.querySelector('[name="order"]');
 
   const queue = [];
   const jobs = [];
-  const acceptedIds = [];
   const counts = { accepted: 0, duplicate: 0, rejected: 0 };
   let running = 0;
+  let ordering = null;  // the request that arranges a finished batch, while it runs
+  let orderNote = "";
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -50,7 +55,8 @@
       bar.setAttribute("aria-label", "Upload of " + file.name);
       item.appendChild(bar);
       list.appendChild(item);
-      const job = { file: file, item: item, status: status, bar: bar, loaded: 0, done: false };
+      const job = { file: file, item: item, status: status, bar: bar, loaded: 0, done: false,
+                    ids: [], arranged: false };
       jobs.push(job);
       queue.push(job);
     });
@@ -120,7 +126,7 @@
   function showResults(job, results) {
     results.forEach(function (r) {
       counts[r.status] = (counts[r.status] || 0) + 1;
-      if (r.status === "accepted") acceptedIds.push(r.asset_id);
+      if (r.status === "accepted") job.ids.push(r.asset_id);
     });
     job.bar.value = 100;
     if (results.length === 1 && results[0].filename.indexOf("/") === -1) {
@@ -129,11 +135,13 @@
       job.item.replaceChild(describe(r), job.status);
       return;
     }
-    // A zip archive: one line per entry under the archive's own line.
-    const worst = results.some(function (r) { return r.status === "rejected"; }) ? "rejected"
-      : (results.every(function (r) { return r.status === "duplicate"; }) ? "duplicate" : "accepted");
-    job.item.className = "upload-item is-" + worst;
-    job.status.textContent = results.length + (results.length === 1 ? " file" : " files");
+    // A zip archive: one line per entry under the archive's own line, which sums them up.
+    const tally = { accepted: 0, duplicate: 0, rejected: 0 };
+    results.forEach(function (r) { tally[r.status] = (tally[r.status] || 0) + 1; });
+    const state = tally.accepted === results.length ? "accepted"
+      : (tally.accepted ? "partial" : (tally.rejected ? "rejected" : "duplicate"));
+    job.item.className = "upload-item is-" + state;
+    job.status.textContent = tallyText(tally);
     const entries = el("ul", "upload-list");
     results.forEach(function (r) {
       const li = el("li", "upload-item is-" + r.status);
@@ -151,18 +159,50 @@
     pump();
   }
 
+  function tallyText(tally) {
+    const parts = [];
+    if (tally.accepted) parts.push(tally.accepted + " added");
+    if (tally.duplicate) parts.push(tally.duplicate + " already in the catalogue");
+    if (tally.rejected) parts.push(tally.rejected + " refused");
+    return parts.join(", ") || "no files";
+  }
+
   function updateOverall() {
     if (!jobs.length) return;
     const total = jobs.reduce(function (sum, job) { return sum + job.loaded; }, 0);
     overall.value = Math.round((total / jobs.length) * 100);
     const done = jobs.filter(function (job) { return job.done; }).length;
-    summary.textContent = done + " of " + jobs.length + " uploaded: " + counts.accepted + " added, " +
-      counts.duplicate + " already in the catalogue, " + counts.rejected + " refused.";
-    if (done === jobs.length && acceptedIds.length) {
+    // Uploads are what was chosen (a zip is one); the files are what they held.
+    const files = counts.accepted + counts.duplicate + counts.rejected;
+    summary.textContent = done + " of " + jobs.length + (jobs.length === 1 ? " upload" : " uploads") +
+      " sent. Files: " + tallyText(counts) + (files ? "." : "") + orderNote;
+    if (done === jobs.length && !queue.length) arrange();
+  }
+
+  // Selection order: the jobs in the order chosen, each zip's entries in the archive's order.
+  // Files chosen while a batch is being arranged make a batch of their own afterwards.
+  function arrange() {
+    if (ordering) return;
+    const batch = jobs.filter(function (job) { return job.done && !job.arranged; });
+    const ids = [];
+    batch.forEach(function (job) { job.arranged = true; Array.prototype.push.apply(ids, job.ids); });
+    if (!ids.length) return;
+    ordering = new XMLHttpRequest();
+    ordering.open("POST", orderUrl);
+    ordering.setRequestHeader("X-CSRFToken", token);
+    ordering.setRequestHeader("Content-Type", "application/json");
+    ordering.addEventListener("loadend", function () {
+      const ok = ordering.status === 200;
+      ordering = null;
+      if (!ok) orderNote = " The order could not be saved: reorder the files on the gallery's page.";
+      const all = [];
+      jobs.forEach(function (job) { if (job.arranged) Array.prototype.push.apply(all, job.ids); });
       const a = captions.querySelector("a");
-      a.href = form.action.replace(/\/upload$/, "/captions") + "?ids=" + acceptedIds.join(",");
+      a.href = form.action.replace(/\/upload$/, "/captions") + "?ids=" + all.join(",");
       captions.classList.remove("hidden");
-    }
+      updateOverall();
+    });
+    ordering.send(JSON.stringify({ ids: ids, order: orderChoice ? orderChoice.value : "selection" }));
   }
 
   form.addEventListener("submit", function (event) {
