@@ -155,11 +155,11 @@ SCHEMAS: dict[str, Any] = {
             "gallery_id": {"type": "integer", "description": "Move the asset to this gallery"},
         },
     },
-    "UploadOrder": {
+    "Arrange": {
         "type": "object", "required": ["ids"],
         "properties": {
             "ids": {"type": "array", "items": {"type": "integer"},
-                    "description": "The ids of one upload's files, in the order they were selected"},
+                    "description": "Assets of the gallery (one upload, one page), in the wanted order"},
             "order": {"type": "string", "enum": ["selection", "name", "date"], "default": "selection",
                       "description": "As selected, by file name, or by date taken (undated last)"}},
     },
@@ -198,11 +198,11 @@ def editor_paths() -> dict[str, Any]:
             "requestBody": json_body(ref("Order")),
             "responses": {"200": json_response("The order now", ref("Order")),
                           **errors(400, 401, 403, 404)}}},
-        "/api/galleries/{gallery_id}/upload-order": {"post": {
-            "operationId": "orderUpload",
-            "summary": "Put one upload's files in the chosen order, in the positions they arrived in",
+        "/api/galleries/{gallery_id}/arrange": {"post": {
+            "operationId": "arrangeAssets",
+            "summary": "Put some assets in the given order (or sorted), in the positions they hold",
             "tags": ["editor"], "security": STAFF, "parameters": [gallery_id],
-            "requestBody": json_body(ref("UploadOrder")),
+            "requestBody": json_body(ref("Arrange")),
             "responses": {"200": json_response("The files in their new order", {
                 "type": "object", "required": ["ids"],
                 "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}}),

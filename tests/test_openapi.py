@@ -141,9 +141,9 @@ def test_real_responses_match_the_documented_schemas(client, doc, editor, member
     call("post", f"/api/galleries/{gallery.id}/order", g + "/order", headers=auth,
          json={"order": [second.id, asset.id]})
     call("post", f"/api/galleries/{gallery.id}/order", g + "/order", headers=auth, json={"order": []})
-    call("post", f"/api/galleries/{gallery.id}/upload-order", g + "/upload-order", headers=auth,
+    call("post", f"/api/galleries/{gallery.id}/arrange", g + "/arrange", headers=auth,
          json={"ids": [second.id, asset.id], "order": "name"})
-    call("post", f"/api/galleries/{gallery.id}/upload-order", g + "/upload-order", headers=auth,
+    call("post", f"/api/galleries/{gallery.id}/arrange", g + "/arrange", headers=auth,
          json={"ids": [second.id], "order": "sideways"})
     call("patch", f"/api/assets/{asset.id}", a, headers=auth,
          json={"caption": "New", "country": "UGA", "date_taken": "2023-05-06", "sensitive": True})

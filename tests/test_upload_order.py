@@ -43,7 +43,7 @@ def test_an_upload_batch_takes_the_chosen_order_and_other_items_stay(client, edi
     arrived = {name: make_asset(gallery, filename=name, **({"date_taken": d} if d else {})).id
                for name, d in reversed(list(dates.items()))}
     selected = [arrived[name] for name in dates]
-    response = client.post(f"/api/galleries/{gallery.id}/upload-order", json={"ids": selected, "order": order})
+    response = client.post(f"/api/galleries/{gallery.id}/arrange", json={"ids": selected, "order": order})
     assert response.status_code == 200, response.json
     assert order_of(gallery) == expected
     assert response.json["ids"] == [arrived[n] for n in expected[1:]]
@@ -59,7 +59,7 @@ def test_bad_upload_order_requests_are_clear_and_change_nothing(client, editor, 
     gallery = make_gallery()
     make_asset(gallery, filename="b.jpg")
     make_asset(gallery, filename="a.jpg")
-    response = client.post(f"/api/galleries/{gallery.id}/upload-order", json=body)
+    response = client.post(f"/api/galleries/{gallery.id}/arrange", json=body)
     assert response.status_code == 400 and message in response.json["error"]["message"]
     assert order_of(gallery) == ["b.jpg", "a.jpg"]
 
@@ -68,7 +68,7 @@ def test_members_cannot_order(client, make_user, login_as, make_gallery, make_as
     gallery = make_gallery()
     asset = make_asset(gallery)
     login_as(make_user("member"))
-    response = client.post(f"/api/galleries/{gallery.id}/upload-order", json={"ids": [asset.id]})
+    response = client.post(f"/api/galleries/{gallery.id}/arrange", json={"ids": [asset.id]})
     assert response.status_code == 403
 
 
@@ -85,4 +85,4 @@ def test_upload_page_offers_the_orders(client, editor, make_gallery):
     gallery = make_gallery()
     body = client.get(f"/manage/galleries/{gallery.id}/upload").get_data(as_text=True)
     assert 'name="order"' in body and "By date taken" in body
-    assert f'data-order-url="/api/galleries/{gallery.id}/upload-order"' in body
+    assert f'data-order-url="/api/galleries/{gallery.id}/arrange"' in body

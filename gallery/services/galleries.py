@@ -141,19 +141,19 @@ def reorder(gallery_id: int, ordered_ids: Any, user: User) -> list[int]:
     return ids
 
 
-UPLOAD_ORDERS = ("selection", "name", "date")
+ARRANGE_ORDERS = ("selection", "name", "date")
 
 
-def order_upload(gallery_id: int, ids: Any, order: str, user: User) -> list[int]:
-    """Put the files of one upload in the chosen order, in the positions they arrived in.
+def arrange(gallery_id: int, ids: Any, order: str, user: User) -> list[int]:
+    """Put some of a gallery's assets in the given order (or sorted), in the positions they hold.
 
-    Files go up a few at a time and take a position as each arrives; the upload page sends its
-    files here once all are in, as selected (`selection`), or to be sorted by file name or date
-    taken. Only the positions these files hold are shuffled, so other items stay put.
+    The upload page sends one upload's files once all are in (they arrive out of order), as
+    selected (`selection`) or to be sorted by file name or date taken; a paged manage list sends
+    one page after a drag. Only the positions these assets hold are shuffled: the rest stay put.
     """
     require_staff(user)
     gallery = load_gallery(gallery_id)
-    order = fields.choice(order or "selection", UPLOAD_ORDERS, "order")
+    order = fields.choice(order or "selection", ARRANGE_ORDERS, "order")
     wanted = fields.id_list(ids, "ids")
     found = {a.id: a for a in db.session.scalars(
         select(Asset).where(Asset.id.in_(wanted), Asset.gallery_id == gallery.id,

@@ -59,12 +59,12 @@ def order_gallery(gallery_id: int):
     return jsonify({"order": galleries.reorder(gallery_id, body.get("order"), current_user)})
 
 
-@bp.post("/galleries/<int:gallery_id>/upload-order")
+@bp.post("/galleries/<int:gallery_id>/arrange")
 @staff_required
-def order_upload(gallery_id: int):
-    """Put one upload's files in the order chosen on the upload page (selection, name or date)."""
+def arrange(gallery_id: int):
+    """Put some assets in the given order (or by name or date), in the positions they hold."""
     body = json_body()
-    ids = galleries.order_upload(gallery_id, body.get("ids"), body.get("order"), current_user)
+    ids = galleries.arrange(gallery_id, body.get("ids"), body.get("order"), current_user)
     return jsonify({"ids": ids})
 
 

@@ -86,7 +86,7 @@ def receive(gallery_id: int):
     added = [r.asset.id for r in results if r.status == "accepted" and r.asset is not None]
     if added and order != "selection":  # the plain form: files arrive in the order selected
         try:
-            galleries.order_upload(gallery.id, added, order, current_user)
+            galleries.arrange(gallery.id, added, order, current_user)
         except GalleryError as exc:
             flash(exc.message, "error")
     if wants_json:
