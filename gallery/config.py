@@ -25,6 +25,7 @@ RENDITIONS_AT_INGEST = ("thumb", "preview")
 # Page sizes for the browse pages and the API.
 GALLERIES_PER_PAGE = 24
 ASSETS_PER_PAGE = 60
+MANAGE_ASSETS_PER_PAGE = 100  # a gallery's manage page and its caption grid
 API_MAX_PER_PAGE = 200
 
 # Upload limits.
@@ -50,7 +51,7 @@ REGISTRATION_MODE = "open"
 # Downloads: ask for the intended use (Press / Web / Print / TV / Internal / Other) on the
 # terms page and with each download; most files one gallery zip may hold.
 ASK_INTENDED_USE = True
-MAX_ZIP_DOWNLOAD_FILES = 500
+MAX_ZIP_DOWNLOAD_FILES = 5000  # a bigger gallery is offered in numbered parts of this many
 
 RATELIMIT_REDIS_URL = None
 MAIL_SERVER = None

@@ -98,13 +98,40 @@ def test_anonymous_gallery_page_offers_login(client, gallery):
 
 def test_cap_gives_a_clear_message(client, app, member, gallery):
     app.config["MAX_ZIP_DOWNLOAD_FILES"] = 1
-    with client.get(f"/download/galleries/{gallery.id}.zip?size=large") as r:
+    ticked = db.session.scalars(select(Asset.id).where(Asset.gallery_id == gallery.id,
+                                                       Asset.status == "published")).all()
+    query = "&".join(f"asset={i}" for i in ticked)
+    with client.get(f"/download/galleries/{gallery.id}.zip?size=large&{query}") as r:
         assert r.status_code == 302
         assert r.headers["Location"] == f"/galleries/{gallery.id}-{gallery.slug}"
     page = BeautifulSoup(client.get(r.headers["Location"]).data, "html.parser")
     message = page.select_one(".flash-error").get_text()
     assert message.startswith("This download would hold 2 files; the limit is 1 per zip.")
+    with client.get(f"/download/galleries/{gallery.id}.zip?size=large") as r:
+        assert r.status_code == 302
+    page = BeautifulSoup(client.get(r.headers["Location"]).data, "html.parser")
+    assert "download it in 2 parts" in page.select_one(".flash-error").get_text()
     assert db.session.scalars(select(DownloadEvent)).all() == []
+
+
+def test_a_gallery_over_the_cap_comes_in_numbered_parts(client, app, member, gallery):
+    app.config["MAX_ZIP_DOWNLOAD_FILES"] = 1
+    page = BeautifulSoup(client.get(f"/galleries/{gallery.id}-{gallery.slug}").data, "html.parser")
+    links = [a["href"] for a in page.select(".zip-parts a.zip-all")]
+    assert links == [f"/download/galleries/{gallery.id}.zip?size=large&part={n}" for n in (1, 2)]
+    got = []
+    for n, link in enumerate(links, start=1):
+        zf, disposition = read_zip(client, link)
+        with zf:
+            names = [x for x in zf.namelist() if x != "captions.csv"]
+        assert len(names) == 1 and disposition.endswith(f'-part{n}-of-2.zip"')
+        got += names
+    assert len(set(got)) == 2  # together the parts hold the whole gallery, once
+    with client.get(f"/download/galleries/{gallery.id}.zip?size=large&part=3") as r:
+        assert r.status_code == 302
+    with client.get(f"/download/galleries/{gallery.id}.zip?size=large&part=x") as r:
+        assert r.status_code == 400
+    assert len(db.session.scalars(select(DownloadEvent)).all()) == 2
 
 
 def test_foreign_or_bad_ticks_are_refused(client, member, gallery, make_gallery, make_asset):

@@ -128,6 +128,11 @@ def test_publish_pick_and_cover_forms(client, editor, login_as, make_gallery, ma
     assert (gallery.editors_pick, gallery.pick_position) == (True, 4)
     client.post(f"/manage/galleries/{gallery.id}/pick", data={"editors_pick": "0"})
     assert gallery.editors_pick is False
+    # As a browser sends a page with a hidden "0" before the ticked box: both values, in that order.
+    client.post(f"/manage/galleries/{gallery.id}/pick", data={"editors_pick": ["0", "1"], "pick_position": "2"})
+    assert (gallery.editors_pick, gallery.pick_position) == (True, 2)
+    client.post(f"/manage/galleries/{gallery.id}/pick", data={})
+    assert gallery.editors_pick is False
     cover_page = soup(client.get(f"/manage/galleries/{gallery.id}/cover"))
     assert len(cover_page.select("input[name=cover_asset_id]")) == 3
     client.post(f"/manage/galleries/{gallery.id}/cover", data={"cover_asset_id": str(second.id)})

@@ -239,6 +239,19 @@ def gallery_assets(user: Any, gallery: Gallery, page: int = 1, per_page: int = 6
     return Page(list(db.session.scalars(query)), page, per_page, total)
 
 
+def caption_grid(gallery: Gallery, ids: list[int], page: int, per_page: int) -> Page[Asset]:
+    """A page of the caption grid (staff): every item of the gallery, or the ids just uploaded."""
+    # Paged: one form of 608 items was 1.1 MB of HTML; each page saves its own items.
+    query = select(Asset).where(Asset.gallery_id == gallery.id, Asset.deleted_at.is_(None))
+    if ids:
+        query = query.where(Asset.id.in_(ids))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(query.order_by(Asset.position, Asset.id)
+                               .offset((page - 1) * per_page).limit(per_page)
+                               .options(selectinload(Asset.renditions)))
+    return Page(list(items), page, per_page, total)
+
+
 def get_asset(user: Any, asset_id: int) -> Asset | None:
     """An asset this user may see (with its gallery), or None."""
     found = db.session.scalar(select(Asset).where(Asset.id == asset_id)

@@ -183,6 +183,14 @@ def manage_listing(user: User, status: str | None = None) -> list[Gallery]:
     return list(db.session.scalars(query.order_by(Gallery.updated_at.desc(), Gallery.id.desc())))
 
 
+def asset_ids(gallery_id: int, user: User) -> list[int]:
+    """Every asset id of a gallery in order, drafts included, trash excluded (a bulk edit of all)."""
+    require_staff(user)
+    return list(db.session.scalars(
+        select(Asset.id).where(Asset.gallery_id == load_gallery(gallery_id).id, Asset.deleted_at.is_(None))
+        .order_by(Asset.position, Asset.id)))
+
+
 def gallery_assets(gallery_id: int) -> list[Asset]:
     """A gallery's assets in order, drafts included, trash excluded."""
     return _ordered_assets(gallery_id)

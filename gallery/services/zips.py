@@ -55,8 +55,11 @@ class ZipPlan:
 
 
 def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None,
-         organisation: str, max_files: int) -> ZipPlan:
-    """Pick the assets this user may download at this size; raise a clear error when none or too many."""
+         organisation: str, max_files: int, part: int | None = None) -> ZipPlan:
+    """Pick the assets this user may download at this size; raise a clear error when none or too many.
+
+    A whole gallery over max_files comes in numbered parts of max_files items (part 1, 2, ...).
+    """
     if size not in policy.DOWNLOAD_SIZES:
         names = ", ".join(SIZE_EDGES_LABEL[s] for s in policy.DOWNLOAD_SIZES)
         raise ValidationError(f"Choose one of these sizes: {names}.", field="size")
@@ -75,7 +78,16 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
     candidates = [a for a in db.session.scalars(query) if policy.can_view_asset(user, a)]
     if wanted is not None and len(candidates) != len(wanted):
         raise NotFound("Some of the ticked items are not in this gallery.")
-    if len(candidates) > max_files:
+    parts = parts_needed(len(candidates), max_files)
+    suffix = ""
+    if wanted is None and (parts > 1 or part is not None):
+        if part is None or not 1 <= part <= parts:
+            raise TooManyFiles(
+                f"The whole gallery holds {len(candidates)} files, more than {max_files} per zip: "
+                f"download it in {parts} parts (part=1 to {parts}).", field="part")
+        candidates = candidates[(part - 1) * max_files:part * max_files]
+        suffix = f"-part{part}-of-{parts}"
+    elif len(candidates) > max_files:
         raise TooManyFiles(
             f"This download would hold {len(candidates)} files; the limit is {max_files} per zip. "
             f"Tick up to {max_files} items on the gallery page and download those.", field="asset")
@@ -92,8 +104,19 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
         assets.append(asset)
     if not files:
         raise NotFound(f"Nothing in this selection can be downloaded at {label(size)} size.")
-    name = f"{gallery.slug}-{gallery.id}-{files[0].filename.rsplit('-', 1)[-1].split('.')[0]}.zip"
+    name = f"{gallery.slug}-{gallery.id}-{files[0].filename.rsplit('-', 1)[-1].split('.')[0]}{suffix}.zip"
     return ZipPlan(gallery, size, files, assets, skipped, name)
+
+
+def parts_needed(count: int, max_files: int) -> int:
+    """How many zips a whole gallery of count items takes."""
+    return max(1, -(-count // max_files))
+
+
+def whole_gallery_parts(count: int, max_files: int) -> list[tuple[int, int, int]]:
+    """(part, first item, last item) of each zip of a whole gallery, for the download links."""
+    return [(n, (n - 1) * max_files + 1, min(n * max_files, count))
+            for n in range(1, parts_needed(count, max_files) + 1)]
 
 
 def captions_csv(rows: list[list[str]]) -> bytes:

@@ -6,7 +6,7 @@ import math
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from gallery.services import browsing, fields, sitetext
+from gallery.services import browsing, fields, sitetext, zips
 from gallery.templating import gallery_url
 
 bp = Blueprint("browse", __name__)
@@ -108,7 +108,8 @@ def gallery(gallery_ref: str):
         return redirect(gallery_url(found, **_kept_args()), 301)
     page = browsing.gallery_assets(current_user, found, browsing.parse_page(request.args.get("page")),
                                    current_app.config["ASSETS_PER_PAGE"])
-    return render_template("browse/gallery.html", gallery=found, page=page)
+    zip_parts = zips.whole_gallery_parts(page.total, current_app.config["MAX_ZIP_DOWNLOAD_FILES"])
+    return render_template("browse/gallery.html", gallery=found, page=page, zip_parts=zip_parts)
 
 
 @bp.get("/assets/<int:asset_id>")

@@ -74,11 +74,12 @@ def gallery_zip(gallery_id: int):
         return _refuse(gate, None)
     size = request.args.get("size", "large")
     ids = fields.id_text(request.args.getlist("asset"), "asset")
+    part = fields.integer(request.args.get("part"), "part", 1, optional=True)
     use = _intended_use(request.args.get("use"))
     try:
         plan = zips.plan(current_user, gallery, size, ids or None,
                          current_app.config["ORGANISATION"],
-                         current_app.config["MAX_ZIP_DOWNLOAD_FILES"])
+                         current_app.config["MAX_ZIP_DOWNLOAD_FILES"], part)
     except GalleryError as exc:
         if wants_json():
             return error_response(exc.status, exc.message)

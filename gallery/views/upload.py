@@ -3,15 +3,25 @@ from __future__ import annotations
 
 from itertools import chain
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
 from gallery.errors import error_response
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
-from gallery.models import Asset, Gallery
-from gallery.services import archives, fields, galleries, ingest
+from gallery.models import Gallery
+from gallery.services import archives, browsing, fields, galleries, ingest
 from gallery.services.assets import CAPTION_FIELDS, update_captions
 from gallery.services.ingest import IngestResult
 from gallery.templating import asset_url, rendition_url
@@ -101,11 +111,10 @@ def receive(gallery_id: int):
 def captions(gallery_id: int):
     """The caption grid: every asset (or the ones just uploaded) with its texts, saved by one form."""
     gallery = _gallery(gallery_id)
-    ids = _ids(request.args.get("ids", ""))
-    query = select(Asset).where(Asset.gallery_id == gallery.id, Asset.deleted_at.is_(None))
-    if ids:
-        query = query.where(Asset.id.in_(ids))
-    assets = db.session.scalars(query.order_by(Asset.position, Asset.id)).unique().all()
+    listed = browsing.caption_grid(gallery, _ids(request.args.get("ids", "")),
+                                   browsing.parse_page(request.args.get("page")),
+                                   current_app.config["MANAGE_ASSETS_PER_PAGE"])
+    assets = listed.items
     error = None
     if request.method == "POST":
         updates = {a.id: {k: request.form.get(f"{a.id}-{k}", "")
@@ -119,7 +128,7 @@ def captions(gallery_id: int):
             flash(f"Saved: {len(changed)} {'file' if len(changed) == 1 else 'files'} changed.",
                   "success")
             return redirect(request.full_path.rstrip("?"))
-    return render_template("upload/captions.html", gallery=gallery, assets=assets, error=error,
+    return render_template("upload/captions.html", gallery=gallery, assets=assets, listed=listed, error=error,
                            form=request.form if error else None), 400 if error else 200
 
 

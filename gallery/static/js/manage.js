@@ -38,20 +38,21 @@
   });
 
   function save() {
-    const order = [...list.querySelectorAll("li[data-asset-id]")].map((li) => Number(li.dataset.assetId));
-    // The editor API with the session cookie and the CSRF token in a header.
+    const ids = [...list.querySelectorAll("li[data-asset-id]")].map((li) => Number(li.dataset.assetId));
+    // The editor API with the session cookie and the CSRF token in a header. The page's items
+    // take the page's positions in their new order: other pages stay as they are.
     fetch(list.dataset.orderUrl, {
       method: "POST",
       credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": list.dataset.csrf},
-      body: JSON.stringify({order}),
+      body: JSON.stringify({ids, order: "selection"}),
     }).then((response) => {
       if (!response.ok) throw new Error(String(response.status));
       say("Order saved.");
       list.querySelectorAll("li[data-asset-id]").forEach((li, index, items) => {
         const [up, down] = li.querySelectorAll(".move-buttons button");
-        if (up) up.disabled = index === 0;
-        if (down) down.disabled = index === items.length - 1;
+        if (up) up.disabled = index === 0 && "firstPage" in list.dataset;
+        if (down) down.disabled = index === items.length - 1 && "lastPage" in list.dataset;
       });
     }).catch(() => {
       say("The order could not be saved; reload the page and try again.");

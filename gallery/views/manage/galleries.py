@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
 from gallery.models import STATUSES
-from gallery.services import activity, assets, galleries, trash, work
+from gallery.services import activity, assets, browsing, fields, galleries, trash, work
 from gallery.services.assets import load_asset
 from gallery.services.galleries import load_gallery
 from gallery.views.manage.blueprint import back, bp, choices, form_values
@@ -26,9 +26,11 @@ def index():
 def gallery(gallery_id: int):
     """A gallery's assets with bulk editing and ordering controls."""
     found = load_gallery(gallery_id)
-    listed = galleries.gallery_assets(found.id)
-    return render_template("manage/gallery.html", gallery=found, assets=listed,
-                           work=work.states_of(a.id for a in listed), statuses=STATUSES, **choices())
+    listed = browsing.gallery_assets(current_user, found, browsing.parse_page(request.args.get("page")),
+                                     current_app.config["MANAGE_ASSETS_PER_PAGE"])
+    return render_template("manage/gallery.html", gallery=found, listed=listed, assets=listed.items,
+                           work=work.states_of(a.id for a in listed.items), statuses=STATUSES,
+                           **choices())
 
 
 @bp.route("/galleries/<int:gallery_id>/edit", methods=["GET", "POST"])
@@ -64,8 +66,9 @@ def set_status(gallery_id: int):
 @bp.post("/galleries/<int:gallery_id>/pick")
 def set_pick(gallery_id: int):
     """Turn the editors' pick on or off, with its position on the home page."""
-    # An unticked checkbox sends nothing, so presence is the value (as on the asset form).
-    picked = "editors_pick" in request.form
+    # An unticked checkbox sends nothing; a ticked one may come after a hidden "0" (older pages
+    # sent both, and the first value won): any true value means picked.
+    picked = any(v.strip().lower() in fields.TRUE for v in request.form.getlist("editors_pick"))
     values: dict[str, Any] = {"editors_pick": picked}
     if picked:
         values["pick_position"] = request.form.get("pick_position", "")
@@ -116,10 +119,12 @@ def bulk(gallery_id: int):
         values["status"] = request.form["status"]
     if "keywords" in values:
         values["keywords_mode"] = request.form.get("keywords_mode", "add")
-    ids = request.form.getlist("asset_ids")
+    if request.form.get("whole_gallery"):  # "all N in this gallery", beyond the page shown
+        ids: Any = galleries.asset_ids(gallery_id, current_user)
+    else:
+        ids = [i for i in request.form.getlist("asset_ids") if i.isdigit()]
     try:
-        changed = assets.bulk_update(gallery_id, [i for i in ids if i.isdigit()] if ids else [],
-                                        values, current_user)
+        changed = assets.bulk_update(gallery_id, ids, values, current_user)
     except GalleryError as exc:
         flash(exc.message, "error")
     else:
