@@ -26,6 +26,7 @@ RENDITIONS_AT_INGEST = ("thumb", "preview")
 GALLERIES_PER_PAGE = 24
 ASSETS_PER_PAGE = 60
 MANAGE_ASSETS_PER_PAGE = 100  # a gallery's manage page and its caption grid
+DASHBOARD_PER_PAGE = 50  # galleries per page of the staff dashboard (/manage/)
 API_MAX_PER_PAGE = 200
 
 # Upload limits.

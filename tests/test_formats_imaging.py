@@ -8,8 +8,8 @@ import struct
 import pytest
 from PIL import Image, ImageCms
 
+from gallery.countries import country_code
 from gallery.formats import imagemeta, imaging
-from gallery.services.reference import country_code
 from tests.media_files import adobe_rgb_profile, alt, bag, iptc_block, jpeg, xmp_packet
 
 SIZES = {"thumb": 400, "preview": 1280}

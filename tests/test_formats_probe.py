@@ -7,12 +7,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from gallery.countries import country_code
 from gallery.exceptions import TooLarge, UnsupportedMedia
 from gallery.extensions import db
 from gallery.formats import probe
 from gallery.models import Asset
 from gallery.services import ingest
-from gallery.services.reference import country_code
 from tests.conftest import stored_files
 from tests.media_files import (
     alt,

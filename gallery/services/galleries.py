@@ -174,15 +174,6 @@ def arrange(gallery_id: int, ids: Any, order: str, user: User) -> list[int]:
     return [a.id for a in chosen]
 
 
-def manage_listing(user: User, status: str | None = None) -> list[Gallery]:
-    """Every gallery not in the trash, drafts too, newest first, for the manage dashboard."""
-    require_staff(user)
-    query = select(Gallery).where(Gallery.deleted_at.is_(None))
-    if status in STATUSES:
-        query = query.where(Gallery.status == status)
-    return list(db.session.scalars(query.order_by(Gallery.updated_at.desc(), Gallery.id.desc())))
-
-
 def asset_ids(gallery_id: int, user: User) -> list[int]:
     """Every asset id of a gallery in order, drafts included, trash excluded (a bulk edit of all)."""
     require_staff(user)

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from gallery.exceptions import GalleryError
 from gallery.models import STATUSES
-from gallery.services import activity, assets, browsing, fields, galleries, trash, work
+from gallery.services import activity, assets, browsing, dashboard, fields, galleries, trash, work
 from gallery.services.assets import load_asset
 from gallery.services.galleries import load_gallery
 from gallery.views.manage.blueprint import back, bp, choices, form_values
@@ -16,10 +16,11 @@ from gallery.views.manage.blueprint import back, bp, choices, form_values
 
 @bp.get("/")
 def index():
-    """Dashboard: every gallery, drafts too, with links to edit and upload."""
-    status = request.args.get("status")
-    listing = galleries.manage_listing(current_user, status if status in STATUSES else None)
-    return render_template("manage/index.html", galleries=listing, status=status)
+    """Dashboard: every gallery, drafts too, searched, filtered, sorted and paged."""
+    query = dashboard.DashboardQuery.from_args(request.args)
+    listed = dashboard.listing(current_user, query, current_app.config["DASHBOARD_PER_PAGE"])
+    return render_template("manage/index.html", listed=listed, query=query, sorts=dashboard.SORTS,
+                           owners=dashboard.owners(), statuses=STATUSES, **choices())
 
 
 @bp.get("/galleries/<int:gallery_id>")

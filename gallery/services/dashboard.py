@@ -1,0 +1,93 @@
+"""The staff dashboard's gallery list: search, filters, sort and pages over every gallery."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import exists, func, select
+
+from gallery.extensions import db
+from gallery.models import STATUSES, Asset, AssetWork, Gallery, User
+from gallery.services.browsing import Page, parse_page
+from gallery.services.permissions import require_staff
+
+SORTS = {"updated": "Last updated", "created": "Newest", "title": "Title", "size": "Most items"}
+
+
+@dataclass
+class DashboardQuery:
+    """What the dashboard was asked for; anything unknown in the query string is dropped."""
+
+    q: str = ""
+    status: str = ""
+    category: int | None = None
+    country: str = ""
+    owner: int | None = None
+    failed: bool = False
+    consent_unknown: bool = False
+    sort: str = "updated"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> DashboardQuery:
+        """Read the filters from a query string; bad values are ignored, never an error page."""
+        def number(name: str) -> int | None:
+            value = str(args.get(name) or "").strip()
+            return int(value) if value.isdigit() and len(value) < 10 else None
+
+        country = str(args.get("country") or "").strip().upper()
+        return cls(q=str(args.get("q") or "").strip()[:200],
+                   status=args.get("status") if args.get("status") in STATUSES else "",
+                   category=number("category"),
+                   country=country if len(country) == 3 and country.isalpha() else "",
+                   owner=number("owner"),
+                   failed=args.get("failed") == "1",
+                   consent_unknown=args.get("consent") == "unknown",
+                   sort=args.get("sort") if args.get("sort") in SORTS else "updated",
+                   page=parse_page(args.get("page")))
+
+    def args(self) -> dict[str, Any]:
+        """The filters as query arguments (for the pager and the sort links)."""
+        out = {"q": self.q, "status": self.status, "category": self.category, "country": self.country,
+               "owner": self.owner, "failed": "1" if self.failed else None,
+               "consent": "unknown" if self.consent_unknown else None,
+               "sort": self.sort if self.sort != "updated" else None}
+        return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def listing(user: User, query: DashboardQuery, per_page: int) -> Page[tuple[Gallery, int]]:
+    """A page of galleries (not in the trash) with their item counts, drafts and staff-only included."""
+    require_staff(user)
+    items = (select(func.count(Asset.id)).where(Asset.gallery_id == Gallery.id, Asset.deleted_at.is_(None))
+             .correlate(Gallery).scalar_subquery())
+    found = select(Gallery, items.label("items")).where(Gallery.deleted_at.is_(None))
+    if query.q:
+        words = query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = found.where(func.lower(Gallery.title).like(f"%{words}%", escape="\\"))
+    if query.status:
+        found = found.where(Gallery.status == query.status)
+    if query.category:
+        found = found.where(Gallery.category_id == query.category)
+    if query.country:
+        found = found.where(Gallery.country_code == query.country)
+    if query.owner:
+        found = found.where(Gallery.created_by_id == query.owner)
+    if query.failed:
+        found = found.where(exists().where(AssetWork.state == "failed", AssetWork.asset_id == Asset.id,
+                                           Asset.gallery_id == Gallery.id, Asset.deleted_at.is_(None)))
+    if query.consent_unknown:
+        found = found.where(exists().where(Asset.gallery_id == Gallery.id, Asset.consent == "unknown",
+                                           Asset.deleted_at.is_(None)))
+    order = {"updated": (Gallery.updated_at.desc(),), "created": (Gallery.created_at.desc(),),
+             "title": (func.lower(Gallery.title),), "size": (items.desc(),)}[query.sort]
+    total = db.session.scalar(select(func.count()).select_from(found.subquery())) or 0
+    rows = db.session.execute(found.order_by(*order, Gallery.id.desc())
+                              .offset((query.page - 1) * per_page).limit(per_page)).all()
+    return Page([(row[0], row[1]) for row in rows], query.page, per_page, total)
+
+
+def owners() -> list[User]:
+    """Staff who created a gallery, for the owner filter."""
+    return list(db.session.scalars(select(User).where(
+        exists().where(Gallery.created_by_id == User.id, Gallery.deleted_at.is_(None)))
+        .order_by(User.name, User.email)))
