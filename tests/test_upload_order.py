@@ -86,3 +86,22 @@ def test_upload_page_offers_the_orders(client, editor, make_gallery):
     body = client.get(f"/manage/galleries/{gallery.id}/upload").get_data(as_text=True)
     assert 'name="order"' in body and "By date taken" in body
     assert f'data-order-url="/api/galleries/{gallery.id}/arrange"' in body
+
+
+def test_files_that_arrived_together_with_one_position_still_take_the_order(client, editor, make_gallery,
+                                                                           make_asset):
+    gallery = make_gallery()
+    first = make_asset(gallery, filename="first.jpg")
+    batch = [make_asset(gallery, filename=name) for name in ("c.jpg", "a.jpg", "b.jpg")]
+    last = make_asset(gallery, filename="last.jpg")
+    for asset in batch:  # three uploads that computed the next position at the same moment
+        asset.position = 2
+    last.position = 3
+    db.session.commit()
+    response = client.post(f"/api/galleries/{gallery.id}/arrange",
+                           json={"ids": [a.id for a in batch], "order": "name"})
+    assert response.status_code == 200
+    assert order_of(gallery) == ["first.jpg", "a.jpg", "b.jpg", "c.jpg", "last.jpg"]
+    positions = list(db.session.scalars(select(Asset.position).where(Asset.gallery_id == gallery.id)
+                                        .order_by(Asset.position)))
+    assert positions == [1, 2, 3, 4, 5] and first.position == 1

@@ -166,10 +166,18 @@ def arrange(gallery_id: int, ids: Any, order: str, user: User) -> list[int]:
     elif order == "date":  # undated files after the dated ones, by name
         chosen.sort(key=lambda a: (a.date_taken is None, a.date_taken or dt.date.min,
                                    natural_key(a.original_filename)))
-    slots = sorted(a.position for a in chosen)
-    for asset, position in zip(chosen, slots):
-        asset.position = position
-    search.queue_assets(found)  # documents may sort by position
+    # The places these assets hold in the gallery's order take them in the new order. The whole
+    # gallery is numbered again: files uploaded side by side can share a position.
+    listed = _ordered_assets(gallery.id)
+    slots = iter(chosen)
+    moved = []
+    for position, asset in enumerate(listed, start=1):
+        if asset.id in found:
+            asset = next(slots)
+        if asset.position != position:
+            asset.position = position
+            moved.append(asset.id)
+    search.queue_assets(moved)  # documents may sort by position
     unit.commit()
     return [a.id for a in chosen]
 
