@@ -20,7 +20,7 @@ from gallery import (
 )
 from gallery import config as default_config
 from gallery.extensions import csrf, db, login_manager
-from gallery.services import jobs
+from gallery.services import jobs, schedule
 from gallery.views import register_blueprints
 
 
@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     inputs.init_app(app)  # before the blueprints: it bounds their <int:...> URL parts
     errors.init_app(app)
     jobs.init_app(app)  # embedded mode: the background thread starts with the first request
+    schedule.init_app(app)  # embargoes lifted and rights expired, if no worker did it yet
     register_blueprints(app)
     cli.init_app(app)
     return app

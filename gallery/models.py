@@ -86,6 +86,9 @@ class Gallery(Base):
         ForeignKey("assets.id", use_alter=True, name="fk_galleries_cover_asset", ondelete="SET NULL")
     )
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Embargo: a published gallery stays hidden from the public until then (UTC); the schedule
+    # (services/schedule.py) clears it once passed, so counts and search follow.
+    embargo_until: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
     editors_pick: Mapped[bool] = mapped_column(Boolean, default=False)
     pick_position: Mapped[int | None] = mapped_column(Integer)
     # Counts of the assets the public sees (policy.public_asset_clause) per media type, kept by
@@ -151,6 +154,11 @@ class Asset(Base):
     country_code: Mapped[str | None] = mapped_column(ForeignKey("countries.alpha3"), index=True)
     date_taken: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="published")
+    embargo_until: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)  # as galleries
+    # Usage rights end on this date (UTC): from then on the asset is withdrawn from public view
+    # and downloads; withdrawn_at marks that the schedule has applied it (counts, search).
+    rights_expire_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     consent: Mapped[str] = mapped_column(String(16), default="unknown")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -40,6 +40,10 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 STAFF = [{"bearerAuth": []}, {"cookieAuth": []}]
 DATE = {"type": ["string", "null"], "format": "date"}
+EMBARGO = {"type": ["string", "null"],
+           "description": "Embargo: hidden from the public until this time (ISO 8601; UTC unless an offset is given)"}
+RIGHTS_END = {"type": ["string", "null"], "format": "date",
+              "description": "Usage rights end on this date (UTC): then withdrawn from public view and downloads"}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -87,6 +91,7 @@ SCHEMAS: dict[str, Any] = {
             "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date": DATE,
             "status": {"enum": ["draft", "published"]}, "editors_pick": {"type": "boolean"},
             "pick_position": {"type": ["integer", "null"]},
+            "embargo_until": EMBARGO,
             "cover_asset_id": {"type": ["integer", "null"], "description": "Editor API only"},
             "cover": {"type": ["object", "null"]},
             "counts": {"type": "object", "required": ["image", "video", "audio"], "properties": {
@@ -121,6 +126,7 @@ SCHEMAS: dict[str, Any] = {
             "keywords": {"type": "array", "items": {"type": "string"}}, "city": {"type": "string"},
             "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date_taken": DATE,
             "status": {"enum": ["draft", "published"]},
+            "embargo_until": EMBARGO, "rights_expire_on": RIGHTS_END,
             "consent": {"enum": list(CONSENT_STATUSES),
                         "description": "Editor API only; withheld: never shown to the public"},
             "sensitive": {"type": "boolean"}, "renditions": ref("Renditions"),
@@ -139,6 +145,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"enum": ["draft", "published"]}, "editors_pick": {"type": "boolean"},
             "pick_position": {"type": ["integer", "null"], "minimum": 0},
             "cover_asset_id": {"type": ["integer", "null"]},
+            "embargo_until": EMBARGO,
         },
     },
     "AssetInput": {
@@ -152,6 +159,7 @@ SCHEMAS: dict[str, Any] = {
             "date_taken": {"type": ["string", "null"], "format": "date"},
             "consent": {"enum": list(CONSENT_STATUSES)},
             "sensitive": {"type": "boolean"}, "status": {"enum": ["draft", "published"]},
+            "embargo_until": EMBARGO, "rights_expire_on": RIGHTS_END,
             "gallery_id": {"type": "integer", "description": "Move the asset to this gallery"},
         },
     },

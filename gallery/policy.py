@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 
+from gallery import clock
 from gallery.extensions import db
 from gallery.models import Asset, AssetWork, DownloadApproval, Gallery, SiteText
 
@@ -84,7 +85,17 @@ def can_view_gallery(user: Any, gallery: Gallery | None, *, in_trash: bool = Fal
         return False
     if is_staff(user):
         return in_trash or gallery.deleted_at is None
-    return gallery.status == "published" and gallery.deleted_at is None
+    return gallery.status == "published" and gallery.deleted_at is None and not embargoed(gallery)
+
+
+def embargoed(item: Asset | Gallery) -> bool:
+    """Whether a gallery or asset is under embargo now (its time not reached on the clock)."""
+    return item.embargo_until is not None and item.embargo_until > clock.now()
+
+
+def rights_expired(asset: Asset) -> bool:
+    """Whether the asset's usage rights have ended (from the start of the expiry date, UTC)."""
+    return asset.rights_expire_on is not None and asset.rights_expire_on <= clock.today()
 
 
 def can_view_asset(user: Any, asset: Asset | None, *, in_trash: bool = False) -> bool:
@@ -103,6 +114,7 @@ def can_view_asset(user: Any, asset: Asset | None, *, in_trash: bool = False) ->
             and gallery.status == "published" and gallery.deleted_at is None
             and (asset.consent in CLEARED_CONSENTS
                  or (asset.consent == "unknown" and publish_unknown_consent()))
+            and not embargoed(asset) and not embargoed(gallery) and not rights_expired(asset)
             and work_ready(asset))
 
 
@@ -121,15 +133,18 @@ def required_work_clause() -> ColumnElement[bool] | None:
 
 
 def public_gallery_clause() -> ColumnElement[bool]:
-    """SQL form of can_view_gallery for the public: published and not trashed."""
-    return and_(Gallery.status == "published", Gallery.deleted_at.is_(None))
+    """SQL form of can_view_gallery for the public: published, not trashed, not under embargo."""
+    return and_(Gallery.status == "published", Gallery.deleted_at.is_(None),
+                or_(Gallery.embargo_until.is_(None), Gallery.embargo_until <= clock.now()))
 
 
 def public_asset_clause() -> ColumnElement[bool]:
     """SQL form of can_view_asset's own part for the public (the gallery is checked apart)."""
     # Every list, count, cover, neighbour and zip query for the public uses this one clause.
     clauses = [Asset.status == "published", Asset.deleted_at.is_(None),
-               Asset.consent.in_(public_consents())]
+               Asset.consent.in_(public_consents()),
+               or_(Asset.embargo_until.is_(None), Asset.embargo_until <= clock.now()),
+               or_(Asset.rights_expire_on.is_(None), Asset.rights_expire_on > clock.today())]
     required = required_work_clause()
     return and_(*clauses) if required is None else and_(*clauses, required)
 

@@ -6,7 +6,7 @@ import datetime as dt
 from flask import Flask, has_request_context, request, url_for
 from flask_login import current_user
 
-from gallery import policy
+from gallery import clock, policy
 from gallery.formats.imaging import BLUR_VERSION
 
 # A number no real id has: url_for builds a URL around it once, ids are put in its place after.
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["thumb_size"] = thumb_size
     app.jinja_env.globals["reveals"] = reveals
     app.jinja_env.globals["gallery_url"] = gallery_url
+    app.jinja_env.globals["today"] = clock.today  # the schedules' clock (rights expiry notices)
 
     @app.context_processor
     def site() -> dict:

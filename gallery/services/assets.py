@@ -17,8 +17,12 @@ from gallery.services.permissions import require_staff
 from gallery.text import clean_filename
 
 ASSET_FIELDS = ("title", "caption", "alt_text", "credit", "creator", "copyright", "keywords",
-                "city", "country", "date_taken", "consent", "sensitive", "status")
-BULK_FIELDS = ("credit", "keywords", "keywords_mode", "country", "status")
+                "city", "country", "date_taken", "consent", "sensitive", "status", "embargo_until",
+                "rights_expire_on")
+BULK_FIELDS = ("credit", "keywords", "keywords_mode", "country", "status", "embargo_until",
+               "rights_expire_on")
+# Changes to these fields change what the public sees, so the gallery counts follow.
+PUBLIC_FIELDS = {"status", "consent", "embargo_until", "rights_expire_on"}
 CAPTION_FIELDS = ("title", "caption", "credit", "keywords", "alt_text")
 
 
@@ -32,7 +36,9 @@ def update_asset(asset_id: int, values: Mapping[str, Any], user: User) -> Asset:
     if not changes:
         return asset
     search.queue_assets([asset.id])
-    if "status" in changes or "consent" in changes:
+    if "rights_expire_on" in changes:
+        asset.withdrawn_at = None  # new rights; the schedule withdraws it again if they ended too
+    if PUBLIC_FIELDS & changes.keys():
         refresh_counts([asset.gallery_id])
     activity.record(user, "asset.update", gallery_id=asset.gallery_id, asset_id=asset.id,
                     changes=changes)
@@ -92,6 +98,8 @@ def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user
         if "keywords" in new and mode == "add":
             new["keywords"] = fields.keywords(list(asset.keywords or []) + new["keywords"])
         changes = activity.apply_changes(asset, new)
+        if "rights_expire_on" in changes:
+            asset.withdrawn_at = None  # as in update_asset
         if changes:
             changed += 1
             activity.record(user, "asset.bulk_update", gallery_id=gallery.id, asset_id=asset.id,
@@ -260,6 +268,10 @@ def _parse_asset(values: Mapping[str, Any]) -> dict[str, Any]:
         out["sensitive"] = fields.boolean(values["sensitive"], "sensitive")
     if "status" in values:
         out["status"] = fields.choice(values["status"], STATUSES, "status")
+    if "embargo_until" in values:
+        out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
+    if "rights_expire_on" in values:
+        out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
     return out
 
 
@@ -275,6 +287,10 @@ def _parse_bulk(values: Mapping[str, Any]) -> dict[str, Any]:
         out["country_code"] = fields.country(values["country"])
     if "status" in values:
         out["status"] = fields.choice(values["status"], STATUSES, "status")
+    if "embargo_until" in values:
+        out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
+    if "rights_expire_on" in values:
+        out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
     return out
 
 

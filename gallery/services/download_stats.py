@@ -133,3 +133,11 @@ def _cell(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat(sep=" ", timespec="seconds")
     return csvsafe.cell(value)
+
+
+def downloaders(asset_id: int) -> list[tuple[User | None, DownloadEvent]]:
+    """Every download of one asset, newest first, with who took it (a withdrawal notice's list)."""
+    query = (select(User, DownloadEvent).join(User, User.id == DownloadEvent.user_id, isouter=True)
+             .where(DownloadEvent.asset_id == asset_id)
+             .order_by(DownloadEvent.created_at.desc(), DownloadEvent.id.desc()))
+    return [(row[0], row[1]) for row in db.session.execute(query)]

@@ -77,6 +77,24 @@ def date(value: Any, field: str) -> dt.date | None:
     raise ValidationError(f"{_label(field)} must be a date like 2024-03-14.", field=field)
 
 
+def moment(value: Any, field: str) -> dt.datetime | None:
+    """A time in UTC (naive, as stored) from ISO text: with an offset or Z, else taken as UTC."""
+    if value is None or value == "":
+        return None
+    found = value if isinstance(value, dt.datetime) else None
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            found = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            found = None
+    if found is None or not 1900 <= found.year <= 9998:
+        raise ValidationError(f"{_label(field)} must be a date and time like 2024-03-14T09:00 (UTC).",
+                              field=field)
+    if found.tzinfo is not None:
+        found = found.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return found.replace(second=0, microsecond=0)
+
+
 def country(value: Any, field: str = "country") -> str | None:
     """An ISO alpha-3 code from a name or code; empty means none."""
     if value is None or (isinstance(value, str) and not value.strip()):

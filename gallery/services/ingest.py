@@ -126,6 +126,10 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
         if status not in ("draft", "published"):
             raise ValidationError("status must be draft or published.", field="status")
         out["status"] = status
+    if values.get("embargo_until"):
+        out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
+    if values.get("rights_expire_on"):
+        out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
     return out
 
 
@@ -407,6 +411,8 @@ def _asset_values(explicit: dict[str, Any], metadata: dict[str, Any], gallery: G
         values[key] = values[key] or ""
     values["keywords"] = list(values["keywords"] or [])
     values["status"] = explicit.get("status", "published")
+    for key in ("embargo_until", "rights_expire_on"):  # schedules come only from explicit fields
+        values[key] = explicit.get(key)
     return values
 
 

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 from gallery.extensions import db
-from gallery.services import work
+from gallery.services import schedule, work
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ def queue_lengths() -> dict[str, int] | None:
 
 
 def sweep() -> list[int]:
-    """Queue again the assets whose work was lost or is due for a retry; returns their ids."""
+    """Queue again the assets whose work was lost or is due for a retry, and apply the schedule."""
+    schedule.apply_due()
     ids = work.sweep()
     look_at(ids)
     return ids

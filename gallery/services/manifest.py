@@ -8,13 +8,14 @@ from typing import Any
 
 from gallery.countries import country_code
 from gallery.exceptions import ValidationError
+from gallery.services import fields
 from gallery.services.galleries import get_category
 from gallery.services.ingest import clean_fields, parse_date
 
 GALLERY_KEYS = {"title", "description", "category", "country", "credit", "date", "status",
-                "editors_pick", "assets"}
+                "editors_pick", "embargo_until", "assets"}
 ASSET_KEYS = {"file", "title", "caption", "credit", "creator", "copyright", "keywords", "city",
-              "country", "date_taken", "alt_text", "status"}
+              "country", "date_taken", "alt_text", "status", "embargo_until", "rights_expire_on"}
 
 
 class ManifestError(ValidationError):
@@ -46,6 +47,7 @@ class GallerySpec:
     date: Any = None
     status: str = "draft"
     editors_pick: bool = False
+    embargo_until: Any = None
     assets: list[AssetSpec] = field(default_factory=list)
 
 
@@ -114,6 +116,9 @@ def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpe
     date = None
     if raw.get("date"):
         date = _check(problems, where, lambda: parse_date(raw["date"], "date"))
+    embargo = None
+    if raw.get("embargo_until"):
+        embargo = _check(problems, where, lambda: fields.moment(raw["embargo_until"], "embargo_until"))
     status = raw.get("status", "draft")
     if status not in ("draft", "published"):
         problems.append(f"{where}.status: must be draft or published.")
@@ -133,7 +138,7 @@ def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpe
     return GallerySpec(title=title.strip(), category=category, country=country,
                        description=raw.get("description", ""), credit=raw.get("credit", ""),
                        date=date, status=status, editors_pick=bool(raw.get("editors_pick")),
-                       assets=specs)
+                       embargo_until=embargo, assets=specs)
 
 
 def _asset(raw: Any, where: str, base: str, problems: list[str]) -> AssetSpec | None:
@@ -147,9 +152,9 @@ def _asset(raw: Any, where: str, base: str, problems: list[str]) -> AssetSpec | 
     if path is None:
         problems.append(f"{where}.file: {file!r} is outside the manifest's folder.")
         return None
-    fields = {k: v for k, v in raw.items() if k != "file"}
-    cleaned = _check(problems, where, lambda: clean_fields(fields))
-    return AssetSpec(file=file, path=path, fields=fields) if cleaned is not None else None
+    given = {k: v for k, v in raw.items() if k != "file"}
+    cleaned = _check(problems, where, lambda: clean_fields(given))
+    return AssetSpec(file=file, path=path, fields=given) if cleaned is not None else None
 
 
 def _check(problems: list[str], where: str, call):

@@ -6,6 +6,7 @@ from typing import Any
 
 from whoosh.fields import DATETIME, ID, TEXT, Schema
 
+from gallery import clock
 from gallery.services.search.analysis import PLAIN, SHINGLE, STEM, Counts
 
 # Bumped whenever fields or analysis change: an index built with another version is rebuilt
@@ -72,8 +73,13 @@ def make_document(asset: Any) -> dict[str, Any]:
         when = dt.datetime(when.year, when.month, when.day)
     trashed = asset.deleted_at is not None or gallery.deleted_at is not None
     # The same rule as policy.can_view_asset, less the setting: "unknown" is filtered per query.
+    # Embargo and expiry as they stand now: the schedule (services/schedule.py) queues the
+    # document again when either passes.
+    held = [t for t in (getattr(asset, "embargo_until", None), getattr(gallery, "embargo_until", None)) if t]
+    expires = getattr(asset, "rights_expire_on", None)
     visible = (not trashed and asset.status == "published" and gallery.status == "published"
-               and asset.consent != "withheld")
+               and asset.consent != "withheld" and not any(t > clock.now() for t in held)
+               and not (expires is not None and expires <= clock.today()))
     doc: dict[str, Any] = {
         "id": str(asset.id),
         "alt": asset.alt_text or "",

@@ -1,4 +1,4 @@
-"""Manage pages for one asset: edit, move, replace the file, delete, reorder by a step."""
+"""Manage pages for one asset: edit, move, replace the file, delete, reorder by a step, its downloads."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -6,8 +6,9 @@ from flask_login import current_user
 
 from gallery.exceptions import GalleryError
 from gallery.models import CONSENT_STATUSES, STATUSES
-from gallery.services import assets, trash
+from gallery.services import assets, download_stats, trash
 from gallery.services.assets import ASSET_FIELDS, asset_choices_for_move, load_asset
+from gallery.views.access import admin_required
 from gallery.views.manage.blueprint import back, bp, choices, form_values
 
 
@@ -85,3 +86,12 @@ def delete_asset(asset_id: int):
         return redirect(url_for("manage.gallery", gallery_id=gallery_id))
     return render_template("manage/confirm_delete.html", thing="asset", title=asset.display_title,
                            cancel=url_for("manage.edit_asset", asset_id=asset.id))
+
+
+@bp.get("/assets/<int:asset_id>/downloads")
+@admin_required
+def asset_downloads(asset_id: int):
+    """Who downloaded an asset, when, at what size and for what use (admins: withdrawal notices)."""
+    asset = load_asset(asset_id)
+    return render_template("manage/asset_downloads.html", asset=asset,
+                           rows=download_stats.downloaders(asset.id))

@@ -42,7 +42,8 @@ def edit_gallery(gallery_id: int):
     if request.method == "POST":
         try:
             galleries.update_gallery(found.id, form_values(
-                ("title", "description", "category", "country", "credit", "date")), current_user)
+                ("title", "description", "category", "country", "credit", "date", "embargo_until")),
+                current_user)
         except GalleryError as exc:
             error = exc
         else:
