@@ -52,6 +52,10 @@ REGISTRATION_MODE = "open"
 # Downloads: ask for the intended use (Press / Web / Print / TV / Internal / Other) on the
 # terms page and with each download; most files one gallery zip may hold.
 ASK_INTENDED_USE = True
+# Where the organisation's terms of use are published, written into files whose licence is
+# "the organisation's terms"; None: this site's /terms page (files made outside a request, such
+# as video proxies, then carry no address).
+TERMS_URL = None
 MAX_ZIP_DOWNLOAD_FILES = 5000  # a bigger gallery is offered in numbered parts of this many
 
 RATELIMIT_REDIS_URL = None

@@ -89,6 +89,11 @@ class Gallery(Base):
     # Embargo: a published gallery stays hidden from the public until then (UTC); the schedule
     # (services/schedule.py) clears it once passed, so counts and search follow.
     embargo_until: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    # Rights and usage terms of every asset in the gallery unless an asset says otherwise
+    # (services/rights.py): a licence key, a usage-terms sentence and restrictions.
+    licence: Mapped[str] = mapped_column(String(32), default="")
+    usage_terms: Mapped[str] = mapped_column(String(500), default="")
+    restrictions: Mapped[str] = mapped_column(String(500), default="")
     editors_pick: Mapped[bool] = mapped_column(Boolean, default=False)
     pick_position: Mapped[int | None] = mapped_column(Integer)
     # Counts of the assets the public sees (policy.public_asset_clause) per media type, kept by
@@ -159,6 +164,9 @@ class Asset(Base):
     # and downloads; withdrawn_at marks that the schedule has applied it (counts, search).
     rights_expire_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    licence: Mapped[str] = mapped_column(String(32), default="")  # empty: the gallery's
+    usage_terms: Mapped[str] = mapped_column(String(500), default="")
+    restrictions: Mapped[str] = mapped_column(String(500), default="")
     consent: Mapped[str] = mapped_column(String(16), default="unknown")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 
+from gallery.licences import LICENCES, RIGHTS_TEXT_LIMIT
 from gallery.models import CONSENT_STATUSES
 
 
@@ -44,6 +45,11 @@ EMBARGO = {"type": ["string", "null"],
            "description": "Embargo: hidden from the public until this time (ISO 8601; UTC unless an offset is given)"}
 RIGHTS_END = {"type": ["string", "null"], "format": "date",
               "description": "Usage rights end on this date (UTC): then withdrawn from public view and downloads"}
+RIGHTS_INPUT = {
+    "licence": {"enum": ["", *LICENCES], "description": "Empty: none (an asset: its gallery's)"},
+    "usage_terms": {"type": "string", "maxLength": RIGHTS_TEXT_LIMIT},
+    "restrictions": {"type": "string", "maxLength": RIGHTS_TEXT_LIMIT},
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -91,7 +97,7 @@ SCHEMAS: dict[str, Any] = {
             "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date": DATE,
             "status": {"enum": ["draft", "published"]}, "editors_pick": {"type": "boolean"},
             "pick_position": {"type": ["integer", "null"]},
-            "embargo_until": EMBARGO,
+            "embargo_until": EMBARGO, "rights": ref("Rights"),
             "cover_asset_id": {"type": ["integer", "null"], "description": "Editor API only"},
             "cover": {"type": ["object", "null"]},
             "counts": {"type": "object", "required": ["image", "video", "audio"], "properties": {
@@ -126,13 +132,19 @@ SCHEMAS: dict[str, Any] = {
             "keywords": {"type": "array", "items": {"type": "string"}}, "city": {"type": "string"},
             "country": {"oneOf": [ref("Country"), {"type": "null"}]}, "date_taken": DATE,
             "status": {"enum": ["draft", "published"]},
-            "embargo_until": EMBARGO, "rights_expire_on": RIGHTS_END,
+            "embargo_until": EMBARGO, "rights_expire_on": RIGHTS_END, "rights": ref("Rights"),
             "consent": {"enum": list(CONSENT_STATUSES),
                         "description": "Editor API only; withheld: never shown to the public"},
             "sensitive": {"type": "boolean"}, "renditions": ref("Renditions"),
             "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
             "url": {"type": "string"}, "api_url": {"type": "string"},
         },
+    },
+    "Rights": {
+        "type": "object", "description": "Licence, usage terms and restrictions (an asset's own over its gallery's)",
+        "properties": {"licence": {"type": ["string", "null"]}, "licence_name": {"type": ["string", "null"]},
+                       "licence_url": {"type": ["string", "null"]}, "usage_terms": {"type": "string"},
+                       "restrictions": {"type": "string"}},
     },
     "GalleryInput": {
         "type": "object", "additionalProperties": False,
@@ -145,7 +157,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"enum": ["draft", "published"]}, "editors_pick": {"type": "boolean"},
             "pick_position": {"type": ["integer", "null"], "minimum": 0},
             "cover_asset_id": {"type": ["integer", "null"]},
-            "embargo_until": EMBARGO,
+            "embargo_until": EMBARGO, **RIGHTS_INPUT,
         },
     },
     "AssetInput": {
@@ -159,7 +171,7 @@ SCHEMAS: dict[str, Any] = {
             "date_taken": {"type": ["string", "null"], "format": "date"},
             "consent": {"enum": list(CONSENT_STATUSES)},
             "sensitive": {"type": "boolean"}, "status": {"enum": ["draft", "published"]},
-            "embargo_until": EMBARGO, "rights_expire_on": RIGHTS_END,
+            "embargo_until": EMBARGO, "rights_expire_on": RIGHTS_END, **RIGHTS_INPUT,
             "gallery_id": {"type": "integer", "description": "Move the asset to this gallery"},
         },
     },

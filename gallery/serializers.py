@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from gallery import policy
 from gallery.models import Asset, Category, Country, Gallery
+from gallery.services import rights
 from gallery.templating import asset_url, gallery_url, rendition_url
 
 
@@ -72,6 +73,7 @@ def gallery_json(gallery: Gallery, cover: Asset | None = None, *, editor: bool =
         "date": _iso(gallery.date),
         "status": gallery.status,
         "embargo_until": _iso(gallery.embargo_until),
+        "rights": rights.of_gallery(gallery).as_json(),
         "editors_pick": bool(gallery.editors_pick),
         "pick_position": gallery.pick_position if gallery.editors_pick else None,
         "category": category_json(gallery.category),
@@ -114,6 +116,7 @@ def asset_json(asset: Asset, *, editor: bool = False) -> dict[str, Any]:
         "date_taken": _iso(asset.date_taken),
         "embargo_until": _iso(asset.embargo_until),
         "rights_expire_on": _iso(asset.rights_expire_on),
+        "rights": rights.of(asset).as_json(),
         "mime_type": asset.mime_type,
         "bytes": asset.bytes,
         "width": asset.width,

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from gallery import clock, policy
 from gallery.formats.imaging import BLUR_VERSION
+from gallery.services import rights
 
 # A number no real id has: url_for builds a URL around it once, ids are put in its place after.
 _MARK = 918273645
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["reveals"] = reveals
     app.jinja_env.globals["gallery_url"] = gallery_url
     app.jinja_env.globals["today"] = clock.today  # the schedules' clock (rights expiry notices)
+    app.jinja_env.globals["rights_of"] = rights.of
 
     @app.context_processor
     def site() -> dict:

@@ -200,3 +200,50 @@ def test_manifest_takes_schedules(runner, tmp_path):
     refused = runner.invoke(args=["import", str(manifest)])
     assert refused.exit_code != 0
     assert "embargo_until" in refused.output and "rights_expire_on" in refused.output
+
+
+def test_rights_and_usage_terms_travel_with_every_file(client, login_as, make_user, make_gallery, make_asset,
+                                                       member_token):
+    from PIL import Image, IptcImagePlugin
+
+    gallery = make_gallery(title="Licensed", status="published", licence="cc-by-nc-4.0",
+                           usage_terms="Editorial use only; not for commercial use")
+    asset = make_asset(gallery, caption="A child at the clinic.", restrictions="Do not identify the child")
+    other = make_asset(gallery, caption="Own licence.", licence="organisation")
+    page = BeautifulSoup(client.get(f"/assets/{asset.id}").data, "html.parser")
+    line = page.select_one(".rights-line")  # next to the credit
+    assert line.select_one("a[rel=license]")["href"] == "https://creativecommons.org/licenses/by-nc/4.0/"
+    assert "Editorial use only" in line.get_text() and "Do not identify the child" in line.get_text()
+    own = BeautifulSoup(client.get(f"/assets/{other.id}").data, "html.parser").select_one(".rights-line a")
+    assert own.get_text() == "The organisation's terms of use" and own["href"].endswith("/terms")
+    rights = client.get(f"/api/assets/{asset.id}").get_json()["asset"]["rights"]
+    assert rights == {"licence": "cc-by-nc-4.0", "licence_name": "CC BY-NC 4.0",
+                      "licence_url": "https://creativecommons.org/licenses/by-nc/4.0/",
+                      "usage_terms": "Editorial use only; not for commercial use",
+                      "restrictions": "Do not identify the child"}
+    for size in ("preview", "large"):
+        with client.get(f"/api/assets/{asset.id}/download?size={size}", headers=bearer(member_token)) as r:
+            assert r.status_code == 200
+            data = r.data
+        with Image.open(io.BytesIO(data)) as im:
+            xmp = im.getxmp()["xmpmeta"]["RDF"]["Description"]
+            terms = xmp["UsageTerms"]["Alt"]["li"]["text"]
+            assert terms == ("CC BY-NC 4.0. Editorial use only; not for commercial use. "
+                             "Restrictions: Do not identify the child.")
+            assert xmp["WebStatement"] == "https://creativecommons.org/licenses/by-nc/4.0/"
+            iptc = IptcImagePlugin.getiptcinfo(im)
+            assert iptc[(1, 90)] == b"\x1b%G"
+            assert b"CC BY-NC 4.0" in iptc[(2, 116)] and iptc[(2, 120)] == b"A child at the clinic."
+    with client.get(f"/download/galleries/{gallery.id}.zip?size=preview", headers=bearer(member_token)) as r:
+        archive = zipfile.ZipFile(io.BytesIO(r.data))
+    rows = archive.read("captions.csv").decode("utf-8-sig").splitlines()
+    assert rows[0].endswith("licence,usage terms,restrictions")
+    assert any("Do not identify the child" in row and "by-nc/4.0" in row for row in rows[1:])
+    # The editor sets and clears them through the form and the API; bad values are named.
+    login_as(make_user("editor"))
+    refused = client.patch(f"/api/galleries/{gallery.id}", json={"licence": "all-rights-mine"})
+    assert refused.status_code == 400 and refused.json["error"]["field"] == "licence"
+    form = BeautifulSoup(client.get(f"/manage/assets/{asset.id}/edit").data, "html.parser")
+    assert form.select_one("#f-licence option[selected]") is None  # inherits the gallery's
+    assert client.patch(f"/api/assets/{asset.id}", json={"restrictions": ""}).status_code == 200
+    assert client.get(f"/api/assets/{asset.id}").get_json()["asset"]["rights"]["restrictions"] == ""

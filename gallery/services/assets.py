@@ -18,9 +18,9 @@ from gallery.text import clean_filename
 
 ASSET_FIELDS = ("title", "caption", "alt_text", "credit", "creator", "copyright", "keywords",
                 "city", "country", "date_taken", "consent", "sensitive", "status", "embargo_until",
-                "rights_expire_on")
+                "rights_expire_on", "licence", "usage_terms", "restrictions")
 BULK_FIELDS = ("credit", "keywords", "keywords_mode", "country", "status", "embargo_until",
-               "rights_expire_on")
+               "rights_expire_on", "licence", "usage_terms", "restrictions")
 # Changes to these fields change what the public sees, so the gallery counts follow.
 PUBLIC_FIELDS = {"status", "consent", "embargo_until", "rights_expire_on"}
 CAPTION_FIELDS = ("title", "caption", "credit", "keywords", "alt_text")
@@ -272,6 +272,7 @@ def _parse_asset(values: Mapping[str, Any]) -> dict[str, Any]:
         out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
     if "rights_expire_on" in values:
         out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
+    out.update(fields.rights_fields(values))
     return out
 
 
@@ -291,6 +292,7 @@ def _parse_bulk(values: Mapping[str, Any]) -> dict[str, Any]:
         out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
     if "rights_expire_on" in values:
         out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
+    out.update(fields.rights_fields(values))
     return out
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 from gallery.formats.credits import Credits
 from gallery.models import Asset
+from gallery.services.rights import of as rights_of
 
 
 def credit_line(asset: Asset, organisation: str) -> str:
@@ -25,8 +26,10 @@ def credits_for(asset: Asset, organisation: str) -> Credits:
     """The caption, creator, credit and copyright written into a downloaded rendition."""
     rights = asset.copyright or credit_line(asset, organisation).split(" / ")[0]
     credit = asset.credit or asset.gallery.credit or organisation
+    terms = rights_of(asset)
     return Credits(title=asset.title, caption=asset.caption, creator=asset.creator,
-                         credit=credit, copyright=rights)
+                   credit=credit, copyright=rights, usage_terms=terms.statement,
+                   web_statement=terms.licence_url)
 
 
 def _rights_holder(asset: Asset, organisation: str) -> str:

@@ -1,6 +1,7 @@
 """The staff dashboard's gallery list: search, filters, sort and pages over every gallery."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -11,6 +12,7 @@ from gallery.models import STATUSES, Asset, AssetWork, Gallery, User
 from gallery.services.browsing import Page, parse_page
 from gallery.services.permissions import require_staff
 
+DIGITS = re.compile(r"[0-9]{1,9}")
 SORTS = {"updated": "Last updated", "created": "Newest", "title": "Title", "size": "Most items"}
 
 
@@ -33,7 +35,7 @@ class DashboardQuery:
         """Read the filters from a query string; bad values are ignored, never an error page."""
         def number(name: str) -> int | None:
             value = str(args.get(name) or "").strip()
-            return int(value) if value.isdigit() and len(value) < 10 else None
+            return int(value) if DIGITS.fullmatch(value) else None  # ASCII only: "²" is a digit too
 
         country = str(args.get("country") or "").strip().upper()
         return cls(q=str(args.get("q") or "").strip()[:200],

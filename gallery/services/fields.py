@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from gallery.countries import country_code
 from gallery.exceptions import ValidationError
+from gallery.licences import LICENCES, RIGHTS_TEXT_LIMIT
 
 # The range of the database's `integer` (PostgreSQL refuses anything outside it with an error).
 MAX_INT = 2**31 - 1
@@ -216,3 +217,14 @@ def jsonable(value: Any) -> Any:
 
 def _label(field: str) -> str:
     return field.replace("_", " ").capitalize()
+
+
+def rights_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """licence (a key of rights.LICENCES, or empty), usage_terms and restrictions, as given."""
+    out: dict[str, Any] = {}
+    if "licence" in values:
+        out["licence"] = choice(values["licence"] or "", ("", *LICENCES), "licence")
+    for name in ("usage_terms", "restrictions"):
+        if name in values:
+            out[name] = text(values[name], name, RIGHTS_TEXT_LIMIT)
+    return out

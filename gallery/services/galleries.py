@@ -15,10 +15,11 @@ from gallery.services.permissions import require_staff
 from gallery.text import natural_key, slugify
 
 GALLERY_FIELDS = ("title", "description", "category", "country", "credit", "date", "status",
-                  "editors_pick", "pick_position", "cover_asset_id", "embargo_until")
+                  "editors_pick", "pick_position", "cover_asset_id", "embargo_until", "licence",
+                  "usage_terms", "restrictions")
 # Changes to these fields alter the search documents of every asset in the gallery.
 INDEXED_FIELDS = {"title", "slug", "description", "category_id", "country_code", "credit", "date",
-                  "status", "embargo_until"}
+                  "status", "embargo_until", "licence", "usage_terms", "restrictions"}
 
 
 @unit.use_case
@@ -42,7 +43,8 @@ def create_gallery(values: Mapping[str, Any], user: User | None, *, script: bool
         description=parsed.get("description", ""), credit=parsed.get("credit", ""),
         category_id=parsed["category_id"], country_code=parsed.get("country_code"),
         date=parsed.get("date"), status=parsed.get("status", "draft"), editors_pick=pick,
-        embargo_until=parsed.get("embargo_until"),
+        embargo_until=parsed.get("embargo_until"), licence=parsed.get("licence", ""),
+        usage_terms=parsed.get("usage_terms", ""), restrictions=parsed.get("restrictions", ""),
         pick_position=_pick_position(parsed) if pick else None,
         created_by_id=user.id if user is not None else None)
     db.session.add(gallery)
@@ -223,6 +225,7 @@ def _parse_gallery(values: Mapping[str, Any]) -> dict[str, Any]:
         out["status"] = fields.choice(values["status"], STATUSES, "status")
     if "embargo_until" in values:
         out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
+    out.update(fields.rights_fields(values))
     if "editors_pick" in values:
         out["editors_pick"] = fields.boolean(values["editors_pick"], "editors_pick")
     if "pick_position" in values:

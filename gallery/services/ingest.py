@@ -130,6 +130,7 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
         out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
     if values.get("rights_expire_on"):
         out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
+    out.update({k: v for k, v in fields.rights_fields(values).items() if v})
     return out
 
 
@@ -411,8 +412,10 @@ def _asset_values(explicit: dict[str, Any], metadata: dict[str, Any], gallery: G
         values[key] = values[key] or ""
     values["keywords"] = list(values["keywords"] or [])
     values["status"] = explicit.get("status", "published")
-    for key in ("embargo_until", "rights_expire_on"):  # schedules come only from explicit fields
+    for key in ("embargo_until", "rights_expire_on"):  # schedules and rights only from explicit fields
         values[key] = explicit.get(key)
+    for key in ("licence", "usage_terms", "restrictions"):
+        values[key] = explicit.get(key, "")
     return values
 
 

@@ -13,9 +13,10 @@ from gallery.services.galleries import get_category
 from gallery.services.ingest import clean_fields, parse_date
 
 GALLERY_KEYS = {"title", "description", "category", "country", "credit", "date", "status",
-                "editors_pick", "embargo_until", "assets"}
+                "editors_pick", "embargo_until", "licence", "usage_terms", "restrictions", "assets"}
 ASSET_KEYS = {"file", "title", "caption", "credit", "creator", "copyright", "keywords", "city",
-              "country", "date_taken", "alt_text", "status", "embargo_until", "rights_expire_on"}
+              "country", "date_taken", "alt_text", "status", "embargo_until", "rights_expire_on",
+              "licence", "usage_terms", "restrictions"}
 
 
 class ManifestError(ValidationError):
@@ -48,6 +49,7 @@ class GallerySpec:
     status: str = "draft"
     editors_pick: bool = False
     embargo_until: Any = None
+    rights: dict[str, str] = field(default_factory=dict)
     assets: list[AssetSpec] = field(default_factory=list)
 
 
@@ -119,6 +121,7 @@ def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpe
     embargo = None
     if raw.get("embargo_until"):
         embargo = _check(problems, where, lambda: fields.moment(raw["embargo_until"], "embargo_until"))
+    rights = _check(problems, where, lambda: fields.rights_fields(raw)) or {}
     status = raw.get("status", "draft")
     if status not in ("draft", "published"):
         problems.append(f"{where}.status: must be draft or published.")
@@ -138,7 +141,7 @@ def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpe
     return GallerySpec(title=title.strip(), category=category, country=country,
                        description=raw.get("description", ""), credit=raw.get("credit", ""),
                        date=date, status=status, editors_pick=bool(raw.get("editors_pick")),
-                       embargo_until=embargo, assets=specs)
+                       embargo_until=embargo, rights=rights, assets=specs)
 
 
 def _asset(raw: Any, where: str, base: str, problems: list[str]) -> AssetSpec | None:

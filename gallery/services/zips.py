@@ -18,11 +18,12 @@ from gallery.exceptions import GalleryError, NotFound, StorageError, ValidationE
 from gallery.extensions import db
 from gallery.formats.zipstream import ZipStream
 from gallery.models import Asset, Gallery
-from gallery.services import storage
+from gallery.services import rights, storage
 from gallery.services.downloads import SIZE_EDGES_LABEL, FileSource, label, source
 
 CHUNK = 1024 * 1024
-CSV_COLUMNS = ("file name", "title", "caption", "credit", "creator", "date", "country")
+CSV_COLUMNS = ("file name", "title", "caption", "credit", "creator", "date", "country", "licence",
+               "usage terms", "restrictions")
 log = logging.getLogger(__name__)
 
 
@@ -209,8 +210,11 @@ class _Chunks:
 def _caption_row(filename: str, asset: Asset) -> list[str]:
     country = asset.country or asset.gallery.country
     when = asset.date_taken or asset.gallery.date
+    terms = rights.of(asset)
     return [filename, asset.title, asset.caption, asset.credit or asset.gallery.credit,
-            asset.creator, when.isoformat() if when else "", country.name if country else ""]
+            asset.creator, when.isoformat() if when else "", country.name if country else "",
+            " ".join(p for p in (terms.licence_name, terms.licence_url) if p), terms.usage_terms,
+            terms.restrictions]
 
 
 def _now() -> tuple[int, int, int, int, int, int]:

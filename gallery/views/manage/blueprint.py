@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from gallery import policy
 from gallery.extensions import db
+from gallery.licences import LICENCES
 from gallery.models import Category, Country
 from gallery.views.access import refuse_unless, safe_next
 
@@ -26,8 +27,9 @@ def form_values(names: Iterable[str]) -> dict[str, str]:
 
 
 def choices() -> dict[str, Any]:
-    """Categories and countries for select boxes."""
+    """Categories, countries and licences for select boxes."""
     return {
+        "licences": LICENCES,
         "categories": db.session.scalars(select(Category).order_by(Category.position, Category.name)).all(),
         "countries": db.session.scalars(select(Country).order_by(Country.name)).all(),
     }

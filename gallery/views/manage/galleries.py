@@ -42,7 +42,8 @@ def edit_gallery(gallery_id: int):
     if request.method == "POST":
         try:
             galleries.update_gallery(found.id, form_values(
-                ("title", "description", "category", "country", "credit", "date", "embargo_until")),
+                ("title", "description", "category", "country", "credit", "date", "embargo_until",
+                 "licence", "usage_terms", "restrictions")),
                 current_user)
         except GalleryError as exc:
             error = exc
