@@ -1,11 +1,14 @@
-"""Benchmark the browse pages under gunicorn (2 workers, 127.0.0.1) beside a trivial route.
+"""Benchmark the browse and staff pages under gunicorn (2 workers, 127.0.0.1) beside a trivial route.
 
-Usage: python bench/pages.py [--requests 300] [--concurrency 4] [--seconds 20]
+Usage: python bench/pages.py [--requests 300] [--concurrency 4] [--seconds 20] [--galleries 5000]
 
 Builds a throw-away instance in a temp dir (SQLite) with 24 galleries, one holding 2,000 assets
-(rows and rendition rows only: pages never open the files), serves it with gunicorn and fires a
-fixed number of requests per route (stopping early at the time cap), then prints requests/s,
-p50 and p95. Only 127.0.0.1 is contacted.
+(rows and rendition rows only: pages never open the files), plus --galleries small draft
+galleries for the staff dashboard; serves it with gunicorn and fires a fixed number of requests
+per route (stopping early at the time cap), then prints requests/s, p50, p95 and the page's
+weight. Staff pages (a logged-in editor) are the 2,000-item gallery's manage page and caption
+grid and the dashboard; their target is p95 <= 2x the public gallery page and <= 250 KB of HTML.
+Only 127.0.0.1 is contacted.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import argparse
 import hashlib
 import http.client
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -21,24 +25,26 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 BIG = 2000
+EDITOR = ("bench-editor@example.org", "bench editor password 1")
 CATEGORIES = ("Health", "Shelter", "Crisis Response", "Training and Education")
 COUNTRIES = ("YEM", "TUR", "HND", "BGD", "SOM", "NIC")
 
 
-def prepare(env: dict[str, str]) -> str:
-    """Migrate and fill the temp database; return the path of the 2,000-asset gallery page."""
+def prepare(env: dict[str, str], extra_galleries: int) -> tuple[str, int]:
+    """Migrate and fill the temp database; return the 2,000-asset gallery's path and id."""
     os.environ.update(env)
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
 
     from gallery import create_app, migrate
     from gallery.extensions import db
-    from gallery.models import Asset, Rendition
-    from gallery.services import counts, galleries, reference, sitetext
+    from gallery.models import Asset, Category, Gallery, Rendition
+    from gallery.services import accounts, counts, galleries, reference, sitetext
 
     app = create_app()
     with app.app_context():
@@ -68,7 +74,14 @@ def prepare(env: dict[str, str]) -> str:
                 for i in ids for size, w, h in (("thumb", 400, 267), ("preview", 1280, 853))])
             counts.refresh_counts([g.id])
             db.session.commit()
-            big = big or f"/galleries/{g.id}-{g.slug}"
+            big = big or (f"/galleries/{g.id}-{g.slug}", g.id)
+        category = db.session.scalar(select(Category.id).limit(1))
+        db.session.execute(insert(Gallery), [
+            {"title": f"Field report {n}", "slug": f"field-report-{n}", "description": "", "credit": "",
+             "category_id": category, "country_code": COUNTRIES[n % len(COUNTRIES)], "status": "draft",
+             "editors_pick": False} for n in range(extra_galleries)])
+        accounts.create_user(email=EDITOR[0], password=EDITOR[1], role="editor", name="Bench editor")
+        db.session.commit()
         db.engine.dispose()
     return big
 
@@ -80,11 +93,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fetch(port: int, path: str) -> tuple[int, int]:
+def fetch(port: int, path: str, cookie: str = "") -> tuple[int, int]:
     """One GET on a fresh connection (gunicorn's sync workers close after each response)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         response = conn.getresponse()
         body = response.read()
         return response.status, len(body)
@@ -103,10 +116,33 @@ def wait_ready(port: int, deadline: float) -> None:
     raise SystemExit("gunicorn did not start")
 
 
-def load(port: int, path: str, requests: int, concurrency: int, seconds: float) -> dict:
+def log_in(port: int) -> str:
+    """The session cookie of the bench editor, logged in through the login form (CSRF included)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie", "").split(";")[0]
+    conn.close()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "email": EDITOR[0], "password": EDITOR[1]})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    session = response.getheader("Set-Cookie", "").split(";")[0]
+    conn.close()
+    if response.status != 302 or not session:
+        raise SystemExit(f"could not log in the bench editor ({response.status})")
+    return session
+
+
+def load(port: int, path: str, requests: int, concurrency: int, seconds: float, cookie: str = "") -> dict:
     """Fire `requests` GETs from `concurrency` threads, stopping at the time cap."""
+    size = 0
     for _ in range(10):  # warm up both workers' caches
-        fetch(port, path)
+        size = fetch(port, path, cookie)[1]
     latencies: list[float] = []
     errors = []
     lock = threading.Lock()
@@ -119,7 +155,7 @@ def load(port: int, path: str, requests: int, concurrency: int, seconds: float) 
                 if next(counter, None) is None:
                     return
             t0 = time.perf_counter()
-            status, _ = fetch(port, path)
+            status, _ = fetch(port, path, cookie)
             elapsed = time.perf_counter() - t0
             with lock:
                 latencies.append(elapsed)
@@ -137,7 +173,7 @@ def load(port: int, path: str, requests: int, concurrency: int, seconds: float) 
     return {"path": path, "n": len(latencies), "rps": len(latencies) / wall,
             "p50": statistics.median(latencies) * 1000,
             "p95": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1000,
-            "errors": len(errors)}
+            "errors": len(errors), "kb": size / 1024}
 
 
 def main() -> None:
@@ -146,6 +182,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--galleries", type=int, default=5000, help="draft galleries for the dashboard")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="gallery-bench-")
@@ -156,8 +193,9 @@ def main() -> None:
     server = None
     try:
         t0 = time.perf_counter()
-        big = prepare(env)
-        print(f"prepared 24 galleries, one of {BIG} assets, in {time.perf_counter() - t0:.1f} s")
+        big, big_id = prepare(env, args.galleries)
+        print(f"prepared {24 + args.galleries} galleries, one of {BIG} assets, in "
+              f"{time.perf_counter() - t0:.1f} s")
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
@@ -172,12 +210,23 @@ def main() -> None:
                   ("category /categories/health", "/categories/health"),
                   ("crossing /categories/health/yem", "/categories/health/yem"),
                   ("API /api/galleries", "/api/galleries")]
+        cookie = log_in(port)
+        staff = [(f"manage gallery of {BIG} (page 1)", f"/manage/galleries/{big_id}"),
+                 (f"manage gallery of {BIG} (page 20)", f"/manage/galleries/{big_id}?page=20"),
+                 (f"caption grid of {BIG} (page 1)", f"/manage/galleries/{big_id}/captions"),
+                 (f"dashboard, {24 + args.galleries} galleries", "/manage/"),
+                 ("dashboard, search 'report 42'", "/manage/?q=report+42")]
         print(f"gunicorn -w 2 on 127.0.0.1:{port}; {args.requests} requests per route, "
-              f"{args.concurrency} concurrent clients, cap {args.seconds:.0f} s per route")
-        print(f"{'route':34} {'n':>5} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
-        for label, path in routes:
-            r = load(port, path, args.requests, args.concurrency, args.seconds)
-            print(f"{label:34} {r['n']:>5} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['errors']:>6}")
+              f"{args.concurrency} concurrent clients, cap {args.seconds:.0f} s per route; "
+              f"load {os.getloadavg()[0]:.2f}")
+        print(f"{'route':38} {'n':>5} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'KB':>7} {'errors':>6}")
+        public_p95 = None
+        for label, path, who in [(lbl, p, "") for lbl, p in routes] + [(lbl, p, cookie) for lbl, p in staff]:
+            r = load(port, path, args.requests, args.concurrency, args.seconds, who)
+            public_p95 = r["p95"] if path == big else public_p95
+            ratio = f"  {r['p95'] / public_p95:.2f}x the public gallery page" if who and public_p95 else ""
+            print(f"{label:38} {r['n']:>5} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
+                  f"{r['kb']:>7.1f} {r['errors']:>6}{ratio}")
     finally:
         if server is not None:
             server.terminate()

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["rendition_url"] = rendition_url
+    app.jinja_env.globals["asset_link"] = asset_link
     app.jinja_env.globals["thumb_size"] = thumb_size
     app.jinja_env.globals["reveals"] = reveals
     app.jinja_env.globals["gallery_url"] = gallery_url
@@ -43,6 +44,12 @@ def asset_url(asset, **kwargs) -> str:
     if kwargs:
         return url_for("browse.asset", asset_id=asset.id, **kwargs)
     head, tail = _url_around_id("browse.asset")
+    return f"{head}{asset.id}{tail}"
+
+
+def asset_link(endpoint: str, asset) -> str:
+    """URL of any page that takes just an asset_id (manage pages list a hundred items, three links each)."""
+    head, tail = _url_around_id(endpoint)
     return f"{head}{asset.id}{tail}"
 
 

@@ -31,7 +31,8 @@ def choices() -> dict[str, Any]:
     return {
         "licences": LICENCES,
         "categories": db.session.scalars(select(Category).order_by(Category.position, Category.name)).all(),
-        "countries": db.session.scalars(select(Country).order_by(Country.name)).all(),
+        # Rows, not ORM objects: every manage form lists all 249 countries.
+        "countries": db.session.execute(select(Country.alpha3, Country.name).order_by(Country.name)).all(),
     }
 
 
