@@ -106,11 +106,24 @@ def test_advanced_form_builds_query(client, library):
         assert r.status_code == 302
         args = parse_qs(urlsplit(r.headers["Location"]).query)
     assert args["q"] == ['caption:water caption:"clean water" caption:borehole OR caption:tank '
-                         '-caption:danli credit:yusuf']
+                         '-caption:danli byline:yusuf']
     assert args["country"] == ["KEN"] and args["date_from"] == ["2019-01-01"] and "type" not in args
     with client.get(r.headers["Location"]) as res:
         page = BeautifulSoup(res.data, "html.parser")
     assert result_ids(page) == [library["borehole"].id]
+
+
+def test_credit_or_photographer_box_searches_both(client, library, make_gallery, make_asset):
+    shot = make_asset(make_gallery(title="Peña's work", status="published"), caption="Harvest in the hills.",
+                      credit="Example Relief Agency", creator="José Peña")
+    for url in ("/search/advanced?submitted=1&credit=Pe%C3%B1a", "/search/advanced?submitted=1&credit=yusuf"):
+        with client.get(url) as r:
+            found = result_ids(soup(client, r.headers["Location"]))
+        assert found == ([shot.id] if "Pe" in url else [library["tank"].id, library["borehole"].id][:len(found)])
+        assert found
+    assert result_ids(soup(client, "/search", q="byline:pena")) == [shot.id]
+    assert result_ids(soup(client, "/search", q="photographer:pena")) == [shot.id]
+    assert result_ids(soup(client, "/search", q="credit:pena")) == []
 
 
 def test_api_shape(client, library):

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup, escape
 from whoosh import query as wq
 
 from gallery.services.search.analysis import PLAIN, STEM, fold
-from gallery.services.search.schema import DEFAULT_FIELDS, QUERY_FIELDS
+from gallery.services.search.schema import DEFAULT_FIELDS, FIELD_GROUPS, QUERY_FIELDS
 
 MAX_CHARS = 500
 MAX_ITEMS = 32
@@ -104,6 +104,9 @@ def _stems(text: str) -> list[str]:
 
 
 def _item_query(item: Item, parsed: Parsed) -> wq.Query | None:
+    if item.field in FIELD_GROUPS:
+        found = [q for f in FIELD_GROUPS[item.field] if (q := _item_query(replace(item, field=f), parsed))]
+        return wq.Or(found) if found else None
     if item.kind == "prefix":
         plain = [t.text for t in PLAIN(item.text)]
         if not plain:

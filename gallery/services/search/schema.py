@@ -16,7 +16,10 @@ SCHEMA_VERSION = "3"
 # Fields a journalist may name in a query ("credit:reuters") and the index field behind each.
 QUERY_FIELDS = {"caption": "caption", "title": "title", "credit": "credit", "creator": "creator",
                 "keywords": "keywords", "keyword": "keywords", "country": "country",
-                "category": "category", "gallery": "gallery", "city": "city"}
+                "category": "category", "gallery": "gallery", "city": "city", "byline": "byline",
+                "photographer": "creator"}
+# Query fields that stand for several index fields: byline: is the credit or the photographer.
+FIELD_GROUPS = {"byline": ("credit", "creator")}
 # Facets and filters: exact values kept in columns so counting never loads documents.
 FACETS = ("category", "country", "media_type", "year", "credit")
 FACET_FIELDS = {"category": "f_category", "country": "f_country", "media_type": "f_media_type",
