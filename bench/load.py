@@ -5,7 +5,7 @@ Run from the project root: python bench/load.py [--baseline 20] [--load 60] [--r
 
 Makes a throw-away instance in a temp dir (SQLite unless --database-url names an empty database)
 holding the demo galleries (`gallery demo`'s content, its jobs done), starts redis-server on a free
-port, gunicorn -w 4 and one `gallery worker` (under `nice -n N`, 0 for none) with REDIS_URL
+port, gunicorn -w 4 and one `gallery worker` (JOB_WORKER_NICE=--nice: it lowers its own priority, 0 to compare) with REDIS_URL
 pointing at it. Page views (home, a gallery, a photo's page, a search, in turn) arrive at a fixed
 rate from an open-loop client, so a slow answer delays no later request and its wait is counted
 from when it was due. First --baseline seconds of page views alone, then --load seconds while a
@@ -36,7 +36,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 PHOTO_SIZE = (4000, 3000)  # 12 MP, a phone or compact camera
-VIDEO = {"size": (1920, 1080), "seconds": 20, "fps": 30}
+VIDEO = {"size": (1920, 1080), "seconds": 10, "fps": 30}
 EDITOR = "editor@example.org"  # the demo's editor account
 
 
@@ -246,7 +246,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=float, default=20.0, help="seconds of page views alone")
     parser.add_argument("--load", type=float, default=60.0, help="seconds of page views with uploads")
     parser.add_argument("--rate", type=float, default=12.0, help="page views per second")
-    parser.add_argument("--nice", type=int, default=10, help="niceness of `gallery worker` (0: none)")
+    parser.add_argument("--nice", type=int, default=10, help="JOB_WORKER_NICE of `gallery worker` (0: none)")
     parser.add_argument("--photos", type=int, default=80, help="distinct JPEGs ready to upload")
     parser.add_argument("--database-url", help="an empty database (default: SQLite in the temp dir)")
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
@@ -283,9 +283,8 @@ def main() -> None:
                                      "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
         procs.append(gunicorn)
         gallery_cmd = [os.path.join(os.path.dirname(sys.executable), "gallery"), "worker"]
-        if args.nice:
-            gallery_cmd = ["nice", "-n", str(args.nice)] + gallery_cmd
-        worker = subprocess.Popen(gallery_cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL)
+        worker = subprocess.Popen(gallery_cmd, cwd=tmp, env={**env, "GALLERY_JOB_WORKER_NICE": str(args.nice)},
+                                  stdout=subprocess.DEVNULL)
         procs.append(worker)
         wait_for(lambda: request(web_port, "GET", "/healthz")[0] == 200, "gunicorn")
         pages = prep["pages"]
@@ -295,7 +294,7 @@ def main() -> None:
                 if status != 200:
                     raise SystemExit(f"{kind} page {path} answered {status}")
         print(f"gunicorn -w 4 on :{web_port}, redis-server on :{redis_port}, one `gallery worker`"
-              f"{f' under nice -n {args.nice}' if args.nice else ''}; {args.rate:g} page views/s "
+              f"{f' at nice {args.nice} (JOB_WORKER_NICE)' if args.nice else ' at nice 0'}; {args.rate:g} page views/s "
               f"({', '.join(pages)} in turn), {os.cpu_count()} CPUs")
         print(f"before: {uptime()}")
 

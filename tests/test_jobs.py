@@ -366,6 +366,11 @@ def _processes_with(marker: bytes) -> list[int]:
     return found
 
 
+def niceness(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", "rb") as fh:
+        return int(fh.read().rsplit(b")", 1)[1].split()[16])
+
+
 def wait_for(predicate, timeout: float = 30.0) -> None:
     """Poll a real process's progress until predicate() or the deadline (no fixed sleep)."""
     deadline = time.monotonic() + timeout
@@ -383,6 +388,7 @@ def test_redis_mode_enqueues_and_a_real_worker_makes_the_pieces(redis_app, make_
     proc = start_worker(redis_app, tmp_path, "a")
     try:
         wait_for(lambda: all(states(a.id) == {"large": "ready"} for a in made))
+        assert niceness(proc.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10  # JOB_WORKER_NICE
     finally:
         stop(proc)
     assert proc.returncode == 0
