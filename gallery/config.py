@@ -112,4 +112,5 @@ JOB_THREAD = True  # embedded mode: False leaves jobs queued until jobs.wait_idl
 JOB_MAX_ATTEMPTS = 3  # a piece that failed this many times is `failed` with its reason
 JOB_RETRY_SECONDS = 30  # wait before the first retry; doubled for each further attempt
 JOB_LEASE_SECONDS = 15 * 60  # a piece not started or not finished by then is queued again
+JOB_WORKER_NICE = 10  # `gallery worker` lowers its CPU priority so web workers win the CPU (0: as started)
 JOB_SWEEP_SECONDS = 30  # how often `gallery worker` (and the embedded thread) sweeps

@@ -141,7 +141,8 @@ def adobe_rgb_profile() -> bytes:
 
 def video_bytes(fmt: str = "mp4", codec: str = "libx264", seconds: float = 2.0, size=(320, 240),
                 fps: int = 10, rotate: int = 0, title: str | None = None,
-                tags: dict[str, str] | None = None, options: dict[str, str] | None = None) -> bytes:
+                tags: dict[str, str] | None = None, options: dict[str, str] | None = None,
+                pix_fmt: str = "yuv420p") -> bytes:
     """A short clip made with PyAV: the first second red, then blue (so the poster shows which)."""
     import av
 
@@ -152,7 +153,7 @@ def video_bytes(fmt: str = "mp4", codec: str = "libx264", seconds: float = 2.0, 
         out.metadata.update(tags or {})
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = pix_fmt  # MJPEG wants full-range yuvj420p
         if rotate:
             stream.metadata["rotate"] = str(rotate)
         for n in range(int(seconds * fps)):
@@ -476,11 +477,22 @@ def place_tiff(pages: int = 1, big: bool = False, size=(160, 120)) -> bytes:
     return tiff_file([{"image": noise(size), **page} for _ in range(pages)], big=big)
 
 
+def riff_with_chunk(data: bytes, kind: bytes, body: bytes) -> bytes:
+    """A RIFF file (WAV, AVI) with one more top-level chunk at its end, the RIFF size fixed."""
+    chunk = kind + struct.pack("<I", len(body)) + body + (b"\x00" if len(body) % 2 else b"")
+    out = data + chunk
+    return out[:4] + struct.pack("<I", len(out) - 8) + out[8:]
+
+
 def place_video(kind: str) -> bytes:
-    """An MP4, MOV, M4A or WebM carrying ISO 6709 coordinates and the sub-location."""
-    if kind == "webm":
-        return video_bytes("webm", "libvpx", seconds=1, tags={
+    """An MP4, MOV, M4A, WebM, Matroska or AVI carrying ISO 6709 coordinates and the sub-location."""
+    if kind in ("webm", "matroska"):
+        return video_bytes(kind, "libvpx" if kind == "webm" else "libx264", seconds=1, tags={
             "LOCATION": ISO6709, "RECORDING_LOCATION": SUBLOCATION})
+    if kind == "avi":
+        # The AVI muxer writes a comment as an INFO ICMT entry; XMP rides in a _PMX chunk.
+        data = video_bytes("avi", "mpeg4", seconds=1, tags={"comment": ISO6709})
+        return riff_with_chunk(data, b"_PMX", place_xmp())
     if kind == "m4a":
         data = audio_bytes("mp4", "aac", seconds=1)
     else:

@@ -143,8 +143,25 @@ def test_sniff_kinds():
     assert probe.sniff(b"\xff\xfb\x90\x64" + b"\x00" * 10, "x") == "mp3"
     with pytest.raises(UnsupportedMedia, match="AVIF"):
         probe.sniff(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "x")
-    with pytest.raises(UnsupportedMedia, match="Matroska"):
-        probe.sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", "x")
+    assert probe.sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", "x") == "mkv"
+    assert probe.sniff(b"RIFF\x00\x10\x00\x00AVI LIST", "x") == "avi"
+
+
+@pytest.mark.parametrize("fmt, codec, pix_fmt", [
+    ("avi", "mpeg4", "yuv420p"), ("avi", "mjpeg", "yuvj420p"), ("avi", "msmpeg4v3", "yuv420p"),
+    ("matroska", "libx264", "yuv420p")])
+def test_avi_and_matroska_video_is_accepted(tmp_path, fmt, codec, pix_fmt):
+    found = run(tmp_path, video_bytes(fmt, codec, pix_fmt=pix_fmt), "old-camera")
+    mime, ext = {"avi": ("video/x-msvideo", "avi"), "matroska": ("video/x-matroska", "mkv")}[fmt]
+    assert (found.media_type, found.mime_type, found.ext, found.width, found.height) == (
+        "video", mime, ext, 320, 240)
+
+
+def test_avi_with_a_codec_we_cannot_decode_is_refused_clearly(tmp_path):
+    clip = video_bytes("avi", "mpeg4")
+    assert clip.count(b"FMP4") == 2  # the stream header's handler and the bitmap header's FourCC
+    with pytest.raises(UnsupportedMedia, match="unknown.avi: its video is in a format we cannot decode"):
+        run(tmp_path, clip.replace(b"FMP4", b"ZZZZ"), "unknown.avi")
 
 
 # --- through ingest.ingest --------------------------------------------------------------

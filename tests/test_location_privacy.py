@@ -41,6 +41,8 @@ FILES = {
     "mp4": ("clip.mp4", lambda: place_video("mp4")),
     "mov": ("clip.mov", lambda: place_video("mov")),
     "webm": ("clip.webm", lambda: place_video("webm")),
+    "mkv": ("clip.mkv", lambda: place_video("matroska")),
+    "avi": ("clip.avi", lambda: place_video("avi")),
     "m4a": ("spot.m4a", lambda: place_video("m4a")),
 }
 

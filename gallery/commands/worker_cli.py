@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 
@@ -27,6 +28,11 @@ def worker_command(queues: str, concurrency: int) -> None:
     if unknown or not names:
         raise click.BadParameter(f"queues are {', '.join(jobs.QUEUES)}", param_hint="--queues")
     app = current_app._get_current_object()
+    nice = int(app.config.get("JOB_WORKER_NICE") or 0)
+    if nice > 0:
+        # Before forking, so every job inherits it: a transcode takes whatever CPU the web
+        # workers leave, and a page view never waits behind it (bench/load.py).
+        os.nice(nice)
     # Fork (not spawn): a child starts from this process's app. The children are forked before
     # this process opens a database connection; each job disposes inherited pools anyway.
     ctx = multiprocessing.get_context("fork")

@@ -49,6 +49,10 @@ def probe_av(path: str, name: str, expect: str) -> AVFacts:
             stream = video if video is not None else audio
             if stream is None:
                 raise UnsupportedMedia(f"{name}: the file has no video or audio stream.")
+            if stream.codec_context is None:
+                # FFmpeg knows no decoder for it (an unknown FourCC in an AVI, a proprietary codec).
+                raise UnsupportedMedia(f"{name}: its {stream.type} is in a format we cannot decode, so "
+                                       "it cannot be converted for the web. Export it as MP4 (H.264).")
             first = _first_frame(container, stream)
             if first is None:
                 raise UnsupportedMedia(f"{name}: no frame could be decoded; the file is damaged.")

@@ -23,6 +23,8 @@ KINDS = {
     "mp4": ("video", "video/mp4", "mp4"),
     "mov": ("video", "video/quicktime", "mov"),
     "webm": ("video", "video/webm", "webm"),
+    "mkv": ("video", "video/x-matroska", "mkv"),
+    "avi": ("video", "video/x-msvideo", "avi"),
     "m4a": ("audio", "audio/mp4", "m4a"),
     "mp3": ("audio", "audio/mpeg", "mp3"),
     "wav": ("audio", "audio/wav", "wav"),
@@ -108,6 +110,8 @@ def sniff(head: bytes, name: str) -> str:
         return "webp"
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "wav"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"  # played from its web proxy; the codec inside is checked by decoding a frame
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "tiff"
     if head[4:8] == b"ftyp":
@@ -115,9 +119,7 @@ def sniff(head: bytes, name: str) -> str:
     if head[4:8] in QT_ATOMS:
         return "mov"  # QuickTime files from old cameras start without an ftyp box
     if head.startswith(b"\x1a\x45\xdf\xa3"):
-        if b"webm" in head[:64]:
-            return "webm"
-        raise UnsupportedMedia(f"{name}: Matroska files are not accepted; WebM, MP4 or MOV are.")
+        return "webm" if b"webm" in head[:64] else "mkv"
     if head.startswith(b"OggS"):
         if b"OpusHead" in head or b"\x01vorbis" in head:
             return "ogg"
@@ -127,7 +129,7 @@ def sniff(head: bytes, name: str) -> str:
     what = _what(head)
     reason = f"{what} not accepted" if what else "not a type of file we accept"
     raise UnsupportedMedia(f"{name}: {reason}. Accepted: JPEG, PNG, WebP, GIF, TIFF, HEIC images; "
-                           "MP4, MOV, WebM video; MP3, M4A, WAV, Ogg audio.")
+                           "MP4, MOV, WebM, MKV, AVI video; MP3, M4A, WAV, Ogg audio.")
 
 
 def _iso_kind(head: bytes, name: str) -> str:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 import av
+from mutagen.mp4 import MP4
 
 from gallery.exceptions import UnsupportedMedia
 from gallery.formats import imaging
@@ -28,6 +30,7 @@ SCALE_FLAGS = "bicubic"  # the scale filter's default in the ffmpeg command line
 
 BT709, BT2020 = 1, (9, 10)  # AVColorSpace (and primaries, transfer) numbers: BT.709; BT.2020 NCL, CL
 Progress = Callable[[float], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,36 @@ def audio_proxy(src_path: str, dest_path: str, *, credits: Credits | None = None
     return _write_atomically(dest_path, lambda tmp: _audio_pass(src_path, tmp, credits, progress, threads))
 
 
+def rewrite_credits(path: str, credits: Credits) -> bool:
+    """Make a proxy's ©nam/©cmt/©ART/cprt atoms say `credits`, without re-encoding; False if they already do.
+
+    The file is copied beside itself, its tags rewritten there with mutagen (which moves the media
+    data and fixes the chunk offsets if the moov box grows, so `faststart` stays), and renamed
+    into place: a reader never sees a half-written file.
+    """
+    wanted = {ATOMS[k]: v for k, v in _credit_tags(credits).items()}
+    current = MP4(path).tags or {}
+    if {atom: list(current.get(atom, [])) for atom in ATOMS.values()} == {
+            atom: [wanted[atom]] if atom in wanted else [] for atom in ATOMS.values()}:
+        return False
+
+    def rewrite(tmp: str) -> None:
+        shutil.copyfile(path, tmp)
+        copy = MP4(tmp)
+        if copy.tags is None:
+            copy.add_tags()
+        for atom in ATOMS.values():
+            copy.tags.pop(atom, None)
+        copy.tags.update({atom: [value] for atom, value in wanted.items()})
+        copy.save()
+
+    _write_atomically(path, rewrite)
+    return True
+
+
 # --- Plumbing shared by both ------------------------------------------------------------
 
-def _write_atomically(dest_path: str, make: Callable[[str], ProxyFacts]) -> ProxyFacts:
+def _write_atomically(dest_path: str, make: Callable[[str], T]) -> T:
     """Write into a temporary file beside dest and rename it into place only when complete."""
     folder = os.path.dirname(os.path.abspath(dest_path))
     # A fresh hidden name beside dest (same filesystem, so the rename is atomic); the muxer
@@ -96,6 +126,10 @@ def _open_output(path: str, fmt: str, credits: Credits | None) -> Any:
     if credits is not None:
         out.metadata.update(_credit_tags(credits))
     return out
+
+
+# The mp4 muxer's metadata keys and the atoms it writes them as (what rewrite_credits edits).
+ATOMS = {"title": "\xa9nam", "comment": "\xa9cmt", "artist": "\xa9ART", "copyright": "cprt"}
 
 
 def _credit_tags(credits: Credits) -> dict[str, str]:

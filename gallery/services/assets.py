@@ -40,9 +40,10 @@ def update_asset(asset_id: int, values: Mapping[str, Any], user: User) -> Asset:
         asset.withdrawn_at = None  # new rights; the schedule withdraws it again if they ended too
     if PUBLIC_FIELDS & changes.keys():
         refresh_counts([asset.gallery_id])
+    recredit = work.recredit([asset]) if work.CREDIT_FIELDS & changes.keys() else []
     activity.record(user, "asset.update", gallery_id=asset.gallery_id, asset_id=asset.id,
                     changes=changes)
-    unit.commit()
+    unit.commit(look_at=recredit)
     return asset
 
 
@@ -71,7 +72,8 @@ def move_asset(asset_id: int, gallery_id: Any, user: User) -> Asset:
     details = {"from_gallery": source.id, "to_gallery": target.id}
     activity.record(user, "asset.move_out", gallery_id=source.id, asset_id=asset.id, **details)
     activity.record(user, "asset.move_in", gallery_id=target.id, asset_id=asset.id, **details)
-    unit.commit()
+    # The new gallery's credit line and date may be the ones its proxies should carry.
+    unit.commit(look_at=work.recredit([asset]))
     return asset
 
 
@@ -93,6 +95,7 @@ def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user
         raise ValidationError("Choose at least one field to set.", field="fields")
     mode = parsed.pop("keywords_mode", "add")
     changed = 0
+    recredit = []
     for asset in sorted(assets, key=lambda a: a.id):
         new = dict(parsed)
         if "keywords" in new and mode == "add":
@@ -104,10 +107,12 @@ def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user
             changed += 1
             activity.record(user, "asset.bulk_update", gallery_id=gallery.id, asset_id=asset.id,
                             changes=changes)
+            if work.CREDIT_FIELDS & changes.keys():
+                recredit.append(asset)
     if changed:
         search.queue_assets([a.id for a in assets])
         refresh_counts([gallery.id])
-    unit.commit()
+    unit.commit(look_at=work.recredit(recredit))
     return changed
 
 
@@ -211,18 +216,22 @@ def update_captions(gallery: Gallery, updates: dict[int, dict[str, Any]],
     assets = {a.id: a for a in db.session.scalars(
         select(Asset).where(Asset.gallery_id == gallery.id, Asset.id.in_(list(updates))))}
     changed: list[Asset] = []
+    recredit: list[Asset] = []
     for asset_id, values in updates.items():
         asset = assets.get(asset_id)
         if asset is None:
             raise NotFound(f"Asset {asset_id} is not in this gallery.")
         new = _caption_values(values, asset_id)
-        if any(getattr(asset, k) != v for k, v in new.items()):
+        differ = {k for k, v in new.items() if getattr(asset, k) != v}
+        if differ:
             for key, value in new.items():
                 setattr(asset, key, value)
             changed.append(asset)
+            if work.CREDIT_FIELDS & differ:
+                recredit.append(asset)
     if changed:
         search.queue_assets([a.id for a in changed])
-        unit.commit()
+        unit.commit(look_at=work.recredit(recredit))
     return changed
 
 

@@ -10,7 +10,7 @@ from gallery.countries import country_code
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import STATUSES, Asset, Category, Gallery, User
-from gallery.services import activity, fields, search, unit
+from gallery.services import activity, fields, search, unit, work
 from gallery.services.permissions import require_staff
 from gallery.text import natural_key, slugify
 
@@ -103,8 +103,13 @@ def update_gallery(gallery_id: int, values: Mapping[str, Any], user: User) -> Ga
         return gallery
     if INDEXED_FIELDS & changes.keys():
         queue_galleries([gallery.id])
+    recredit: list[int] = []
+    if work.GALLERY_CREDIT_FIELDS & changes.keys():  # its videos' and audio's proxies carry the credit line
+        recredit = work.recredit(db.session.scalars(select(Asset).where(
+            Asset.gallery_id == gallery.id, Asset.media_type.in_(("video", "audio")),
+            Asset.deleted_at.is_(None))))
     activity.record(user, _action(changes), gallery_id=gallery.id, changes=changes)
-    unit.commit()
+    unit.commit(look_at=recredit)
     return gallery
 
 

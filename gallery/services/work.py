@@ -47,6 +47,10 @@ def _proxy(asset: Asset) -> None:
     proxies.make(asset, progress=_progress(asset.id, "proxy"))
 
 
+def _credits(asset: Asset) -> None:
+    proxies.recredit(asset)
+
+
 def _progress(asset_id: int, piece: str) -> Callable[[float], None]:
     """A progress callback that records the fraction done at most every PROGRESS_SECONDS."""
     last = [-PROGRESS_SECONDS]
@@ -67,7 +71,14 @@ def _progress(asset_id: int, piece: str) -> Callable[[float], None]:
 
 
 # piece -> the idempotent function that makes it (safe to run twice or concurrently).
-MAKERS: dict[str, Callable[[Asset], None]] = {"large": _large, "served": _served, "proxy": _proxy}
+MAKERS: dict[str, Callable[[Asset], None]] = {"large": _large, "served": _served, "proxy": _proxy,
+                                              "credits": _credits}
+# Pieces marked only by an edit, never at ingest, and invisible on tiles until they fail: the
+# asset is whole and public meanwhile (its proxies carry the previous credits for a moment).
+ON_EDIT = ("credits",)
+# What credits_for reads: an edit of one of these re-writes the credits inside the proxies.
+CREDIT_FIELDS = frozenset({"title", "caption", "creator", "credit", "copyright", "date_taken"})
+GALLERY_CREDIT_FIELDS = frozenset({"credit", "date"})
 
 
 def now() -> dt.datetime:
@@ -97,6 +108,17 @@ def mark(asset: Asset, pieces: Iterable[str] | None = None, *, at: dt.datetime |
         row.lease_until, row.started_at, row.finished_at, row.updated_at = (
             at + _seconds("JOB_LEASE_SECONDS"), None, None, at)
     return wanted
+
+
+def recredit(assets: Iterable[Asset], *, at: dt.datetime | None = None) -> list[int]:
+    """Mark the "credits" piece of those assets that have a proxy (caller commits, then looks at the ids returned)."""
+    ids = []
+    for asset in assets:
+        if asset.media_type in ("video", "audio") and any(
+                asset.rendition(s) is not None for s in proxies.SIZES):
+            mark(asset, ["credits"], at=at)
+            ids.append(asset.id)
+    return ids
 
 
 def needed(asset: Asset) -> list[str]:
@@ -253,7 +275,8 @@ def states_of(asset_ids: Iterable[int]) -> dict[int, str]:
     if not ids:
         return out
     for asset_id, state in db.session.execute(select(AssetWork.asset_id, AssetWork.state).where(
-            AssetWork.asset_id.in_(ids), AssetWork.state != "ready")):
+            AssetWork.asset_id.in_(ids), AssetWork.state != "ready",
+            or_(AssetWork.piece.not_in(ON_EDIT), AssetWork.state == "failed"))):
         out[asset_id] = "failed" if state == "failed" or out.get(asset_id) == "failed" else "processing"
     return out
 

@@ -1,4 +1,4 @@
-"""An HEVC MOV and an MPEG-4 Part 2 clip, which browsers cannot play as they are, play in Chromium from their web proxies."""
+"""An HEVC MOV and AVI files (MPEG-4 Part 2, MJPEG), which browsers cannot play as they are, play in Chromium from their web proxies."""
 from __future__ import annotations
 
 import io
@@ -8,9 +8,10 @@ from playwright.sync_api import expect
 
 from tests.media_files import video_bytes
 
-# MPEG-4 Part 2 (what AVI files from older cameras hold) in a MOV: ingest does not take .avi files
-# (formats/probe.py accepts MP4, MOV and WebM video), so the codec comes in the container it takes.
-SOURCES = {"hevc.mov": ("mov", "libx265"), "mpeg4.mov": ("mov", "mpeg4")}
+# name -> (container, codec, pixel format): an iPhone-like HEVC MOV, and the two codecs AVI files
+# from older cameras hold (MPEG-4 Part 2 as Xvid/DivX write it; MJPEG from compacts and webcams).
+SOURCES = {"hevc.mov": ("mov", "libx265", "yuv420p"), "mpeg4.avi": ("avi", "mpeg4", "yuv420p"),
+           "mjpeg.avi": ("avi", "mjpeg", "yuvj420p")}
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +25,11 @@ def clips(live_server):
         gallery = galleries.create_gallery({"title": "Draft: clips to transcode", "category": "Events",
                                             "country": "KEN", "status": "draft"}, None, script=True)
         ids = {}
-        for name, (fmt, codec) in SOURCES.items():
-            data = video_bytes(fmt=fmt, codec=codec, seconds=3.0, size=(640, 360), fps=25)
+        for name, (fmt, codec, pix_fmt) in SOURCES.items():
+            data = video_bytes(fmt=fmt, codec=codec, seconds=3.0, size=(640, 360), fps=25, pix_fmt=pix_fmt)
             result = ingest.ingest(gallery, io.BytesIO(data), name, {"caption": f"Clip {name}"})
             assert result.status == "accepted", result.reason
+            assert result.asset.mime_type == {"mov": "video/quicktime", "avi": "video/x-msvideo"}[fmt]
             ids[name] = result.asset.id
         # The live server's embedded thread makes the proxies; wait for it as a person would.
         assert jobs.wait_idle(timeout=120)

@@ -2,7 +2,8 @@
 
 MP4, MOV and M4A: location boxes become `free` boxes of the same length with zeroed payloads, and
 XMP and QuickTime location values are blanked in place, so no chunk offset (stco/co64) moves.
-WebM: Matroska location tags are blanked in place (webm.py).
+WebM and Matroska: location tags are blanked in place (webm.py).
+AVI: RIFF INFO entries, XMP and iXML location values are blanked in place, as in WAV.
 MP3, WAV and Ogg: location tags and XMP properties are removed with mutagen or in place.
 """
 from __future__ import annotations
@@ -35,8 +36,8 @@ _IXML_LOCATION = re.compile(rb"<LOCATION\b.*?</LOCATION\s*>", re.DOTALL | re.IGN
 
 def strip_media_location(src: str, mime_type: str, dest: str) -> bool:
     """Write a location-free copy of src to dest; False (dest untouched) when src has no location."""
-    in_place = webm_edits if mime_type == "video/webm" else (
-        mp4_edits if mime_type in MP4_TYPES else None)
+    in_place = {"video/webm": webm_edits, "video/x-matroska": webm_edits,
+                "video/x-msvideo": _avi_edits}.get(mime_type) or (mp4_edits if mime_type in MP4_TYPES else None)
     if in_place is not None:
         with open(src, "rb") as fh:
             edits = in_place(fh)
@@ -278,14 +279,26 @@ def _clean_wav(path: str) -> bool:
 
 
 def _wav_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
+    return _riff_edits(fh, b"WAVE")
+
+
+def _avi_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
+    """AVI is RIFF too: the same INFO, XMP (_PMX) and iXML chunks, at the top or in the header list."""
+    return _riff_edits(fh, b"AVI ")
+
+
+def _riff_edits(fh: BinaryIO, form: bytes) -> list[tuple[int, bytes]]:
     fh.seek(0, 2)
     end = fh.tell()
     fh.seek(0)
     head = fh.read(12)
-    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        raise MediaCleanError("not a RIFF WAVE file")
+    if head[:4] != b"RIFF" or head[8:12] != form:
+        raise MediaCleanError(f"not a RIFF {form.decode().strip()} file")
+    return _riff_chunks(fh, 12, end)
+
+
+def _riff_chunks(fh: BinaryIO, pos: int, end: int) -> list[tuple[int, bytes]]:
     edits: list[tuple[int, bytes]] = []
-    pos = 12
     while pos + 8 <= end:
         fh.seek(pos)
         kind, size = struct.unpack("<4sI", fh.read(8))
@@ -296,8 +309,12 @@ def _wav_edits(fh: BinaryIO) -> list[tuple[int, bytes]]:
                 lambda m: b" " * len(m.group(0)), data)
             if blanked != data:
                 edits.append((body, blanked))
-        elif kind == b"LIST" and size <= MAX_READ and fh.read(4) == b"INFO":
-            edits += _info_edits(fh, body + 4, stop)
+        elif kind == b"LIST" and size <= MAX_READ:
+            form = fh.read(4)
+            if form == b"INFO":
+                edits += _info_edits(fh, body + 4, stop)
+            elif form == b"hdrl":  # an AVI's header list may hold its own INFO list
+                edits += _riff_chunks(fh, body + 4, stop)
         pos = stop + (size & 1)
     return edits
 
