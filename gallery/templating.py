@@ -19,10 +19,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["atom_time"] = atom_time
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["rendition_url"] = rendition_url
     app.jinja_env.globals["asset_link"] = asset_link
+    app.jinja_env.globals["is_public_file"] = policy.is_public_file  # share cards: the public's view
     app.jinja_env.globals["thumb_size"] = thumb_size
     app.jinja_env.globals["reveals"] = reveals
     app.jinja_env.globals["gallery_url"] = gallery_url
@@ -132,3 +134,9 @@ def format_date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return ""
     return f"{value.day} {value:%B %Y}"
+
+
+def atom_time(when: dt.datetime | None) -> str:
+    """An RFC 3339 time in UTC for feeds (stored times are naive UTC); now when there is none."""
+    when = when or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return when.replace(microsecond=0).isoformat() + "Z"
