@@ -101,17 +101,21 @@ def _make(asset: Asset, size: str, progress: Progress | None) -> Rendition:
     # The served copy, never the stored original: nothing the location cleaner took out can ride
     # along (transcode copies no tags anyway; this is the belt to its braces).
     asset = served.ensure(asset)
-    src = storage.path(asset.served_key)
     credits = credits_for(asset, current_app.config["ORGANISATION"])
     k = key(asset.sha256, size)
-    dest = storage.path(k)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    dest = storage.scratch_file("." + SIZES[size][1])
     edge = SIZES[size][0]
     facts: ProxyFacts
-    if edge is None:
-        facts = transcode.audio_proxy(src, dest, credits=credits, progress=progress)
-    else:
-        facts = transcode.video_proxy(src, dest, height=edge, credits=credits, progress=progress)
+    try:
+        with storage.local_copy(asset.served_key) as src:
+            if edge is None:
+                facts = transcode.audio_proxy(src, dest, credits=credits, progress=progress)
+            else:
+                facts = transcode.video_proxy(src, dest, height=edge, credits=credits, progress=progress)
+    except BaseException:
+        _unlink(dest)
+        raise
+    storage.commit_file(dest, k)  # whole or not at all: a rename, or one (multipart) upload
     row = asset.rendition(size)
     if row is None:
         row = Rendition(asset_id=asset.id, size=size, width=facts.width or 0,
@@ -137,3 +141,10 @@ def _make(asset: Asset, size: str, progress: Progress | None) -> Rendition:
 
 def _referenced(k: str) -> bool:
     return db.session.scalar(select(Rendition.id).where(Rendition.storage_key == k).limit(1)) is not None
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

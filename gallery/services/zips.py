@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import time
 import zlib
 from dataclasses import dataclass
@@ -153,9 +152,15 @@ def _entry(f: FileSource) -> tuple[int, int, _Chunks]:
         data = b"".join(src.chunks())
         return len(data), zlib.crc32(data), _Chunks(io.BytesIO(data))
     # A served original's size and CRC come from its record; without one, a first pass reads them.
-    size, crc = (src.bytes, src.crc32) if src.crc32 is not None else storage.checksum(src.path)
-    fh = open(src.path, "rb", buffering=0)
-    if os.fstat(fh.fileno()).st_size != size:
+    if src.crc32 is not None:
+        size, crc = src.bytes, src.crc32
+    else:
+        size = crc = 0
+        with src.open() as first:
+            while chunk := first.read(CHUNK):
+                size, crc = size + len(chunk), zlib.crc32(chunk, crc)
+    fh = src.open()  # local: the unbuffered file; S3: the object's body as it arrives
+    if fh.size != size:
         fh.close()
         raise ValueError("the served file's size differs from its record")
     return size, crc, _Chunks(fh)
@@ -164,7 +169,7 @@ def _entry(f: FileSource) -> tuple[int, int, _Chunks]:
 class _Chunks:
     """A file's bytes in 1 MiB reads, as a context manager that closes the file, read or not."""
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: BinaryIO | storage.Reader) -> None:
         self.fh = fh  # originals: unbuffered, so each read lands straight in its own bytes
 
     def __iter__(self) -> Self:
