@@ -80,6 +80,7 @@ class Backend(Protocol):
     def listing(self, folder: str) -> Iterator[Listed]: ...
     def local_copy(self, key: str) -> contextlib.AbstractContextManager[str]: ...
     def presign(self, key: str, mimetype: str, attachment: str | None) -> str | None: ...
+    def close(self) -> None: ...
 
 
 def backend() -> Backend:
@@ -107,6 +108,12 @@ def open_store(url: str | None, upload_dir: str, endpoint_url: str | None = None
         return S3Store(parts.netloc, parts.path.strip("/"), os.path.join(upload_dir, TMP_FOLDER),
                        endpoint_url=endpoint_url, region=region, presign_seconds=int(presign_seconds))
     return LocalStore(parts.path if url else upload_dir)
+
+
+def close_stores(app) -> None:
+    """Close the connections of the app's stores (an app that is done, in tests and tools)."""
+    for store in app.extensions.pop("gallery.storage", {}).values():
+        store.close()
 
 
 def check_url(url: str | None) -> None:

@@ -138,6 +138,9 @@ class LocalStore:
     def presign(self, key: str, mimetype: str, attachment: str | None) -> None:
         return None  # local files are sent by the app or the front server
 
+    def close(self) -> None:
+        """Nothing to close: files are opened per read."""
+
 
 def _plain(base: str, full: str) -> bool:
     """Whether full is already its own real path: normalised, under base, no symlink below base."""

@@ -86,6 +86,8 @@ class S3Store:
             args["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
         try:
             found = self.client.get_object(**args)
+        except BotoCoreError as exc:
+            raise StorageError(f"Could not read file: {exc}") from exc
         except ClientError as exc:
             if _missing(exc) or exc.response["Error"]["Code"] == "InvalidRange":
                 if not _missing(exc) and start:
@@ -103,6 +105,8 @@ class S3Store:
     def size(self, key: str) -> int | None:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))["ContentLength"]
+        except BotoCoreError as exc:
+            raise StorageError(f"Could not read file: {exc}") from exc
         except ClientError as exc:
             if _missing(exc):
                 return None
@@ -112,16 +116,19 @@ class S3Store:
         """Remove an object; a missing one is not an error (S3 says so too)."""
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
-        except ClientError as exc:
+        except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"Could not remove file: {exc}") from exc
 
     def listing(self, folder: str) -> Iterator[Listed]:
         start = self.object_key(folder) + "/"
         cut = len(self.prefix) + 1 if self.prefix else 0
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start)
-        for page in pages:
-            for found in page.get("Contents", ()):
-                yield Listed(found["Key"][cut:], found["LastModified"].timestamp())
+        try:
+            for page in pages:
+                for found in page.get("Contents", ()):
+                    yield Listed(found["Key"][cut:], found["LastModified"].timestamp())
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"Could not list {self.url}/{folder}: {exc}") from exc
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[str]:
@@ -132,6 +139,8 @@ class S3Store:
         try:
             try:
                 self.client.download_file(self.bucket, self.object_key(key), tmp, Config=self.transfer)
+            except BotoCoreError as exc:
+                raise StorageError(f"Could not read file: {exc}") from exc
             except ClientError as exc:
                 if _missing(exc):
                     raise FileNotFoundError(key) from exc
@@ -148,6 +157,10 @@ class S3Store:
             params["ResponseContentDisposition"] = f'attachment; filename="{attachment}"'
         return self.client.generate_presigned_url("get_object", Params=params,
                                                   ExpiresIn=self.presign_seconds)
+
+    def close(self) -> None:
+        """Close the client's pooled connections."""
+        self.client.close()
 
 
 class _Empty:
