@@ -109,7 +109,11 @@ class LocalStore:
             return None
 
     def delete(self, key: str) -> None:
-        """Remove the entry itself, never what a link in its place points at."""
+        """Remove the file of a key (resolved like path(): never outside the root)."""
+        _unlink(self.path(key))
+
+    def remove_listed(self, key: str) -> None:
+        """Remove an entry listing() found: the entry itself, never what a link in its place points at."""
         base = _real(self.root)
         full = os.path.normpath(os.path.join(base, key))
         if not full.startswith(base + os.sep):

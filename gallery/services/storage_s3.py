@@ -119,6 +119,10 @@ class S3Store:
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"Could not remove file: {exc}") from exc
 
+    def remove_listed(self, key: str) -> None:
+        """Remove an object listing() found (objects are never links)."""
+        self.delete(key)
+
     def listing(self, folder: str) -> Iterator[Listed]:
         start = self.object_key(folder) + "/"
         cut = len(self.prefix) + 1 if self.prefix else 0
