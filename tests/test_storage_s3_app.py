@@ -202,3 +202,18 @@ def test_a_missing_object_is_a_404_not_a_500(client, member, make_gallery, make_
         fetch(storage.backend().presign(asset.storage_key, "image/jpeg", None))
     assert gone.value.code in (403, 404)  # S3 says 403 to whom may not list the bucket
     gone.value.close()
+
+
+def test_zip_remakes_a_lost_served_copy_and_skips_a_lost_original(client, member, make_gallery, make_asset):
+    gallery = make_gallery(title="Lost and found")
+    result = ingest.ingest(gallery, io.BytesIO(gps_image_bytes("JPEG")), "gps.jpg")
+    located, gone = result.asset, make_asset(gallery)
+    storage.delete(located.served_key)  # a lost served copy: made again from the original
+    storage.delete(gone.storage_key)  # a lost original: nothing to make it from
+    with client.get(f"/download/galleries/{gallery.id}.zip?size=original") as response:
+        body = response.get_data()
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        assert zf.testzip() is None
+        names = zf.namelist()
+        assert names == [f"lost-and-found-{located.id}-original.jpg", "captions.csv"]
+        assert zf.read(names[0]) == storage.read_bytes(located.served_key)

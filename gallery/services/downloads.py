@@ -49,6 +49,8 @@ class FileSource:
     crc32: int | None = None  # of the served original, recorded when it was made
     # The store its file is in: bytes are read with no app context (zips stream after the request).
     store: storage.Backend | None = None
+    # A zip entry's recorded file, not looked for yet: what to do if opening it finds it gone.
+    remake: Callable[[], "FileSource"] | None = None
 
     def resolved(self) -> "FileSource":
         """This source, with its file made first if it is made on first use."""
@@ -179,11 +181,13 @@ def _proxy_source(asset: Asset, size: str, credits: Credits) -> FileSource:
 def _served_source(pending: FileSource, asset: Asset, organisation: str) -> FileSource:
     """A zip entry's served original, found as recorded or else made (source() in full)."""
     # Names and credits were worked out in the plan: only the file is looked for here, per entry.
-    found = _recorded_served_key(asset)
-    if found is None:
+    if asset.served_key is None or asset.served_bytes is None or asset.served_crc32 is None:
         return source(asset, pending.size, organisation)
-    return dataclasses.replace(pending, key=found, bytes=asset.served_bytes,
-                               crc32=asset.served_crc32, make=None)
+    # Not looked for before it is opened (a stat, or a HEAD request per entry on S3): opening
+    # a file that is gone falls back to remake, which makes the served copy or says why not.
+    return dataclasses.replace(pending, key=asset.served_key, bytes=asset.served_bytes,
+                               crc32=asset.served_crc32, make=None,
+                               remake=lambda: source(asset, pending.size, organisation))
 
 
 def _recorded_served_key(asset: Asset) -> str | None:
