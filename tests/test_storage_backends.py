@@ -79,7 +79,8 @@ def test_reads_come_in_chunks_and_ranges(app):
         while chunk := fh.read(storage.CHUNK):
             chunks.append(chunk)
     assert b"".join(chunks) == data and max(map(len, chunks)) <= storage.CHUNK
-    for start, end in ((0, 1), (1000, 5000), (MB - 3, 2 * MB + 11), (len(data) - 10, None)):
+    for start, end in ((0, 1), (1000, 5000), (MB - 3, 2 * MB + 11), (len(data) - 10, None),
+                       (500, 500), (len(data), None)):
         with storage.reader(key, start, end) as fh:
             assert fh.size == len(data)
             assert fh.read() == data[start:end]

@@ -82,6 +82,11 @@ class S3Store:
 
     def open(self, key: str, start: int = 0, end: int | None = None) -> S3Reader:
         args = {"Bucket": self.bucket, "Key": self.object_key(key)}
+        if end is not None and end <= start:
+            size = self.size(key)
+            if size is None:
+                raise FileNotFoundError(key)
+            return S3Reader(_Empty(), size)  # an empty range: S3 has no way to ask for one
         if start or end is not None:
             args["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
         try:
@@ -89,9 +94,11 @@ class S3Store:
         except BotoCoreError as exc:
             raise StorageError(f"Could not read file: {exc}") from exc
         except ClientError as exc:
+            if exc.response["Error"]["Code"] == "InvalidRange":
+                size = self.size(key)  # a range from the end on: nothing to read
+                if size is not None:
+                    return S3Reader(_Empty(), size)
             if _missing(exc) or exc.response["Error"]["Code"] == "InvalidRange":
-                if not _missing(exc) and start:
-                    return S3Reader(_Empty(), 0)  # a range past the end: nothing to read
                 raise FileNotFoundError(key) from exc
             raise StorageError(f"Could not read file: {exc}") from exc
         total = found["ContentLength"]
