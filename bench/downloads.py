@@ -200,6 +200,9 @@ def s3_rows(env: dict[str, str], moto: MotoServer, count: int, rounds: int) -> N
           f"{peak_few / 1e6:.0f} MB for {len(few)} (before: {base_few / 1e6:.0f} MB)")
 
 
+_S3_CLIENT: list = []
+
+
 def plain_s3_app(environ, start_response):
     """WSGI baseline for S3: the objects listed in BENCH_PLAIN_PATHS, back to back, 1 MB reads."""
     import boto3
@@ -207,9 +210,11 @@ def plain_s3_app(environ, start_response):
 
     with open(os.environ["BENCH_PLAIN_PATHS"]) as fh:
         keys = fh.read().split("\n")
-    client = boto3.session.Session().client("s3", endpoint_url=os.environ["BENCH_S3_URL"],
-                                            region_name="us-east-1",
-                                            config=Config(s3={"addressing_style": "path"}))
+    if not _S3_CLIENT:  # made once per worker, as the app's store is
+        _S3_CLIENT.append(boto3.session.Session().client(
+            "s3", endpoint_url=os.environ["BENCH_S3_URL"], region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"})))
+    client = _S3_CLIENT[0]
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
 
     def body():
