@@ -181,6 +181,7 @@ def test_check_finds_a_missing_object_and_an_orphan(app, runner, make_gallery, m
     storage.save_bytes(b"left behind", "renditions/ff/ff/orphan-thumb.jpg")
     result = runner.invoke(args=["check"])
     assert result.exit_code == 1, result.output
+    assert f"stored files in {store.url}." in result.output
     assert f"asset {asset.id}: {asset.storage_key}" in result.output
     assert "renditions/ff/ff/orphan-thumb.jpg" in result.output
     report = integrity.check()
