@@ -6,6 +6,13 @@ originals and of Large renditions through the real streaming route, and reports 
 worker's peak memory beside reading the same files from disk.
 
     python bench/downloads.py [--count 300] [--rounds 5] [--max-minutes 20] [--cache DIR]
+                              [--s3 N] [--s3-only] [--ingest-photos N]
+
+--s3 N adds the S3 row: the first N served originals are put in a bucket of moto's standalone
+server (started here on 127.0.0.1), and the app (STORAGE_URL = s3://...) streams their zip from
+it, against a bare WSGI app reading the same objects back to back with boto3 on the same
+gunicorn settings. --ingest-photos N times the ingest of N 24 MP photos into a local store and
+into the S3 endpoint: the extra cost of S3 per photo.
 """
 from __future__ import annotations
 
@@ -40,9 +47,22 @@ def main() -> None:
                         help="interleaved pairs of HTTP plain stream and zip of originals "
                              "(medians reported)")
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "gallery-bench-downloads"))
+    parser.add_argument("--s3", type=int, default=0, metavar="N",
+                        help="also zip the first N originals from an S3 endpoint (moto)")
+    parser.add_argument("--s3-only", action="store_true", help="only the S3 rows")
+    parser.add_argument("--ingest-photos", type=int, default=0, metavar="N",
+                        help="time the ingest of N 24 MP photos, local store against S3")
     args = parser.parse_args()
     deadline = time.monotonic() + args.max_minutes * 60
     env = build(args.cache, args.count, deadline)
+    if args.s3 or args.ingest_photos:
+        with MotoServer() as moto:
+            if args.s3:
+                s3_rows(env, moto, args.s3, args.rounds)
+            if args.ingest_photos:
+                ingest_cost(moto, args.ingest_photos)
+    if args.s3_only:
+        return
     paths = served_paths(env)
     total = sum(os.path.getsize(p) for p in paths)
     print(f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -103,6 +123,167 @@ def main() -> None:
     print(f"zip of 30 originals  : {got / 1e6:7.0f} MB; worker memory {base / 1e6:.0f} MB before, "
           f"peak {peak / 1e6:.0f} MB (same peak as the whole gallery = flat)")
     print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+class MotoServer:
+    """moto's standalone S3 server in a subprocess on a free 127.0.0.1 port."""
+
+    def __enter__(self) -> "MotoServer":
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        os.environ.update(self.env)
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                      "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(400):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        return self
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.session.Session().client("s3", endpoint_url=self.url, region_name="us-east-1",
+                                               config=Config(s3={"addressing_style": "path"}))
+
+    def settings(self, bucket: str) -> dict[str, str]:
+        """The app's environment for a store in this bucket."""
+        return {**self.env, "GALLERY_STORAGE_URL": f"s3://{bucket}/media",
+                "GALLERY_S3_ENDPOINT_URL": self.url, "GALLERY_S3_REGION": "us-east-1"}
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def s3_rows(env: dict[str, str], moto: MotoServer, count: int, rounds: int) -> None:
+    """The zip of the first `count` originals from S3 against plain reads of the same objects."""
+    keys, ids = served_keys(env, count)
+    local = Local(env)
+    client = moto.client()
+    client.create_bucket(Bucket="bench")
+    total = 0
+    for key in keys:
+        path = local.path(key)
+        client.upload_file(path, "bench", f"media/{key}")
+        total += os.path.getsize(path)
+    print(f"S3 (moto on 127.0.0.1): {len(keys)} served originals, {total / 1e6:.0f} MB in the bucket")
+    s3_env = {**env, **moto.settings("bench")}
+    plain_env = {**s3_env, "BENCH_S3_URL": moto.url}
+    rows, plain_rates = [], []
+    with Server(plain_env, app="downloads:plain_s3_app", chdir=os.path.join(ROOT, "bench"),
+                paths=[f"media/{k}" for k in keys]) as plain_server, Server(s3_env) as server:
+        for n in range(1, rounds + 1):
+            got, seconds, peak_plain, _ = plain_server.fetch("/")
+            plain_rates.append(got / 1e6 / seconds)
+            got, seconds, peak, base = server.fetch_zip("original", ids)
+            rate = got / 1e6 / seconds
+            rows.append((rate / plain_rates[-1], server.first_byte, rate, peak - base, peak))
+            print(f"S3 round {n}: plain read of the objects {plain_rates[-1]:6.1f} MB/s; zip of "
+                  f"originals {got / 1e6:4.0f} MB in {seconds:4.2f} s = {rate:6.1f} MB/s "
+                  f"({100 * rows[-1][0]:.0f} %); first byte after {1000 * server.first_byte:.0f} ms; "
+                  f"worker {base / 1e6:.0f} -> {peak / 1e6:.0f} MB")
+        few = ids[: max(1, len(ids) // 5)]
+        _, _, peak_few, base_few = server.fetch_zip("original", few)
+    ratio, first, rate, _grow, peak = (statistics.median(c) for c in zip(*rows))
+    print(f"S3 median of {rounds}: plain read {statistics.median(plain_rates):.1f} MB/s; zip of "
+          f"originals {rate:.1f} MB/s = {100 * ratio:.0f} % of the plain read of its round; first "
+          f"byte after {1000 * first:.0f} ms; worker peak {peak / 1e6:.0f} MB for {len(ids)} files, "
+          f"{peak_few / 1e6:.0f} MB for {len(few)} (before: {base_few / 1e6:.0f} MB)")
+
+
+_S3_CLIENT: list = []
+
+
+def plain_s3_app(environ, start_response):
+    """WSGI baseline for S3: the objects listed in BENCH_PLAIN_PATHS, back to back, 1 MB reads."""
+    import boto3
+    from botocore.config import Config
+
+    with open(os.environ["BENCH_PLAIN_PATHS"]) as fh:
+        keys = fh.read().split("\n")
+    if not _S3_CLIENT:  # made once per worker, as the app's store is
+        _S3_CLIENT.append(boto3.session.Session().client(
+            "s3", endpoint_url=os.environ["BENCH_S3_URL"], region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"})))
+    client = _S3_CLIENT[0]
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+
+    def body():
+        for key in keys:
+            stream = client.get_object(Bucket="bench", Key=key)["Body"]
+            while chunk := stream.read(1 << 20):
+                yield chunk
+            stream.close()
+    return body()
+
+
+def ingest_cost(moto: MotoServer, n: int) -> None:
+    """Seconds per 24 MP photo ingested into a local store and into S3, in process, interleaved."""
+    from PIL import Image, ImageFilter
+
+    client = moto.client()
+    client.create_bucket(Bucket="ingest")
+    frame = _frames(Image, ImageFilter, sizes=[SIZES[-1]])[0]
+    work = tempfile.mkdtemp(prefix="gallery-bench-ingest-")
+    photos = []
+    for i in range(n):
+        buf = io.BytesIO()
+        frame.point(lambda v, i=i: min(255, v + i)).save(buf, "JPEG", quality=92)
+        photos.append(buf.getvalue())
+    local_app = _ingest_app(os.path.join(work, "local"), {})
+    s3_app = _ingest_app(os.path.join(work, "s3"), {"STORAGE_URL": "s3://ingest/media",
+                                                    "S3_ENDPOINT_URL": moto.url, "S3_REGION": "us-east-1"})
+    times: dict[str, list[float]] = {"local": [], "s3": []}
+    for i, data in enumerate(photos):
+        for name, (app, gallery_id) in (("local", local_app), ("s3", s3_app)):
+            times[name].append(_ingest_one(app, gallery_id, data, i))
+    local, s3 = statistics.median(times["local"]), statistics.median(times["s3"])
+    print(f"ingest of a 24 MP photo ({len(photos[0]) / 1e6:.1f} MB), median of {n}: local store "
+          f"{1000 * local:.0f} ms, S3 {1000 * s3:.0f} ms: {1000 * (s3 - local):+.0f} ms per photo "
+          f"({100 * (s3 - local) / local:+.0f} %)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _ingest_app(folder: str, settings: dict):
+    from gallery import create_app, migrate
+    from gallery.extensions import db
+    from gallery.services import galleries, reference, search
+
+    os.makedirs(folder)
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/g.sqlite", "UPLOAD_DIR": f"{folder}/uploads",
+                      "SEARCH_INDEX_DIR": f"{folder}/index", "SECRET_KEY": "bench", "JOB_THREAD": False,
+                      **settings})
+    with app.app_context():
+        migrate.upgrade(app)
+        reference.seed(db.session)
+        search.after_commit = lambda *a, **k: None  # indexing is the same on both sides
+        gallery = galleries.create_gallery({"title": "Ingest", "category": "Health", "country": "KEN",
+                                            "status": "published"}, None, script=True)
+        return app, gallery.id
+
+
+def _ingest_one(app, gallery_id: int, data: bytes, i: int) -> float:
+    from gallery.extensions import db
+    from gallery.models import Gallery
+    from gallery.services import ingest
+
+    with app.app_context():
+        gallery = db.session.get(Gallery, gallery_id)
+        start = time.perf_counter()
+        result = ingest.ingest(gallery, io.BytesIO(data), f"IMG_{i}.jpg")
+        seconds = time.perf_counter() - start
+        if result.status != "accepted":
+            raise SystemExit(f"ingest failed: {result.reason}")
+        return seconds
 
 
 def read_once(paths: list[str]) -> float:
@@ -244,18 +425,46 @@ def _photos(Image, ImageFilter, rng: random.Random):
         i += 1
 
 
-def _frames(Image, ImageFilter) -> list:
+def _frames(Image, ImageFilter, sizes=SIZES) -> list:
     """One detailed frame per camera size: blurred shapes plus sensor-like grain."""
     base = Image.effect_noise((480, 320), 60).convert("RGB").filter(ImageFilter.GaussianBlur(1))
     tile = Image.effect_noise((1024, 1024), 25).convert("RGB")
     frames = []
-    for w, h in SIZES:
+    for w, h in sizes:
         grain = Image.new("RGB", (w, h))
         for x in range(0, w, 1024):
             for y in range(0, h, 1024):
                 grain.paste(tile, (x, y))
         frames.append(Image.blend(base.resize((w, h), Image.Resampling.BICUBIC), grain, 0.12))
     return frames
+
+
+class Local:
+    """Paths of keys in the bench's local store (the bench reads the files it compares against)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        from gallery.services.storage_local import LocalStore
+
+        self.store = LocalStore(env["GALLERY_UPLOAD_DIR"])
+
+    def path(self, key: str) -> str:
+        return self.store.path(key)
+
+
+def served_keys(env: dict[str, str], count: int) -> tuple[list[str], list[int]]:
+    """Keys of the first `count` served originals and their assets' ids."""
+    os.environ.update(env)
+    from sqlalchemy import select
+
+    from gallery import create_app
+    from gallery.extensions import db
+    from gallery.models import Asset
+
+    app = create_app()
+    with app.app_context():
+        rows = db.session.execute(select(Asset.served_key, Asset.id).order_by(Asset.id).limit(count)).all()
+        db.engine.dispose()
+    return [r[0] for r in rows], [r[1] for r in rows]
 
 
 def served_paths(env: dict[str, str]) -> list[str]:

@@ -20,7 +20,7 @@ from gallery import (
 )
 from gallery import config as default_config
 from gallery.extensions import csrf, db, login_manager
-from gallery.services import jobs, schedule
+from gallery.services import jobs, schedule, storage
 from gallery.views import register_blueprints
 
 
@@ -73,6 +73,10 @@ def _finish_config(app: Flask) -> None:
         app.config[key] = os.path.abspath(os.path.join(default_config.ROOT, app.config[key]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    if app.config.get("SERVE_FILES_WITH") not in storage.SERVE_MODES:
+        raise ValueError("SERVE_FILES_WITH must be None, 'x-accel-redirect' or 'x-sendfile', "
+                         f"not {app.config['SERVE_FILES_WITH']!r}.")
+    storage.check_url(app.config.get("STORAGE_URL"))
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -9,7 +9,14 @@ from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
 from gallery import demo, migrate
-from gallery.commands import check_cli, editorial_cli, ingest_cli, search_cli, worker_cli
+from gallery.commands import (
+    check_cli,
+    editorial_cli,
+    ingest_cli,
+    search_cli,
+    storage_cli,
+    worker_cli,
+)
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.services import accounts, counts, reference, search, sitetext, unit
@@ -20,7 +27,8 @@ def init_app(app: Flask) -> None:
     for command in (init_command, create_user_command, demo_command, ingest_cli.import_command,
                     ingest_cli.import_folder_command, search_cli.reindex_command,
                     check_cli.check_command, editorial_cli.create_token_command,
-                    editorial_cli.empty_trash_command, worker_cli.worker_command):
+                    editorial_cli.empty_trash_command, worker_cli.worker_command,
+                    storage_cli.storage_group):
         app.cli.add_command(command)
 
 

@@ -11,6 +11,19 @@ DATABASE_URL = None  # None means sqlite:///<instance>/gallery.sqlite
 UPLOAD_DIR = os.path.join(ROOT, "uploads")
 SEARCH_INDEX_DIR = os.path.join(ROOT, "search_index")
 
+# Where originals, renditions, served copies and proxies are stored (docs/operations.md):
+# None keeps them under UPLOAD_DIR; "file:///abs/dir" in another folder; "s3://bucket/prefix"
+# in an S3-compatible object store (credentials from the standard AWS chain).
+STORAGE_URL = None
+S3_ENDPOINT_URL = None  # e.g. http://127.0.0.1:9000 for MinIO; None: AWS S3
+S3_REGION = None
+S3_PRESIGN_SECONDS = 300  # life of the URLs that downloads and players are redirected to
+# Local store only: None sends files from the app; "x-accel-redirect" (nginx) or "x-sendfile"
+# lets the front server send them once the app has said yes. X_ACCEL_PREFIX is the nginx
+# internal location that maps to the storage folder.
+SERVE_FILES_WITH = None
+X_ACCEL_PREFIX = "/_protected/"
+
 SITE_NAME = "Media Gallery"
 ORGANISATION = "Example Relief Agency"
 

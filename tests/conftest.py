@@ -55,10 +55,40 @@ def database_template(tmp_path_factory):
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 endpoint (moto's standalone server) on 127.0.0.1, stopped when the session ends."""
+    from tests.s3_server import S3Server
+
+    server = S3Server(str(tmp_path_factory.mktemp("moto") / "moto.log")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def app(database_template, tmp_path):
+def s3_settings(s3_server, monkeypatch) -> dict:
+    """Settings of an app storing in a new bucket of the test S3 server (credentials from the env)."""
+    from tests.s3_server import AWS_ENV, REGION
+
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    bucket = s3_server.new_bucket()
+    return {"STORAGE_URL": f"s3://{bucket}/media", "S3_ENDPOINT_URL": s3_server.url,
+            "S3_REGION": REGION}
+
+
+@pytest.fixture
+def app_settings() -> dict:
+    """Extra settings of the `app` fixture: a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(database_template, tmp_path, app_settings):
     """An app on a fresh copy of the seeded database, with its own upload and index dirs."""
-    from gallery.services import reference
+    from gallery.services import reference, storage
 
     if PG_URL:
         url = database_template
@@ -76,6 +106,7 @@ def app(database_template, tmp_path):
         "SERVER_NAME": None,
         # Queued work runs when a test calls jobs.wait_idle(); tests/test_jobs.py turns it on.
         "JOB_THREAD": False,
+        **app_settings,
     })
     app.instance_path = str(tmp_path / "instance")
     # Test requests share the fixture's app context (and so `g`); in production each request has
@@ -88,6 +119,7 @@ def app(database_template, tmp_path):
         yield app
         db.session.close()
         db.engine.dispose()
+        storage.close_stores(app)
 
 
 def _forget_request_user(sender, **extra) -> None:

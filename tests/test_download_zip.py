@@ -156,7 +156,7 @@ def test_zip_originals_have_no_gps(client, member, make_gallery):
     assert b"GPSLatitude" not in data
 
 
-def test_stream_yields_bounded_chunks(tmp_path, monkeypatch):
+def test_stream_yields_bounded_chunks(app, monkeypatch):
     from gallery.formats.credits import Credits
     from gallery.services import storage
     from gallery.services.downloads import FileSource
@@ -164,11 +164,12 @@ def test_stream_yields_bounded_chunks(tmp_path, monkeypatch):
     monkeypatch.setattr(zips, "CHUNK", 64 * 1024)
     sources = []
     for i in range(3):
-        path = tmp_path / f"{i}.jpg"
-        path.write_bytes(image_bytes((1200, 900), quality=95) + bytes(i))
-        size, crc = storage.checksum(str(path))
-        sources.append(FileSource(i, "original", f"f{i}.jpg", "image/jpeg", str(path), "original",
-                                  Credits("", "", "", "", ""), size, crc32=crc))
+        key = f"served/00/00/{i}.jpg"
+        storage.save_bytes(image_bytes((1200, 900), quality=95) + bytes(i), key)
+        size, crc = storage.checksum(key)
+        sources.append(FileSource(i, "original", f"f{i}.jpg", "image/jpeg", key, "original",
+                                  Credits("", "", "", "", ""), size, crc32=crc,
+                                  store=storage.backend()))
     total = sum(s.bytes for s in sources)
     chunks = list(zips.stream_zip(sources, b"a,b\r\n"))
     # Bytes leave as they are read: many chunks, none bigger than one read.
@@ -178,7 +179,7 @@ def test_stream_yields_bounded_chunks(tmp_path, monkeypatch):
         assert zf.namelist() == ["f0.jpg", "f1.jpg", "f2.jpg", "captions.csv"]
         assert zf.testzip() is None
         assert [i.compress_type for i in zf.infolist()] == [zipfile.ZIP_STORED] * 3 + [zipfile.ZIP_DEFLATED]
-        assert zf.read("f2.jpg") == (tmp_path / "2.jpg").read_bytes()
+        assert zf.read("f2.jpg") == storage.read_bytes("served/00/00/2.jpg")
 
 
 def test_whole_gallery_zip_in_large_makes_missing_renditions(client, member, gallery):

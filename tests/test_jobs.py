@@ -372,7 +372,7 @@ def niceness(pid: int) -> int:
         return int(fh.read().rsplit(b")", 1)[1].split()[16])
 
 
-def wait_for(predicate, timeout: float = 30.0) -> None:
+def wait_for(predicate, timeout: float = 90.0) -> None:
     """Poll a real process's progress until predicate() or the deadline (no fixed sleep)."""
     deadline = time.monotonic() + timeout
     while not predicate():

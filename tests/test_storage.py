@@ -35,3 +35,17 @@ def test_keys_that_escape_are_refused(app, tmp_path, key):
     os.symlink(outside / "file.jpg", os.path.join(root, "out-file-link"))
     with pytest.raises(StorageError):
         storage.path(key)
+
+
+def test_delete_never_reaches_outside_through_a_link(app, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "file.jpg").write_bytes(b"secret")
+    root = storage.root()
+    os.makedirs(root, exist_ok=True)
+    os.symlink(outside, os.path.join(root, "out-link"))
+    with pytest.raises(StorageError):
+        storage.delete("out-link/file.jpg")
+    storage.remove_listed("out-link")  # an entry found by listing: the link goes, not its target
+    assert (outside / "file.jpg").read_bytes() == b"secret"
+    assert not os.path.lexists(os.path.join(root, "out-link"))

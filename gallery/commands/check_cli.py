@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from gallery.services import integrity
+from gallery.services import integrity, storage
 
 SHOWN = 20  # paths or ids printed per kind; the count is always complete
 
@@ -33,7 +33,7 @@ def check_command(repair: bool) -> None:
 def _print_report(report: integrity.Report) -> None:
     """One line with a count per kind, then the first paths or ids of each."""
     click.echo(f"Database: {report.assets} assets, {report.renditions} renditions; "
-               f"{report.files} stored files.")
+               f"{report.files} stored files in {storage.backend().url}.")
     _kind("Missing originals", [f"asset {m.asset_id}: {m.key}" for m in report.missing_originals])
     _kind("Missing renditions", [f"asset {m.asset_id} {m.what}: {m.key}"
                                  for m in report.missing_renditions])

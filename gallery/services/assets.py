@@ -140,10 +140,10 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
             raise DuplicateAsset(f"{name}: already in the catalogue.", existing)
         # The ingest path's own checks and renditions, so a replacement meets the same rules.
         probed = ingest.examine(tmp, name, size)
+        made = ingest.ingest_renditions(tmp, probed)  # from the spooled file, before it is stored
         key = storage.original_key(sha, probed.ext)
         storage.commit_file(tmp, key)
         written.append(key)
-        made = ingest.ingest_renditions(storage.path(key), probed)
         current = {r.size: r for r in asset.renditions}
         for r in made:
             rkey = storage.rendition_key(sha, r.size)

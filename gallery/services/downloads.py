@@ -37,7 +37,7 @@ class FileSource:
     size: str
     filename: str
     mimetype: str
-    path: str
+    key: str  # the stored file's key ("" until a lazy source is resolved)
     # "rendition" (credits spliced in), "original" (the served, location-free copy) or "proxy"
     # (a web proxy: credits written when it was made, sent as stored).
     kind: str
@@ -47,20 +47,27 @@ class FileSource:
     # and returns the source.
     make: Callable[[], "FileSource"] | None = None
     crc32: int | None = None  # of the served original, recorded when it was made
+    # The store its file is in: bytes are read with no app context (zips stream after the request).
+    store: storage.Backend | None = None
+    # A zip entry's recorded file, not looked for yet: what to do if opening it finds it gone.
+    remake: Callable[[], "FileSource"] | None = None
 
     def resolved(self) -> "FileSource":
         """This source, with its file made first if it is made on first use."""
         return self.make() if self.make is not None else self
 
+    def open(self) -> storage.Reader:
+        """The stored file opened for reading in chunks (FileNotFoundError when it is gone)."""
+        return (self.store or storage.backend()).open(self.key)
+
     def chunks(self) -> Iterator[bytes]:
         """The download's bytes, in chunks; the stored file is never changed."""
         src = self.resolved()
         if src.kind == "rendition":
-            with open(src.path, "rb") as fh:
+            with src.open() as fh:
                 yield embed_credits(fh.read(), src.credits)
             return
-        # Unbuffered: each read lands straight in a new bytes object, with no copy in between.
-        with open(src.path, "rb", buffering=0) as fh:
+        with src.open() as fh:
             while chunk := fh.read(CHUNK):
                 yield chunk
 
@@ -135,16 +142,17 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
             # Nothing on disk is looked at before a zip's first byte: its file is found (or the
             # served copy made) when its entry comes.
             pending = FileSource(asset.id, size, name, asset.mime_type, "", "original", credits,
-                                 asset.served_bytes or asset.bytes, crc32=asset.served_crc32)
+                                 asset.served_bytes or asset.bytes, crc32=asset.served_crc32,
+                                 store=storage.backend())
             return dataclasses.replace(
                 pending, make=lambda: _served_source(pending, asset, organisation))
-        recorded = _recorded_served_path(asset)
+        recorded = _recorded_served_key(asset)
         if recorded is None:
             integrity.require_original(asset)
             asset = served.ensure(asset)
-            recorded = storage.path(asset.served_key)
+            recorded = asset.served_key
         return FileSource(asset.id, size, name, asset.mime_type, recorded, "original", credits,
-                          asset.served_bytes, crc32=asset.served_crc32)
+                          asset.served_bytes, crc32=asset.served_crc32, store=storage.backend())
     if size in policy.PROXY_SIZES:
         return _proxy_source(asset, size, credits)
     if lazy and asset.media_type == "image":
@@ -152,12 +160,12 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
         rend = asset.rendition(size)
         return FileSource(asset.id, size, download_name(asset, size, "jpg"), "image/jpeg", "",
                           "rendition", credits, rend.bytes if rend is not None else 0,
-                          make=lambda: source(asset, size, organisation))
+                          make=lambda: source(asset, size, organisation), store=storage.backend())
     rend = rendition_for(asset, size) if asset.media_type == "image" else None
     if rend is None:
         raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")
     return FileSource(asset.id, size, download_name(asset, size, "jpg"), "image/jpeg",
-                      storage.path(rend.storage_key), "rendition", credits, rend.bytes)
+                      rend.storage_key, "rendition", credits, rend.bytes, store=storage.backend())
 
 
 def _proxy_source(asset: Asset, size: str, credits: Credits) -> FileSource:
@@ -166,27 +174,27 @@ def _proxy_source(asset: Asset, size: str, credits: Credits) -> FileSource:
     if rend is None or not storage.exists(rend.storage_key):
         raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")
     name = download_name(asset, size, proxies.SIZES[size][1])
-    return FileSource(asset.id, size, name, proxies.mimetype(size), storage.path(rend.storage_key),
-                      "proxy", credits, rend.bytes)
+    return FileSource(asset.id, size, name, proxies.mimetype(size), rend.storage_key,
+                      "proxy", credits, rend.bytes, store=storage.backend())
 
 
 def _served_source(pending: FileSource, asset: Asset, organisation: str) -> FileSource:
     """A zip entry's served original, found as recorded or else made (source() in full)."""
     # Names and credits were worked out in the plan: only the file is looked for here, per entry.
-    found = _recorded_served_path(asset)
-    if found is None:
+    if asset.served_key is None or asset.served_bytes is None or asset.served_crc32 is None:
         return source(asset, pending.size, organisation)
-    return dataclasses.replace(pending, path=found, bytes=asset.served_bytes,
-                               crc32=asset.served_crc32, make=None)
+    # Not looked for before it is opened (a stat, or a HEAD request per entry on S3): opening
+    # a file that is gone falls back to remake, which makes the served copy or says why not.
+    return dataclasses.replace(pending, key=asset.served_key, bytes=asset.served_bytes,
+                               crc32=asset.served_crc32, make=None,
+                               remake=lambda: source(asset, pending.size, organisation))
 
 
-def _recorded_served_path(asset: Asset) -> str | None:
-    """The served original's path when it is recorded and its file is there, else None."""
-    # served.ready() with one path resolution instead of two: a zip asks it for every entry.
+def _recorded_served_key(asset: Asset) -> str | None:
+    """The served original's key when it is recorded and its file is there, else None."""
     if asset.served_key is None or asset.served_bytes is None or asset.served_crc32 is None:
         return None
-    found = storage.path(asset.served_key)
-    return found if os.path.exists(found) else None
+    return asset.served_key if storage.exists(asset.served_key) else None
 
 
 def clean_intended_use(value: str | None) -> str:

@@ -96,7 +96,7 @@ def check(now: float | None = None) -> Report:
     rends = db.session.execute(select(Rendition.asset_id, Rendition.size, Rendition.storage_key)
                                .order_by(Rendition.asset_id, Rendition.size)).all()
     stored: dict[str, Listed] = {}
-    temps: list[Listed] = list(storage.listing(storage.TMP_FOLDER))
+    temps: list[Listed] = list(storage.temp_listing())
     for folder in storage.STORED_FOLDERS:
         for found in storage.listing(folder):
             if storage.is_temp(found.key):
@@ -135,7 +135,10 @@ def repair(report: Report, now: float | None = None) -> Repaired:
     now = time.time() if now is None else now
     done = Repaired()
     for temp in report.stale_temp:
-        storage.remove_listed(temp.key)
+        if temp.key.startswith(storage.TMP_FOLDER + "/"):
+            storage.remove_temp(temp.key)
+        else:
+            storage.remove_listed(temp.key)
         done.removed_temp += 1
     for orphan in report.orphans:
         # Young files may be an ingest's, written before its row commits; a row may also have

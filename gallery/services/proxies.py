@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from collections.abc import Callable
 
 from flask import current_app
@@ -96,10 +97,17 @@ def recredit(asset: Asset) -> list[str]:
             row = asset.rendition(size)
             if row is None or not storage.exists(row.storage_key):
                 continue
-            dest = storage.path(row.storage_key)
-            if transcode.rewrite_credits(dest, credits):
-                row.bytes = os.path.getsize(dest)
-                done.append(size)
+            # A copy is rewritten and stored whole (a rename locally, one upload on S3).
+            scratch = storage.scratch_file("." + SIZES[size][1])
+            try:
+                with storage.local_copy(row.storage_key) as src:
+                    shutil.copyfile(src, scratch)
+                if transcode.rewrite_credits(scratch, credits):
+                    row.bytes = os.path.getsize(scratch)
+                    storage.commit_file(scratch, row.storage_key)
+                    done.append(size)
+            finally:
+                _unlink(scratch)
     db.session.commit()
     return done
 
@@ -124,23 +132,27 @@ def _make(asset: Asset, size: str, progress: Progress | None) -> Rendition:
     # The served copy, never the stored original: nothing the location cleaner took out can ride
     # along (transcode copies no tags anyway; this is the belt to its braces).
     asset = served.ensure(asset)
-    src = storage.path(asset.served_key)
     credits = credits_for(asset, current_app.config["ORGANISATION"])
     k = key(asset.sha256, size)
-    dest = storage.path(k)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    dest = storage.scratch_file("." + SIZES[size][1])
     edge = SIZES[size][0]
     facts: ProxyFacts
-    if edge is None:
-        facts = transcode.audio_proxy(src, dest, credits=credits, progress=progress)
-    else:
-        facts = transcode.video_proxy(src, dest, height=edge, credits=credits, progress=progress)
-    # Staff may have edited the caption or credit during a pass of minutes; a "credits" piece that
-    # ran meanwhile found no proxy to rewrite, so the fields are read again here.
-    db.session.refresh(asset)
-    db.session.refresh(asset.gallery)
-    if transcode.rewrite_credits(dest, credits_for(asset, current_app.config["ORGANISATION"])):
-        facts = dataclasses.replace(facts, bytes=os.path.getsize(dest))
+    try:
+        with storage.local_copy(asset.served_key) as src:
+            if edge is None:
+                facts = transcode.audio_proxy(src, dest, credits=credits, progress=progress)
+            else:
+                facts = transcode.video_proxy(src, dest, height=edge, credits=credits, progress=progress)
+        # Staff may have edited the caption or credit during a pass of minutes; a "credits" piece
+        # that ran meanwhile found no proxy to rewrite, so the fields are read again here.
+        db.session.refresh(asset)
+        db.session.refresh(asset.gallery)
+        if transcode.rewrite_credits(dest, credits_for(asset, current_app.config["ORGANISATION"])):
+            facts = dataclasses.replace(facts, bytes=os.path.getsize(dest))
+    except BaseException:
+        _unlink(dest)
+        raise
+    storage.commit_file(dest, k)  # whole or not at all: a rename, or one (multipart) upload
     row = asset.rendition(size)
     if row is None:
         row = Rendition(asset_id=asset.id, size=size, width=facts.width or 0,
@@ -166,3 +178,10 @@ def _make(asset: Asset, size: str, progress: Progress | None) -> Rendition:
 
 def _referenced(k: str) -> bool:
     return db.session.scalar(select(Rendition.id).where(Rendition.storage_key == k).limit(1)) is not None
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

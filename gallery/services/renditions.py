@@ -67,8 +67,9 @@ def _make(asset: Asset, size: str, edge: int) -> Rendition:
     else:
         facts = Probed(media_type=asset.media_type, mime_type=asset.mime_type, ext="",
                        width=asset.width, height=asset.height)
-        made = make_renditions(storage.path(asset.storage_key), facts, {size: edge},
-                               config["JPEG_QUALITY"], config["MAX_IMAGE_PIXELS"])[0]
+        with storage.local_copy(asset.storage_key) as original:
+            made = make_renditions(original, facts, {size: edge},
+                                   config["JPEG_QUALITY"], config["MAX_IMAGE_PIXELS"])[0]
     key = storage.rendition_key(asset.sha256, size)
     storage.save_bytes(made.data, key)
     row = asset.rendition(size)
@@ -92,9 +93,7 @@ def _make(asset: Asset, size: str, edge: int) -> Rendition:
 def _blurred(asset: Asset) -> imaging.Rendered:
     """The blurred thumb, made from the thumb (oriented, sRGB, small: no need to decode the original)."""
     thumb = ensure_rendition(asset, "thumb")
-    with open(storage.path(thumb.storage_key), "rb") as fh:
-        data = fh.read()
-    return imaging.blur_jpeg(data, current_app.config["JPEG_QUALITY"])
+    return imaging.blur_jpeg(storage.read_bytes(thumb.storage_key), current_app.config["JPEG_QUALITY"])
 
 
 def lock_for(asset_id: int, size: str) -> threading.Lock:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from typing import NamedTuple
 
 from sqlalchemy import func, select
@@ -37,15 +36,19 @@ def make(original_key: str, sha256: str, mime_type: str, size: int | None = None
 
     size and crc32 of the original, when the caller computed them while reading it, save a read.
     """
-    src = storage.path(original_key)
-    if not os.path.exists(src):
+    if not storage.exists(original_key):
         raise NotFound("The original file is missing; the media team has been told.")
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(src), suffix=".part")
-    os.close(fd)
+    tmp = storage.scratch_file()
     try:
-        changed = location.without_location(src, mime_type, tmp)
-        if changed:
-            _fsync(tmp)
+        with storage.local_copy(original_key) as src:
+            changed = location.without_location(src, mime_type, tmp)
+            if changed:
+                _fsync(tmp)
+            elif size is None or crc32 is None:
+                size, crc32 = storage.checksum_file(src)
+    except FileNotFoundError as exc:
+        _unlink(tmp)
+        raise NotFound("The original file is missing; the media team has been told.") from exc
     except (ValueError, OSError, struct.error, EOFError) as exc:
         _unlink(tmp)
         raise UnsupportedMedia(f"its location metadata cannot be removed safely ({exc}).") from exc
@@ -54,10 +57,8 @@ def make(original_key: str, sha256: str, mime_type: str, size: int | None = None
         raise
     if not changed:
         _unlink(tmp)
-        if size is None or crc32 is None:
-            size, crc32 = storage.checksum(src)
         return Served(original_key, size, crc32)
-    size, crc32 = storage.checksum(tmp)
+    size, crc32 = storage.checksum_file(tmp)
     ext = os.path.splitext(original_key)[1].lstrip(".") or "bin"
     key = storage.commit_file(tmp, storage.served_key(sha256, ext))
     return Served(key, size, crc32)

@@ -1,29 +1,37 @@
-"""Local file storage, content-addressed for originals: save, open, path, delete."""
+"""Content-addressed file storage, the one door to it: local files or S3, chosen by STORAGE_URL.
+
+Nothing outside this module knows a path or a bucket. Callers store finished temp files
+(commit_file) or bytes (save_bytes), read in chunks (open), get a local file for a decoder that
+needs one (local_copy), and serve bytes with send()/offload(): the local backend sends the file
+(or lets the front server send it, SERVE_FILES_WITH), S3 redirects to a short-lived presigned URL.
+"""
 from __future__ import annotations
 
-import functools
+import contextlib
 import hashlib
 import os
-import stat
 import tempfile
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Protocol
+from urllib.parse import quote, urlsplit
 
-from flask import current_app
+from flask import Response, current_app, redirect, send_file
 
 from gallery.exceptions import StorageError, TooLarge
 from gallery.text import human_bytes
 
 CHUNK = 1024 * 1024
-# Top folders of the upload directory: what rows point at, and temp files of unfinished writes.
+# Top folders of the store: what rows point at. Temp files of unfinished writes live in the
+# scratch folder (TMP_FOLDER of the local store, or of UPLOAD_DIR for S3), never in the store.
 STORED_FOLDERS = ("originals", "renditions", "served")
 TMP_FOLDER = "tmp"
 TMP_SUFFIX = ".part"  # every temp file this module (and served copies) writes ends so
+SERVE_MODES = (None, "x-accel-redirect", "x-sendfile")
 
 
 class Stored(NamedTuple):
-    """What save() wrote: its key, SHA-256 and size in bytes."""
+    """What save_bytes() wrote: its key, SHA-256 and size in bytes."""
 
     key: str
     sha256: str
@@ -46,46 +54,98 @@ class Spooled(NamedTuple):
     crc32: int
 
 
+class Reader(Protocol):
+    """An open stored file: read(n) in chunks, its size, closed by close() or a with block."""
+
+    size: int
+
+    def read(self, n: int = -1) -> bytes: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Reader": ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class Backend(Protocol):
+    """What a store does (storage_local.LocalStore, storage_s3.S3Store)."""
+
+    url: str
+    scratch: str  # a local folder for temp files; commit_file takes files from it
+
+    def put_file(self, tmp_path: str, key: str) -> None: ...
+    def put_bytes(self, data: bytes, key: str) -> None: ...
+    def open(self, key: str, start: int = 0, end: int | None = None) -> Reader: ...
+    def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int | None: ...
+    def delete(self, key: str) -> None: ...
+    def remove_listed(self, key: str) -> None: ...
+    def listing(self, folder: str) -> Iterator[Listed]: ...
+    def local_copy(self, key: str) -> contextlib.AbstractContextManager[str]: ...
+    def presign(self, key: str, mimetype: str, attachment: str | None) -> str | None: ...
+    def close(self) -> None: ...
+
+
+def backend() -> Backend:
+    """The store of the current app, made once per app (and per setting, so tests may switch)."""
+    cfg = current_app.config
+    wanted = (cfg.get("STORAGE_URL"), cfg["UPLOAD_DIR"], cfg.get("S3_ENDPOINT_URL"), cfg.get("S3_REGION"),
+              cfg.get("S3_PRESIGN_SECONDS", 300))
+    stores = current_app.extensions.setdefault("gallery.storage", {})
+    found = stores.get(wanted)
+    if found is None:
+        found = stores[wanted] = open_store(*wanted)
+    return found
+
+
+def open_store(url: str | None, upload_dir: str, endpoint_url: str | None = None,
+               region: str | None = None, presign_seconds: int = 300) -> Backend:
+    """A store for a STORAGE_URL: None or file:///dir (local files), s3://bucket/prefix."""
+    from gallery.services.storage_local import LocalStore
+
+    check_url(url)
+    parts = urlsplit(url or "")
+    if parts.scheme == "s3":
+        from gallery.services.storage_s3 import S3Store
+
+        return S3Store(parts.netloc, parts.path.strip("/"), os.path.join(upload_dir, TMP_FOLDER),
+                       endpoint_url=endpoint_url, region=region, presign_seconds=int(presign_seconds))
+    return LocalStore(parts.path if url else upload_dir)
+
+
+def close_stores(app) -> None:
+    """Close the connections of the app's stores (an app that is done, in tests and tools)."""
+    for store in app.extensions.pop("gallery.storage", {}).values():
+        store.close()
+
+
+def check_url(url: str | None) -> None:
+    """Raise ValueError, saying what is accepted, for a STORAGE_URL no store can open."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme == "file" and parts.netloc in ("", "localhost") and os.path.isabs(parts.path):
+        return
+    if parts.scheme == "s3" and parts.netloc and not (parts.query or parts.fragment):
+        return
+    raise ValueError(f"STORAGE_URL must be file:///absolute/dir or s3://bucket/prefix, not {url!r}.")
+
+
 def root() -> str:
-    """The upload directory of the current app."""
-    return current_app.config["UPLOAD_DIR"]
+    """The folder of the local store (local backend only: tests and the X-Sendfile header)."""
+    return _local().root
 
 
 def path(key: str) -> str:
-    """Absolute path of a key, refusing any key that would escape the upload directory."""
-    base = _real(root())
-    full = os.path.join(base, key)
-    if not _plain(base, full):
-        full = os.path.realpath(full)
-    if not full.startswith(base + os.sep):
-        raise StorageError("Invalid storage key.")
-    return full
+    """Absolute path of a key in the local store, refusing any key that would escape it."""
+    return _local().path(key)
 
 
-def _plain(base: str, full: str) -> bool:
-    """Whether full is already its own real path: normalised, under base, no symlink below base."""
-    # realpath would give full back unchanged, at an lstat per component of the whole path where
-    # this takes one per component of the key (zips ask for hundreds of paths in a row).
-    if os.path.normpath(full) != full or not full.startswith(base + os.sep):
-        return False  # "..", ".", "//" or an absolute key: realpath decides
-    current = base
-    for part in full[len(base) + 1:].split(os.sep):
-        current = f"{current}{os.sep}{part}"
-        try:
-            if stat.S_ISLNK(os.lstat(current).st_mode):
-                return False
-        except FileNotFoundError:
-            return True  # nothing below a missing component can be a link
-        except OSError:
-            return False
-    return True
+def _local():
+    from gallery.services.storage_local import LocalStore
 
-
-@functools.lru_cache(maxsize=16)
-def _real(base: str) -> str:
-    """The resolved upload directory: resolving costs a system call per path component, and
-    zips of a few hundred items ask for it several times per item."""
-    return os.path.realpath(base)
+    store = backend()
+    if not isinstance(store, LocalStore):
+        raise StorageError("Stored files have no local path on this backend: use local_copy().")
+    return store
 
 
 def original_key(sha256: str, ext: str) -> str:
@@ -104,16 +164,31 @@ def served_key(sha256: str, ext: str) -> str:
 
 
 def listing(folder: str) -> Iterator[Listed]:
-    """Every file under one top folder of the upload directory, as keys, in no particular order."""
-    base = _real(root())
-    for current, _dirs, files in os.walk(os.path.join(base, folder)):  # links are not followed
-        for name in files:
-            full = os.path.join(current, name)
-            try:
-                mtime = os.lstat(full).st_mtime
-            except FileNotFoundError:
-                continue  # removed since the directory was read
-            yield Listed(os.path.relpath(full, base).replace(os.sep, "/"), mtime)
+    """Every stored file under one top folder, as keys, in no particular order."""
+    return backend().listing(folder)
+
+
+def temp_listing() -> Iterator[Listed]:
+    """Every file in the scratch folder (keys relative to it, under tmp/)."""
+    scratch = backend().scratch
+    try:
+        names = os.listdir(scratch)
+    except FileNotFoundError:
+        return
+    for name in names:
+        try:
+            mtime = os.lstat(os.path.join(scratch, name)).st_mtime
+        except FileNotFoundError:
+            continue  # removed since the directory was read
+        yield Listed(f"{TMP_FOLDER}/{name}", mtime)
+
+
+def remove_temp(key: str) -> None:
+    """Remove a file temp_listing() found (the entry itself, never what a link points at)."""
+    name = key.removeprefix(TMP_FOLDER + "/")
+    if not name or "/" in name or name in (".", ".."):
+        raise StorageError("Invalid temp file name.")
+    _unlink(os.path.join(backend().scratch, name))
 
 
 def is_temp(key: str) -> bool:
@@ -121,9 +196,18 @@ def is_temp(key: str) -> bool:
     return key.startswith(TMP_FOLDER + "/") or key.endswith(TMP_SUFFIX)
 
 
+def scratch_file(suffix: str = TMP_SUFFIX) -> str:
+    """A new empty temp file in the scratch folder, for a maker to write before commit_file()."""
+    folder = backend().scratch
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix if suffix.endswith(TMP_SUFFIX) else suffix + TMP_SUFFIX)
+    os.close(fd)
+    return tmp
+
+
 def spool(stream: BinaryIO, limit: int | None = None) -> Spooled:
-    """Copy a stream to a temp file in the upload dir, hashing as it goes."""
-    tmp_dir = os.path.join(root(), TMP_FOLDER)
+    """Copy a stream to a temp file in the scratch folder, hashing as it goes."""
+    tmp_dir = backend().scratch
     os.makedirs(tmp_dir, exist_ok=True)
     digest = hashlib.sha256()
     size = crc = 0
@@ -145,8 +229,8 @@ def spool(stream: BinaryIO, limit: int | None = None) -> Spooled:
     return Spooled(tmp, digest.hexdigest(), size, crc)
 
 
-def checksum(file_path: str) -> tuple[int, int]:
-    """(size, CRC-32) of a file, read in chunks into one reused buffer."""
+def checksum_file(file_path: str) -> tuple[int, int]:
+    """(size, CRC-32) of a local file, read in chunks into one reused buffer."""
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     size = crc = 0
@@ -157,52 +241,128 @@ def checksum(file_path: str) -> tuple[int, int]:
     return size, crc
 
 
+def checksum(key: str) -> tuple[int, int]:
+    """(size, CRC-32) of a stored file, read in chunks."""
+    size = crc = 0
+    with backend().open(key) as fh:
+        while chunk := fh.read(CHUNK):
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+    return size, crc
+
+
+def sha256(key: str) -> str:
+    """SHA-256 of a stored file's bytes, read in chunks."""
+    return hash_of(backend(), key)
+
+
+def hash_of(store: Backend, key: str) -> str:
+    """SHA-256 of a file in a given store (migrate compares two stores)."""
+    digest = hashlib.sha256()
+    with store.open(key) as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def commit_file(tmp_path: str, key: str) -> str:
-    """Move a finished temp file to its key atomically; returns the key."""
-    dest = path(key)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    """Store a finished temp file at its key atomically (the temp file is gone after); returns the key."""
     try:
-        os.replace(tmp_path, dest)
-    except OSError as exc:
+        backend().put_file(tmp_path, key)
+    except BaseException:
         _unlink(tmp_path)
-        raise StorageError(f"Could not store file: {exc.strerror}") from exc
+        raise
     return key
 
 
 def save_bytes(data: bytes, key: str) -> Stored:
-    """Write bytes to a key through a temp file, fsync and rename."""
-    dest = path(key)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), suffix=TMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except OSError as exc:
-        _unlink(tmp)
-        raise StorageError(f"Could not store file: {exc.strerror}") from exc
+    """Store bytes at a key atomically: never a half-written file under the key."""
+    backend().put_bytes(data, key)
     return Stored(key, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def reader(key: str, start: int = 0, end: int | None = None) -> Reader:
+    """A stored file opened for reading in chunks, from start to end (exclusive); FileNotFoundError if missing."""
+    return backend().open(key, start, end)
+
+
+def read_bytes(key: str) -> bytes:
+    """A small stored file's bytes (renditions)."""
+    with backend().open(key) as fh:
+        return fh.read()
+
+
+def local_copy(key: str) -> contextlib.AbstractContextManager[str]:
+    """A local file with the key's bytes, for decoders that need a path (`with ... as path:`).
+
+    The local store gives the file itself (read it, never write it); S3 downloads it to a temp
+    file that is removed when the block ends. FileNotFoundError if the key has no file.
+    """
+    return backend().local_copy(key)
 
 
 def exists(key: str) -> bool:
     """Whether a key has a file."""
-    return os.path.exists(path(key))
+    return backend().exists(key)
+
+
+def size(key: str) -> int | None:
+    """A stored file's size in bytes, or None when it is missing."""
+    return backend().size(key)
 
 
 def delete(key: str) -> None:
     """Remove a stored file; a missing file is not an error."""
-    _unlink(path(key))
+    backend().delete(key)
 
 
 def remove_listed(key: str) -> None:
     """Remove a file listing() found: the entry itself, never what a link in its place points at."""
-    base = _real(root())
-    full = os.path.normpath(os.path.join(base, key))
-    if not full.startswith(base + os.sep):
-        raise StorageError("Invalid storage key.")
-    _unlink(full)
+    backend().remove_listed(key)
+
+
+def offload(key: str, mimetype: str, attachment: str | None = None) -> Response | None:
+    """A response that has another server send the bytes, or None when the app must send them.
+
+    S3: a redirect to a presigned URL that expires in S3_PRESIGN_SECONDS, never kept by a cache
+    (a public page must never hold it). Local files: the X-Accel-Redirect or X-Sendfile header
+    when SERVE_FILES_WITH says the front server sends them. The caller decided access first.
+    """
+    store = backend()
+    url = store.presign(key, mimetype, attachment)
+    if url is not None:
+        response = redirect(url, 302)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    mode = current_app.config.get("SERVE_FILES_WITH")
+    if mode is None:
+        return None
+    if mode not in SERVE_MODES:
+        raise StorageError(f"SERVE_FILES_WITH must be x-accel-redirect or x-sendfile, not {mode!r}.")
+    response = Response(mimetype=mimetype)
+    if mode == "x-accel-redirect":
+        prefix = current_app.config["X_ACCEL_PREFIX"].rstrip("/")
+        # The key as the nginx location sees it under the store's root (path() refuses escapes).
+        inside = os.path.relpath(store.path(key), store.real_root).replace(os.sep, "/")
+        response.headers["X-Accel-Redirect"] = f"{prefix}/{quote(inside)}"
+    else:
+        response.headers["X-Sendfile"] = store.path(key)
+    if attachment is not None:
+        response.headers["Content-Disposition"] = f'attachment; filename="{attachment}"'
+    return response
+
+
+def send(key: str, mimetype: str) -> Response:
+    """The bytes of a stored file for the browser (ranges answered), or a response that has them sent."""
+    offloaded = offload(key, mimetype)
+    if offloaded is not None:
+        return offloaded
+    return send_file(backend().path(key), mimetype=mimetype, conditional=True)
+
+
+def is_redirect(response: Response) -> bool:
+    """Whether send() answered with a presigned URL: its caching is settled, never public."""
+    return response.status_code == 302
 
 
 def _unlink(p: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import time
 import zlib
 from dataclasses import dataclass
@@ -176,19 +175,37 @@ def _entry(f: FileSource) -> tuple[int, int, _Chunks]:
     if src.kind == "rendition":
         data = b"".join(src.chunks())
         return len(data), zlib.crc32(data), _Chunks(io.BytesIO(data))
-    # A served original's size and CRC come from its record; without one, a first pass reads them.
-    size, crc = (src.bytes, src.crc32) if src.crc32 is not None else storage.checksum(src.path)
-    fh = open(src.path, "rb", buffering=0)
-    if os.fstat(fh.fileno()).st_size != size:
+    try:
+        fh = src.open()  # local: the unbuffered file; S3: the object's body as it arrives
+    except FileNotFoundError:
+        if src.remake is None:
+            raise
+        src = src.remake()  # its record outlived the file: made again (or NotFound, skipped)
+        fh = src.open()
+    try:
+        # A served original's size and CRC come from its record; without one, a first pass reads them.
+        size, crc = (src.bytes, src.crc32) if src.crc32 is not None else _checksum(src)
+        if fh.size != size:
+            raise ValueError("the served file's size differs from its record")
+    except BaseException:
         fh.close()
-        raise ValueError("the served file's size differs from its record")
+        raise
     return size, crc, _Chunks(fh)
+
+
+def _checksum(src: FileSource) -> tuple[int, int]:
+    """(size, CRC-32) of a source's file, read once in chunks."""
+    size = crc = 0
+    with src.open() as fh:
+        while chunk := fh.read(CHUNK):
+            size, crc = size + len(chunk), zlib.crc32(chunk, crc)
+    return size, crc
 
 
 class _Chunks:
     """A file's bytes in 1 MiB reads, as a context manager that closes the file, read or not."""
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: BinaryIO | storage.Reader) -> None:
         self.fh = fh  # originals: unbuffered, so each read lands straight in its own bytes
 
     def __iter__(self) -> Self:

@@ -24,7 +24,7 @@ from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
 from gallery.policy import Access
-from gallery.services import approvals, credits, downloads, fields, sitetext, terms, zips
+from gallery.services import approvals, credits, downloads, fields, sitetext, storage, terms, zips
 from gallery.templating import asset_url, gallery_url
 from gallery.views.access import safe_next
 
@@ -181,9 +181,16 @@ def _own_history(limit: int = 50):
 
 
 def _file_response(src: downloads.FileSource) -> Response:
-    """An attachment response: renditions whole (they are small), originals streamed."""
+    """An attachment response: renditions whole (they are small), originals streamed.
+
+    Originals and proxies are sent as stored: by the front server or from a presigned URL when
+    storage offers that (storage.offload), else by the app. Renditions get credits spliced in.
+    """
     if src.kind == "rendition":
         response = Response(b"".join(src.chunks()), mimetype=src.mimetype)
+    elif (sent := storage.offload(src.resolved().key, src.mimetype, attachment=src.filename)) is not None:
+        sent.headers["Cache-Control"] = "private, no-store"
+        return sent
     else:
         response = Response(src.chunks(), mimetype=src.mimetype, direct_passthrough=True)
         response.content_length = src.bytes  # the served original's exact size

@@ -1,7 +1,7 @@
 """File routes: renditions and in-page playback, each served only after asking the policy."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from gallery import policy
@@ -35,7 +35,9 @@ def rendition(asset_id: int, size: str):
             integrity.require_original(asset)  # lost: 404, logged
         # Sizes made on first use (large, blurred), or made again when lost.
         rend = renditions.ensure_rendition(asset, size)
-    response = send_file(storage.path(rend.storage_key), mimetype="image/jpeg", conditional=True)
+    response = storage.send(rend.storage_key, "image/jpeg")
+    if storage.is_redirect(response):
+        return response  # a presigned URL: private, never kept by a shared cache
     if not policy.is_public_file(asset, size):
         return _private(response)
     if request.args.get("v") == rendition_version(asset, size):
@@ -63,8 +65,10 @@ def original(asset_id: int):
         # Playing a sensitive item is a download in all but name: it goes in the download log
         # (once per play: seeking asks for later ranges, which are not logged again).
         downloads.log(current_user, [asset], "original", "stream")
-    # conditional=True answers Range requests with 206 Partial Content: browsers seek with them.
-    response = send_file(storage.path(asset.served_key), mimetype=asset.mime_type, conditional=True)
+    # Ranges are answered (206 Partial Content) by whoever sends the bytes: browsers seek with them.
+    response = storage.send(asset.served_key, asset.mime_type)
+    if storage.is_redirect(response):
+        return response  # the store answers the ranges itself
     if not policy.is_public_file(asset, "stream"):
         return _private(response)
     # No version in this URL and the copy may be remade (location rules grow): revalidate.
@@ -89,8 +93,9 @@ def play(asset_id: int, size: str):
         abort(404)  # not made yet (staff see "Processing…"), or lost: the check command says
     if asset.sensitive and _starts_playing():
         downloads.log(current_user, [asset], size, "stream")
-    response = send_file(storage.path(found.storage_key), mimetype=proxies.mimetype(size),
-                         conditional=True)
+    response = storage.send(found.storage_key, proxies.mimetype(size))
+    if storage.is_redirect(response):
+        return response
     if not policy.is_public_file(asset, "stream"):
         return _private(response)
     # Content-addressed: a replaced file gets a new proxy, but this URL has no version: revalidate.
