@@ -210,3 +210,14 @@ def test_download_history_on_own_page(client, member, photo):
     assert len(rows) == 1
     cells = [td.get_text(strip=True) for td in rows[0].select("td")]
     assert cells[1:] == ["Retorno voluntario", "Small", "file", "Print"]
+
+
+def test_copy_caption_gives_a_newsroom_caption_line(client, make_gallery, make_asset):
+    gallery = make_gallery(title="Lodwar", country="KEN")
+    asset = make_asset(gallery, caption="Women collect water at a borehole", credit="Example Relief Agency",
+                       creator="Amina Otieno", city="Lodwar", date_taken="2023-03-14")
+    page = BeautifulSoup(client.get(f"/assets/{asset.id}").data, "html.parser")
+    line = page.select_one("#caption-line").get_text()
+    assert line == ("Women collect water at a borehole. Lodwar, Kenya, 14 March 2023. "
+                    "Photo: © Example Relief Agency 2023 / Amina Otieno")
+    assert page.select_one('button[data-copy="caption-line"]').get_text() == "Copy caption"

@@ -7,6 +7,8 @@ from gallery.formats.credits import Credits
 from gallery.models import Asset
 from gallery.services.rights import of as rights_of
 
+MEDIA_CREDIT = {"image": "Photo", "video": "Video", "audio": "Audio"}
+
 
 def credit_line(asset: Asset, organisation: str) -> str:
     """A ready-to-paste credit: '© Owner 2023 / Creator'."""
@@ -20,6 +22,18 @@ def credit_line(asset: Asset, organisation: str) -> str:
     if asset.creator:
         line = f"{line} / {asset.creator}"
     return line
+
+
+def caption_line(asset: Asset, organisation: str) -> str:
+    """A newsroom caption: 'Caption. City, Country, 14 March 2023. Photo: © Owner 2023 / Creator'."""
+    country = asset.country or asset.gallery.country
+    place = ", ".join(p for p in (asset.city, country.name if country else "") if p)
+    when = asset.date_taken
+    dated = f"{when.day} {when:%B %Y}" if when else ""
+    parts = [asset.caption.strip().rstrip(".") + "." if asset.caption.strip() else "",
+             ", ".join(p for p in (place, dated) if p) + "." if place or dated else "",
+             f"{MEDIA_CREDIT[asset.media_type]}: {credit_line(asset, organisation)}"]
+    return " ".join(p for p in parts if p)
 
 
 def credits_for(asset: Asset, organisation: str) -> Credits:

@@ -37,6 +37,7 @@ def _register_globals(state) -> None:
     state.app.jinja_env.globals["download_history"] = _own_history
     state.app.jinja_env.globals["intended_uses"] = downloads.INTENDED_USES
     state.app.jinja_env.globals["download_credit"] = _credit
+    state.app.jinja_env.globals["newsroom_caption"] = _caption
 
 
 @bp.get("/download/assets/<int:asset_id>/<size>")
@@ -171,6 +172,11 @@ def download_panel(found: Asset) -> dict[str, Any]:
 def _credit(found: Asset) -> str:
     """The ready-to-paste credit line of an asset: '© Owner 2023 / Creator'."""
     return credits.credit_line(found, current_app.config["ORGANISATION"])
+
+
+def _caption(found: Asset) -> str:
+    """The newsroom caption line of an asset: caption, place, date and 'Photo: credit'."""
+    return credits.caption_line(found, current_app.config["ORGANISATION"])
 
 
 def _own_history(limit: int = 50):

@@ -1,6 +1,7 @@
 // Progressive enhancements shared by every page. No inline scripts: the CSP forbids them.
 // Hooks (data attributes, so templates need no script of their own):
-//   [data-copy="ID"]        button copies the text of #ID to the clipboard (credit lines)
+//   [data-copy="ID"]        button copies the text of #ID to the clipboard (credit and caption
+//                           lines; data-what names it for the announcement)
 //   [data-confirm="text"]   on a form or submit button: ask before submitting (deletes)
 //   [data-autosubmit]       on a select/checkbox: submit its form when it changes (sort order)
 //   [data-select-all="NAME"] checkbox ticking every input[name=NAME] of its form
@@ -42,7 +43,7 @@
       button.dataset.label = label;
       copyText(source.textContent.trim()).then(function () {
         button.textContent = "Copied";
-        announce(id, "Credit line copied to the clipboard");
+        announce(id, (button.dataset.what || "Credit line") + " copied to the clipboard");
       }, function () {
         button.textContent = "Select and copy";
         const range = document.createRange();
