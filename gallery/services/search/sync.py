@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -23,10 +22,6 @@ from gallery.services.search.schema import make_document
 
 # Test seam: called after a Whoosh commit and before the cursor file is written.
 _after_index_commit: Callable[[], None] | None = None
-# Unchanged cursors are reported to the database at most this often (seconds): the heartbeat
-# that keeps a quiet server registered and shows when it was last seen.
-HEARTBEAT_SECONDS = 10.0
-_reported: dict[str, tuple[changelog.Position, float]] = {}
 
 
 @dataclass
@@ -164,14 +159,8 @@ def _apply(s: Session, ix: index.Index, asset_ids: list[int], result: DrainResul
 
 
 def _report(s: Session, cursor: Cursor) -> None:
-    """Tell the database where this server's cursor is (when it moved, or as a heartbeat)."""
-    name = server_name()
-    last = _reported.get(name)
-    now = time.monotonic()
-    if last is not None and last[0] == cursor.position and now - last[1] < HEARTBEAT_SECONDS:
-        return
-    changelog.report(s, name, cursor.position, utcnow())
-    _reported[name] = (cursor.position, now)
+    """Tell the database where this server's cursor is (each pass: also the server's heartbeat)."""
+    changelog.report(s, server_name(), cursor.position, utcnow())
 
 
 def _maybe_prune(result: DrainResult) -> None:
