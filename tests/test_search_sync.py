@@ -307,3 +307,56 @@ def test_sqlite_never_gives_a_pruned_id_again(app, make_gallery, make_asset):
     search.queue_assets([1])
     db.session.commit()
     assert db.session.scalar(select(SearchOutbox.id)) > last
+
+
+def _write_entry(conn, asset_id: int, caption: str) -> int:
+    """Change a caption and log it on a raw connection, as one use case's transaction would."""
+    conn.execute(text("UPDATE assets SET caption = :c WHERE id = :id"), {"c": caption, "id": asset_id})
+    return conn.execute(text("INSERT INTO search_outbox (asset_id, operation, queued_at) "
+                             "VALUES (:id, 'upsert', :now) RETURNING id"),
+                        {"id": asset_id, "now": sync.utcnow()}).scalar_one()
+
+
+@pytest.mark.parametrize("xid_first", [False, True])
+def test_an_entry_committed_late_with_a_lower_id_is_never_skipped(app, make_gallery, make_asset,
+                                                                  xid_first):
+    """PostgreSQL: ids come from a sequence when rows are written, not when they commit."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: its ids are in commit order")
+    app.config["SEARCH_WRITER"] = "sync"
+    gallery = make_gallery()
+    early, late = make_asset(gallery), make_asset(gallery)
+    assert search.drain(rebuild_if_needed=True).rebuilt == 2
+    slow, quick = db.engine.connect(), db.engine.connect()
+    try:
+        slow_tx = slow.begin()
+        if xid_first:
+            # The slow transaction has the lower transaction id but will take the higher entry id.
+            slow.execute(text("SELECT pg_current_xact_id()"))
+        else:
+            slow_id = _write_entry(slow, early.id, "Xylophone lessons")  # the lower entry id
+        with quick.begin():
+            quick_id = _write_entry(quick, late.id, "Yodelling contest")
+        if xid_first:
+            slow_id = _write_entry(slow, early.id, "Xylophone lessons")
+        assert (slow_id < quick_id) is not xid_first
+        first = search.drain()
+        # The committed entry is applied at once, but the cursor stays before it: the slow
+        # transaction could still commit an entry before it in the log's order.
+        assert first.indexed == 1 and search.run("yodelling", None).total == 1
+        cursor = sync.local_cursor()
+        assert cursor.applied and all(p[1] != slow_id for p in cursor.applied)
+        assert search.pending().entries == 0  # the quick one is applied; the slow one unseen
+        slow_tx.commit()
+    finally:
+        slow.close()
+        quick.close()
+    assert search.pending().entries == 1  # only the slow one: the quick one is not counted again
+    second = search.drain()
+    assert second.indexed == 1  # the slow entry; the quick one is not applied twice
+    assert search.run("xylophone", None).total == 1 and search.run("yodelling", None).total == 1
+    done = sync.local_cursor()
+    assert done.applied == frozenset() and search.pending().entries == 0
+    head = db.session.execute(select(SearchOutbox.txid, SearchOutbox.id).order_by(
+        SearchOutbox.txid.desc(), SearchOutbox.id.desc())).first()
+    assert done.position == tuple(head)
