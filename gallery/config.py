@@ -87,9 +87,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Search (Whoosh). SEARCH_INDEX_DIR holds a CURRENT pointer file and versioned index directories.
-SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before leaving rows queued
-SEARCH_DRAIN_LIMIT = 2000  # outbox rows one request drains at most; the rest waits for the next writer
-SEARCH_BACKLOG_GRACE = 60  # seconds before a queued outbox row counts as drift in `gallery check`
+SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before leaving the log to the next writer
+SEARCH_DRAIN_LIMIT = 2000  # change log entries one request applies at most; the rest waits for the next writer
+SEARCH_BACKLOG_GRACE = 60  # seconds before an entry this server has not applied counts as drift in `gallery check`
 SEARCH_PER_PAGE = 24
 # Several app servers (docs/search.md#several-servers). Each server keeps its own index in
 # SEARCH_INDEX_DIR, following the change log in the database from its own cursor.
