@@ -161,3 +161,44 @@ def test_bulk_write_in_chunks_and_processes_indexes_everything(app, make_gallery
         assert [leaf.doc_count_all() for leaf, _ in s.reader().leaf_readers()] == [8, 4]
         assert {int(f["id"]) for f in s.reader().all_stored_fields()} == {a.id for a in assets}
     ix.close()
+
+
+def test_a_searcher_refresh_never_makes_other_searches_wait(app, make_gallery, make_asset,
+                                                             monkeypatch):
+    import threading
+
+    gallery = make_gallery()
+    make_asset(gallery, caption="First")
+    cache = store.searcher_cache(app.config["SEARCH_INDEX_DIR"])
+    with cache.lease() as searcher:
+        assert searcher.doc_count() == 1
+    make_asset(gallery, caption="Second")  # a new segment: the cached searcher is stale
+    opening, release = threading.Event(), threading.Event()
+    real = store._Entry.__init__
+
+    def slow_open(self, name, ix):
+        opening.set()
+        assert release.wait(30)
+        real(self, name, ix)
+
+    monkeypatch.setattr(store._Entry, "__init__", slow_open)
+    counts: dict[str, int] = {}
+
+    def search(key: str) -> None:
+        with cache.lease() as s:
+            counts[key] = s.doc_count()
+
+    refresher = threading.Thread(target=search, args=("refresher",))
+    refresher.start()
+    assert opening.wait(30)
+    # While one thread opens and warms the new searcher, another search answers at once from
+    # the previous one instead of waiting for it.
+    other = threading.Thread(target=search, args=("other",))
+    other.start()
+    other.join(timeout=10)
+    assert not other.is_alive() and counts["other"] == 1
+    release.set()
+    refresher.join(timeout=30)
+    assert counts["refresher"] == 2
+    search("after")
+    assert counts["after"] == 2
