@@ -209,12 +209,16 @@ def prune(session: Session, now: dt.datetime, retention: float) -> Pruned:
     done.floor = max(passed, (old.txid, old.id) if old else START, floor(session))
     done.deleted = session.execute(delete(SearchOutbox).where(
         _position() <= tuple_(*done.floor))).rowcount or 0
-    row = session.get(SearchLogFloor, FLOOR_ID)
-    if row is None:
+    if session.get(SearchLogFloor, FLOOR_ID) is None:
         session.add(SearchLogFloor(id=FLOOR_ID, txid=done.floor[0], entry_id=done.floor[1],
                                    pruned_at=now))
     else:
-        row.txid, row.entry_id, row.pruned_at = done.floor[0], done.floor[1], now
+        # Only ever up, in SQL: a server pruning at the same moment may have raised it already.
+        where = SearchLogFloor.id == FLOOR_ID
+        session.execute(update(SearchLogFloor).where(
+            where, tuple_(SearchLogFloor.txid, SearchLogFloor.entry_id) < tuple_(*done.floor))
+            .values(txid=done.floor[0], entry_id=done.floor[1]))
+        session.execute(update(SearchLogFloor).where(where).values(pruned_at=now))
     try:
         session.commit()
     except IntegrityError:  # another server pruned at the same moment: its floor stands
