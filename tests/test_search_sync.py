@@ -360,3 +360,20 @@ def test_an_entry_committed_late_with_a_lower_id_is_never_skipped(app, make_gall
     head = db.session.execute(select(SearchOutbox.txid, SearchOutbox.id).order_by(
         SearchOutbox.txid.desc(), SearchOutbox.id.desc())).first()
     assert done.position == tuple(head)
+
+
+def test_an_index_from_before_the_log_applies_what_its_outbox_held(app, make_gallery, make_asset):
+    from sqlalchemy import delete
+
+    gallery = make_gallery()
+    make_asset(gallery, caption="Indexed before the upgrade")
+    root = app.config["SEARCH_INDEX_DIR"]
+    with store.writer_lock(root, timeout=1):
+        queued = make_asset(gallery, caption="Queued before the upgrade")
+    # The old release deleted what it drained, and its index has no cursor file.
+    db.session.execute(delete(SearchOutbox).where(SearchOutbox.asset_id != queued.id))
+    db.session.commit()
+    os.remove(os.path.join(root, store.current_name(root), store.CURSOR_FILE))
+    assert sync.local_cursor() == Cursor() and search.pending().entries == 1
+    assert search.drain().indexed == 1
+    assert search.run("queued upgrade", None).total == 1 and search.check().clean
