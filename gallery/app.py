@@ -71,6 +71,8 @@ def _finish_config(app: Flask) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{db_path}"
     for key in ("UPLOAD_DIR", "SEARCH_INDEX_DIR"):
         app.config[key] = os.path.abspath(os.path.join(default_config.ROOT, app.config[key]))
+    if app.config.get("SEARCH_WRITER") not in ("inline", "sync"):
+        raise ValueError(f"SEARCH_WRITER must be \"inline\" or \"sync\", not {app.config.get('SEARCH_WRITER')!r}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     if app.config.get("SERVE_FILES_WITH") not in storage.SERVE_MODES:

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI group."""
     for command in (init_command, create_user_command, demo_command, ingest_cli.import_command,
                     ingest_cli.import_folder_command, search_cli.reindex_command,
+                    search_cli.search_sync_command,
                     check_cli.check_command, editorial_cli.create_token_command,
                     editorial_cli.empty_trash_command, worker_cli.worker_command,
                     storage_cli.storage_group):

@@ -106,10 +106,21 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Search (Whoosh). SEARCH_INDEX_DIR holds a CURRENT pointer file and versioned index directories.
-SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before leaving rows queued
-SEARCH_DRAIN_LIMIT = 2000  # outbox rows one request drains at most; the rest waits for the next writer
-SEARCH_BACKLOG_GRACE = 60  # seconds before a queued outbox row counts as drift in `gallery check`
+SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before leaving the log to the next writer
+SEARCH_DRAIN_LIMIT = 2000  # change log entries one request applies at most; the rest waits for the next writer
+SEARCH_BACKLOG_GRACE = 60  # seconds before an entry this server has not applied counts as drift in `gallery check`
 SEARCH_PER_PAGE = 24
+# Several app servers (docs/search.md#several-servers). Each server keeps its own index in
+# SEARCH_INDEX_DIR, following the change log in the database from its own cursor.
+# "inline": the committing process applies the log to its server's index (one server, the
+# default); "sync": web processes only read, and `gallery search-sync` (or `gallery worker`)
+# is this server's one writer.
+SEARCH_WRITER = "inline"
+SEARCH_SERVER_NAME = None  # this server's cursor in the database; None: host name + index dir
+SEARCH_READY_LAG = 30  # seconds behind the change log past which /readyz answers 503
+SEARCH_SYNC_INTERVAL = 1.0  # seconds between passes of `gallery search-sync`
+SEARCH_LOG_RETENTION = 7 * 24 * 3600  # seconds: older log entries are pruned whoever still needs them
+SEARCH_LOG_PRUNE_SECONDS = 300  # how often (seconds) a writer prunes the log, at most
 
 # Editorial (issue 6): trashed galleries and assets stay restorable this many days;
 # `gallery empty-trash --older-than-days N` purges them after that.

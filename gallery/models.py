@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
@@ -319,14 +320,47 @@ class DownloadEvent(Base):
 
 
 class SearchOutbox(Base):
-    """A pending change for the search index, written in the same transaction as the change."""
+    """One entry of the search change log, written in the same transaction as the change.
+
+    Append-only: every server follows it into its own index from its own cursor, and pruning
+    deletes what every server has passed (services/search/changelog.py). The log's order is
+    (txid, id): on PostgreSQL txid is the writing transaction's id (ids from a sequence are not
+    given in commit order); on SQLite it is 0 (one writer at a time: ids are in commit order).
+    """
 
     __tablename__ = "search_outbox"
+    # AUTOINCREMENT: SQLite would otherwise give an emptied (pruned) table its ids again.
+    __table_args__ = (Index("ix_search_outbox_position", "txid", "id"),
+                      Index("ix_search_outbox_queued_at", "queued_at"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     asset_id: Mapped[int] = mapped_column(Integer, index=True)
     operation: Mapped[str] = mapped_column(String(16), default="upsert")
     queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SearchServer(Base):
+    """A server following the search change log: how far its index has applied it, and when it last said so."""
+
+    __tablename__ = "search_servers"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    cursor_txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    cursor_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SearchLogFloor(Base):
+    """The one row saying how far the change log has been pruned; a cursor below it must rebuild."""
+
+    __tablename__ = "search_log_floor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    entry_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    pruned_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class SiteText(Base):

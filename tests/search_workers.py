@@ -13,7 +13,7 @@ def _app(config: dict):
 
 
 def _add_assets(gallery_id: int, n: int, tag: str) -> list[int]:
-    """Insert asset rows with their outbox rows, one transaction each, as an import would."""
+    """Insert asset rows with their log entries, one transaction each, as an import would."""
     from gallery.extensions import db
     from gallery.models import Asset
     from gallery.services import search
@@ -48,10 +48,10 @@ def write_concurrently(config: dict, gallery_id: int, n: int, tag: str, out) -> 
 
 
 def drain_and_die(config: dict) -> None:
-    """Drain the outbox but die by SIGKILL after the Whoosh commit, before deleting outbox rows."""
-    from gallery.services.search import indexing
+    """Apply the change log but die by SIGKILL after the Whoosh commit, before the cursor is written."""
+    from gallery.services.search import sync
 
     app = _app(config)
     with app.app_context():
-        indexing._after_index_commit = lambda: os.kill(os.getpid(), signal.SIGKILL)
-        indexing.drain(timeout=5.0)
+        sync._after_index_commit = lambda: os.kill(os.getpid(), signal.SIGKILL)
+        sync.drain(timeout=5.0)

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from gallery.extensions import db
-from gallery.models import Asset, Rendition, SearchOutbox
-from gallery.services import ingest, integrity, storage
+from gallery.models import Asset, Rendition
+from gallery.services import ingest, integrity, search, storage
 from gallery.services.search import store
 from tests import integrity_workers
 from tests.conftest import gps_image_bytes, image_bytes
@@ -161,7 +161,7 @@ def test_check_reports_each_kind_and_repair_fixes_what_can_be(app, runner,
     repaired = runner.invoke(args=["check", "--repair"])
     out = repaired.output
     assert ("Repair: 2 orphan files and 2 temp files removed; 1 renditions and 1 served copies "
-            "remade; search index drained.") in out
+            "remade; search index brought up to date.") in out
     # A young orphan may be an ingest's file written before its row: left for a later repair.
     assert ("Left: files with no row younger than a day (an import may not have committed yet): "
             f"1\n  {p['orphans'][2]}") in out
@@ -189,5 +189,5 @@ def test_repair_never_removes_a_file_a_row_points_at(app, make_gallery, make_ass
     assert report.clean
     integrity.repair(report, now=time.time() + 10 * DAYS_AGO)
     assert uploads(app) == referenced()
-    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    assert search.pending().entries == 0
     assert storage.exists(asset.storage_key)

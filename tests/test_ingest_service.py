@@ -34,8 +34,8 @@ def test_accepted_file_is_content_addressed_with_renditions(app, make_gallery):
     files = stored_files(app)
     assert asset.storage_key in files and all(r.storage_key in files for r in asset.renditions)
     assert len(files) == 3  # no temp file left behind
-    # The outbox row was written with the asset and drained into the index after the commit.
-    assert db.session.scalar(select(SearchOutbox.asset_id)) is None
+    # The log entry was written with the asset and applied to the index after the commit.
+    assert search.pending().entries == 0
     report = search.check()
     assert report.documents == 1 and report.clean
     assert db.session.get(Gallery, gallery.id).image_count == 1

@@ -453,3 +453,31 @@ def test_gallery_grid_marks_processing_assets(app, client, login_as, editor, mak
     page = BeautifulSoup(client.get(f"/manage/galleries/{a.gallery_id}").data, "html.parser")
     assert page.select_one(f"#asset-{a.id} .work-processing") is None
     assert page.select_one(f"#asset-{b.id} .work-processing").text == "Processing…"
+
+
+def test_a_worker_of_a_synced_server_follows_the_search_log(redis_app, make_gallery, tmp_path,
+                                                            editor):
+    """SEARCH_WRITER = "sync": `gallery worker` also runs this server's search sync."""
+    from gallery import create_app
+
+    redis_app.config["SEARCH_WRITER"] = "sync"
+    index = str(tmp_path / "index-worker")
+    made = photo(make_gallery, 2)
+    server = create_app({"TESTING": True, "SECRET_KEY": "test", "SEARCH_WRITER": "sync",
+                         "DATABASE_URL": redis_app.config["DATABASE_URL"],
+                         "UPLOAD_DIR": redis_app.config["UPLOAD_DIR"], "SEARCH_INDEX_DIR": index,
+                         "SEARCH_SERVER_NAME": "worker-server", "REDIS_URL": redis_app.config["REDIS_URL"]})
+    client = server.test_client()
+    assert client.get("/readyz").status_code == 503  # the web app never builds the index
+    proc = start_worker(redis_app, tmp_path, "sync", SEARCH_WRITER="sync", SEARCH_INDEX_DIR=index,
+                        SEARCH_SERVER_NAME="worker-server", SEARCH_SYNC_INTERVAL="0.2")
+    try:
+        wait_for(lambda: client.get("/readyz").status_code == 200)
+        assert client.get("/api/search?q=turkana").json["total"] == 2
+        assets.update_asset(made[0].id, {"caption": "Borehole repaired by the worker's sync"},
+                            editor)
+        wait_for(lambda: client.get("/api/search?q=borehole").json["total"] == 1, timeout=5)
+    finally:
+        stop(proc)
+        server.extensions["db_engine"].dispose()
+    assert proc.returncode == 0

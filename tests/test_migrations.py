@@ -63,3 +63,27 @@ def test_token_kinds_are_recovered_from_the_creation_log(tmp_path):
         kinds = dict(conn.execute(text("SELECT id, scope FROM api_tokens")).all())
     engine.dispose()
     assert kinds == {1: "editor", 2: "download"}
+
+
+def test_0009_keeps_the_outbox_rows_as_the_start_of_the_log(tmp_path):
+    """Rows the old outbox held are the pending ones: txid 0, first in the log; ids never reused."""
+    if PG_URL:
+        pytest.skip("the PostgreSQL run migrates its empty database in the session fixture")
+    from sqlalchemy import text
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/old.sqlite", "SECRET_KEY": "x"})
+    migrate.upgrade(app, "0008")
+    engine = create_engine(app.config["DATABASE_URL"])
+    with engine.begin() as conn:
+        for asset_id in (5, 6):
+            conn.execute(text("INSERT INTO search_outbox (asset_id, operation, queued_at) "
+                              "VALUES (:a, 'upsert', '2026-01-01')"), {"a": asset_id})
+    migrate.upgrade(app)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT id, txid, asset_id FROM search_outbox ORDER BY txid, id")
+                            ).all() == [(1, 0, 5), (2, 0, 6)]
+        conn.execute(text("DELETE FROM search_outbox"))  # pruned to nothing
+        conn.execute(text("INSERT INTO search_outbox (asset_id, operation, queued_at) "
+                          "VALUES (7, 'upsert', '2026-01-02')"))
+        assert conn.execute(text("SELECT id FROM search_outbox")).scalar_one() == 3
+    engine.dispose()

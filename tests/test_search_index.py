@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import func, select
+from sqlalchemy import select, tuple_
 
 from gallery.extensions import db
 from gallery.models import SearchOutbox
 from gallery.services import search
-from gallery.services.search import store
+from gallery.services.search import store, sync
 
 
 def _ids(app) -> set[int]:
@@ -17,10 +17,17 @@ def _ids(app) -> set[int]:
 
 
 def _backlog() -> int:
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox))
+    """Log entries this server's index has not applied."""
+    return search.pending().entries
 
 
-def test_ingest_indexes_and_empties_outbox(app, make_gallery, make_asset):
+def _pending_ids() -> set[int]:
+    cursor = sync.local_cursor()
+    return set(db.session.scalars(select(SearchOutbox.asset_id).where(
+        tuple_(SearchOutbox.txid, SearchOutbox.id) > tuple_(*cursor.position))))
+
+
+def test_ingest_indexes_and_applies_the_log(app, make_gallery, make_asset):
     gallery = make_gallery()
     a = make_asset(gallery, caption="Women collect water")
     b = make_asset(gallery, caption="Children at school")
@@ -49,7 +56,7 @@ def test_queue_gallery_and_category_reindex_all_assets(app, make_gallery, make_a
     other = make_asset(make_gallery(title="Shelter kits", category="Shelter"))
     search.queue_gallery(health.id)
     db.session.commit()
-    assert {r.asset_id for r in db.session.scalars(select(SearchOutbox))} == {a.id, b.id}
+    assert _pending_ids() == {a.id, b.id}
     search.queue_category(health.category_id)
     search.queue_category(other.gallery.category_id)
     db.session.commit()
@@ -106,7 +113,7 @@ def test_cli_check_and_reindex(app, runner, make_gallery, make_asset):
         b = make_asset(gallery)
     app.config["SEARCH_BACKLOG_GRACE"] = -1
     drift = runner.invoke(args=["check"])
-    assert drift.exit_code == 1 and "outbox backlog 1" in drift.output
+    assert drift.exit_code == 1 and "change log backlog 1" in drift.output
     pending = runner.invoke(args=["reindex", "--pending"])
     assert pending.exit_code == 0 and "1 indexed" in pending.output
     assert runner.invoke(args=["check"]).exit_code == 0
@@ -154,3 +161,44 @@ def test_bulk_write_in_chunks_and_processes_indexes_everything(app, make_gallery
         assert [leaf.doc_count_all() for leaf, _ in s.reader().leaf_readers()] == [8, 4]
         assert {int(f["id"]) for f in s.reader().all_stored_fields()} == {a.id for a in assets}
     ix.close()
+
+
+def test_a_searcher_refresh_never_makes_other_searches_wait(app, make_gallery, make_asset,
+                                                             monkeypatch):
+    import threading
+
+    gallery = make_gallery()
+    make_asset(gallery, caption="First")
+    cache = store.searcher_cache(app.config["SEARCH_INDEX_DIR"])
+    with cache.lease() as searcher:
+        assert searcher.doc_count() == 1
+    make_asset(gallery, caption="Second")  # a new segment: the cached searcher is stale
+    opening, release = threading.Event(), threading.Event()
+    real = store._Entry.__init__
+
+    def slow_open(self, name, ix):
+        opening.set()
+        assert release.wait(30)
+        real(self, name, ix)
+
+    monkeypatch.setattr(store._Entry, "__init__", slow_open)
+    counts: dict[str, int] = {}
+
+    def search(key: str) -> None:
+        with cache.lease() as s:
+            counts[key] = s.doc_count()
+
+    refresher = threading.Thread(target=search, args=("refresher",))
+    refresher.start()
+    assert opening.wait(30)
+    # While one thread opens and warms the new searcher, another search answers at once from
+    # the previous one instead of waiting for it.
+    other = threading.Thread(target=search, args=("other",))
+    other.start()
+    other.join(timeout=10)
+    assert not other.is_alive() and counts["other"] == 1
+    release.set()
+    refresher.join(timeout=30)
+    assert counts["refresher"] == 2
+    search("after")
+    assert counts["after"] == 2

@@ -42,7 +42,10 @@ def _print_report(report: integrity.Report) -> None:
     _kind("Stale temp files (older than an hour)", [f.key for f in report.stale_temp])
     s = report.search
     click.echo(f"Search index: {s.documents} documents for {s.assets} assets; "
-               f"outbox backlog {s.backlog} ({s.stale_backlog} older than the grace period).")
+               f"change log backlog {s.backlog} ({s.stale_backlog} older than the grace period).")
+    if s.no_index:
+        click.echo("This server has no search index: run `gallery reindex`.")
+    _servers(s)
     if s.outdated:
         click.echo("The index was built with an older search schema: run `gallery reindex`.")
     _kind("Assets missing from the index", [str(i) for i in s.missing])
@@ -51,6 +54,17 @@ def _print_report(report: integrity.Report) -> None:
           [f"asset {w.asset_id} {w.piece}: {w.state}, {w.attempts} attempt(s)" for w in report.stuck_work])
     _kind("Failed background work", [f"asset {w.asset_id} {w.piece}: {w.reason}"
                                      for w in report.failed_work])
+
+
+def _servers(s) -> None:
+    """Each server following the change log: cursor, lag in entries and seconds, flagged when behind."""
+    click.echo(f"Search servers: {len(s.servers)} registered, {len(s.behind)} behind")
+    for server in s.servers:
+        flag = (" BEHIND THE PRUNED LOG: rebuilds on its next sync" if server.rebuild
+                else " BEHIND" if server.behind else "")
+        click.echo(f"  {server.name}: cursor {server.position[0]}/{server.position[1]}, "
+                   f"lag {server.lag.entries} entries, {server.lag.seconds:.0f} s; last seen "
+                   f"{server.last_seen:%Y-%m-%d %H:%M:%S} UTC{flag}")
 
 
 def _print_repaired(done: integrity.Repaired) -> None:

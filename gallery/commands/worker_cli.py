@@ -10,7 +10,7 @@ import click
 from flask import current_app
 
 from gallery.extensions import db
-from gallery.services import jobs
+from gallery.services import jobs, search
 
 
 @click.command("worker")
@@ -19,7 +19,11 @@ from gallery.services import jobs
 @click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (each runs one job at a time).")
 def worker_command(queues: str, concurrency: int) -> None:
-    """Run the background jobs: N worker processes, and a sweep every JOB_SWEEP_SECONDS."""
+    """Run the background jobs: N worker processes, a sweep every JOB_SWEEP_SECONDS, and the search sync.
+
+    With SEARCH_WRITER = "sync" one more process follows the search change log into this
+    server's index (what `gallery search-sync` does), restarted like the workers if it dies.
+    """
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: without it the jobs run inside the app "
                                    "process (embedded mode) and no worker is needed.")
@@ -43,11 +47,20 @@ def worker_command(queues: str, concurrency: int) -> None:
         proc.start()
         return proc
 
+    def start_sync() -> multiprocessing.process.BaseProcess:
+        proc = ctx.Process(target=_search_sync, args=(app,), name="gallery-search-sync", daemon=False)
+        proc.start()
+        return proc
+
     procs = [start() for _ in range(concurrency)]
+    syncing = not search.sync.writes_inline()
+    if syncing:
+        procs.append(start_sync())
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     click.echo(f"{concurrency} worker(s) on {', '.join(names)}; sweeping every "
-               f"{app.config['JOB_SWEEP_SECONDS']} s.")
+               f"{app.config['JOB_SWEEP_SECONDS']} s" + ("; following the search change log."
+                                                        if syncing else "."))
     try:
         while not stop.is_set():
             try:
@@ -61,10 +74,21 @@ def worker_command(queues: str, concurrency: int) -> None:
                 # No transaction held while waiting: its locks would stall a migration's DDL.
                 db.session.close()
             # A worker process that died (killed, out of memory) is replaced.
-            procs = [p if p.is_alive() else start() for p in procs]
+            procs = [p if p.is_alive() else start_sync() if p.name == "gallery-search-sync"
+                     else start() for p in procs]
             stop.wait(app.config["JOB_SWEEP_SECONDS"])
     finally:
         for proc in procs:
             proc.terminate()  # RQ's warm shutdown: the current job finishes first
         for proc in procs:
             proc.join()
+
+
+def _search_sync(app) -> None:
+    """The worker's search sync process: follow the change log until SIGTERM."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    with app.app_context():
+        db.engine.dispose(close=False)  # forked: never share the parent's connections
+        search.follow(app.config["SEARCH_SYNC_INTERVAL"], stop)

@@ -67,7 +67,7 @@ class _Pending:
 
 def ingest(gallery: Gallery, stream: BinaryIO, filename: str, fields: dict[str, Any] | None = None,
            user: User | None = None) -> IngestResult:
-    """Store one uploaded file as an asset of the gallery, with renditions and a search outbox row."""
+    """Store one uploaded file as an asset of the gallery, with renditions and a search change log entry."""
     return list(ingest_many(gallery, [IngestItem(filename, stream, fields or {})], user))[0]
 
 
@@ -374,7 +374,7 @@ def _commit(gallery: Gallery, batch: list[_Pending]) -> list[IngestResult]:
         ids = [p.asset.id for p in batch]
         search.queue_assets(ids)
         refresh_counts([gallery.id])
-        unit.commit(look_at=ids, queue="low")  # drains the search outbox, then queues the work
+        unit.commit(look_at=ids, queue="low")  # applies the search change log, then queues the work
     except IntegrityError:
         db.session.rollback()  # the flush may have failed before unit.commit() could roll back
         if len(batch) > 1:

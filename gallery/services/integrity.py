@@ -208,20 +208,23 @@ def _remake(asset_id: int, missing: Missing, done: Repaired) -> None:
 
 
 def _repair_index(report: search.CheckReport) -> str:
-    """Rebuild an index of an older schema; otherwise queue what drifted and drain the outbox."""
-    if report.outdated:
+    """Rebuild an index that is missing, of an older schema or below the pruned log; else log what drifted and apply it."""
+    if report.outdated or report.no_index:
         search.rebuild()
         return "rebuilt"
     if not (report.missing or report.orphans or report.stale_backlog):
         return ""
-    # An orphan id queued as an upsert is removed by the drain: its asset is gone.
+    # An orphan id logged as an upsert is removed when applied: its asset is gone.
     db.session.add_all(SearchOutbox(asset_id=i) for i in report.missing + report.orphans)
-    # Not unit.commit(): the drain below waits longer than after_commit() and must say when busy.
+    # Not unit.commit(): the pass below waits longer than after_commit() and must say when busy.
     db.session.commit()
     result = search.drain(timeout=30.0)
     if result.busy:
         raise StorageError("Another process holds the search index writer; run the repair again.")
-    return "drained"
+    if result.behind:
+        search.rebuild()
+        return "rebuilt"
+    return "brought up to date"
 
 
 def _referenced(key: str) -> bool:

@@ -13,14 +13,15 @@ R = TypeVar("R")
 
 def commit(after: Callable[[], None] | None = None, *, drain: bool = True,
            look_at: Iterable[int] = (), queue: str = "default") -> None:
-    """Commit once (roll back if that fails), drain the search outbox, queue work, then run after (file clean-up).
+    """Commit once (roll back if that fails), apply the search change log, queue work, then run after (file clean-up).
 
-    Outbox rows and gallery counts are written before this, in the same transaction, so they
+    Change log entries and gallery counts are written before this, in the same transaction, so they
     can never disagree with the change; files and the index cannot roll back, so they come after.
     drain=False is for changes no search document holds (accounts, tokens, download logs): they
-    skip the index lock. look_at: assets whose pending pieces (marked by services/work.py in
-    this transaction) are queued for the workers on `queue`; never before the commit, so a
-    worker never looks before the rows are there.
+    skip the index lock (with SEARCH_WRITER = "sync" no commit applies the log: each server's
+    search-sync does). look_at: assets whose pending pieces (marked by services/work.py in this
+    transaction) are queued for the workers on `queue`; never before the commit, so a worker
+    never looks before the rows are there.
     """
     try:
         db.session.commit()

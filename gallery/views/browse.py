@@ -6,7 +6,7 @@ import math
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from gallery.services import browsing, fields, sitetext, zips
+from gallery.services import browsing, fields, search, sitetext, zips
 from gallery.templating import gallery_url
 
 bp = Blueprint("browse", __name__)
@@ -136,3 +136,10 @@ def terms():
 def healthz():
     """A trivial health check for load balancers and benchmarks (no database)."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness for load balancers: 503 while this server's search index is missing or too far behind."""
+    state = search.readiness()
+    return state.as_json(), 200 if state.ready else 503

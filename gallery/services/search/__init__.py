@@ -1,21 +1,20 @@
-"""Whoosh only: schema, analyzers, outbox drain, query, facets, rebuild (the search seam)."""
+"""Whoosh only: schema, analyzers, the change log and its follower, query, facets, rebuild (the search seam)."""
 from __future__ import annotations
 
 from gallery.services.search.engine import SORTS, Filters, Hit, Results, run
-from gallery.services.search.indexing import (
-    CheckReport,
+from gallery.services.search.health import CheckReport, Readiness, check, readiness
+from gallery.services.search.indexing import queue_assets, queue_category, queue_gallery
+from gallery.services.search.query import parse
+from gallery.services.search.sync import (
     DrainResult,
     after_commit,
-    check,
     drain,
-    queue_assets,
-    queue_category,
-    queue_gallery,
+    follow,
+    pending,
     rebuild,
     rebuild_if_outdated,
 )
-from gallery.services.search.query import parse
 
-__all__ = ["CheckReport", "DrainResult", "after_commit", "check", "drain", "queue_assets",
-           "queue_category", "queue_gallery", "rebuild", "rebuild_if_outdated", "SORTS", "Filters",
-           "Hit", "Results", "run", "parse"]
+__all__ = ["CheckReport", "DrainResult", "Readiness", "after_commit", "check", "drain", "follow",
+           "pending", "queue_assets", "queue_category", "queue_gallery", "readiness", "rebuild",
+           "rebuild_if_outdated", "SORTS", "Filters", "Hit", "Results", "run", "parse"]

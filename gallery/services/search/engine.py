@@ -121,13 +121,18 @@ class SearchBusy(GalleryError):
 
 @contextlib.contextmanager
 def _lease() -> Iterator:
-    """A searcher of the app's index; making a first index waits only SEARCH_LOCK_TIMEOUT."""
-    cache = store.searcher_cache(current_app.config["SEARCH_INDEX_DIR"])
+    """A searcher of the app's index; making a first index waits only SEARCH_LOCK_TIMEOUT.
+
+    With SEARCH_WRITER = "sync" a web process never makes one: `gallery search-sync` builds it.
+    """
+    cfg = current_app.config
+    cache = store.searcher_cache(cfg["SEARCH_INDEX_DIR"])
     with contextlib.ExitStack() as stack:
         try:
-            searcher = stack.enter_context(
-                cache.lease(timeout=current_app.config.get("SEARCH_LOCK_TIMEOUT", 0.5)))
-        except LockError as exc:
+            searcher = stack.enter_context(cache.lease(
+                timeout=cfg.get("SEARCH_LOCK_TIMEOUT", 0.5),
+                create=cfg.get("SEARCH_WRITER", "inline") != "sync"))
+        except (LockError, store.IndexMissing) as exc:
             raise SearchBusy("Search is being set up; try again in a moment.") from exc
         yield searcher
 

@@ -1,4 +1,4 @@
-"""Where the index lives: a versioned directory behind a pointer file, one writer lock, a cached searcher."""
+"""Where the index lives: versioned directories behind a pointer file, each with its log cursor; one writer lock; a cached searcher."""
 from __future__ import annotations
 
 import contextlib
@@ -14,6 +14,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 
+from gallery.services.search.changelog import Cursor
 from gallery.services.search.execute import warm
 from gallery.services.search.schema import (
     DEFAULT_FIELDS,
@@ -25,6 +26,7 @@ from gallery.services.search.schema import (
 POINTER = "CURRENT"
 LOCKFILE = "writer.lock"
 VERSION_FILE = "SCHEMA"
+CURSOR_FILE = "CURSOR"
 # Read when a searcher opens: every search needs them (see execute.warm).
 WARM_FACETS = (*FACET_FIELDS.values(), "gallery_id")
 WARM_SCORED = tuple(name for name, _boost in DEFAULT_FIELDS)
@@ -74,6 +76,38 @@ def current_name(root: str) -> str | None:
     except FileNotFoundError:
         return None
     return name or None
+
+
+class IndexMissing(LookupError):
+    """This server has no index yet, and the caller may not make one (a reader in sync mode)."""
+
+
+def read_cursor(root: str, name: str) -> Cursor:
+    """How far an index version has applied the change log (the start when it has no cursor file).
+
+    An index older than the log has none: the entries still in the log are then exactly the
+    changes it had not drained, and the start applies them.
+    """
+    try:
+        with open(os.path.join(root, name, CURSOR_FILE), encoding="ascii") as fh:
+            return Cursor.loads(fh.read())
+    except FileNotFoundError:
+        return Cursor()
+
+
+def write_cursor(root: str, name: str, cursor: Cursor) -> None:
+    """Record an index version's cursor atomically, after the index commit that applied it.
+
+    A crash between the two leaves the cursor behind the index: the next pass applies those
+    entries again, which is harmless (each writes the asset's current document or removes it).
+    """
+    path = os.path.join(root, name, CURSOR_FILE)
+    tmp = f"{path}.{uuid.uuid4().hex}"
+    with open(tmp, "w", encoding="ascii") as fh:
+        fh.write(cursor.dumps())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def new_version(root: str) -> str:
@@ -165,22 +199,28 @@ class _Entry:
 
 
 class SearcherCache:
-    """A searcher shared by all threads, replaced when the index or its version changes."""
+    """A searcher shared by all threads, replaced when the index or its version changes.
+
+    Every lease checks the pointer file and the index's generation (a read and a directory
+    listing): a commit by this server's writer is seen by the next search. While one thread
+    opens and warms the new searcher, the others keep searching with the previous one.
+    """
 
     def __init__(self, root: str) -> None:
         self.root = root
         self.lock = threading.Lock()
+        self.opening = threading.Lock()  # only for the very first searcher
         self.entry: _Entry | None = None
+        self.refreshing = False
 
     @contextlib.contextmanager
-    def lease(self, timeout: float = 10.0) -> Iterator:
+    def lease(self, timeout: float = 10.0, create: bool = True) -> Iterator:
         """A searcher that stays open while the caller uses it, even if a refresh happens meanwhile.
 
-        timeout: the longest wait for the writer lock when the first index version has to be made.
+        timeout: the longest wait for the writer lock when the first index version has to be made;
+        create=False raises IndexMissing instead of making one (readers of a synced server).
         """
-        with self.lock:
-            entry = self._fresh(timeout)
-            entry.users += 1
+        entry = self._acquire(timeout, create)
         try:
             yield entry.searcher
         finally:
@@ -189,24 +229,59 @@ class SearcherCache:
                 if entry.retired and entry.users == 0:
                     entry.searcher.close()
 
-    def _fresh(self, timeout: float) -> _Entry:
-        name = current_name(self.root)
-        entry = self.entry
-        if entry is not None and name == entry.name and entry.searcher.up_to_date():
-            return entry
+    def _acquire(self, timeout: float, create: bool) -> _Entry:
+        """The current entry with one more user; refreshed first by one thread when stale."""
+        with self.lock:
+            entry = self.entry
+            if entry is not None and (self.refreshing or self._is_fresh(entry)):
+                entry.users += 1
+                return entry
+            if entry is not None:
+                self.refreshing = True  # this thread refreshes; the others keep the old searcher
+        if entry is None:
+            # Nothing older to search meanwhile: the first requests wait for the first searcher.
+            with self.opening:
+                with self.lock:
+                    if self.entry is not None:
+                        self.entry.users += 1
+                        return self.entry
+                return self._install(self._open(None, timeout, create))
+        try:
+            fresh = self._open(entry, timeout, create)
+        except BaseException:
+            with self.lock:
+                self.refreshing = False
+            raise
+        return self._install(fresh)
+
+    def _is_fresh(self, entry: _Entry) -> bool:
+        try:
+            return current_name(self.root) == entry.name and entry.searcher.up_to_date()
+        except OSError:  # a version directory removed under us: open the current one
+            return False
+
+    def _open(self, old: _Entry | None, timeout: float, create: bool) -> _Entry:
+        """A new searcher (opened and warmed outside the lock: warming reads columns)."""
         # A new searcher rather than searcher.refresh(): refresh() reuses the old reader's
         # segments, and whoosh-reloaded 2.7.5 then keeps segments a merge removed (stale and
         # duplicate hits); it also closes readers another thread may still be using.
-        if entry is not None and name == entry.name:
-            fresh = _Entry(name, entry.ix)
-        else:
-            ix = open_current(self.root, timeout=timeout)
-            fresh = _Entry(current_name(self.root) or "", ix)
-        if entry is not None:
-            entry.retired = True
-            if entry.users == 0:
-                entry.searcher.close()
-        self.entry = fresh
+        name = current_name(self.root)
+        if old is not None and name == old.name:
+            return _Entry(name, old.ix)
+        ix = open_current(self.root, create=create, timeout=timeout)
+        if ix is None:
+            raise IndexMissing(f"no search index in {self.root}")
+        return _Entry(current_name(self.root) or "", ix)
+
+    def _install(self, fresh: _Entry) -> _Entry:
+        with self.lock:
+            old, self.entry = self.entry, fresh
+            self.refreshing = False
+            fresh.users += 1
+            if old is not None and old is not fresh:
+                old.retired = True
+                if old.users == 0:
+                    old.searcher.close()
         return fresh
 
     def close(self) -> None:

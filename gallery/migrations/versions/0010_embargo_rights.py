@@ -1,15 +1,15 @@
 """embargo, rights expiry and usage terms: galleries.embargo_until; assets.embargo_until, rights_expire_on,
 withdrawn_at; licence, usage_terms and restrictions on both
 
-Revision ID: 0012
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
