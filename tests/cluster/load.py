@@ -19,10 +19,12 @@ from urllib.parse import urlsplit
 from tests.cluster.client import Client, Response
 from tests.cluster.photos import photo, word
 
-# One cycle of each client's steps: uploads, caption edits, searches, page views and downloads.
+# One cycle of each client's steps: uploads, caption edits, searches, page views and downloads
+# (a whole gallery's zip is the heavy one: once a cycle).
 STEPS = ("upload", "home", "search", "edit", "download", "gallery_page", "upload", "asset_page",
          "search_page", "download_original", "edit", "upload", "home", "search", "download",
-         "zip")
+         "upload", "home", "search", "edit", "download", "gallery_page", "upload", "asset_page",
+         "search_page", "download_original", "edit", "upload", "home", "search", "download", "zip")
 EXPECTED = {"upload": 201}  # every other step answers 200
 ZIP_ENTRY = re.compile(r"-(\d+)-(\w+)\.\w+$")  # <gallery slug>-<asset id>-<size name>.<ext>
 SIZE_OF_NAME = {"small": "preview", "large": "large", "original": "original"}  # as the log names them
@@ -102,7 +104,7 @@ class Load:
 
     def _run(self, index: int) -> None:
         mine: list[int] = []  # each client edits only its own uploads: it knows their caption
-        steps = itertools.cycle(STEPS[index * 5 % len(STEPS):] + STEPS[:index * 5 % len(STEPS)])
+        steps = itertools.cycle(STEPS[index * 11 % len(STEPS):] + STEPS[:index * 11 % len(STEPS)])
         turn = 0
         while not self.stop.is_set():
             step = next(steps)
