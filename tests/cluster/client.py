@@ -6,7 +6,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
+
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass
@@ -64,3 +66,14 @@ class Client:
         parts.append(f"--{boundary}--\r\n".encode())
         return self.request("POST", path, b"".join(parts),
                             {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def follow(response: Response, timeout: float = 60.0) -> Response:
+    """The answer at the end of a redirect (a presigned object store URL), fetched as a browser
+    would: a plain GET of the URL, without the app's credentials."""
+    if response.status not in REDIRECTS:
+        return response
+    url = urlsplit(response.headers["location"])
+    assert url.scheme == "http" and url.hostname == "127.0.0.1", url.geturl()
+    path = url.path + (f"?{url.query}" if url.query else "")
+    return follow(Client(url.port or 80, timeout=timeout).request("GET", path), timeout)

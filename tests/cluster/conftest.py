@@ -189,7 +189,7 @@ def cluster(tmp_path_factory):
                 services.append(Service(f"search-sync-{name}", [GALLERY, "search-sync", "--interval", "0.5"],
                                         env, tmp, cwd=ROOT))
             servers[name] = AppServer(name, port, env, services)
-        worker = Service("worker", [GALLERY, "worker", "--concurrency", "1"], node("worker"), tmp, cwd=ROOT)
+        worker = Service("worker", [GALLERY, "worker", "--concurrency", "2"], node("worker"), tmp, cwd=ROOT)
         lb_port = free_port()
         lb_prefix = os.path.join(tmp, "nginx")
         lb = nginx.service(lb_prefix, lb_port, [s.port for s in servers.values()], base)

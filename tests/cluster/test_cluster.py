@@ -91,9 +91,12 @@ def run(cluster: Cluster, engine) -> None:
         if not asset.unsure:
             assert words[asset.id] == word_of(asset.caption), asset
 
-    wait_until(lambda: not checks.work_left(engine) or failed_work(engine), 90,
-               "the worker to finish the background work")
-    assert checks.work_left(engine) == {}
+    try:
+        wait_until(lambda: not checks.work_left(engine) or failed_work(engine), 90,
+                   "the worker to finish the background work")
+    except AssertionError:
+        raise AssertionError(f"background work left: {checks.work_left(engine)}\n"
+                             f"{cluster.worker.log_tail()}") from None
     print(f"background work done {time.monotonic() - ended:.1f} s after the load")
 
     # Files of uploads killed in flight may be stored without their row: nothing else may.
