@@ -77,7 +77,7 @@ class Load:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.serial = itertools.count(1)
-        self.workers = [threading.Thread(target=self._run, args=(i,), name=f"load-{i}")
+        self.workers = [threading.Thread(target=self._run, args=(i,), name=f"load-{i}", daemon=True)
                         for i in range(self.threads)]
 
     def start(self) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 from bs4 import BeautifulSoup
@@ -31,10 +32,14 @@ FRESH = 5.0  # seconds within which a change must be found on every server
 ALONE = 20  # requests nginx must answer from the other server before the killed one restarts
 
 
+@dataclass
 class Kill:
     """When server "a" was signalled, found dead, and ready again (monotonic and wall clock)."""
 
-    signalled = dead = back = back_wall = 0.0
+    signalled: float = 0.0
+    dead: float = 0.0
+    back: float = 0.0
+    back_wall: float = 0.0
 
     def in_flight(self, r: Record) -> bool:
         """Started before the server was dead and ended after it was signalled."""
@@ -56,12 +61,14 @@ def run(cluster: Cluster, engine) -> None:
     sessions_work_on_every_server(cluster)
 
     load = Load(lb, galleries)
-    load.start()
     kill = Kill()
-    threading.Event().wait(SECONDS * KILL_AT)  # the load runs meanwhile
-    kill_and_restart(cluster, load, kill)
-    threading.Event().wait(max(0.0, load.started + SECONDS - time.monotonic()))
-    load.finish()
+    load.start()
+    try:
+        threading.Event().wait(SECONDS * KILL_AT)  # the load runs meanwhile
+        kill_and_restart(cluster, engine, load, kill)
+        threading.Event().wait(max(0.0, load.started + SECONDS - time.monotonic()))
+    finally:
+        load.finish()  # also when a step above failed: no client thread outlives the test
     ended = time.monotonic()
 
     records = load.records
@@ -92,8 +99,7 @@ def run(cluster: Cluster, engine) -> None:
             assert words[asset.id] == word_of(asset.caption), asset
 
     try:
-        wait_until(lambda: not checks.work_left(engine) or failed_work(engine), 90,
-                   "the worker to finish the background work")
+        wait_until(lambda: work_done(engine), 90, "the worker to finish the background work")
     except AssertionError:
         raise AssertionError(f"background work left: {checks.work_left(engine)}\n"
                              f"{cluster.worker.log_tail()}") from None
@@ -169,7 +175,7 @@ def sessions_work_on_every_server(cluster: Cluster) -> None:
         assert server.client(headers=_cookie(cookies)).get("/manage/").status == 200
 
 
-def kill_and_restart(cluster: Cluster, load: Load, kill: Kill) -> None:
+def kill_and_restart(cluster: Cluster, engine, load: Load, kill: Kill) -> None:
     """kill -9 server a; nginx answers from b alone; a restarts, catches up and gets traffic again."""
     a = cluster.servers["a"]
     kill.signalled = time.monotonic()
@@ -185,12 +191,8 @@ def kill_and_restart(cluster: Cluster, load: Load, kill: Kill) -> None:
     made_meanwhile = {r.asset_id for r in load.snapshot()
                       if r.step == "upload" and r.asset_id and kill.dead < r.t0 and r.t1 < kill.back}
     assert made_meanwhile, "no upload went through while server a was down"
-    engine = create_engine(cluster.database_url)
-    try:
-        all_found(a.client(headers=bearer), engine, made_meanwhile,
-                  "the uploads made while it was down on server a")
-    finally:
-        engine.dispose()
+    all_found(a.client(headers=bearer), engine, made_meanwhile,
+              "the uploads made while it was down on server a")
     # nginx sends it requests again (it was marked failed for fail_timeout).
     upstream = f"127.0.0.1:{a.port}"
     wait_until(lambda: any(row["time"] > kill.back_wall and row["upstream"] == upstream
@@ -214,10 +216,11 @@ def all_found(client, engine, ids: set[int] | None, what: str) -> float:
                              f"search outbox {checks.outbox(engine)}") from None
 
 
-def failed_work(engine) -> bool:
+def work_done(engine) -> bool:
+    """Whether no background work is left; a piece that failed fails the test at once."""
     left = checks.work_left(engine)
     assert "failed" not in left, left
-    return False
+    return not left
 
 
 def _cookie(cookies: dict[str, str]) -> dict[str, str]:
