@@ -34,10 +34,17 @@ def unfound(client: Client, words: dict[int, str]) -> set[int]:
     return missing
 
 
-def outbox(engine: Engine) -> list[tuple[int, int]]:
-    """(row id, asset id) of the search outbox rows not drained yet."""
+def search_state(engine: Engine, asset_ids: set[int], sync: bool) -> str:
+    """For a failure message: the search log entries of these assets, and each server's cursor."""
+    ids = ", ".join(str(i) for i in sorted(asset_ids)) or "NULL"
+    columns = "txid, id, asset_id, queued_at" if sync else "id, asset_id, queued_at"
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT id, asset_id FROM search_outbox"))]
+        entries = [tuple(r) for r in conn.execute(text(
+            f"SELECT {columns} FROM search_outbox WHERE asset_id IN ({ids}) ORDER BY id"))]
+        servers = ([tuple(r) for r in conn.execute(text(
+            "SELECT name, cursor_txid, cursor_id, last_seen FROM search_servers ORDER BY name"))]
+            if sync else [])
+    return f"log entries {entries}; servers {servers}"
 
 
 def work_left(engine: Engine) -> dict[str, int]:

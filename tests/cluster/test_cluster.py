@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import create_engine
 
 from tests.cluster import checks, nginx
-from tests.cluster.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Cluster
+from tests.cluster.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SEARCH_SYNC, Cluster
 from tests.cluster.load import Load, Record, word_of, zip_files
 from tests.cluster.processes import wait_until
 
@@ -212,8 +212,9 @@ def all_found(client, engine, ids: set[int] | None, what: str) -> float:
         wait_until(lambda: not missing(), FRESH, what, every=0.2)
         return time.monotonic()
     except AssertionError:
-        raise AssertionError(f"{what}: not found {sorted(missing())}; "
-                             f"search outbox {checks.outbox(engine)}") from None
+        lost = missing()
+        raise AssertionError(f"{what}: not found {sorted(lost)}; "
+                             f"{checks.search_state(engine, lost, SEARCH_SYNC)}") from None
 
 
 def work_done(engine) -> bool:
