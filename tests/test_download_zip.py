@@ -218,3 +218,19 @@ def test_aborted_zip_is_logged_for_every_file(client, member, gallery):
     logged = db.session.scalars(select(DownloadEvent.via)
                                 .where(DownloadEvent.gallery_id == gallery.id))
     assert list(logged) == ["zip", "zip"]  # the two published items, not the draft
+
+
+def test_same_gallery_same_zip_bytes_whenever_and_wherever_it_is_made(client, member, gallery,
+                                                                     monkeypatch):
+    """Entries are dated by the last change of what is in the zip, not by the clock of the server."""
+    url = f"/download/galleries/{gallery.id}.zip?size=preview&use=Web"
+    monkeypatch.setattr(zips, "_now", lambda: (2030, 1, 1, 0, 0, 0))
+    first = client.get(url).data
+    monkeypatch.setattr(zips, "_now", lambda: (2031, 6, 7, 8, 9, 10))  # another server, a day later
+    assert client.get(url).data == first
+    zipped = db.session.scalars(select(Asset).where(Asset.gallery_id == gallery.id,
+                                                    Asset.status == "published"))
+    newest = max([gallery.updated_at, *(a.updated_at for a in zipped)])
+    with zipfile.ZipFile(io.BytesIO(first)) as zf:
+        assert {i.date_time for i in zf.infolist()} == {newest.replace(second=newest.second // 2 * 2)
+                                                        .timetuple()[:6]}

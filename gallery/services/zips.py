@@ -43,11 +43,20 @@ class ZipPlan:
     skipped: int
     name: str
 
+    @property
+    def when(self) -> tuple[int, int, int, int, int, int]:
+        """The entries' date: the last change (UTC) of the gallery or of an item in the zip.
+
+        Not the time of the request: the same gallery gives the same bytes from every app server
+        and at any time (a resumed or repeated download, a cache), and a change gives new ones.
+        """
+        return max([self.gallery.updated_at, *(a.updated_at for a in self.assets)]).timetuple()[:6]
+
     def stream(self) -> Iterator[bytes]:
         """The zip's bytes, produced as each file is read (needs no app context)."""
         rows = dict(zip((f.asset_id for f in self.files), self.rows))
         # captions.csv goes last and lists only the files that made it into the zip.
-        return stream_zip(self.files, lambda sent: captions_csv([rows[i] for i in sent]))
+        return stream_zip(self.files, lambda sent: captions_csv([rows[i] for i in sent]), self.when)
 
     @property
     def rows(self) -> list[list[str]]:
@@ -132,17 +141,18 @@ def captions_csv(rows: list[list[str]]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def stream_zip(files: list[FileSource],
-               captions: bytes | Callable[[list[int]], bytes]) -> Iterator[bytes]:
+def stream_zip(files: list[FileSource], captions: bytes | Callable[[list[int]], bytes],
+               when: tuple[int, ...] | None = None) -> Iterator[bytes]:
     """A zip's bytes as each file is read: no temp file, memory bounded by one chunk.
 
     Entries are stored (JPEGs and videos do not deflate). A served original's size and CRC-32 are
     in the database, so its header goes out first and its bytes are copied as read; a rendition is
     small and whole in memory, so its CRC is computed there. captions: the captions.csv bytes, or
-    a function of the asset ids whose files went in that makes them.
+    a function of the asset ids whose files went in that makes them. when: the entries' date
+    (year, month, day, hour, minute, second), the current local time if not given.
     """
     out = ZipStream()
-    when = _now()
+    when = when or _now()
     sent_ids: list[int] = []
     for f in files:
         try:
