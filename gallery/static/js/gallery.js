@@ -46,6 +46,7 @@
         announce(id, (button.dataset.what || "Credit line") + " copied to the clipboard");
       }, function () {
         button.textContent = "Select and copy";
+        source.hidden = false;  // a caption line is only shown when it has to be copied by hand
         const range = document.createRange();
         range.selectNodeContents(source);
         const sel = window.getSelection();
