@@ -145,3 +145,42 @@ def test_api_shape(client, library):
     assert body["suggestion"] is None
     with client.get("/api/search", query_string={"q": "draft unseen"}) as r:
         assert r.get_json()["total"] == 0
+
+
+def test_staff_change_ticked_results_or_every_result_of_a_search(app, client, library, make_user, login_as):
+    from gallery.extensions import db
+    from gallery.models import Asset
+
+    anonymous = soup(client, "/search", q="water")
+    assert anonymous.select("form#search-bulk") == [] and anonymous.select('input[name="asset_ids"]') == []
+    login_as(make_user("editor"))
+    page = soup(client, "/search", q="water", country="KEN")
+    form = page.select_one("form#search-bulk")
+    assert form.select_one('input[name="country"]')["value"] == "KEN"
+    assert "All 3 results of this search" in form.get_text()  # staff find the draft too
+    boxes = page.select('input[name="asset_ids"][form="search-bulk"]')
+    assert len(boxes) == 3
+    # Ticked: only that one, in whichever gallery it is.
+    ticked = library["danli"].id
+    response = client.post("/search/bulk", data={"q": "water", "asset_ids": [str(ticked)], "apply_credit": "1",
+                                                 "credit": "Pool photo", "next": "/search?q=water"})
+    assert response.status_code == 302 and response.headers["Location"] == "/search?q=water"
+    db.session.expire_all()
+    assert db.session.get(Asset, ticked).credit == "Pool photo"
+    assert db.session.get(Asset, library["tank"].id).credit == "Photo: A. Yusuf"
+    # The whole result of a filtered search, beyond the page: the Kenyan photos, not Danlí's.
+    response = client.post("/search/bulk", data={"q": "water", "country": "KEN", "whole_result": "1",
+                                                 "apply_keywords": "1", "keywords": "drought",
+                                                 "keywords_mode": "add"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    tagged = {a.id for a in db.session.query(Asset) if "drought" in (a.keywords or [])}
+    assert tagged == {library["borehole"].id, library["tank"].id, library["draft"].id}
+    # Nothing chosen, or a hostile id: a message, never a 500.
+    for data in ({"q": "water", "apply_credit": "1", "credit": "x"}, {"q": "water", "asset_ids": ["²"], "apply_credit": "1"}):
+        response = client.post("/search/bulk", data=data)
+        assert response.status_code == 302
+    app.config["WTF_CSRF_ENABLED"] = False
+    login_as(make_user("member"))
+    assert client.post("/search/bulk", data={"q": "water", "whole_result": "1", "apply_credit": "1",
+                                            "credit": "mine"}).status_code == 403

@@ -81,15 +81,26 @@ def move_asset(asset_id: int, gallery_id: Any, user: User) -> Asset:
 def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user: User) -> int:
     """Set credit, keywords (add or replace), country or status on many assets; returns how many changed."""
     require_staff(user)
-    _reject_unknown(values, BULK_FIELDS)
     gallery = load_gallery(gallery_id)
+    return _bulk(asset_ids, values, user, Asset.gallery_id == gallery.id, "Some selected assets are not in this gallery.")
+
+
+@unit.use_case
+def bulk_update_assets(asset_ids: Any, values: Mapping[str, Any], user: User) -> int:
+    """The same bulk change on assets from any galleries (a search result); returns how many changed."""
+    require_staff(user)
+    return _bulk(asset_ids, values, user, Asset.id.is_not(None), "Some selected assets no longer exist.")
+
+
+def _bulk(asset_ids: Any, values: Mapping[str, Any], user: User, where: Any, missing: str) -> int:
+    _reject_unknown(values, BULK_FIELDS)
     ids = fields.id_list(asset_ids, "asset_ids")
     if not ids:
         raise ValidationError("Select at least one asset.", field="asset_ids")
     assets = list(db.session.scalars(select(Asset).where(
-        Asset.id.in_(ids), Asset.gallery_id == gallery.id, Asset.deleted_at.is_(None))))
+        Asset.id.in_(ids), where, Asset.deleted_at.is_(None))))
     if len(assets) != len(ids):
-        raise ValidationError("Some selected assets are not in this gallery.", field="asset_ids")
+        raise ValidationError(missing, field="asset_ids")
     parsed = _parse_bulk(values)
     if not parsed:
         raise ValidationError("Choose at least one field to set.", field="fields")
@@ -105,13 +116,13 @@ def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user
             asset.withdrawn_at = None  # as in update_asset
         if changes:
             changed += 1
-            activity.record(user, "asset.bulk_update", gallery_id=gallery.id, asset_id=asset.id,
+            activity.record(user, "asset.bulk_update", gallery_id=asset.gallery_id, asset_id=asset.id,
                             changes=changes)
             if work.CREDIT_FIELDS & changes.keys():
                 recredit.append(asset)
     if changed:
         search.queue_assets([a.id for a in assets])
-        refresh_counts([gallery.id])
+        refresh_counts(sorted({a.gallery_id for a in assets}))
     unit.commit(look_at=work.recredit(recredit))
     return changed
 

@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from gallery import policy
+from gallery.exceptions import GalleryError
 from gallery.extensions import db
-from gallery.models import MEDIA_TYPES, Category, Country
-from gallery.services import search
+from gallery.models import MEDIA_TYPES, STATUSES, Category, Country
+from gallery.services import assets, search
 from gallery.services.search import Filters
 from gallery.services.search.advanced import FIELD_CHOICES, build_query
 from gallery.templating import asset_url, rendition_url, thumb_size
+from gallery.views.access import safe_next, staff_required
+from gallery.views.manage.blueprint import bulk_values, choices
 
 bp = Blueprint("search", __name__)
+BULK_LIMIT = 5000  # most results one bulk change of a whole search may touch
 
 FACET_TITLES = {"category": "Category", "country": "Country", "media_type": "Media type",
                 "year": "Year", "credit": "Credit"}
@@ -31,9 +36,11 @@ def results():
     chips = _chips(filters, res)
     facets = {name: [{"value": v, "count": c, "label": label} for v, c, label in values]
               for name, values in res.facets.items()}
+    staff = policy.is_staff(current_user)
     return render_template("search/results.html", res=res, view=view, chips=chips, facets=facets,
                            facet_titles=FACET_TITLES, facet_args=FACET_ARGS,
-                           sort=request.args.get("sort", "relevance"))
+                           sort=request.args.get("sort", "relevance"), staff=staff,
+                           **(choices() | {"statuses": STATUSES} if staff else {}))
 
 
 @bp.get("/search/advanced")
@@ -69,14 +76,42 @@ def api_search():
     })
 
 
-def _run(per_page: int | None, galleries: bool = True):
-    args = request.args
+@bp.post("/search/bulk")
+@staff_required
+def bulk():
+    """Change the ticked results, or every result of the search, at once (staff)."""
+    form = request.form
+    back = safe_next(form.get("next")) or url_for("search.results", q=form.get("q", ""))
+    if form.get("whole_result"):  # "all N results of this search", beyond the page shown
+        total, ids = search.matching_ids(form.get("q", ""), current_user, _filters(form), BULK_LIMIT)
+        if total > BULK_LIMIT:
+            flash(f"This search finds {total} items; change at most {BULK_LIMIT} at once: "
+                  "narrow it with a filter.", "error")
+            return redirect(back)
+    else:
+        ids = [i for i in form.getlist("asset_ids") if i.isdigit()]
+    try:
+        changed = assets.bulk_update_assets(ids, bulk_values(form), current_user)
+    except GalleryError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{changed} item{'s' if changed != 1 else ''} changed.", "success")
+    return redirect(back)
+
+
+def _filters(args) -> Filters:
     filters = Filters(category=args.get("category", "").strip(), country=args.get("country", "").strip(),
                       media_type=args.get("type", "").strip(), year=args.get("year", "").strip(),
                       credit=args.get("credit", "").strip(), gallery=args.get("gallery", "").strip(),
                       date_from=_date(args.get("date_from")), date_to=_date(args.get("date_to")))
     if filters.gallery and not filters.gallery.isdigit():
         filters.gallery = ""
+    return filters
+
+
+def _run(per_page: int | None, galleries: bool = True):
+    args = request.args
+    filters = _filters(args)
     page = args.get("page", 1, type=int) or 1
     res = search.run(args.get("q", ""), current_user, filters=filters,
                      sort=args.get("sort", "relevance"), page=page, per_page=per_page,

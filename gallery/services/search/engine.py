@@ -103,6 +103,15 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     return results
 
 
+def matching_ids(q: str, user: Any, filters: Filters | None = None, limit: int = 5000) -> tuple[int, list[int]]:
+    """(total, ids) of every asset a search finds for this user, up to limit, in relevance order."""
+    parsed = parse(q)
+    with _lease() as searcher:
+        total, ids, _facets = query_index(searcher, parsed, hidden_from(user), _filter_query(filters or Filters()),
+                                          "relevance", 1, limit, facets=False)
+    return total, ids
+
+
 def hidden_from(user: Any) -> wq.Query:
     """Index documents this user must not find: policy.can_view_asset's rules, in index terms."""
     if policy.is_staff(user):

@@ -83,9 +83,11 @@
       if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
     }
     if (el.matches("[data-select-all]")) {
-      const scope = el.form || document;
-      scope.querySelectorAll('input[type="checkbox"][name="' + el.dataset.selectAll + '"]').forEach(function (box) {
-        box.checked = el.checked;
+      // A form's elements include boxes outside it joined with form="..." (search results).
+      const boxes = el.form ? Array.prototype.slice.call(el.form.elements)
+        : Array.prototype.slice.call(document.querySelectorAll("input"));
+      boxes.forEach(function (box) {
+        if (box.type === "checkbox" && box.name === el.dataset.selectAll) box.checked = el.checked;
       });
     }
   });

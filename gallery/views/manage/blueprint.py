@@ -1,7 +1,7 @@
 """The manage blueprint, its staff-only gate and the form helpers its pages share."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from flask import Blueprint, redirect, request
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from gallery import policy
 from gallery.extensions import db
 from gallery.licences import LICENCES
-from gallery.models import Category, Country
+from gallery.models import STATUSES, Category, Country
 from gallery.views.access import refuse_unless, safe_next
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -39,3 +39,16 @@ def choices() -> dict[str, Any]:
 def back(default: str):
     """Redirect to the posted `next` when it stays on this site, else to default."""
     return redirect(safe_next(request.form.get("next")) or default)
+
+
+def bulk_values(form: Mapping[str, str]) -> dict[str, Any]:
+    """The fields a bulk form asks to set (credit, keywords added or replaced, country, status)."""
+    values: dict[str, Any] = {}
+    for name in ("credit", "keywords", "country"):
+        if form.get(f"apply_{name}"):
+            values[name] = form.get(name, "")
+    if form.get("status") in STATUSES:
+        values["status"] = form["status"]
+    if "keywords" in values:
+        values["keywords_mode"] = form.get("keywords_mode", "add")
+    return values

@@ -11,7 +11,7 @@ from gallery.models import STATUSES
 from gallery.services import activity, assets, browsing, dashboard, fields, galleries, trash, work
 from gallery.services.assets import load_asset
 from gallery.services.galleries import load_gallery
-from gallery.views.manage.blueprint import back, bp, choices, form_values
+from gallery.views.manage.blueprint import back, bp, bulk_values, choices, form_values
 
 
 @bp.get("/")
@@ -114,14 +114,7 @@ def delete_gallery(gallery_id: int):
 @bp.post("/galleries/<int:gallery_id>/bulk")
 def bulk(gallery_id: int):
     """Set credit, keywords, country or status on the selected assets."""
-    values: dict[str, Any] = {}
-    for name in ("credit", "keywords", "country"):
-        if request.form.get(f"apply_{name}"):
-            values[name] = request.form.get(name, "")
-    if request.form.get("status") in STATUSES:
-        values["status"] = request.form["status"]
-    if "keywords" in values:
-        values["keywords_mode"] = request.form.get("keywords_mode", "add")
+    values = bulk_values(request.form)
     if request.form.get("whole_gallery"):  # "all N in this gallery", beyond the page shown
         ids: Any = galleries.asset_ids(gallery_id, current_user)
     else:
