@@ -184,3 +184,14 @@ def test_staff_change_ticked_results_or_every_result_of_a_search(app, client, li
     login_as(make_user("member"))
     assert client.post("/search/bulk", data={"q": "water", "whole_result": "1", "apply_credit": "1",
                                             "credit": "mine"}).status_code == 403
+
+
+def test_photographer_city_and_keywords_on_the_asset_page_lead_to_search(client, make_gallery, make_asset):
+    gallery = make_gallery(title="Harvest", status="published")
+    shot = make_asset(gallery, caption="Coffee pickers at dawn.", creator="José Peña", city="Danlí",
+                      keywords=["coffee", "harvest season"])
+    page = soup(client, f"/assets/{shot.id}")
+    links = {a.get_text(): a["href"] for a in page.select(".meta-table a")}
+    for text in ("José Peña", "Danlí", "coffee", "harvest season"):
+        found = soup(client, links[text])
+        assert shot.id in result_ids(found), text
