@@ -349,7 +349,7 @@ def test_asset_page(client, make_gallery, make_asset):
     button = page.select_one(".credit-line button[data-copy]")
     assert page.select_one(f"#{button['data-copy']}").get_text() == "© Agency / Ayşe Yılmaz"
     cells = {tr.select_one("th").get_text(): tr.select_one("td") for tr in page.select("table.meta-table tr")}
-    rows = {name: td.get_text(" ", strip=True) for name, td in cells.items()}
+    rows = {name: " ".join(td.get_text().split()) for name, td in cells.items()}  # as it reads
     assert rows["Dimensions"] == "800 × 600 px"
     assert rows["Place"] == "Antakya, Türkiye"
     assert rows["Creator"] == "Ayşe Yılmaz"
