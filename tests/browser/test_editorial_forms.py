@@ -111,3 +111,41 @@ def test_manage_list_on_a_phone_keeps_titles_readable(browser, live_server):
         expect(tab.locator("tr", has_text="Returnees rebuild in Danlí").locator('td[data-label="Items"]')).to_have_text("4")
     finally:
         phone.close()
+
+
+def test_a_big_gallery_is_paged_and_a_bulk_change_reaches_every_page(page, live_server, login_as):
+    from sqlalchemy import select
+
+    from gallery.extensions import db
+    from gallery.models import Asset
+    from gallery.services import galleries, ingest
+
+    app = live_server.app
+    with app.app_context():
+        gallery = galleries.create_gallery({"title": "Draft: seven items", "category": "Events",
+                                            "country": "KEN", "status": "draft"}, None, script=True)
+        for n in range(7):
+            result = ingest.ingest(gallery, io.BytesIO(picture(700 + n, (400, 300))), f"seven-{n}.jpg", {})
+            assert result.status == "accepted", result.reason
+        gallery_id = gallery.id
+        db.session.close()
+    saved = app.config["MANAGE_ASSETS_PER_PAGE"]
+    app.config["MANAGE_ASSETS_PER_PAGE"] = 3  # seven items make three pages
+    try:
+        login_as(live_server.users["editor"])
+        page.goto(f"/manage/galleries/{gallery_id}")
+        expect(page.locator(".manage-assets > li")).to_have_count(3)
+        expect(page.get_by_text("Items 1–3 of 7")).to_be_visible()
+        page.get_by_role("navigation", name="Pages of this gallery's items").get_by_role("link", name="3").click()
+        expect(page.locator(".manage-assets > li")).to_have_count(1)
+        page.get_by_label("All 7 in this gallery").check()
+        page.get_by_label("Set credit").check()
+        page.get_by_label("Credit", exact=True).fill("Pool photo / Seven")
+        page.get_by_role("button", name="Apply to selected").click()
+        expect(page.locator(".flash").first).to_contain_text("7 assets changed")
+    finally:
+        app.config["MANAGE_ASSETS_PER_PAGE"] = saved
+    with app.app_context():
+        credits = set(db.session.scalars(select(Asset.credit).where(Asset.gallery_id == gallery_id)))
+        db.session.close()
+    assert credits == {"Pool photo / Seven"}
