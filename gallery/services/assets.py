@@ -288,10 +288,7 @@ def _parse_asset(values: Mapping[str, Any]) -> dict[str, Any]:
         out["sensitive"] = fields.boolean(values["sensitive"], "sensitive")
     if "status" in values:
         out["status"] = fields.choice(values["status"], STATUSES, "status")
-    if "embargo_until" in values:
-        out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
-    if "rights_expire_on" in values:
-        out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
+    out.update(fields.schedule_fields(values))
     out.update(fields.rights_fields(values))
     return out
 
@@ -308,10 +305,7 @@ def _parse_bulk(values: Mapping[str, Any]) -> dict[str, Any]:
         out["country_code"] = fields.country(values["country"])
     if "status" in values:
         out["status"] = fields.choice(values["status"], STATUSES, "status")
-    if "embargo_until" in values:
-        out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
-    if "rights_expire_on" in values:
-        out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
+    out.update(fields.schedule_fields(values))
     out.update(fields.rights_fields(values))
     return out
 

@@ -219,6 +219,16 @@ def _label(field: str) -> str:
     return field.replace("_", " ").capitalize()
 
 
+def schedule_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """embargo_until (a UTC time) and rights_expire_on (a date), as given; empty clears them."""
+    out: dict[str, Any] = {}
+    if "embargo_until" in values:
+        out["embargo_until"] = moment(values["embargo_until"], "embargo_until")
+    if "rights_expire_on" in values:
+        out["rights_expire_on"] = date(values["rights_expire_on"], "rights_expire_on")
+    return out
+
+
 def rights_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     """licence (a key of rights.LICENCES, or empty), usage_terms and restrictions, as given."""
     out: dict[str, Any] = {}

@@ -126,11 +126,9 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
         if status not in ("draft", "published"):
             raise ValidationError("status must be draft or published.", field="status")
         out["status"] = status
-    if values.get("embargo_until"):
-        out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
-    if values.get("rights_expire_on"):
-        out["rights_expire_on"] = fields.date(values["rights_expire_on"], "rights_expire_on")
-    out.update({k: v for k, v in fields.rights_fields(values).items() if v})
+    given = {k: v for k, v in values.items() if v not in (None, "")}
+    out.update(fields.schedule_fields(given))
+    out.update({k: v for k, v in fields.rights_fields(given).items() if v})
     return out
 
 
