@@ -228,8 +228,7 @@ def _parse_gallery(values: Mapping[str, Any]) -> dict[str, Any]:
         out["date"] = fields.date(values["date"], "date")
     if "status" in values:
         out["status"] = fields.choice(values["status"], STATUSES, "status")
-    if "embargo_until" in values:
-        out["embargo_until"] = fields.moment(values["embargo_until"], "embargo_until")
+    out.update(fields.schedule_fields(values))  # a gallery has no rights_expire_on: refused above
     out.update(fields.rights_fields(values))
     if "editors_pick" in values:
         out["editors_pick"] = fields.boolean(values["editors_pick"], "editors_pick")
