@@ -56,9 +56,10 @@ def test_whole_gallery_zip_with_captions_csv(client, member, gallery):
         with Image.open(io.BytesIO(zf.read(names[0]))) as im:
             assert im.getexif()[0x013B] == "Amina Otieno"
     assert disposition == f'attachment; filename="water-in-turkana-{gallery.id}-small.zip"'
-    assert rows[0] == ["file name", "title", "caption", "credit", "creator", "date", "country"]
+    assert rows[0] == ["file name", "title", "caption", "credit", "creator", "date", "country", "licence",
+                       "usage terms", "restrictions"]
     assert rows[1] == [names[0], "Borehole", "Women collect water at a borehole in Lodwar.",
-                       "Example Relief Agency", "Amina Otieno", "2023-03-14", "Kenya"]
+                       "Example Relief Agency", "Amina Otieno", "2023-03-14", "Kenya", "", "", ""]
     assert rows[2][1:3] == ["Queue", "Séance de dépistage à la frontière."]
     assert rows[2][6] == "Afghanistan"
     assert len(rows) == 3  # the draft is not in a member's zip
