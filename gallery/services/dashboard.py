@@ -62,28 +62,30 @@ def listing(user: User, query: DashboardQuery, per_page: int) -> Page[tuple[Gall
     require_staff(user)
     items = (select(func.count(Asset.id)).where(Asset.gallery_id == Gallery.id, Asset.deleted_at.is_(None))
              .correlate(Gallery).scalar_subquery())
-    found = select(Gallery, items.label("items")).where(Gallery.deleted_at.is_(None))
+    where = [Gallery.deleted_at.is_(None)]
     if query.q:
         words = query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        found = found.where(func.lower(Gallery.title).like(f"%{words}%", escape="\\"))
+        where.append(func.lower(Gallery.title).like(f"%{words}%", escape="\\"))
     if query.status:
-        found = found.where(Gallery.status == query.status)
+        where.append(Gallery.status == query.status)
     if query.category:
-        found = found.where(Gallery.category_id == query.category)
+        where.append(Gallery.category_id == query.category)
     if query.country:
-        found = found.where(Gallery.country_code == query.country)
+        where.append(Gallery.country_code == query.country)
     if query.owner:
-        found = found.where(Gallery.created_by_id == query.owner)
+        where.append(Gallery.created_by_id == query.owner)
     if query.failed:
-        found = found.where(exists().where(AssetWork.state == "failed", AssetWork.asset_id == Asset.id,
-                                           Asset.gallery_id == Gallery.id, Asset.deleted_at.is_(None)))
+        where.append(exists().where(AssetWork.state == "failed", AssetWork.asset_id == Asset.id,
+                                    Asset.gallery_id == Gallery.id, Asset.deleted_at.is_(None)))
     if query.consent_unknown:
-        found = found.where(exists().where(Asset.gallery_id == Gallery.id, Asset.consent == "unknown",
-                                           Asset.deleted_at.is_(None)))
+        where.append(exists().where(Asset.gallery_id == Gallery.id, Asset.consent == "unknown",
+                                    Asset.deleted_at.is_(None)))
     order = {"updated": (Gallery.updated_at.desc(),), "created": (Gallery.created_at.desc(),),
              "title": (func.lower(Gallery.title),), "size": (items.desc(),)}[query.sort]
-    total = db.session.scalar(select(func.count()).select_from(found.subquery())) or 0
-    rows = db.session.execute(found.order_by(*order, Gallery.id.desc())
+    # Counted without the item counts: those are worked out for the page's rows only.
+    total = db.session.scalar(select(func.count(Gallery.id)).where(*where)) or 0
+    rows = db.session.execute(select(Gallery, items.label("items")).where(*where)
+                              .order_by(*order, Gallery.id.desc())
                               .offset((query.page - 1) * per_page).limit(per_page)).all()
     return Page([(row[0], row[1]) for row in rows], query.page, per_page, total)
 
