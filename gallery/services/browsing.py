@@ -1,6 +1,7 @@
 """Read-only queries behind the browse pages and the JSON API, in a bounded number of queries."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, Sequence, TypeVar
@@ -8,7 +9,7 @@ from typing import Any, Generic, Mapping, Sequence, TypeVar
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from gallery import policy
+from gallery import clock, policy
 from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import MEDIA_TYPES, Asset, Category, Country, Gallery
@@ -247,6 +248,29 @@ def caption_grid(gallery: Gallery, ids: list[int], page: int, per_page: int) -> 
         query = query.where(Asset.id.in_(ids))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = db.session.scalars(query.order_by(Asset.position, Asset.id)
+                               .offset((page - 1) * per_page).limit(per_page)
+                               .options(selectinload(Asset.renditions)))
+    return Page(list(items), page, per_page, total)
+
+
+SINCE = {"week": 7, "month": 30}  # ?since= on the items page: days back
+
+
+def recent_assets(user: Any, media_type: str | None, since_days: int | None, page: int = 1,
+                  per_page: int = 60) -> Page[Asset]:
+    """Items across every gallery this user sees, newest first (all videos, new this week...)."""
+    query = (select(Asset).join(Gallery, Gallery.id == Asset.gallery_id)
+             .where(policy.visible_asset_clause(user)))
+    if not policy.is_staff(user):
+        query = query.where(policy.public_gallery_clause())
+    else:
+        query = query.where(Gallery.deleted_at.is_(None))
+    if media_type:
+        query = query.where(Asset.media_type == media_type)
+    if since_days:
+        query = query.where(Asset.created_at >= clock.now() - dt.timedelta(days=since_days))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(query.order_by(Asset.created_at.desc(), Asset.id.desc())
                                .offset((page - 1) * per_page).limit(per_page)
                                .options(selectinload(Asset.renditions)))
     return Page(list(items), page, per_page, total)

@@ -49,6 +49,20 @@ def index():
         covers=_cards(picks + latest.items), categories=browsing.category_counts())
 
 
+@bp.get("/items")
+def items():
+    """Items across galleries, newest first: all videos, all audio, what is new this week."""
+    media_type = request.args.get("type", "")
+    media_type = media_type if media_type in {v for v, _label in TABS if v} else ""
+    since = request.args.get("since", "")
+    since = since if since in browsing.SINCE else ""
+    page = browsing.recent_assets(current_user, media_type or None, browsing.SINCE.get(since),
+                                  browsing.parse_page(request.args.get("page")),
+                                  current_app.config["ASSETS_PER_PAGE"])
+    return render_template("browse/items.html", page=page, tabs=TABS, media_type=media_type,
+                           since=since)
+
+
 @bp.get("/galleries")
 def galleries():
     """Every visible gallery, filtered by category, country and media type."""
