@@ -52,3 +52,26 @@ def test_no_results_page_says_what_to_do(page):
     expect(empty.get_by_role("heading")).to_have_text("Nothing found")
     expect(empty.get_by_role("link", name="Advanced search")).to_be_visible()
     check_accessibility(page, "search without results")
+
+
+def test_grid_results_show_their_caption_on_hover_and_focus_and_always_on_a_phone(browser, page, live_server):
+    page.goto("/search?q=borehole")
+    tile = page.locator(".search-results > li").first
+    caption = tile.locator(".tile-caption")
+    expect(caption).to_contain_text("borehole")
+    assert float(caption.evaluate("n => getComputedStyle(n).opacity")) == 0
+    tile.hover()
+    expect(caption).to_have_css("opacity", "1")
+    page.mouse.move(0, 0)
+    tile.locator("a").focus()
+    expect(caption).to_have_css("opacity", "1")
+    phone = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
+                                is_mobile=True, has_touch=True)
+    try:
+        tab = phone.new_page()
+        tab.goto("/search?q=borehole")
+        expect(tab.locator(".search-results .tile-caption").first).to_have_css("opacity", "1")
+        tab.goto("/search?q=borehole&view=list")
+        expect(tab.locator(".search-results .creator").first).to_have_text("Amina Odhiambo")
+    finally:
+        phone.close()
