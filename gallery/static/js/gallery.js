@@ -1,5 +1,6 @@
 // Progressive enhancements shared by every page. No inline scripts: the CSP forbids them.
 // Hooks (data attributes, so templates need no script of their own):
+//   .facet-toggle           on phones, shows and hides the search facets (aria-controls)
 //   [data-copy="ID"]        button copies the text of #ID to the clipboard (credit and caption
 //                           lines; data-what names it for the announcement)
 //   [data-confirm="text"]   on a form or submit button: ask before submitting (deletes)
@@ -31,6 +32,25 @@
       area.remove();
       if (ok) { resolve(); } else { reject(new Error("copy refused")); }
     });
+  }
+
+  // On a phone the search facets wait behind a "Filter" button, so the results come first.
+  const facetToggle = document.querySelector(".facet-toggle");
+  const facetPanel = facetToggle && document.getElementById(facetToggle.getAttribute("aria-controls"));
+  if (facetToggle && facetPanel && window.matchMedia) {
+    const narrow = window.matchMedia("(max-width: 820px)");
+    const fit = function () {
+      facetToggle.hidden = !narrow.matches;
+      facetPanel.hidden = narrow.matches && facetToggle.getAttribute("aria-expanded") !== "true";
+    };
+    facetToggle.addEventListener("click", function () {
+      const open = facetToggle.getAttribute("aria-expanded") !== "true";
+      facetToggle.setAttribute("aria-expanded", String(open));
+      fit();
+      if (open) facetPanel.scrollIntoView({ block: "start" });
+    });
+    if (narrow.addEventListener) narrow.addEventListener("change", fit);
+    fit();
   }
 
   document.addEventListener("click", function (event) {
