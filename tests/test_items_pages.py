@@ -51,3 +51,18 @@ def test_home_links_to_the_items_pages(client, items):
     page = BeautifulSoup(client.get("/").data, "html.parser")
     links = [a["href"] for a in page.select(".item-links a")]
     assert "/items?type=video" in links and "/items?since=week" in links
+
+
+def test_a_gallery_page_shows_related_galleries_same_country_first(client, make_gallery, make_asset):
+    here = make_gallery(title="Cholera in Aden", category="Health", country="YEM", status="published")
+    near = make_gallery(title="Clinics in Taiz", category="Health", country="YEM", status="published",
+                        date="2020-01-01")
+    far = make_gallery(title="Vaccines in Lodwar", category="Health", country="KEN", status="published",
+                       date="2024-01-01")
+    make_gallery(title="Shelter in Sana'a", category="Shelter", country="YEM", status="published")
+    make_gallery(title="Draft clinics", category="Health", country="YEM", status="draft")
+    for g in (here, near, far):
+        make_asset(g)
+    page = BeautifulSoup(client.get(f"/galleries/{here.id}-{here.slug}").data, "html.parser")
+    titles = [h.get_text(strip=True) for h in page.select(".related-galleries .card-title")]
+    assert titles == ["Clinics in Taiz", "Vaccines in Lodwar"], titles

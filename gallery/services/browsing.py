@@ -150,6 +150,16 @@ def editors_picks(user: Any, filters: Filters, limit: int = 8) -> list[Gallery]:
     return list(db.session.scalars(query.limit(limit)))
 
 
+def related_galleries(user: Any, gallery: Gallery, limit: int = 4) -> list[Gallery]:
+    """Other galleries of the same category, those of the same country first, newest first."""
+    same_country = case((Gallery.country_code == gallery.country_code, 0), else_=1) \
+        if gallery.country_code else case((Gallery.id.is_(None), 0), else_=1)
+    query = (visible_galleries(user).where(Gallery.category_id == gallery.category_id, Gallery.id != gallery.id)
+             .order_by(same_country, Gallery.date.desc().nulls_last(), Gallery.created_at.desc(), Gallery.id.desc())
+             .limit(limit))
+    return list(db.session.scalars(query))
+
+
 def covers(user: Any, galleries: Sequence[Gallery]) -> dict[int, Asset]:
     """Card image of each gallery in two queries: its cover asset if visible, else its first asset."""
     ids = [g.id for g in galleries]

@@ -123,7 +123,9 @@ def gallery(gallery_ref: str):
     page = browsing.gallery_assets(current_user, found, browsing.parse_page(request.args.get("page")),
                                    current_app.config["ASSETS_PER_PAGE"])
     zip_parts = zips.whole_gallery_parts(page.total, current_app.config["MAX_ZIP_DOWNLOAD_FILES"])
-    return render_template("browse/gallery.html", gallery=found, page=page, zip_parts=zip_parts)
+    related = browsing.related_galleries(current_user, found)
+    return render_template("browse/gallery.html", gallery=found, page=page, zip_parts=zip_parts,
+                           related=related, covers=_cards(related))
 
 
 @bp.get("/assets/<int:asset_id>")
