@@ -149,3 +149,44 @@ def test_a_big_gallery_is_paged_and_a_bulk_change_reaches_every_page(page, live_
         credits = set(db.session.scalars(select(Asset.credit).where(Asset.gallery_id == gallery_id)))
         db.session.close()
     assert credits == {"Pool photo / Seven"}
+
+
+def test_cover_and_move_forms_as_rendered(page, live_server, login_as, draft):
+    from gallery.extensions import db
+    from gallery.services import galleries, ingest
+
+    with live_server.app.app_context():
+        other = galleries.create_gallery({"title": "Draft: where items move", "category": "Events",
+                                          "country": "KEN", "status": "draft"}, None, script=True)
+        second = ingest.ingest(galleries.load_gallery(draft["gallery"]), io.BytesIO(picture(78)),
+                               "second.jpg", {"caption": "The second photo."})
+        assert second.status == "accepted", second.reason
+        other_id, second_id = other.id, second.asset.id
+        db.session.close()
+    login_as(live_server.users["editor"])
+    page.goto(f"/manage/galleries/{draft['gallery']}/cover")
+    page.get_by_role("radio", name="The second photo.").check()
+    page.get_by_role("button", name="Save cover").click()
+    page.goto(f"/manage/galleries/{draft['gallery']}/cover")
+    expect(page.get_by_role("radio", name="The second photo.")).to_be_checked()
+
+    page.goto(f"/manage/assets/{second_id}/edit")
+    page.get_by_label("Move to gallery").select_option(label="Draft: where items move (draft)")
+    page.get_by_role("button", name="Move").click()
+    expect(page.locator(".flash").first).to_contain_text("Moved to “Draft: where items move”")
+    page.goto(f"/manage/galleries/{other_id}")
+    expect(page.locator(f"#asset-{second_id}")).to_be_visible()
+    page.goto(f"/manage/galleries/{draft['gallery']}/cover")  # the moved cover is no longer this one's
+    expect(page.get_by_role("radio", name="The second photo.")).to_have_count(0)
+
+
+def test_category_forms_as_rendered(page, live_server, login_as):
+    login_as(live_server.users["admin"])
+    page.goto("/manage/categories")
+    page.get_by_label("New category").fill("Forms test category")
+    page.get_by_role("button", name="Add").click()
+    row = page.locator(".category-list > li", has=page.locator("input[value='Forms test category']"))
+    expect(row).to_have_count(1)
+    row.get_by_label("Name of Forms test category").fill("Forms test category, renamed")
+    row.get_by_role("button", name="Rename").click()
+    expect(page.locator("input[value='Forms test category, renamed']")).to_have_count(1)
