@@ -22,7 +22,7 @@ from gallery.models import Asset, AssetWork
 from gallery.services import assets, counts, ingest, integrity, jobs, storage, work
 from tests.conftest import image_bytes
 
-REDIS_DB = 11  # a database number of its own on the real local Redis, flushed by the fixture
+REDIS_DBS = tuple(range(8, 16))  # database numbers a test may claim on the real local Redis (redis_app)
 
 
 def states(asset_id: int) -> dict[str, str]:
@@ -305,13 +305,25 @@ def test_jobs_page_shows_counts_and_timings(app, client, login_as, editor, make_
 
 @pytest.fixture
 def redis_app(app):
-    """The app on the real local Redis (its own database number, flushed before and after)."""
-    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    """The app on the real local Redis: a database number claimed for this test alone, flushed
+    before and after.
+
+    Claimed, not fixed: two test runs on one machine (the SQLite and PostgreSQL suites side by
+    side) flushed each other's queue in the middle of a worker test.
+    """
+    claims = Redis.from_url("redis://127.0.0.1:6379/0")
+    db = next((n for n in REDIS_DBS if claims.set(f"gallery-tests:redis-db:{n}", os.getpid(), nx=True, ex=900)),
+              None)
+    assert db is not None, f"every test Redis database ({REDIS_DBS[0]}-{REDIS_DBS[-1]}) is claimed"
+    url = f"redis://127.0.0.1:6379/{db}"
     conn = Redis.from_url(url)
     conn.flushdb()
     app.config["REDIS_URL"] = url
-    yield app
-    conn.flushdb()
+    try:
+        yield app
+    finally:
+        conn.flushdb()
+        claims.delete(f"gallery-tests:redis-db:{db}")
 
 
 def start_worker(app, tmp_path, name: str, **config) -> subprocess.Popen:
