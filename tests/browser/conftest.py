@@ -239,6 +239,16 @@ def context(browser, live_server):
 
 
 @pytest.fixture
+def phone(browser, live_server):
+    """A phone's browser profile (390 x 844, touch, no cookies) pointed at the live server."""
+    ctx = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
+                              is_mobile=True, has_touch=True, locale="en-GB")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
 def page(context):
     """A page that fails the test on a JavaScript error, a CSP violation or a broken image/script/style."""
     tab = context.new_page()

@@ -93,24 +93,19 @@ def test_asset_edit_form_saves_text_and_the_sensitive_checkbox(page, live_server
     expect(page.get_by_label("Caption", exact=True)).to_have_value("After: captioned in the browser.")
 
 
-def test_manage_list_on_a_phone_keeps_titles_readable(browser, live_server):
-    phone = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
-                                is_mobile=True, has_touch=True)
-    try:
-        tab = phone.new_page()
-        tab.goto("/login")
-        tab.get_by_label("Email").fill(live_server.users["editor"])
-        tab.get_by_label("Password", exact=True).fill(PASSWORD)
-        tab.get_by_role("button", name="Log in").click()
-        tab.goto("/manage/")
-        title = tab.locator("tr", has_text="Returnees rebuild in Danlí").locator("a.manage-link")
-        line = float(title.evaluate("n => parseFloat(getComputedStyle(n).lineHeight)"))
-        box = title.bounding_box()
-        assert box["height"] <= 1.5 * line and box["width"] > 150, box  # one line, not a word per line
-        assert tab.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-        expect(tab.locator("tr", has_text="Returnees rebuild in Danlí").locator('td[data-label="Items"]')).to_have_text("4")
-    finally:
-        phone.close()
+def test_manage_list_on_a_phone_keeps_titles_readable(live_server, phone):
+    tab = phone.new_page()
+    tab.goto("/login")
+    tab.get_by_label("Email").fill(live_server.users["editor"])
+    tab.get_by_label("Password", exact=True).fill(PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+    tab.goto("/manage/")
+    title = tab.locator("tr", has_text="Returnees rebuild in Danlí").locator("a.manage-link")
+    line = float(title.evaluate("n => parseFloat(getComputedStyle(n).lineHeight)"))
+    box = title.bounding_box()
+    assert box["height"] <= 1.5 * line and box["width"] > 150, box  # one line, not a word per line
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    expect(tab.locator("tr", has_text="Returnees rebuild in Danlí").locator('td[data-label="Items"]')).to_have_text("4")
 
 
 def test_a_big_gallery_is_paged_and_a_bulk_change_reaches_every_page(page, live_server, login_as):

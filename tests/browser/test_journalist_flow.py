@@ -54,7 +54,7 @@ def test_no_results_page_says_what_to_do(page):
     check_accessibility(page, "search without results")
 
 
-def test_grid_results_show_their_caption_on_hover_and_focus_and_always_on_a_phone(browser, page, live_server):
+def test_grid_results_show_their_caption_on_hover_and_focus_and_always_on_a_phone(page, phone):
     page.goto("/search?q=borehole")
     tile = page.locator(".search-results > li").first
     caption = tile.locator(".tile-caption")
@@ -65,38 +65,28 @@ def test_grid_results_show_their_caption_on_hover_and_focus_and_always_on_a_phon
     page.mouse.move(0, 0)
     tile.locator("a").focus()
     expect(caption).to_have_css("opacity", "1")
-    phone = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
-                                is_mobile=True, has_touch=True)
-    try:
-        tab = phone.new_page()
-        tab.goto("/search?q=borehole")
-        expect(tab.locator(".search-results .tile-caption").first).to_have_css("opacity", "1")
-        tab.goto("/search?q=borehole&view=list")
-        expect(tab.locator(".search-results .creator").first).to_have_text("Amina Odhiambo")
-    finally:
-        phone.close()
+    tab = phone.new_page()
+    tab.goto("/search?q=borehole")
+    expect(tab.locator(".search-results .tile-caption").first).to_have_css("opacity", "1")
+    tab.goto("/search?q=borehole&view=list")
+    expect(tab.locator(".search-results .creator").first).to_have_text("Amina Odhiambo")
 
 
-def test_on_a_phone_results_come_first_and_facets_wait_behind_filter(browser, live_server):
-    phone = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
-                                is_mobile=True, has_touch=True)
-    try:
-        tab = phone.new_page()
-        tab.goto("/search?q=water")
-        first = tab.locator(".search-results > li").first
-        assert first.bounding_box()["y"] < 844, first.bounding_box()  # on the first screen
-        facets = tab.locator("#search-facets")
-        expect(facets).to_be_hidden()
-        toggle = tab.get_by_role("button", name="Filter")
-        expect(toggle).to_have_attribute("aria-expanded", "false")
-        toggle.click()
-        expect(facets).to_be_visible()
-        expect(toggle).to_have_attribute("aria-expanded", "true")
-        facets.get_by_role("link", name=re.compile(r"^Kenya")).first.click()
-        expect(tab).to_have_url(re.compile(r"country=KEN"))
-        expect(tab.get_by_role("button", name="Filter (1)")).to_be_visible()
-    finally:
-        phone.close()
+def test_on_a_phone_results_come_first_and_facets_wait_behind_filter(phone):
+    tab = phone.new_page()
+    tab.goto("/search?q=water")
+    first = tab.locator(".search-results > li").first
+    assert first.bounding_box()["y"] < 844, first.bounding_box()  # on the first screen
+    facets = tab.locator("#search-facets")
+    expect(facets).to_be_hidden()
+    toggle = tab.get_by_role("button", name="Filter")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(facets).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    facets.get_by_role("link", name=re.compile(r"^Kenya")).first.click()
+    expect(tab).to_have_url(re.compile(r"country=KEN"))
+    expect(tab.get_by_role("button", name="Filter (1)")).to_be_visible()
 
 
 def test_on_a_wide_screen_the_facets_are_shown_without_a_button(page):
