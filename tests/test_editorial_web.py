@@ -340,3 +340,23 @@ def test_tokens_page_shows_a_new_token_once_and_revokes(client, editor, member, 
     login_as(member)
     section = soup(client.get("/account")).select_one(".api-tokens")
     assert "download token" in section.get_text() and not section.select("#token-scope")
+
+
+def test_about_and_help_pages_show_the_built_in_text_until_an_admin_writes_them(client, admin, login_as):
+    home = soup(client.get("/"))
+    footer = [a.get("href") for a in home.select(".site-footer a")]
+    assert "/about" in footer and "/help" in footer
+    page = soup(client.get("/help"))
+    assert page.select_one("h1").get_text() == "Help"
+    assert "accents are optional" in page.select_one(".site-text-body").get_text()
+    assert not page.select(".site-text-version")  # no version: nobody accepts a help page
+    assert client.get("/about").status_code == 200
+
+    login_as(admin)
+    client.post("/manage/texts/about", data={"title": "About the library",
+                                             "body": "Run by the **media team**."})
+    client.post("/logout")
+    page = soup(client.get("/about"))
+    assert page.select_one("h1").get_text() == "About the library"
+    assert page.select_one(".site-text-body strong").get_text() == "media team"
+    assert sitetext.terms_version() == 1  # other texts do not touch the terms' version

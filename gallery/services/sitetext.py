@@ -46,7 +46,34 @@ Write to the media team before publishing if you are unsure whether a use is all
 The library may withdraw any item at any time; please remove withdrawn material from future uses.
 """
 
+DEFAULT_ABOUT = """\
+This is the photo, video and audio library of the organisation: pictures of its work and of the
+people it works with, for journalists, partners and the public.
+
+Browse the latest galleries, editors' picks, categories and countries, or search the captions.
+Registered users download sized versions and originals, with the credit and caption inside the file.
+"""
+
+DEFAULT_HELP = """\
+## Finding material
+
+- **Search** looks through titles, captions, keywords, places and credits; accents are optional
+  (*Chisinau* finds *Chișinău*). Put words in quotes for a phrase, and narrow the results with
+  the filters beside them.
+- **Browse** by category, by country, or all photos, videos and audio across galleries.
+
+## Using material
+
+- Copy the credit or the whole caption line with the buttons on each item's page.
+- Registered users download items in sized versions or the original, and whole galleries as a zip
+  with a `captions.csv`. Some items need an approval first.
+- Read the terms of use before publishing anything.
+"""
+
 DEFAULTS = {"terms": ("Terms of use", DEFAULT_TERMS)}
+# About and Help are shown from these until an admin writes them; unlike the terms they carry no
+# acceptance, so they are not seeded as version 1.
+SHOWN_DEFAULTS = {**DEFAULTS, "about": ("About", DEFAULT_ABOUT), "help": ("Help", DEFAULT_HELP)}
 
 ALLOWED_TAGS = {"a", "abbr", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "li",
                 "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul"}
@@ -83,8 +110,8 @@ def get_text(key: str) -> Text | None:
     row = db.session.get(SiteText, key)
     if row is not None:
         return Text(key, row.title, row.body, render_markdown(row.body), row.version)
-    if key in DEFAULTS:
-        title, body = DEFAULTS[key]
+    if key in SHOWN_DEFAULTS:
+        title, body = SHOWN_DEFAULTS[key]
         return Text(key, title, body, render_markdown(body), 1)
     return None
 

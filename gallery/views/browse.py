@@ -145,7 +145,19 @@ def asset(asset_id: int):
 def terms():
     """The terms of use."""
     text = sitetext.get_text("terms") or abort(404)
-    return render_template("browse/terms.html", text=text)
+    return render_template("browse/site_text.html", text=text)
+
+
+@bp.get("/about")
+def about():
+    """About this library (a site text admins edit)."""
+    return render_template("browse/site_text.html", text=sitetext.get_text("about"))
+
+
+@bp.get("/help")
+def help_page():
+    """How to find and use material (a site text admins edit)."""
+    return render_template("browse/site_text.html", text=sitetext.get_text("help"))
 
 
 @bp.get("/healthz")

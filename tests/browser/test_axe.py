@@ -31,6 +31,17 @@ def test_asset_page(page, live_server):
     check_accessibility(page, "asset")
 
 
+def test_help_page(page):
+    page.goto("/help")
+    check_accessibility(page, "help")
+
+
+def test_trash_page(page, login_as, live_server):
+    login_as(live_server.users["admin"])
+    page.goto("/manage/trash")
+    check_accessibility(page, "trash")
+
+
 def test_error_page(page):
     page.goto("/no-such-page")
     check_accessibility(page, "404 page")
