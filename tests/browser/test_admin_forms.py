@@ -158,3 +158,74 @@ def test_schedule_and_rights_fields_as_rendered(page, live_server, login_as, dra
     page.goto(edit)
     expect(page.get_by_label("Embargo until (UTC)")).to_have_value("")
     expect(page.locator(".schedule-notice", has_text="Embargoed")).to_have_count(0)
+
+
+def _member(live_server, email):
+    """A member account of the test's own (no terms accepted yet)."""
+    from gallery.extensions import db
+    from gallery.services import accounts
+    from tests.browser.conftest import PASSWORD
+
+    with live_server.app.app_context():
+        accounts.create_user(email=email, password=PASSWORD, role="member", name="Mo Member")
+        db.session.commit()
+        db.session.close()
+    return email
+
+
+def test_approval_request_and_decision_forms_as_rendered(page, live_server, login_as):
+    from gallery.extensions import db
+    from gallery.services import galleries, ingest
+
+    with live_server.app.app_context():
+        gallery = galleries.create_gallery({"title": "Sensitive: approval forms", "category": "Events",
+                                            "country": "KEN", "status": "published"}, None, script=True)
+        result = ingest.ingest(gallery, io.BytesIO(picture(next(SEEDS))), "s.jpg",
+                               {"caption": "A survivor's hands, approval forms.", "consent": "obtained"})
+        assert result.status == "accepted", result.reason
+        asset_id = result.asset.id
+        result.asset.sensitive = True
+        db.session.commit()
+        db.session.close()
+    member = _member(live_server, "approval-member@example.org")
+    login_as(member)
+    page.goto(f"/assets/{asset_id}")
+    page.get_by_role("link", name="read and accept the terms of use").click()
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Accept and continue").click()
+    page.goto(f"/assets/{asset_id}")
+    page.get_by_label("How will you use it?").fill("A feature on recovery, faces not shown.")
+    page.get_by_role("button", name="Request approval").click()
+    expect(page.locator(".approval-status")).to_contain_text("waiting for the media team")
+    _log_out(page)
+
+    login_as(live_server.users["editor"])
+    page.goto("/manage/approvals")
+    row = page.locator("tr.approval", has_text="A survivor's hands, approval forms.")
+    expect(row.locator(".reason")).to_have_text("A feature on recovery, faces not shown.")
+    row.get_by_role("button", name="Approve").click()
+    expect(page.locator("table.decided tr", has_text="approval-member@example.org")).to_contain_text("approved")
+    _log_out(page)
+
+    login_as(member)
+    page.goto(f"/assets/{asset_id}")
+    expect(page.locator(".approval-form")).to_have_count(0)
+    expect(page.locator(".approval-status")).to_have_count(0)
+
+
+def test_user_role_and_active_forms_as_rendered(page, live_server, login_as):
+    member = _member(live_server, "role-member@example.org")
+    login_as(live_server.users["admin"])
+    page.goto("/admin/users/?q=role-member")
+    row = page.locator("tr.user-row", has_text=member)
+    row.get_by_label(f"Role of {member}").select_option("editor")
+    row.get_by_role("button", name="Change").click()
+    row = page.locator("tr.user-row", has_text=member)
+    expect(row.get_by_label(f"Role of {member}")).to_have_value("editor")
+    row.get_by_role("button", name="Deactivate").click()
+    row = page.locator("tr.user-row", has_text=member)
+    expect(row.get_by_role("button", name="Activate")).to_be_visible()
+    _log_out(page)
+
+    login_as(member)  # a deactivated account cannot log in
+    expect(page.get_by_role("button", name="Log out", exact=True)).to_have_count(0)
