@@ -378,3 +378,26 @@ def test_an_index_from_before_the_log_applies_what_its_outbox_held(app, make_gal
     assert sync.local_cursor() == Cursor() and search.pending().entries == 1
     assert search.drain().indexed == 1
     assert search.run("queued upgrade", None).total == 1 and search.check().clean
+
+
+def test_the_jobs_page_shows_each_servers_search_lag(app, servers, make_gallery, make_asset, token, editor):
+    from bs4 import BeautifulSoup
+
+    a, b = servers["a"], servers["b"]
+    asset = make_asset(make_gallery(), caption="Lag on the jobs page")
+    sync_once(a)
+    sync_once(b)
+    edit(a, asset.id, "Only A applied this", token)
+    sync_once(a)
+    age_log(120)
+    client = b.test_client()
+    with client.session_transaction() as sess:  # staff's session on server B
+        sess["_user_id"] = editor.get_id()
+        sess["_fresh"] = True
+    page = BeautifulSoup(client.get("/manage/jobs").data, "html.parser")
+    rows = {r["data-server"]: [c.get_text(strip=True) for c in r.select("td")]
+            for r in page.select(".search-servers tr[data-server]")}
+    assert rows["server-a"][0] == "0" and rows["server-a"][-1] == "in step"
+    assert rows["server-b"][:2] == ["1", "120 s"] and rows["server-b"][-1] == "behind"
+    readiness = page.select_one(".search-readiness").get_text(" ", strip=True)
+    assert "server-b" in readiness and "120 s behind the change log" in readiness

@@ -83,6 +83,15 @@ def readiness() -> Readiness:
     return Readiness(True, "ok", name, lag.entries, lag.seconds)
 
 
+def servers() -> list[changelog.ServerState]:
+    """Every server following the change log with its lag, most behind first (the jobs page)."""
+    s = session()
+    try:
+        return changelog.servers(s, utcnow(), current_app.config["SEARCH_READY_LAG"])
+    finally:
+        s.close()
+
+
 def check() -> CheckReport:
     """Compare asset ids in the database with this server's index; count its backlog; list servers."""
     cfg = current_app.config

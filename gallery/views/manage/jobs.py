@@ -5,14 +5,16 @@ from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
 from gallery.services import assets, jobs, work
+from gallery.services.search import health
 from gallery.views.manage.blueprint import back, bp
 
 
 @bp.get("/jobs")
 def jobs_page():
-    """Queue lengths, counts per piece and state, running and failed pieces, timings."""
+    """Queue lengths, counts per piece and state, running and failed pieces, timings, search lag."""
     return render_template("manage/jobs.html", overview=work.overview(),
-                           queues=jobs.queue_lengths(), pieces=sorted(work.MAKERS))
+                           queues=jobs.queue_lengths(), pieces=sorted(work.MAKERS),
+                           search=health.readiness(), search_servers=health.servers())
 
 
 @bp.post("/assets/<int:asset_id>/retry")
