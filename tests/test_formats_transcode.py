@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from gallery.exceptions import UnsupportedMedia
-from gallery.formats import transcode
+from gallery.formats import hdr, transcode
 from gallery.formats.credits import Credits
 
 PLACE = "+48.8566+002.3522/"
@@ -189,9 +189,66 @@ def test_bt2020_pq_source_is_converted_to_bt709_and_tagged_so(tmp_path):
         assert (frame.format.name, int(frame.colorspace), int(frame.color_primaries)) == ("yuv420p", 1, 1)
         picture = frame.to_image()
     top, bottom = colour_at(picture, 0.5, 0.2), colour_at(picture, 0.5, 0.8)
-    # Not tone-mapped, so not the exact colours: but red stays red and blue stays blue, no garbage.
+    # Red stays red and blue stays blue after the tone map, no garbage.
     assert top[0] > top[1] + 80 and top[0] > top[2] + 80
     assert bottom[2] > bottom[0] + 80 and bottom[2] > bottom[1] + 80
+
+
+def _grey_bands_hdr(path: str, transfer: int, signals: list[float], size=(192, 64), frames: int = 3) -> None:
+    """An HEVC 10-bit BT.2020 clip of vertical grey bands at the given code values (R'=G'=B').
+
+    Grey has Cb = Cr = 0.5 whatever the matrix, so the luma plane alone says what the camera wrote.
+    """
+    w, h = size
+    luma = np.zeros((h, w), np.uint16)
+    for n, signal in enumerate(signals):
+        luma[:, n * w // len(signals):(n + 1) * w // len(signals)] = round(64 + 876 * signal)
+    chroma = np.full((h // 2, w), 512, np.uint16)  # both half-size planes, stacked as PyAV wants
+    with av.open(path, "w") as out:
+        v = out.add_stream("libx265", rate=24, options={"x265-params": "log-level=none:lossless=1"})
+        v.width, v.height, v.pix_fmt = w, h, "yuv420p10le"
+        v.codec_context.colorspace, v.codec_context.color_primaries, v.codec_context.color_trc = 9, 9, transfer
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.vstack([luma, chroma]), format="yuv420p10le")
+            frame.pts = i
+            out.mux(v.encode(frame))
+        out.mux(v.encode(None))
+
+
+def _band_levels(path: str, bands: int) -> list[int]:
+    """The grey level in the middle of each band of the proxy's first frame (8-bit, full range)."""
+    with av.open(path) as c:
+        picture = next(c.decode(video=0)).to_image().convert("L")
+    return [picture.getpixel((int((n + 0.5) * picture.width / bands), picture.height // 2)) for n in range(bands)]
+
+
+def test_pq_hdr_is_tone_mapped_so_white_looks_white_and_highlights_keep_their_order(tmp_path):
+    src, dest = str(tmp_path / "pq.mov"), str(tmp_path / "out.mp4")
+    nits = [100, 203, 400, 1000]  # a grey card, reference white (BT.2408), a lamp, the sky near the sun
+    _grey_bands_hdr(src, 16, [float(hdr.nits_to_pq(n)) for n in nits])
+    transcode.video_proxy(src, dest)
+    levels = _band_levels(dest, len(nits))
+    # Read as if BT.709 (no tone map) these would be 130, 148, 167 and 192: grey and flat.
+    assert 175 <= levels[0] <= 200, levels   # mid-tones as an SDR screen shows them
+    assert levels[1] >= 220, levels          # reference white is (near) SDR white
+    assert levels[0] < levels[1] < levels[2] <= levels[3], levels  # rolled off, never reversed
+    assert levels[3] >= 250, levels
+
+
+def test_hlg_hdr_is_tone_mapped_too(tmp_path):
+    src, dest = str(tmp_path / "hlg.mov"), str(tmp_path / "out.mp4")
+    _grey_bands_hdr(src, 18, [0.5, 0.75, 0.95])  # HLG: 0.75 is reference white
+    transcode.video_proxy(src, dest)
+    dark, white, bright = _band_levels(dest, 3)
+    assert 215 <= white <= 245 and dark < white - 40 and bright > white, (dark, white, bright)
+
+
+def test_the_tone_curve_leaves_shadows_alone_and_reaches_white_at_the_source_peak():
+    assert abs(float(hdr.eetf(np.array([20.0]))[0]) - 20.0) < 0.01  # below the knee: unchanged
+    assert abs(float(hdr.eetf(np.array([1000.0]))[0]) - hdr.SDR_WHITE) < 0.5
+    grey = hdr.nits_to_pq(100.0)
+    red = hdr.sdr_from_hdr(np.array([[grey, 0.0, 0.0]]), hdr.PQ)[0]
+    assert red[0] > 0.5 and red[1] < 0.05 and red[2] < 0.05, red  # red stays red
 
 
 def test_prores_422_10_bit_becomes_8_bit(tmp_path):

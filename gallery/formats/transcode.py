@@ -13,7 +13,7 @@ import av
 from mutagen.mp4 import MP4
 
 from gallery.exceptions import UnsupportedMedia
-from gallery.formats import imaging
+from gallery.formats import hdr, imaging
 from gallery.formats.credits import Credits
 
 VIDEO_CODEC = "libx264"
@@ -335,17 +335,25 @@ class _VideoPass:
             chain.append(graph.add("transpose", "clock"))
         elif rotation == 180:
             chain += [graph.add("hflip"), graph.add("vflip")]
-        # 10-bit sources: swscale dithers them down to 8-bit; a BT.2020 one is also converted to
-        # BT.709 Y'CbCr and tagged so (no tone-map of PQ/HLG: HDR highlights are clipped, the
-        # picture keeps its shape and colours). Anything else is scaled exactly as the ffmpeg
-        # command line scales it, so the bench compares like with like.
+        # 10-bit sources: swscale dithers them down to 8-bit. A BT.2020 one is converted to BT.709
+        # Y'CbCr and tagged so; an HDR one (PQ or HLG) is also tone-mapped by a 3D LUT on its
+        # R'G'B' (gallery.formats.hdr), or its highlights clip and the picture looks grey and flat.
+        # Anything else is scaled exactly as the ffmpeg command line scales it, so the bench
+        # compares like with like.
         scale = f"{width}:{height}:flags={SCALE_FLAGS}:threads={self.threads}"
         if int(frame.colorspace) in BT2020:
-            scale += ":in_color_matrix=bt2020:out_color_matrix=bt709"
             ctx = self.vstream.codec_context
             ctx.colorspace, ctx.color_primaries, ctx.color_trc = BT709, BT709, BT709
-        chain += [graph.add("scale", scale), graph.add("format", "yuv420p"),
-                  graph.add("setsar", "1"), graph.add("buffersink")]
+            if hdr.is_hdr(int(frame.color_trc)):
+                chain += [graph.add("scale", scale + ":in_color_matrix=bt2020"),
+                          graph.add("format", "gbrp16le"),
+                          graph.add("lut3d", f"file={hdr.cube_path(int(frame.color_trc))}:interp=tetrahedral"),
+                          graph.add("scale", f"flags={SCALE_FLAGS}:out_color_matrix=bt709:out_range=tv")]
+            else:
+                chain.append(graph.add("scale", scale + ":in_color_matrix=bt2020:out_color_matrix=bt709"))
+        else:
+            chain.append(graph.add("scale", scale))
+        chain += [graph.add("format", "yuv420p"), graph.add("setsar", "1"), graph.add("buffersink")]
         for a, b in zip(chain, chain[1:]):
             a.link_to(b)
         graph.configure()
