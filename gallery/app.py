@@ -13,6 +13,7 @@ from gallery import (
     auth_tokens,
     cli,
     errors,
+    i18n,
     inputs,
     ratelimit,
     security,
@@ -48,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth_tokens.init_app(app)
     ratelimit.init_app(app)
     templating.init_app(app)
+    i18n.init_app(app)  # after templating: its date and size filters speak the page's language
     security.init_app(app)
     inputs.init_app(app)  # before the blueprints: it bounds their <int:...> URL parts
     errors.init_app(app)

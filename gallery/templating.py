@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from gallery import clock, policy
 from gallery.formats.imaging import BLUR_VERSION
+from gallery.i18n.formatting import filesize, format_date  # noqa: F401 (re-exported; Babel-aware)
 from gallery.services import rights
 
 # A number no real id has: url_for builds a URL around it once, ids are put in its place after.
@@ -107,18 +108,6 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **view_args, **args)
 
 
-def filesize(n: int | None) -> str:
-    """Human file size: 1.2 MB."""
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
-
-
 def duration(seconds: float | None) -> str:
     """m:ss or h:mm:ss."""
     if seconds is None:
@@ -127,13 +116,6 @@ def duration(seconds: float | None) -> str:
     h, rem = divmod(s, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def format_date(value: dt.date | dt.datetime | None) -> str:
-    """Dates as '14 March 2023'."""
-    if value is None:
-        return ""
-    return f"{value.day} {value:%B %Y}"
 
 
 def atom_time(when: dt.datetime | None) -> str:

@@ -10,7 +10,22 @@
 //                              those tiles hold the server's blurred thumb, there is nothing to reveal)
 "use strict";
 
+// The interface's strings in the page's language: base.html carries them as JSON (#i18n-strings),
+// keyed by the English text, which is also the fallback. %(name)s placeholders take values.
+window.galleryText = (function () {
+  const blob = document.getElementById("i18n-strings");
+  let strings = {};
+  try { strings = blob ? JSON.parse(blob.textContent) : {}; } catch (e) { strings = {}; }
+  return function (key, values) {
+    let text = strings[key] || key;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("%(" + name + ")s").join(values[name]); });
+    return text;
+  };
+}());
+
 (function () {
+  const t = window.galleryText;
+
   function announce(id, text) {
     const status = document.querySelector('[data-copy-status="' + id + '"]');
     if (status) status.textContent = text;
@@ -62,17 +77,17 @@
       const label = button.dataset.label || button.textContent;
       button.dataset.label = label;
       copyText(source.textContent.trim()).then(function () {
-        button.textContent = "Copied";
-        announce(id, (button.dataset.what || "Credit line") + " copied to the clipboard");
+        button.textContent = t("Copied");
+        announce(id, t("%(what)s copied to the clipboard", { what: t(button.dataset.what || "Credit line") }));
       }, function () {
-        button.textContent = "Select and copy";
+        button.textContent = t("Select and copy");
         source.hidden = false;  // a caption line is only shown when it has to be copied by hand
         const range = document.createRange();
         range.selectNodeContents(source);
         const sel = window.getSelection();
         sel.removeAllRanges();
         sel.addRange(range);
-        announce(id, "Copy was refused: the text is selected, press Ctrl+C");
+        announce(id, t("Copy was refused: the text is selected, press Ctrl+C"));
       });
       window.setTimeout(function () { button.textContent = label; }, 2500);
       return;

@@ -2,6 +2,7 @@
 // "select all" come from gallery.js. No inline scripts: the CSP forbids them.
 (() => {
   "use strict";
+  const t = window.galleryText || ((text) => text);
 
   const list = document.querySelector("[data-sortable]");
   if (!list) return;
@@ -48,14 +49,14 @@
       body: JSON.stringify({ids, order: "selection"}),
     }).then((response) => {
       if (!response.ok) throw new Error(String(response.status));
-      say("Order saved.");
+      say(t("Order saved."));
       list.querySelectorAll("li[data-asset-id]").forEach((li, index, items) => {
         const [up, down] = li.querySelectorAll(".move-buttons button");
         if (up) up.disabled = index === 0 && "firstPage" in list.dataset;
         if (down) down.disabled = index === items.length - 1 && "lastPage" in list.dataset;
       });
     }).catch(() => {
-      say("The order could not be saved; reload the page and try again.");
+      say(t("The order could not be saved; reload the page and try again."));
     });
   }
 })();

@@ -8,6 +8,7 @@
 (function () {
   const form = document.getElementById("upload-form");
   if (!form || !window.XMLHttpRequest || !window.FormData) return;
+  const t = window.galleryText || function (text) { return text; };
 
   const input = form.querySelector('input[type="file"]');
   const zone = form.querySelector("[data-dropzone]");
@@ -47,12 +48,12 @@
     Array.prototype.forEach.call(files, function (file) {
       const item = el("li", "upload-item");
       item.appendChild(el("span", "upload-name", file.name));
-      const status = el("span", "upload-status", "Waiting");
+      const status = el("span", "upload-status", t("Waiting"));
       item.appendChild(status);
       const bar = el("progress", "progress");
       bar.max = 100;
       bar.value = 0;
-      bar.setAttribute("aria-label", "Upload of " + file.name);
+      bar.setAttribute("aria-label", t("Upload of %(name)s", { name: file.name }));
       item.appendChild(bar);
       list.appendChild(item);
       const job = { file: file, item: item, status: status, bar: bar, loaded: 0, done: false,
@@ -73,7 +74,7 @@
 
   function send(job) {
     running += 1;
-    job.status.textContent = "Uploading";
+    job.status.textContent = t("Uploading");
     const data = new FormData();
     data.append("files", job.file, job.file.name);
     const xhr = new XMLHttpRequest();
@@ -84,7 +85,7 @@
       if (event.lengthComputable) {
         job.loaded = event.loaded / event.total;
         job.bar.value = Math.round(job.loaded * 100);
-        if (job.loaded >= 1) job.status.textContent = "Processing";
+        if (job.loaded >= 1) job.status.textContent = t("Processing");
         updateOverall();
       }
     });
@@ -94,13 +95,13 @@
       if (xhr.status === 200 && body && body.results) {
         showResults(job, body.results);
       } else {
-        const message = body && body.error ? body.error.message : "The server refused the upload (HTTP " + xhr.status + ").";
+        const message = body && body.error ? body.error.message : t("The server refused the upload (HTTP %(status)s).", { status: xhr.status });
         showResults(job, [{ filename: job.file.name, status: "rejected", reason: message }]);
       }
       finish(job);
     });
     xhr.addEventListener("error", function () {
-      showResults(job, [{ filename: job.file.name, status: "rejected", reason: "The connection failed; try this file again." }]);
+      showResults(job, [{ filename: job.file.name, status: "rejected", reason: t("The connection failed; try this file again.") }]);
       finish(job);
     });
     xhr.send(data);
@@ -109,16 +110,16 @@
   function describe(result) {
     const span = el("span", "upload-status");
     if (result.status === "accepted") {
-      span.appendChild(document.createTextNode("Added: "));
+      span.appendChild(document.createTextNode(t("Added: ")));
       span.appendChild(link(result.asset_url, "asset " + result.asset_id));
     } else if (result.status === "duplicate") {
-      span.appendChild(document.createTextNode("Already in the catalogue"));
+      span.appendChild(document.createTextNode(t("Already in the catalogue")));
       if (result.existing_url) {
         span.appendChild(document.createTextNode(": "));
         span.appendChild(link(result.existing_url, "asset " + result.existing_id));
       }
     } else {
-      span.textContent = "Refused: " + result.reason;
+      span.textContent = t("Refused: %(reason)s", { reason: result.reason });
     }
     return span;
   }
@@ -161,10 +162,10 @@
 
   function tallyText(tally) {
     const parts = [];
-    if (tally.accepted) parts.push(tally.accepted + " added");
-    if (tally.duplicate) parts.push(tally.duplicate + " already in the catalogue");
-    if (tally.rejected) parts.push(tally.rejected + " refused");
-    return parts.join(", ") || "no files";
+    if (tally.accepted) parts.push(t("%(count)s added", { count: tally.accepted }));
+    if (tally.duplicate) parts.push(t("%(count)s already in the catalogue", { count: tally.duplicate }));
+    if (tally.rejected) parts.push(t("%(count)s refused", { count: tally.rejected }));
+    return parts.join(", ") || t("no files");
   }
 
   function updateOverall() {
@@ -174,8 +175,9 @@
     const done = jobs.filter(function (job) { return job.done; }).length;
     // Uploads are what was chosen (a zip is one); the files are what they held.
     const files = counts.accepted + counts.duplicate + counts.rejected;
-    summary.textContent = done + " of " + jobs.length + (jobs.length === 1 ? " upload" : " uploads") +
-      " sent. Files: " + tallyText(counts) + (files ? "." : "") + orderNote;
+    const sent = jobs.length === 1 ? t("%(done)s of 1 upload sent.", { done: done })
+      : t("%(done)s of %(total)s uploads sent.", { done: done, total: jobs.length });
+    summary.textContent = sent + " " + t("Files: %(tally)s", { tally: tallyText(counts) }) + (files ? "." : "") + orderNote;
     if (done === jobs.length && !queue.length) arrange();
   }
 
@@ -194,7 +196,7 @@
     ordering.addEventListener("loadend", function () {
       const ok = ordering.status === 200;
       ordering = null;
-      if (!ok) orderNote = " The order could not be saved: reorder the files on the gallery's page.";
+      if (!ok) orderNote = t(" The order could not be saved: reorder the files on the gallery's page.");
       const all = [];
       jobs.forEach(function (job) { if (job.arranged) Array.prototype.push.apply(all, job.ids); });
       const a = captions.querySelector("a");

@@ -1,0 +1,41 @@
+"""The strings of gallery/static/js in the page's language: one JSON blob base.html carries."""
+from __future__ import annotations
+
+from flask_babel import gettext
+
+from gallery.i18n.names import N_
+
+# Keys are the English strings the scripts fall back to; %(name)s placeholders are filled by
+# galleryText() in gallery.js.
+MESSAGES = (
+    N_("Copied"),
+    N_("Select and copy"),
+    N_("%(what)s copied to the clipboard"),
+    N_("Credit line"),
+    N_("Caption"),
+    N_("Copy was refused: the text is selected, press Ctrl+C"),
+    N_("Order saved."),
+    N_("The order could not be saved; reload the page and try again."),
+    N_("Waiting"),
+    N_("Uploading"),
+    N_("Processing"),
+    N_("Upload of %(name)s"),
+    N_("The server refused the upload (HTTP %(status)s)."),
+    N_("The connection failed; try this file again."),
+    N_("Added: "),
+    N_("Already in the catalogue"),
+    N_("Refused: %(reason)s"),
+    N_("%(count)s added"),
+    N_("%(count)s already in the catalogue"),
+    N_("%(count)s refused"),
+    N_("no files"),
+    N_("%(done)s of %(total)s uploads sent."),
+    N_("%(done)s of 1 upload sent."),
+    N_("Files: %(tally)s"),
+    N_(" The order could not be saved: reorder the files on the gallery's page."),
+)
+
+
+def catalogue() -> dict[str, str]:
+    """Each script string and its translation in the page's language."""
+    return {message: gettext(message) for message in MESSAGES}
