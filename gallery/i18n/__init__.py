@@ -5,7 +5,7 @@ from flask import Flask, Response, request
 import flask_babel
 from flask_babel import Babel
 
-from gallery.i18n import formatting, jsstrings, locale, names
+from gallery.i18n import formatting, jsstrings, locale, names, terms
 
 babel = Babel()
 
@@ -23,9 +23,11 @@ def init_app(app: Flask) -> None:
     env.filters["date"] = formatting.format_date
     env.filters["datetime"] = formatting.format_datetime
     env.filters["number"] = formatting.number
+    env.filters["datetime_short"] = formatting.datetime_short
     env.filters["country_name"] = names.country_name
     env.filters["category_name"] = names.category_name
     env.filters["by_name"] = names.sorted_by_name
+    env.filters["term"] = terms.term
     env.globals["js_strings"] = jsstrings.catalogue
 
     @app.before_request

@@ -42,10 +42,12 @@ def format_date(value: dt.date | dt.datetime | None, language: str | None = None
 
 
 def format_datetime(value: dt.datetime | None, language: str | None = None) -> str:
-    """A stored (naive UTC) time to the minute: 14 March 2023, 09:30 UTC."""
+    """A stored (naive UTC) time to the minute: 01 July 2030, 09:30 UTC; 1 juillet 2030, 09:30 UTC."""
     if value is None:
         return ""
     language = language or current()
+    if language == DEFAULT:
+        return f"{value:%d %B %Y, %H:%M} UTC"
     return f"{format_date(value, language)}, {value:%H:%M} UTC"
 
 
@@ -54,3 +56,13 @@ def number(value: int | float | None, language: str | None = None) -> str:
     if value is None:
         return ""
     return numbers.format_decimal(value, locale=language or current())
+
+
+def datetime_short(value: dt.datetime | None, language: str | None = None) -> str:
+    """A stored time in a badge: 05 Sep 2023 10:00 (the language's short month)."""
+    if value is None:
+        return ""
+    language = language or current()
+    if language == DEFAULT:
+        return f"{value:%d %b %Y %H:%M}"
+    return dates.format_datetime(value, "d MMM y HH:mm", locale=language)

@@ -61,13 +61,14 @@ def current() -> str:
 
 
 def _base_root() -> str:
-    """This site's root URL without any language prefix (scheme, host, script name)."""
-    base = request.environ.get(BASE_KEY, request.script_root)
-    return request.host_url.rstrip("/") + base
+    """This site's root path without any language prefix (the script name)."""
+    # Root-relative, like every other link of the page (a test holds pages to local URLs); the
+    # browser and crawlers resolve it against the page's own address.
+    return request.environ.get(BASE_KEY, request.script_root)
 
 
 def url_in(code: str, path: str | None = None) -> str:
-    """The absolute URL of a path (default: this page) in a language; English has no prefix."""
+    """The URL (root-relative) of a path (default: this page) in a language; English has no prefix."""
     if path is None:
         path = request.full_path.rstrip("?")
     return _base_root() + ("" if code == DEFAULT else f"/{code}") + path

@@ -10,12 +10,12 @@
 //                              those tiles hold the server's blurred thumb, there is nothing to reveal)
 "use strict";
 
-// The interface's strings in the page's language: base.html carries them as JSON (#i18n-strings),
-// keyed by the English text, which is also the fallback. %(name)s placeholders take values.
+// The interface's strings in the page's language: base.html carries them as JSON in
+// <body data-strings>, keyed by the English text, which is also the fallback. %(name)s
+// placeholders take values.
 window.galleryText = (function () {
-  const blob = document.getElementById("i18n-strings");
   let strings = {};
-  try { strings = blob ? JSON.parse(blob.textContent) : {}; } catch (e) { strings = {}; }
+  try { strings = JSON.parse(document.body.dataset.strings || "{}"); } catch (e) { strings = {}; }
   return function (key, values) {
     let text = strings[key] || key;
     Object.keys(values || {}).forEach(function (name) { text = text.split("%(" + name + ")s").join(values[name]); });

@@ -1,0 +1,25 @@
+"""Words the code keeps as values (roles, statuses, media types, report columns) and their labels."""
+from __future__ import annotations
+
+from flask_babel import gettext
+
+from gallery.i18n.names import N_
+
+# Value as stored or passed around: its label, marked for the catalogues. A value missing here
+# is shown as it is.
+LABELS = {
+    "member": N_("member"), "editor": N_("editor"), "admin": N_("admin"),
+    "draft": N_("draft"), "published": N_("published"),
+    "image": N_("Image"), "video": N_("Video"), "audio": N_("Audio"),
+    "asset": N_("asset"), "gallery": N_("gallery"), "user": N_("user"), "month": N_("month"),
+    "asset id": N_("Asset id"), "gallery id": N_("Gallery id"), "user id": N_("User id"),
+    "title": N_("Title"), "downloads": N_("Downloads"), "users": N_("Users"),
+    "last download": N_("Last download"), "assets": N_("Assets"), "email": N_("Email"),
+    "name": N_("Name"), "organisation": N_("Organisation"),
+}
+
+
+def term(value: object) -> str:
+    """The label of a stored value in the page's language."""
+    label = LABELS.get(str(value)) if value is not None else None
+    return gettext(label) if label else ("" if value is None else str(value))
