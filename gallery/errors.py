@@ -4,21 +4,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
+from gallery.i18n.names import N_
 
+# Marked for the catalogues (N_): pages show them in the visitor's language, JSON in English.
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please log in to continue.",
-    403: "You do not have permission to see this.",
-    404: "There is nothing here. It may have been moved or unpublished.",
-    405: "That method is not allowed here.",
-    413: "The upload is too large.",
-    415: "That type of file is not accepted.",
-    429: "Too many attempts. Please wait a moment and try again.",
-    500: "Something went wrong on our side. The problem has been logged.",
+    400: N_("The request could not be understood."),
+    401: N_("Please log in to continue."),
+    403: N_("You do not have permission to see this."),
+    404: N_("There is nothing here. It may have been moved or unpublished."),
+    405: N_("That method is not allowed here."),
+    413: N_("The upload is too large."),
+    415: N_("That type of file is not accepted."),
+    429: N_("Too many attempts. Please wait a moment and try again."),
+    500: N_("Something went wrong on our side. The problem has been logged."),
 }
 
 
@@ -39,7 +42,9 @@ def error_response(status: int, message: str | None = None, field: str | None = 
         if field:
             body["field"] = field
         return jsonify({"error": {**body, **details}}), status
-    return render_template("errors/error.html", status=status, message=message), status
+    # A page speaks the visitor's language: messages in the catalogues are translated, others
+    # (built from values) stay as the service wrote them.
+    return render_template("errors/error.html", status=status, message=gettext(message)), status
 
 
 def bearer_challenge(message: str, error: str | None = None) -> Response:

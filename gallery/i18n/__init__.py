@@ -1,8 +1,8 @@
 """The interface in English, French and Spanish: Flask-Babel, the URL prefix, names and formats."""
 from __future__ import annotations
 
-from flask import Flask, Response, request
 import flask_babel
+from flask import Flask, Response, request
 from flask_babel import Babel
 
 from gallery.i18n import formatting, jsstrings, locale, names, terms

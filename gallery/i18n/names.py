@@ -134,6 +134,9 @@ def country_name(country: Any, language: str | None = None) -> str:
             alpha2, fallback = code, country
     else:
         alpha2, fallback = getattr(country, "alpha2", "") or "", getattr(country, "name", "")
+        if not alpha2 and getattr(country, "alpha3", None):  # (alpha3, name) rows
+            found = pycountry.countries.get(alpha_3=country.alpha3)
+            alpha2 = found.alpha_2 if found else ""
     return un_name(alpha2, language) or fallback
 
 
@@ -165,7 +168,11 @@ def sort_key(text: str, language: str | None = None) -> tuple[str, str]:
 
 
 def sorted_by_name(items: Iterable[T], name: Callable[[T], str] | None = None) -> list[T]:
-    """Items sorted by their displayed name in the page's language (countries by default)."""
+    """Items sorted by their displayed name in the page's language (countries by default).
+
+    (country, count) pairs sort by the country.
+    """
     language = current()
-    name = name or (lambda item: country_name(item, language))
+    name = name or (lambda item: country_name(item[0] if isinstance(item, tuple) else item,
+                                              language))
     return sorted(items, key=lambda item: sort_key(name(item), language))

@@ -4,9 +4,11 @@ from __future__ import annotations
 import smtplib
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
+from gallery.i18n.terms import term
 from gallery.services import accounts, mail
 from gallery.views.access import admin_required
 from gallery.views.auth_forms import ActiveForm, RoleForm
@@ -40,9 +42,9 @@ def set_role(user_id: int):
     try:
         accounts.set_role(current_user, user, form.role.data)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
         return redirect(_back(), 303)
-    flash(f"{user.email} is now {user.role}.", "info")
+    flash(_("%(email)s is now %(role)s.", email=user.email, role=term(user.role)), "info")
     return redirect(_back(), 303)
 
 
@@ -58,11 +60,12 @@ def set_active(user_id: int):
     try:
         approved = accounts.set_active(current_user, user, active)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
         return redirect(_back(), 303)
     if active:
         _tell_activated(user, approved)
-    flash(f"{user.email} is {'active' if active else 'deactivated'}.", "info")
+    flash(_("%(email)s is active.", email=user.email) if active
+          else _("%(email)s is deactivated.", email=user.email), "info")
     return redirect(_back(), 303)
 
 
@@ -76,7 +79,7 @@ def _tell_activated(user, approved: bool) -> None:
         mail.send_mail(current_app.config, user.email, subject, body)
     except (OSError, smtplib.SMTPException):
         current_app.logger.exception("Could not send mail to %s", user.email)
-        flash("The account is active, but the email to its owner could not be sent.", "error")
+        flash(_("The account is active, but the email to its owner could not be sent."), "error")
 
 
 def _back() -> str:

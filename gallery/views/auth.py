@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from gallery.errors import error_response
@@ -77,12 +78,12 @@ def login():
     limiter().give_back(address)  # the right password is not a failure
     if not user.active:
         if config["REGISTRATION_MODE"] == "open" and accounts.unconfirmed(user):
-            flash("This account is not active yet: follow the link in the email we sent when you "
-                  "registered. No email? Register again with the same address for a new link.",
+            flash(_("This account is not active yet: follow the link in the email we sent when you "
+                    "registered. No email? Register again with the same address for a new link."),
                   "error")
         else:
-            flash("This account is not active. New accounts are activated by an administrator; "
-                  "you will get an email when yours is.", "error")
+            flash(_("This account is not active. New accounts are activated by an administrator; "
+                    "you will get an email when yours is."), "error")
         return render_template("auth/login.html", form=form, next=target,
                                registration=config["REGISTRATION_MODE"]), 403
     limiter().reset(pair)
@@ -128,7 +129,7 @@ def logout():
         accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("browse.index"))
 
 
@@ -186,7 +187,7 @@ def confirm(token: str):
         return render_template("auth/confirm.html", message=exc.message), 400
     _start_session(user, remember=False)
     accounts.record_login(user)
-    flash("Welcome! Your account is ready.", "info")
+    flash(_("Welcome! Your account is ready."), "info")
     return redirect(url_for("auth.account"))
 
 
@@ -241,7 +242,7 @@ def account():
     if action == "profile" and profile.validate_on_submit():
         accounts.update_profile(current_user, name=profile.name.data,
                                 organisation=profile.organisation.data or "")
-        flash("Your profile is saved.", "info")
+        flash(_("Your profile is saved."), "info")
         return redirect(url_for("auth.account"))
     if action == "password" and password.validate_on_submit():
         try:
@@ -252,7 +253,7 @@ def account():
         else:
             # The new session token ends every other session; this one carries on with it.
             _start_session(current_user._get_current_object(), remember=session.permanent)
-            flash("Your password is changed. Other devices have been logged out.", "info")
+            flash(_("Your password is changed. Other devices have been logged out."), "info")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/account.html", profile=profile, password=password), status
@@ -265,7 +266,7 @@ def logout_everywhere():
     accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
-    flash("You are logged out on every device. Log in again to continue here.", "info")
+    flash(_("You are logged out on every device. Log in again to continue here."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -306,6 +307,6 @@ def reset_password(token: str):
             return render_template("auth/reset_invalid.html", message=exc.message), 400
         logout_user()
         session.clear()
-        flash("Your password is changed. Log in with the new one.", "info")
+        flash(_("Your password is changed. Log in with the new one."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), 400 if request.method == "POST" else 200

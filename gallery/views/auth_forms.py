@@ -1,6 +1,7 @@
 """Forms of the accounts pages (Flask-WTF: every form carries a CSRF token)."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
@@ -9,67 +10,67 @@ from gallery.models import ROLES
 from gallery.services.accounts import MIN_PASSWORD
 
 # No maximum on passwords: any length works (the request size is capped instead).
-TOO_SHORT = f"The password needs at least {MIN_PASSWORD} characters."
+TOO_SHORT = _l("The password needs at least %(num)s characters.", num=MIN_PASSWORD)
 NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD, message=TOO_SHORT)]
-MISMATCH = "The passwords do not match."
+MISMATCH = _l("The passwords do not match.")
 
 
 class LoginForm(FlaskForm):
     """Email, password and "remember me"."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired()])
-    remember = BooleanField("Keep me logged in on this device")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me logged in on this device"))
     next = HiddenField()
 
 
 class RegisterForm(FlaskForm):
     """A new account: who you are, a password and the terms of use."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    organisation = StringField("Organisation", validators=[Length(max=200)])
-    password = PasswordField("Password", validators=NEW_PASSWORD)
-    confirm = PasswordField("Repeat the password",
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+    password = PasswordField(_l("Password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Repeat the password"),
                             validators=[DataRequired(), EqualTo("password", MISMATCH)])
-    accept_terms = BooleanField("I accept the terms of use",
-                                validators=[DataRequired("Please accept the terms of use.")])
+    accept_terms = BooleanField(_l("I accept the terms of use"),
+                                validators=[DataRequired(_l("Please accept the terms of use."))])
 
 
 class ProfileForm(FlaskForm):
     """Name and organisation."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    organisation = StringField("Organisation", validators=[Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
 
 
 class ChangePasswordForm(FlaskForm):
     """The current password and a new one, twice."""
 
-    current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password", validators=NEW_PASSWORD)
-    confirm = PasswordField("Repeat the new password",
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("new_password", MISMATCH)])
 
 
 class ForgotForm(FlaskForm):
     """The email of the account whose password was forgotten."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
 
 
 class ResetForm(FlaskForm):
     """A new password, twice."""
 
-    password = PasswordField("New password", validators=NEW_PASSWORD)
-    confirm = PasswordField("Repeat the new password",
+    password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("password", MISMATCH)])
 
 
 class RoleForm(FlaskForm):
     """An admin changes a user's role."""
 
-    role = StringField("Role", validators=[DataRequired(), AnyOf(ROLES)])
+    role = StringField(_l("Role"), validators=[DataRequired(), AnyOf(ROLES)])
 
 
 class ActiveForm(FlaskForm):

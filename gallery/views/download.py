@@ -16,6 +16,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery import policy
@@ -84,7 +85,7 @@ def gallery_zip(gallery_id: int):
     except GalleryError as exc:
         if wants_json():
             return error_response(exc.status, exc.message)
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
         return redirect(gallery_url(gallery))
     # Logged before the first byte (one statement for every file in the zip), so a download the
     # client aborts, or a stream that fails half way, is logged all the same.
@@ -119,7 +120,7 @@ def accept_terms():
             else:
                 if use:
                     session["intended_use"] = use
-                flash("Thank you: you can now download.", "success")
+                flash(_("Thank you: you can now download."), "success")
                 return redirect(target)
     status = 400 if error else 200
     return render_template("download/accept_terms.html", text=text, next=target, error=error,
@@ -139,9 +140,9 @@ def request_approval(asset_id: int):
     try:
         approvals.request_approval(current_user, found, request.form.get("reason", ""))
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash("Your request has been sent to the media team.", "success")
+        flash(_("Your request has been sent to the media team."), "success")
     return redirect(asset_url(found))
 
 
@@ -227,7 +228,7 @@ def _refuse(verdict: Access, found: Asset | None):
     message = "This item is sensitive: ask the media team for approval from its page first."
     if api:
         return error_response(403, message)
-    flash(message, "error")
+    flash(_(message), "error")
     return redirect(asset_url(found))
 
 

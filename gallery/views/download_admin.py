@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from gallery.exceptions import GalleryError
@@ -26,9 +27,11 @@ def approval_decide(approval_id: int):
     try:
         found = approvals.decide(approval_id, request.form.get("decision", ""), current_user)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash(f"Request {found.id} {found.status}.", "success")
+        flash(_("Request %(id)s approved.", id=found.id) if found.status == "approved"
+              else _("Request %(id)s refused.", id=found.id) if found.status == "refused"
+              else _("Request %(id)s %(status)s.", id=found.id, status=found.status), "success")
     return redirect(url_for("download_admin.approval_list"))
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
+from gallery.i18n.names import N_
 from gallery.models import MEDIA_TYPES, STATUSES, Category, Country
 from gallery.services import assets, search
 from gallery.services.search import Filters
@@ -21,8 +24,9 @@ from gallery.views.manage.blueprint import bulk_values, choices
 bp = Blueprint("search", __name__)
 BULK_LIMIT = 5000  # most results one bulk change of a whole search may touch
 
-FACET_TITLES = {"category": "Category", "country": "Country", "media_type": "Media type",
-                "year": "Year", "credit": "Credit"}
+# Titles are the catalogues' msgids (N_): the template shows them in the page's language.
+FACET_TITLES = {"category": N_("Category"), "country": N_("Country"), "media_type": N_("Media type"),
+                "year": N_("Year"), "credit": N_("Credit")}
 # Facet name -> query argument (the API's names: type= for media type).
 FACET_ARGS = {"category": "category", "country": "country", "media_type": "type", "year": "year",
               "credit": "credit"}
@@ -66,7 +70,7 @@ def advanced():
 @bp.get("/api/search")
 def api_search():
     """Search as JSON: total, page, per_page, results, facets, suggestion."""
-    res, _ = _run(per_page=request.args.get("per_page", type=int), galleries=False)
+    res, _facets = _run(per_page=request.args.get("per_page", type=int), galleries=False)
     return jsonify({
         "total": res.total, "page": res.page, "per_page": res.per_page,
         "results": [_hit_json(h) for h in res.hits],
@@ -85,17 +89,17 @@ def bulk():
     if form.get("whole_result"):  # "all N results of this search", beyond the page shown
         total, ids = search.matching_ids(form.get("q", ""), current_user, _filters(form), BULK_LIMIT)
         if total > BULK_LIMIT:
-            flash(f"This search finds {total} items; change at most {BULK_LIMIT} at once: "
-                  "narrow it with a filter.", "error")
+            flash(_("This search finds %(total)s items; change at most %(limit)s at once: "
+                    "narrow it with a filter.", total=total, limit=BULK_LIMIT), "error")
             return redirect(back)
     else:
         ids = [i for i in form.getlist("asset_ids") if i.isdigit()]
     try:
         changed = assets.bulk_update_assets(ids, bulk_values(form), current_user)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash(f"{changed} item{'s' if changed != 1 else ''} changed.", "success")
+        flash(ngettext("%(num)s item changed.", "%(num)s items changed.", changed), "success")
     return redirect(back)
 
 
@@ -136,7 +140,7 @@ def _chips(filters: Filters, res) -> list[tuple[str, str, str]]:
         label = labels.get(facet, {}).get(value, value) if facet else value
         if name == "country":
             label = labels["country"].get(value.upper(), value)
-        kind = {"date_from": "From", "date_to": "Until", "gallery": "Gallery"}.get(
+        kind = {"date_from": N_("From"), "date_to": N_("Until"), "gallery": N_("Gallery")}.get(
             name, FACET_TITLES.get(name, name))
         chips.append((kind, label, arg))
     return chips

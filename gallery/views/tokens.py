@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery import policy
@@ -37,7 +38,7 @@ def create():
         row, token = apitokens.create_token(current_user, request.form.get("name", ""), current_user,
                                             request.form.get("scope") or None)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
         return redirect(url_for("tokens.index"))
     response = render_template("tokens/created.html", row=row, token=token,
                                scope=apitokens.scope_of(token))
@@ -48,5 +49,5 @@ def create():
 def revoke(token_id: int):
     """Revoke a token: it stops working at once."""
     apitokens.revoke_token(token_id, current_user)
-    flash("Token revoked.", "success")
+    flash(_("Token revoked."), "success")
     return redirect(safe_next(request.form.get("next")) or url_for("tokens.index"))

@@ -14,6 +14,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -98,7 +100,7 @@ def receive(gallery_id: int):
         try:
             galleries.arrange(gallery.id, added, order, current_user)
         except GalleryError as exc:
-            flash(exc.message, "error")
+            flash(_(exc.message), "error")
     if wants_json:
         return jsonify({"results": [result_json(r) for r in results],
                         "captions_url": _captions_url(gallery, results)})
@@ -125,7 +127,7 @@ def captions(gallery_id: int):
         except GalleryError as exc:
             error = exc
         else:
-            flash(f"Saved: {len(changed)} {'file' if len(changed) == 1 else 'files'} changed.",
+            flash(ngettext("Saved: %(num)s file changed.", "Saved: %(num)s files changed.", len(changed)),
                   "success")
             return redirect(request.full_path.rstrip("?"))
     return render_template("upload/captions.html", gallery=gallery, assets=assets, listed=listed, error=error,

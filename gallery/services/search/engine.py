@@ -19,6 +19,8 @@ import gallery.services.search.store as store
 from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
+from gallery.i18n import names as i18n_names
+from gallery.i18n import terms
 from gallery.models import Asset, Category, Country, Gallery
 from gallery.services.search.query import Parsed, fold, highlight, parse, restrict
 from gallery.services.search.schema import FACET_FIELDS, FACETS
@@ -241,13 +243,14 @@ def _label_facets(counts: dict[str, dict]) -> dict[str, list[tuple[str, int, str
     """(value, count, label) per facet, most frequent first (years newest first)."""
     names: dict[str, dict[str, str]] = {}
     cats = [str(v) for v in counts.get("category", {})]
-    if cats:
-        names["category"] = dict(db.session.execute(
-            select(Category.slug, Category.name).where(Category.slug.in_(cats))).all())
+    if cats:  # labels in the page's language (UN country names; the seeded categories' names)
+        names["category"] = {c.slug: i18n_names.category_name(c) for c in db.session.scalars(
+            select(Category).where(Category.slug.in_(cats)))}
     codes = [str(v) for v in counts.get("country", {})]
     if codes:
-        names["country"] = dict(db.session.execute(
-            select(Country.alpha3, Country.name).where(Country.alpha3.in_(codes))).all())
+        names["country"] = {c.alpha3: i18n_names.country_name(c) for c in db.session.scalars(
+            select(Country).where(Country.alpha3.in_(codes)))}
+    names["media_type"] = {v: terms.term(v) for v in ("image", "video", "audio")}
     out: dict[str, list[tuple[str, int, str]]] = {}
     for facet, values in counts.items():
         items = [(str(v), int(c)) for v, c in values.items() if v not in (None, "")]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
@@ -28,9 +29,9 @@ def trash_action(kind: str, item_id: int, action: str):
     try:
         actions[(kind, action)](item_id, current_user)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash("Restored." if action == "restore" else "Deleted for good.", "success")
+        flash(_("Restored.") if action == "restore" else _("Deleted for good."), "success")
     return redirect(url_for("manage.trash_page"))
 
 
@@ -39,7 +40,8 @@ def trash_action(kind: str, item_id: int, action: str):
 def empty_trash():
     """Delete everything in the trash for good."""
     galleries, assets = trash.empty_trash(current_user)
-    flash(f"Trash emptied: {galleries} galleries and {assets} assets deleted for good.", "success")
+    flash(_("Trash emptied: %(galleries)s galleries and %(assets)s assets deleted for good.",
+            galleries=galleries, assets=assets), "success")
     return redirect(url_for("manage.trash_page"))
 
 
@@ -112,7 +114,7 @@ def edit_text(key: str):
         except GalleryError as exc:
             error = exc
         else:
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("manage.edit_text", key=key))
     title = request.form.get("title") if error else (shown.title if shown else sitetext.KEYS[key])
     body = request.form.get("body", "") if error else (shown.body if shown else "")
@@ -125,7 +127,7 @@ def _run(work, message: str):
     try:
         work()
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash(message, "success")
+        flash(_(message), "success")
     return redirect(url_for("manage.categories_page"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
@@ -25,7 +26,7 @@ def edit_asset(asset_id: int):
         except GalleryError as exc:
             error = exc
         else:
-            flash("Asset saved.", "success")
+            flash(_("Asset saved."), "success")
             return redirect(url_for("manage.edit_asset", asset_id=asset.id))
     return render_template("manage/asset_edit.html", asset=asset, error=error,
                            form=request.form if error else None, statuses=STATUSES,
@@ -39,9 +40,9 @@ def move_asset(asset_id: int):
     try:
         asset = assets.move_asset(asset_id, request.form.get("gallery_id", ""), current_user)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
         return redirect(url_for("manage.edit_asset", asset_id=asset_id))
-    flash(f"Moved to “{asset.gallery.title}”.", "success")
+    flash(_("Moved to “%(title)s”.", title=asset.gallery.title), "success")
     return redirect(url_for("manage.edit_asset", asset_id=asset.id))
 
 
@@ -69,7 +70,7 @@ def replace_file(asset_id: int):
             except GalleryError as exc:
                 error = exc
             else:
-                flash("File replaced; the previews were made again.", "success")
+                flash(_("File replaced; the previews were made again."), "success")
                 return redirect(url_for("manage.edit_asset", asset_id=asset.id))
     status = 200 if error is None else (error.status if error.status < 500 else 400)
     return render_template("manage/replace.html", asset=asset, error=error), status
@@ -82,7 +83,7 @@ def delete_asset(asset_id: int):
     if request.method == "POST":
         gallery_id = asset.gallery_id
         trash.trash_asset(asset.id, current_user)
-        flash(f"“{asset.display_title}” moved to the trash.", "success")
+        flash(_("“%(title)s” moved to the trash.", title=asset.display_title), "success")
         return redirect(url_for("manage.gallery", gallery_id=gallery_id))
     return render_template("manage/confirm_delete.html", thing="asset", title=asset.display_title,
                            cancel=url_for("manage.edit_asset", asset_id=asset.id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
@@ -48,7 +50,7 @@ def edit_gallery(gallery_id: int):
         except GalleryError as exc:
             error = exc
         else:
-            flash("Gallery saved.", "success")
+            flash(_("Gallery saved."), "success")
             return redirect(url_for("manage.gallery", gallery_id=found.id))
     return render_template("manage/gallery_edit.html", gallery=found, error=error,
                            form=request.form if error else None, **choices()), 400 if error else 200
@@ -59,10 +61,10 @@ def set_status(gallery_id: int):
     """Publish a gallery or take it back to draft."""
     if request.form.get("status") == "published":
         galleries.publish(gallery_id, current_user)
-        flash("Gallery published.", "success")
+        flash(_("Gallery published."), "success")
     else:
         galleries.unpublish(gallery_id, current_user)
-        flash("Gallery is a draft now: only staff can see it.", "success")
+        flash(_("Gallery is a draft now: only staff can see it."), "success")
     return back(url_for("manage.gallery", gallery_id=gallery_id))
 
 
@@ -78,9 +80,9 @@ def set_pick(gallery_id: int):
     try:
         galleries.update_gallery(gallery_id, values, current_user)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash("Editors' pick saved.", "success")
+        flash(_("Editors' pick saved."), "success")
     return back(url_for("manage.gallery", gallery_id=gallery_id))
 
 
@@ -92,9 +94,9 @@ def cover(gallery_id: int):
         try:
             galleries.set_cover(found.id, request.form.get("cover_asset_id") or None, current_user)
         except GalleryError as exc:
-            flash(exc.message, "error")
+            flash(_(exc.message), "error")
         else:
-            flash("Cover saved.", "success")
+            flash(_("Cover saved."), "success")
             return redirect(url_for("manage.gallery", gallery_id=found.id))
     return render_template("manage/cover.html", gallery=found, assets=galleries.gallery_assets(found.id))
 
@@ -105,7 +107,7 @@ def delete_gallery(gallery_id: int):
     found = load_gallery(gallery_id)
     if request.method == "POST":
         trash.trash_gallery(found.id, current_user)
-        flash(f"“{found.title}” moved to the trash.", "success")
+        flash(_("“%(title)s” moved to the trash.", title=found.title), "success")
         return redirect(url_for("manage.index"))
     return render_template("manage/confirm_delete.html", thing="gallery", title=found.title,
                            cancel=url_for("manage.gallery", gallery_id=found.id))
@@ -122,9 +124,9 @@ def bulk(gallery_id: int):
     try:
         changed = assets.bulk_update(gallery_id, ids, values, current_user)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash(f"{changed} asset{'s' if changed != 1 else ''} changed.", "success")
+        flash(ngettext("%(num)s asset changed.", "%(num)s assets changed.", changed), "success")
     return redirect(url_for("manage.gallery", gallery_id=gallery_id))
 
 
@@ -134,9 +136,9 @@ def order(gallery_id: int):
     try:
         galleries.reorder(gallery_id, request.form.getlist("order"), current_user)
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash("Order saved.", "success")
+        flash(_("Order saved."), "success")
     return redirect(url_for("manage.gallery", gallery_id=gallery_id))
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.services import assets, jobs, work
@@ -22,7 +23,7 @@ def retry_work(asset_id: int):
     """Staff's Retry on a failed piece of an asset's work (the piece is a form field)."""
     piece = request.form.get("piece", "")
     if assets.retry_work(asset_id, piece, current_user):
-        flash(f"“{piece}” queued again.", "success")
+        flash(_("“%(piece)s” queued again.", piece=piece), "success")
     else:
-        flash(f"“{piece}” is not failed: nothing to retry.", "info")
+        flash(_("“%(piece)s” is not failed: nothing to retry.", piece=piece), "info")
     return back(request.form.get("next") or url_for("manage.edit_asset", asset_id=asset_id))
