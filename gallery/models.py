@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from gallery.db import Base
+from gallery.i18n.names import N_
 
 MEDIA_TYPES = ("image", "video", "audio")
 STATUSES = ("draft", "published")
@@ -30,6 +32,9 @@ ROLES = ("member", "editor", "admin")
 # withheld: never shown to the public; unknown: shown unless PUBLISH_UNKNOWN_CONSENT is False.
 CONSENT_STATUSES = ("unknown", "obtained", "not_needed", "withheld")
 MEDIA_NOUNS = {"image": "Photo", "video": "Video", "audio": "Audio recording"}
+_NUMBERED = {"image": N_("Photo %(num)s of %(gallery)s"), "video": N_("Video %(num)s of %(gallery)s"),
+             "audio": N_("Audio recording %(num)s of %(gallery)s"),
+             None: N_("Item %(num)s of %(gallery)s")}
 
 
 def utcnow() -> dt.datetime:
@@ -197,8 +202,10 @@ class Asset(Base):
 
     def numbered_title(self, index: int | None = None) -> str:
         """'Photo 3 of <gallery title>' (Video, Audio recording), numbered by position unless given."""
-        noun = MEDIA_NOUNS.get(self.media_type, "Item")
-        return f"{noun} {self.position if index is None else index} of {self.gallery.title}"
+        # In the page's language (English outside a request: downloads, the API, the CLI).
+        pattern = _NUMBERED.get(self.media_type, _NUMBERED[None])
+        return gettext(pattern, num=self.position if index is None else index,
+                       gallery=self.gallery.title)
 
     @property
     def staff_title(self) -> str:
@@ -371,6 +378,21 @@ class SiteText(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class SiteTextTranslation(Base):
+    """A site text in another language, for the version of the English text it translates."""
+
+    __tablename__ = "site_text_translations"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # The English text's version when this was saved: a newer English text outdates it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def language() -> dict:
         return {"lang": locale.current(), "language_links": locale.links(),
+                "language_names": locale.LANGUAGES,
                 "canonical_url": locale.canonical_url()}
 
     @app.after_request

@@ -1,4 +1,8 @@
-"""Site texts (terms of use, about, help): Markdown stored in the database, rendered safely."""
+"""Site texts (terms of use, about, help): Markdown stored in the database, rendered safely.
+
+Each text has an English version of record (its version number is what members accept) and
+translations, each valid for the English version it was saved against.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,11 +13,15 @@ import nh3
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from gallery.exceptions import NotFound
+from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
-from gallery.models import SiteText, User, utcnow
+from gallery.i18n.names import N_
+from gallery.models import SiteText, SiteTextTranslation, User, utcnow
 from gallery.services import activity, fields, unit
 from gallery.services.permissions import require_admin
+from gallery.services.sitetext_defaults import BUILT_IN
+
+LANGUAGES = ("en", "fr", "es")  # gallery.i18n.locale.LANGUAGES; English is the version of record
 
 KEYS = {"terms": "Terms of use", "about": "About", "help": "Help"}
 
@@ -89,6 +97,7 @@ class Text:
     body: str
     html: Markup
     version: int
+    language: str = "en"  # the language the text is in (English when no translation fits)
 
 
 def render_markdown(body: str) -> Markup:
@@ -105,8 +114,27 @@ def render_markdown(body: str) -> Markup:
                             url_schemes=ALLOWED_SCHEMES, link_rel="noopener noreferrer nofollow"))
 
 
-def get_text(key: str) -> Text | None:
-    """The stored text for a key, else the built-in default, else None."""
+def get_text(key: str, language: str = "en") -> Text | None:
+    """A text in a language: its translation for the current version, else the English text.
+
+    Built-in translations are shown while the English text is the built-in one.
+    """
+    english = _english_text(key)
+    if english is None or language == "en" or language not in LANGUAGES:
+        return english
+    row = db.session.get(SiteTextTranslation, (key, language))
+    if row is not None and row.version == english.version:
+        return Text(key, row.title, row.body, render_markdown(row.body), english.version, language)
+    built_in = BUILT_IN.get(language, {}).get(key)
+    default = SHOWN_DEFAULTS.get(key)
+    if row is None and built_in and default and english.body.strip() == default[1].strip():
+        title, body = built_in
+        return Text(key, title, body, render_markdown(body), english.version, language)
+    return english
+
+
+def _english_text(key: str) -> Text | None:
+    """The stored English text for a key, else the built-in default, else None."""
     row = db.session.get(SiteText, key)
     if row is not None:
         return Text(key, row.title, row.body, render_markdown(row.body), row.version)
@@ -116,10 +144,12 @@ def get_text(key: str) -> Text | None:
     return None
 
 
-def get_row(key: str) -> SiteText | None:
-    """The stored row of a text (None until saved or seeded); unknown keys are NotFound."""
-    if key not in KEYS:
+def get_row(key: str, language: str = "en") -> SiteText | SiteTextTranslation | None:
+    """The stored row of a text or translation (None until saved); unknown keys are NotFound."""
+    if key not in KEYS or language not in LANGUAGES:
         raise NotFound("No such page.")
+    if language != "en":
+        return db.session.get(SiteTextTranslation, (key, language))
     return db.session.get(SiteText, key)
 
 
@@ -141,11 +171,18 @@ def seed_defaults(session: Session) -> int:
 
 
 @unit.use_case
-def save_text(key: str, values: Mapping[str, Any], user: User) -> SiteText:
-    """Save a text's title and Markdown body (admins); a changed body is a new version."""
+def save_text(key: str, values: Mapping[str, Any], user: User,
+              language: str = "en") -> SiteText | SiteTextTranslation:
+    """Save a text's title and Markdown body (admins); a changed English body is a new version.
+
+    A translation is saved against the English text's current version and changes no version:
+    members accept the version whatever the language they read it in.
+    """
     require_admin(user)
-    if key not in KEYS:
+    if key not in KEYS or language not in LANGUAGES:
         raise NotFound("No such page.")
+    if language != "en":
+        return _save_translation(key, language, values, user)
     new_title = fields.text(values.get("title", ""), "title", 200) or KEYS[key]
     body = fields.text(values.get("body", ""), "body", 200_000)
     row = db.session.get(SiteText, key)
@@ -163,5 +200,26 @@ def save_text(key: str, values: Mapping[str, Any], user: User) -> SiteText:
         row.title, row.body = new_title, body
         row.updated_by_id, row.updated_at = user.id, utcnow()
     activity.record(user, "sitetext.save", key=key, version=row.version)
+    unit.commit()
+    return row
+
+
+def _save_translation(key: str, language: str, values: Mapping[str, Any],
+                      user: User) -> SiteTextTranslation:
+    """Store a translation of the English text's current version."""
+    body = fields.text(values.get("body", ""), "body", 200_000)
+    title = fields.text(values.get("title", ""), "title", 200)
+    if not title or not body.strip():
+        raise ValidationError(N_("A translation needs a title and a text."),
+                              field="body" if title else "title")
+    english = _english_text(key)
+    version = english.version if english else 1
+    row = db.session.get(SiteTextTranslation, (key, language))
+    if row is None:
+        row = SiteTextTranslation(key=key, language=language)
+        db.session.add(row)
+    row.title, row.body, row.version = title, body, version
+    row.updated_by_id, row.updated_at = user.id, utcnow()
+    activity.record(user, "sitetext.translate", key=key, language=language, version=version)
     unit.commit()
     return row

@@ -6,13 +6,16 @@ import math
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from gallery.i18n.locale import current as current_language
+from gallery.i18n.names import N_
 from gallery.services import browsing, fields, search, sitetext, zips
 from gallery.templating import gallery_url
 
 bp = Blueprint("browse", __name__)
 
 HOME_LATEST = 12
-TABS = (("", "All"), ("image", "Images"), ("video", "Videos"), ("audio", "Audio"))
+# Labels are msgids (N_): the templates show them in the page's language.
+TABS = (("", N_("All")), ("image", N_("Images")), ("video", N_("Videos")), ("audio", N_("Audio")))
 
 
 def _per_page() -> int:
@@ -144,20 +147,20 @@ def asset(asset_id: int):
 @bp.get("/terms")
 def terms():
     """The terms of use."""
-    text = sitetext.get_text("terms") or abort(404)
+    text = sitetext.get_text("terms", current_language()) or abort(404)
     return render_template("browse/site_text.html", text=text)
 
 
 @bp.get("/about")
 def about():
     """About this library (a site text admins edit)."""
-    return render_template("browse/site_text.html", text=sitetext.get_text("about"))
+    return render_template("browse/site_text.html", text=sitetext.get_text("about", current_language()))
 
 
 @bp.get("/help")
 def help_page():
     """How to find and use material (a site text admins edit)."""
-    return render_template("browse/site_text.html", text=sitetext.get_text("help"))
+    return render_template("browse/site_text.html", text=sitetext.get_text("help", current_language()))
 
 
 @bp.get("/healthz")

@@ -23,6 +23,7 @@ from gallery import policy
 from gallery.errors import bearer_challenge, error_response, wants_json
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
+from gallery.i18n.locale import current as current_language
 from gallery.models import Asset, Gallery
 from gallery.policy import Access
 from gallery.services import approvals, credits, downloads, fields, sitetext, storage, terms, zips
@@ -104,19 +105,19 @@ def accept_terms():
     if not current_user.is_authenticated:
         return redirect(_login_url(_here()))
     target = safe_next(request.values.get("next")) or url_for("browse.index")
-    text = sitetext.get_text("terms")
+    text = sitetext.get_text("terms", current_language())  # the version is the same in every language
     ask_use = current_app.config["ASK_INTENDED_USE"]
     error = None
     if request.method == "POST":
         if request.form.get("accept") != "yes":
-            error = "Tick the box to accept the terms of use."
+            error = _("Tick the box to accept the terms of use.")
         else:
             try:
                 use = _intended_use(request.form.get("use")) if ask_use else ""
                 version = request.form.get("version", type=int)
                 terms.accept(current_user, version)
             except GalleryError as exc:
-                error = exc.message
+                error = _(exc.message)
             else:
                 if use:
                     session["intended_use"] = use

@@ -95,31 +95,38 @@ def merge_category(category_id: int):
 @bp.get("/texts")
 @admin_required
 def texts():
-    """The editable site texts."""
-    rows = [(key, sitetext.get_row(key), default) for key, default in sitetext.KEYS.items()]
-    return render_template("manage/texts.html", rows=rows)
+    """The editable site texts, with their translations."""
+    rows = [(key, sitetext.get_row(key), default,
+             [(code, sitetext.get_row(key, code)) for code in sitetext.LANGUAGES if code != "en"])
+            for key, default in sitetext.KEYS.items()]
+    return render_template("manage/texts.html", rows=rows, current=sitetext.get_text)
 
 
 @bp.route("/texts/<key>", methods=["GET", "POST"])
 @admin_required
 def edit_text(key: str):
-    """Edit one site text in Markdown, with a preview of the safe rendering."""
-    text = sitetext.get_row(key)
-    shown = sitetext.get_text(key)  # the built-in default until the first save
+    """Edit one site text in Markdown (English, or a translation: ?language=fr), with a preview."""
+    language = request.args.get("language", "en")
+    text = sitetext.get_row(key, language)
+    english = sitetext.get_text(key)
+    # The built-in default until the first save; a translation starts from what visitors see.
+    shown = text if language != "en" and text is not None else sitetext.get_text(key, language)
     error = None
     if request.method == "POST":
         try:
             sitetext.save_text(key, {"title": request.form.get("title", ""),
-                                     "body": request.form.get("body", "")}, current_user)
+                                     "body": request.form.get("body", "")}, current_user, language)
         except GalleryError as exc:
             error = exc
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("manage.edit_text", key=key))
+            return redirect(url_for("manage.edit_text", key=key,
+                                    language=None if language == "en" else language))
     title = request.form.get("title") if error else (shown.title if shown else sitetext.KEYS[key])
     body = request.form.get("body", "") if error else (shown.body if shown else "")
     return render_template("manage/text_edit.html", key=key, text=text, title=title, body=body,
-                           preview=sitetext.render_markdown(body), error=error), 400 if error else 200
+                           preview=sitetext.render_markdown(body), error=error, language=language,
+                           english=english, languages=sitetext.LANGUAGES), 400 if error else 200
 
 
 def _run(work, message: str):
