@@ -10,9 +10,8 @@ from gallery.i18n.names import N_
 MESSAGES = (
     N_("Copied"),
     N_("Select and copy"),
-    N_("%(what)s copied to the clipboard"),
-    N_("Credit line"),
-    N_("Caption"),
+    N_("Credit line copied to the clipboard"),  # data-what + " copied to the clipboard"
+    N_("Caption copied to the clipboard"),
     N_("Copy was refused: the text is selected, press Ctrl+C"),
     N_("Order saved."),
     N_("The order could not be saved; reload the page and try again."),

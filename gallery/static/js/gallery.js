@@ -78,7 +78,7 @@ window.galleryText = (function () {
       button.dataset.label = label;
       copyText(source.textContent.trim()).then(function () {
         button.textContent = t("Copied");
-        announce(id, t("%(what)s copied to the clipboard", { what: t(button.dataset.what || "Credit line") }));
+        announce(id, t((button.dataset.what || "Credit line") + " copied to the clipboard"));
       }, function () {
         button.textContent = t("Select and copy");
         source.hidden = false;  // a caption line is only shown when it has to be copied by hand
