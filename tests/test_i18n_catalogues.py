@@ -1,0 +1,139 @@
+"""The French and Spanish catalogues cover every string the code and templates mark, and pages show them."""
+from __future__ import annotations
+
+import gettext
+import io
+import os
+import re
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRANSLATIONS = os.path.join(ROOT, "gallery", "translations")
+LANGUAGES = ("fr", "es")
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# What `pybabel extract -F babel.cfg -k _l -k N_` finds (README: adding a language).
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None,
+            "lazy_gettext": None}
+
+
+def _extracted() -> dict[str, str | tuple[str, str]]:
+    """Every msgid marked in gallery/ and templates/, extracted the way pybabel does."""
+    method_map = [("gallery/**.py", "python"), ("templates/**.html", "jinja2")]
+    found: dict[str, str | tuple[str, str]] = {}
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT, method_map, keywords=KEYWORDS, strip_comment_tags=True):
+        key = message[0] if isinstance(message, tuple) else message
+        found[key] = message
+    return found
+
+
+@pytest.fixture(scope="module")
+def extracted():
+    return _extracted()
+
+
+def _catalogue(language: str):
+    with open(os.path.join(TRANSLATIONS, language, "LC_MESSAGES", "messages.po"), "rb") as fh:
+        return read_po(fh, locale=language)
+
+
+def test_extraction_finds_the_interface(extracted):
+    assert len(extracted) > 600
+    assert "Skip to content" in extracted and "Crisis Response" in extracted
+    assert extracted["%(num)s result"] == ("%(num)s result", "%(num)s results")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated_with_its_placeholders(extracted, language):
+    catalogue = _catalogue(language)
+    problems = []
+    for key, message in extracted.items():
+        entry = catalogue.get(key)
+        if entry is None:
+            problems.append(f"missing: {key!r}")
+            continue
+        if entry.fuzzy:
+            problems.append(f"fuzzy: {key!r}")
+        ids = message if isinstance(message, tuple) else (message,)
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        if not all(s and s.strip() for s in strings):
+            problems.append(f"empty: {key!r}")
+            continue
+        wanted = {p for i in ids for p in PLACEHOLDER.findall(i)}
+        for s in strings:
+            if set(PLACEHOLDER.findall(s)) - wanted or (wanted - {"num"}) - set(PLACEHOLDER.findall(s)):
+                problems.append(f"placeholders differ: {key!r} -> {s!r}")
+        if key.count("<") != strings[0].count("<"):
+            problems.append(f"markup differs: {key!r} -> {strings[0]!r}")
+    assert not catalogue.fuzzy, f"the {language} catalogue's header is marked fuzzy"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_compiled_catalogue_matches_its_source(language):
+    """The committed .mo (what a fresh clone serves) holds exactly what the .po says."""
+    buf = io.BytesIO()
+    write_mo(buf, _catalogue(language))
+    buf.seek(0)
+    from_po = gettext.GNUTranslations(buf)
+    with open(os.path.join(TRANSLATIONS, language, "LC_MESSAGES", "messages.mo"), "rb") as fh:
+        committed = gettext.GNUTranslations(fh)
+    assert committed._catalog == from_po._catalog, (
+        f"gallery/translations/{language} .mo is stale: run pybabel compile -d gallery/translations")
+
+
+# English sentences that must not appear on a French or Spanish page.
+SENTINELS = ("Skip to content", "Search captions", "Log in", "Terms of use", "All galleries",
+             "Latest galleries", "Narrow the results", "Browse by country", "No galleries yet",
+             "Your account", "Editors' pick", "Save", "Keyboard:", "Download", "Site texts",
+             "Background work", "Upload", "Manage", "Delete", "Copy credit", "Previous", "results")
+
+
+def _visible_text(html: str) -> str:
+    page = BeautifulSoup(html, "html.parser")
+    for hidden in page.select("script, style, code, kbd, [lang='en']"):
+        hidden.decompose()
+    texts = [page.get_text(" ")]
+    texts += [el[attr] for attr in ("aria-label", "placeholder", "title", "alt")
+              for el in page.select(f"[{attr}]")]
+    return " ".join(" ".join(texts).split())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pages_show_no_english_sentences(client, make_user, login_as, make_gallery, make_asset, language):
+    gallery = make_gallery(title="Agua · Eau", country="COD")
+    asset = make_asset(gallery, caption="Lodwar")
+    public = ["/", "/galleries", "/countries", f"/galleries/{gallery.id}-{gallery.slug}",
+              f"/assets/{asset.id}", "/search?q=lodwar", "/search?q=nothingmatches", "/search/advanced",
+              "/items?type=image", "/categories/health", "/countries/cod", "/login", "/register",
+              "/password/forgot", "/terms", "/about", "/help", "/no-such-page"]
+    staff = ["/manage/", f"/manage/galleries/{gallery.id}", f"/manage/galleries/{gallery.id}/edit",
+             f"/manage/galleries/{gallery.id}/cover", f"/manage/galleries/{gallery.id}/delete",
+             f"/manage/galleries/{gallery.id}/activity", f"/manage/galleries/{gallery.id}/upload",
+             f"/manage/galleries/{gallery.id}/captions", f"/manage/assets/{asset.id}/edit",
+             f"/manage/assets/{asset.id}/replace", f"/manage/assets/{asset.id}/downloads",
+             "/manage/trash", "/manage/texts", "/manage/texts/terms?language=" + language,
+             "/manage/categories", "/manage/jobs", "/manage/upload", "/manage/approvals",
+             "/admin/downloads", "/account", "/account/downloads", "/account/tokens/",
+             "/admin/users/"]
+    found = {}
+    for path in public:
+        found[path] = client.get(f"/{language}{path}")
+    login_as(make_user("admin"))
+    for path in staff:
+        found[path] = client.get(f"/{language}{path}")
+    problems = []
+    for path, response in found.items():
+        if response.status_code not in (200, 404):
+            problems.append(f"{path}: HTTP {response.status_code}")
+            continue
+        text = _visible_text(response.get_data(as_text=True))
+        for sentence in SENTINELS:
+            if re.search(rf"(?<![\w-]){re.escape(sentence)}(?![\w-])", text):
+                problems.append(f"{path}: {sentence!r}")
+    assert not problems, "\n".join(problems)
