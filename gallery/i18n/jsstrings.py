@@ -24,7 +24,10 @@ MESSAGES = (
     N_("Added: "),
     N_("Already in the catalogue"),
     N_("Refused: %(reason)s"),
+    N_("1 added"),  # a singular of its own: French and Spanish agree with the count
     N_("%(count)s added"),
+    N_("1 already in the catalogue"),
+    N_("1 refused"),
     N_("%(count)s already in the catalogue"),
     N_("%(count)s refused"),
     N_("no files"),

@@ -162,9 +162,9 @@
 
   function tallyText(tally) {
     const parts = [];
-    if (tally.accepted) parts.push(t("%(count)s added", { count: tally.accepted }));
-    if (tally.duplicate) parts.push(t("%(count)s already in the catalogue", { count: tally.duplicate }));
-    if (tally.rejected) parts.push(t("%(count)s refused", { count: tally.rejected }));
+    if (tally.accepted) parts.push(t(tally.accepted === 1 ? "1 added" : "%(count)s added", { count: tally.accepted }));
+    if (tally.duplicate) parts.push(t(tally.duplicate === 1 ? "1 already in the catalogue" : "%(count)s already in the catalogue", { count: tally.duplicate }));
+    if (tally.rejected) parts.push(t(tally.rejected === 1 ? "1 refused" : "%(count)s refused", { count: tally.rejected }));
     return parts.join(", ") || t("no files");
   }
 
