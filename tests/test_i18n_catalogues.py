@@ -137,3 +137,40 @@ def test_pages_show_no_english_sentences(client, make_user, login_as, make_galle
             if re.search(rf"(?<![\w-]){re.escape(sentence)}(?![\w-])", text):
                 problems.append(f"{path}: {sentence!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_every_fixed_service_message_is_marked():
+    """A service that raises a new fixed message must list it in gallery/i18n/service_messages.py."""
+    import ast
+    import glob
+    import inspect
+
+    import gallery.exceptions as exceptions
+    from gallery.i18n import service_messages
+
+    errors = {name for name, cls in vars(exceptions).items()
+              if inspect.isclass(cls) and issubclass(cls, exceptions.GalleryError)}
+    marked = set(service_messages.MESSAGES) | service_messages.INTERNAL
+    unmarked = []
+    for path in glob.glob(os.path.join(ROOT, "gallery", "**", "*.py"), recursive=True):
+        if f"{os.sep}formats{os.sep}" in path or f"{os.sep}migrations{os.sep}" in path:
+            continue
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in errors and node.args
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                if node.args[0].value not in marked:
+                    unmarked.append(f"{os.path.relpath(path, ROOT)}: {node.args[0].value!r}")
+    assert len(marked) > 50
+    assert not unmarked, "\n".join(unmarked)
+
+
+def test_a_service_error_reaches_a_french_page_in_french(client, make_user, login_as):
+    admin = login_as(make_user("admin"))
+    response = client.post(f"/fr/admin/users/{admin.id}/role", data={"role": "member"},
+                           follow_redirects=True)
+    flashes = BeautifulSoup(response.get_data(as_text=True), "html.parser").select_one(".flashes")
+    assert "Vous ne pouvez pas changer votre propre rôle." in flashes.get_text()
+    api = client.post(f"/api/users/{admin.id}/role", json={"role": "member"})
+    assert "changer" not in api.get_data(as_text=True)  # whatever the API answers, it is English
