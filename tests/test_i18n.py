@@ -310,3 +310,19 @@ def test_accepting_the_terms_in_spanish_records_the_version(client, make_user, l
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).terms_version == sitetext.terms_version() == 1
+
+
+def test_registering_on_a_spanish_page_mails_in_spanish_with_a_spanish_link(client, caplog):
+    import logging
+
+    assert soup(client.get("/es/register")).html["lang"] == "es"
+    data = {"name": "Ana Lima", "email": "ana@example.org", "organisation": "Radio Norte",
+            "password": "a good long password", "confirm": "a good long password",
+            "accept_terms": "y"}
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        response = client.post("/es/register", data=data)
+    assert response.status_code == 200
+    assert "Hemos enviado un correo a ana@example.org" in soup(response).get_text()
+    assert "Subject: Confirme su cuenta" in caplog.text
+    assert "Active la cuenta aquí" in caplog.text
+    assert "http://localhost/es/register/confirm/" in caplog.text  # the link opens in Spanish too

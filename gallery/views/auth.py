@@ -196,21 +196,23 @@ def _send_confirmation(user) -> None:
     token = accounts.make_confirm_token(user, current_app.config["SECRET_KEY"])
     link = url_for("auth.confirm", token=token, _external=True)
     hours = current_app.config["REGISTRATION_CONFIRM_MAX_AGE"] / 3600
-    _send(user.email, "Confirm your account",
-          f"Someone (hopefully you) registered at {current_app.config['SITE_NAME']} with this "
-          f"address.\n\nActivate the account here (the link works once, for {hours:g} hours):\n"
-          f"{link}\n\nIf it was not you, ignore this message: nothing happens without the link.\n")
+    # In the language of the page the person registered on.
+    _send(user.email, _("Confirm your account"),
+          _("Someone (hopefully you) registered at %(site)s with this address.\n\n"
+            "Activate the account here (the link works once, for %(hours)s hours):\n%(link)s\n\n"
+            "If it was not you, ignore this message: nothing happens without the link.\n",
+            site=current_app.config["SITE_NAME"], hours=f"{hours:g}", link=link))
 
 
 def _tell_owner_of_attempt(user) -> None:
     """Tell an account's owner that someone registered with their address; change nothing."""
     login = url_for("auth.login", _external=True)
     forgot = url_for("auth.forgot_password", _external=True)
-    _send(user.email, "Someone tried to register with your address",
-          f"Someone (perhaps you) tried to register at {current_app.config['SITE_NAME']} with "
-          f"this address, which already has an account. Nothing was changed.\n\n"
-          f"If it was you, log in at {login}\nor choose a new password at {forgot}\n\n"
-          f"If it was not you, ignore this message.\n")
+    _send(user.email, _("Someone tried to register with your address"),
+          _("Someone (perhaps you) tried to register at %(site)s with this address, which already "
+            "has an account. Nothing was changed.\n\nIf it was you, log in at %(login)s\nor "
+            "choose a new password at %(forgot)s\n\nIf it was not you, ignore this message.\n",
+            site=current_app.config["SITE_NAME"], login=login, forgot=forgot))
 
 
 def _notify_admins_of(user) -> None:
@@ -283,10 +285,11 @@ def forgot_password():
             token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
             link = url_for("auth.reset_password", token=token, _external=True)
             hours = current_app.config["PASSWORD_RESET_MAX_AGE"] / 3600
-            _send(user.email, "Reset your password",
-                  f"Someone (hopefully you) asked to reset the password of your account.\n\n"
-                  f"Choose a new password here (the link works once, for {hours:g} hour(s)):\n"
-                  f"{link}\n\nIf it was not you, ignore this message.\n")
+            _send(user.email, _("Reset your password"),
+                  _("Someone (hopefully you) asked to reset the password of your account.\n\n"
+                    "Choose a new password here (the link works once, for %(hours)s hour(s)):\n"
+                    "%(link)s\n\nIf it was not you, ignore this message.\n",
+                    hours=f"{hours:g}", link=link))
         return render_template("auth/forgot_sent.html", email=form.email.data)
     return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
 
