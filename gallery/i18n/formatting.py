@@ -52,10 +52,13 @@ def format_datetime(value: dt.datetime | None, language: str | None = None) -> s
 
 
 def number(value: int | float | None, language: str | None = None) -> str:
-    """A number with the language's grouping: 1,234 · 1 234 · 1234."""
+    """A number with the language's grouping: 1 234 in French, 1.234 in Spanish; English as is."""
     if value is None:
         return ""
-    return numbers.format_decimal(value, locale=language or current())
+    language = language or current()
+    if language == DEFAULT:  # English pages keep their plain counts ("2000 items"), as before
+        return str(value)
+    return numbers.format_decimal(value, locale=language)
 
 
 def datetime_short(value: dt.datetime | None, language: str | None = None) -> str:
