@@ -21,7 +21,8 @@
   }
 
   function send(form) {
-    return fetch(form.action, {
+    // getAttribute: the toggle form has an input named "action", which form.action would return.
+    return fetch(form.getAttribute("action"), {
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { "Accept": "application/json" },
     }).then(function (response) {
@@ -38,9 +39,9 @@
 
   function toggled(form, data) {
     const button = form.querySelector("button");
-    const label = form.querySelector(".lightbox-label");
     form.querySelector("input[name=action]").value = data.in_lightbox ? "remove" : "add";
-    label.textContent = data.in_lightbox ? "Remove from lightbox" : "Add to lightbox";
+    form.querySelector(".lightbox-verb").textContent = data.in_lightbox ? "Remove from" : "Add to";
+    form.querySelector(".lightbox-mark").textContent = data.in_lightbox ? "\u2713" : "+";
     button.classList.toggle("is-in", data.in_lightbox);
     setCount(data.count);
     say((data.in_lightbox ? "Added to " : "Removed from ") + data.lightbox.name + ": " +
