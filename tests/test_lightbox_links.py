@@ -165,7 +165,7 @@ def test_press_kit_sizes_must_be_known_and_at_least_one(client, editor, kit):
     assert db.session.scalar(select(LightboxLink)) is None
 
 
-def test_press_kit_for_an_unregistered_recipient(app, client, editor, kit, library):
+def test_press_kit_for_an_unregistered_recipient(app, client, editor, kit, library, make_user, login_as):
     url = path_of(make_link(client, kit, kind="presskit", sizes=["preview", "original"],
                             label="Daily Example"))
     assert url.startswith("/press/")
@@ -220,6 +220,14 @@ def test_press_kit_for_an_unregistered_recipient(app, client, editor, kit, libra
     # An item taken out of the lightbox is out of the press kit at once.
     lightboxes.remove(editor, kit, library["not_needed"].id)
     assert recipient.get(f"{url}/files/{library['not_needed'].id}/preview").status_code == 404
+    # The asset's download list names the press kit; the admin statistics count its files.
+    login_as(make_user("admin"))
+    who = soup(client.get(f"/manage/assets/{library['public'].id}/downloads")).select("td[data-label=Who]")
+    assert [w.get_text() for w in who] == [f"Press kit {link.id} (no account)"] * 2
+    for by in ("asset", "gallery", "user", "month"):
+        stats = client.get(f"/admin/downloads?by={by}")
+        assert stats.status_code == 200 and "3</span> downloads" in stats.get_data(as_text=True), by
+    login_as(editor)
     # Staff see the link with its count, and revoke it: at once.
     staff = soup(client.get("/manage/press-kits"))
     row = staff.select_one(f"tr[data-link-id='{link.id}']")
