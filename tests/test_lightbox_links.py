@@ -295,3 +295,14 @@ def test_staff_list_is_for_staff_and_only_owners_or_staff_revoke(app, client, ed
     assert client.post(f"/lightboxes/links/{links['presskit'].id}/revoke").status_code == 302
     visitor = app.test_client()
     assert visitor.get(url).status_code == 410 and visitor.get(share).status_code == 200
+
+
+def test_press_kit_offers_each_item_only_the_chosen_sizes_it_has(app, client, editor, kit, library):
+    url = path_of(make_link(client, kit, kind="presskit", sizes=["preview", "web", "original"]))
+    recipient = app.test_client()
+    submit(recipient, soup(recipient.get(url)).select_one(".press-terms form"), accept="yes")
+    item = soup(recipient.get(url)).select_one(f".press-items > li[data-asset-id='{library['public'].id}']")
+    # A photo has no web video: only Small and Original are offered, and "web" is a 404.
+    assert [a.get_text(" ", strip=True).split(":")[0].strip() for a in item.select(".press-files a")] == ["Small", "Original"]
+    assert recipient.get(f"{url}/files/{library['public'].id}/web").status_code == 404
+    assert not db.session.scalars(select(DownloadEvent)).all()

@@ -62,9 +62,15 @@ def press_kit(token: str):
     if not isinstance(link, LightboxLink):
         return link
     accepted = lightbox_links.has_accepted(link, session.get(ACCEPTED_KEY))
+    entries = lightbox_links.press_kit_entries(link)
+    edges = current_app.config["RENDITION_SIZES"]
+    # Per item, the chosen sizes it has (a photo has no Web video, a small original no Large).
+    offered = {e.asset.id: [(s, downloads.label(s)) for s in link.sizes
+                            if downloads.available(e.asset, s, edges.get(s, 0)) is not None]
+               for e in entries if e.asset is not None}
     response = current_app.make_response(render_template(
         "lightboxes/press_kit.html", link=link, box=link.lightbox, token=token, accepted=accepted,
-        entries=lightbox_links.press_kit_entries(link), terms=sitetext.get_text("terms"),
+        entries=entries, offered=offered, terms=sitetext.get_text("terms"),
         version=policy.current_terms_version(), expires_on=lightbox_links.expires_on(link),
         sizes=[(s, downloads.label(s)) for s in link.sizes]))
     _private(response)
