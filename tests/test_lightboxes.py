@@ -324,3 +324,25 @@ def test_asset_queries_stay_out_of_deleted_assets(client, member, library, make_
     page = soup(client.get(f"/lightboxes/{box.id}"))
     assert "No longer available" in page.select_one(".lightbox-items").get_text()
     assert db.session.get(Asset, library["plinth"].id) is not None
+
+
+def test_a_download_token_manages_its_lightboxes_and_downloads_them_as_json_errors(client, app, make_user, library):
+    from gallery.services import apitokens
+
+    user = make_user()
+    auth = {"Authorization": "Bearer " + apitokens.create_token(user, "script", user)[1]}
+    made = client.post("/api/lightboxes", json={"name": "From a script"}, headers=auth)
+    assert made.status_code == 201
+    box = made.json["lightbox"]["id"]
+    added = client.post(f"/api/lightboxes/{box}/items", json={"asset_ids": [library["queue"].id] * 2},
+                        headers=auth)
+    assert [i["asset_id"] for i in added.json["lightbox"]["items"]] == [library["queue"].id]
+    # The token still may not edit the catalogue, and a zip needs the terms accepted first.
+    assert client.patch(f"/api/assets/{library['queue'].id}", json={"title": "x"}, headers=auth).status_code == 403
+    refused = client.get(f"/download/lightboxes/{box}.zip", headers=auth)
+    assert refused.status_code == 403 and "terms" in refused.json["error"]["message"]
+    terms.accept(user)
+    bad = client.get(f"/download/lightboxes/{box}.zip?size=huge", headers=auth)
+    assert bad.status_code == 400 and bad.json["error"]["field"] == "size"
+    with client.get(f"/download/lightboxes/{box}.zip?size=preview", headers=auth) as response:
+        assert response.status_code == 200 and response.mimetype == "application/zip"

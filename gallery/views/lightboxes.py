@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from gallery import policy
-from gallery.errors import error_response
+from gallery.errors import error_response, wants_json
 from gallery.exceptions import GalleryError
 from gallery.models import Lightbox
 from gallery.policy import Access
@@ -237,6 +237,8 @@ def download(lightbox_id: int):
                           current_app.config["ORGANISATION"], f"lightbox-{box.id}", box.updated_at,
                           suffix)
     except GalleryError as exc:
+        if wants_json():  # a script with its download token: the reason as JSON
+            return error_response(exc.status, exc.message, exc.field)
         flash(exc.message, "error")
         return redirect(url_for("lightboxes.show", lightbox_id=box.id))
     downloads.log(current_user, plan.assets, size, "zip", use)
