@@ -204,6 +204,22 @@ def _rights(user: Any, asset: Asset, gate_of: Callable[[Any], Access],
     return Access.OK
 
 
+def press_kit_access(asset: Asset | None, size: str, sizes: list[str] | tuple[str, ...]) -> Access:
+    """What an unregistered press-kit recipient may get of a listed asset, in the sizes staff chose.
+
+    Only what the public sees (published, not trashed, not under embargo, rights not expired),
+    and of that only items with consent given and not sensitive; inline sizes show it in the
+    press-kit page, the download sizes staff chose download it (the link's acceptance of the
+    terms is the caller's gate). Everything else is NOT_FOUND: the recipient learns nothing more.
+    """
+    if (asset is None or asset.sensitive or asset.consent not in CLEARED_CONSENTS
+            or not can_view_asset(None, asset)):
+        return Access.NOT_FOUND
+    if size in INLINE_SIZES:
+        return Access.OK
+    return Access.OK if size in DOWNLOAD_SIZES and size in sizes else Access.NOT_FOUND
+
+
 def reveals(user: Any, asset: Asset) -> bool:
     """Whether this user sees the asset for real (thumb, preview, player) rather than blurred."""
     # The page already decided the asset is visible; this is only the sensitive rule, and it

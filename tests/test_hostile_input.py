@@ -47,6 +47,11 @@ def world(app, make_gallery, make_asset, make_user, editor, admin, member):
     gallery = make_gallery()
     asset = make_asset(gallery, caption="Water point")
     row, _token = apitokens.create_token(member, "script", member)
+    from gallery.services import lightbox_links, lightboxes
+
+    box = lightboxes.create(editor, "Hostile picks")
+    lightboxes.add(editor, box, [asset.id])
+    link, _link_token = lightbox_links.create(editor, box, "presskit", sizes=["preview"])
     db.session.commit()
     return {
         "asset_id": asset.id, "gallery_id": gallery.id, "user_id": member.id,
@@ -54,7 +59,7 @@ def world(app, make_gallery, make_asset, make_user, editor, admin, member):
         "item_id": asset.id, "slug": gallery.category.slug, "code": "KEN",
         "gallery_ref": f"{gallery.id}-{gallery.slug}", "size": "preview", "kind": "asset", "action": "restore",
         "key": "terms", "token": "not-a-reset-token", "filename": "css/gallery.css",
-        "editor": editor, "admin": admin,
+        "editor": editor, "admin": admin, "lightbox_id": box.id, "link_id": link.id,
     }
 
 
