@@ -150,6 +150,16 @@ def test_info_json_describes_the_public_view(client, photo):
     assert base.status_code == 303 and base.headers["Location"].endswith(f"/iiif/3/{photo.id}/info.json")
 
 
+def test_cors_preflight_is_answered(client, photo):
+    # Asking for application/ld+json;profile="..." (quotes) makes a browser send a preflight first.
+    response = client.options(f"/iiif/3/{photo.id}/info.json", headers={
+        "Origin": "https://viewer.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "accept"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "accept" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
 def test_regions_sizes_rotations_and_qualities_show_the_right_pixels(client, photo):
     base = f"/iiif/3/{photo.id}"
     im = get_image(client, f"{base}/300,500,100,100/max/0/default.jpg")
@@ -280,3 +290,44 @@ def test_check_repair_drops_tiles_of_assets_that_are_gone(app, client, photo, ru
     kept = [f.key for f in storage.listing("tiles")]
     assert len(kept) == 1 and photo.sha256 in kept[0]
     assert integrity.check().clean
+
+
+def test_a_tile_high_up_decodes_only_the_rows_it_needs_and_matches_the_whole_decode(tmp_path):
+    im = Image.effect_noise((1200, 3000), 60).convert("RGB")
+    path = tmp_path / "tall.jpg"
+    im.save(path, quality=90)
+    with Image.open(path) as whole:
+        whole.load()
+        expected = whole.crop((100, 200, 400, 500)).tobytes()
+    spec = iiif_image.parse("100,200,300,300", "max", "0", "default.png", (1200, 3000), Limits(1200, 3000, 3_600_000))
+    with Image.open(path) as opened:
+        rows = iiif_image._decode_rows(opened, 600)
+    assert rows is not None and rows.size == (1200, 600)  # the fast path is taken, not the fallback
+    tile = Image.open(io.BytesIO(iiif_image.render(str(path), spec)))
+    assert tile.convert("RGB").tobytes() == expected
+    # Scaled down through the decoder's draft as well: the same picture as the whole decode, resized.
+    spec = iiif_image.parse("0,0,1200,1200", "150,", "0", "default.png", (1200, 3000), Limits(1200, 3000, 3_600_000))
+    small = Image.open(io.BytesIO(iiif_image.render(str(path), spec))).convert("RGB")
+    with Image.open(path) as whole:
+        reference = whole.crop((0, 0, 1200, 1200)).resize((150, 150), Image.Resampling.LANCZOS)
+    diff = sum(abs(a - b) for a, b in zip(small.tobytes(), reference.tobytes())) / len(small.tobytes())
+    assert diff < 6
+
+
+def test_a_damaged_source_is_an_error_never_half_a_tile(tmp_path, app, client, photo):
+    from gallery.services import storage
+
+    data = pattern()[:20_000]
+    spec = iiif_image.parse("0,900,100,100", "max", "0", "default.jpg", (1000, 1000), Limits(1000, 1000, 10**6))
+    (tmp_path / "cut.jpg").write_bytes(data)
+    with pytest.raises(OSError):
+        iiif_image.render(str(tmp_path / "cut.jpg"), spec)
+    # Through the route: the stored file is damaged (a disk fault): a clear 404, logged, no tile kept.
+    app.config["IIIF_PUBLIC_SIZE"] = "full"
+    for rend in photo.renditions:
+        storage.save_bytes(data, rend.storage_key)
+    storage.save_bytes(data, photo.served_key or photo.storage_key)
+    response = fetch(client, f"/iiif/3/{photo.id}/0,900,100,100/max/0/default.jpg")
+    assert response.status_code == 404
+    assert "cannot be read" in response.get_json()["error"]["message"]
+    assert not list(storage.listing("tiles"))

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 from gallery.formats import imagemeta, imaging
 
@@ -200,9 +200,15 @@ def render(path: str, spec: Spec, quality: int = 85, max_pixels: int = 120_000_0
                 im.draft("RGB" if im.mode in ("RGB", "YCbCr") else None,
                          (math.ceil(stored_w / factor), math.ceil(stored_h / factor)))
         im.seek(0)  # animated GIF/WebP and multi-page TIFF: the first frame
-        im.load()
         scale_x, scale_y = im.size[0] / stored_w, im.size[1] / stored_h
-        frame = imaging.to_srgb(im)
+        # Resampling reads a few rows past the region's edge (Lanczos: 3 source pixels per
+        # output pixel); below that, nothing is needed.
+        support = 3 * max(1.0, (bottom - top) * scale_y / out_h) + 2
+        rows = math.ceil(bottom * scale_y + support)
+        decoded = _decode_rows(im, rows) if turn in (1, 2) and rows < im.size[1] else None
+        if decoded is None:
+            im.load()
+        frame = imaging.to_srgb(decoded if decoded is not None else im)
     scaled = (left * scale_x, top * scale_y, right * scale_x, bottom * scale_y)
     whole = tuple(round(v) for v in scaled)
     if all(abs(a - b) < 1e-6 for a, b in zip(whole, scaled)) and (whole[2] - whole[0], whole[3] - whole[1]) == (out_w, out_h):
@@ -220,6 +226,39 @@ def render(path: str, spec: Spec, quality: int = 85, max_pixels: int = 120_000_0
     elif spec.quality == "bitonal":
         tile = tile.convert("L").convert("1")
     return encode(tile, spec.format, quality)
+
+
+def _decode_rows(im: Image.Image, rows: int) -> Image.Image | None:
+    """The first rows of a JPEG, decoded without the rest (a JPEG decodes top to bottom).
+
+    A tile high up in a 61 MP photo then costs a fraction of the whole decode. Returns None
+    (decode it all) for anything but one plain JPEG tile, or where Pillow's decoder API differs.
+    """
+    if im.format not in ("JPEG", "MPO") or len(im.tile) != 1 or im.tile[0][0] != "jpeg":
+        return None
+    name, _extents, offset, args = im.tile[0]
+    try:
+        decoder = Image._getdecoder(im.mode, name, args, im.decoderconfig)
+        core = Image.core.new(im.mode, (im.size[0], rows))
+        decoder.setimage(core, (0, 0, im.size[0], rows))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    im.fp.seek(offset)
+    try:
+        while True:
+            chunk = im.fp.read(ImageFile.SAFEBLOCK)
+            consumed, error = decoder.decode(chunk)
+            if consumed < 0:
+                # Done: every row asked for is there. Stopping before the end of the image
+                # makes libjpeg's finish step report "broken" (-2); anything else is a fault.
+                if error not in (0, -2):
+                    raise OSError(f"the image could not be decoded (error {error}).")
+                break
+            if not chunk:
+                raise OSError("the image file is truncated.")
+    finally:
+        decoder.cleanup()
+    return im._new(core)
 
 
 def encode(im: Image.Image, fmt: str, quality: int = 85) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app
 
+from gallery.exceptions import GalleryError, NotFound
 from gallery.formats import iiif_image, imaging
 from gallery.formats.iiif_image import Limits, Spec
 from gallery.models import Asset
@@ -78,13 +79,20 @@ def ensure_tile(asset: Asset, edge: int, spec: Spec) -> str:
         return key
     width, height = full_size(asset, edge)
     scale = asset.width / width  # viewer pixels to upright source pixels
-    with _source(asset, max(width, height)) as (path, source_edge):
+    # The source needs only the output's detail: a zoomed-out tile is made from a rendition.
+    zoom = max(spec.size[0] / spec.region[2], spec.size[1] / spec.region[3])
+    needed = math.ceil(max(width, height) * min(1.0, zoom))
+    with _source(asset, needed) as (path, source_edge):
         # The request in the source's own coordinates (a rendition is smaller than the asset).
         ratio = source_edge / max(asset.width, asset.height) * scale
         x, y, w, h = spec.region
-        data = iiif_image.render(path, spec, current_app.config["JPEG_QUALITY"],
-                                 current_app.config["MAX_IMAGE_PIXELS"],
-                                 box=(x * ratio, y * ratio, (x + w) * ratio, (y + h) * ratio))
+        try:
+            data = iiif_image.render(path, spec, current_app.config["JPEG_QUALITY"],
+                                     current_app.config["MAX_IMAGE_PIXELS"],
+                                     box=(x * ratio, y * ratio, (x + w) * ratio, (y + h) * ratio))
+        except (OSError, GalleryError) as exc:
+            current_app.logger.error("asset %s: IIIF source %s unreadable: %s", asset.id, path, exc)
+            raise NotFound("The file of this image cannot be read; the problem has been logged.") from exc
     storage.save_bytes(data, key)
     return key
 
