@@ -76,6 +76,17 @@ def collection():
     return _cached(_json(body, _presentation_type()), public=True)
 
 
+@bp.after_request
+def preflight(response: Response) -> Response:
+    """Answer CORS preflights: a viewer asking for JSON-LD by its profile sends one."""
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
 def _image(asset_id: int) -> tuple[Asset | None, int]:
     """The asset and the long edge this viewer may have of it, or (None, 0): not served."""
     asset = db.session.get(Asset, asset_id)
