@@ -194,7 +194,8 @@ def test_bad_requests_answer_400_with_a_message(client, photo):
 def test_unknown_ids_and_video_are_404(client, photo, make_gallery):
     assert client.get("/iiif/3/999999/info.json").status_code == 404
     assert client.get("/iiif/3/99999999999999/info.json").status_code == 404
-    assert client.get("/iiif/3/abc/info.json").status_code == 404
+    unknown = client.get("/iiif/3/abc/info.json")
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["status"] == 404
 
 
 @pytest.mark.parametrize("change", [

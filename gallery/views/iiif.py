@@ -116,7 +116,6 @@ def _cached(response: Response, public: bool) -> Response:
 
 def _error(status: int, message: str):
     """A IIIF error as JSON, readable by a viewer on another site."""
-    body, code = error_response(status, message, as_json=True)
-    response = current_app.make_response((body, code))
+    response = current_app.make_response(error_response(status, message, as_json=True))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
