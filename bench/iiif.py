@@ -68,6 +68,7 @@ def viewer_tiles(width: int, height: int) -> list[tuple[int, int, int, int, int,
 
 
 def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 

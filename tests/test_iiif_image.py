@@ -40,10 +40,12 @@ def pattern(size: int = 1000, orientation: int = 1) -> bytes:
 
 
 def colour_of(im: Image.Image) -> tuple[int, int, int]:
+    """The colour at the middle of an image."""
     return im.convert("RGB").getpixel((im.width // 2, im.height // 2))
 
 
 def close(a, b, tolerance: int = 8) -> bool:
+    """Whether two colours match within a JPEG's error."""
     return all(abs(x - y) <= tolerance for x, y in zip(a, b))
 
 

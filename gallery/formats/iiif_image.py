@@ -166,6 +166,7 @@ def parse_rotation(value: str) -> tuple[bool, int]:
 # The inverse of each EXIF orientation's transpose: where a point of the upright image lies in
 # the stored pixels, so only the stored region is decoded and resized.
 def _stored_point(x: float, y: float, orientation: int, w: int, h: int) -> tuple[float, float]:
+    """A point of the upright image in the stored pixels (w x h) of a file with this orientation."""
     return {1: (x, y), 2: (w - x, y), 3: (w - x, h - y), 4: (x, h - y), 5: (y, x),
             6: (y, h - x), 7: (w - y, h - x), 8: (w - y, x)}.get(orientation, (x, y))
 

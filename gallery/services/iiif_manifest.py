@@ -33,10 +33,12 @@ def _lang(*values: str) -> dict[str, list[str]]:
 
 
 def _pair(label: str, value: str) -> dict[str, Any]:
+    """A label and value pair (metadata, requiredStatement) as language maps."""
     return {"label": _lang(label), "value": _lang(value)}
 
 
 def _rights_uri(url: str) -> str | None:
+    """The licence URL when the rights property may carry it (Creative Commons, RightsStatements.org)."""
     return url if url.startswith(RIGHTS_PREFIXES) else None
 
 
@@ -127,6 +129,7 @@ def _canvas(user: Any, manifest_id: str, asset: Asset) -> dict[str, Any] | None:
 
 
 def _thumbnail(asset: Asset) -> dict[str, Any]:
+    """The asset's thumb rendition as a IIIF thumbnail resource."""
     thumb = asset.rendition("thumb")
     found: dict[str, Any] = {"id": rendition_url(asset, "thumb", _external=True), "type": "Image",
                              "format": "image/jpeg"}

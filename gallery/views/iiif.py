@@ -95,11 +95,13 @@ def _image(asset_id: int) -> tuple[Asset | None, int]:
 
 
 def _presentation_type() -> str:
+    """JSON-LD with the Presentation 3 profile when the client asks for it, else plain JSON."""
     wanted = request.accept_mimetypes.best_match(["application/json", "application/ld+json"])
     return PRESENTATION_JSONLD if wanted == "application/ld+json" else "application/json"
 
 
 def _json(body: dict, mimetype: str) -> Response:
+    """A JSON document with its media type (IIIF's own, not Flask's jsonify)."""
     return Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype=mimetype)
 
 
