@@ -296,3 +296,25 @@ def approval_status(user: Any, asset: Asset) -> str | None:
         return None
     return db.session.scalar(select(DownloadApproval.status).where(
         DownloadApproval.user_id == user.id, DownloadApproval.asset_id == asset.id))
+
+
+def iiif_edge(user: Any, asset: Asset | None) -> int | None:
+    """The longest edge this user may get of an image through IIIF, or None: not served (404).
+
+    Served to whoever sees the asset's preview for real (so never a sensitive item's to the
+    public); as far as IIIF_PUBLIC_SIZE, or IIIF_DOWNLOAD_SIZE for those who may download large.
+    """
+    if asset is None or asset.media_type != "image" or not asset.width or not asset.height:
+        return None
+    if access(user, asset, "preview") is not Access.OK:
+        return None
+    full = max(asset.width, asset.height)
+    edge = _iiif_size_edge(current_app.config["IIIF_PUBLIC_SIZE"], full)
+    if is_authenticated(user) and access(user, asset, "large", download=True) is Access.OK:
+        edge = max(edge, _iiif_size_edge(current_app.config["IIIF_DOWNLOAD_SIZE"], full))
+    return min(edge, full)
+
+
+def _iiif_size_edge(size: str, full: int) -> int:
+    """A IIIF_*_SIZE setting as a long edge: a rendition size's, or the full resolution's."""
+    return full if size == "full" else int(current_app.config["RENDITION_SIZES"][size])

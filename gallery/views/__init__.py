@@ -14,6 +14,7 @@ from gallery.views import (
     download,
     download_admin,
     feeds,
+    iiif,
     lightboxes,
     manage,
     media,
@@ -27,6 +28,6 @@ from gallery.views import (
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
-                   upload, api_ingest, download, download_admin, feeds, lightboxes, press_kits,
-                   api_lightboxes):
+                   upload, api_ingest, download, download_admin, feeds, iiif, lightboxes,
+                   press_kits, api_lightboxes):
         app.register_blueprint(module.bp)
