@@ -157,3 +157,15 @@ def test_gallery_and_asset_pages_link_their_manifest(client, gallery):
     logo = client.get(link.select_one("img")["src"])
     assert logo.status_code == 200 and logo.mimetype == "image/svg+xml"
     logo.close()
+
+
+def test_a_gallery_whose_items_are_all_hidden_has_no_manifest(client, make_gallery, make_asset):
+    from gallery.models import Asset
+
+    only = make_gallery(title="All withheld", status="published")
+    asset = make_asset(only)
+    db.session.get(Asset, asset.id).consent = "withheld"
+    db.session.commit()
+    response = client.get(f"/iiif/3/galleries/{only.id}/manifest.json")
+    assert response.status_code == 404  # Presentation 3 allows no manifest without a canvas
+    assert "nothing you may see" in response.get_json()["error"]["message"]

@@ -66,6 +66,8 @@ def manifest(gallery_id: int):
     if found is None:
         return _error(404, "No gallery with this identifier.")
     body = iiif_manifest.gallery_manifest(current_user, found)
+    if not body["items"]:  # Presentation 3 requires at least one canvas
+        return _error(404, "This gallery has nothing you may see yet.")
     return _cached(_json(body, _presentation_type()), public=not policy.is_authenticated(current_user))
 
 
