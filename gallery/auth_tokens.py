@@ -12,6 +12,8 @@ from gallery.services import apitokens
 BEARER_KEY = "gallery.bearer"
 # Where a download token may read: the API, and the download routes (a gallery zip is a download).
 TOKEN_READ_PATHS = ("/api/", "/download/")
+# Where a download token may also write: its owner's own lightboxes (nothing of the catalogue).
+TOKEN_LIGHTBOX_PATH = "/api/lightboxes"
 INVALID_TOKEN = ("This Bearer token is not valid: it is unknown, revoked or malformed, or its "
                  "account is closed. Send Authorization: Bearer <token> with a live token from "
                  "/account/tokens, or no Authorization header to browse as a visitor.")
@@ -86,11 +88,13 @@ def csrf_exempt() -> bool:
 
 
 def enforce_scope():
-    """Refuse a download token anywhere but reading the API and downloading (files and zips)."""
+    """Refuse a download token anywhere but reading the API, downloading and its owner's lightboxes."""
     token = bearer_token(request)
     if token is None or apitokens.scope_of(token) != "download":
         return None
     if request.method in ("GET", "HEAD") and request.path.startswith(TOKEN_READ_PATHS):
+        return None
+    if request.path == TOKEN_LIGHTBOX_PATH or request.path.startswith(TOKEN_LIGHTBOX_PATH + "/"):
         return None
     # Only when the token is what authenticated the request: a session user is judged by role.
     if not (current_user.is_authenticated and "api_token_id" in g):

@@ -30,6 +30,14 @@ ORGANISATION = "Example Relief Agency"
 # Long edge in pixels of each named rendition; only these sizes are ever served.
 RENDITION_SIZES = {"thumb": 400, "preview": 1280, "large": 2560}
 JPEG_QUALITY = 85
+# IIIF Image API (/iiif/3/): how far a viewer may zoom, as a rendition size or "full" (the
+# location-free original's full resolution). The public gets IIIF_PUBLIC_SIZE; users who may
+# download the large size get IIIF_DOWNLOAD_SIZE when it is bigger.
+IIIF_PUBLIC_SIZE = "preview"
+IIIF_DOWNLOAD_SIZE = "large"
+IIIF_TILE_SIZE = 512
+# The language catalogue text is written in (IIIF manifests tag every label and value with it).
+CATALOGUE_LANGUAGE = "en"
 
 # Imaging (probe, metadata, renditions).
 # Sizes made while ingesting; the others (large) are made on first use and then kept.

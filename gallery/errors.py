@@ -26,8 +26,8 @@ MESSAGES = {
 
 
 def wants_json() -> bool:
-    """API paths answer JSON, and so does any route a script called with its API token."""
-    return request.path.startswith("/api/") or "api_token_id" in g
+    """API and IIIF paths answer JSON (viewers read it), and so does any route called with an API token."""
+    return request.path.startswith(("/api/", "/iiif/")) or "api_token_id" in g
 
 
 def error_response(status: int, message: str | None = None, field: str | None = None, *,

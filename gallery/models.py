@@ -323,6 +323,9 @@ class DownloadEvent(Base):
     size: Mapped[str] = mapped_column(String(16))
     via: Mapped[str] = mapped_column(String(16), default="file")
     intended_use: Mapped[str] = mapped_column(String(32), default="")
+    # A press-kit download (user_id NULL: an unregistered recipient) is logged against its link.
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lightbox_links.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -459,3 +462,74 @@ class RateLimit(Base):
     # Seconds since the epoch on the limiter's clock (tests move that clock).
     window_ends: Mapped[float] = mapped_column(Float, index=True)
     last_at: Mapped[float] = mapped_column(Float)
+
+
+class Lightbox(Base):
+    """A user's named selection of assets from any gallery (services/lightboxes.py)."""
+
+    __tablename__ = "lightboxes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The one made on first use; it cannot be deleted, so every user always has one.
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+    items: Mapped[list[LightboxItem]] = relationship(
+        back_populates="lightbox", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="(LightboxItem.position, LightboxItem.id)")
+
+
+class LightboxItem(Base):
+    """One asset in a lightbox, at a position, with the collector's note."""
+
+    __tablename__ = "lightbox_items"
+    __table_args__ = (UniqueConstraint("lightbox_id", "asset_id", name="uq_lightbox_items_asset"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lightbox_id: Mapped[int] = mapped_column(ForeignKey("lightboxes.id", ondelete="CASCADE"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    lightbox: Mapped[Lightbox] = relationship(back_populates="items")
+    asset: Mapped[Asset] = relationship()
+
+
+LINK_KINDS = ("share", "presskit")
+
+
+class LightboxLink(Base):
+    """A read-only link to a lightbox (share) or a press kit; only its token's SHA-256 is stored."""
+
+    __tablename__ = "lightbox_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lightbox_id: Mapped[int] = mapped_column(ForeignKey("lightboxes.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="share")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    # Press kits: the download sizes staff chose (policy.DOWNLOAD_SIZES names).
+    sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC, on gallery/clock.py
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    lightbox: Mapped[Lightbox] = relationship()
+
+
+class PressKitAcceptance(Base):
+    """Terms of use accepted on a press-kit page: one row per recipient's visit (browser session)."""
+
+    __tablename__ = "press_kit_acceptances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("lightbox_links.id", ondelete="CASCADE"), index=True)
+    terms_version: Mapped[int] = mapped_column(Integer)
+    accepted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

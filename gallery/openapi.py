@@ -350,8 +350,84 @@ def download_paths() -> dict[str, Any]:
             **errors(400, 401, 403, 404)}}}}
 
 
+LIGHTBOX_SCHEMAS: dict[str, Any] = {
+    "Lightbox": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "name", "note", "is_default", "count", "url", "api_url"],
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string", "maxLength": 120},
+            "note": {"type": "string"}, "is_default": {"type": "boolean"},
+            "count": {"type": "integer", "description": "Items held (including those no longer available)"},
+            "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
+            "url": {"type": "string"}, "api_url": {"type": "string"},
+            "items": {"type": "array", "description": "Single-lightbox answers only, in order",
+                      "items": {"type": "object", "additionalProperties": False,
+                                "required": ["asset_id", "position", "note", "available", "asset"],
+                                "properties": {
+                                    "asset_id": {"type": "integer"}, "position": {"type": "integer"},
+                                    "note": {"type": "string"}, "added_at": {"type": ["string", "null"]},
+                                    "available": {"type": "boolean", "description":
+                                                  "False when the caller may no longer see the asset"},
+                                    "asset": {"oneOf": [ref("Asset"), {"type": "null"}]}}}},
+        },
+    },
+    "LightboxInput": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 120},
+                       "note": {"type": "string", "maxLength": 2000}},
+    },
+}
+SCHEMAS.update(LIGHTBOX_SCHEMAS)
+
+
+def lightbox_paths() -> dict[str, Any]:
+    """A user's lightboxes (issue 16): any logged-in account, session or token (download tokens too)."""
+    lightbox_id, asset_id = path_id("lightbox_id"), path_id("asset_id")
+    one = json_response("The lightbox with its items", {
+        "type": "object", "required": ["lightbox"], "properties": {"lightbox": ref("Lightbox")}})
+    common = {"tags": ["lightboxes"], "security": STAFF}
+    return {
+        "/api/lightboxes": {
+            "get": {"operationId": "listLightboxes", "summary": "The caller's lightboxes (default first)",
+                    **common, "responses": {"200": json_response("Lightboxes", {
+                        "type": "object", "required": ["lightboxes"],
+                        "properties": {"lightboxes": {"type": "array", "items": ref("Lightbox")}}}),
+                        **errors(401)}},
+            "post": {"operationId": "createLightbox", "summary": "Make a lightbox", **common,
+                     "requestBody": json_body({**ref("LightboxInput")}),
+                     "responses": {"201": one, **errors(400, 401)}}},
+        "/api/lightboxes/{lightbox_id}": {
+            "get": {"operationId": "getLightbox", "summary": "One lightbox with its items", **common,
+                    "parameters": [lightbox_id], "responses": {"200": one, **errors(401, 404)}},
+            "patch": {"operationId": "updateLightbox", "summary": "Rename a lightbox or change its note",
+                      **common, "parameters": [lightbox_id], "requestBody": json_body(ref("LightboxInput")),
+                      "responses": {"200": one, **errors(400, 401, 404)}},
+            "delete": {"operationId": "deleteLightbox", "summary": "Delete a lightbox and its links",
+                       **common, "parameters": [lightbox_id],
+                       "responses": {"204": {"description": "Deleted"}, **errors(401, 404)}}},
+        "/api/lightboxes/{lightbox_id}/items": {"post": {
+            "operationId": "addLightboxItems", **common, "parameters": [lightbox_id],
+            "summary": "Add assets at the end; one already there stays (idempotent)",
+            "requestBody": json_body({"type": "object", "properties": {
+                "asset_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 1000},
+                "asset_id": {"type": "integer"}}}),
+            "responses": {"200": one, **errors(400, 401, 404)}}},
+        "/api/lightboxes/{lightbox_id}/items/{asset_id}": {"delete": {
+            "operationId": "removeLightboxItem", "summary": "Take an asset out (idempotent)", **common,
+            "parameters": [lightbox_id, asset_id], "responses": {"200": one, **errors(400, 401, 404)}}},
+        "/api/lightboxes/{lightbox_id}/order": {"post": {
+            "operationId": "orderLightbox", "summary": "Set the order of a lightbox's items", **common,
+            "parameters": [lightbox_id], "requestBody": json_body({
+                "type": "object", "required": ["order"], "properties": {"order": {
+                    "type": "array", "items": {"type": "integer"},
+                    "description": "Every asset id of the lightbox, each once, in the new order"}}}),
+            "responses": {"200": one, **errors(400, 401, 404)}}},
+    }
+
+
 # Each area adds its own paths function here; only routes the app serves are published.
-PATH_SECTIONS = (browse_paths, search_paths, ingest_paths, editor_paths, download_paths)
+PATH_SECTIONS = (browse_paths, search_paths, ingest_paths, editor_paths, download_paths,
+                 lightbox_paths)
 
 
 def served_operations() -> set[tuple[str, str]]:

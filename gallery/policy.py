@@ -204,6 +204,22 @@ def _rights(user: Any, asset: Asset, gate_of: Callable[[Any], Access],
     return Access.OK
 
 
+def press_kit_access(asset: Asset | None, size: str, sizes: list[str] | tuple[str, ...]) -> Access:
+    """What an unregistered press-kit recipient may get of a listed asset, in the sizes staff chose.
+
+    Only what the public sees (published, not trashed, not under embargo, rights not expired),
+    and of that only items with consent given and not sensitive; inline sizes show it in the
+    press-kit page, the download sizes staff chose download it (the link's acceptance of the
+    terms is the caller's gate). Everything else is NOT_FOUND: the recipient learns nothing more.
+    """
+    if (asset is None or asset.sensitive or asset.consent not in CLEARED_CONSENTS
+            or not can_view_asset(None, asset)):
+        return Access.NOT_FOUND
+    if size in INLINE_SIZES:
+        return Access.OK
+    return Access.OK if size in DOWNLOAD_SIZES and size in sizes else Access.NOT_FOUND
+
+
 def reveals(user: Any, asset: Asset) -> bool:
     """Whether this user sees the asset for real (thumb, preview, player) rather than blurred."""
     # The page already decided the asset is visible; this is only the sensitive rule, and it
@@ -280,3 +296,25 @@ def approval_status(user: Any, asset: Asset) -> str | None:
         return None
     return db.session.scalar(select(DownloadApproval.status).where(
         DownloadApproval.user_id == user.id, DownloadApproval.asset_id == asset.id))
+
+
+def iiif_edge(user: Any, asset: Asset | None) -> int | None:
+    """The longest edge this user may get of an image through IIIF, or None: not served (404).
+
+    Served to whoever sees the asset's preview for real (so never a sensitive item's to the
+    public); as far as IIIF_PUBLIC_SIZE, or IIIF_DOWNLOAD_SIZE for those who may download large.
+    """
+    if asset is None or asset.media_type != "image" or not asset.width or not asset.height:
+        return None
+    if access(user, asset, "preview") is not Access.OK:
+        return None
+    full = max(asset.width, asset.height)
+    edge = _iiif_size_edge(current_app.config["IIIF_PUBLIC_SIZE"], full)
+    if is_authenticated(user) and access(user, asset, "large", download=True) is Access.OK:
+        edge = max(edge, _iiif_size_edge(current_app.config["IIIF_DOWNLOAD_SIZE"], full))
+    return min(edge, full)
+
+
+def _iiif_size_edge(size: str, full: int) -> int:
+    """A IIIF_*_SIZE setting as a long edge: a rendition size's, or the full resolution's."""
+    return full if size == "full" else int(current_app.config["RENDITION_SIZES"][size])

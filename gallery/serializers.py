@@ -139,3 +139,20 @@ def pagination_json(page: Any) -> dict[str, int]:
     """Page number, page size, total items and number of pages."""
     return {"page": page.page, "per_page": page.per_page, "total": page.total, "pages": page.pages}
 
+
+
+def lightbox_json(box: Any, count: int, entries: list | None = None) -> dict[str, Any]:
+    """A lightbox; with entries, its items in order (an item the caller may no longer see has asset null)."""
+    out: dict[str, Any] = {
+        "id": box.id, "name": box.name, "note": box.note, "is_default": box.is_default,
+        "count": count, "created_at": _iso(box.created_at), "updated_at": _iso(box.updated_at),
+        "url": url_for("lightboxes.show", lightbox_id=box.id, _external=True),
+        "api_url": url_for("api_lightboxes.one", lightbox_id=box.id, _external=True),
+    }
+    if entries is not None:
+        out["items"] = [{"asset_id": e.item.asset_id, "position": e.item.position,
+                         "note": e.item.note, "added_at": _iso(e.item.added_at),
+                         "available": e.asset is not None,
+                         "asset": asset_json(e.asset) if e.asset is not None else None}
+                        for e in entries]
+    return out

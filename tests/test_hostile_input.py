@@ -47,6 +47,11 @@ def world(app, make_gallery, make_asset, make_user, editor, admin, member):
     gallery = make_gallery()
     asset = make_asset(gallery, caption="Water point")
     row, _token = apitokens.create_token(member, "script", member)
+    from gallery.services import lightbox_links, lightboxes
+
+    box = lightboxes.create(editor, "Hostile picks")
+    lightboxes.add(editor, box, [asset.id])
+    link, _link_token = lightbox_links.create(editor, box, "presskit", sizes=["preview"])
     db.session.commit()
     return {
         "asset_id": asset.id, "gallery_id": gallery.id, "user_id": member.id,
@@ -54,7 +59,8 @@ def world(app, make_gallery, make_asset, make_user, editor, admin, member):
         "item_id": asset.id, "slug": gallery.category.slug, "code": "KEN",
         "gallery_ref": f"{gallery.id}-{gallery.slug}", "size": "preview", "kind": "asset", "action": "restore",
         "key": "terms", "token": "not-a-reset-token", "filename": "css/gallery.css",
-        "editor": editor, "admin": admin,
+        "region": "full", "rotation": "0", "quality_format": "default.jpg",  # IIIF image requests
+        "editor": editor, "admin": admin, "lightbox_id": box.id, "link_id": link.id,
     }
 
 
@@ -169,10 +175,10 @@ def test_no_route_answers_5xx_to_hostile_input(app, world, role):
 
 
 def _check_error_shape(url: str, response) -> None:
-    """A 4xx answers JSON under /api/ and an HTML page elsewhere, as every other error does."""
+    """A 4xx answers JSON under /api/ and /iiif/ and an HTML page elsewhere, as every other error does."""
     if response.status_code < 400 or response.status_code in (405,):
         return
-    if url.startswith("/api/"):
+    if url.startswith(("/api/", "/iiif/")):
         body = response.get_json(silent=True)
         assert body and set(body["error"]) >= {"status", "message"}, (url, response.data[:200])
     elif not url.startswith("/static/"):

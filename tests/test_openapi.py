@@ -161,6 +161,32 @@ def test_real_responses_match_the_documented_schemas(client, doc, editor, member
         check(response, g, "patch")
         assert response.status_code == 403
 
+    # Lightboxes (issue 16): a member's own, with a download token (which may manage them).
+    lb, lbi = "/api/lightboxes", "/api/lightboxes/{lightbox_id}"
+    if (lb, "get") in ops:
+        mine = {"Authorization": "Bearer " + apitokens.create_token(member, "lb", member)[1]}
+        kept = make_asset(gallery, caption="Kept for a lightbox")
+        call("get", lb, lb, headers=mine)
+        call("get", lb, lb)
+        made = call("post", lb, lb, headers=mine, json={"name": "Press picks", "note": "For Monday"})
+        assert made.status_code == 201
+        box = made.json["lightbox"]["id"]
+        call("post", lb, lb, headers=mine, json={"name": ""})
+        call("get", f"{lb}/{box}", lbi, headers=mine)
+        call("get", f"{lb}/999999", lbi, headers=mine)
+        call("patch", f"{lb}/{box}", lbi, headers=mine, json={"name": "Renamed"})
+        call("patch", f"{lb}/{box}", lbi, headers=mine, json={"note": "x" * 5000})
+        added = call("post", f"{lb}/{box}/items", lbi + "/items", headers=mine,
+                     json={"asset_ids": [kept.id]})
+        assert added.json["lightbox"]["items"][0]["asset"]["id"] == kept.id
+        call("post", f"{lb}/{box}/items", lbi + "/items", headers=mine, json={"asset_ids": [999999]})
+        call("post", f"{lb}/{box}/order", lbi + "/order", headers=mine, json={"order": [kept.id]})
+        call("post", f"{lb}/{box}/order", lbi + "/order", headers=mine, json={"order": [1, 1]})
+        call("delete", f"{lb}/{box}/items/{kept.id}", lbi + "/items/{asset_id}", headers=mine)
+        call("delete", f"{lb}/999999/items/{kept.id}", lbi + "/items/{asset_id}", headers=mine)
+        call("delete", f"{lb}/{box}", lbi, headers=mine)
+        call("delete", f"{lb}/{box}", lbi, headers=mine)
+
     documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}
     assert documented - check.seen == set(), "documented operations without a response check"
 

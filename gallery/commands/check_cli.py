@@ -40,6 +40,8 @@ def _print_report(report: integrity.Report) -> None:
     _kind("Missing served copies", [f"asset {m.asset_id}: {m.key}" for m in report.missing_served])
     _kind("Orphan files (no row)", [f.key for f in report.orphans])
     _kind("Stale temp files (older than an hour)", [f.key for f in report.stale_temp])
+    click.echo(f"IIIF tile cache: {report.tiles} tiles.")
+    _kind("Cached tiles of files no asset has any more", [f.key for f in report.stale_tiles])
     s = report.search
     click.echo(f"Search index: {s.documents} documents for {s.assets} assets; "
                f"change log backlog {s.backlog} ({s.stale_backlog} older than the grace period).")
@@ -73,6 +75,8 @@ def _print_repaired(done: integrity.Repaired) -> None:
                f"removed; {done.renditions} renditions and {done.served} served copies remade"
                + (f"; search index {done.index}" if done.index else "")
                + (f"; background work of {done.requeued} asset(s) queued again." if done.requeued else "."))
+    if done.removed_tiles:
+        click.echo(f"Cached tiles of files that are gone removed: {done.removed_tiles}.")
     _kind("Left: files with no row younger than a day (an import may not have committed yet)",
           done.recent_orphans, always=False)
     _kind("Cannot be remade: the original is missing",

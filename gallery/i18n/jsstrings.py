@@ -35,6 +35,19 @@ MESSAGES = (
     N_("%(done)s of 1 upload sent."),
     N_("Files: %(tally)s"),
     N_(" The order could not be saved: reorder the files on the gallery's page."),
+    N_("link copied to the clipboard"),  # lightbox links (data-what="link")
+    N_("Remove from"),  # the lightbox buttons: "Add to" / "Remove from" + "lightbox"
+    N_("Add to"),
+    N_("Added to %(name)s: 1 item."),
+    N_("Added to %(name)s: %(count)s items."),
+    N_("Removed from %(name)s: 1 item."),
+    N_("Removed from %(name)s: %(count)s items."),
+    N_("Moved to place %(place)s of %(total)s."),
+    N_("1 item"),
+    N_("%(count)s items"),
+    N_("Removed. 1 item left."),
+    N_("Removed. %(count)s items left."),
+    N_("Note saved."),
 )
 
 

@@ -12,8 +12,9 @@ DEFAULT = "en"
 COOKIE = "lang"
 PREFIX_KEY = "gallery.language"
 BASE_KEY = "gallery.script_root"  # SCRIPT_NAME before the language prefix was moved into it
-# Files are the same bytes in every language: their URLs stay unprefixed so caches keep one copy.
-UNPREFIXED_ENDPOINTS = ("static", "media.")
+# Files are the same bytes in every language, and the APIs, IIIF and the feed speak English:
+# their URLs stay unprefixed (one cached copy, one id per IIIF resource).
+UNPREFIXED_ENDPOINTS = ("static", "media.", "iiif.", "api.", "api_", "feeds.")
 
 
 class LanguagePrefix:
@@ -125,7 +126,7 @@ def unprefix_file_urls(app: Flask) -> None:
     def url_for(endpoint: str, *args: Any, **values: Any) -> str:
         url = build(endpoint, *args, **values)
         if has_request_context() and PREFIX_KEY in request.environ and (
-                endpoint == "static" or endpoint.startswith(UNPREFIXED_ENDPOINTS[1])):
+                endpoint == "static" or endpoint.startswith(UNPREFIXED_ENDPOINTS[1:])):
             prefixed, base = request.script_root + "/", request.environ[BASE_KEY] + "/"
             start = url.find("/", url.find("://") + 3) if "://" in url else 0  # after the host
             if url.startswith(prefixed, start):

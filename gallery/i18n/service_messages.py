@@ -66,6 +66,21 @@ MESSAGES = (
     N_('No such gallery.'),
     N_('Send a JSON object with Content-Type: application/json.'),
     N_('Choose a file to upload.'),
+    N_('The file of this image cannot be read; the problem has been logged.'),
+    N_('The expiry date is too far away.'),
+    N_('The expiry date is in the past.'),
+    N_('Choose at least one size recipients may download.'),
+    N_('Only the media team makes press-kit links.'),
+    N_('No such link.'),
+    N_('This link is not valid: check that it was copied whole.'),
+    N_('No such lightbox.'),
+    N_('Choose an item to add.'),
+    N_('Send every item of the lightbox once, in the new order.'),
+    N_('That item is not in this lightbox.'),
+    N_('No such item.'),
+    N_('A translation needs a title and a text.'),
+    N_('Send asset_ids, a list of asset ids.'),
+    N_('This press kit does not offer that size.'),
 )
 
 # Raised only where no visitor reads them (storage internals, the command line, locks).

@@ -209,13 +209,20 @@ def clean_intended_use(value: str | None) -> str:
                           field="use")
 
 
-def log(user: User, assets: Iterable[Asset], size: str, via: str, intended_use: str = "") -> int:
-    """Record one DownloadEvent per asset and commit; returns how many were written."""
+def log(user: User | None, assets: Iterable[Asset], size: str, via: str, intended_use: str = "",
+        link_id: int | None = None) -> int:
+    """Record one DownloadEvent per asset and commit; returns how many were written.
+
+    user None with link_id: a press-kit recipient, who has no account; the link names the download.
+    """
     if via not in VIA:
         raise ValueError(via)
-    user_id, now = policy.unproxied(user).id, utcnow()
+    if user is None and link_id is None:
+        raise ValueError("a download is logged against a user or a press-kit link")
+    user_id, now = policy.unproxied(user).id if user is not None else None, utcnow()
     rows = [{"user_id": user_id, "asset_id": a.id, "gallery_id": a.gallery_id, "size": size,
-             "via": via, "intended_use": intended_use, "created_at": now} for a in assets]
+             "via": via, "intended_use": intended_use, "link_id": link_id, "created_at": now}
+            for a in assets]
     if rows:
         # One executemany on the table, not an ORM object (and an INSERT ... RETURNING) per row:
         # a zip logs every file it holds before its first byte goes out.

@@ -51,6 +51,8 @@ class Report:
     missing_served: list[Missing] = field(default_factory=list)
     orphans: list[Listed] = field(default_factory=list)
     stale_temp: list[Listed] = field(default_factory=list)
+    tiles: int = 0  # cached IIIF tiles (derived: dropped freely)
+    stale_tiles: list[Listed] = field(default_factory=list)  # tiles of files no asset has now
     search: search.CheckReport = field(default_factory=search.CheckReport)
     stuck_work: list[WorkItem] = field(default_factory=list)  # lease over: lost or killed
     failed_work: list[WorkItem] = field(default_factory=list)  # failed JOB_MAX_ATTEMPTS times
@@ -59,7 +61,7 @@ class Report:
     def clean(self) -> bool:
         """Nothing missing, nothing orphaned, no stale temp file, no stuck or failed work, and the index in step."""
         return not (self.missing_originals or self.missing_renditions or self.missing_served
-                    or self.orphans or self.stale_temp or self.stuck_work
+                    or self.orphans or self.stale_temp or self.stale_tiles or self.stuck_work
                     or self.failed_work) and self.search.clean
 
 
@@ -80,6 +82,7 @@ class Repaired:
 
     removed_orphans: int = 0
     removed_temp: int = 0
+    removed_tiles: int = 0
     renditions: int = 0
     served: int = 0
     index: str = ""  # "rebuilt", "drained" or "" (nothing to do)
@@ -120,6 +123,13 @@ def check(now: float | None = None) -> Report:
     report.orphans = sorted((f for k, f in stored.items() if k not in referenced), key=_by_key)
     report.stale_temp = sorted((t for t in temps if now - t.mtime > TEMP_GRACE_SECONDS),
                                key=_by_key)
+    hashes = set(db.session.scalars(select(Asset.sha256)))
+    for tile in storage.listing(storage.TILES_FOLDER):
+        report.tiles += 1
+        parts = tile.key.split("/")
+        if len(parts) < 4 or parts[3] not in hashes:
+            report.stale_tiles.append(tile)
+    report.stale_tiles.sort(key=_by_key)
     report.search = search.check()
     report.stuck_work = [_item(w) for w in work.stuck()]
     report.failed_work = [_item(w) for w in work.failed()]
@@ -140,6 +150,9 @@ def repair(report: Report, now: float | None = None) -> Repaired:
         else:
             storage.remove_listed(temp.key)
         done.removed_temp += 1
+    for tile in report.stale_tiles:
+        storage.remove_listed(tile.key)  # a cache: a tile in use is made again on its next request
+        done.removed_tiles += 1
     for orphan in report.orphans:
         # Young files may be an ingest's, written before its row commits; a row may also have
         # been committed since check() ran.

@@ -26,6 +26,9 @@ CHUNK = 1024 * 1024
 # scratch folder (TMP_FOLDER of the local store, or of UPLOAD_DIR for S3), never in the store.
 STORED_FOLDERS = ("originals", "renditions", "served")
 TMP_FOLDER = "tmp"
+# Derived files no row points at, remade on demand: IIIF tiles (services/iiif.py), kept under
+# tiles/<sha256 prefix>/<sha256>/...; `gallery check --repair` drops those of files that are gone.
+TILES_FOLDER = "tiles"
 TMP_SUFFIX = ".part"  # every temp file this module (and served copies) writes ends so
 SERVE_MODES = (None, "x-accel-redirect", "x-sendfile")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
 import time
@@ -34,23 +35,23 @@ class TooManyFiles(GalleryError):
 
 @dataclass
 class ZipPlan:
-    """What goes in a zip: file sources in gallery order and the captions.csv rows."""
+    """What goes in a zip: file sources in order and the captions.csv rows."""
 
-    gallery: Gallery
     size: str
     files: list[FileSource]
     assets: list[Asset]
     skipped: int
     name: str
+    changed_at: dt.datetime  # the last change of what holds the items (a gallery, a lightbox)
 
     @property
     def when(self) -> tuple[int, int, int, int, int, int]:
-        """The entries' date: the last change (UTC) of the gallery or of an item in the zip.
+        """The entries' date: the last change (UTC) of the holder or of an item in the zip.
 
         Not the time of the request: the same gallery gives the same bytes from every app server
         and at any time (a resumed or repeated download, a cache), and a change gives new ones.
         """
-        return max([self.gallery.updated_at, *(a.updated_at for a in self.assets)]).timetuple()[:6]
+        return max([self.changed_at, *(a.updated_at for a in self.assets)]).timetuple()[:6]
 
     def stream(self) -> Iterator[bytes]:
         """The zip's bytes, produced as each file is read (needs no app context)."""
@@ -63,15 +64,20 @@ class ZipPlan:
         return [_caption_row(f.filename, a) for f, a in zip(self.files, self.assets)]
 
 
+def check_size(size: str) -> None:
+    """A ValidationError naming the sizes when size is not a download size."""
+    if size not in policy.DOWNLOAD_SIZES:
+        names = ", ".join(SIZE_EDGES_LABEL[s] for s in policy.DOWNLOAD_SIZES)
+        raise ValidationError(f"Choose one of these sizes: {names}.", field="size")
+
+
 def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None,
          organisation: str, max_files: int, part: int | None = None) -> ZipPlan:
     """Pick the assets this user may download at this size; raise a clear error when none or too many.
 
     A whole gallery over max_files comes in numbered parts of max_files items (part 1, 2, ...).
     """
-    if size not in policy.DOWNLOAD_SIZES:
-        names = ", ".join(SIZE_EDGES_LABEL[s] for s in policy.DOWNLOAD_SIZES)
-        raise ValidationError(f"Choose one of these sizes: {names}.", field="size")
+    check_size(size)
     user = policy.unproxied(user)
     # Never the trash (staff included), nor consent-withheld items for the public.
     query = (select(Asset).where(Asset.gallery_id == gallery.id, policy.visible_asset_clause(user))
@@ -87,21 +93,42 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
     candidates = [a for a in db.session.scalars(query) if policy.can_view_asset(user, a)]
     if wanted is not None and len(candidates) != len(wanted):
         raise NotFound("Some of the ticked items are not in this gallery.")
-    parts = parts_needed(len(candidates), max_files)
-    suffix = ""
-    if wanted is None and (parts > 1 or part is not None):
-        if part is None or not 1 <= part <= parts:
+    if wanted is None:
+        candidates, suffix = whole_part(candidates, max_files, part, "gallery")
+    else:
+        suffix = ""
+        if len(candidates) > max_files:
             raise TooManyFiles(
-                f"The whole gallery holds {len(candidates)} files, more than {max_files} per zip: "
-                f"download it in {parts} parts (part=1 to {parts}).", field="part")
-        candidates = candidates[(part - 1) * max_files:part * max_files]
-        suffix = f"-part{part}-of-{parts}"
-    elif len(candidates) > max_files:
+                f"This download would hold {len(candidates)} files; the limit is {max_files} per "
+                f"zip. Tick up to {max_files} items on the gallery page and download those.",
+                field="asset")
+    verdicts = policy.download_access(user, candidates, size)
+    return build(candidates, verdicts, size, organisation, f"{gallery.slug}-{gallery.id}",
+                 gallery.updated_at, suffix)
+
+
+def whole_part(candidates: list[Asset], max_files: int, part: int | None,
+               what: str) -> tuple[list[Asset], str]:
+    """The items of one part of a whole gallery or lightbox, and the name suffix of that part."""
+    parts = parts_needed(len(candidates), max_files)
+    if parts == 1 and part is None:
+        return candidates, ""
+    if part is None or not 1 <= part <= parts:
         raise TooManyFiles(
-            f"This download would hold {len(candidates)} files; the limit is {max_files} per zip. "
-            f"Tick up to {max_files} items on the gallery page and download those.", field="asset")
+            f"The whole {what} holds {len(candidates)} files, more than {max_files} per zip: "
+            f"download it in {parts} parts (part=1 to {parts}).", field="part")
+    return candidates[(part - 1) * max_files:part * max_files], f"-part{part}-of-{parts}"
+
+
+def build(candidates: list[Asset], verdicts: list[policy.Access], size: str, organisation: str,
+          stem: str, changed_at: dt.datetime, suffix: str = "") -> ZipPlan:
+    """The plan of a zip of the candidates the policy's verdicts allow; NotFound when none.
+
+    Every zip (a gallery, a lightbox, a press kit) is made here: only the choice of items and
+    whose rules judge them differ.
+    """
     files, assets, skipped = [], [], 0
-    for asset, verdict in zip(candidates, policy.download_access(user, candidates, size)):
+    for asset, verdict in zip(candidates, verdicts):
         if verdict is not policy.Access.OK:
             skipped += 1
             continue
@@ -113,8 +140,8 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
         assets.append(asset)
     if not files:
         raise NotFound(f"Nothing in this selection can be downloaded at {label(size)} size.")
-    name = f"{gallery.slug}-{gallery.id}-{files[0].filename.rsplit('-', 1)[-1].split('.')[0]}{suffix}.zip"
-    return ZipPlan(gallery, size, files, assets, skipped, name)
+    name = f"{stem}-{files[0].filename.rsplit('-', 1)[-1].split('.')[0]}{suffix}.zip"
+    return ZipPlan(size, files, assets, skipped, name, changed_at)
 
 
 def parts_needed(count: int, max_files: int) -> int:

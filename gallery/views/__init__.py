@@ -8,13 +8,17 @@ from gallery.views import (
     api,
     api_editor,
     api_ingest,
+    api_lightboxes,
     auth,
     browse,
     download,
     download_admin,
     feeds,
+    iiif,
+    lightboxes,
     manage,
     media,
+    press_kits,
     search,
     tokens,
     upload,
@@ -24,5 +28,6 @@ from gallery.views import (
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
-                   upload, api_ingest, download, download_admin, feeds):
+                   upload, api_ingest, download, download_admin, feeds, iiif, lightboxes,
+                   press_kits, api_lightboxes):
         app.register_blueprint(module.bp)

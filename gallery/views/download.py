@@ -59,11 +59,11 @@ def _download(asset_id: int, size: str, via: str):
     found = db.session.get(Asset, asset_id)
     verdict = policy.access(current_user, found, size, download=True)
     if verdict is not Access.OK:
-        return _refuse(verdict, found)
-    use = _intended_use(request.args.get("use"))
+        return refuse(verdict, found)
+    use = intended_use(request.args.get("use"))
     src = downloads.source(found, size, current_app.config["ORGANISATION"])
     downloads.log(current_user, [found], size, via, use)
-    return _file_response(src)
+    return file_response(src)
 
 
 @bp.get("/download/galleries/<int:gallery_id>.zip")
@@ -74,11 +74,11 @@ def gallery_zip(gallery_id: int):
         abort(404)
     gate = policy.download_gate(current_user)
     if gate is not Access.OK:
-        return _refuse(gate, None)
+        return refuse(gate, None)
     size = request.args.get("size", "large")
     ids = fields.id_text(request.args.getlist("asset"), "asset")
     part = fields.integer(request.args.get("part"), "part", 1, optional=True)
-    use = _intended_use(request.args.get("use"))
+    use = intended_use(request.args.get("use"))
     try:
         plan = zips.plan(current_user, gallery, size, ids or None,
                          current_app.config["ORGANISATION"],
@@ -91,6 +91,11 @@ def gallery_zip(gallery_id: int):
     # Logged before the first byte (one statement for every file in the zip), so a download the
     # client aborts, or a stream that fails half way, is logged all the same.
     downloads.log(current_user, plan.assets, size, "zip", use)
+    return zip_response(plan)
+
+
+def zip_response(plan: zips.ZipPlan) -> Response:
+    """A planned zip streamed as an attachment (galleries, lightboxes, press kits)."""
     # The request context stays while streaming: renditions made on first use need the database.
     response = Response(stream_with_context(plan.stream()), mimetype="application/zip",
                         direct_passthrough=True)
@@ -113,7 +118,7 @@ def accept_terms():
             error = _("Tick the box to accept the terms of use.")
         else:
             try:
-                use = _intended_use(request.form.get("use")) if ask_use else ""
+                use = intended_use(request.form.get("use")) if ask_use else ""
                 version = request.form.get("version", type=int)
                 terms.accept(current_user, version)
             except GalleryError as exc:
@@ -188,7 +193,7 @@ def _own_history(limit: int = 50):
     return downloads.history(current_user, limit)
 
 
-def _file_response(src: downloads.FileSource) -> Response:
+def file_response(src: downloads.FileSource) -> Response:
     """An attachment response: renditions whole (they are small), originals streamed.
 
     Originals and proxies are sent as stored: by the front server or from a presigned URL when
@@ -207,7 +212,7 @@ def _file_response(src: downloads.FileSource) -> Response:
     return response
 
 
-def _refuse(verdict: Access, found: Asset | None):
+def refuse(verdict: Access, found: Asset | None):
     """Turn a policy refusal into a redirect (pages) or a JSON error (API and token requests)."""
     api = wants_json()
     if verdict is Access.NOT_FOUND:
@@ -233,7 +238,7 @@ def _refuse(verdict: Access, found: Asset | None):
     return redirect(asset_url(found))
 
 
-def _intended_use(value: str | None) -> str:
+def intended_use(value: str | None) -> str:
     """The intended use from the request or, failing that, the one given earlier this session."""
     if current_app.config["ASK_INTENDED_USE"] is False:
         return ""
