@@ -91,7 +91,8 @@ def test_the_compiled_catalogue_matches_its_source(language):
 SENTINELS = ("Skip to content", "Search captions", "Log in", "Terms of use", "All galleries",
              "Latest galleries", "Narrow the results", "Browse by country", "No galleries yet",
              "Your account", "Editors' pick", "Save", "Keyboard:", "Download", "Site texts",
-             "Background work", "Upload", "Manage", "Delete", "Copy credit", "Previous", "results")
+             "Background work", "Upload", "Manage", "Delete", "Copy credit", "Previous", "results",
+             "Lightboxes", "Add to", "Share", "Make a link", "Press kits", "items")
 
 
 def _visible_text(html: str) -> str:
@@ -124,7 +125,12 @@ def test_pages_show_no_english_sentences(client, make_user, login_as, make_galle
     found = {}
     for path in public:
         found[path] = client.get(f"/{language}{path}")
-    login_as(make_user("admin"))
+    from gallery.services import lightboxes
+
+    admin = login_as(make_user("admin"))
+    box = lightboxes.create(admin, "Water", "")
+    lightboxes.add(admin, box, [asset.id])
+    staff += ["/lightboxes", f"/lightboxes/{box.id}", "/manage/press-kits"]
     for path in staff:
         found[path] = client.get(f"/{language}{path}")
     problems = []

@@ -8,12 +8,14 @@ from typing import Any, Mapping
 from sqlalchemy import exists, func, select
 
 from gallery.extensions import db
+from gallery.i18n.names import N_
 from gallery.models import STATUSES, Asset, AssetWork, Gallery, User
 from gallery.services.browsing import Page, parse_page
 from gallery.services.permissions import require_staff
 
 DIGITS = re.compile(r"[0-9]{1,9}")
-SORTS = {"updated": "Last updated", "created": "Newest", "title": "Title", "size": "Most items"}
+# Labels are msgids (N_): the dashboard shows them in the page's language.
+SORTS = {"updated": N_("Last updated"), "created": N_("Newest"), "title": N_("Title"), "size": N_("Most items")}
 
 
 @dataclass
