@@ -69,3 +69,30 @@ def test_french_upload_page_reports_in_french(page, login_as, live_server):
         [{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a picture"}])
     expect(page.locator("[data-summary]")).to_have_text("1 envoi sur 1 terminé. Fichiers : 1 refusé.")
     expect(page.locator(".upload-item.is-rejected").first).to_contain_text("Refusé :")
+
+
+def test_a_member_fills_a_lightbox_in_spanish(page, live_server, login_as):
+    """The lightbox buttons and their announcements come from the Spanish catalogue."""
+    import uuid
+
+    from gallery.extensions import db
+    from gallery.services import accounts, terms
+    from tests.browser.conftest import PASSWORD
+
+    email = f"prensa-{uuid.uuid4().hex[:8]}@example.org"
+    with live_server.app.app_context():
+        terms.accept(accounts.create_user(email=email, password=PASSWORD, name="Pilar Prensa"))
+        db.session.close()
+    login_as(email)
+    turkana = live_server.galleries["Clean water reaches Turkana"]
+    page.goto("/es" + turkana["path"])
+    tile = page.locator(f'.asset-grid > li[data-asset-id="{turkana["assets"][0]}"]')
+    tile.get_by_role("button", name=re.compile("^Añadir a la mesa de luz")).click()
+    expect(tile.get_by_role("button", name=re.compile("^Quitar de la mesa de luz"))).to_be_visible()
+    expect(page.locator("[data-lightbox-status]")).to_have_text("Añadido a My lightbox: 1 elemento.")
+    expect(page.locator(".lightbox-link")).to_contain_text("Mesa de luz")
+    check_accessibility(page, "Spanish gallery with lightbox buttons")
+    page.locator(".lightbox-link").click()
+    expect(page).to_have_url(re.compile(r"/es/lightboxes$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mesas de luz")
+    check_accessibility(page, "Spanish lightboxes page")
