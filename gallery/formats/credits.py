@@ -6,6 +6,7 @@ gallery.formats.location.
 """
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -105,7 +106,8 @@ def build_exif(credits: Credits) -> bytes:
 
 def build_xmp(credits: Credits) -> bytes:
     """An XMP packet with IPTC Core terms: title, description, creator, rights, credit, keywords, place."""
-    keywords = [k[:200] for k in credits.keywords[:200] if k]
+    credits = credits._replace(**{f: safe_text(getattr(credits, f)) for f in TEXT_FIELDS})
+    keywords = [safe_text(k)[:200] for k in credits.keywords[:200] if safe_text(k)]
     place = [credits.city[:200], credits.country[:200], credits.country_code[:3]]
     budget = (MAX_SEGMENT - len(XMP_HEADER) - 2000
               - sum(len(escape(k).encode()) + 20 for k in keywords) - sum(len(p.encode()) for p in place))
@@ -157,9 +159,20 @@ def build_xmp(credits: Credits) -> bytes:
     return packet.encode("utf-8")
 
 
+TEXT_FIELDS = ("title", "caption", "creator", "credit", "copyright", "usage_terms", "web_statement",
+               "city", "country", "country_code")
+# Characters XML 1.0 cannot hold (control characters, lone surrogates, non-characters).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def safe_text(text: str) -> str:
+    """Text an XMP parser accepts: what XML 1.0 cannot hold is left out."""
+    return _NOT_XML.sub("", text or "")
+
+
 def _utf8(text: str, limit: int) -> bytes:
     """UTF-8 bytes of text cut to at most limit bytes on a character boundary, without NULs."""
-    data = (text or "").replace("\x00", "").encode("utf-8")
+    data = _NOT_XML.sub("", text or "").encode("utf-8")
     if len(data) <= limit:
         return data
     return data[:max(0, limit)].decode("utf-8", "ignore").encode("utf-8")

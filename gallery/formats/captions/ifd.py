@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 
+from gallery.formats.credits import safe_text
 from gallery.formats.location.tiff import TYPE_SIZES, _data_spans, _entries, _read, layout
 
 ASCII, UNDEFINED, BYTE = 2, 7, 1
@@ -19,8 +20,8 @@ class NotClassicTiff(ValueError):
 
 
 def ascii_value(text: str) -> bytes:
-    """A TIFF ASCII value: UTF-8 bytes without NULs, NUL-terminated."""
-    return text.replace("\x00", "").encode("utf-8") + b"\x00"
+    """A TIFF ASCII value: UTF-8 bytes without NULs or control characters, NUL-terminated."""
+    return safe_text(text).encode("utf-8") + b"\x00"
 
 
 def ifd0_edits(buf, values: dict[int, tuple[int, bytes]], dropped: tuple[int, ...], end: int
