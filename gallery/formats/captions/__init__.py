@@ -34,9 +34,14 @@ def with_credits(src: str, mime_type: str, credits: Credits, dest: str) -> bool:
             written = writer(fh, out, credits)
         return written
     if mime_type in MEDIA_TYPES:
+        from mutagen import MutagenError
+
         from gallery.formats.transcode import rewrite_credits  # PyAV loads only for video and audio
 
         shutil.copyfile(src, dest)
-        rewrite_credits(dest, credits)
+        try:
+            rewrite_credits(dest, credits)
+        except MutagenError as exc:  # a box structure mutagen cannot follow: as unreadable as any
+            raise ValueError(f"its atoms cannot be rewritten ({exc})") from exc
         return True
     return False
