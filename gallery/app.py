@@ -21,7 +21,7 @@ from gallery import (
 )
 from gallery import config as default_config
 from gallery.extensions import csrf, db, login_manager
-from gallery.services import jobs, schedule, storage
+from gallery.services import credits, jobs, schedule, storage
 from gallery.views import register_blueprints
 
 
@@ -81,6 +81,7 @@ def _finish_config(app: Flask) -> None:
         raise ValueError("SERVE_FILES_WITH must be None, 'x-accel-redirect' or 'x-sendfile', "
                          f"not {app.config['SERVE_FILES_WITH']!r}.")
     storage.check_url(app.config.get("STORAGE_URL"))
+    credits.check_templates(app.config)
 
 
 def _instance_secret(instance_path: str) -> str:

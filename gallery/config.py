@@ -26,6 +26,12 @@ X_ACCEL_PREFIX = "/_protected/"
 
 SITE_NAME = "Media Gallery"
 ORGANISATION = "Example Relief Agency"
+# Credits written into every downloaded file and shown beside each item (docs/configuration.md).
+# Placeholders: {organisation} (the rights holder: the item's credit, else its gallery's, else
+# ORGANISATION), {year} (taken, else the gallery's date), {creator}, {credit}. An empty one drops
+# out with the punctuation before it; an unknown one stops the app at startup.
+CREDIT_LINE_FORMAT = "© {organisation} {year} / {creator}"  # the ready-to-paste credit line
+COPYRIGHT_NOTICE = "© {organisation} {year}"  # the notice in files whose item has no copyright of its own
 
 # Long edge in pixels of each named rendition; only these sizes are ever served.
 RENDITION_SIZES = {"thumb": 400, "preview": 1280, "large": 2560}

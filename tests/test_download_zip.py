@@ -57,9 +57,10 @@ def test_whole_gallery_zip_with_captions_csv(client, member, gallery):
             assert im.getexif()[0x013B] == "Amina Otieno"
     assert disposition == f'attachment; filename="water-in-turkana-{gallery.id}-small.zip"'
     assert rows[0] == ["file name", "title", "caption", "credit", "creator", "date", "country", "licence",
-                       "usage terms", "restrictions"]
+                       "usage terms", "restrictions", "copyright", "keywords", "city"]
     assert rows[1] == [names[0], "Borehole", "Women collect water at a borehole in Lodwar.",
-                       "Example Relief Agency", "Amina Otieno", "2023-03-14", "Kenya", "", "", ""]
+                       "Example Relief Agency", "Amina Otieno", "2023-03-14", "Kenya", "", "", "",
+                       "© Example Relief Agency 2023", "", ""]
     assert rows[2][1:3] == ["Queue", "Séance de dépistage à la frontière."]
     assert rows[2][6] == "Afghanistan"
     assert len(rows) == 3  # the draft is not in a member's zip
@@ -165,7 +166,7 @@ def test_stream_yields_bounded_chunks(app, monkeypatch):
     monkeypatch.setattr(zips, "CHUNK", 64 * 1024)
     sources = []
     for i in range(3):
-        key = f"served/00/00/{i}.jpg"
+        key = f"served/00/00/{i}-c0.jpg"  # credits in: no sidecar
         storage.save_bytes(image_bytes((1200, 900), quality=95) + bytes(i), key)
         size, crc = storage.checksum(key)
         sources.append(FileSource(i, "original", f"f{i}.jpg", "image/jpeg", key, "original",
@@ -180,7 +181,7 @@ def test_stream_yields_bounded_chunks(app, monkeypatch):
         assert zf.namelist() == ["f0.jpg", "f1.jpg", "f2.jpg", "captions.csv"]
         assert zf.testzip() is None
         assert [i.compress_type for i in zf.infolist()] == [zipfile.ZIP_STORED] * 3 + [zipfile.ZIP_DEFLATED]
-        assert zf.read("f2.jpg") == storage.read_bytes("served/00/00/2.jpg")
+        assert zf.read("f2.jpg") == storage.read_bytes("served/00/00/2-c0.jpg")
 
 
 def test_whole_gallery_zip_in_large_makes_missing_renditions(client, member, gallery):

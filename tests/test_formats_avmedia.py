@@ -116,7 +116,7 @@ def clip(app, make_gallery):
     assert result.status == "accepted", result.reason
     assert jobs.wait_idle()  # public once its web proxy is made
     db.session.expire_all()  # the jobs ran in this session: read the rows they wrote
-    return result.asset, data
+    return result.asset, storage.read_bytes(result.asset.served_key)  # what plays: credits in
 
 
 def test_asset_page_plays_video_with_poster(client, clip):

@@ -189,7 +189,7 @@ def _stuck(pool: preparation.Pool, tmp_path):
     """Submit a file that is a named pipe nobody writes: its worker blocks opening it."""
     fifo = tmp_path / "stuck.part"
     os.mkfifo(fifo)
-    return pool.submit(str(fifo), "stuck.jpg", 1, 0, str(tmp_path / "stuck-served.part"))
+    return pool.submit(str(fifo), "stuck.jpg", 1)
 
 
 def test_a_worker_that_gives_no_result_stops_the_import_in_time(app, tmp_path):

@@ -85,11 +85,11 @@ def photo(make_gallery, n: int = 1):
 
 def test_ingest_marks_large_pending_and_a_job_makes_it(app, make_gallery):
     (asset,) = photo(make_gallery)
-    # The served copy of an image was made at ingest; only large is left for the workers.
-    assert states(asset.id) == {"large": "pending"}
-    assert asset.rendition("large") is None
+    # Ingest made thumb and preview; large and the served copy (credits in) are the workers'.
+    assert states(asset.id) == {"large": "pending", "served": "pending"}
+    assert asset.rendition("large") is None and asset.served_key is None
     assert jobs.wait_idle()
-    assert states(asset.id) == {"large": "ready"}
+    assert states(asset.id) == {"large": "ready", "served": "ready"}
     db.session.refresh(asset)
     assert asset.rendition("large") is not None and storage.exists(asset.rendition("large").storage_key)
     w = row(asset.id, "large")
@@ -101,7 +101,7 @@ def test_the_embedded_thread_makes_the_pieces(app, make_gallery):
     app.config["JOB_THREAD"] = True
     assets_ = photo(make_gallery, 3)
     assert jobs.wait_idle(timeout=30)
-    assert all(states(a.id) == {"large": "ready"} for a in assets_)
+    assert all(states(a.id) == {"large": "ready", "served": "ready"} for a in assets_)
     runner = jobs.embedded(app)
     runner.thread.join(timeout=30) if runner.thread else None
     assert runner.thread is None  # nothing unfinished: the thread has stopped
@@ -185,15 +185,15 @@ def test_processing_placeholder_for_staff(app, client, login_as, editor, make_ga
 def test_sweeper_requeues_a_lost_message(app, make_gallery, clock):
     (asset,) = photo(make_gallery)
     jobs.embedded(app).queue.clear()  # the message is lost
-    assert jobs.wait_idle() and states(asset.id) == {"large": "pending"}
+    assert jobs.wait_idle() and states(asset.id) == {"large": "pending", "served": "pending"}
     assert jobs.sweep() == []  # within its lease: a worker may still take it
     assert integrity.check().stuck_work == []
     clock.move(app.config["JOB_LEASE_SECONDS"] + 1)
-    assert [w.piece for w in integrity.check().stuck_work] == ["large"]
+    assert [w.piece for w in integrity.check().stuck_work] == ["large", "served"]
     assert jobs.sweep() == [asset.id]
     assert jobs.sweep() == []  # its lease starts again: not queued twice
     jobs.wait_idle()
-    assert states(asset.id) == {"large": "ready"}
+    assert states(asset.id) == {"large": "ready", "served": "ready"}
 
 
 def test_a_running_piece_of_a_dead_worker_is_taken_back(app, make_gallery, clock):
@@ -235,7 +235,7 @@ def test_two_workers_racing_claim_a_piece_once(app, make_gallery):
     at = work.now()
     assert work._claim(asset.id, "large", at) is True
     assert work._claim(asset.id, "large", at) is False  # the second worker gets nothing
-    assert work.look_at(asset.id) == {}
+    assert work.look_at(asset.id) == {"served": "ready"}  # only the piece nobody holds
 
 
 def test_replace_file_queues_the_rebuild(app, admin, make_gallery):
@@ -282,12 +282,13 @@ def test_check_repair_requeues_stuck_and_failed(app, runner, make_gallery, clock
     assert row(b.id, "large").state == "pending"  # lost message, lease over now
     out = runner.invoke(args=["check"])
     assert out.exit_code == 1, out.output
-    assert "Stuck background work (lease over: lost message or killed worker): 1" in out.output
+    # b's two pieces (large and the served copy); a's served copy was made on its first look.
+    assert "Stuck background work (lease over: lost message or killed worker): 2" in out.output
     assert "Failed background work: 1" in out.output
     out = runner.invoke(args=["check", "--repair"])
     assert "background work of 2 asset(s) queued again" in out.output
     jobs.wait_idle()
-    assert states(a.id) == states(b.id) == {"large": "ready"}
+    assert states(a.id) == states(b.id) == {"large": "ready", "served": "ready"}
 
 
 def test_jobs_page_shows_counts_and_timings(app, client, login_as, editor, make_gallery):
@@ -397,10 +398,10 @@ def test_redis_mode_enqueues_and_a_real_worker_makes_the_pieces(redis_app, make_
     low = Queue("low", connection=Redis.from_url(redis_app.config["REDIS_URL"]))
     assert low.count == 3  # the web process only enqueued
     assert jobs.queue_lengths() == {"default": 0, "low": 3}
-    assert all(states(a.id) == {"large": "pending"} for a in made)
+    assert all(states(a.id) == {"large": "pending", "served": "pending"} for a in made)
     proc = start_worker(redis_app, tmp_path, "a", JOB_WORKER_NICE=10)
     try:
-        wait_for(lambda: all(states(a.id) == {"large": "ready"} for a in made))
+        wait_for(lambda: all(states(a.id) == {"large": "ready", "served": "ready"} for a in made))
         assert niceness(proc.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
     finally:
         stop(proc)
@@ -415,7 +416,7 @@ def test_the_workers_sweeper_requeues_a_lost_message(redis_app, make_gallery, tm
     db.session.commit()
     proc = start_worker(redis_app, tmp_path, "s", JOB_SWEEP_SECONDS=0.2)
     try:
-        wait_for(lambda: states(asset.id) == {"large": "ready"})
+        wait_for(lambda: states(asset.id) == {"large": "ready", "served": "ready"})
     finally:
         stop(proc)
 
@@ -431,10 +432,10 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(redis_app, make_gallery, tmp_p
     os.mkfifo(path)
     first = start_worker(redis_app, tmp_path, "first")
     try:
-        wait_for(lambda: states(held.id) == {"large": "running"})
+        wait_for(lambda: states(held.id)["large"] == "running")
     finally:
         stop(first, signal.SIGKILL)  # the worker, its job process and all, mid-job
-    assert states(held.id) == {"large": "running"}
+    assert states(held.id) == {"large": "running", "served": "pending"}
     os.unlink(path)
     with open(path, "wb") as fh:
         fh.write(original)
@@ -443,7 +444,7 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(redis_app, make_gallery, tmp_p
     assert held.id in jobs.sweep()
     second = start_worker(redis_app, tmp_path, "second")
     try:
-        wait_for(lambda: all(states(a.id) == {"large": "ready"} for a in made))
+        wait_for(lambda: all(states(a.id) == {"large": "ready", "served": "ready"} for a in made))
     finally:
         stop(second)
     assert row(held.id, "large").attempts == 2

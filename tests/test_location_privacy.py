@@ -146,8 +146,12 @@ def test_second_page_of_a_tiff_loses_its_gps(member_client, make_gallery):
         assert im.getexif().get_ifd(0x8825)  # the second page really has GPS
     asset = accepted(make_gallery(), "pages.tif", data)
     served = original_of(member_client, asset)
-    assert leaks(served) == [] and len(served) == len(data)
+    assert leaks(served) == []  # credits are appended: every strip stays where it was
     assert pixels(served) == pixels(data)
+    with Image.open(io.BytesIO(served)) as after, Image.open(io.BytesIO(data)) as before:
+        after.seek(1)
+        before.seek(1)
+        assert after.tobytes() == before.tobytes()
 
 
 def test_jpeg_original_loses_iptc_and_xmp_sublocation_and_maker_note(member_client, make_gallery):
@@ -179,7 +183,9 @@ def test_each_way_of_writing_an_xmp_sublocation_is_blanked(member_client, make_g
         "</rdf:RDF>", form + "</rdf:RDF>")
     asset = accepted(make_gallery(), "photo.jpg", jpeg(noise(), xmp=packet))
     served = original_of(member_client, asset)
-    assert SUBLOCATION.encode() not in served and b"Kakuma" in served
+    assert SUBLOCATION.encode() not in served
+    # Its Photoshop resources gave way to the catalogue's own IPTC block, which names no place finer.
+    assert b"Example Relief Agency" in served
 
 
 def test_tiff_iptc_in_photoshop_resources_loses_its_sublocation(member_client, make_gallery):
@@ -190,7 +196,9 @@ def test_tiff_iptc_in_photoshop_resources_loses_its_sublocation(member_client, m
     data = tiff_file([{"image": noise((64, 48)), "tags": {34377: (7, resources)}}])
     asset = accepted(make_gallery(), "photo.tif", data)
     served = original_of(member_client, asset)
-    assert SUBLOCATION.encode() not in served and b"Kakuma" in served
+    assert SUBLOCATION.encode() not in served
+    # Its Photoshop resources gave way to the catalogue's own IPTC block, which names no place finer.
+    assert b"Example Relief Agency" in served
 
 
 def test_maker_note_no_ifd_reaches_any_more_is_zeroed(member_client, make_gallery):
@@ -230,7 +238,8 @@ def test_xmp_the_patterns_cannot_match_is_blanked_whole(member_client, make_gall
     packet = xmp_packet(f"<Iptc4xmpCore:Location>{SUBLOCATION}</Iptc4xmpCore:Locatio>")
     asset = accepted(make_gallery(), "photo.jpg", jpeg(noise(), xmp=packet))
     served = original_of(member_client, asset)
-    assert SUBLOCATION.encode() not in served and b"xmpmeta" not in served
+    assert SUBLOCATION.encode() not in served and b"Iptc4xmpCore:Locatio>" not in served
+    assert served.count(b"<x:xmpmeta") == 1  # the catalogue's packet alone
 
 
 def test_jpeg_with_stray_bytes_between_markers_is_accepted_and_cleaned(member_client, make_gallery):

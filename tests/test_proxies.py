@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, AssetWork, Gallery
-from gallery.services import assets, ingest, integrity, jobs, proxies, storage, terms, work
+from gallery.services import assets, ingest, integrity, jobs, proxies, served, storage, terms, work
 from tests.media_files import audio_bytes, location_leaks, mp4_with_location, video_bytes
 
 CREDITS = dict(creator="Amina Yusuf", copyright="© 2026 Relief Org", caption="Wells at dawn")
@@ -72,13 +72,13 @@ def editor_client(app, make_user):
 def test_a_video_is_public_and_counted_only_once_its_proxy_is_ready(app, client, make_gallery):
     gallery = make_gallery()
     asset = ingested(gallery, video_bytes(seconds=1.0), "clip.mp4", **CREDITS)
-    assert states(asset.id) == {"proxy": "pending"}  # the served copy was made at ingest
+    assert states(asset.id) == {"served": "pending", "proxy": "pending"}  # both background work
     assert not policy.can_view_asset(None, asset)
     assert counts(gallery.id) == (0, 0)
     assert client.get(f"/assets/{asset.id}").status_code == 404
 
     assert jobs.wait_idle()
-    assert states(asset.id) == {"proxy": "ready"}
+    assert states(asset.id) == {"served": "ready", "proxy": "ready"}
     db.session.refresh(asset)
     assert policy.can_view_asset(None, asset)
     assert counts(gallery.id) == (1, 0)  # refreshed with the piece's state, in its transaction
@@ -102,7 +102,7 @@ def test_running_the_proxy_piece_twice_keeps_one_file_and_row(app, make_gallery)
     work.MAKERS["proxy"](asset)  # again: nothing to do
     db.session.commit()
     rows = db.session.scalars(select(AssetWork).where(AssetWork.asset_id == asset.id)).all()
-    assert [r.state for r in rows] == ["ready"]
+    assert [r.state for r in rows] == ["ready", "ready"]  # served, proxy
     db.session.refresh(asset)
     assert [r.size for r in asset.renditions if r.size in policy.PROXY_SIZES] == ["web"]
     assert asset.rendition("web").id == first.id
@@ -118,10 +118,10 @@ def test_check_repair_remakes_a_lost_proxy_through_the_workers(app, client, make
 
     done = integrity.repair(report)
     assert not done.failed and done.requeued == 1
-    assert states(asset.id) == {"proxy": "pending"}  # unpublished until its proxy is back
+    assert states(asset.id) == {"served": "ready", "proxy": "pending"}  # unpublished until its proxy is back
     assert client.get(f"/assets/{asset.id}").status_code == 404
     run_jobs(asset)
-    assert states(asset.id) == {"proxy": "ready"}
+    assert states(asset.id) == {"served": "ready", "proxy": "ready"}
     assert storage.exists(asset.rendition("web").storage_key)
     played = client.get(f"/media/{asset.id}/play/web")
     played.close()
@@ -154,11 +154,11 @@ def test_a_1080p_video_gets_web_and_hd(app, make_gallery):
 def test_audio_gets_an_aac_proxy_and_is_public_once_it_is_ready(app, client, make_gallery):
     gallery = make_gallery()
     asset = ingested(gallery, audio_bytes(), "tone.wav", **CREDITS)
-    assert states(asset.id) == {"proxy": "pending"}
+    assert states(asset.id) == {"served": "pending", "proxy": "pending"}
     assert counts(gallery.id) == (0, 0)
     assert jobs.wait_idle()
     db.session.refresh(asset)
-    assert states(asset.id) == {"proxy": "ready"} and counts(gallery.id) == (0, 1)
+    assert states(asset.id) == {"served": "ready", "proxy": "ready"} and counts(gallery.id) == (0, 1)
     m4a = asset.rendition("audio")
     assert m4a.storage_key.endswith(".m4a")
     codecs, tags = streams(storage.path(m4a.storage_key))
@@ -171,11 +171,12 @@ def test_an_undecodable_video_fails_with_its_reason_and_is_never_public(app, cli
                                                                           editor_client):
     app.config["JOB_MAX_ATTEMPTS"] = 1
     gallery = make_gallery()
-    asset = ingested(gallery, video_bytes(seconds=0.5), "clip.mp4")
-    with open(storage.path(asset.served_key), "wb") as fh:  # the bytes rot after ingest
+    asset = served.ensure(ingested(gallery, video_bytes(seconds=0.5), "clip.mp4"))
+    with open(storage.path(asset.served_key), "wb") as fh:  # the bytes rot after the copy was made
         fh.write(b"\x00not a video any more" * 100)
     assert jobs.wait_idle()
-    row = db.session.scalars(select(AssetWork).where(AssetWork.asset_id == asset.id)).one()
+    row = db.session.scalars(select(AssetWork).where(AssetWork.asset_id == asset.id,
+                                                     AssetWork.piece == "proxy")).one()
     db.session.refresh(row)
     assert row.state == "failed" and row.reason
     db.session.refresh(asset)
@@ -217,7 +218,7 @@ def test_a_running_proxy_shows_staff_how_far_it_is(app, make_gallery, editor_cli
     shown = f"{round(fraction * 100)} %"
     assert f"Processing video… {shown}" in page
     assert shown in jobs_page
-    assert states(asset.id) == {"proxy": "ready"}
+    assert states(asset.id) == {"served": "ready", "proxy": "ready"}
 
 
 def test_a_range_request_of_the_proxy_answers_206(app, client, make_gallery):

@@ -79,7 +79,7 @@ def test_an_edited_caption_and_credit_are_rewritten_into_every_proxy(app, make_g
 
 def test_an_edit_that_changes_no_credit_leaves_the_proxies_alone(app, make_gallery, editor):
     asset = ingested(make_gallery(), video_bytes(seconds=0.3), "clip.mp4", caption="Same")
-    assets.update_asset(asset.id, {"keywords": "water, wells"}, editor)
+    assets.update_asset(asset.id, {"alt_text": "Wells at dawn, seen from the road."}, editor)
     db.session.commit()
     assert "credits" not in {w.piece for w in asset.work}
 

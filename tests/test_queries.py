@@ -113,10 +113,10 @@ def zippable_assets(gallery: Gallery, count: int, member) -> list[int]:
     """bulk_assets with served originals recorded and two sensitive items, one approved."""
     # All the served originals are one small stored file: the zip streams without making any.
     data = b"served original bytes " * 50
-    storage.save_bytes(data, "served/bulk/shared.jpg")
+    storage.save_bytes(data, "served/bulk/shared-cbulk.jpg")
     ids = bulk_assets(gallery, count)
     db.session.execute(update(Asset).where(Asset.id.in_(ids)).values(
-        served_key="served/bulk/shared.jpg", served_bytes=len(data), served_crc32=zlib.crc32(data)))
+        served_key="served/bulk/shared-cbulk.jpg", served_bytes=len(data), served_crc32=zlib.crc32(data)))
     db.session.execute(update(Asset).where(Asset.id.in_(ids[:2])).values(sensitive=True))
     db.session.execute(insert(DownloadApproval).values(user_id=member.id, asset_id=ids[0],
                                                         status="approved"))

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from gallery.extensions import db
 from gallery.models import DownloadEvent
-from gallery.services import storage, terms
+from gallery.services import served, storage, terms
 from tests.s3_server import free_port
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
@@ -104,7 +104,7 @@ def session_cookie(app, user) -> str:
 
 
 def test_nginx_sends_the_files_the_app_allows(app, front, make_gallery, make_asset, make_user):
-    asset = make_asset(make_gallery(title="Wells"), size=(1600, 1200))
+    asset = served.ensure(make_asset(make_gallery(title="Wells"), size=(1600, 1200)))
     thumb = asset.rendition("thumb")
     stored = storage.read_bytes(thumb.storage_key)
     response, body = get(front, f"/media/{asset.id}/thumb.jpg?v={asset.sha256[:12]}")

@@ -101,11 +101,10 @@ def test_playback_download_and_zip_carry_no_location(client, member, make_galler
 
 
 def test_mp4_media_data_is_byte_identical(app, make_gallery):
-    """Only metadata changes: the clean copy has the same length and differs only inside moov and uuid."""
+    """Only metadata changes: the copy differs only from moov on (location out, credits in)."""
     name, data = media("mp4")
     asset = ingest(make_gallery(), name, data)
     clean = read(asset.served_key)
-    assert len(clean) == len(data)
     mdat = data.index(b"mdat") - 4
     moov = data.index(b"moov") - 4
     assert clean[:moov] == data[:moov] and mdat < moov  # every sample byte before moov is untouched
@@ -125,16 +124,23 @@ def test_mp3_audio_frames_are_byte_identical(app, make_gallery):
 
 
 def test_clean_files_are_served_as_stored(app, make_gallery):
-    """Nothing to remove: no copy, the original's own size and CRC are recorded."""
+    """Nothing to remove and no credits to carry (WAV): no copy, the original's own size and CRC are recorded."""
     import zlib
 
-    gallery = make_gallery()
-    for name, data in (("a.mp4", video_bytes("mp4", seconds=1)), ("b.jpg", image_bytes()),
-                       ("c.wav", audio_bytes(seconds=1))):
-        asset = ingest(gallery, name, data)
-        assert asset.served_key == asset.storage_key
-        assert (asset.served_bytes, asset.served_crc32) == (len(data), zlib.crc32(data))
+    data = audio_bytes(seconds=1)
+    asset = ingest(make_gallery(), "c.wav", data)
+    assert asset.served_key == asset.storage_key
+    assert (asset.served_bytes, asset.served_crc32) == (len(data), zlib.crc32(data))
     assert not any(f.startswith("served/") for f in stored_files(app))
+
+
+def test_clean_files_that_carry_credits_get_a_credited_copy(app, make_gallery):
+    """No location, but MP4 and JPEG take the credits: a copy whose key names them; the original is untouched."""
+    gallery = make_gallery()
+    for name, data in (("a.mp4", video_bytes("mp4", seconds=1)), ("b.jpg", image_bytes())):
+        asset = ingest(gallery, name, data)
+        assert served.carries_credits(asset.served_key) and storage.exists(asset.served_key)
+        assert read(asset.storage_key) == data
 
 
 def test_image_with_gps_gets_a_stored_served_copy(client, member, make_gallery):
@@ -226,19 +232,35 @@ def test_replacing_the_file_replaces_the_served_copy(app, admin, make_gallery):
     assets.replace_file(asset.id, io.BytesIO(video_bytes("mp4", seconds=1)), "new.mp4", admin)
     assert asset.served_key is None and not storage.exists(old)  # the new copy is the workers' job
     jobs.wait_idle()
-    assert asset.served_key == asset.storage_key
+    assert served.carries_credits(asset.served_key) and storage.exists(asset.served_key)
 
 
-def test_unreadable_location_metadata_is_refused_with_a_reason(app, make_gallery):
-    """A box that overruns its parent: the file cannot be cleaned safely, so it is not taken."""
+def served_copy_refused(client, asset_id: int, reason: str) -> None:
+    """The file was taken, but its served copy failed with the reason (staff see it on the piece),
+    and an original download says why instead of sending the original."""
+    from gallery.models import AssetWork
+
+    jobs.wait_idle()
+    db.session.expire_all()
+    row = db.session.scalar(select(AssetWork).where(AssetWork.asset_id == asset_id,
+                                                    AssetWork.piece == "served"))
+    assert row.state in ("pending", "failed") and reason in row.reason, row.reason
+    got = get(client, f"/download/assets/{asset_id}/original")
+    assert got.status_code == 415 and "cannot be removed safely" in got.get_data(as_text=True)
+    assert db.session.get(Asset, asset_id).served_key is None
+
+
+def test_unreadable_location_metadata_fails_the_served_copy_with_a_reason(client, admin, login_as,
+                                                                          make_gallery):
+    """A box that overruns its parent: the file cannot be cleaned safely, so its original never leaves."""
+    login_as(admin)
     data = bytearray(media("mp4")[1])
     at = data.index(b"loci") - 4
     data[at:at + 4] = (10 ** 6).to_bytes(4, "big")
     result = ingest_file(make_gallery(), io.BytesIO(bytes(data)), "broken.mp4")
-    assert (result.status, result.error_status) == ("rejected", 415)
-    assert result.reason == ("broken.mp4: its location metadata cannot be removed safely "
-                             "(a 'loci' box overruns its parent).")
-    assert stored_files(app) == []
+    assert result.status == "accepted"
+    served_copy_refused(client, result.asset.id, "its location metadata cannot be removed safely "
+                                                 "(a 'loci' box overruns its parent).")
 
 
 @pytest.mark.parametrize("tag", ["LOCATION", "GPS_COORDINATES"])

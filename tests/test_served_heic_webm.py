@@ -13,11 +13,11 @@ from PIL import Image
 from gallery.formats import imaging
 from gallery.formats.location import heif, webm
 from gallery.formats.location.common import MediaCleanError
-from gallery.services import storage, terms
+from gallery.services import terms
 from gallery.services.ingest import ingest as ingest_file
 from tests.conftest import GPS_XMP, gps_exif, stored_files
 from tests.media_files import video_bytes
-from tests.test_served import decoded, get, ingest, read
+from tests.test_served import decoded, get, ingest, read, served_copy_refused
 
 pillow_heif = pytest.importorskip("pillow_heif")
 needs_heic_encoder = pytest.mark.skipif(not pillow_heif.libheif_info().get("HEIF"),
@@ -124,15 +124,15 @@ def test_heic_without_location_is_served_as_stored(app, make_gallery):
 
 
 @needs_heic_encoder
-def test_heic_whose_exif_cannot_be_read_is_refused(app, make_gallery):
+def test_heic_whose_exif_cannot_be_read_is_never_sent(client, admin, login_as, make_gallery):
+    login_as(admin)
     data = bytearray(heic_with_gps(xmp=False))
     at = data.index(b"Exif\x00\x00MM\x00*") - 4
     data[at:at + 4] = (5000).to_bytes(4, "big")  # the TIFF block is said to start past the item
     result = ingest_file(make_gallery(), io.BytesIO(bytes(data)), "broken.heic")
-    assert (result.status, result.error_status) == ("rejected", 415)
-    assert result.reason == ("broken.heic: its location metadata cannot be removed safely "
-                             "(its Exif item does not start a TIFF block where it says).")
-    assert stored_files(app) == []
+    assert result.status == "accepted"
+    served_copy_refused(client, result.asset.id, "its location metadata cannot be removed safely "
+                                                 "(its Exif item does not start a TIFF block where it says).")
 
 
 @needs_heic_encoder
@@ -218,14 +218,15 @@ def test_matroska_crc32_is_recomputed(tmp_path):
     assert struct.unpack_from("<I", clean, crc_at + 2)[0] == zlib.crc32(clean[crc_at + 6:end])
 
 
-def test_damaged_webm_tags_are_refused(app, make_gallery):
+def test_damaged_webm_tags_are_never_sent(client, admin, login_as, make_gallery):
+    login_as(admin)
     data = bytearray(webm_with_location())
     at = data.index(b"\x45\xa3\x88LOCATION")
     data[at + 2] = 0xFF  # the TagName's size now runs past its SimpleTag
     result = ingest_file(make_gallery(), io.BytesIO(bytes(data)), "broken.webm")
-    assert (result.status, result.error_status) == ("rejected", 415), result.reason
-    assert "location metadata cannot be removed safely" in result.reason
-    assert stored_files(app) == [] and not storage.exists("served")
+    assert result.status == "accepted"
+    served_copy_refused(client, result.asset.id, "location metadata cannot be removed safely")
+    assert not any(f.startswith("served/") for f in stored_files(client.application))
 
 
 def test_webm_served_as_stored_before_is_cleaned_after_the_migration(app, client, member,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import Asset, DownloadEvent, Rendition
-from gallery.services import ingest, integrity, storage, terms, trash
+from gallery.services import ingest, integrity, served, storage, terms, trash
 from gallery.services.storage_s3 import S3Store
 from tests.conftest import gps_image_bytes, image_bytes
 from tests.media_files import video_bytes
@@ -208,7 +208,7 @@ def test_a_missing_object_is_a_404_not_a_500(client, member, make_gallery, make_
 def test_zip_remakes_a_lost_served_copy_and_skips_a_lost_original(client, member, make_gallery, make_asset):
     gallery = make_gallery(title="Lost and found")
     result = ingest.ingest(gallery, io.BytesIO(gps_image_bytes("JPEG")), "gps.jpg")
-    located, gone = result.asset, make_asset(gallery)
+    located, gone = served.ensure(result.asset), make_asset(gallery)
     storage.delete(located.served_key)  # a lost served copy: made again from the original
     storage.delete(gone.storage_key)  # a lost original: nothing to make it from
     with client.get(f"/download/galleries/{gallery.id}.zip?size=original") as response:

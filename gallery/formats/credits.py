@@ -6,6 +6,7 @@ gallery.formats.location.
 """
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -31,6 +32,10 @@ class Credits(NamedTuple):
     copyright: str
     usage_terms: str = ""  # licence, terms sentence and restrictions, in one statement
     web_statement: str = ""  # the licence's address
+    keywords: tuple[str, ...] = ()
+    city: str = ""  # never anything finer than a city
+    country: str = ""  # its name
+    country_code: str = ""  # ISO 3166-1 alpha-3, as IPTC wants it
 
 
 # --- Renditions: credits in -------------------------------------------------------------
@@ -50,23 +55,30 @@ def embed_credits(jpeg: bytes, credits: Credits) -> bytes:
 
 
 def build_iptc(credits: Credits) -> bytes:
-    """A Photoshop image resource block holding IPTC IIM: title, by-line, credit, copyright, caption.
+    """A Photoshop image resource block holding IPTC IIM (build_iim) for a JPEG's APP13."""
+    iim = build_iim(credits)
+    padded = iim + (b"\x00" if len(iim) % 2 else b"")
+    return b"8BIM" + struct.pack(">H", IPTC_RESOURCE) + b"\x00\x00" + struct.pack(">I", len(iim)) + padded
+
+
+def build_iim(credits: Credits) -> bytes:
+    """IPTC IIM datasets: title, keywords, by-line, city, country, credit, copyright, caption.
 
     1:90 says UTF-8; each dataset is cut to the standard's length on a character boundary
     (2:116 CopyrightNotice holds the rights statement, usage terms included, as news systems read it).
     """
     notice = " ".join(p for p in (credits.copyright, credits.usage_terms) if p)
+    fields = [(5, credits.title, 64), *((25, k, 64) for k in credits.keywords[:200]),
+              (80, credits.creator, 32), (90, credits.city, 32), (100, credits.country_code, 3),
+              (101, credits.country, 64), (110, credits.credit, 32), (116, notice, 128),
+              (120, credits.caption, 2000)]
     datasets = [(1, 90, b"\x1b%G")]
-    for number, text, limit in ((5, credits.title, 64), (80, credits.creator, 32),
-                                (110, credits.credit, 32), (116, notice, 128),
-                                (120, credits.caption, 2000)):
+    for number, text, limit in fields:
         data = _utf8(text, limit)
         if data:
             datasets.append((2, number, data))
-    iim = b"".join(bytes((0x1C, record, number)) + struct.pack(">H", len(data)) + data
-                   for record, number, data in datasets)
-    padded = iim + (b"\x00" if len(iim) % 2 else b"")
-    return b"8BIM" + struct.pack(">H", IPTC_RESOURCE) + b"\x00\x00" + struct.pack(">I", len(iim)) + padded
+    return b"".join(bytes((0x1C, record, number)) + struct.pack(">H", len(data)) + data
+                    for record, number, data in datasets)
 
 
 def build_exif(credits: Credits) -> bytes:
@@ -93,8 +105,12 @@ def build_exif(credits: Credits) -> bytes:
 
 
 def build_xmp(credits: Credits) -> bytes:
-    """An XMP packet with IPTC Core terms: dc:title, dc:description, dc:creator, dc:rights, photoshop:Credit."""
-    budget = MAX_SEGMENT - len(XMP_HEADER) - 1500
+    """An XMP packet with IPTC Core terms: title, description, creator, rights, credit, keywords, place."""
+    credits = credits._replace(**{f: safe_text(getattr(credits, f)) for f in TEXT_FIELDS})
+    keywords = [safe_text(k)[:200] for k in credits.keywords[:200] if safe_text(k)]
+    place = [credits.city[:200], credits.country[:200], credits.country_code[:3]]
+    budget = (MAX_SEGMENT - len(XMP_HEADER) - 2000
+              - sum(len(escape(k).encode()) + 20 for k in keywords) - sum(len(p.encode()) for p in place))
 
     def alt(text: str) -> str:
         return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(text)}</rdf:li></rdf:Alt>'
@@ -119,13 +135,23 @@ def build_xmp(credits: Credits) -> bytes:
         props.append(f"<xmpRights:WebStatement>{escape(fixed[5])}</xmpRights:WebStatement>")
     if credits.copyright or credits.usage_terms:
         props.append("<xmpRights:Marked>True</xmpRights:Marked>")
+    if keywords:
+        items = "".join(f"<rdf:li>{escape(k)}</rdf:li>" for k in keywords)
+        props.append(f"<dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject>")
+    if place[0]:
+        props.append(f"<photoshop:City>{escape(place[0])}</photoshop:City>")
+    if place[1]:
+        props.append(f"<photoshop:Country>{escape(place[1])}</photoshop:Country>")
+    if place[2]:
+        props.append(f"<Iptc4xmpCore:CountryCode>{escape(place[2])}</Iptc4xmpCore:CountryCode>")
     packet = (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
         'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
-        'xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/">'
+        'xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/" '
+        'xmlns:Iptc4xmpCore="http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/">'
         + "".join(props) +
         "</rdf:Description></rdf:RDF></x:xmpmeta>\n"
         '<?xpacket end="w"?>'
@@ -133,9 +159,20 @@ def build_xmp(credits: Credits) -> bytes:
     return packet.encode("utf-8")
 
 
+TEXT_FIELDS = ("title", "caption", "creator", "credit", "copyright", "usage_terms", "web_statement",
+               "city", "country", "country_code")
+# Characters XML 1.0 cannot hold (control characters, lone surrogates, non-characters).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def safe_text(text: str) -> str:
+    """Text an XMP parser accepts: what XML 1.0 cannot hold is left out."""
+    return _NOT_XML.sub("", text or "")
+
+
 def _utf8(text: str, limit: int) -> bytes:
     """UTF-8 bytes of text cut to at most limit bytes on a character boundary, without NULs."""
-    data = (text or "").replace("\x00", "").encode("utf-8")
+    data = _NOT_XML.sub("", text or "").encode("utf-8")
     if len(data) <= limit:
         return data
     return data[:max(0, limit)].decode("utf-8", "ignore").encode("utf-8")

@@ -104,10 +104,9 @@ def update_gallery(gallery_id: int, values: Mapping[str, Any], user: User) -> Ga
     if INDEXED_FIELDS & changes.keys():
         queue_galleries([gallery.id])
     recredit: list[int] = []
-    if work.GALLERY_CREDIT_FIELDS & changes.keys():  # its videos' and audio's proxies carry the credit line
+    if work.GALLERY_CREDIT_FIELDS & changes.keys():  # its items' served originals and proxies carry the credit line
         recredit = work.recredit(db.session.scalars(select(Asset).where(
-            Asset.gallery_id == gallery.id, Asset.media_type.in_(("video", "audio")),
-            Asset.deleted_at.is_(None))))
+            Asset.gallery_id == gallery.id, Asset.deleted_at.is_(None))))
     activity.record(user, _action(changes), gallery_id=gallery.id, changes=changes)
     unit.commit(look_at=recredit)
     return gallery

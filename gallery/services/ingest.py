@@ -79,7 +79,7 @@ def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None
     Each file is checked, stored and rendered before its row is written; a batch's rows go in one
     transaction (one unit.commit()). Files of a batch whose commit fails are removed.
 
-    workers: with 2 or more, the CPU work of each file (probe, location-free copy, renditions:
+    workers: with 2 or more, the CPU work of each file (probe and renditions:
     preparation.prepare) runs in a pool of that many processes, a few files ahead; spooling,
     duplicate checks, moves into storage, rows and commits stay in this process, in the order the
     files came. timeout: seconds to wait for one file's preparation before the run stops.
@@ -160,11 +160,6 @@ class _Job:
     crc: int
     settled: int  # batches committed when it was spooled: a later one may hold its bytes
 
-    @property
-    def served_tmp(self) -> str:
-        """Where preparation writes the location-free copy: known up front, so it is always removed."""
-        return self.tmp.removesuffix(storage.TMP_SUFFIX) + "-served" + storage.TMP_SUFFIX
-
 
 class _Run:
     """One ingest_many call: the batch waiting for its commit, results held in order, files open."""
@@ -236,7 +231,6 @@ class _Run:
         self.batch = []
         for job in self.open:
             _discard(job.tmp, [], "")
-            _discard(job.served_tmp, [], "")
         self.open = set()
 
     def _check_duplicate(self, label: str, sha: str, check_db: bool) -> None:
@@ -262,15 +256,10 @@ class _Run:
             storage.commit_file(job.tmp, key)
             tmp = None
             written.append(key)
-            served_key = key
-            if prepared.served:
-                served_key = storage.commit_file(job.served_tmp, storage.served_key(job.sha, probed.ext))
-                written.append(served_key)
             asset = Asset(
                 gallery_id=self.gallery.id, media_type=probed.media_type,
                 original_filename=clean_filename(job.filename), sha256=job.sha, storage_key=key,
-                served_key=served_key, served_bytes=prepared.served_bytes,
-                served_crc32=prepared.served_crc32, mime_type=probed.mime_type, bytes=job.size,
+                mime_type=probed.mime_type, bytes=job.size,
                 width=probed.width, height=probed.height, duration=probed.duration,
                 codec=probed.codec, camera=probed.camera,
                 uploaded_by_id=self.user.id if self.user else None,
@@ -284,15 +273,12 @@ class _Run:
                                                   bytes=len(r.data), storage_key=rkey))
         except DuplicateAsset as exc:
             _discard(tmp, written, job.sha)
-            _discard(job.served_tmp, [], "")
             return _duplicate(job.label, exc), None
         except GalleryError as exc:
             _discard(tmp, written, job.sha)
-            _discard(job.served_tmp, [], "")
             return _refused(job.label, exc), None
         except BaseException:
             _discard(tmp, written, job.sha)
-            _discard(job.served_tmp, [], "")
             raise
         return None, _Pending(job.label, job.sha, asset, written)
 
@@ -300,7 +286,7 @@ class _Run:
 def _prepare_here(job: _Job, config: dict[str, Any]) -> preparation.Prepared:
     """The preparation in this process (one worker, or the web upload)."""
     probed = examine(job.tmp, job.label, job.size)
-    return preparation.finish(job.tmp, probed, job.size, job.crc, job.served_tmp, config)
+    return preparation.finish(job.tmp, probed, config)
 
 
 def _pool_result(entry: IngestResult | _Job, future: Future | None, timeout: float) -> preparation.Prepared:
@@ -324,7 +310,7 @@ def _pooled(run: _Run, items: Iterable[IngestItem], workers: int,
     try:
         for item in items:
             entry = run.intake(item)
-            future = pool.submit(entry.tmp, entry.label, entry.size, entry.crc, entry.served_tmp) \
+            future = pool.submit(entry.tmp, entry.label, entry.size) \
                 if isinstance(entry, _Job) else None
             window.append((entry, future))
             in_flight += future is not None

@@ -1,9 +1,10 @@
-"""The CPU work of ingesting one spooled file (probe, location-free copy, renditions), and the pool that runs it.
+"""The CPU work of ingesting one spooled file (probe, renditions), and the pool that runs it.
 
 The work runs in the ingest process or in a pool worker (`ingest_many(..., workers=N)`), so it imports
 gallery.formats and plain-Python helpers only: no Flask, no database, no other service. The config
-values it needs come in as a plain dict (settings()); it writes nothing but the one temp file it is
-told to (the location-free copy); moving files into storage and writing rows is the caller's work.
+values it needs come in as a plain dict (settings()); it writes no file: moving files into storage
+and writing rows is the caller's work. The served, location-free copy with its credits is made
+later by the "served" piece of background work (services/served.py).
 """
 from __future__ import annotations
 
@@ -12,10 +13,8 @@ import importlib.machinery
 import multiprocessing
 import os
 import select
-import struct
 import sys
 import threading
-import zlib
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -23,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from gallery.countries import country_code
-from gallery.exceptions import TooLarge, UnsupportedMedia
-from gallery.formats import location, probe
+from gallery.exceptions import TooLarge
+from gallery.formats import probe
 from gallery.formats.imaging import Rendered
 from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
@@ -42,9 +41,6 @@ class Prepared:
 
     probed: Probed
     renditions: list[Rendered]
-    served: bool  # a location-free copy was written to the served temp path
-    served_bytes: int
-    served_crc32: int
 
 
 class PoolFailure(RuntimeError):
@@ -74,9 +70,9 @@ class Pool:
             for _ in range(workers):
                 self.executor.submit(os.getpid)
 
-    def submit(self, path: str, label: str, size: int, crc32: int, served_tmp: str) -> Future:
+    def submit(self, path: str, label: str, size: int) -> Future:
         """Start preparing one spooled file; the future's result is prepare()'s."""
-        return self.executor.submit(prepare, path, label, size, crc32, served_tmp, self.config)
+        return self.executor.submit(prepare, path, label, size, self.config)
 
     def close(self, abort: bool) -> None:
         """Shut the pool down; on abort, stop the workers now, so none writes after the clean-up."""
@@ -146,13 +142,12 @@ def settings(config: Mapping[str, Any], ingest_sizes: dict[str, int]) -> dict[st
     return {**{key: config[key] for key in CONFIG_KEYS}, "INGEST_SIZES": dict(ingest_sizes)}
 
 
-def prepare(path: str, label: str, size: int, crc32: int, served_tmp: str,
-            config: Mapping[str, Any]) -> Prepared:
-    """Probe a spooled file and make its location-free copy and ingest renditions (a pool task).
+def prepare(path: str, label: str, size: int, config: Mapping[str, Any]) -> Prepared:
+    """Probe a spooled file and make its ingest renditions (a pool task).
 
     Raises UnsupportedMedia or TooLarge naming the file; those pickle, so a pool hands them back.
     """
-    return finish(path, examine(path, label, size, config), size, crc32, served_tmp, config)
+    return finish(path, examine(path, label, size, config), config)
 
 
 def examine(path: str, label: str, size: int, config: Mapping[str, Any]) -> Probed:
@@ -164,46 +159,12 @@ def examine(path: str, label: str, size: int, config: Mapping[str, Any]) -> Prob
     return probed
 
 
-def finish(path: str, probed: Probed, size: int, crc32: int, served_tmp: str,
-           config: Mapping[str, Any]) -> Prepared:
-    """The location-free copy (to served_tmp, when the file holds a location) and the renditions."""
-    served = location_free_copy(path, probed.mime_type, served_tmp)
-    if served:
-        size, crc32 = checksum(served_tmp)
+def finish(path: str, probed: Probed, config: Mapping[str, Any]) -> Prepared:
+    """The renditions made at ingest (thumb and preview)."""
     made = make_renditions(path, probed, config["INGEST_SIZES"], config["JPEG_QUALITY"],
                            config["MAX_IMAGE_PIXELS"])
     probed.frame = None  # a decoded picture neither pickles cheaply nor is needed any more
-    return Prepared(probed, made, served, size, crc32)
-
-
-def location_free_copy(src: str, mime_type: str, dest: str) -> bool:
-    """Write src without its location to dest; False (and no dest) when src holds none."""
-    try:
-        changed = location.without_location(src, mime_type, dest)
-        if changed:
-            with open(dest, "rb+") as fh:
-                os.fsync(fh.fileno())
-    except (ValueError, OSError, struct.error, EOFError) as exc:
-        _unlink(dest)
-        raise UnsupportedMedia(f"its location metadata cannot be removed safely ({exc}).") from exc
-    except BaseException:
-        _unlink(dest)
-        raise
-    if not changed:
-        _unlink(dest)
-    return changed
-
-
-def checksum(file_path: str) -> tuple[int, int]:
-    """(size, CRC-32) of a file, read in chunks into one reused buffer."""
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    size = crc = 0
-    with open(file_path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buf):
-            crc = zlib.crc32(view[:n], crc)
-            size += n
-    return size, crc
+    return Prepared(probed, made)
 
 
 

@@ -161,9 +161,13 @@ def rendition_key(sha256: str, size: str) -> str:
     return f"renditions/{sha256[:2]}/{sha256[2:4]}/{sha256}-{size}.jpg"
 
 
-def served_key(sha256: str, ext: str) -> str:
-    """Key of an original's location-free copy, derived from the original's hash like renditions."""
-    return f"served/{sha256[:2]}/{sha256[2:4]}/{sha256}.{ext}"
+def served_key(sha256: str, ext: str, version: str = "") -> str:
+    """Key of an original's served copy, derived from the original's hash like renditions.
+
+    version: the digest of the credits written in (services/served.py), none for a copy without.
+    """
+    tail = f"-{version}" if version else ""
+    return f"served/{sha256[:2]}/{sha256[2:4]}/{sha256}{tail}.{ext}"
 
 
 def listing(folder: str) -> Iterator[Listed]:

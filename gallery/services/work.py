@@ -48,7 +48,9 @@ def _proxy(asset: Asset) -> None:
 
 
 def _credits(asset: Asset) -> None:
-    proxies.recredit(asset)
+    served.recredit(asset)
+    if asset.media_type in ("video", "audio"):
+        proxies.recredit(asset)
 
 
 def _progress(asset_id: int, piece: str) -> Callable[[float], None]:
@@ -74,11 +76,15 @@ def _progress(asset_id: int, piece: str) -> Callable[[float], None]:
 MAKERS: dict[str, Callable[[Asset], None]] = {"large": _large, "served": _served, "proxy": _proxy,
                                               "credits": _credits}
 # Pieces marked only by an edit, never at ingest, and invisible on tiles until they fail: the
-# asset is whole and public meanwhile (its proxies carry the previous credits for a moment).
+# asset is whole and public meanwhile (its served original and proxies carry the previous
+# credits until the piece is ready).
 ON_EDIT = ("credits",)
-# What credits_for reads: an edit of one of these re-writes the credits inside the proxies.
-CREDIT_FIELDS = frozenset({"title", "caption", "creator", "credit", "copyright", "date_taken"})
-GALLERY_CREDIT_FIELDS = frozenset({"credit", "date"})
+# What credits_for reads: an edit of one of these re-writes the credits inside the served
+# original and the proxies.
+RIGHTS_FIELDS = frozenset({"licence", "usage_terms", "restrictions"})
+CREDIT_FIELDS = frozenset({"title", "caption", "creator", "credit", "copyright", "date_taken", "keywords",
+                           "city", "country", "country_code"}) | RIGHTS_FIELDS
+GALLERY_CREDIT_FIELDS = frozenset({"credit", "date", "country", "country_code"}) | RIGHTS_FIELDS
 
 
 def now() -> dt.datetime:
@@ -111,11 +117,11 @@ def mark(asset: Asset, pieces: Iterable[str] | None = None, *, at: dt.datetime |
 
 
 def recredit(assets: Iterable[Asset], *, at: dt.datetime | None = None) -> list[int]:
-    """Mark the "credits" piece of those assets that have a proxy (caller commits, then looks at the ids returned)."""
+    """Mark the "credits" piece of those assets with a served copy or a proxy to rewrite (caller commits, then looks at the ids returned)."""
     ids = []
     for asset in assets:
-        if asset.media_type in ("video", "audio") and any(
-                asset.rendition(s) is not None for s in proxies.SIZES):
+        if asset.served_key is not None or (asset.media_type in ("video", "audio") and any(
+                asset.rendition(s) is not None for s in proxies.SIZES)):
             mark(asset, ["credits"], at=at)
             ids.append(asset.id)
     return ids

@@ -10,20 +10,23 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Self
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from gallery import csvsafe, policy
 from gallery.exceptions import GalleryError, NotFound, StorageError, ValidationError
 from gallery.extensions import db
+from gallery.formats.credits import build_xmp
 from gallery.formats.zipstream import ZipStream
 from gallery.models import Asset, Gallery
-from gallery.services import rights, storage
+from gallery.services import rights, served, storage
+from gallery.services.credits import copyright_notice
 from gallery.services.downloads import SIZE_EDGES_LABEL, FileSource, label, source
 
 CHUNK = 1024 * 1024
 CSV_COLUMNS = ("file name", "title", "caption", "credit", "creator", "date", "country", "licence",
-               "usage terms", "restrictions")
+               "usage terms", "restrictions", "copyright", "keywords", "city")
 log = logging.getLogger(__name__)
 
 
@@ -174,7 +177,8 @@ def stream_zip(files: list[FileSource], captions: bytes | Callable[[list[int]], 
 
     Entries are stored (JPEGs and videos do not deflate). A served original's size and CRC-32 are
     in the database, so its header goes out first and its bytes are copied as read; a rendition is
-    small and whole in memory, so its CRC is computed there. captions: the captions.csv bytes, or
+    small and whole in memory, so its CRC is computed there. An original whose type cannot carry
+    credits is followed by a sidecar `<name>.xmp` saying them. captions: the captions.csv bytes, or
     a function of the asset ids whose files went in that makes them. when: the entries' date
     (year, month, day, hour, minute, second), the current local time if not given.
     """
@@ -183,7 +187,7 @@ def stream_zip(files: list[FileSource], captions: bytes | Callable[[list[int]], 
     sent_ids: list[int] = []
     for f in files:
         try:
-            size, crc, chunks = _entry(f)
+            size, crc, chunks, src = _entry(f)
         except (OSError, ValueError, GalleryError) as exc:
             # A file that went missing or cannot be made: the zip goes on without it.
             log.warning("zip: skipped asset %s (%s): %s", f.asset_id, f.size, exc)
@@ -199,6 +203,9 @@ def stream_zip(files: list[FileSource], captions: bytes | Callable[[list[int]], 
         if sent != size:
             # The header promised other bytes: better a broken download than a wrong file in it.
             raise StorageError(f"asset {f.asset_id}: the served file changed while it was zipped")
+        if src.kind == "original" and not served.carries_credits(src.key):
+            stem = f.filename.rsplit(".", 1)[0]
+            yield out.member(f"{stem}.xmp", build_xmp(f.credits), when, deflate=True)
         sent_ids.append(f.asset_id)
     if callable(captions):
         captions = captions(sent_ids)
@@ -206,12 +213,12 @@ def stream_zip(files: list[FileSource], captions: bytes | Callable[[list[int]], 
     yield out.finish()
 
 
-def _entry(f: FileSource) -> tuple[int, int, _Chunks]:
-    """(size, CRC-32, chunks) of one zip entry, with its file opened or made now."""
+def _entry(f: FileSource) -> tuple[int, int, _Chunks, FileSource]:
+    """(size, CRC-32, chunks, the source resolved) of one zip entry, with its file opened or made now."""
     src = f.resolved()
     if src.kind == "rendition":
         data = b"".join(src.chunks())
-        return len(data), zlib.crc32(data), _Chunks(io.BytesIO(data))
+        return len(data), zlib.crc32(data), _Chunks(io.BytesIO(data)), src
     try:
         fh = src.open()  # local: the unbuffered file; S3: the object's body as it arrives
     except FileNotFoundError:
@@ -227,7 +234,7 @@ def _entry(f: FileSource) -> tuple[int, int, _Chunks]:
     except BaseException:
         fh.close()
         raise
-    return size, crc, _Chunks(fh)
+    return size, crc, _Chunks(fh), src
 
 
 def _checksum(src: FileSource) -> tuple[int, int]:
@@ -268,7 +275,8 @@ def _caption_row(filename: str, asset: Asset) -> list[str]:
     return [filename, asset.title, asset.caption, asset.credit or asset.gallery.credit,
             asset.creator, when.isoformat() if when else "", country.name if country else "",
             " ".join(p for p in (terms.licence_name, terms.licence_url) if p), terms.usage_terms,
-            terms.restrictions]
+            terms.restrictions, copyright_notice(asset, current_app.config["ORGANISATION"]),
+            "; ".join(asset.keywords or []), asset.city]
 
 
 def _now() -> tuple[int, int, int, int, int, int]:
