@@ -15,7 +15,9 @@ from gallery.views import (
     feeds,
     manage,
     media,
+    oai,
     search,
+    sitemaps,
     tokens,
     upload,
 )
@@ -24,5 +26,5 @@ from gallery.views import (
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
-                   upload, api_ingest, download, download_admin, feeds):
+                   upload, api_ingest, download, download_admin, feeds, oai, sitemaps):
         app.register_blueprint(module.bp)
