@@ -400,3 +400,17 @@ def test_an_upgraded_catalogue_is_built_on_the_first_harvest(client, catalogue, 
     root = oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
     assert set(headers(root)) == {catalogue[k].id for k in ("well", "school", "tent")}
     assert db.session.scalar(select(OaiRecord.datestamp).limit(1)) == START
+
+
+def test_oai_rebuild_command_applies_a_changed_consent_setting(client, catalogue, runner, app, at,
+                                                               editor):
+    """PUBLISH_UNKNOWN_CONSENT changes no row: `gallery oai-rebuild` marks what it hides deleted."""
+    assets.update_asset(catalogue["well"].id, {"consent": "obtained"}, editor)
+    oai(client, verb="Identify")
+    app.config["PUBLISH_UNKNOWN_CONSENT"] = False
+    at(START + dt.timedelta(hours=1))
+    result = runner.invoke(args=["oai-rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "2 written, restamped or marked deleted" in result.output
+    assert _status(client, catalogue["school"].id) == ("deleted", "2031-03-01T10:00:00Z")
+    assert _status(client, catalogue["well"].id) == (None, "2031-03-01T09:00:00Z")

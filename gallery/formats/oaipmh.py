@@ -18,7 +18,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 ID_XSD = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
 # The IPTC core format is this software's own: a UUID URN names it (no one else's domain is
-# borrowed), and each site serves its XSD (static/oai/iptc-core-1.0.xsd). docs/open-standards.md.
+# borrowed), and each site serves its XSD (static/oai/iptc-core-1.0.xsd); see docs/harvesting.md.
 IPTC_NS = "urn:uuid:3ea0afc8-7e13-4bca-9b6b-e74aa51b1a72"
 
 for _prefix, _uri in (("", OAI_NS), ("oai_dc", OAI_DC_NS), ("dc", DC_NS), ("xsi", XSI_NS),
