@@ -392,10 +392,10 @@ def test_control_characters_in_captions_keep_the_xml_well_formed(client, catalog
 
 def test_an_upgraded_catalogue_is_built_on_the_first_harvest(client, catalogue, at):
     """A catalogue from before OAI (no record rows) gets every record on the first request."""
-    db.session.execute(OaiRecord.__table__.delete())
     from gallery.models import OaiState
 
-    db.session.get(OaiState, 1).built = False
+    db.session.execute(OaiRecord.__table__.delete())
+    db.session.execute(OaiState.__table__.delete())  # as before migration 0012 made it
     db.session.commit()
     root = oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
     assert set(headers(root)) == {catalogue[k].id for k in ("well", "school", "tent")}
@@ -414,3 +414,26 @@ def test_oai_rebuild_command_applies_a_changed_consent_setting(client, catalogue
     assert "2 written, restamped or marked deleted" in result.output
     assert _status(client, catalogue["school"].id) == ("deleted", "2031-03-01T10:00:00Z")
     assert _status(client, catalogue["well"].id) == (None, "2031-03-01T09:00:00Z")
+
+
+def test_a_video_gets_its_record_when_its_web_proxy_is_ready(client, make_gallery, at):
+    """The worker that makes a video public writes its record in the same commit."""
+    import io
+
+    from gallery.services import ingest, jobs
+    from tests.media_files import video_bytes
+
+    gallery = make_gallery()
+    result = ingest.ingest(gallery, io.BytesIO(video_bytes(seconds=1.0)), "clip.mp4",
+                           {"caption": "Wells at dawn"}, user=None)
+    video = result.asset
+    assert error_code(oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc")) == \
+        "noRecordsMatch"
+    at(START + dt.timedelta(minutes=1))
+    assert jobs.wait_idle()
+    db.session.commit()
+    root = oai(client, verb="GetRecord", metadataPrefix="oai_dc",
+               identifier=f"oai:gallery.invalid:asset/{video.id}")
+    assert root.find(".//o:datestamp", NS).text == "2031-03-01T09:01:00Z"
+    assert root.find(".//dc:type", NS).text == "MovingImage"
+    assert root.find(".//dc:description", NS).text == "Wells at dawn"
