@@ -244,6 +244,7 @@ def test_from_until_at_second_and_day_granularity(client, catalogue, editor, at)
     assert ids(until="2031-03-02") == {well, school}
     assert ids(from_="2031-03-02", until="2031-03-02") == {school}
     assert ids(from_="2031-03-03T00:00:01Z") == "noRecordsMatch"
+    assert ids(from_="0001-01-01", until="9999-12-31") == {well, school, tent}  # the calendar's ends
 
 
 def test_sets(client, catalogue):
@@ -315,6 +316,7 @@ GOOD = {"m": "oai_dc", "s": None, "f": None, "u": None, "d": "2031-03-01T09:00:0
     ({"verb": "ListRecords", "metadataPrefix": ["oai_dc", "oai_dc"]}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "yesterday"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2031-02-30"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "0000-01-01"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2031-03-01T09:00:00"},
      "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2031-03-01T09:00:00+01:00"},

@@ -171,7 +171,7 @@ def _parse_date(value: str, name: str, end: bool) -> tuple[dt.datetime, bool]:
         if DAY.fullmatch(value):
             day = dt.datetime.strptime(value, "%Y-%m-%d")
             return (day + dt.timedelta(days=1, seconds=-1) if end else day), False
-    except ValueError:
+    except ValueError:  # 2031-02-30, year 0
         pass
     raise OaiError("badArgument", f"{name} must be a UTC date as YYYY-MM-DD or {GRANULARITY}.")
 
