@@ -8,10 +8,7 @@ deleted, with the datestamp of the change.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -26,35 +23,14 @@ from gallery import policy
 from gallery.extensions import db
 from gallery.formats import oaipmh as xml
 from gallery.models import Asset, Category, Country, Gallery, OaiRecord
-from gallery.services import oai_records
+from gallery.services import oai_arguments, oai_records
 from gallery.services.fields import MAX_INT
 from gallery.services.rights import of as rights_of
 from gallery.templating import gallery_url
 
-GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
-FORMATS = {"oai_dc": (xml.OAI_DC_XSD, xml.OAI_DC_NS), "iptc_core": (None, xml.IPTC_NS)}
 SCHEMA_FILE = "oai/iptc-core-1.0.xsd"
-VERBS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # required, optional arguments
-    "Identify": ((), ()),
-    "ListMetadataFormats": ((), ("identifier",)),
-    "ListSets": ((), ("resumptionToken",)),
-    "ListIdentifiers": (("metadataPrefix",), ("from", "until", "set", "resumptionToken")),
-    "ListRecords": (("metadataPrefix",), ("from", "until", "set", "resumptionToken")),
-    "GetRecord": (("identifier", "metadataPrefix"), ()),
-}
-MAX_ARGUMENT = 500  # characters: no argument of ours is longer (tokens are about 200)
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 REPOSITORY_ID = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
 SET_KINDS = ("category", "country", "gallery")
-
-
-class OaiError(Exception):
-    """One of the protocol's errors: its code and a message for the harvester's operator."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 @dataclass(frozen=True)
@@ -66,19 +42,6 @@ class Site:
     stamp: dt.datetime
 
 
-@dataclass(frozen=True)
-class Query:
-    """A list request: format, set and dates, and where the previous page ended."""
-
-    prefix: str
-    set_spec: str | None = None
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
-    after: tuple[dt.datetime, int] | None = None
-    cursor: int = 0
-    total: int = 0
-
-
 def respond(pairs: Sequence[tuple[str, str]], base_url: str, host: str) -> bytes:
     """The whole response to one request's arguments (query string or form), errors included."""
     stamp = oai_records.harvest_point(db.session)
@@ -86,48 +49,18 @@ def respond(pairs: Sequence[tuple[str, str]], base_url: str, host: str) -> bytes
     request_attrs: dict[str, str] | None = None
     root = None
     try:
-        args = _arguments(pairs)
+        args = oai_arguments.parse(pairs)
         request_attrs = args
-        root = xml.envelope(_date(stamp), base_url, request_attrs)
+        root = xml.envelope(oai_arguments.stamp_text(stamp), base_url, request_attrs)
         HANDLERS[args["verb"]](root, args, Site(base_url, _repository_id(host), stamp))
-    except OaiError as exc:
+    except oai_arguments.OaiError as exc:
         if root is None or exc.code in ("badVerb", "badArgument"):
-            root = xml.envelope(_date(stamp), base_url, None)
+            root = xml.envelope(oai_arguments.stamp_text(stamp), base_url, None)
         else:  # the handler may have begun its element: the error replaces it
             for child in list(root)[2:]:
                 root.remove(child)
         xml.error(root, exc.code, exc.message)
     return xml.to_bytes(root)
-
-
-def _arguments(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """The verb and its arguments, each once, none unknown, required ones there (else the error)."""
-    verbs = [v for k, v in pairs if k == "verb"]
-    if not verbs:
-        raise OaiError("badVerb", "The verb argument is missing.")
-    if len(verbs) > 1:
-        raise OaiError("badVerb", "The verb argument is repeated.")
-    verb = verbs[0]
-    if verb not in VERBS:
-        raise OaiError("badVerb", "The verb is not one of OAI-PMH's six verbs.")
-    required, optional = VERBS[verb]
-    args: dict[str, str] = {}
-    for key, value in pairs:
-        if key in args:
-            raise OaiError("badArgument", f"The argument {key[:40]} is repeated.")
-        if key != "verb" and key not in required + optional:
-            raise OaiError("badArgument", f"{verb} takes no argument named {key[:40]}.")
-        if len(value) > MAX_ARGUMENT:
-            raise OaiError("badArgument", f"The argument {key} is too long.")
-        args[key] = value
-    if "resumptionToken" in args:
-        if set(args) != {"verb", "resumptionToken"}:
-            raise OaiError("badArgument", "resumptionToken is an exclusive argument.")
-        return args
-    missing = [name for name in required if not args.get(name)]
-    if missing:
-        raise OaiError("badArgument", f"{verb} needs the argument {missing[0]}.")
-    return args
 
 
 def _repository_id(host: str) -> str:
@@ -137,89 +70,6 @@ def _repository_id(host: str) -> str:
         return configured
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     return name if REPOSITORY_ID.fullmatch(name) else "gallery.invalid"
-
-
-def _date(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def identifier(repository_id: str, asset_id: int) -> str:
-    """The OAI identifier of an asset's record."""
-    return f"oai:{repository_id}:asset/{asset_id}"
-
-
-def _asset_id(value: str, repository_id: str) -> int:
-    prefix = f"oai:{repository_id}:asset/"
-    number = value[len(prefix):] if value.startswith(prefix) else ""
-    if not (number.isascii() and number.isdigit()) or len(number) > 10 or int(number) > MAX_INT:
-        raise OaiError("idDoesNotExist", "No record has this identifier.")
-    return int(number)
-
-
-def _format(prefix: str) -> str:
-    if prefix not in FORMATS:
-        raise OaiError("cannotDisseminateFormat",
-                       "This repository offers the formats oai_dc and iptc_core.")
-    return prefix
-
-
-def _parse_date(value: str, name: str, end: bool) -> tuple[dt.datetime, bool]:
-    """A from/until argument at day or second granularity (UTC); until a day means its last second."""
-    try:
-        if SECOND.fullmatch(value):
-            return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ"), True
-        if DAY.fullmatch(value):
-            day = dt.datetime.strptime(value, "%Y-%m-%d")
-            return (day + dt.timedelta(days=1, seconds=-1) if end else day), False
-    except ValueError:  # 2031-02-30, year 0
-        pass
-    raise OaiError("badArgument", f"{name} must be a UTC date as YYYY-MM-DD or {GRANULARITY}.")
-
-
-def _query(args: dict[str, str]) -> Query:
-    """The list request of the arguments, or of the resumption token."""
-    if "resumptionToken" in args:
-        return _untoken(args["resumptionToken"])
-    query = Query(_format(args["metadataPrefix"]), args.get("set") or None)
-    start = end = None
-    if args.get("from"):
-        start, fine_start = _parse_date(args["from"], "from", end=False)
-    if args.get("until"):
-        end, fine_end = _parse_date(args["until"], "until", end=True)
-    if start and end:
-        if fine_start != fine_end:
-            raise OaiError("badArgument", "from and until must have the same granularity.")
-        if start > end:
-            raise OaiError("badArgument", "from is later than until.")
-    return replace(query, start=start, end=end)
-
-
-def _token(query: Query) -> str:
-    data = {"m": query.prefix, "s": query.set_spec, "f": query.start and _date(query.start),
-            "u": query.end and _date(query.end), "d": _date(query.after[0]), "i": query.after[1],
-            "c": query.cursor, "n": query.total}
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _untoken(token: str) -> Query:
-    """The query a token carries; any token this repository did not hand out is badResumptionToken."""
-    bad = OaiError("badResumptionToken", "The resumption token is not valid.")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-        when = dt.datetime.strptime(data["d"], "%Y-%m-%dT%H:%M:%SZ")
-        dates = [dt.datetime.strptime(data[k], "%Y-%m-%dT%H:%M:%SZ") if data[k] else None
-                 for k in ("f", "u")]
-        numbers = [data[k] for k in ("i", "c", "n")]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise bad from None
-    if (not isinstance(data, dict) or data["m"] not in FORMATS
-            or not (data["s"] is None or isinstance(data["s"], str))
-            or not all(type(n) is int and 0 <= n <= MAX_INT for n in numbers)):
-        raise bad
-    return Query(data["m"], data["s"], dates[0], dates[1], (when, numbers[0]), numbers[1],
-                 numbers[2])
 
 
 def _set_filter(spec: str | None):
@@ -240,7 +90,7 @@ def _set_filter(spec: str | None):
     return column == value
 
 
-def _filters(query: Query):
+def _filters(query: oai_arguments.Query):
     where = _set_filter(query.set_spec)
     if where is None:
         return None
@@ -267,10 +117,10 @@ def _rows(where, after: tuple[dt.datetime, int] | None, limit: int):
 
 def _list(root: ET.Element, args: dict[str, str], site: Site) -> None:
     """ListIdentifiers and ListRecords: one page, and the token of the next."""
-    query = _query(args)
+    query = oai_arguments.list_query(args)
     where = _filters(query)
     if where is None:
-        raise OaiError("noRecordsMatch", "No record is in this set.")
+        raise oai_arguments.OaiError("noRecordsMatch", "No record is in this set.")
     if query.after is None:
         query = replace(query, total=db.session.scalar(
             select(func.count()).select_from(OaiRecord).where(where)) or 0)
@@ -278,8 +128,8 @@ def _list(root: ET.Element, args: dict[str, str], site: Site) -> None:
     rows = _rows(where, query.after, size + 1)
     if not rows:
         if query.after is None:
-            raise OaiError("noRecordsMatch", "No record matches these arguments.")
-        raise OaiError("badResumptionToken", "The resumption token is not valid.")
+            raise oai_arguments.OaiError("noRecordsMatch", "No record matches these arguments.")
+        raise oai_arguments.OaiError("badResumptionToken", "The resumption token is not valid.")
     verb = args["verb"]
     element = xml.sub(root, verb)
     page = rows[:size]
@@ -289,7 +139,7 @@ def _list(root: ET.Element, args: dict[str, str], site: Site) -> None:
         last = page[-1].OaiRecord
         following = replace(query, after=(last.datestamp, last.asset_id),
                             cursor=query.cursor + len(page))
-        xml.resumption(element, _token(following), query.total, query.cursor)
+        xml.resumption(element, oai_arguments.token(following), query.total, query.cursor)
     elif query.after is not None:
         xml.resumption(element, "", max(query.total, query.cursor + len(page)), query.cursor)
 
@@ -300,7 +150,7 @@ def _record(parent: ET.Element, row, repository_id: str, prefix: str, headers_on
              f"country:{record.country}" if record.country else "",
              f"gallery:{record.gallery_id}" if record.gallery_id else ""]
     target = parent if headers_only else xml.sub(parent, "record")
-    xml.header(target, identifier(repository_id, record.asset_id), _date(record.datestamp),
+    xml.header(target, oai_arguments.identifier(repository_id, record.asset_id), oai_arguments.stamp_text(record.datestamp),
                [s for s in specs if s], deleted=not shown)
     if headers_only or not shown:
         return
@@ -354,11 +204,11 @@ def _iptc(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def _get_record(root: ET.Element, args: dict[str, str], site: Site) -> None:
-    prefix = _format(args["metadataPrefix"])
-    asset_id = _asset_id(args["identifier"], site.repository_id)
+    prefix = oai_arguments.check_format(args["metadataPrefix"])
+    asset_id = oai_arguments.asset_id_of(args["identifier"], site.repository_id)
     rows = _rows(OaiRecord.asset_id == asset_id, None, 1)
     if not rows:
-        raise OaiError("idDoesNotExist", "No record has this identifier.")
+        raise oai_arguments.OaiError("idDoesNotExist", "No record has this identifier.")
     _record(xml.sub(root, "GetRecord"), rows[0], site.repository_id, prefix, headers_only=False)
 
 
@@ -369,20 +219,20 @@ def _identify(root: ET.Element, args: dict[str, str], site: Site) -> None:
     for name, text in (("repositoryName", config["OAI_REPOSITORY_NAME"] or config["ORGANISATION"]),
                        ("baseURL", site.base_url),
                        ("protocolVersion", "2.0"), ("adminEmail", config["OAI_ADMIN_EMAIL"] or config["MAIL_SENDER"]),
-                       ("earliestDatestamp", _date(earliest)), ("deletedRecord", "persistent"),
-                       ("granularity", GRANULARITY)):
+                       ("earliestDatestamp", oai_arguments.stamp_text(earliest)), ("deletedRecord", "persistent"),
+                       ("granularity", oai_arguments.GRANULARITY)):
         xml.sub(element, name, text)
-    xml.identify_description(element, site.repository_id, identifier(site.repository_id, 1))
+    xml.identify_description(element, site.repository_id, oai_arguments.identifier(site.repository_id, 1))
 
 
 def _metadata_formats(root: ET.Element, args: dict[str, str], site: Site) -> None:
     if "identifier" in args:
-        asset_id = _asset_id(args["identifier"], site.repository_id)
+        asset_id = oai_arguments.asset_id_of(args["identifier"], site.repository_id)
         if db.session.get(OaiRecord, asset_id) is None:
-            raise OaiError("idDoesNotExist", "No record has this identifier.")
+            raise oai_arguments.OaiError("idDoesNotExist", "No record has this identifier.")
     element = xml.sub(root, "ListMetadataFormats")
     schema = url_for("static", filename=SCHEMA_FILE, _external=True)
-    for prefix, (location, namespace) in FORMATS.items():
+    for prefix, (location, namespace) in oai_arguments.FORMATS.items():
         entry = xml.sub(element, "metadataFormat")
         xml.sub(entry, "metadataPrefix", prefix)
         xml.sub(entry, "schema", location or schema)
@@ -391,7 +241,7 @@ def _metadata_formats(root: ET.Element, args: dict[str, str], site: Site) -> Non
 
 def _sets(root: ET.Element, args: dict[str, str], site: Site) -> None:
     if "resumptionToken" in args:
-        raise OaiError("badResumptionToken", "ListSets answers in one response: no token is valid.")
+        raise oai_arguments.OaiError("badResumptionToken", "ListSets answers in one response: no token is valid.")
     element = xml.sub(root, "ListSets")
     live = OaiRecord.deleted.is_(False)
     entries = [("category", "Categories"), ("country", "Countries"), ("gallery", "Galleries")]
