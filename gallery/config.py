@@ -147,5 +147,6 @@ OAI_PAGE_SIZE = 100
 OAI_REPOSITORY_NAME = None
 OAI_ADMIN_EMAIL = None
 OAI_REPOSITORY_IDENTIFIER = None
-# Sitemaps at /sitemap.xml: URLs per paged sitemap (the protocol allows 50,000 at most).
-SITEMAP_PAGE_SIZE = 50_000
+# Sitemaps at /sitemap.xml: URLs per paged sitemap (the protocol allows 50,000 at most; a full
+# page of 10,000 photos is about 4 MB, made in under 2 s: docs/benchmarks.md#harvesting).
+SITEMAP_PAGE_SIZE = 10_000
