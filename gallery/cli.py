@@ -13,6 +13,7 @@ from gallery.commands import (
     check_cli,
     editorial_cli,
     ingest_cli,
+    oai_cli,
     search_cli,
     storage_cli,
     worker_cli,
@@ -29,7 +30,7 @@ def init_app(app: Flask) -> None:
                     search_cli.search_sync_command,
                     check_cli.check_command, editorial_cli.create_token_command,
                     editorial_cli.empty_trash_command, worker_cli.worker_command,
-                    storage_cli.storage_group):
+                    storage_cli.storage_group, oai_cli.oai_rebuild_command):
         app.cli.add_command(command)
 
 

@@ -26,7 +26,9 @@ FORM_FIELDS = ("email", "password", "remember", "next", "name", "organisation", 
                "sensitive", "use", "reason", "decision", "scope", "target", "order", "ids",
                "asset_ids", "gallery_id", "cover_asset_id", "pick_position", "editors_pick",
                "direction", "version", "accept", "body", "q", "page", "per_page", "asset", "gallery",
-               "size", "type", "year", "sort", "view", "from", "to", "by", "format")
+               "size", "type", "year", "sort", "view", "from", "to", "by", "format",
+               # OAI-PMH arguments (/oai reads them all as pairs)
+               "verb", "metadataPrefix", "identifier", "set", "until", "resumptionToken")
 
 
 def input_names() -> list[str]:
@@ -58,7 +60,7 @@ def world(app, make_gallery, make_asset, make_user, editor, admin, member):
         "category_id": gallery.category_id, "token_id": row.id, "approval_id": 1,
         "item_id": asset.id, "slug": gallery.category.slug, "code": "KEN",
         "gallery_ref": f"{gallery.id}-{gallery.slug}", "size": "preview", "kind": "asset", "action": "restore",
-        "key": "terms", "token": "not-a-reset-token", "filename": "css/gallery.css",
+        "key": "terms", "token": "not-a-reset-token", "filename": "css/gallery.css", "number": 1,
         "region": "full", "rotation": "0", "quality_format": "default.jpg",  # IIIF image requests
         "editor": editor, "admin": admin, "lightbox_id": box.id, "link_id": link.id,
     }

@@ -18,8 +18,10 @@ from gallery.views import (
     lightboxes,
     manage,
     media,
+    oai,
     press_kits,
     search,
+    sitemaps,
     tokens,
     upload,
 )
@@ -28,6 +30,6 @@ from gallery.views import (
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
-                   upload, api_ingest, download, download_admin, feeds, iiif, lightboxes,
-                   press_kits, api_lightboxes):
+    oai,
+    press_kits,
         app.register_blueprint(module.bp)
