@@ -437,3 +437,33 @@ class RateLimit(Base):
     # Seconds since the epoch on the limiter's clock (tests move that clock).
     window_ends: Mapped[float] = mapped_column(Float, index=True)
     last_at: Mapped[float] = mapped_column(Float)
+
+
+class SavedSearch(Base):
+    """A user's search kept by name (query and filters), with an optional daily e-mail of new results."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (Index("ix_saved_searches_digest", "email_daily", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The /search arguments (q and filters) as the search page gave them.
+    args: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    email_daily: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # When the digest last looked for new results (due again a day later) and last sent a mail.
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class SavedSearchSeen(Base):
+    """An asset a saved search's owner was already told about (or that matched when mail was turned on)."""
+
+    __tablename__ = "saved_search_seen"
+
+    saved_search_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_searches.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)

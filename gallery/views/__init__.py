@@ -15,6 +15,7 @@ from gallery.views import (
     feeds,
     manage,
     media,
+    saved,
     search,
     tokens,
     upload,
@@ -24,5 +25,5 @@ from gallery.views import (
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
-                   upload, api_ingest, download, download_admin, feeds):
+                   upload, api_ingest, download, download_admin, feeds, saved):
         app.register_blueprint(module.bp)
