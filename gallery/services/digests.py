@@ -119,14 +119,15 @@ def unsubscribe(saved: SavedSearch) -> None:
 
 def init_app(app: Flask) -> None:
     """Embedded mode (no REDIS_URL): the first request after a digest falls due sends it in a thread."""
-    if app.config.get("REDIS_URL") or not app.config.get("JOB_THREAD", True):
-        return
     state: dict[str, Any] = {"checked": 0.0, "thread": None}
     app.extensions["gallery.digests"] = state
 
     @app.before_request
     def send_due_digests() -> None:
         if time.monotonic() - state["checked"] < CHECK_EVERY:
+            return
+        # Read per request (not at start-up) like the job thread: the workers send them otherwise.
+        if app.config.get("REDIS_URL") or not app.config.get("JOB_THREAD", True):
             return
         state["checked"] = time.monotonic()
         running = state["thread"]
@@ -137,8 +138,8 @@ def init_app(app: Flask) -> None:
 
 
 def _run_in(app: Flask) -> None:
-    with app.app_context():
+    with app.app_context():  # its teardown closes the thread's session
         try:
             send_due()
-        finally:
-            db.session.remove()
+        except Exception:  # a database gone away: the next look (or a worker) tries again
+            log.exception("saved-search digests failed")
