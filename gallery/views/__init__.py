@@ -12,6 +12,7 @@ from gallery.views import (
     browse,
     download,
     download_admin,
+    embed,
     feeds,
     manage,
     media,
@@ -25,5 +26,5 @@ from gallery.views import (
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
-                   upload, api_ingest, download, download_admin, feeds, saved):
+                   upload, api_ingest, download, download_admin, feeds, saved, embed):
         app.register_blueprint(module.bp)
