@@ -187,3 +187,24 @@ def test_embed_snippet_with_a_copy_button(client, lib):
     assert frame["src"] == f"http://localhost/embed/assets/{plain.id}"
     assert snippet.select_one("button[data-copy=embed-code]")
     assert soup(client, gallery_path(g)).select_one(".embed-snippet #embed-code")
+
+
+def test_a_public_video_is_a_video_object_and_embeds_as_an_iframe(client, make_gallery):
+    import io
+
+    from gallery.extensions import db
+    from gallery.services import ingest, jobs
+    from tests.media_files import video_bytes
+
+    g = make_gallery(title="Testimonies")
+    asset = ingest.ingest(g, io.BytesIO(video_bytes(seconds=1)), "walk.mp4", {"caption": "A walk to the well."}).asset
+    assert jobs.wait_idle()  # public once its web proxy is made
+    db.session.expire_all()
+    [data] = ld(soup(client, f"/assets/{asset.id}"))
+    assert data["@type"] == "VideoObject" and data["description"] == "A walk to the well."
+    assert data["contentUrl"] == f"http://localhost/media/{asset.id}/play/web"
+    assert data["embedUrl"] == f"http://localhost/embed/assets/{asset.id}" and data["duration"].startswith("PT")
+    rich = client.get("/oembed", query_string={"url": f"http://localhost/assets/{asset.id}"}).get_json()
+    assert rich["type"] == "rich" and f'src="http://localhost/embed/assets/{asset.id}"' in rich["html"]
+    page = soup(client, f"/embed/assets/{asset.id}")
+    assert page.select_one("video source")["src"] == f"/media/{asset.id}/play/web"
