@@ -86,3 +86,20 @@ def test_search_feed_has_the_same_filters_and_only_public_items(client, library,
 def test_hostile_search_feeds_are_still_feeds(client, library, query):
     feed = read(client, f"/search/feed?{query}")
     assert isinstance(feed.entries, list)
+
+
+def test_search_feed_puts_the_latest_added_first_whatever_the_date_taken(client, make_gallery, make_asset):
+    import datetime as dt
+
+    from gallery.extensions import db
+
+    g = make_gallery(title="Archive")
+    recent_photo = make_asset(g, caption="Borehole drilled in 2024.", date_taken="2024-05-01")
+    archive_scan = make_asset(g, caption="Borehole drilled in 1975.", date_taken="1975-05-01")
+    # The scan was added to the library after the recent photo.
+    recent_photo.created_at = dt.datetime(2030, 1, 1)
+    archive_scan.created_at = dt.datetime(2030, 1, 2)
+    db.session.commit()
+    feed = read(client, "/search/feed?q=borehole")
+    assert [e.link for e in feed.entries] == [f"http://localhost/assets/{archive_scan.id}",
+                                              f"http://localhost/assets/{recent_photo.id}"]

@@ -14,7 +14,7 @@ from gallery.services.search.args import parse_filters, search_args
 
 MAX_PER_USER = 50
 MAX_NAME = 120
-# Most results a digest compares with what it already sent (newest first, so new items are in).
+# Most results a digest compares with what it already sent (the newest by date: new items are in).
 DIGEST_WINDOW = 5000
 
 
@@ -80,9 +80,10 @@ def update_email(user: Any, saved_id: int, on: bool) -> SavedSearch:
 
 
 def matching_ids(saved: SavedSearch, user: Any) -> list[int]:
-    """Ids of what the saved search finds for this user now (up to DIGEST_WINDOW)."""
+    """Ids of what the saved search finds for this user now (the DIGEST_WINDOW newest by date)."""
     args = saved.args or {}
-    _total, ids = search.matching_ids(args.get("q", ""), user, parse_filters(args), DIGEST_WINDOW)
+    _total, ids = search.matching_ids(args.get("q", ""), user, parse_filters(args), DIGEST_WINDOW,
+                                      sort="newest")
     return ids
 
 

@@ -66,13 +66,12 @@ def crossing(slug: str, code: str):
 
 @bp.get("/search/feed")
 def search_results():
-    """The newest items a search finds, as an anonymous visitor finds them (a feed URL is shared)."""
+    """The items a search finds added last, as an anonymous visitor finds them (a feed URL is shared)."""
     public = AnonymousUserMixin()
     args = search_args(request.args)
-    res = search.run(args.get("q", ""), public, filters=parse_filters(request.args), sort="newest",
-                     per_page=FEED_LENGTH, with_galleries=False)
-    thumbs = {h.asset.id: policy.thumb_size_for(public, h.asset) for h in res.hits if h.asset.rendition("thumb")}
-    return _atom(render_template("feeds/search.xml", res=res, thumbs=thumbs,
+    items = search.newest_added(args.get("q", ""), public, parse_filters(request.args), FEED_LENGTH)
+    thumbs = {a.id: policy.thumb_size_for(public, a) for a in items if a.rendition("thumb")}
+    return _atom(render_template("feeds/search.xml", q=args.get("q", ""), items=items, thumbs=thumbs,
                                  organisation=current_app.config["ORGANISATION"],
                                  self_url=url_for("feeds.search_results", **args, _external=True),
                                  page_url=url_for("search.results", **args, _external=True)))
