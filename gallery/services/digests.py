@@ -78,7 +78,7 @@ def send_one(saved_id: int, at: dt.datetime) -> bool:
         return False
     shown.sort(key=lambda a: (a.created_at, a.id), reverse=True)
     with public_links():
-        body = render_template("mail/digest.txt", saved=saved, assets=shown[:MAX_LISTED],
+        body = render_template("saved/digest.txt", saved=saved, assets=shown[:MAX_LISTED],
                                total=len(new_ids), unsubscribe=unsubscribe_token(saved))
     mail.send_mail(current_app.config, user.email,
                    f"{len(new_ids)} new for “{saved.name}” · {current_app.config['SITE_NAME']}", body)
