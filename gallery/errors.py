@@ -22,9 +22,12 @@ MESSAGES = {
 }
 
 
+JSON_PATHS = ("/api/", "/oembed")  # what scripts and other sites' servers read: never an HTML page
+
+
 def wants_json() -> bool:
-    """API paths answer JSON, and so does any route a script called with its API token."""
-    return request.path.startswith("/api/") or "api_token_id" in g
+    """API paths (and /oembed) answer JSON, and so does any route a script called with its API token."""
+    return request.path.startswith(JSON_PATHS) or "api_token_id" in g
 
 
 def error_response(status: int, message: str | None = None, field: str | None = None, *,

@@ -42,11 +42,12 @@ def input_names() -> list[str]:
 def world(app, make_gallery, make_asset, make_user, editor, admin, member):
     """A published gallery with an asset, and one of each kind of thing a URL can name."""
     from gallery.extensions import db
-    from gallery.services import apitokens
+    from gallery.services import apitokens, saved_searches
 
     gallery = make_gallery()
     asset = make_asset(gallery, caption="Water point")
     row, _token = apitokens.create_token(member, "script", member)
+    saved = saved_searches.save(member, "Water", {"q": "water"}, email_daily=True)
     db.session.commit()
     return {
         "asset_id": asset.id, "gallery_id": gallery.id, "user_id": member.id,
@@ -54,7 +55,7 @@ def world(app, make_gallery, make_asset, make_user, editor, admin, member):
         "item_id": asset.id, "slug": gallery.category.slug, "code": "KEN",
         "gallery_ref": f"{gallery.id}-{gallery.slug}", "size": "preview", "kind": "asset", "action": "restore",
         "key": "terms", "token": "not-a-reset-token", "filename": "css/gallery.css",
-        "editor": editor, "admin": admin,
+        "saved_id": saved.id, "editor": editor, "admin": admin,
     }
 
 
@@ -172,7 +173,7 @@ def _check_error_shape(url: str, response) -> None:
     """A 4xx answers JSON under /api/ and an HTML page elsewhere, as every other error does."""
     if response.status_code < 400 or response.status_code in (405,):
         return
-    if url.startswith("/api/"):
+    if url.startswith(("/api/", "/oembed")):
         body = response.get_json(silent=True)
         assert body and set(body["error"]) >= {"status", "message"}, (url, response.data[:200])
     elif not url.startswith("/static/"):

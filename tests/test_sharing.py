@@ -146,7 +146,7 @@ def test_oembed_photo_and_rich_gallery(client, lib):
 
 
 @pytest.mark.parametrize("args, status", [
-    ({"url": "http://localhost/assets/1", "format": "xml"}, 501),
+    ({"url": "http://localhost/assets/1", "format": "xml"}, 400),
     ({"url": "https://evil.example/assets/1"}, 404),
     ({"url": "http://localhost/assets/99999999999"}, 404),
     ({"url": "http://localhost/terms"}, 404),

@@ -16,12 +16,13 @@ EMBED_ITEMS = 12  # thumbnails an embedded gallery shows
 def oembed():
     """oEmbed 1.0 (JSON) for the URL of a public asset or gallery page; anything else is 404."""
     if request.args.get("format", "json") != "json":
-        return error_response(501, "Only format=json is offered.", as_json=True)
+        # oEmbed suggests 501 here; a request's fault is a 4xx in this app (5xx means ours).
+        return error_response(400, "Only format=json is offered.", "format")
     url = request.args.get("url", "")
     path = sharing.same_site(url, request.host_url) if len(url) <= 2000 else None
     item = sharing.oembed_target(path) if path else None
     if item is None:
-        return error_response(404, "No public photo, video, audio or gallery at that URL.", as_json=True)
+        return error_response(404, "No public photo, video, audio or gallery at that URL.")
     limits = [_limit(request.args.get(k)) for k in ("maxwidth", "maxheight")]
     response = jsonify(sharing.oembed(item, *limits))
     response.headers["Cache-Control"] = "public, max-age=3600"
