@@ -92,6 +92,9 @@ MAIL_USE_TLS = False
 MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_SENDER = "gallery@localhost"
+# The site's public address (https://media.example.org): links in mail sent outside a request
+# (the saved searches' daily e-mail) start with it.
+PUBLIC_URL = None
 
 # --- Accounts (log in, registration, password reset, rate limits) ---
 # Failed logins of one account from one address before each further attempt waits 1, 2, 4 ... s

@@ -446,6 +446,11 @@ class Lightbox(Base):
     """A user's named selection of assets from any gallery (services/lightboxes.py)."""
 
     __tablename__ = "lightboxes"
+class SavedSearch(Base):
+    """A user's search kept by name (query and filters), with an optional daily e-mail of new results."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (Index("ix_saved_searches_digest", "email_daily", "checked_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -550,3 +555,22 @@ class OaiState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     built: Mapped[bool] = mapped_column(Boolean, default=False)
     touched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The /search arguments (q and filters) as the search page gave them.
+    args: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    email_daily: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # When the digest last looked for new results (due again a day later) and last sent a mail.
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class SavedSearchSeen(Base):
+    """An asset a saved search's owner was already told about (or that matched when mail was turned on)."""
+
+    __tablename__ = "saved_search_seen"
+
+    saved_search_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_searches.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)

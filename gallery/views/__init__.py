@@ -13,6 +13,7 @@ from gallery.views import (
     browse,
     download,
     download_admin,
+    embed,
     feeds,
     iiif,
     lightboxes,
@@ -20,6 +21,7 @@ from gallery.views import (
     media,
     oai,
     press_kits,
+    saved,
     search,
     sitemaps,
     tokens,
@@ -30,6 +32,6 @@ from gallery.views import (
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
-    oai,
-    press_kits,
+                   upload, api_ingest, download, download_admin, feeds, iiif, lightboxes,
+                   press_kits, api_lightboxes, oai, sitemaps, saved, embed):
         app.register_blueprint(module.bp)
