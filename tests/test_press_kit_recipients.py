@@ -172,3 +172,17 @@ def test_links_die_with_a_deleted_account(app, client, editor, kit):
     for url in (press, share):
         assert visitor.get(url).status_code == 404
     assert db.session.scalar(select(LightboxLink)) is None
+
+
+def test_a_kit_bigger_than_one_zip_offers_its_parts(app, client, editor, kit, library):  # noqa: F811
+    app.config["MAX_ZIP_DOWNLOAD_FILES"] = 1
+    url = path_of(make_link(client, kit, kind="presskit", sizes=["preview"]))
+    recipient = app.test_client()
+    submit(recipient, terms_form(recipient, url), **RECIPIENT)
+    form = soup(recipient.get(url)).select_one("form.press-zip")
+    # Without a choice of part the recipient would only be told to add part=2 to the address.
+    assert [o["value"] for o in form.select("select[name=part] option")] == ["1", "2"]
+    with recipient.get(form["action"], query_string={"size": "preview", "part": "2"}) as response:
+        assert response.status_code == 200
+        assert f"-{library['not_needed'].id}-small.jpg".encode() in response.data
+        assert f"-{library['public'].id}-small.jpg".encode() not in response.data

@@ -74,7 +74,9 @@ def press_kit(token: str):
         entries=entries, offered=offered, terms=sitetext.get_text("terms"),
         version=policy.current_terms_version(), expires_on=lightbox_links.expires_on(link),
         sizes=[(s, downloads.label(s)) for s in link.sizes], uses=downloads.INTENDED_USES,
-        limit=lightbox_links.RECIPIENT_LIMIT, form=session.pop(FORM_KEY, None) or {}))
+        limit=lightbox_links.RECIPIENT_LIMIT, form=session.pop(FORM_KEY, None) or {},
+        # A kit bigger than one zip comes in parts: the recipient chooses one, not a URL parameter.
+        parts=zips.parts_needed(len(offered), current_app.config["MAX_ZIP_DOWNLOAD_FILES"])))
     _private(response)
     return response
 
