@@ -319,6 +319,9 @@ class DownloadEvent(Base):
     # A press-kit download (user_id NULL: an unregistered recipient) is logged against its link.
     link_id: Mapped[int | None] = mapped_column(
         ForeignKey("lightbox_links.id", ondelete="SET NULL"), index=True)
+    # ... and against the recipient's acceptance of the terms (their name, organisation, use).
+    acceptance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("press_kit_acceptances.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -515,6 +518,10 @@ class PressKitAcceptance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("lightbox_links.id", ondelete="CASCADE"), index=True)
     terms_version: Mapped[int] = mapped_column(Integer)
+    # Who the recipient says they are and what for: shown to staff with their downloads.
+    name: Mapped[str] = mapped_column(String(120), default="")
+    organisation: Mapped[str] = mapped_column(String(120), default="")
+    intended_use: Mapped[str] = mapped_column(String(32), default="")
     accepted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 class OaiRecord(Base):
     """An asset's record as OAI-PMH harvesters see it: its datestamp, and whether it is deleted.
