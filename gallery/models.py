@@ -449,11 +449,6 @@ class Lightbox(Base):
     """A user's named selection of assets from any gallery (services/lightboxes.py)."""
 
     __tablename__ = "lightboxes"
-class SavedSearch(Base):
-    """A user's search kept by name (query and filters), with an optional daily e-mail of new results."""
-
-    __tablename__ = "saved_searches"
-    __table_args__ = (Index("ix_saved_searches_digest", "email_daily", "checked_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -523,6 +518,8 @@ class PressKitAcceptance(Base):
     organisation: Mapped[str] = mapped_column(String(120), default="")
     intended_use: Mapped[str] = mapped_column(String(32), default="")
     accepted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class OaiRecord(Base):
     """An asset's record as OAI-PMH harvesters see it: its datestamp, and whether it is deleted.
 
@@ -562,6 +559,17 @@ class OaiState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     built: Mapped[bool] = mapped_column(Boolean, default=False)
     touched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SavedSearch(Base):
+    """A user's search kept by name (query and filters), with an optional daily e-mail of new results."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (Index("ix_saved_searches_digest", "email_daily", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
     # The /search arguments (q and filters) as the search page gave them.
     args: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     email_daily: Mapped[bool] = mapped_column(Boolean, default=False)
