@@ -21,7 +21,7 @@ from gallery import (
 )
 from gallery import config as default_config
 from gallery.extensions import csrf, db, login_manager
-from gallery.services import credits, jobs, schedule, storage
+from gallery.services import credits, digests, jobs, oai_records, schedule, storage
 from gallery.views import register_blueprints
 
 
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _finish_config(app)
 
     db.init_app(app)
+    oai_records.init_app(app)  # harvested records follow every commit that changes them
     login_manager.init_app(app)
     csrf.init_app(app)
     auth_loader.init_app(app)
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     jobs.init_app(app)  # embedded mode: the background thread starts with the first request
     schedule.init_app(app)  # embargoes lifted and rights expired, if no worker did it yet
+    digests.init_app(app)  # saved searches' daily e-mail, if no worker sends it
     register_blueprints(app)
     cli.init_app(app)
     return app

@@ -13,6 +13,7 @@ from gallery.commands import (
     check_cli,
     editorial_cli,
     ingest_cli,
+    oai_cli,
     search_cli,
     storage_cli,
     worker_cli,
@@ -28,8 +29,9 @@ def init_app(app: Flask) -> None:
                     ingest_cli.import_folder_command, search_cli.reindex_command,
                     search_cli.search_sync_command,
                     check_cli.check_command, editorial_cli.create_token_command,
-                    editorial_cli.empty_trash_command, worker_cli.worker_command,
-                    storage_cli.storage_group):
+                    editorial_cli.empty_trash_command, editorial_cli.send_digests_command,
+                    worker_cli.worker_command,
+                    storage_cli.storage_group, oai_cli.oai_rebuild_command):
         app.cli.add_command(command)
 
 

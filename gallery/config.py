@@ -92,6 +92,9 @@ MAIL_USE_TLS = False
 MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_SENDER = "gallery@localhost"
+# The site's public address (https://media.example.org): links in mail sent outside a request
+# (the saved searches' daily e-mail) start with it.
+PUBLIC_URL = None
 
 # --- Accounts (log in, registration, password reset, rate limits) ---
 # Failed logins of one account from one address before each further attempt waits 1, 2, 4 ... s
@@ -152,3 +155,15 @@ JOB_RETRY_SECONDS = 30  # wait before the first retry; doubled for each further 
 JOB_LEASE_SECONDS = 15 * 60  # a piece not started or not finished by then is queued again
 JOB_WORKER_NICE = 10  # `gallery worker` lowers its CPU priority so web workers win the CPU (0: as started)
 JOB_SWEEP_SECONDS = 30  # how often `gallery worker` (and the embedded thread) sweeps
+
+# Open standards (docs/open-standards.md). OAI-PMH at /oai: records per page of ListRecords and
+# ListIdentifiers; the repository's name (None: ORGANISATION) and contact (None: MAIL_SENDER);
+# the repositoryIdentifier in every record identifier (oai:<it>:asset/<id>); None: the site's host
+# name. Set it in production, so identifiers stay the same if the host name changes.
+OAI_PAGE_SIZE = 100
+OAI_REPOSITORY_NAME = None
+OAI_ADMIN_EMAIL = None
+OAI_REPOSITORY_IDENTIFIER = None
+# Sitemaps at /sitemap.xml: URLs per paged sitemap (the protocol allows 50,000 at most; a full
+# page of 10,000 photos is about 4 MB, made in under 2 s: docs/benchmarks.md#harvesting).
+SITEMAP_PAGE_SIZE = 10_000

@@ -25,9 +25,12 @@ MESSAGES = {
 }
 
 
+JSON_PATHS = ("/api/", "/iiif/", "/oembed")  # what scripts and other sites' servers read: never an HTML page
+
+
 def wants_json() -> bool:
-    """API and IIIF paths answer JSON (viewers read it), and so does any route called with an API token."""
-    return request.path.startswith(("/api/", "/iiif/")) or "api_token_id" in g
+    """API, IIIF and oEmbed paths answer JSON (scripts and viewers read it), and so does any route called with an API token."""
+    return request.path.startswith(JSON_PATHS) or "api_token_id" in g
 
 
 def error_response(status: int, message: str | None = None, field: str | None = None, *,

@@ -326,6 +326,9 @@ class DownloadEvent(Base):
     # A press-kit download (user_id NULL: an unregistered recipient) is logged against its link.
     link_id: Mapped[int | None] = mapped_column(
         ForeignKey("lightbox_links.id", ondelete="SET NULL"), index=True)
+    # ... and against the recipient's acceptance of the terms (their name, organisation, use).
+    acceptance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("press_kit_acceptances.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -532,4 +535,79 @@ class PressKitAcceptance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("lightbox_links.id", ondelete="CASCADE"), index=True)
     terms_version: Mapped[int] = mapped_column(Integer)
+    # Who the recipient says they are and what for: shown to staff with their downloads.
+    name: Mapped[str] = mapped_column(String(120), default="")
+    organisation: Mapped[str] = mapped_column(String(120), default="")
+    intended_use: Mapped[str] = mapped_column(String(32), default="")
     accepted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OaiRecord(Base):
+    """An asset's record as OAI-PMH harvesters see it: its datestamp, and whether it is deleted.
+
+    One row per asset that was ever harvestable, kept after the asset stops being public or is
+    purged (no foreign key: a tombstone outlives its asset), so harvesters learn of deletions.
+    The datestamp moves only when the fingerprint of the public record changes
+    (services/oai_records.py). category, country and gallery_id are the record's sets as last
+    public: a deleted record stays in the sets it was harvested from.
+    """
+
+    __tablename__ = "oai_records"
+    __table_args__ = (Index("ix_oai_records_datestamp", "datestamp", "asset_id"),
+                      Index("ix_oai_records_category", "category", "datestamp", "asset_id"),
+                      Index("ix_oai_records_country", "country", "datestamp", "asset_id"),
+                      Index("ix_oai_records_gallery", "gallery_id", "datestamp", "asset_id"))
+
+    asset_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    datestamp: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, whole seconds
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    category: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str | None] = mapped_column(String(3))
+    gallery_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class OaiState(Base):
+    """The one row that orders OAI-PMH datestamps and says whether every asset has a record yet.
+
+    Every writer of records and every harvest request updates it first: its row lock makes a
+    harvest wait for records being written, so no record gets a datestamp before a harvest that
+    could not see it. built: False until a full pass gave every harvestable asset a record (an
+    upgraded catalogue, or after `gallery oai-rebuild`).
+    """
+
+    __tablename__ = "oai_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    built: Mapped[bool] = mapped_column(Boolean, default=False)
+    touched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SavedSearch(Base):
+    """A user's search kept by name (query and filters), with an optional daily e-mail of new results."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (Index("ix_saved_searches_digest", "email_daily", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The /search arguments (q and filters) as the search page gave them.
+    args: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    email_daily: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # When the digest last looked for new results (due again a day later) and last sent a mail.
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class SavedSearchSeen(Base):
+    """An asset a saved search's owner was already told about (or that matched when mail was turned on)."""
+
+    __tablename__ = "saved_search_seen"
+
+    saved_search_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_searches.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)

@@ -149,6 +149,13 @@ def public_asset_clause() -> ColumnElement[bool]:
     return and_(*clauses) if required is None else and_(*clauses, required)
 
 
+def harvestable_clause() -> ColumnElement[bool]:
+    """What open harvesting (OAI-PMH, sitemaps) lists: public assets of public galleries, never sensitive ones."""
+    # Harvesters copy records into other catalogues and crawlers index pages: a sensitive item,
+    # shown to the public only blurred, is left out of both altogether. Needs Gallery joined.
+    return and_(public_gallery_clause(), public_asset_clause(), Asset.sensitive.is_(False))
+
+
 def visible_asset_clause(user: Any) -> ColumnElement[bool]:
     """The assets of a viewable gallery this user sees in lists: staff all but the trash."""
     return Asset.deleted_at.is_(None) if is_staff(user) else public_asset_clause()

@@ -12,6 +12,10 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self'; style-
        "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 
+# Embed pages (views/embed.py) are made to sit in other sites' iframes; every other page is not.
+FRAMEABLE_BLUEPRINTS = ("embed",)
+CSP_FRAMEABLE = CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+
 SMALL_FORM_BLUEPRINTS = ("auth", "admin_users")
 
 CSRF_MESSAGE = ("This form has expired or did not come from this site. "
@@ -46,10 +50,12 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        frameable = has_request_context() and request.blueprint in FRAMEABLE_BLUEPRINTS
+        response.headers.setdefault("Content-Security-Policy", CSP_FRAMEABLE if frameable else CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not frameable:
+            response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
     @app.errorhandler(CSRFError)

@@ -26,7 +26,9 @@ FORM_FIELDS = ("email", "password", "remember", "next", "name", "organisation", 
                "sensitive", "use", "reason", "decision", "scope", "target", "order", "ids",
                "asset_ids", "gallery_id", "cover_asset_id", "pick_position", "editors_pick",
                "direction", "version", "accept", "body", "q", "page", "per_page", "asset", "gallery",
-               "size", "type", "year", "sort", "view", "from", "to", "by", "format")
+               "size", "type", "year", "sort", "view", "from", "to", "by", "format",
+               # OAI-PMH arguments (/oai reads them all as pairs)
+               "verb", "metadataPrefix", "identifier", "set", "until", "resumptionToken")
 
 
 def input_names() -> list[str]:
@@ -42,7 +44,7 @@ def input_names() -> list[str]:
 def world(app, make_gallery, make_asset, make_user, editor, admin, member):
     """A published gallery with an asset, and one of each kind of thing a URL can name."""
     from gallery.extensions import db
-    from gallery.services import apitokens
+    from gallery.services import apitokens, saved_searches
 
     gallery = make_gallery()
     asset = make_asset(gallery, caption="Water point")
@@ -52,15 +54,17 @@ def world(app, make_gallery, make_asset, make_user, editor, admin, member):
     box = lightboxes.create(editor, "Hostile picks")
     lightboxes.add(editor, box, [asset.id])
     link, _link_token = lightbox_links.create(editor, box, "presskit", sizes=["preview"])
+    saved = saved_searches.save(member, "Water", {"q": "water"}, email_daily=True)
     db.session.commit()
     return {
         "asset_id": asset.id, "gallery_id": gallery.id, "user_id": member.id,
         "category_id": gallery.category_id, "token_id": row.id, "approval_id": 1,
         "item_id": asset.id, "slug": gallery.category.slug, "code": "KEN",
         "gallery_ref": f"{gallery.id}-{gallery.slug}", "size": "preview", "kind": "asset", "action": "restore",
-        "key": "terms", "token": "not-a-reset-token", "filename": "css/gallery.css",
+        "key": "terms", "token": "not-a-reset-token", "filename": "css/gallery.css", "number": 1,
         "region": "full", "rotation": "0", "quality_format": "default.jpg",  # IIIF image requests
         "editor": editor, "admin": admin, "lightbox_id": box.id, "link_id": link.id,
+        "saved_id": saved.id,
     }
 
 
@@ -178,7 +182,7 @@ def _check_error_shape(url: str, response) -> None:
     """A 4xx answers JSON under /api/ and /iiif/ and an HTML page elsewhere, as every other error does."""
     if response.status_code < 400 or response.status_code in (405,):
         return
-    if url.startswith(("/api/", "/iiif/")):
+    if url.startswith(("/api/", "/iiif/", "/oembed")):
         body = response.get_json(silent=True)
         assert body and set(body["error"]) >= {"status", "message"}, (url, response.data[:200])
     elif not url.startswith("/static/"):

@@ -17,6 +17,9 @@ from gallery.models import DownloadEvent, LightboxLink, PressKitAcceptance
 from gallery.services import apitokens, lightbox_links, lightboxes, sitetext, terms
 from tests.test_lightboxes import submit
 
+# What a recipient types on a press kit's terms step.
+RECIPIENT = {"accept": "yes", "name": "Jo Reporter", "organisation": "Daily Example", "use": "Press"}
+
 
 def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.data, "html.parser")
@@ -184,7 +187,7 @@ def test_press_kit_for_an_unregistered_recipient(app, client, editor, kit, libra
     assert recipient.get(f"{url}/zip?size=preview").headers["Location"] == url
     refused = submit(recipient, page.select_one(".press-terms form"), accept="")
     assert refused.status_code == 302 and not db.session.scalars(select(PressKitAcceptance)).all()
-    submit(recipient, page.select_one(".press-terms form"), accept="yes")
+    submit(recipient, page.select_one(".press-terms form"), **RECIPIENT)
     accepted = db.session.scalars(select(PressKitAcceptance)).all()
     assert [(a.link_id, a.terms_version) for a in accepted] == [(link.id, 1)]
     page = soup(recipient.get(url))
@@ -243,7 +246,7 @@ def test_press_kit_acceptance_is_per_link_and_per_terms_version(app, client, edi
     first = path_of(make_link(client, kit, kind="presskit", sizes=["preview"]))
     second = path_of(make_link(client, kit, kind="presskit", sizes=["preview"]))
     recipient = app.test_client()
-    submit(recipient, soup(recipient.get(first)).select_one(".press-terms form"), accept="yes")
+    submit(recipient, soup(recipient.get(first)).select_one(".press-terms form"), **RECIPIENT)
     assert not soup(recipient.get(first)).select_one(".press-terms")
     assert soup(recipient.get(second)).select_one(".press-terms")  # another link: accept again
     # New terms published: the recipient reads and accepts them again.
@@ -251,7 +254,7 @@ def test_press_kit_acceptance_is_per_link_and_per_terms_version(app, client, edi
     page = soup(recipient.get(first))
     assert page.select_one(".press-terms") and "New terms." in page.get_text()
     stale = page.select_one(".press-terms form")
-    response = submit(recipient, stale, version="1", accept="yes")
+    response = submit(recipient, stale, **RECIPIENT, version="1")
     assert response.status_code == 302
     assert "terms changed" in recipient.get(first).get_data(as_text=True)
 
@@ -259,7 +262,7 @@ def test_press_kit_acceptance_is_per_link_and_per_terms_version(app, client, edi
 def test_press_kit_follows_the_catalogue_at_once(app, client, editor, kit, library, monkeypatch):
     url = path_of(make_link(client, kit, kind="presskit", sizes=["preview"]))
     recipient = app.test_client()
-    submit(recipient, soup(recipient.get(url)).select_one(".press-terms form"), accept="yes")
+    submit(recipient, soup(recipient.get(url)).select_one(".press-terms form"), **RECIPIENT)
     file_url = f"{url}/files/{library['public'].id}/preview"
     assert recipient.get(file_url).status_code == 200
     from gallery.services import assets
@@ -300,7 +303,7 @@ def test_staff_list_is_for_staff_and_only_owners_or_staff_revoke(app, client, ed
 def test_press_kit_offers_each_item_only_the_chosen_sizes_it_has(app, client, editor, kit, library):
     url = path_of(make_link(client, kit, kind="presskit", sizes=["preview", "web", "original"]))
     recipient = app.test_client()
-    submit(recipient, soup(recipient.get(url)).select_one(".press-terms form"), accept="yes")
+    submit(recipient, soup(recipient.get(url)).select_one(".press-terms form"), **RECIPIENT)
     item = soup(recipient.get(url)).select_one(f".press-items > li[data-asset-id='{library['public'].id}']")
     # A photo has no web video: only Small and Original are offered, and "web" is a 404.
     assert [a.get_text(" ", strip=True).split(":")[0].strip() for a in item.select(".press-files a")] == ["Small", "Original"]

@@ -1,11 +1,11 @@
-"""Editorial commands: API tokens and emptying the trash."""
+"""Editorial commands: API tokens, emptying the trash, the saved searches' daily e-mail."""
 from __future__ import annotations
 
 import click
 from flask import current_app
 
 from gallery.exceptions import GalleryError
-from gallery.services import apitokens, trash
+from gallery.services import apitokens, digests, trash
 
 
 @click.command("create-token")
@@ -35,3 +35,10 @@ def empty_trash_command(older_than_days: int | None, everything: bool) -> None:
                                      else current_app.config["TRASH_RETENTION_DAYS"])
     galleries, assets = trash.empty_trash(None, days)
     click.echo(f"Deleted {galleries} galleries and {assets} assets for good.")
+
+
+@click.command("send-digests")
+def send_digests_command() -> None:
+    """Send the saved searches' daily e-mails that are due (for cron; workers also do it)."""
+    sent = digests.send_due()
+    click.echo(f"Sent {sent} saved-search e-mail{'' if sent == 1 else 's'}.")

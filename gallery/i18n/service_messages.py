@@ -81,6 +81,12 @@ MESSAGES = (
     N_('A translation needs a title and a text.'),
     N_('Send asset_ids, a list of asset ids.'),
     N_('This press kit does not offer that size.'),
+    N_('Say what you will use these files for.'),
+    N_('No such press kit.'),
+    N_('That saved search does not exist.'),
+    N_('Log in to save a search.'),
+    N_('Search for something (or choose a filter) before saving.'),
+    N_('Tick the box to accept the terms of use.'),
 )
 
 # Raised only where no visitor reads them (storage internals, the command line, locks).

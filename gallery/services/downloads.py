@@ -210,10 +210,11 @@ def clean_intended_use(value: str | None) -> str:
 
 
 def log(user: User | None, assets: Iterable[Asset], size: str, via: str, intended_use: str = "",
-        link_id: int | None = None) -> int:
+        link_id: int | None = None, acceptance_id: int | None = None) -> int:
     """Record one DownloadEvent per asset and commit; returns how many were written.
 
-    user None with link_id: a press-kit recipient, who has no account; the link names the download.
+    user None with link_id: a press-kit recipient, who has no account; the link names the download
+    and acceptance_id the recipient's acceptance of the terms (who they said they were).
     """
     if via not in VIA:
         raise ValueError(via)
@@ -221,7 +222,8 @@ def log(user: User | None, assets: Iterable[Asset], size: str, via: str, intende
         raise ValueError("a download is logged against a user or a press-kit link")
     user_id, now = policy.unproxied(user).id if user is not None else None, utcnow()
     rows = [{"user_id": user_id, "asset_id": a.id, "gallery_id": a.gallery_id, "size": size,
-             "via": via, "intended_use": intended_use, "link_id": link_id, "created_at": now}
+             "via": via, "intended_use": intended_use, "link_id": link_id,
+             "acceptance_id": acceptance_id, "created_at": now}
             for a in assets]
     if rows:
         # One executemany on the table, not an ORM object (and an INSERT ... RETURNING) per row:

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 from gallery.extensions import db
-from gallery.services import schedule, work
+from gallery.services import digests, schedule, work
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,10 @@ def queue_lengths() -> dict[str, int] | None:
 
 
 def sweep() -> list[int]:
-    """Queue again the assets whose work was lost or is due for a retry, and apply the schedule."""
+    """Queue again the assets whose work was lost or is due for a retry, apply the schedule, send digests."""
     schedule.apply_due()
+    if digests.anything_due():
+        digests.send_due()
     ids = work.sweep()
     look_at(ids)
     return ids

@@ -4,6 +4,8 @@ A link's token is shown once and only its SHA-256 is stored (as API tokens). Rev
 expiry (on gallery/clock.py) take effect on the next request. A shared link shows each viewer
 what the policy lets *them* see; a press-kit link lets anyone holding it download, after
 accepting the terms, the listed items policy.press_kit_access allows, in the sizes staff chose.
+A link lives only while the account that made it is active (and, for a press kit, still staff):
+deactivating, demoting or deleting the account ends its links at once.
 """
 from __future__ import annotations
 
@@ -17,12 +19,20 @@ from sqlalchemy import func, select
 from gallery import clock, policy
 from gallery.exceptions import Forbidden, GalleryError, NotFound, ValidationError
 from gallery.extensions import db
-from gallery.models import DownloadEvent, Lightbox, LightboxLink, PressKitAcceptance, User, utcnow
-from gallery.services import fields, lightboxes, unit
+from gallery.models import (
+    Asset,
+    DownloadEvent,
+    Lightbox,
+    LightboxLink,
+    PressKitAcceptance,
+    User,
+    utcnow,
+)
+from gallery.services import downloads, fields, lightboxes, unit
 from gallery.services.apitokens import hash_token
-from gallery.services.downloads import SIZE_EDGES_LABEL
 
 LABEL_LIMIT = 120
+RECIPIENT_LIMIT = 120  # a press-kit recipient's name and organisation
 TOKEN_LIMIT = 100  # longer text is no token of ours: refused before hashing
 MAX_LINKS = 50  # live links per lightbox
 
@@ -42,7 +52,7 @@ class LinkRow:
 
     @property
     def state(self) -> str:
-        """live, expired or revoked."""
+        """live, expired, revoked or closed."""
         return state_of(self.link)
 
     @property
@@ -57,9 +67,11 @@ def expires_on(link: LightboxLink) -> dt.date | None:
 
 
 def state_of(link: LightboxLink) -> str:
-    """live, expired or revoked, on the schedules' clock."""
+    """live, expired, revoked or closed (its maker's account is), on the schedules' clock."""
     if link.revoked_at is not None:
         return "revoked"
+    if not _maker_may_share(link):
+        return "closed"
     if link.expires_at is not None and link.expires_at <= clock.now():
         return "expired"
     return "live"
@@ -85,7 +97,7 @@ def clean_sizes(values: Any) -> list[str]:
         raise ValidationError("Choose at least one size recipients may download.", field="sizes")
     unknown = [v for v in values if v not in policy.DOWNLOAD_SIZES]
     if unknown:
-        names = ", ".join(f"{s} ({SIZE_EDGES_LABEL[s]})" for s in policy.DOWNLOAD_SIZES)
+        names = ", ".join(f"{s} ({downloads.SIZE_EDGES_LABEL[s]})" for s in policy.DOWNLOAD_SIZES)
         raise ValidationError(f"Sizes must be among: {names}.", field="sizes")
     return [s for s in policy.DOWNLOAD_SIZES if s in values]
 
@@ -153,11 +165,22 @@ def resolve(token: Any, kind: str) -> LightboxLink:
     if link is None or link.kind != kind:
         raise NotFound("This link is not valid: check that it was copied whole.")
     state = state_of(link)
+    if state == "closed":
+        raise LinkGone("This link is no longer available: the account that shared it has been closed.")
     if state == "revoked":
         raise LinkGone("This link has been withdrawn by the person who shared it.")
     if state == "expired":
         raise LinkGone("This link has expired. Ask the person who sent it for a new one.")
     return link
+
+
+def _maker_may_share(link: LightboxLink) -> bool:
+    """Whether the account behind a link still stands: its maker and the lightbox's owner active,
+    and a press kit's maker still staff (only staff make them)."""
+    maker, owner = db.session.get(User, link.created_by_id) if link.created_by_id else None, link.lightbox.user
+    if maker is None or not maker.active or not owner.active:
+        return False
+    return link.kind != "presskit" or policy.is_staff(maker)
 
 
 def press_kit_entries(link: LightboxLink) -> list[lightboxes.Entry]:
@@ -168,20 +191,56 @@ def press_kit_entries(link: LightboxLink) -> list[lightboxes.Entry]:
 
 
 @unit.use_case
-def accept_terms(link: LightboxLink, version: Any) -> PressKitAcceptance:
-    """Record that a recipient accepted the terms in force on this press kit's page."""
+def accept_terms(link: LightboxLink, version: Any, *, name: Any = None, organisation: Any = None,
+                 intended_use: Any = None) -> PressKitAcceptance:
+    """Record that a recipient accepted the terms in force, with their name, organisation and use."""
     current = policy.current_terms_version()
     if version is not None and fields.as_id(version) != current:
         raise ValidationError("The terms changed while you were reading them; please read them "
                               "again.", field="version")
-    row = PressKitAcceptance(link_id=link.id, terms_version=current)
+    name = fields.text(name, "name", RECIPIENT_LIMIT, required=True, label="Your name")
+    organisation = fields.text(organisation, "organisation", RECIPIENT_LIMIT, label="Organisation")
+    if not isinstance(intended_use, str) or not intended_use.strip():
+        raise ValidationError("Say what you will use these files for.", field="use")
+    row = PressKitAcceptance(link_id=link.id, terms_version=current, name=name,
+                             organisation=organisation,
+                             intended_use=downloads.clean_intended_use(intended_use))
     db.session.add(row)
     unit.commit(drain=False)
     return row
 
 
-def has_accepted(link: LightboxLink, accepted: Any) -> bool:
-    """Whether the session's record ({link id: terms version}) covers this link and the terms in force."""
+def remember(accepted: Any, row: PressKitAcceptance) -> dict[str, list[int]]:
+    """The session's record with this acceptance: {link id: [terms version, acceptance id]}."""
+    out = dict(accepted) if isinstance(accepted, dict) else {}
+    out[str(row.link_id)] = [row.terms_version, row.id]
+    return out
+
+
+def acceptance_for(link: LightboxLink, accepted: Any) -> PressKitAcceptance | None:
+    """The session's acceptance of this link under the terms in force, or None (ask again)."""
     if not isinstance(accepted, dict):
-        return False
-    return accepted.get(str(link.id)) == policy.current_terms_version()
+        return None
+    entry = accepted.get(str(link.id))
+    if not (isinstance(entry, list) and len(entry) == 2 and entry[0] == policy.current_terms_version()):
+        return None
+    row = db.session.get(PressKitAcceptance, aid) if (aid := fields.as_id(entry[1])) else None
+    return row if row is not None and row.link_id == link.id else None
+
+
+def downloads_of(link: LightboxLink) -> list[tuple[DownloadEvent, Asset | None, PressKitAcceptance | None]]:
+    """A press kit's downloads, newest first: what, when, and who said they were (staff page)."""
+    return list(db.session.execute(
+        select(DownloadEvent, Asset, PressKitAcceptance)
+        .outerjoin(Asset, Asset.id == DownloadEvent.asset_id)
+        .outerjoin(PressKitAcceptance, PressKitAcceptance.id == DownloadEvent.acceptance_id)
+        .where(DownloadEvent.link_id == link.id)
+        .order_by(DownloadEvent.created_at.desc(), DownloadEvent.id.desc())).all())
+
+
+def press_kit(link_id: Any) -> LightboxLink:
+    """A press-kit link by id (the staff page of its downloads); NotFound for anything else."""
+    link = db.session.get(LightboxLink, lid) if (lid := fields.as_id(link_id)) else None
+    if link is None or link.kind != "presskit":
+        raise NotFound("No such press kit.")
+    return link

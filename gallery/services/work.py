@@ -22,7 +22,7 @@ from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.models import Asset, AssetWork, utcnow
-from gallery.services import counts, proxies, renditions, served
+from gallery.services import counts, oai_records, proxies, renditions, served
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,8 @@ def _set(asset_id: int, piece: str, *, recount: int | None = None, **values) -> 
     ).values(updated_at=now(), **values)).rowcount
     if done and recount is not None:
         counts.refresh_counts([recount])
+        # Now public: its harvested record is written at this commit.
+        oai_records.note_assets(db.session, [asset_id])
     db.session.commit()
 
 

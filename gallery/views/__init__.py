@@ -13,13 +13,17 @@ from gallery.views import (
     browse,
     download,
     download_admin,
+    embed,
     feeds,
     iiif,
     lightboxes,
     manage,
     media,
+    oai,
     press_kits,
+    saved,
     search,
+    sitemaps,
     tokens,
     upload,
 )
@@ -29,5 +33,5 @@ def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app."""
     for module in (browse, media, api, auth, admin_users, search, api_editor, manage, tokens,
                    upload, api_ingest, download, download_admin, feeds, iiif, lightboxes,
-                   press_kits, api_lightboxes):
+                   press_kits, api_lightboxes, oai, sitemaps, saved, embed):
         app.register_blueprint(module.bp)

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from gallery.i18n.locale import current as current_language
 from gallery.i18n.names import N_
-from gallery.services import browsing, fields, search, sitetext, zips
+from gallery.services import browsing, fields, search, sharing, sitetext, zips
 from gallery.templating import gallery_url
 
 bp = Blueprint("browse", __name__)
@@ -47,9 +47,12 @@ def index():
     filters = browsing.parse_filters({"type": request.args.get("type", "")})
     picks = browsing.editors_picks(current_user, filters)
     latest = browsing.list_galleries(current_user, filters, 1, HOME_LATEST)
+    covers = _cards(picks + latest.items)
+    # The share card's picture: the first cover the public may see for real (never a sensitive one).
+    card = next((c for g in picks + latest.items if sharing.shareable_asset(c := covers.get(g.id))), None)
     return render_template(
         "browse/index.html", filters=filters, tabs=TABS, picks=picks, latest=latest,
-        covers=_cards(picks + latest.items), categories=browsing.category_counts())
+        covers=covers, categories=browsing.category_counts(), card_image=card)
 
 
 @bp.get("/items")

@@ -23,7 +23,7 @@ from flask_login import current_user
 
 from gallery import policy
 from gallery.errors import error_response
-from gallery.exceptions import GalleryError, NotFound
+from gallery.exceptions import GalleryError, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import Asset, LightboxLink
 from gallery.policy import Access
@@ -32,7 +32,8 @@ from gallery.views.access import staff_required
 from gallery.views.download import file_response, zip_response
 
 bp = Blueprint("press_kits", __name__)
-ACCEPTED_KEY = "press_kits"  # {link id: terms version} accepted in this browser session
+ACCEPTED_KEY = "press_kits"  # {link id: [terms version, acceptance id]} in this browser session
+FORM_KEY = "press_kit_form"  # what a refused terms form said, to show it again
 
 
 def _link(token: str, kind: str) -> LightboxLink | tuple:
@@ -62,7 +63,7 @@ def press_kit(token: str):
     link = _link(token, "presskit")
     if not isinstance(link, LightboxLink):
         return link
-    accepted = lightbox_links.has_accepted(link, session.get(ACCEPTED_KEY))
+    accepted = lightbox_links.acceptance_for(link, session.get(ACCEPTED_KEY)) is not None
     entries = lightbox_links.press_kit_entries(link)
     edges = current_app.config["RENDITION_SIZES"]
     # Per item, the chosen sizes it has (a photo has no Web video, a small original no Large).
@@ -73,7 +74,10 @@ def press_kit(token: str):
         "lightboxes/press_kit.html", link=link, box=link.lightbox, token=token, accepted=accepted,
         entries=entries, offered=offered, terms=sitetext.get_text("terms"),
         version=policy.current_terms_version(), expires_on=lightbox_links.expires_on(link),
-        sizes=[(s, downloads.label(s)) for s in link.sizes]))
+        sizes=[(s, downloads.label(s)) for s in link.sizes], uses=downloads.INTENDED_USES,
+        limit=lightbox_links.RECIPIENT_LIMIT, form=session.pop(FORM_KEY, None) or {},
+        # A kit bigger than one zip comes in parts: the recipient chooses one, not a URL parameter.
+        parts=zips.parts_needed(len(offered), current_app.config["MAX_ZIP_DOWNLOAD_FILES"])))
     _private(response)
     return response
 
@@ -84,17 +88,18 @@ def accept(token: str):
     link = _link(token, "presskit")
     if not isinstance(link, LightboxLink):
         return link
-    if request.form.get("accept") != "yes":
-        flash(_("Tick the box to accept the terms of use."), "error")
-        return redirect(url_for("press_kits.press_kit", token=token))
+    given = {k: request.form.get(k, "") for k in ("name", "organisation", "use")}
     try:
-        row = lightbox_links.accept_terms(link, request.form.get("version"))
+        if request.form.get("accept") != "yes":
+            raise ValidationError("Tick the box to accept the terms of use.")
+        row = lightbox_links.accept_terms(link, request.form.get("version"), name=given["name"],
+                                          organisation=given["organisation"], intended_use=given["use"])
     except GalleryError as exc:
         flash(_(exc.message), "error")
+        # Kept (cut to the field's size) so that the recipient does not type it all again.
+        session[FORM_KEY] = {k: v[:lightbox_links.RECIPIENT_LIMIT] for k, v in given.items()}
         return redirect(url_for("press_kits.press_kit", token=token))
-    accepted = dict(session.get(ACCEPTED_KEY) or {})
-    accepted[str(link.id)] = row.terms_version
-    session[ACCEPTED_KEY] = accepted
+    session[ACCEPTED_KEY] = lightbox_links.remember(session.get(ACCEPTED_KEY), row)
     flash(_("Thank you: you can now download these files."), "success")
     return redirect(url_for("press_kits.press_kit", token=token))
 
@@ -110,13 +115,15 @@ def press_file(token: str, asset_id: int, size: str):
     if not listed or policy.press_kit_access(found, size, link.sizes) is not Access.OK \
             or size not in policy.DOWNLOAD_SIZES:
         abort(404)
-    if not lightbox_links.has_accepted(link, session.get(ACCEPTED_KEY)):
+    recipient = lightbox_links.acceptance_for(link, session.get(ACCEPTED_KEY))
+    if recipient is None:
         return redirect(url_for("press_kits.press_kit", token=token))
     try:
         src = downloads.source(found, size, current_app.config["ORGANISATION"])
     except NotFound:
         abort(404)
-    downloads.log(None, [found], size, "file", link_id=link.id)
+    downloads.log(None, [found], size, "file", recipient.intended_use, link_id=link.id,
+                  acceptance_id=recipient.id)
     return file_response(src)
 
 
@@ -126,7 +133,8 @@ def press_zip(token: str):
     link = _link(token, "presskit")
     if not isinstance(link, LightboxLink):
         return link
-    if not lightbox_links.has_accepted(link, session.get(ACCEPTED_KEY)):
+    recipient = lightbox_links.acceptance_for(link, session.get(ACCEPTED_KEY))
+    if recipient is None:
         return redirect(url_for("press_kits.press_kit", token=token))
     size = request.args.get("size", link.sizes[0] if link.sizes else "large")
     try:
@@ -144,7 +152,8 @@ def press_zip(token: str):
     except GalleryError as exc:
         flash(_(exc.message), "error")
         return redirect(url_for("press_kits.press_kit", token=token))
-    downloads.log(None, plan.assets, size, "zip", link_id=link.id)
+    downloads.log(None, plan.assets, size, "zip", recipient.intended_use, link_id=link.id,
+                  acceptance_id=recipient.id)
     return zip_response(plan)
 
 
@@ -154,6 +163,19 @@ def staff_list():
     """Every press-kit link: its lightbox, sizes, expiry, state and download count; revoke."""
     return render_template("lightboxes/press_kits.html", rows=lightbox_links.press_kits(),
                            label=downloads.label)
+
+
+@bp.get("/manage/press-kits/<int:link_id>")
+@staff_required
+def staff_downloads(link_id: int):
+    """One press kit's downloads: who (as they said on the terms step) downloaded what, when."""
+    try:
+        link = lightbox_links.press_kit(link_id)
+    except NotFound:
+        abort(404)
+    return render_template("lightboxes/press_kit_downloads.html", link=link,
+                           rows=lightbox_links.downloads_of(link), label=downloads.label,
+                           state=lightbox_links.state_of(link))
 
 
 def _private(response) -> None:

@@ -1,8 +1,6 @@
 """Search pages: results with facets, the advanced form, and the JSON API."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -17,6 +15,7 @@ from gallery.models import MEDIA_TYPES, STATUSES, Category, Country
 from gallery.services import assets, search
 from gallery.services.search import Filters
 from gallery.services.search.advanced import FIELD_CHOICES, build_query
+from gallery.services.search.args import parse_filters, search_args
 from gallery.templating import asset_url, rendition_url, thumb_size
 from gallery.views.access import safe_next, staff_required
 from gallery.views.manage.blueprint import bulk_values, choices
@@ -41,7 +40,9 @@ def results():
     facets = {name: [{"value": v, "count": c, "label": label} for v, c, label in values]
               for name, values in res.facets.items()}
     staff = policy.is_staff(current_user)
+    kept = search_args(request.args)
     return render_template("search/results.html", res=res, view=view, chips=chips, facets=facets,
+                           feed_url=url_for("feeds.search_results", **kept), search_args=kept,
                            facet_titles=FACET_TITLES, facet_args=FACET_ARGS,
                            sort=request.args.get("sort", "relevance"), staff=staff,
                            **(choices() | {"statuses": STATUSES} if staff else {}))
@@ -87,7 +88,7 @@ def bulk():
     form = request.form
     back = safe_next(form.get("next")) or url_for("search.results", q=form.get("q", ""))
     if form.get("whole_result"):  # "all N results of this search", beyond the page shown
-        total, ids = search.matching_ids(form.get("q", ""), current_user, _filters(form), BULK_LIMIT)
+        total, ids = search.matching_ids(form.get("q", ""), current_user, parse_filters(form), BULK_LIMIT)
         if total > BULK_LIMIT:
             flash(_("This search finds %(total)s items; change at most %(limit)s at once: "
                     "narrow it with a filter.", total=total, limit=BULK_LIMIT), "error")
@@ -103,31 +104,14 @@ def bulk():
     return redirect(back)
 
 
-def _filters(args) -> Filters:
-    filters = Filters(category=args.get("category", "").strip(), country=args.get("country", "").strip(),
-                      media_type=args.get("type", "").strip(), year=args.get("year", "").strip(),
-                      credit=args.get("credit", "").strip(), gallery=args.get("gallery", "").strip(),
-                      date_from=_date(args.get("date_from")), date_to=_date(args.get("date_to")))
-    if filters.gallery and not filters.gallery.isdigit():
-        filters.gallery = ""
-    return filters
-
-
 def _run(per_page: int | None, galleries: bool = True):
     args = request.args
-    filters = _filters(args)
+    filters = parse_filters(args)
     page = args.get("page", 1, type=int) or 1
     res = search.run(args.get("q", ""), current_user, filters=filters,
                      sort=args.get("sort", "relevance"), page=page, per_page=per_page,
                      with_galleries=galleries)
     return res, filters
-
-
-def _date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat((value or "").strip()) if value else None
-    except ValueError:
-        return None
 
 
 def _chips(filters: Filters, res) -> list[tuple[str, str, str]]:

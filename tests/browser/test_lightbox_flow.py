@@ -171,6 +171,9 @@ def test_editor_makes_a_press_kit_a_journalist_downloads_without_an_account(
         expect(tab.locator(".press-items")).not_to_contain_text("patient")
         expect(tab.locator(".press-files a")).to_have_count(0)
         check_accessibility(tab, "press kit before the terms")
+        tab.get_by_label("Your name").fill("Jo Reporter")
+        tab.get_by_label("Organisation").fill("Daily Example")
+        tab.get_by_label("Intended use").select_option("Press")
         tab.get_by_label("I accept the terms of use").check()
         tab.get_by_role("button", name="Accept and show the downloads").click()
         expect(tab.locator(".press-files a")).to_have_count(2)  # Small for each item
@@ -191,6 +194,13 @@ def test_editor_makes_a_press_kit_a_journalist_downloads_without_an_account(
         row = page.locator("tr.link-row", has_text="Daily Example")
         expect(row.locator(".link-downloads")).to_have_text("3")
         check_accessibility(page, "press kits list")
+        # Who downloaded: the journalist's name, organisation and use with each file.
+        row.get_by_role("link", name=re.compile("^Who downloaded")).click()
+        expect(page.locator("tr.download-row")).to_have_count(3)
+        expect(page.locator("tr.download-row").first).to_contain_text("Jo Reporter")
+        expect(page.locator("tr.download-row").first).to_contain_text("Daily Example")
+        check_accessibility(page, "press kit downloads")
+        page.go_back()
         page.once("dialog", lambda dialog: dialog.accept())
         row.get_by_role("button", name=re.compile("^Revoke")).click()
         expect(row.locator(".link-state")).to_have_text("Revoked")
@@ -199,3 +209,34 @@ def test_editor_makes_a_press_kit_a_journalist_downloads_without_an_account(
         expect(tab.locator("main")).to_contain_text("withdrawn")
     finally:
         journalist.close()
+
+
+def test_member_drags_an_item_to_a_new_place_and_it_stays(page, live_server, login_as):
+    from gallery.extensions import db
+    from gallery.models import User
+    from gallery.services import lightboxes
+
+    email = _member(live_server)
+    ids = live_server.galleries["Shelter after the floods in Sylhet"]["assets"][:3]
+    with live_server.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        box = lightboxes.default_for(user)
+        lightboxes.add(user, box, ids)
+        path = f"/lightboxes/{box.id}"
+        db.session.close()
+    login_as(email)
+    page.goto(path)
+    items = page.locator(".lightbox-items > li")
+    expect(items).to_have_count(3)
+    # The last item dropped on the top half of the first: it becomes the first, with no reload.
+    items.nth(2).drag_to(items.nth(0), target_position={"x": 40, "y": 5})
+    expect(page.locator("[data-lightbox-status]")).to_have_text("Moved to place 1 of 3.")
+    expect(items.first).to_have_attribute("data-asset-id", str(ids[2]))
+    page.reload()
+    assert [int(i.get_attribute("data-asset-id")) for i in items.all()] == [ids[2], ids[0], ids[1]]
+    # And the first one dragged below the last.
+    box_of_last = items.nth(2).bounding_box()
+    items.nth(0).drag_to(items.nth(2), target_position={"x": 40, "y": box_of_last["height"] - 5})
+    expect(page.locator("[data-lightbox-status]")).to_have_text("Moved to place 3 of 3.")
+    page.reload()
+    assert [int(i.get_attribute("data-asset-id")) for i in items.all()] == [ids[0], ids[1], ids[2]]

@@ -105,13 +105,30 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     return results
 
 
-def matching_ids(q: str, user: Any, filters: Filters | None = None, limit: int = 5000) -> tuple[int, list[int]]:
-    """(total, ids) of every asset a search finds for this user, up to limit, in relevance order."""
+def matching_ids(q: str, user: Any, filters: Filters | None = None, limit: int = 5000,
+                 sort: str = "relevance") -> tuple[int, list[int]]:
+    """(total, ids) of every asset a search finds for this user, up to limit, in relevance order (or sort)."""
     parsed = parse(q)
     with _lease() as searcher:
         total, ids, _facets = query_index(searcher, parsed, hidden_from(user), _filter_query(filters or Filters()),
-                                          "relevance", 1, limit, facets=False)
+                                          sort if sort in SORTS else "relevance", 1, limit, facets=False)
     return total, ids
+
+
+def newest_added(q: str, user: Any, filters: Filters | None = None, count: int = 30,
+                 window: int = 5000) -> list[Asset]:
+    """The items a search finds that were added to the library last (feeds): newest upload first.
+
+    The index orders by the date an item was made, not added, so the window (its newest `window`
+    by that date) is ordered again by the rows' creation time.
+    """
+    _total, ids = matching_ids(q, user, filters, window, sort="newest")
+    if not ids:
+        return []
+    rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids))
+                              .order_by(Asset.created_at.desc(), Asset.id.desc())
+                              .options(joinedload(Asset.gallery)).limit(count * 2)).unique().all()
+    return [a for a in rows if policy.can_view_asset(user, a)][:count]
 
 
 def hidden_from(user: Any) -> wq.Query:

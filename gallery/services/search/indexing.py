@@ -11,6 +11,7 @@ from whoosh import index
 import gallery.services.search.store as store
 from gallery.extensions import db
 from gallery.models import Asset, Gallery, SearchOutbox, utcnow
+from gallery.services import oai_records
 from gallery.services.search.schema import make_document
 
 # Documents per segment in a bulk build: below the point where Whoosh's posting pool spills.
@@ -29,18 +30,22 @@ def session() -> Session:
 
 def queue_assets(asset_ids: Iterable[int], operation: str = "upsert") -> None:
     """Log the assets (edited, added, trashed) in the current transaction."""
-    db.session.add_all(SearchOutbox(asset_id=i, operation=operation) for i in asset_ids)
+    ids = list(asset_ids)
+    db.session.add_all(SearchOutbox(asset_id=i, operation=operation) for i in ids)
+    oai_records.note_assets(db.session, ids)  # their harvested records follow at the commit
 
 
 def queue_gallery(gallery_id: int, operation: str = "upsert") -> None:
     """Log every asset of a gallery (rename, publish, move) in the current transaction."""
     _queue_from(select(Asset.id).where(Asset.gallery_id == gallery_id), operation)
+    oai_records.note_gallery(db.session, gallery_id)
 
 
 def queue_category(category_id: int, operation: str = "upsert") -> None:
     """Log every asset filed under a category (rename) in the current transaction."""
     _queue_from(select(Asset.id).join(Gallery, Asset.gallery_id == Gallery.id)
                 .where(Gallery.category_id == category_id), operation)
+    oai_records.note_category(db.session, category_id)
 
 
 def _queue_from(ids_query, operation: str) -> None:

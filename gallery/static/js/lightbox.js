@@ -7,6 +7,8 @@
 //   form[data-lightbox-action=move]       Move up / down on a lightbox page (swaps the items)
 //   form[data-lightbox-action=remove]     Remove on a lightbox page (takes the item away)
 //   form[data-lightbox-action=note]       Save note on a lightbox page
+//   ol[data-order-url]                    drag an item to a new place; the order is saved through
+//                                         the API's order endpoint (Move up/down stay for keyboards)
 "use strict";
 
 (function () {
@@ -78,6 +80,68 @@
     }
     say(t(data.count === 1 ? "Removed. 1 item left." : "Removed. %(count)s items left.", { count: data.count }));
   }
+
+  function orderOf(list) {
+    return Array.prototype.map.call(list.querySelectorAll(":scope > li[data-asset-id]"),
+      function (li) { return Number(li.dataset.assetId); });
+  }
+
+  function saveOrder(list, item) {
+    const token = document.querySelector("input[name=csrf_token]");
+    const order = orderOf(list);
+    fetch(list.dataset.orderUrl, {
+      method: "POST", credentials: "same-origin", body: JSON.stringify({ order: order }),
+      headers: { "Accept": "application/json", "Content-Type": "application/json",
+                 "X-CSRFToken": token ? token.value : "" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      say("Moved to place " + (order.indexOf(Number(item.dataset.assetId)) + 1) + " of " +
+          order.length + ".");
+    }).catch(function () {
+      // The server's order is the truth: show it rather than a list that was not saved.
+      window.location.reload();
+    });
+  }
+
+  function sortable(list) {
+    let dragged = null;
+    let before = null;
+    list.querySelectorAll(":scope > li[data-asset-id]").forEach(function (li) {
+      li.draggable = true;
+      li.classList.add("is-draggable");
+      // Links and pictures would otherwise be dragged themselves (as an address or an image).
+      li.querySelectorAll("a, img").forEach(function (el) { el.draggable = false; });
+    });
+    list.addEventListener("dragstart", function (event) {
+      const li = event.target instanceof Element && event.target.closest("li[data-asset-id]");
+      if (!li || li.parentElement !== list) return;
+      dragged = li;
+      before = orderOf(list).join(",");
+      li.classList.add("is-dragging");
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", li.dataset.assetId);
+    });
+    list.addEventListener("dragover", function (event) {
+      if (!dragged) return;
+      event.preventDefault();
+      const over = event.target instanceof Element && event.target.closest("li[data-asset-id]");
+      if (!over || over === dragged || over.parentElement !== list) return;
+      const box = over.getBoundingClientRect();
+      list.insertBefore(dragged, event.clientY > box.top + box.height / 2 ? over.nextSibling : over);
+    });
+    list.addEventListener("drop", function (event) {
+      if (dragged) event.preventDefault();
+    });
+    list.addEventListener("dragend", function () {
+      if (!dragged) return;
+      const item = dragged;
+      dragged = null;
+      item.classList.remove("is-dragging");
+      if (orderOf(list).join(",") !== before) saveOrder(list, item);
+    });
+  }
+
+  document.querySelectorAll("ol[data-order-url]").forEach(sortable);
 
   document.addEventListener("submit", function (event) {
     const form = event.target;
