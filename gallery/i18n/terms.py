@@ -12,7 +12,7 @@ LABELS = {
     "draft": N_("draft"), "published": N_("published"),
     "active": N_("active"), "inactive": N_("inactive"), "waiting for approval": N_("waiting for approval"),
     "pending": N_("pending"), "approved": N_("approved"), "refused": N_("refused"),
-    "live": N_("Live"), "expired": N_("Expired"), "revoked": N_("Revoked"),
+    "live": N_("Live"), "expired": N_("Expired"), "revoked": N_("Revoked"), "closed": N_("Closed"),
     "image": N_("Image"), "video": N_("Video"), "audio": N_("Audio"),
     "asset": N_("asset"), "gallery": N_("gallery"), "user": N_("user"), "month": N_("month"),
     "asset id": N_("Asset id"), "gallery id": N_("Gallery id"), "user id": N_("User id"),
