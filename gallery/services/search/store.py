@@ -185,6 +185,13 @@ def writer_lock(root: str, timeout: float) -> Iterator[None]:
         lock.release()
 
 
+def save_arrays(ix: index.Index) -> None:
+    """Read and save the arrays of segments that lack them, so no reader pays for it (arrays.py)."""
+    with ix.searcher() as searcher:
+        if SCHEMA_FIELDS <= set(searcher.schema.names()):
+            warm(searcher, WARM_FACETS, WARM_SCORED)
+
+
 class _Entry:
     """One open searcher and how many requests are using it."""
 

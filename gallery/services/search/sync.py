@@ -120,6 +120,7 @@ def _follow_locked(ix: index.Index, root: str, name: str, result: DrainResult,
             todo = sorted({e.asset_id for e in entries if e.position not in cursor.applied})
             if todo:
                 _apply(s, ix, todo, result, timeout)
+                store.save_arrays(ix)  # the new segment's, here rather than in every reader
                 if _after_index_commit is not None:
                     _after_index_commit()
             cursor = changelog.advance(cursor, entries)
@@ -195,6 +196,7 @@ def _rebuild_locked(root: str, procs: int, batch: int, timeout: float) -> int:
     ix = index.open_dir(os.path.join(root, name))
     try:
         count = write_all(ix, iter_assets(batch), procs=procs)
+        store.save_arrays(ix)
         store.write_cursor(root, name, Cursor(start))
         store.point_to(root, name)  # index and cursor are swapped in together
         _follow_locked(ix, root, name, DrainResult(), None, batch, timeout)
