@@ -147,3 +147,17 @@ def test_gallery_zip_queries_do_not_grow_with_the_gallery(client, count_queries,
     # user, gallery, terms version, assets, approvals, the download rows: the whole streamed
     # request, whatever the number of items.
     assert counts[5] == counts[200] <= 6, counts
+
+
+@pytest.mark.parametrize("path", ["/search?q=bulk", "/api/search?q=bulk", "/search?q=bulk&view=list"])
+def test_search_pages_do_not_query_per_hit(client, count_queries, catalogue_of, path):
+    from gallery.services import search
+
+    catalogue_of(1, 3)
+    search.rebuild()
+    few, _ = _count(client, count_queries, path)
+    catalogue_of(3, 10)
+    search.rebuild()
+    many, page = _count(client, count_queries, path)
+    assert page.get_text().count("Bulk photo") >= 24  # a full page of hits, each with its thumb
+    assert many == few <= MAX_QUERIES, (path, few, many)
