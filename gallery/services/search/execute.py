@@ -79,13 +79,19 @@ class View:
         parts = [read(r, seg, fieldname)[local] for (r, seg), _off, local in self.split(docs)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
-    def live(self) -> np.ndarray:
-        """True for documents not deleted."""
-        out = np.ones(self.size, dtype=bool)
+    def live(self) -> np.ndarray | None:
+        """True for documents not deleted; None when none is (kept on the searcher: its
+        segments' deletions are fixed when it opens)."""
+        found = getattr(self.searcher, "_gallery_live", False)
+        if found is not False:
+            return found
+        out = None
         for r, off, _seg in self.leaves:
             if r.has_deletions():
+                out = np.ones(self.size, dtype=bool) if out is None else out
                 gone = np.fromiter(r.deleted_docs_set, dtype=np.int64)
                 out[gone + off] = False
+        self.searcher._gallery_live = out
         return out
 
     def idf(self, fieldname: str, text: str, df: int) -> float:
@@ -121,23 +127,37 @@ class View:
 
     def _term(self, fieldname: str, text: str, boost: float, scored: bool):
         mask = np.zeros(self.size, dtype=bool)
+        return mask, self._term_into(fieldname, text, boost, scored, mask, None, np.add)
+
+    def _term_into(self, fieldname: str, text: str, boost: float, scored: bool, mask: np.ndarray,
+                   score: np.ndarray | None, fold) -> np.ndarray | None:
+        """Mark a term's documents in `mask` and fold its scores into `score` (made when None).
+
+        Writing into the caller's arrays touches only the term's postings: an Or over ten fields
+        no longer makes, adds and drops ten arrays the size of the index.
+        """
         if fieldname not in self.searcher.schema:  # an index built with an older schema
-            return mask, None
+            return score
         parts = self.term_parts(fieldname, text)
         for i, ids, _tfs in parts:
             mask[ids + self.leaves[i][1]] = True
         if not scored or not parts or not self.searcher.schema[fieldname].scorable:
-            return mask, None
+            return score
         avg = self.searcher.avg_field_length(fieldname) or 1.0
         weight = self.idf(fieldname, text, sum(len(ids) for _i, ids, _tf in parts)) * boost
-        score = np.zeros(self.size, dtype=np.float32)
+        if score is None:
+            score = np.zeros(self.size, dtype=np.float32)
         for i, ids, tfs in parts:
             r, off, seg = self.leaves[i]
             lengths = arrays.field_lengths(r, seg, fieldname)[ids]
-            score[ids + off] = weight * tfs * (K1 + 1) / (tfs + K1 * ((1 - B) + B * lengths / avg))
-        return mask, score
+            docs = ids + off  # a document is once in a term's postings: no repeated index
+            score[docs] = fold(score[docs], weight * tfs * (K1 + 1)
+                               / (tfs + K1 * ((1 - B) + B * lengths / avg)))
+        return score
 
     def _combine(self, subs, scored: bool, op):
+        if op is np.logical_or and subs:
+            return self._or(subs, scored)
         mask, score = None, None
         for sub in subs:
             m, s = self.evaluate(sub, scored)
@@ -148,6 +168,23 @@ class View:
             mask = np.full(self.size, op is np.logical_and, dtype=bool)
         if score is not None and op is np.logical_and:
             score[~mask] = 0  # a part that matched alone must not lift a parent Or
+        return mask, score
+
+    def _or(self, subs, scored: bool):
+        """An Or summed into one mask and one score array (a word over every text field)."""
+        mask, score = np.zeros(self.size, dtype=bool), None
+        for sub in subs:
+            if isinstance(sub, wq.Term):
+                score = self._term_into(sub.fieldname, sub.text, sub.boost, scored, mask, score,
+                                        np.add)
+                continue
+            m, s = self.evaluate(sub, scored)
+            mask |= m
+            if s is not None:
+                if score is None:
+                    score = s
+                else:
+                    score += s
         return mask, score
 
     def _prefix(self, q: wq.Prefix, scored: bool):
@@ -162,10 +199,7 @@ class View:
         # A prefix scores like one word: its best-matching expansion counts, not their sum.
         mask, score = np.zeros(self.size, dtype=bool), None
         for text in terms:
-            m, s = self._term(q.fieldname, text, q.boost, scored)
-            mask |= m
-            if s is not None:
-                score = s if score is None else np.maximum(score, s)
+            score = self._term_into(q.fieldname, text, q.boost, scored, mask, score, np.maximum)
         return mask, score
 
     def _date_range(self, q: wq.DateRange) -> np.ndarray:
@@ -223,7 +257,9 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     view = View(searcher)
     scored = sort == "relevance"
     mask, score = view.evaluate(q, scored)
-    mask &= view.live()
+    live = view.live()
+    if live is not None:
+        mask &= live
     if allow is not None:
         mask &= view.evaluate(allow, False)[0]
     if exclude is not None:
