@@ -332,6 +332,93 @@ def fts_sample(cache: str, n: int, ngal: int, mix) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def page_routes(big: str, asset_id: int, last_page: int, country: str) -> list[tuple[str, str, bool]]:
+    """(label, path, as the editor) of the pages the issue names."""
+    return [("home /", "/", False), ("/galleries", "/galleries", False),
+            ("/galleries, last page", f"/galleries?page={last_page}", False),
+            ("a category", "/categories/health", False),
+            ("a country", f"/countries/{country}", False),
+            ("a crossing", f"/categories/health/{country}", False),
+            (f"gallery of {BIG}", big, False), ("an asset page", f"/assets/{asset_id}", False),
+            ("manage dashboard", "/manage/", True)]
+
+
+def ensure_editor(app) -> tuple[str, int, int]:
+    """The bench editor in the catalogue; the 2,000-item gallery's path, an asset in it, galleries."""
+    import pages
+    from sqlalchemy import func, select
+
+    from gallery.extensions import db
+    from gallery.models import Asset, Gallery, User
+    from gallery.services import accounts
+
+    with app.app_context():
+        if db.session.scalar(select(User.id).where(User.email == pages.EDITOR[0])) is None:
+            accounts.create_user(email=pages.EDITOR[0], password=pages.EDITOR[1], role="editor",
+                                 name="Bench editor")
+            db.session.commit()
+        g = db.session.get(Gallery, 1)
+        asset = db.session.scalar(select(Asset.id).where(Asset.gallery_id == 1)
+                                  .order_by(Asset.position).offset(BIG // 2).limit(1))
+        total = db.session.scalar(select(func.count(Gallery.id)))
+        db.engine.dispose()
+    return f"/galleries/{g.id}-{g.slug}", asset, total
+
+
+def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
+    """gunicorn on a free port with these settings, once it answers."""
+    import pages
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--timeout", "300", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env={**os.environ, **env})
+    pages.wait_ready(port, time.monotonic() + 120)
+    return server, port
+
+
+def compare_pages(env: dict[str, str], app, requests: int) -> None:
+    """The pages on the big catalogue and on bench/pages.py's 24 galleries, route by route in turn."""
+    import tempfile
+
+    import pages
+
+    big_path, asset_id, ngal = ensure_editor(app)
+    tmp = tempfile.mkdtemp(prefix="gallery-bench-")
+    small_env = {"GALLERY_INSTANCE_PATH": os.path.join(tmp, "instance"),
+                 "GALLERY_DATABASE_URL": f"sqlite:///{os.path.join(tmp, 'gallery.sqlite')}",
+                 "GALLERY_UPLOAD_DIR": os.path.join(tmp, "uploads"),
+                 "GALLERY_SEARCH_INDEX_DIR": os.path.join(tmp, "search_index")}
+    servers = []
+    try:
+        code = subprocess.run(
+            [sys.executable, "-c", "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
+             "import pages, json; print(json.dumps(pages.prepare({}, 1)))",
+             ROOT, os.path.dirname(os.path.abspath(__file__))],
+            cwd=ROOT, env={**os.environ, **small_env}, capture_output=True, text=True, check=True)
+        small_path, small_id = json.loads(code.stdout.strip().splitlines()[-1])
+        assert small_id == 1  # its first gallery: assets 1 to 2,000
+        servers = [serve(env, 2), serve(small_env, 2)]
+        (_b, big_port), (_s, small_port) = servers
+        cookies = pages.log_in(big_port), pages.log_in(small_port)
+        big_routes = page_routes(big_path, asset_id, -(-ngal // 24), "ken")
+        small_routes = page_routes(small_path, 1000, 1, "yem")
+        print(f"\npages, gunicorn -w 2 each, 4 clients, {requests} requests a route, the two "
+              f"catalogues in turn; p50 / p95 ms; load {os.getloadavg()}")
+        print(f"{'page':24} | {'24 galleries':>15} | {f'{ngal:,} galleries':>17} | p95 ratio | errors")
+        for (name, bpath, staff), (_n, spath, _st) in zip(big_routes, small_routes):
+            s_ = pages.load(small_port, spath, requests, 4, 60, cookies[1] if staff else "")
+            b = pages.load(big_port, bpath, requests, 4, 60, cookies[0] if staff else "")
+            print(f"{name:24} | {s_['p50']:6.1f} / {s_['p95']:6.1f} | {b['p50']:7.1f} / "
+                  f"{b['p95']:7.1f} | {b['p95'] / s_['p95']:8.2f}x | {b['errors'] + s_['errors']}")
+    finally:
+        for server, _port in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _pp(values: list[float]) -> str:
     return f"{statistics.median(values):7.1f} /{pct(values, 95):7.1f}" if values else "      -"
 
@@ -348,6 +435,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--no-fts", action="store_true", help="skip the FTS5 baseline")
+    parser.add_argument("--pages", type=int, default=0, metavar="REQUESTS",
+                        help="also time the browse pages against the 24-gallery catalogue")
+    parser.add_argument("--only-pages", action="store_true", help="skip the search figures")
     args = parser.parse_args()
 
     flavour = "pg" if args.database_url else "sqlite"
@@ -378,6 +468,9 @@ def main() -> None:
               f"{built['wall']:.0f} s wall ({built['docs'] / built['wall']:,.0f} docs/s, "
               f"{built['cpu']:.0f} CPU-s), {built['segments']} segments (largest "
               f"{built['largest']:,}); load {os.getloadavg()}")
+    if args.only_pages:
+        compare_pages(env, app, args.pages or 100)
+        return
     opened = open_in_fresh_process(env)
     print(f"opening a searcher in a new process: {opened['open_s'] * 1000:.0f} ms "
           f"({opened['docs']:,} documents; peak RSS {opened['rss_mib']:.0f} MiB)")
@@ -405,6 +498,8 @@ def main() -> None:
         f = fts_sample(cache, args.n, args.galleries, mix)
         print(f"SQLite FTS5, one query per kind with facets (built in {f['build_s']:.0f} s): " +
               ", ".join(f"{k} {v[0]:.0f} ms" for k, v in f["times"].items()))
+    if args.pages:
+        compare_pages(env, app, args.pages)
     print(f"load at the end: {os.getloadavg()}")
 
 
