@@ -462,15 +462,15 @@ def main() -> None:
         print(f"catalogue built in bulk: {took:.0f} s")
     else:
         print(f"catalogue from the cache (built in {open(done, encoding='ascii').read().strip()} s)")
+    if args.only_pages:  # the pages never read the search index
+        compare_pages(env, app, args.pages or 100)
+        return
     if args.reindex or not os.path.exists(os.path.join(env["GALLERY_SEARCH_INDEX_DIR"], "CURRENT")):
         built = build_index(app, args.procs)
         print(f"reindex (`gallery reindex --procs {args.procs}`): {built['docs']:,} documents in "
               f"{built['wall']:.0f} s wall ({built['docs'] / built['wall']:,.0f} docs/s, "
               f"{built['cpu']:.0f} CPU-s), {built['segments']} segments (largest "
               f"{built['largest']:,}); load {os.getloadavg()}")
-    if args.only_pages:
-        compare_pages(env, app, args.pages or 100)
-        return
     opened = open_in_fresh_process(env)
     print(f"opening a searcher in a new process: {opened['open_s'] * 1000:.0f} ms "
           f"({opened['docs']:,} documents; peak RSS {opened['rss_mib']:.0f} MiB)")
