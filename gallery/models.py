@@ -71,6 +71,10 @@ class Gallery(Base):
     __table_args__ = (
         Index("ix_galleries_status_created", "status", "created_at"),
         Index("ix_galleries_pick", "editors_pick", "pick_position"),
+        # Covers the public lists (newest first, by category or country) and the category and
+        # country counts: with 40,000 galleries they walk this index, never the rows.
+        Index("ix_galleries_listing", "status", "created_at", "id", "deleted_at", "embargo_until",
+              "category_id", "country_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
