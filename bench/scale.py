@@ -348,11 +348,13 @@ def ensure_editor(app) -> tuple[str, int, int]:
     import pages
     from sqlalchemy import func, select
 
+    from gallery import migrate
     from gallery.extensions import db
     from gallery.models import Asset, Gallery, User
     from gallery.services import accounts
 
     with app.app_context():
+        migrate.upgrade(app)  # a catalogue cached by an older version gets the new indexes
         if db.session.scalar(select(User.id).where(User.email == pages.EDITOR[0])) is None:
             accounts.create_user(email=pages.EDITOR[0], password=pages.EDITOR[1], role="editor",
                                  name="Bench editor")
