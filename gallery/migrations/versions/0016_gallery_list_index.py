@@ -1,4 +1,4 @@
-"""galleries: one index that answers the public gallery lists and their counts without reading rows
+"""galleries: indexes that answer the public gallery lists, their counts and the dashboard without reading rows
 
 Revision ID: 0016
 Revises: 0010
@@ -11,12 +11,22 @@ down_revision = '0010'
 branch_labels = None
 depends_on = None
 
-COLUMNS = ['status', 'created_at', 'id', 'deleted_at', 'embargo_until', 'category_id', 'country_code']
+INDEXES = {
+    'ix_galleries_listing': ['status', 'created_at', 'id', 'deleted_at', 'embargo_until',
+                             'category_id', 'country_code'],
+    'ix_galleries_category_place': ['category_id', 'country_code', 'status', 'deleted_at',
+                                    'embargo_until'],
+    'ix_galleries_country_place': ['country_code', 'category_id', 'status', 'deleted_at',
+                                   'embargo_until'],
+    'ix_galleries_updated': ['updated_at'],
+}
 
 
 def upgrade() -> None:
-    op.create_index('ix_galleries_listing', 'galleries', COLUMNS, unique=False)
+    for name, columns in INDEXES.items():
+        op.create_index(name, 'galleries', columns, unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_galleries_listing', table_name='galleries')
+    for name in INDEXES:
+        op.drop_index(name, table_name='galleries')
