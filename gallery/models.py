@@ -82,6 +82,7 @@ class Gallery(Base):
         Index("ix_galleries_country_place", "country_code", "category_id", "status", "deleted_at",
               "embargo_until"),
         Index("ix_galleries_updated", "updated_at"),
+        Index("ix_galleries_created_by", "created_by_id"),  # the dashboard's list of owners
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,6 +19,7 @@ INDEXES = {
     'ix_galleries_country_place': ['country_code', 'category_id', 'status', 'deleted_at',
                                    'embargo_until'],
     'ix_galleries_updated': ['updated_at'],
+    'ix_galleries_created_by': ['created_by_id'],
 }
 
 
