@@ -248,3 +248,20 @@ def test_drains_keep_few_small_segments_and_never_merge_the_big_ones(app, make_g
     assert len(segments()) <= 2 + 2 * 2  # the big ones, and at most FACTOR in each small tier
     assert _ids(app) == {a.id for a in assets}
     assert search.run("water", user=None).total == 8
+
+
+def test_a_rebuild_lets_go_of_the_old_versions_arrays(app, make_gallery, make_asset):
+    from gallery.services.search import arrays
+
+    gallery = make_gallery()
+    make_asset(gallery, caption="Clean water point")
+    root = app.config["SEARCH_INDEX_DIR"]
+    assert search.run("water", user=None).total == 1
+    old = os.path.join(root, store.current_name(root))
+    assert any(k.startswith(f"{old}:") for k in arrays.STORE.segments)
+    sync.rebuild()
+    assert search.run("water", user=None).total == 1
+    new = os.path.join(root, store.current_name(root))
+    assert new != old
+    assert not any(k.startswith(f"{old}:") for k in arrays.STORE.segments)
+    assert any(k.startswith(f"{new}:") for k in arrays.STORE.segments)

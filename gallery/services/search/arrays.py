@@ -100,6 +100,14 @@ class Store:
         for key in [k for k in self.postings if k[0] == segid]:
             self.used -= len(self.postings.pop(key)[0])
 
+    def forget(self, folder: str) -> None:
+        """Drop what was read from an index directory (a replaced version): its mapped files go."""
+        prefix = f"{folder}:"
+        with self.lock:
+            for segid in [k for k in self.segments if k.startswith(prefix)]:
+                del self.segments[segid]
+                self._forget_postings(segid)
+
     def clear_postings(self) -> None:
         """Drop the cached posting lists only (the benchmark's cold runs)."""
         with self.lock:

@@ -14,6 +14,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 
+import gallery.services.search.arrays as arrays
 from gallery.services.search.changelog import Cursor
 from gallery.services.search.execute import warm
 from gallery.services.search.schema import (
@@ -289,6 +290,10 @@ class SearcherCache:
                 old.retired = True
                 if old.users == 0:
                     old.searcher.close()
+        if old is not None and old.name != fresh.name:
+            # A rebuild's new version: the old one's arrays are not read again (queries in
+            # flight keep their own references), and its directory is deleted after the next.
+            arrays.STORE.forget(os.path.join(self.root, old.name))
         return fresh
 
     def close(self) -> None:
