@@ -1,13 +1,13 @@
 """galleries: indexes that answer the public gallery lists, their counts and the dashboard without reading rows
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0015
 Create Date: 2026-12-05
 """
 from alembic import op
 
 revision = '0016'
-down_revision = '0010'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
