@@ -82,7 +82,11 @@ def caption(rng: random.Random) -> str:
 def records(n: int, seed: int = 42, galleries: int | None = None):
     """Yield n asset-like objects with their gallery, category and country attached."""
     rng = random.Random(seed)
-    ngal = galleries or max(1, n // 40)
+    yield from assets(rng, make_galleries(rng, galleries or max(1, n // 40)), n)
+
+
+def make_galleries(rng: random.Random, ngal: int) -> list[SimpleNamespace]:
+    """Gallery-like objects with ids 1..ngal, each with its category and country."""
     gals = []
     for gid in range(1, ngal + 1):
         cname, cslug = rng.choice(CATEGORIES)
@@ -94,8 +98,14 @@ def records(n: int, seed: int = 42, galleries: int | None = None):
             date=dt.date(year, rng.randint(1, 12), rng.randint(1, 28)),
             category=SimpleNamespace(name=cname, slug=cslug),
             country=SimpleNamespace(alpha3=a3, alpha2=a2, name=cn, official_name=None)))
+    return gals
+
+
+def assets(rng: random.Random, gals: list[SimpleNamespace], n: int, gallery_for=None):
+    """Yield n asset-like objects (ids 1..n); gallery_for(i, rng) picks each one's gallery index."""
+    ngal = len(gals)
     for i in range(1, n + 1):
-        g = gals[rng.randrange(ngal)]
+        g = gals[gallery_for(i, rng) if gallery_for else rng.randrange(ngal)]
         yield SimpleNamespace(
             id=i, gallery=g, title="" if rng.random() < 0.6 else f"{rng.choice(SUBJECTS).capitalize()} in {rng.choice(PLACES)}",
             caption=caption(rng), alt_text="", keywords=rng.sample(["water", "health", "shelter",

@@ -127,6 +127,9 @@ SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before
 SEARCH_DRAIN_LIMIT = 2000  # change log entries one request applies at most; the rest waits for the next writer
 SEARCH_BACKLOG_GRACE = 60  # seconds before an entry this server has not applied counts as drift in `gallery check`
 SEARCH_PER_PAGE = 24
+# Documents per index segment in `gallery reindex` (per indexing process): fewer, bigger segments
+# search faster; each process holds about 45 KB per document of it in memory while it builds.
+SEARCH_SEGMENT_DOCS = 50_000
 # Several app servers (docs/search.md#several-servers). Each server keeps its own index in
 # SEARCH_INDEX_DIR, following the change log in the database from its own cursor.
 # "inline": the committing process applies the log to its server's index (one server, the

@@ -76,6 +76,18 @@ class Gallery(Base):
     __table_args__ = (
         Index("ix_galleries_status_created", "status", "created_at"),
         Index("ix_galleries_pick", "editors_pick", "pick_position"),
+        # Covers the public lists (newest first, by category or country) and the category and
+        # country counts: with 40,000 galleries they walk this index, never the rows.
+        Index("ix_galleries_listing", "status", "created_at", "id", "deleted_at", "embargo_until",
+              "category_id", "country_code"),
+        # The counts of a category's, a country's and a crossing's galleries read only their own
+        # entries; the dashboard's newest-changed first reads 24.
+        Index("ix_galleries_category_place", "category_id", "country_code", "status", "deleted_at",
+              "embargo_until"),
+        Index("ix_galleries_country_place", "country_code", "category_id", "status", "deleted_at",
+              "embargo_until"),
+        Index("ix_galleries_updated", "updated_at"),
+        Index("ix_galleries_created_by", "created_by_id"),  # the dashboard's list of owners
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -147,3 +147,33 @@ def test_gallery_zip_queries_do_not_grow_with_the_gallery(client, count_queries,
     # user, gallery, terms version, assets, approvals, the download rows: the whole streamed
     # request, whatever the number of items.
     assert counts[5] == counts[200] <= 6, counts
+
+
+@pytest.mark.parametrize("path", ["/search?q=bulk", "/api/search?q=bulk", "/search?q=bulk&view=list"])
+def test_search_pages_do_not_query_per_hit(client, count_queries, catalogue_of, path):
+    from gallery.services import search
+
+    catalogue_of(1, 3)
+    search.rebuild()
+    few, _ = _count(client, count_queries, path)
+    catalogue_of(3, 10)
+    search.rebuild()
+    many, page = _count(client, count_queries, path)
+    assert page.get_text().count("Bulk photo") >= 24  # a full page of hits, each with its thumb
+    assert many == few <= MAX_QUERIES, (path, few, many)
+
+
+def test_dashboard_queries_do_not_grow_with_the_galleries(client, count_queries, catalogue_of,
+                                                          make_user, login_as):
+    login_as(make_user("editor"))
+    catalogue_of(2, 3)
+    few, _ = _count(client, count_queries, "/manage/")
+    catalogue_of(30, 2)
+    many, page = _count(client, count_queries, "/manage/")
+    second, later = _count(client, count_queries, "/manage/?page=2")
+    assert many == few == second <= MAX_QUERIES + 4, (few, many, second)
+    # Each gallery once, with its own item count (worked out for the page's rows only).
+    shown = [td.get_text(strip=True) for p in (page, later) for td in p.select('td[data-label="Items"]')]
+    assert sorted(shown) == ["2"] * 30 + ["3"] * 2
+    names = [a.get_text(strip=True) for p in (page, later) for a in p.select("td a[href*='/manage/galleries/']")]
+    assert len(set(names)) >= 30

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 
+import numpy as np
 import pytest
 from whoosh import index, sorting
 from whoosh import query as wq
@@ -157,3 +159,116 @@ def test_same_segment_ids_in_two_indexes_never_share_cached_arrays(tmp_path):
     assert execute.run(second, parse("shelter").query).total == 1
     for s in searchers:
         s.close()
+
+
+# Saved arrays: what a searcher reads per document is memory-mapped from files beside the segment.
+
+def _small_index(path, segments: int = 2, per: int = 60):
+    ix = index.create_in(str(path), make_schema())
+    rng = random.Random(5)
+    for s in range(segments):
+        with ix.writer(merge=False) as w:
+            for i in range(s * per, (s + 1) * per):
+                w.add_document(**_doc(i, rng))
+    return ix
+
+
+def _facet_run(s, text="water OR shelter"):
+    got = execute.run(s, parse(text).query, per_page=50, sort="newest",
+                      facets={name: FACET_FIELDS[name] for name in FACETS})
+    return got.total, got.docnums, got.facets
+
+
+def _saved_files(path) -> list[str]:
+    return sorted(p.name for p in path.iterdir() if ".ga_" in p.name)
+
+
+def test_a_new_process_maps_the_saved_arrays_instead_of_reading_postings(tmp_path, monkeypatch):
+    ix = _small_index(tmp_path)
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        execute.warm(s, tuple(FACET_FIELDS.values()), ("caption", "title"))
+        first = _facet_run(s)
+        saved = _saved_files(tmp_path)
+        segids = {r.segment().segment_id() for r, _ in s.reader().leaf_readers()}
+    assert {name.split(".")[0] for name in saved} == segids
+    assert any(".ga_codes_f_country.npy" in n for n in saved)
+    assert any(".ga_values_f_country.json" in n for n in saved)
+    assert any(".ga_len_caption.npy" in n for n in saved)
+    assert any(".ga_col_date.npy" in n for n in saved)
+
+    arrays.STORE.clear()  # as a freshly started worker
+
+    def no_reading(*args):
+        raise AssertionError("saved arrays should have been mapped")
+
+    monkeypatch.setattr(arrays, "_read_codes", no_reading)
+    with ix.searcher() as s:
+        assert _facet_run(s) == first
+        seg = arrays.STORE.segment(next(iter(s.reader().leaf_readers()))[0])
+        assert isinstance(arrays.codes(None, seg, "f_country")[0], np.memmap)
+        assert isinstance(arrays.field_lengths(None, seg, "caption"), np.memmap)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong_values", "delete_values"])
+def test_damaged_saved_arrays_are_rebuilt(tmp_path, damage):
+    ix = _small_index(tmp_path)
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        first = _facet_run(s)
+    for name in _saved_files(tmp_path):
+        path = tmp_path / name
+        if damage == "truncate" and name.endswith(".npy"):
+            path.write_bytes(path.read_bytes()[:100])
+        elif damage == "garbage":
+            path.write_bytes(b"\x93NUMPY not really" if name.endswith(".npy") else b"{[")
+        elif damage == "wrong_values" and name.endswith(".json"):
+            path.write_text('{"segment": "MAIN_other", "size": 60, "values": ["only-one"]}')
+        elif damage == "delete_values" and name.endswith(".json"):
+            path.unlink()
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        assert _facet_run(s) == first
+    arrays.STORE.clear()  # and they were written again, whole
+    with ix.searcher() as s:
+        assert _facet_run(s) == first
+        seg = arrays.STORE.segment(next(iter(s.reader().leaf_readers()))[0])
+        assert isinstance(arrays.codes(None, seg, "f_country")[0], np.memmap)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_saved_arrays_go_with_their_segment_when_whoosh_merges(tmp_path):
+    ix = _small_index(tmp_path, segments=3)
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        before = _facet_run(s, "water")
+    old = {n.split(".")[0] for n in _saved_files(tmp_path)}
+    assert len(old) == 3
+    ix.optimize()
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        assert _facet_run(s, "water")[0] == before[0]
+    left = {n.split(".")[0] for n in _saved_files(tmp_path)}
+    assert len(left) == 1 and not left & old
+
+
+def test_a_read_only_index_folder_still_searches(tmp_path, monkeypatch):
+    ix = _small_index(tmp_path)
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        expected = _facet_run(s)
+    for name in _saved_files(tmp_path):
+        (tmp_path / name).unlink()
+    arrays.STORE.clear()
+    real = os.replace
+
+    def refuse(src, dst):
+        if ".ga-" in str(src):
+            raise PermissionError(13, "Read-only file system")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with ix.searcher() as s:
+        assert _facet_run(s) == expected
+    assert _saved_files(tmp_path) == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ga-")]

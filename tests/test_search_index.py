@@ -202,3 +202,66 @@ def test_a_searcher_refresh_never_makes_other_searches_wait(app, make_gallery, m
     assert counts["refresher"] == 2
     search("after")
     assert counts["after"] == 2
+
+
+def test_merge_tiers_pick_the_smallest_full_tier_below_the_cap():
+    from gallery.services.search import merging
+
+    assert [merging.tier(n) for n in (0, 1, 9, 10, 99, 100, 54_321)] == [0, 0, 0, 1, 1, 2, 4]
+    assert merging.to_merge([1] * 9, 1_000) == []
+    assert merging.to_merge([50_000, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 1_000) == list(range(1, 11))
+    # Ten tier-1 segments and nine tier-0: the full tier merges, the other waits.
+    sizes = [20] * 10 + [3] * 9
+    assert merging.to_merge(sizes, 1_000) == list(range(10))
+    # Segments from the cap up are a rebuild's: a commit never merges them, however many.
+    assert merging.to_merge([2_000] * 30, 1_000) == []
+
+
+def test_drains_keep_few_small_segments_and_never_merge_the_big_ones(app, make_gallery,
+                                                                      make_asset, monkeypatch):
+    from gallery.services.search import merging
+
+    gallery = make_gallery()
+    assets = [make_asset(gallery, caption=f"Clean water point {i}") for i in range(8)]
+    monkeypatch.setitem(app.config, "SEARCH_SEGMENT_DOCS", 4)
+    sync.rebuild()
+    root = app.config["SEARCH_INDEX_DIR"]
+
+    def segments() -> dict[str, int]:
+        with store.searcher_cache(root).lease() as s:
+            return {r.segment().segment_id(): r.doc_count_all() for r, _ in s.reader().leaf_readers()}
+
+    big = segments()
+    assert sorted(big.values()) == [4, 4]
+    # Small numbers stand for the real ones: tiers of 2 (1, 2-3, 4-7...), nothing from 4 up.
+    monkeypatch.setattr(merging, "FACTOR", 2)
+    monkeypatch.setattr(merging, "INLINE_MAX_DOCS", 4)
+    for n in range(14):
+        search.queue_assets([assets[n % 8].id])
+        db.session.commit()
+        sync.after_commit()
+        now = segments()
+        assert set(big) <= set(now)  # the rebuild's segments stay as they are
+        small = [size for segid, size in now.items() if segid not in big]
+        for level in {merging.tier(size) for size in small if size < 4}:
+            assert sum(1 for size in small if size < 4 and merging.tier(size) == level) <= 2
+    assert len(segments()) <= 2 + 2 * 2  # the big ones, and at most FACTOR in each small tier
+    assert _ids(app) == {a.id for a in assets}
+    assert search.run("water", user=None).total == 8
+
+
+def test_a_rebuild_lets_go_of_the_old_versions_arrays(app, make_gallery, make_asset):
+    from gallery.services.search import arrays
+
+    gallery = make_gallery()
+    make_asset(gallery, caption="Clean water point")
+    root = app.config["SEARCH_INDEX_DIR"]
+    assert search.run("water", user=None).total == 1
+    old = os.path.join(root, store.current_name(root))
+    assert any(k.startswith(f"{old}:") for k in arrays.STORE.segments)
+    sync.rebuild()
+    assert search.run("water", user=None).total == 1
+    new = os.path.join(root, store.current_name(root))
+    assert new != old
+    assert not any(k.startswith(f"{old}:") for k in arrays.STORE.segments)
+    assert any(k.startswith(f"{new}:") for k in arrays.STORE.segments)

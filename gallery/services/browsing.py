@@ -135,11 +135,15 @@ def list_galleries(user: Any, filters: Filters, page: int = 1, per_page: int = 2
     query = _filtered(visible_galleries(user), filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     if order == "picks":
-        query = query.where(Gallery.editors_pick.is_(True)).order_by(
-            Gallery.pick_position.is_(None), Gallery.pick_position, Gallery.id)
+        ordering = (Gallery.pick_position.is_(None), Gallery.pick_position, Gallery.id)
+        query = query.where(Gallery.editors_pick.is_(True))
     else:
-        query = query.order_by(Gallery.created_at.desc(), Gallery.id.desc())
-    items = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+        ordering = (Gallery.created_at.desc(), Gallery.id.desc())
+    # The page's ids first, from ix_galleries_listing alone, then their rows: an OFFSET over the
+    # rows themselves read every skipped gallery (200 ms for the last of 40,000).
+    ids = (query.with_only_columns(Gallery.id).order_by(*ordering)
+           .offset((page - 1) * per_page).limit(per_page))
+    items = list(db.session.scalars(select(Gallery).where(Gallery.id.in_(ids)).order_by(*ordering)))
     return Page(items, page, per_page, total)
 
 
@@ -180,34 +184,40 @@ def covers(user: Any, galleries: Sequence[Gallery]) -> dict[int, Asset]:
     return {a.gallery_id: a for a in assets}
 
 
+def _public_counts(key, *where) -> Any:
+    """Published galleries counted per `key` column, as a subquery (key, n).
+
+    Grouping the galleries first walks ix_galleries_listing once; joining categories to galleries
+    and grouping after walked it once per category (1.2 s at 40,000 galleries).
+    """
+    return (select(key.label("key"), func.count().label("n"))
+            .where(policy.public_gallery_clause(), *where).group_by(key).subquery())
+
+
 def category_counts() -> list[tuple[Category, int]]:
     """Every category with its number of published galleries, in one grouped query."""
-    count = func.count(Gallery.id)
+    counted = _public_counts(Gallery.category_id)
     rows = db.session.execute(
-        select(Category, count)
-        .outerjoin(Gallery, (Gallery.category_id == Category.id) & policy.public_gallery_clause())
-        .group_by(Category.id).order_by(Category.position, Category.name)).all()
+        select(Category, func.coalesce(counted.c.n, 0))
+        .outerjoin(counted, counted.c.key == Category.id)
+        .order_by(Category.position, Category.name)).all()
     return [(c, n) for c, n in rows]
 
 
 def country_counts(category: Category | None = None) -> list[tuple[Country, int]]:
     """Countries that have published galleries (optionally within a category), with counts."""
-    count = func.count(Gallery.id)
-    query = (select(Country, count).join(Gallery, Gallery.country_code == Country.alpha3)
-             .where(policy.public_gallery_clause()))
-    if category is not None:
-        query = query.where(Gallery.category_id == category.id)
-    rows = db.session.execute(query.group_by(Country.alpha3).order_by(Country.name)).all()
+    where = [Gallery.category_id == category.id] if category is not None else []
+    counted = _public_counts(Gallery.country_code, *where)
+    rows = db.session.execute(select(Country, counted.c.n).join(counted, counted.c.key == Country.alpha3)
+                              .order_by(Country.name)).all()
     return [(c, n) for c, n in rows]
 
 
 def categories_in_country(country: Country) -> list[tuple[Category, int]]:
     """Categories that have published galleries in a country, with counts."""
-    count = func.count(Gallery.id)
-    rows = db.session.execute(
-        select(Category, count).join(Gallery, Gallery.category_id == Category.id)
-        .where(policy.public_gallery_clause(), Gallery.country_code == country.alpha3)
-        .group_by(Category.id).order_by(Category.position, Category.name)).all()
+    counted = _public_counts(Gallery.category_id, Gallery.country_code == country.alpha3)
+    rows = db.session.execute(select(Category, counted.c.n).join(counted, counted.c.key == Category.id)
+                              .order_by(Category.position, Category.name)).all()
     return [(c, n) for c, n in rows]
 
 

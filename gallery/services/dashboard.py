@@ -86,9 +86,16 @@ def listing(user: User, query: DashboardQuery, per_page: int) -> Page[tuple[Gall
              "title": (func.lower(Gallery.title),), "size": (items.desc(),)}[query.sort]
     # Counted without the item counts: those are worked out for the page's rows only.
     total = db.session.scalar(select(func.count(Gallery.id)).where(*where)) or 0
-    rows = db.session.execute(select(Gallery, items.label("items")).where(*where)
+    shown = where
+    if query.sort != "size":
+        # The page's galleries first, then their item counts: in one statement, SQLite works out
+        # a correlated count for every gallery before sorting (0.5 s at 800 galleries).
+        shown = [Gallery.id.in_(select(Gallery.id).where(*where).order_by(*order, Gallery.id.desc())
+                                .offset((query.page - 1) * per_page).limit(per_page))]
+    rows = db.session.execute(select(Gallery, items.label("items")).where(*shown)
                               .order_by(*order, Gallery.id.desc())
-                              .offset((query.page - 1) * per_page).limit(per_page)).all()
+                              .offset((query.page - 1) * per_page if shown is where else 0)
+                              .limit(per_page)).all()
     return Page([(row[0], row[1]) for row in rows], query.page, per_page, total)
 
 

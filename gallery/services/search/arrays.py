@@ -4,10 +4,20 @@ Whoosh's matchers visit one posting at a time in Python, so a common word over 1
 costs hundreds of milliseconds once facets need every hit. Segments never change after they are
 written (only their deletion sets do), so what is read from one is cached by segment id and
 shared by every searcher and thread of the process.
+
+The per-document arrays (lengths, facet codes, dates) are also saved beside the segment as .npy
+files and memory-mapped: reading them from a big segment's postings takes seconds, mapping them
+takes microseconds, and every worker of the server shares one copy through the page cache. They
+are derived data: named like the segment's own files, so Whoosh deletes them with the segment,
+and rebuilt when missing or unreadable.
 """
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import threading
+import uuid
 import zlib
 from collections import OrderedDict
 from pickle import loads
@@ -31,9 +41,11 @@ LENGTH_TABLE = np.array([byte_to_length(i) or 0 for i in range(256)], dtype=np.f
 class Segment:
     """What has been read from one segment: field lengths, facet codes and dates."""
 
-    def __init__(self, segid: str, size: int) -> None:
+    def __init__(self, segid: str, size: int, folder: str = "", name: str = "") -> None:
         self.segid = segid
         self.size = size
+        self.folder = folder  # the index directory ("" : nowhere to save arrays)
+        self.name = name  # Whoosh's segment id, the prefix of its files ("MAIN_x3k...")
         self.lengths: dict[str, np.ndarray] = {}
         self.codes: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.columns: dict[str, np.ndarray] = {}
@@ -52,13 +64,14 @@ class Store:
 
     def segment(self, reader: Any) -> Segment:
         """The cache entry of a segment reader, made on first use."""
-        segid = f"{_folder(reader.storage())}:{reader.segment().segment_id()}"
+        folder, name = _folder(reader.storage()), reader.segment().segment_id()
+        segid = f"{folder}:{name}"
         with self.lock:
             seg = self.segments.get(segid)
             if seg is not None:
                 self.segments.move_to_end(segid)
                 return seg
-            seg = self.segments[segid] = Segment(segid, reader.doc_count_all())
+            seg = self.segments[segid] = Segment(segid, reader.doc_count_all(), folder, name)
             while len(self.segments) > MAX_SEGMENTS:
                 old, _ = self.segments.popitem(last=False)
                 self._forget_postings(old)
@@ -86,6 +99,14 @@ class Store:
     def _forget_postings(self, segid: str) -> None:
         for key in [k for k in self.postings if k[0] == segid]:
             self.used -= len(self.postings.pop(key)[0])
+
+    def forget(self, folder: str) -> None:
+        """Drop what was read from an index directory (a replaced version): its mapped files go."""
+        prefix = f"{folder}:"
+        with self.lock:
+            for segid in [k for k in self.segments if k.startswith(prefix)]:
+                del self.segments[segid]
+                self._forget_postings(segid)
 
     def clear_postings(self) -> None:
         """Drop the cached posting lists only (the benchmark's cold runs)."""
@@ -156,8 +177,8 @@ def field_lengths(reader: Any, seg: Segment, field: str) -> np.ndarray:
     """Each document's length in a text field (float32; 0 where the field is empty)."""
     found = seg.lengths.get(field)
     if found is None:
-        raw = _column_bytes(reader, _lenfield(field), LENGTHS_COLUMN, "u1", seg.size)
-        found = seg.lengths[field] = LENGTH_TABLE[raw]
+        found = seg.lengths[field] = _saved(seg, "len", field, np.float32, lambda: LENGTH_TABLE[
+            _column_bytes(reader, _lenfield(field), LENGTHS_COLUMN, "u1", seg.size)])
     return found
 
 
@@ -166,8 +187,8 @@ def numeric_column(reader: Any, seg: Segment, field: str) -> np.ndarray:
     found = seg.columns.get(field)
     if found is None:
         column = reader.schema[field].column_type
-        found = seg.columns[field] = _column_bytes(reader, field, column, f">{column._typecode}",
-                                                   seg.size).astype(np.uint64)
+        found = seg.columns[field] = _saved(seg, "col", field, np.uint64, lambda: _column_bytes(
+            reader, field, column, f">{column._typecode}", seg.size).astype(np.uint64))
     return found
 
 
@@ -175,15 +196,103 @@ def codes(reader: Any, seg: Segment, field: str) -> tuple[np.ndarray, list[str]]
     """Exact-value field as (code per document, -1 for none; the values), read from its postings."""
     found = seg.codes.get(field)
     if found is None:
-        out = np.full(seg.size, -1, dtype=np.int32)
-        values: list[str] = []
-        for term in reader.lexicon(field):
-            text = term.decode("utf-8") if isinstance(term, bytes) else term
-            ids, _tf = read_postings(reader, field, text)
-            out[ids] = len(values)
-            values.append(text)
-        found = seg.codes[field] = (out, values)
+        found = seg.codes[field] = _load_codes(seg, field) or _save_codes(
+            seg, field, *_read_codes(reader, seg, field))
     return found
+
+
+def _read_codes(reader: Any, seg: Segment, field: str) -> tuple[np.ndarray, list[str]]:
+    out = np.full(seg.size, -1, dtype=np.int32)
+    values: list[str] = []
+    for term in reader.lexicon(field):
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        ids, _tf = read_postings(reader, field, text)
+        out[ids] = len(values)
+        values.append(text)
+    return out, values
+
+
+# Saved arrays
+
+def _path(seg: Segment, kind: str, field: str, ext: str) -> str | None:
+    """Where an array of a segment is saved: Whoosh's segment file pattern, so it goes with it."""
+    if not seg.folder or not seg.name:
+        return None
+    return os.path.join(seg.folder, f"{seg.name}.ga_{kind}_{field}.{ext}")
+
+
+def _saved(seg: Segment, kind: str, field: str, dtype, compute) -> np.ndarray:
+    """The saved array of a segment, memory-mapped; computed and saved when missing or unreadable."""
+    path = _path(seg, kind, field, "npy")
+    if path is not None:
+        found = _load(path, dtype, seg.size)
+        if found is not None:
+            return found
+    found = np.ascontiguousarray(compute(), dtype=dtype)
+    if path is not None:
+        _write(path, lambda fh: np.save(fh, found, allow_pickle=False))
+    return found
+
+
+def _load(path: str, dtype, size: int) -> np.ndarray | None:
+    try:
+        found = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError):  # missing, truncated or not an array: rebuild it
+        return None
+    if found.dtype != dtype or found.shape != (size,):
+        return None
+    return found
+
+
+def _load_codes(seg: Segment, field: str) -> tuple[np.ndarray, list[str]] | None:
+    path = _path(seg, "codes", field, "npy")
+    if path is None:
+        return None
+    found = _load(path, np.dtype(np.int32), seg.size)
+    try:
+        with open(_path(seg, "values", field, "json"), encoding="utf-8") as fh:
+            saved = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    # The values say which segment and size they belong to: a file from elsewhere is not used.
+    if not isinstance(saved, dict) or saved.get("segment") != seg.name \
+            or saved.get("size") != seg.size:
+        return None
+    values = saved.get("values")
+    if found is None or not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        return None
+    if len(found) and (int(found.max()) >= len(values) or int(found.min()) < -1):
+        return None
+    return found, values
+
+
+def _save_codes(seg: Segment, field: str, out: np.ndarray,
+                values: list[str]) -> tuple[np.ndarray, list[str]]:
+    path = _path(seg, "codes", field, "npy")
+    if path is not None:
+        # The values first: codes without their values are never read (see _load_codes).
+        if _write(_path(seg, "values", field, "json"),
+                  lambda fh: fh.write(json.dumps({"segment": seg.name, "size": seg.size, "values": values},
+                                             ensure_ascii=False).encode("utf-8"))):
+            _write(path, lambda fh: np.save(fh, out, allow_pickle=False))
+    return out, values
+
+
+def _write(path: str, dump) -> bool:
+    """Write a file whole or not at all (temp file, rename); False when the folder is read-only."""
+    # A leading dot: Whoosh's clean-up skips it, and so does the segment pattern.
+    tmp = os.path.join(os.path.dirname(path), f".ga-{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            dump(fh)
+        os.replace(tmp, path)
+        return True
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            return False
+        raise
 
 
 def _column_bytes(reader: Any, name: str, column: Any, dtype: str, size: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from whoosh import query as wq
 from whoosh.index import LockError
 
@@ -243,8 +243,10 @@ def _load_assets(ids: list[int], user: Any) -> list[Asset]:
     """Rows in rank order, each checked against the policy again (the index can lag)."""
     if not ids:
         return []
+    # Renditions in one more query, not one per hit: every result shows a thumb.
     rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids))
-                              .options(joinedload(Asset.gallery))).unique().all()
+                              .options(joinedload(Asset.gallery), selectinload(Asset.renditions))
+                              ).unique().all()
     by_id = {a.id: a for a in rows}
     return [by_id[i] for i in ids if i in by_id and policy.can_view_asset(user, by_id[i])]
 

@@ -40,35 +40,58 @@ class View:
         self.leaves = [(r, off, self.store.segment(r)) for r, off in reader.leaf_readers()
                        if r.doc_count_all()]
         self.size = sum(seg.size for _r, _o, seg in self.leaves)
+        self.starts = np.array([off for _r, off, _seg in self.leaves], dtype=np.int64)
         self._idf: dict[tuple[str, str], float] = {}
-        self._columns: dict[tuple[str, str], np.ndarray] = {}
 
     # Reading
 
+    def term_parts(self, fieldname: str, text: str) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """(leaf index, local doc numbers, term frequencies) of a term in each segment holding it."""
+        parts = []
+        for i, (r, _off, seg) in enumerate(self.leaves):
+            ids, tfs = self.store.term(r, seg, fieldname, text)
+            if len(ids):
+                parts.append((i, ids, tfs))
+        return parts
+
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Global doc numbers and term frequencies of a term over all segments."""
-        parts = [(self.store.term(r, seg, fieldname, text), off) for r, off, seg in self.leaves]
-        if len(parts) == 1 and parts[0][1] == 0:
-            return parts[0][0]
-        ids = np.concatenate([p[0] + off for p, off in parts]) if parts else arrays.EMPTY_IDS
-        tfs = np.concatenate([p[1] for p, _off in parts]) if parts else arrays.EMPTY_TF
-        return ids, tfs
+        parts = self.term_parts(fieldname, text)
+        if not parts:
+            return arrays.EMPTY_IDS, arrays.EMPTY_TF
+        return (np.concatenate([ids + self.leaves[i][1] for i, ids, _tf in parts]),
+                np.concatenate([tfs for _i, _ids, tfs in parts]))
 
-    def lengths(self, fieldname: str) -> np.ndarray:
-        """Per-document field lengths over all segments."""
-        return self._joined(("len", fieldname), arrays.field_lengths, np.float32)
+    def split(self, docs: np.ndarray):
+        """(leaf, its offset, the local numbers) of sorted global doc numbers, segment by segment.
 
-    def dates(self, fieldname: str) -> np.ndarray:
-        """Per-document sortable date values over all segments."""
-        return self._joined(("date", fieldname), arrays.numeric_column, np.uint64)
+        Per-document arrays stay per segment (memory-mapped, shared): a query gathers the
+        documents it needs from each instead of joining whole columns.
+        """
+        bounds = np.searchsorted(docs, self.starts)
+        for i, (r, off, seg) in enumerate(self.leaves):
+            end = bounds[i + 1] if i + 1 < len(bounds) else len(docs)
+            if end > bounds[i]:
+                yield (r, seg), off, docs[bounds[i]:end] - off
 
-    def live(self) -> np.ndarray:
-        """True for documents not deleted."""
-        out = np.ones(self.size, dtype=bool)
+    def gather(self, read, fieldname: str, docs: np.ndarray, dtype) -> np.ndarray:
+        """One per-document column's values at sorted global doc numbers."""
+        parts = [read(r, seg, fieldname)[local] for (r, seg), _off, local in self.split(docs)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    def live(self) -> np.ndarray | None:
+        """True for documents not deleted; None when none is (kept on the searcher: its
+        segments' deletions are fixed when it opens)."""
+        found = getattr(self.searcher, "_gallery_live", False)
+        if found is not False:
+            return found
+        out = None
         for r, off, _seg in self.leaves:
             if r.has_deletions():
+                out = np.ones(self.size, dtype=bool) if out is None else out
                 gone = np.fromiter(r.deleted_docs_set, dtype=np.int64)
                 out[gone + off] = False
+        self.searcher._gallery_live = out
         return out
 
     def idf(self, fieldname: str, text: str, df: int) -> float:
@@ -77,16 +100,6 @@ class View:
         if key not in self._idf:
             self._idf[key] = math.log(self.size / (df + 1)) + 1.0
         return self._idf[key]
-
-    def _joined(self, key: tuple[str, str], read, dtype) -> np.ndarray:
-        """One per-document column over all segments, joined once per query."""
-        found = self._columns.get(key)
-        if found is None:
-            parts = [read(r, seg, key[1]) for r, _o, seg in self.leaves]
-            found = parts[0] if len(parts) == 1 else (
-                np.concatenate(parts) if parts else np.zeros(0, dtype=dtype))
-            self._columns[key] = found
-        return found
 
     # Evaluating
 
@@ -114,20 +127,37 @@ class View:
 
     def _term(self, fieldname: str, text: str, boost: float, scored: bool):
         mask = np.zeros(self.size, dtype=bool)
+        return mask, self._term_into(fieldname, text, boost, scored, mask, None, np.add)
+
+    def _term_into(self, fieldname: str, text: str, boost: float, scored: bool, mask: np.ndarray,
+                   score: np.ndarray | None, fold) -> np.ndarray | None:
+        """Mark a term's documents in `mask` and fold its scores into `score` (made when None).
+
+        Writing into the caller's arrays touches only the term's postings: an Or over ten fields
+        no longer makes, adds and drops ten arrays the size of the index.
+        """
         if fieldname not in self.searcher.schema:  # an index built with an older schema
-            return mask, None
-        ids, tfs = self.postings(fieldname, text)
-        mask[ids] = True
-        if not scored or not len(ids) or not self.searcher.schema[fieldname].scorable:
-            return mask, None
-        lengths = self.lengths(fieldname)[ids]
+            return score
+        parts = self.term_parts(fieldname, text)
+        for i, ids, _tfs in parts:
+            mask[ids + self.leaves[i][1]] = True
+        if not scored or not parts or not self.searcher.schema[fieldname].scorable:
+            return score
         avg = self.searcher.avg_field_length(fieldname) or 1.0
-        weight = self.idf(fieldname, text, len(ids)) * boost
-        score = np.zeros(self.size, dtype=np.float32)
-        score[ids] = weight * tfs * (K1 + 1) / (tfs + K1 * ((1 - B) + B * lengths / avg))
-        return mask, score
+        weight = self.idf(fieldname, text, sum(len(ids) for _i, ids, _tf in parts)) * boost
+        if score is None:
+            score = np.zeros(self.size, dtype=np.float32)
+        for i, ids, tfs in parts:
+            r, off, seg = self.leaves[i]
+            lengths = arrays.field_lengths(r, seg, fieldname)[ids]
+            docs = ids + off  # a document is once in a term's postings: no repeated index
+            score[docs] = fold(score[docs], weight * tfs * (K1 + 1)
+                               / (tfs + K1 * ((1 - B) + B * lengths / avg)))
+        return score
 
     def _combine(self, subs, scored: bool, op):
+        if op is np.logical_or and subs:
+            return self._or(subs, scored)
         mask, score = None, None
         for sub in subs:
             m, s = self.evaluate(sub, scored)
@@ -138,6 +168,23 @@ class View:
             mask = np.full(self.size, op is np.logical_and, dtype=bool)
         if score is not None and op is np.logical_and:
             score[~mask] = 0  # a part that matched alone must not lift a parent Or
+        return mask, score
+
+    def _or(self, subs, scored: bool):
+        """An Or summed into one mask and one score array (a word over every text field)."""
+        mask, score = np.zeros(self.size, dtype=bool), None
+        for sub in subs:
+            if isinstance(sub, wq.Term):
+                score = self._term_into(sub.fieldname, sub.text, sub.boost, scored, mask, score,
+                                        np.add)
+                continue
+            m, s = self.evaluate(sub, scored)
+            mask |= m
+            if s is not None:
+                if score is None:
+                    score = s
+                else:
+                    score += s
         return mask, score
 
     def _prefix(self, q: wq.Prefix, scored: bool):
@@ -152,37 +199,33 @@ class View:
         # A prefix scores like one word: its best-matching expansion counts, not their sum.
         mask, score = np.zeros(self.size, dtype=bool), None
         for text in terms:
-            m, s = self._term(q.fieldname, text, q.boost, scored)
-            mask |= m
-            if s is not None:
-                score = s if score is None else np.maximum(score, s)
+            score = self._term_into(q.fieldname, text, q.boost, scored, mask, score, np.maximum)
         return mask, score
 
     def _date_range(self, q: wq.DateRange) -> np.ndarray:
         fieldobj = self.searcher.schema[q.fieldname]
-        values = self.dates(q.fieldname)
-        mask = self.evaluate(wq.Every())[0]
-        has = np.zeros(self.size, dtype=bool)
-        for r, off, seg in self.leaves:  # documents with no date have no year term
+        mask = np.zeros(self.size, dtype=bool)
+        for r, off, seg in self.leaves:
             codes, _values = arrays.codes(r, seg, "f_year")
-            has[off:off + seg.size] = codes >= 0
-        mask &= has
-        if q.startdate is not None:
-            mask &= values >= np.uint64(fieldobj.to_column_value(q.startdate))
-        if q.enddate is not None:
-            mask &= values <= np.uint64(fieldobj.to_column_value(q.enddate))
+            part = codes >= 0  # documents with no date have no year term
+            values = arrays.numeric_column(r, seg, q.fieldname)
+            if q.startdate is not None:
+                part &= values >= np.uint64(fieldobj.to_column_value(q.startdate))
+            if q.enddate is not None:
+                part &= values <= np.uint64(fieldobj.to_column_value(q.enddate))
+            mask[off:off + seg.size] = part
         return mask
 
     # Counting
 
-    def facet_counts(self, mask: np.ndarray, fieldname: str) -> dict[str, int]:
-        """How many matching documents hold each value of an exact-value field."""
+    def facet_counts(self, hits: np.ndarray, fieldname: str) -> dict[str, int]:
+        """How many of the matching documents (sorted global numbers) hold each value of a field."""
         counts: dict[str, int] = {}
-        for r, off, seg in self.leaves:
+        for (r, seg), _off, docs in self.split(hits):
             codes, values = arrays.codes(r, seg, fieldname)
             if not values:
                 continue
-            local = codes[mask[off:off + seg.size]]
+            local = codes[docs]
             tally = np.bincount(local[local >= 0], minlength=len(values))
             for idx in np.flatnonzero(tally):
                 counts[values[idx]] = counts.get(values[idx], 0) + int(tally[idx])
@@ -214,7 +257,9 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     view = View(searcher)
     scored = sort == "relevance"
     mask, score = view.evaluate(q, scored)
-    mask &= view.live()
+    live = view.live()
+    if live is not None:
+        mask &= live
     if allow is not None:
         mask &= view.evaluate(allow, False)[0]
     if exclude is not None:
@@ -222,7 +267,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     hits = np.flatnonzero(mask)
     out = Outcome(total=int(len(hits)), docnums=[])
     if facets:
-        out.facets = {name: view.facet_counts(mask, fieldname)
+        out.facets = {name: view.facet_counts(hits, fieldname)
                       for name, fieldname in facets.items()}
     start = (page - 1) * per_page
     if per_page <= 0 or start >= len(hits):  # per_page 0: counts and facets only
@@ -237,7 +282,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
 def _order(view: View, hits: np.ndarray, score: np.ndarray | None, sort: str, want: int,
            date_field: str) -> np.ndarray:
     """The first `want` hits in order; ties broken by date (newest) then doc number."""
-    dates = view.dates(date_field)[hits].astype(np.float64)
+    dates = view.gather(arrays.numeric_column, date_field, hits, np.uint64).astype(np.float64)
     if sort == "oldest":
         primary = dates
     elif sort == "newest" or score is None:

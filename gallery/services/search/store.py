@@ -14,6 +14,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 
+import gallery.services.search.arrays as arrays
 from gallery.services.search.changelog import Cursor
 from gallery.services.search.execute import warm
 from gallery.services.search.schema import (
@@ -185,6 +186,13 @@ def writer_lock(root: str, timeout: float) -> Iterator[None]:
         lock.release()
 
 
+def save_arrays(ix: index.Index) -> None:
+    """Read and save the arrays of segments that lack them, so no reader pays for it (arrays.py)."""
+    with ix.searcher() as searcher:
+        if SCHEMA_FIELDS <= set(searcher.schema.names()):
+            warm(searcher, WARM_FACETS, WARM_SCORED)
+
+
 class _Entry:
     """One open searcher and how many requests are using it."""
 
@@ -282,6 +290,10 @@ class SearcherCache:
                 old.retired = True
                 if old.users == 0:
                     old.searcher.close()
+        if old is not None and old.name != fresh.name:
+            # A rebuild's new version: the old one's arrays are not read again (queries in
+            # flight keep their own references), and its directory is deleted after the next.
+            arrays.STORE.forget(os.path.join(self.root, old.name))
         return fresh
 
     def close(self) -> None:

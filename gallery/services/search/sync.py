@@ -14,6 +14,7 @@ from whoosh import index
 from whoosh.index import LockError
 
 import gallery.services.search.changelog as changelog
+import gallery.services.search.merging as merging
 import gallery.services.search.store as store
 from gallery.models import Asset, utcnow
 from gallery.services.search.changelog import Cursor
@@ -58,14 +59,19 @@ def after_commit() -> None:
         return
     cfg = current_app.config
     try:
-        drain(timeout=cfg.get("SEARCH_LOCK_TIMEOUT", 0.5), limit=cfg.get("SEARCH_DRAIN_LIMIT", 2000))
+        drain(timeout=cfg.get("SEARCH_LOCK_TIMEOUT", 0.5), limit=cfg.get("SEARCH_DRAIN_LIMIT", 2000),
+              merge_docs=merging.INLINE_MAX_DOCS)
     except Exception:  # the database change is committed; `gallery check` shows what is behind
         current_app.logger.exception("search: could not apply the change log; it waits for the next pass")
 
 
 def drain(timeout: float = 0.5, limit: int | None = None, batch: int = 1000,
-          rebuild_if_needed: bool = False) -> DrainResult:
-    """Apply the log past this index's cursor (LockError: busy); rebuild first if asked and needed."""
+          rebuild_if_needed: bool = False,
+          merge_docs: int = merging.BACKGROUND_MAX_DOCS) -> DrainResult:
+    """Apply the log past this index's cursor (LockError: busy); rebuild first if asked and needed.
+
+    merge_docs: segments under this size may be merged by the pass's commits (merging.py).
+    """
     root = index_root()
     result = DrainResult()
     try:
@@ -86,7 +92,8 @@ def drain(timeout: float = 0.5, limit: int | None = None, batch: int = 1000,
             else:
                 ix = store.open_locked(root)
                 try:
-                    _follow_locked(ix, root, store.current_name(root), result, limit, batch, timeout)
+                    _follow_locked(ix, root, store.current_name(root), result, limit, batch, timeout,
+                                   merge_docs)
                 finally:
                     ix.close()
             _maybe_prune(result)
@@ -105,7 +112,8 @@ def _behind(root: str, name: str) -> bool:
 
 
 def _follow_locked(ix: index.Index, root: str, name: str, result: DrainResult,
-                   limit: int | None, batch: int, timeout: float) -> Cursor:
+                   limit: int | None, batch: int, timeout: float,
+                   merge_docs: int = merging.BACKGROUND_MAX_DOCS) -> Cursor:
     """Apply entries past the cursor in batches; the caller holds the root writer lock."""
     cursor = store.read_cursor(root, name)
     after = cursor.position
@@ -119,7 +127,8 @@ def _follow_locked(ix: index.Index, root: str, name: str, result: DrainResult,
                 break
             todo = sorted({e.asset_id for e in entries if e.position not in cursor.applied})
             if todo:
-                _apply(s, ix, todo, result, timeout)
+                _apply(s, ix, todo, result, timeout, merge_docs)
+                store.save_arrays(ix)  # the new segment's, here rather than in every reader
                 if _after_index_commit is not None:
                     _after_index_commit()
             cursor = changelog.advance(cursor, entries)
@@ -135,7 +144,7 @@ def _follow_locked(ix: index.Index, root: str, name: str, result: DrainResult,
 
 
 def _apply(s: Session, ix: index.Index, asset_ids: list[int], result: DrainResult,
-           timeout: float) -> None:
+           timeout: float, merge_docs: int) -> None:
     """Write each asset's current document, or remove it when the asset is gone: idempotent."""
     found = s.scalars(select(Asset).where(Asset.id.in_(asset_ids))
                       .options(joinedload(Asset.gallery))).unique().all()
@@ -152,7 +161,8 @@ def _apply(s: Session, ix: index.Index, asset_ids: list[int], result: DrainResul
             else:
                 writer.update_document(**make_document(asset))
                 result.indexed += 1
-        writer.commit()
+        # Readers keep searching the segments they opened while this merges (store.py).
+        writer.commit(mergetype=merging.policy(merge_docs))
     except BaseException:
         writer.cancel()
         raise
@@ -195,6 +205,7 @@ def _rebuild_locked(root: str, procs: int, batch: int, timeout: float) -> int:
     ix = index.open_dir(os.path.join(root, name))
     try:
         count = write_all(ix, iter_assets(batch), procs=procs)
+        store.save_arrays(ix)
         store.write_cursor(root, name, Cursor(start))
         store.point_to(root, name)  # index and cursor are swapped in together
         _follow_locked(ix, root, name, DrainResult(), None, batch, timeout)
