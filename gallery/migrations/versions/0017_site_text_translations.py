@@ -1,14 +1,14 @@
 """site texts per language: site_text_translations (key, language) with the version they translate
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0015'  # re-chained after main's 0015 (the task assigned 0010)
+down_revision = '0016'  # re-chained after main's 0016 (the task assigned 0010)
 branch_labels = None
 depends_on = None
 
