@@ -350,7 +350,15 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
         pass
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        # Seen once in a full CI run, never alone: the worker outlived a SIGTERM by 30 s. What
+        # these tests check happened before; stop it hard rather than leave it running into the
+        # next test (its Popen's ResourceWarning failed that one), and say so in the output.
+        print(f"gallery worker {proc.pid} ignored SIGTERM for 30 s; killed", file=sys.stderr)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
     # RQ runs each job in a process of its own session (setsid), which killpg misses: a job
     # killed mid-work by SIGKILL of its worker stays blocked (on the test's FIFO), holding a
     # database transaction that would stall later tests' migrations on PostgreSQL.
