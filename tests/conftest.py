@@ -276,6 +276,16 @@ def count_queries(app):
 
 
 @pytest.fixture
+def set_clock(monkeypatch) -> Callable:
+    """Move the one clock (`gallery.clock.now`, read by server threads too): set_clock(datetime)."""
+    from gallery import clock
+
+    def move(when) -> None:
+        monkeypatch.setattr(clock, "now", lambda: when)
+    return move
+
+
+@pytest.fixture
 def editor(make_user):
     """An editor account."""
     return make_user("editor")

@@ -10,7 +10,6 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from gallery import clock
 from gallery.extensions import db
 from gallery.models import ActivityLog, Asset, Gallery
 from gallery.services import apitokens, download_stats, schedule, terms
@@ -20,12 +19,10 @@ NOON = dt.datetime(2030, 6, 1, 12, 0)
 
 
 @pytest.fixture
-def at(monkeypatch):
+def at(set_clock):
     """Set the schedules' clock: at(datetime)."""
-    def move(when: dt.datetime) -> None:
-        monkeypatch.setattr(clock, "now", lambda: when)
-    move(NOON)
-    return move
+    set_clock(NOON)
+    return set_clock
 
 
 @pytest.fixture

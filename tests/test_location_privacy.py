@@ -324,3 +324,23 @@ def test_copies_recorded_by_older_cleaners_are_made_again(app, member_client, ma
     migrate.upgrade(app)
     db.session.expire_all()
     assert leaks(original_of(member_client, asset)) == []
+
+
+def test_a_jpeg_without_location_is_recognised_without_writing_a_copy(tmp_path):
+    """The read-only check agrees with the cleaner: only a file it would leave as is passes."""
+    from gallery.formats import location
+    from gallery.formats.location import images
+    from tests.conftest import gps_image_bytes, image_bytes
+
+    plain = tmp_path / "plain.jpg"
+    plain.write_bytes(image_bytes())
+    with_gps = tmp_path / "gps.jpg"
+    with_gps.write_bytes(gps_image_bytes())
+    with_trailer = tmp_path / "trailer.jpg"
+    with_trailer.write_bytes(image_bytes() + b"vendor trailer")  # dropped by the cleaner
+    for path, clean in ((plain, True), (with_gps, False), (with_trailer, False)):
+        with open(path, "rb") as fh:
+            assert images.jpeg_is_clean(fh) is clean, path.name
+        dest = tmp_path / f"out-{path.name}"
+        assert location.without_location(str(path), "image/jpeg", str(dest)) is not clean
+        assert dest.exists() is not clean  # nothing written for a clean file

@@ -11,7 +11,6 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from gallery import clock
 from gallery.extensions import db
 from gallery.models import OaiRecord
 from gallery.services import assets, galleries, schedule, trash
@@ -23,12 +22,10 @@ START = dt.datetime(2031, 3, 1, 9, 0, 0)
 
 
 @pytest.fixture
-def at(monkeypatch):
+def at(set_clock):
     """Set the one clock (datestamps and responseDate follow it): at(datetime)."""
-    def move(when: dt.datetime) -> None:
-        monkeypatch.setattr(clock, "now", lambda: when)
-    move(START)
-    return move
+    set_clock(START)
+    return set_clock
 
 
 def oai(client, method: str = "get", **args) -> ET.Element:

@@ -12,7 +12,7 @@ from oaipmh_scythe.exceptions import NoRecordsMatch
 from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from gallery import clock, policy
+from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
 from gallery.services import assets, galleries, trash
@@ -26,12 +26,10 @@ class _Quiet(WSGIRequestHandler):
 
 
 @pytest.fixture
-def at(monkeypatch):
+def at(set_clock):
     """Set the one clock, which the server thread reads too: at(datetime)."""
-    def move(when: dt.datetime) -> None:
-        monkeypatch.setattr(clock, "now", lambda: when)
-    move(START)
-    return move
+    set_clock(START)
+    return set_clock
 
 
 @pytest.fixture

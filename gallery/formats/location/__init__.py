@@ -11,6 +11,11 @@ HEIF_TYPES = ("image/heic", "image/heif")
 
 def without_location(src: str, mime_type: str, dest: str) -> bool:
     """Write a location-free copy of src to dest; False when src holds no location."""
+    if mime_type == "image/jpeg":
+        # Most photos hold no location: a read of the header saves writing and comparing a copy.
+        with open(src, "rb") as fh:
+            if images.jpeg_is_clean(fh):
+                return False
     if mime_type in IMAGE_TYPES:
         with open(src, "rb") as fh, open(dest, "wb") as out:
             out.writelines(images.strip_location(fh, mime_type))

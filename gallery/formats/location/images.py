@@ -104,12 +104,19 @@ def _clean_segment(code: int, payload: bytearray) -> bytearray | None:
     return payload
 
 
-def _jpeg_without_location(fh: BinaryIO) -> Iterator[bytes]:
-    """Header segments cleaned in place; scan data copied up to the primary image's EOI.
+def jpeg_is_clean(fh: BinaryIO) -> bool:
+    """Whether the JPEG cleaner would return the file unchanged, read without writing a copy."""
+    header, announced_trailer = _jpeg_header(fh)
+    end = fh.tell()
+    fh.seek(0)
+    same = fh.read(end) == header
+    fh.seek(end)
+    # Only a file whose rest is copied as it is (no trailer to drop) can come out unchanged.
+    return same and not announced_trailer and _ends_with_eoi(fh)
 
-    Anything after the EOI (MPF secondary images, motion-photo videos, vendor trailers) is
-    dropped with the MPF index: those parts carry their own EXIF, GPS included.
-    """
+
+def _jpeg_header(fh: BinaryIO) -> tuple[bytes, bool]:
+    """The header segments up to the first SOS, cleaned; and whether a trailer is announced."""
     if _read_exact(fh, 2) != b"\xff\xd8":
         raise ValueError("not a JPEG")
     header = bytearray(b"\xff\xd8")
@@ -137,7 +144,17 @@ def _jpeg_without_location(fh: BinaryIO) -> Iterator[bytes]:
         header += marker + length_bytes + cleaned
         if code == 0xDA:
             break
-    yield bytes(header)
+    return bytes(header), announced_trailer
+
+
+def _jpeg_without_location(fh: BinaryIO) -> Iterator[bytes]:
+    """Header segments cleaned in place; scan data copied up to the primary image's EOI.
+
+    Anything after the EOI (MPF secondary images, motion-photo videos, vendor trailers) is
+    dropped with the MPF index: those parts carry their own EXIF, GPS included.
+    """
+    header, announced_trailer = _jpeg_header(fh)
+    yield header
     if not announced_trailer and _ends_with_eoi(fh):
         # The usual file: nothing follows the image, so the rest is copied without scanning it
         # (a byte scan for the EOI marker costs more than the read itself).
