@@ -49,6 +49,7 @@ class Segment:
         self.lengths: dict[str, np.ndarray] = {}
         self.codes: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.columns: dict[str, np.ndarray] = {}
+        self.global_codes: dict[str, np.ndarray] = {}
 
 
 class Store:
@@ -201,6 +202,43 @@ def codes(reader: Any, seg: Segment, field: str) -> tuple[np.ndarray, list[str]]
     return found
 
 
+class Vocabulary:
+    """Process-wide numbers for every value of an exact-value field, shared by all segments.
+
+    Facet counts then add one array per segment instead of merging a dict per segment: a
+    gallery facet over 40,000 galleries in 20 segments was 800,000 dict updates a search.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.numbers: dict[str, dict[str, int]] = {}
+        self.values: dict[str, list[str]] = {}
+
+    def codes_of(self, seg: Segment, field: str, values: list[str]) -> np.ndarray:
+        """A segment's local value codes mapped to global ones (made once per segment)."""
+        found = seg.global_codes.get(field)
+        if found is None:
+            with self.lock:
+                numbers = self.numbers.setdefault(field, {})
+                names = self.values.setdefault(field, [])
+                out = np.empty(len(values), dtype=np.int64)
+                for i, value in enumerate(values):
+                    code = numbers.get(value)
+                    if code is None:
+                        code = numbers[value] = len(names)
+                        names.append(value)
+                    out[i] = code
+            found = seg.global_codes[field] = out
+        return found
+
+    def value(self, field: str, code: int) -> str:
+        """The value behind a global code."""
+        return self.values[field][code]
+
+
+VOCABULARY = Vocabulary()
+
+
 def _read_codes(reader: Any, seg: Segment, field: str) -> tuple[np.ndarray, list[str]]:
     out = np.full(seg.size, -1, dtype=np.int32)
     values: list[str] = []
@@ -241,7 +279,9 @@ def _load(path: str, dtype, size: int) -> np.ndarray | None:
         return None
     if found.dtype != dtype or found.shape != (size,):
         return None
-    return found
+    # A plain array over the same mapping: np.memmap's indexing wraps every result (a tenth of a
+    # search's time at a million documents).
+    return np.asarray(found)
 
 
 def _load_codes(seg: Segment, field: str) -> tuple[np.ndarray, list[str]] | None:

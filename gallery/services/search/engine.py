@@ -205,8 +205,8 @@ def _matching_galleries(searcher, parsed: Parsed, mask, limit: int = 4) -> list[
     q = restrict(parsed, "gallery")
     if q is None:
         return []
-    counts = execute.run(searcher, q, exclude=mask, per_page=0,
-                         facets={"g": "gallery_id"}).facets["g"]
+    counts = execute.run(searcher, q, exclude=mask, per_page=0, facets={"g": "gallery_id"},
+                         facet_limit=limit).facets["g"]
     return [int(g) for g, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
 
 

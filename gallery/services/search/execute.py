@@ -218,19 +218,33 @@ class View:
 
     # Counting
 
-    def facet_counts(self, hits: np.ndarray, fieldname: str) -> dict[str, int]:
-        """How many of the matching documents (sorted global numbers) hold each value of a field."""
-        counts: dict[str, int] = {}
+    def facet_counts(self, hits: np.ndarray, fieldname: str, limit: int = 0) -> dict[str, int]:
+        """How many of the matching documents (sorted global numbers) hold each value of a field.
+
+        limit: only the most frequent values (ties: the first numbered), when above 0.
+        """
+        total: np.ndarray | None = None
         for (r, seg), _off, docs in self.split(hits):
             codes, values = arrays.codes(r, seg, fieldname)
             if not values:
                 continue
             local = codes[docs]
             tally = np.bincount(local[local >= 0], minlength=len(values))
-            for idx in np.flatnonzero(tally):
-                counts[values[idx]] = counts.get(values[idx], 0) + int(tally[idx])
-        return counts
-
+            mapped = arrays.VOCABULARY.codes_of(seg, fieldname, values)
+            part = np.bincount(mapped, weights=tally, minlength=int(mapped.max()) + 1)
+            if total is None:
+                total = part
+            elif len(part) > len(total):  # values this segment numbered first
+                part[:len(total)] += total
+                total = part
+            else:
+                total[:len(part)] += part
+        if total is None:
+            return {}
+        found = np.flatnonzero(total)
+        if limit and len(found) > limit:
+            found = found[np.argsort(-total[found], kind="stable")[:limit]]
+        return {arrays.VOCABULARY.value(fieldname, int(c)): int(total[c]) for c in found}
 
 def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
          date_field: str = "date") -> None:
@@ -249,10 +263,12 @@ def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
 
 def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Query | None = None,
         sort: str = "relevance", page: int = 1, per_page: int = 24,
-        facets: dict[str, str] | None = None, date_field: str = "date") -> Outcome:
+        facets: dict[str, str] | None = None, date_field: str = "date",
+        facet_limit: int = 0) -> Outcome:
     """Evaluate a query with an exclusion mask and a filter; count, facet, sort and cut a page.
 
-    sort: "relevance" (score, ties newest first), "newest" or "oldest"; per_page 0 orders nothing.
+    sort: "relevance" (score, ties newest first), "newest" or "oldest"; per_page 0 orders nothing;
+    facet_limit: the most frequent values of each facet only, when above 0.
     """
     view = View(searcher)
     scored = sort == "relevance"
@@ -267,7 +283,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     hits = np.flatnonzero(mask)
     out = Outcome(total=int(len(hits)), docnums=[])
     if facets:
-        out.facets = {name: view.facet_counts(hits, fieldname)
+        out.facets = {name: view.facet_counts(hits, fieldname, facet_limit)
                       for name, fieldname in facets.items()}
     start = (page - 1) * per_page
     if per_page <= 0 or start >= len(hits):  # per_page 0: counts and facets only
