@@ -48,6 +48,9 @@ CATALOGUE_LANGUAGE = "en"
 # Imaging (probe, metadata, renditions).
 # Sizes made while ingesting; the others (large) are made on first use and then kept.
 RENDITIONS_AT_INGEST = ("thumb", "preview")
+# Sizes `gallery import` and `gallery import-folder` make in their process pool: large too, from
+# the same decode (a request has to answer quickly; a bulk import is faster doing it all at once).
+RENDITIONS_AT_IMPORT = ("thumb", "preview", "large")
 
 # Page sizes for the browse pages and the API.
 GALLERIES_PER_PAGE = 24

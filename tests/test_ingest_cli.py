@@ -193,3 +193,17 @@ def test_manifest_link_escaping_its_folder_is_refused(runner, tmp_path):
     result = runner.invoke(args=["import", path])
     assert result.exit_code == 1 and "outside the manifest's folder" in result.output
     assert count(Asset) == 0
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_import_folder_makes_large_from_the_same_decode_instead_of_queueing_it(runner, tmp_path, workers):
+    from gallery.models import AssetWork, Rendition
+
+    write(tmp_path / "in" / "wide.jpg", image_bytes(size=(3200, 2000), color=(30, 120, 60)))
+    result = runner.invoke(args=["import-folder", str(tmp_path / "in"), "--gallery", "Wide",
+                                 "--category", "Health", "--workers", workers])
+    assert result.exit_code == 0, result.output
+    sizes = {r.size: (r.width, r.height) for r in db.session.scalars(select(Rendition))}
+    assert sizes["large"] == (2560, 1600) and sizes["preview"] == (1280, 800)
+    assert db.session.scalar(select(func.count()).select_from(AssetWork)
+                             .where(AssetWork.piece == "large")) == 0

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Callable, Iterator
 
 import click
+from flask import current_app
 
 from gallery.exceptions import GalleryError, ValidationError
 from gallery.services import archives, galleries, ingest, jobs, manifest
@@ -25,15 +26,20 @@ workers_option = click.option(
     help="Processes that probe and render files in parallel; 1 does it all in this process.")
 
 
-# How long an import waits for the Large renditions it queued (embedded mode, about 1 s each).
+# How long an import waits for the work it queued (embedded mode: served copies, video proxies).
 BACKGROUND_WAIT_SECONDS = 600.0
+
+
+def _import_sizes() -> tuple[str, ...]:
+    """The renditions an import makes in its pool (RENDITIONS_AT_IMPORT): large too."""
+    return tuple(current_app.config["RENDITIONS_AT_IMPORT"])
 
 
 def _finish_background_work() -> None:
     """Embedded mode: the import ends once its queued work is done, so what it reports is ready."""
     if not jobs.wait_idle(BACKGROUND_WAIT_SECONDS):
-        click.echo("Large renditions are still being made; the gallery finishes them when it "
-                   "next starts (see /manage/jobs).")
+        click.echo("Background work (served copies, video proxies) is still running; the "
+                   "gallery finishes it when it next starts (see /manage/jobs).")
 
 
 @click.command("import")
@@ -54,7 +60,7 @@ def import_command(manifest_path: str, workers: int) -> None:
                                status=spec.status, editors_pick=spec.editors_pick,
                                embargo_until=spec.embargo_until, **spec.rights)
             items = manifest_items(spec, report.advance)
-            report.results(ingest.ingest_many(gallery, items, workers=workers))
+            report.results(ingest.ingest_many(gallery, items, workers=workers, sizes=_import_sizes()))
     _finish_background_work()
     click.get_current_context().exit(report.exit_code())
 
@@ -83,7 +89,7 @@ def import_folder_command(folder: str, title: str, category: str, country: str |
         gallery = _gallery(title=title, category=category, country=country, credit=credit,
                            description=description, date=date, status=status)
         report.results(ingest.ingest_many(gallery, folder_items(folder, files, report.advance),
-                                          workers=workers))
+                                          workers=workers, sizes=_import_sizes()))
     _finish_background_work()
     click.get_current_context().exit(report.exit_code())
 

@@ -73,7 +73,8 @@ def ingest(gallery: Gallery, stream: BinaryIO, filename: str, fields: dict[str, 
 
 def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None = None,
                 batch_size: int | None = None, workers: int | None = None,
-                timeout: float = PREPARE_TIMEOUT) -> Iterator[IngestResult]:
+                timeout: float = PREPARE_TIMEOUT,
+                sizes: tuple[str, ...] | None = None) -> Iterator[IngestResult]:
     """Ingest many files, committing every batch_size accepted files; yields one result per file.
 
     Each file is checked, stored and rendered before its row is written; a batch's rows go in one
@@ -83,8 +84,10 @@ def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None
     preparation.prepare) runs in a pool of that many processes, a few files ahead; spooling,
     duplicate checks, moves into storage, rows and commits stay in this process, in the order the
     files came. timeout: seconds to wait for one file's preparation before the run stops.
+    sizes: the renditions made with the file (default RENDITIONS_AT_INGEST); the rest are
+    background work.
     """
-    run = _Run(gallery, user, batch_size or current_app.config["INGEST_BATCH_SIZE"])
+    run = _Run(gallery, user, batch_size or current_app.config["INGEST_BATCH_SIZE"], sizes)
     try:
         if workers is None or workers <= 1:
             for item in items:
@@ -164,11 +167,13 @@ class _Job:
 class _Run:
     """One ingest_many call: the batch waiting for its commit, results held in order, files open."""
 
-    def __init__(self, gallery: Gallery, user: User | None, batch_size: int) -> None:
+    def __init__(self, gallery: Gallery, user: User | None, batch_size: int,
+                 sizes: tuple[str, ...] | None = None) -> None:
         cfg = current_app.config
         self.gallery, self.user, self.batch_size = gallery, user, batch_size
-        self.config = preparation.settings(cfg, renditions.ingest_sizes(
-            cfg["RENDITION_SIZES"], cfg["RENDITIONS_AT_INGEST"]))
+        made = renditions.ingest_sizes(cfg["RENDITION_SIZES"], sizes or cfg["RENDITIONS_AT_INGEST"])
+        # The probe keeps its decoded frame at the scale the largest of these sizes needs.
+        self.config = {**preparation.settings(cfg, made), "RENDITIONS_AT_INGEST": tuple(made)}
         self.limit = max(cfg["MAX_IMAGE_BYTES"], cfg["MAX_VIDEO_BYTES"])
         self.batch: list[_Pending] = []
         self.held: list[IngestResult] = []  # results of rejected or duplicate files, kept in order
