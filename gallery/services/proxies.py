@@ -22,7 +22,7 @@ from gallery.extensions import db
 from gallery.formats import transcode
 from gallery.formats.transcode import ProxyFacts
 from gallery.models import Asset, Rendition
-from gallery.services import served, storage
+from gallery.services import posters, served, storage
 from gallery.services.credits import credits_for
 from gallery.services.renditions import lock_for
 
@@ -72,7 +72,8 @@ def make(asset: Asset, progress: Progress | None = None) -> list[Rendition]:
     A video's missing sizes come from one pass (one decode feeding both encoders). Idempotent: a
     proxy recorded with its file there is kept. Two workers racing write the same key (an atomic
     rename) and the unique (asset, size) keeps one row. Raises UnsupportedMedia when the source
-    cannot be decoded (the piece then records the reason).
+    cannot be decoded (the piece then records the reason). The first pass of a video also
+    replaces its ingest thumb and preview with the pass's poster (posters.py).
     """
     wanted = sizes_for(asset)
     if not wanted:
@@ -84,7 +85,11 @@ def make(asset: Asset, progress: Progress | None = None) -> list[Rendition]:
             db.session.refresh(asset)
             missing = _missing(asset, wanted)
             if missing:
-                _make(asset, missing, progress)
+                first = all(asset.rendition(s) is None for s in wanted)
+                poster = _make(asset, missing, progress)
+                if first and poster is not None:
+                    db.session.refresh(asset)
+                    posters.replace(asset, poster)
     db.session.refresh(asset)
     return [asset.rendition(s) for s in wanted]
 
