@@ -1,10 +1,13 @@
 """Web proxy transcode: our PyAV pipeline against the ffmpeg command line, same settings, one core each.
 
-Run from the project root: python bench/transcode.py [--runs 1] [--keep DIR] [--hevc-seconds 5]
+Run from the project root: python bench/transcode.py [--runs 1] [--keep DIR] [--hevc-seconds 5] [--pair]
 Sources are made here with PyAV: 60 s of 1080p30 H.264 (testsrc2 with moving grain, so the encoder
 has real work) with a stereo AAC track, and a 4K30 10-bit HEVC clip (--hevc-seconds, 5 by default)
 with sound. Each timed run is a fresh process pinned to one CPU; ours runs video_proxy with
 threads=1, ffmpeg runs with -threads 1 on input and output. The two take turns, round by round.
+--pair measures the 720p and 1080p proxies together instead: ours from one decode
+(video_proxies), ours as two passes (video_proxy twice, as before), and one ffmpeg command with a
+split filter and two outputs.
 """
 from __future__ import annotations
 
@@ -85,9 +88,38 @@ def ffmpeg_command(src: str, dest: str, height: int = 720) -> list[str]:
             "-movflags", "+faststart", dest]
 
 
+def ffmpeg_pair_command(src: str, dest720: str, dest1080: str) -> list[str]:
+    """Both proxies from one ffmpeg decode: a split filter, one encoder pair per output."""
+    enc = ["-c:v", "libx264", "-profile:v", "high", "-preset", "medium", "-crf", "23",
+           "-pix_fmt", "yuv420p", "-fps_mode", "cfr", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
+           "-threads", "1", "-map_metadata", "-1", "-movflags", "+faststart"]
+    return ["ffmpeg", "-nostdin", "-v", "error", "-y", "-threads", "1", "-i", src,
+            "-filter_complex", "[0:v:0]split=2[a][b];[a]scale=-2:720:flags=bicubic[v720];"
+                               "[b]scale=-2:1080:flags=bicubic[v1080]",
+            "-map", "[v720]", "-map", "0:a:0?", *enc, dest720,
+            "-map", "[v1080]", "-map", "0:a:0?", *enc, dest1080]
+
+
 def run_child(variant: str, src: str, dest: str) -> dict:
     """One timed transcode in this fresh process, pinned to one CPU."""
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    if variant in ("ours-pair", "ours-two"):
+        from gallery.formats.transcode import video_proxies, video_proxy
+
+        hd = dest + ".hd.mp4"
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        start = time.perf_counter()
+        if variant == "ours-pair":
+            made = video_proxies(src, {720: dest, 1080: hd}, threads=1)
+        else:
+            made = {720: video_proxy(src, dest, height=720, threads=1),
+                    1080: video_proxy(src, hd, height=1080, threads=1)}
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        os.unlink(hd)
+        return {"wall": wall, "cpu": cpu, "rss_mib": peak_rss_mib(),
+                "bytes": made[720].bytes + made[1080].bytes, "size": [made[1080].width, made[1080].height]}
     if variant == "ours":
         from gallery.formats.transcode import video_proxy
 
@@ -102,14 +134,19 @@ def run_child(variant: str, src: str, dest: str) -> dict:
     # ffmpeg inherits the pinning; wait4 gives its own CPU time and peak RSS (this launcher holds
     # no media library, so its few MiB before exec stay below ffmpeg's peak).
     start = time.perf_counter()
-    proc = subprocess.Popen(ffmpeg_command(src, dest))
+    pair = variant == "ffmpeg-pair"
+    proc = subprocess.Popen(ffmpeg_pair_command(src, dest, dest + ".hd.mp4") if pair else ffmpeg_command(src, dest))
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"ffmpeg failed with {proc.returncode}")
+    size = os.path.getsize(dest)
+    if pair:
+        size += os.path.getsize(dest + ".hd.mp4")
+        os.unlink(dest + ".hd.mp4")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024,
-            "bytes": os.path.getsize(dest), "size": None}
+            "bytes": size, "size": None}
 
 
 def peak_rss_mib() -> float:
@@ -139,6 +176,7 @@ def main() -> None:
     parser.add_argument("--keep", help="directory for the generated sources (reused when present)")
     parser.add_argument("--hevc-seconds", type=float, default=5.0)
     parser.add_argument("--only", help="run only the source whose label starts with this")
+    parser.add_argument("--pair", action="store_true", help="720p and 1080p together (see above)")
     parser.add_argument("--child", nargs=3, metavar=("VARIANT", "SRC", "DEST"), help=argparse.SUPPRESS)
     parser.add_argument("--make", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -152,14 +190,15 @@ def main() -> None:
     workdir = args.keep or tempfile.mkdtemp(prefix="bench-transcode-")
     os.makedirs(workdir, exist_ok=True)
     have_ffmpeg = shutil.which("ffmpeg") is not None
-    print(f"Web proxy (720p) transcode, one core, {args.runs} run(s) per variant, fresh process each;"
+    print(f"Web proxy ({'720p + 1080p' if args.pair else '720p'}) transcode, one core, {args.runs} run(s) per variant, fresh process each;"
           f" load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     if not have_ffmpeg:
         print("(ffmpeg not on PATH: the ffmpeg rows are skipped; apt-get install -y ffmpeg)")
     else:
         version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
         print(f"baseline: {version}")
-    variants = ["ours"] + (["ffmpeg"] if have_ffmpeg else [])
+    variants = ((["ours-pair", "ours-two"] + (["ffmpeg-pair"] if have_ffmpeg else [])) if args.pair
+                else ["ours"] + (["ffmpeg"] if have_ffmpeg else []))
     for label, spec in SOURCES.items():
         if args.only and not label.startswith(args.only):
             continue
@@ -173,7 +212,7 @@ def main() -> None:
         length = duration_of(src)
         print(f"\n{label} ({spec['size'][0]}x{spec['size'][1]}, {length:.1f} s, "
               f"{os.path.getsize(src) / 1e6:.1f} MB)")
-        print(f"  {'variant':8} {'wall':>8} {'CPU':>8} {'peak RSS':>10} {'× real time':>12} {'proxy':>9}")
+        print(f"  {'variant':11} {'wall':>8} {'CPU':>8} {'peak RSS':>10} {'× real time':>12} {'proxy':>9}")
         results: dict[str, list[dict]] = {v: [] for v in variants}
         for round_ in range(args.runs):
             # Alternate who goes first, and read the source into the page cache before each
@@ -194,8 +233,12 @@ def main() -> None:
                                     "cpu": statistics.median(r["cpu"] for r in runs),
                                     "rss": max(r["rss_mib"] for r in runs),
                                     "bytes": runs[0]["bytes"]}
-            print(f"  {variant:8} {s['wall']:6.1f} s {s['cpu']:6.1f} s {s['rss']:6.1f} MiB"
+            print(f"  {variant:11} {s['wall']:6.1f} s {s['cpu']:6.1f} s {s['rss']:6.1f} MiB"
                   f" {length / s['wall']:10.2f}× {s['bytes'] / 1e6:6.1f} MB")
+        if "ffmpeg-pair" in summary:
+            ours, two, ff = summary["ours-pair"], summary["ours-two"], summary["ffmpeg-pair"]
+            print(f"  ours-pair / ffmpeg-pair: wall {ours['wall'] / ff['wall']:.2f}, CPU {ours['cpu'] / ff['cpu']:.2f};"
+                  f" ours-pair / ours-two: wall {ours['wall'] / two['wall']:.2f}, CPU {ours['cpu'] / two['cpu']:.2f}")
         if "ffmpeg" in summary:
             ours, ff = summary["ours"], summary["ffmpeg"]
             print(f"  ours / ffmpeg: wall {ours['wall'] / ff['wall']:.2f}, CPU {ours['cpu'] / ff['cpu']:.2f},"

@@ -68,7 +68,8 @@ def rendition_url(asset, size: str, **kwargs) -> str:
 def rendition_version(asset, size: str) -> str:
     """What changes when a rendition's bytes can: the original's hash (and the blur recipe)."""
     # Renditions are made from the original, so the same hash means the same bytes: with the
-    # version in the URL, public renditions may be cached for a year as immutable.
+    # version in the URL, public renditions may be cached for a year as immutable. (A video's
+    # thumb and preview are replaced once, by its first proxy pass, before it can be public.)
     version = asset.sha256[:12]
     return f"{version}.{BLUR_VERSION}" if size == policy.BLURRED else version
 

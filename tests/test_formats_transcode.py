@@ -162,6 +162,48 @@ def test_small_source_is_never_upscaled_and_1080_only_when_tall_enough(tmp_path)
     assert transcode.output_size(1920, 1080, None, 270, 720) == (720, 1280)
 
 
+def test_720p_and_1080p_come_from_one_decode_each_complete(tmp_path, monkeypatch):
+    src = str(tmp_path / "portrait.mp4")
+    web, hd = str(tmp_path / "web.mp4"), str(tmp_path / "hd.mp4")
+    # A phone's portrait clip: stored 1920x1080 with a turn, so both proxies must be upright.
+    make_video(src, size=(1920, 1080), frames=6, metadata={"location": PLACE})
+    rotate_tkhd(src)
+    decodes = []
+    real = transcode._decode
+    monkeypatch.setattr(transcode, "_decode", lambda *a: decodes.append(a) or real(*a))
+    seen = []
+    facts = transcode.video_proxies(src, {720: web, 1080: hd}, credits=CREDITS, progress=seen.append)
+
+    assert len(decodes) == 1  # the source was read once for both
+    assert seen[-1] == 1.0 and seen == sorted(seen)  # one progress for the pass, not one per size
+    for edge, path, size in ((720, web, (720, 1280)), (1080, hd, (1080, 1920))):
+        info = played(path)
+        assert (info["codec"], info["profile"], info["pix_fmt"]) == ("h264", "High", "yuv420p")
+        assert (info["width"], info["height"]) == size == (facts[edge].width, facts[edge].height)
+        assert info["rotation"] == 0 and info["frames"] == 6 and info["rate"] == 24
+        assert near(colour_at(info["picture"], 0.9, 0.5), RED) and near(colour_at(info["picture"], 0.1, 0.5), BLUE)
+        assert info["audio"][0][:2] == ("aac", 2) and facts[edge].audio_codec == "aac"
+        boxes = top_boxes(path)
+        assert boxes.index("moov") < boxes.index("mdat")
+        assert PLACE.encode() not in read(path) and b"loci" not in read(path)
+        assert proxy_tags(path)["\xa9ART"] == ["Ann Field"]
+        assert facts[edge].bytes == os.path.getsize(path)
+    # The poster is taken once, on the sharpest output.
+    assert facts[720].poster is None
+    assert Image.open(io.BytesIO(facts[1080].poster)).size == (1080, 1920)
+
+
+def test_a_failed_pass_of_two_sizes_changes_neither_file(tmp_path):
+    src = tmp_path / "bad.mp4"
+    src.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000))
+    web, hd = tmp_path / "web.mp4", tmp_path / "hd.mp4"
+    web.write_bytes(b"old web")
+    with pytest.raises(UnsupportedMedia):
+        transcode.video_proxies(str(src), {720: str(web), 1080: str(hd)})
+    assert web.read_bytes() == b"old web" and not hd.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4", "web.mp4"]  # no .part left
+
+
 def test_hevc_10_bit_mov_becomes_8_bit_without_garbage(tmp_path):
     src, dest = str(tmp_path / "phone.mov"), str(tmp_path / "out.mp4")
     make_video(src, codec="libx265", size=(256, 144), frames=4, pix_fmt="yuv420p10le",

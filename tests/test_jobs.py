@@ -460,6 +460,68 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(redis_app, make_gallery, tmp_p
     assert report.orphans == [] and report.stale_temp == [] and report.clean
 
 
+def test_sigterm_mid_job_puts_the_piece_back_and_the_worker_exits_at_once(redis_app, make_gallery, tmp_path):
+    """A stopped worker does not wait for its job (a video's proxy takes minutes): the piece goes back to pending."""
+    (held,) = photo(make_gallery)
+    # The original becomes a FIFO: the job process blocks opening it, a job that never ends.
+    path = storage.path(held.storage_key)
+    with open(path, "rb") as fh:
+        original = fh.read()
+    os.unlink(path)
+    os.mkfifo(path)
+    proc = start_worker(redis_app, tmp_path, "term")
+    try:
+        wait_for(lambda: states(held.id)["large"] == "running")
+        os.killpg(proc.pid, signal.SIGTERM)  # as systemd stops a service: the whole group
+        proc.wait(timeout=15)  # seconds, not the job's length
+    finally:
+        stop(proc)
+    assert proc.returncode == 0
+    large = row(held.id, "large")
+    assert (large.state, large.attempts) == ("pending", 0)  # stopped, not failed: the attempt does not count
+    assert large.lease_until <= work.now()  # due at once for the sweeper
+    os.unlink(path)
+    with open(path, "wb") as fh:
+        fh.write(original)
+    assert held.id in jobs.sweep()
+    again = start_worker(redis_app, tmp_path, "again")
+    try:
+        wait_for(lambda: states(held.id) == {"large": "ready", "served": "ready"})
+    finally:
+        stop(again)
+    assert integrity.check().clean
+
+
+def test_a_worker_stopped_during_a_slow_sweep_starts_no_new_process_and_exits(redis_app, make_gallery,
+                                                                              tmp_path):
+    """The stop signal reaches the whole group while the sweep waits (here on a lock this test holds).
+
+    The children end at once; the sweep then finished, and the worker used to replace the
+    "dead" children with new ones that never got the signal: it ran on after SIGTERM.
+    """
+    (asset,) = photo(make_gallery)
+    Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()  # the message is lost: the sweep has work
+    db.session.execute(update(AssetWork).values(lease_until=work.now() - dt.timedelta(seconds=1)))
+    db.session.commit()
+    log = tmp_path / "worker-sweep.log"
+    with db.engine.connect() as lock:
+        # An uncommitted write to the rows the sweep updates: its UPDATE waits for this test.
+        lock.execute(update(AssetWork).where(AssetWork.asset_id == asset.id)
+                     .values(updated_at=AssetWork.updated_at))
+        proc = start_worker(redis_app, tmp_path, "sweep")
+        try:
+            # Printed once its stop handlers are set, just before the first sweep.
+            wait_for(lambda: b"worker(s) on" in log.read_bytes())
+            os.killpg(proc.pid, signal.SIGTERM)
+            wait_for(lambda: _processes_with(proc.marker) == [proc.pid])  # the children are gone
+            lock.rollback()  # the sweep goes on
+            proc.wait(timeout=15)
+        finally:
+            lock.rollback()
+            stop(proc)
+    assert proc.returncode == 0
+
+
 def test_worker_refuses_to_start_without_redis(app, runner):
     out = runner.invoke(args=["worker"])
     assert out.exit_code != 0 and "REDIS_URL is not set" in out.output

@@ -6,12 +6,14 @@ import os
 
 import av
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, AssetWork, Gallery
 from gallery.services import assets, ingest, integrity, jobs, proxies, served, storage, terms, work
+from gallery.services.renditions import ensure_rendition
 from tests.media_files import audio_bytes, location_leaks, mp4_with_location, video_bytes
 
 CREDITS = dict(creator="Amina Yusuf", copyright="© 2026 Relief Org", caption="Wells at dawn")
@@ -149,6 +151,53 @@ def test_a_1080p_video_gets_web_and_hd(app, make_gallery):
     assert (asset.rendition("web").width, asset.rendition("web").height) == (1280, 720)
     assert (asset.rendition("hd").width, asset.rendition("hd").height) == (1920, 1080)
     assert streams(storage.path(asset.rendition("hd").storage_key))[0] == ["h264"]
+
+
+def colour(key: str) -> tuple[int, int, int]:
+    with Image.open(io.BytesIO(storage.read_bytes(key))) as im:
+        return im.convert("RGB").resize((1, 1)).getpixel((0, 0))
+
+
+def is_red(rgb) -> bool:
+    return rgb[0] > 150 and rgb[2] < 90
+
+
+def is_blue(rgb) -> bool:
+    return rgb[2] > 150 and rgb[0] < 90
+
+
+def test_the_poster_comes_from_the_proxy_pass_before_the_video_is_public(app, client, make_gallery):
+    # Red for its first second, then blue: ingest's frame (one second in) is blue, the proxy
+    # pass's (10 % of two seconds) red.
+    asset = ingested(make_gallery(), video_bytes(seconds=2.0), "clip.mp4")
+    ingest_thumb = storage.read_bytes(asset.rendition("thumb").storage_key)
+    assert is_blue(colour(asset.rendition("thumb").storage_key))  # at once, for the caption grid
+    blurred = ensure_rendition(asset, "blurred")  # staff looked at it as the public would
+    old_blurred = blurred.storage_key
+
+    run_jobs(asset)
+    assert states(asset.id) == {"served": "ready", "proxy": "ready"}
+    for size in ("thumb", "preview"):
+        row = asset.rendition(size)
+        data = storage.read_bytes(row.storage_key)
+        with Image.open(io.BytesIO(data)) as im:
+            assert (row.width, row.height, row.bytes) == (*im.size, len(data))
+        assert is_red(colour(row.storage_key)), size
+    assert asset.rendition("blurred") is None and not storage.exists(old_blurred)  # made again on use
+    assert is_red(colour(ensure_rendition(asset, "blurred").storage_key))
+    # What the public now gets at the thumb's URL is the proxy pass's frame.
+    shown = client.get(f"/media/{asset.id}/thumb.jpg")
+    with Image.open(io.BytesIO(shown.data)) as im:
+        assert is_red(im.convert("RGB").resize((1, 1)).getpixel((0, 0)))
+    assert integrity.check().clean
+
+    # A proxy made again (a lost file) leaves the thumb alone: the public may have cached it by
+    # now. (The ingest frame put back shows whether the pass would have replaced it.)
+    storage.save_bytes(ingest_thumb, asset.rendition("thumb").storage_key)
+    os.remove(storage.path(asset.rendition("web").storage_key))
+    proxies.make(asset)
+    assert storage.exists(asset.rendition("web").storage_key)
+    assert storage.read_bytes(asset.rendition("thumb").storage_key) == ingest_thumb
 
 
 def test_audio_gets_an_aac_proxy_and_is_public_once_it_is_ready(app, client, make_gallery):

@@ -102,7 +102,7 @@ def test_a_caption_edited_during_the_proxy_pass_is_in_the_proxy(app, make_galler
     result = ingest.ingest(make_gallery(), io.BytesIO(video_bytes(seconds=0.3)), "clip.mp4",
                            {"caption": "Old"}, user=None)
     asset_id = result.asset.id
-    real = transcode.video_proxy
+    real = transcode.video_proxies
 
     def slow_pass(*args, **kwargs):
         facts = real(*args, **kwargs)
@@ -112,7 +112,7 @@ def test_a_caption_edited_during_the_proxy_pass_is_in_the_proxy(app, make_galler
             conn.execute(update(Asset).where(Asset.id == asset_id).values(caption="Edited meanwhile"))
         return facts
 
-    monkeypatch.setattr(transcode, "video_proxy", slow_pass)
+    monkeypatch.setattr(transcode, "video_proxies", slow_pass)
     run_jobs(result.asset)
     assert atoms(result.asset)["\xa9cmt"] == "Edited meanwhile"
     assert result.asset.rendition("web").bytes == os.path.getsize(

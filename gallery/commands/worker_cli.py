@@ -5,12 +5,16 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 
 import click
 from flask import current_app
 
 from gallery.extensions import db
 from gallery.services import jobs, search
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+STOP_GRACE_SECONDS = 10.0  # a warm stop longer than this (a job that ignores it) becomes a cold one
 
 
 @click.command("worker")
@@ -43,14 +47,10 @@ def worker_command(queues: str, concurrency: int) -> None:
     stop = threading.Event()
 
     def start() -> multiprocessing.process.BaseProcess:
-        proc = ctx.Process(target=jobs.serve, args=(app, names), name="gallery-worker", daemon=False)
-        proc.start()
-        return proc
+        return _fork(ctx, "gallery-worker", jobs.serve, app, names)
 
     def start_sync() -> multiprocessing.process.BaseProcess:
-        proc = ctx.Process(target=_search_sync, args=(app,), name="gallery-search-sync", daemon=False)
-        proc.start()
-        return proc
+        return _fork(ctx, "gallery-search-sync", _search_sync, app)
 
     procs = [start() for _ in range(concurrency)]
     syncing = not search.sync.writes_inline()
@@ -73,14 +73,56 @@ def worker_command(queues: str, concurrency: int) -> None:
             finally:
                 # No transaction held while waiting: its locks would stall a migration's DDL.
                 db.session.close()
-            # A worker process that died (killed, out of memory) is replaced.
-            procs = [p if p.is_alive() else start_sync() if p.name == "gallery-search-sync"
-                     else start() for p in procs]
+            # A worker process that died (killed, out of memory) is replaced; not once told to
+            # stop: the stop signal sent to the whole group during a slow sweep has already ended
+            # the children, and a new one would never get it (a stopped worker once ran on).
+            if not stop.is_set():
+                procs = [p if p.is_alive() else start_sync() if p.name == "gallery-search-sync"
+                         else start() for p in procs]
             stop.wait(app.config["JOB_SWEEP_SECONDS"])
     finally:
-        for proc in procs:
-            proc.terminate()  # RQ's warm shutdown: the current job finishes first
-        for proc in procs:
+        _stop_all(procs)
+
+
+def _fork(ctx, name: str, target, *args) -> multiprocessing.process.BaseProcess:
+    """Start a child process whose stop signals are never lost.
+
+    A forked child inherits this process's Python handlers (which only set this process's stop
+    flag): a SIGTERM between the fork and the child's own handlers would be swallowed. The
+    signals are blocked over the fork, and the child sets them back to their default action
+    before it unblocks them: until it installs its handlers, a stop signal simply ends it.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        proc = ctx.Process(target=_child, args=(target, *args), name=name, daemon=False)
+        proc.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    return proc
+
+
+def _child(target, *args) -> None:
+    """The body of a forked child: default stop signals, then the target (which installs its own)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    target(*args)
+
+
+def _stop_all(procs: list[multiprocessing.process.BaseProcess]) -> None:
+    """Stop the children within seconds: warm (a running job is put back pending), then cold, then killed."""
+    for proc in procs:
+        proc.terminate()  # RQ's warm shutdown: its job process abandons the job (jobs.run_job)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    late = [p for p in procs if p.is_alive()]
+    for proc in late:
+        proc.terminate()  # a second SIGTERM, past RQ's 1 s: cold shutdown, its job process killed
+    for proc in late:
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
             proc.join()
 
 

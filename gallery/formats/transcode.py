@@ -1,10 +1,11 @@
-"""Web proxies with PyAV: H.264/AAC MP4 (faststart) for video, AAC M4A for audio, poster from the same pass."""
+"""Web proxies with PyAV: H.264/AAC MP4 (faststart) for video, every size from one decode with the poster; AAC M4A for audio."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ SCALE_FLAGS = "bicubic"  # the scale filter's default in the ffmpeg command line
 BT709, BT2020 = 1, (9, 10)  # AVColorSpace (and primaries, transfer) numbers: BT.709; BT.2020 NCL, CL
 Progress = Callable[[float], None]
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,22 @@ def video_proxy(src_path: str, dest_path: str, *, height: int = 720, credits: Cr
     is per codec (decoder, scaler, encoder); 0 lets each choose. Raises UnsupportedMedia when the
     source cannot be decoded; `dest_path` is then left untouched.
     """
-    return _write_atomically(dest_path, lambda tmp: _VideoPass(
-        src_path, tmp, height, credits, progress, threads).run())
+    return video_proxies(src_path, {height: dest_path}, credits=credits, progress=progress,
+                         threads=threads)[height]
+
+
+def video_proxies(src_path: str, dests: Mapping[int, str], *, credits: Credits | None = None,
+                  progress: Progress | None = None, threads: int = 0) -> dict[int, ProxyFacts]:
+    """Several web MP4s of one video (short edge -> dest path, as video_proxy) from a single decode.
+
+    Each decoded frame feeds every output's scaler and encoder, each decoded audio frame every
+    output's AAC encoder. The poster is taken on the largest output. Every file is written beside
+    its dest and all are renamed into place only when all are complete: on failure no dest changes.
+    """
+    if not dests:
+        raise ValueError("video_proxies needs at least one output")
+    return _write_all_atomically(dict(dests), lambda tmps: _VideoPass(
+        src_path, tmps, credits, progress, threads).run())
 
 
 def audio_proxy(src_path: str, dest_path: str, *, credits: Credits | None = None,
@@ -98,18 +114,26 @@ def rewrite_credits(path: str, credits: Credits) -> bool:
 
 def _write_atomically(dest_path: str, make: Callable[[str], T]) -> T:
     """Write into a temporary file beside dest and rename it into place only when complete."""
-    folder = os.path.dirname(os.path.abspath(dest_path))
-    # A fresh hidden name beside dest (same filesystem, so the rename is atomic); the muxer
+    return _write_all_atomically({0: dest_path}, lambda tmps: make(tmps[0]))
+
+
+def _write_all_atomically(dests: dict[K, str], make: Callable[[dict[K, str]], T]) -> T:
+    """Write each file into a temporary one beside its dest; rename them all into place only when all are complete."""
+    # A fresh hidden name beside each dest (same filesystem, so the rename is atomic); the muxer
     # creates it, so the file gets the usual umask permissions rather than mkstemp's 0600.
-    tmp = os.path.join(folder, f".{os.path.basename(dest_path)}.{secrets.token_hex(8)}.part")
+    tmps = {k: os.path.join(os.path.dirname(os.path.abspath(dest)),
+                            f".{os.path.basename(dest)}.{secrets.token_hex(8)}.part")
+            for k, dest in dests.items()}
     try:
-        facts = make(tmp)
-        os.replace(tmp, dest_path)
+        facts = make(tmps)
+        for k, dest in dests.items():
+            os.replace(tmps[k], dest)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        for tmp in tmps.values():
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
         raise
     return facts
 
@@ -227,96 +251,34 @@ def _rotation(frame: Any) -> int:
     return round(float(getattr(frame, "rotation", 0) or 0) / 90) * 90 % 360
 
 
-class _VideoPass:
-    """One decode-scale-encode pass; the encoder and the filter graph are built from the first frame."""
+class _VideoOut:
+    """One proxy of a pass: its muxer, filter graph (turn, tone-map, scale), encoders and CFR slots."""
 
-    def __init__(self, src: str, dest: str, short_edge: int, credits: Credits | None,
-                 progress: Progress | None, threads: int) -> None:
-        self.src, self.dest, self.short_edge = src, dest, short_edge
-        self.credits, self.threads = credits, threads
-        self.progress = progress
-        self.vstream: Any = None
+    def __init__(self, dest: str, short_edge: int, credits: Credits | None, threads: int,
+                 fps: Fraction, audio: Any | None, poster_at: float | None) -> None:
+        self.dest, self.short_edge, self.threads, self.fps = dest, short_edge, threads, fps
+        self.poster_at = poster_at  # None: another output of the pass keeps the poster
+        self.poster: bytes | None = None
         self.graph: Any = None
         self.next_index = 0  # the next output frame number (constant frame rate)
         self.start: float | None = None
-        self.poster: bytes | None = None
-        self.poster_at = 0.0
-
-    def run(self) -> ProxyFacts:
-        container = _open_source(self.src)
-        try:
-            return self._run(container)
-        except (av.FFmpegError, ValueError, UnicodeDecodeError) as exc:
-            if isinstance(exc, av.FFmpegError) and isinstance(exc, OSError) and exc.errno in (28, 13, 30):
-                raise  # disk full, permission, read-only: our storage, not the source's fault
-            raise UnsupportedMedia("This video could not be converted for the web: it is damaged or "
-                                   "uses a format we cannot decode.") from exc
-        finally:
-            container.close()
-
-    def _run(self, container: Any) -> ProxyFacts:
-        video = next((s for s in container.streams.video
-                      if not s.disposition & av.stream.Disposition.attached_pic), None)
-        if video is None:
-            raise UnsupportedMedia("This file has no video stream to convert.")
-        audio = next(iter(container.streams.audio), None)
-        video.thread_type = "AUTO"
-        video.codec_context.thread_count = self.threads
-        rate = video.average_rate or video.guessed_rate or DEFAULT_FPS
-        self.fps = Fraction(rate).limit_denominator(1001)
-        if self.fps > MAX_FPS or self.fps <= 0:
-            self.fps = Fraction(MAX_FPS) if self.fps > MAX_FPS else DEFAULT_FPS
-        total = _source_duration(container, video)
-        self.poster_at = (total or 0) * POSTER_AT
-        ticker = _ProgressTicker(self.progress, total)
-        out = _open_output(self.dest, "mp4", self.credits)
+        self.out = _open_output(dest, "mp4", credits)
         try:
             # Streams must exist before the first packet is written; the video encoder needs the
             # first frame (rotation, format), so the audio is held back until then.
-            self.vstream = out.add_stream(VIDEO_CODEC, rate=self.fps, options=dict(X264_OPTIONS))
+            self.vstream = self.out.add_stream(VIDEO_CODEC, rate=fps, options=dict(X264_OPTIONS))
             self.vstream.pix_fmt = "yuv420p"
-            self.vstream.codec_context.time_base = 1 / self.fps
-            self.vstream.codec_context.thread_count = self.threads
+            self.vstream.codec_context.time_base = 1 / fps
+            self.vstream.codec_context.thread_count = threads
             # Frame threads, as the ffmpeg command line gives x264: sliced threads (PyAV's default
             # thread type) cost compression for no gain in a batch encode.
             self.vstream.codec_context.thread_type = "AUTO"
-            sound = _AudioOut(out, audio, self.threads) if audio is not None else None
-            self.out = out
-            held: list[Any] = []
-            for frame in _decode(container, [video] + ([audio] if audio is not None else [])):
-                if isinstance(frame, av.AudioFrame):
-                    if self.graph is None:
-                        held.append(frame)
-                    elif sound is not None:
-                        sound.add(frame)
-                    continue
-                if self.graph is None:
-                    self._setup(frame)
-                    if sound is not None:
-                        for early in held:
-                            sound.add(early)
-                    held = []
-                self._push(frame)
-                if frame.time is not None:
-                    ticker.at(frame.time - (self.start or 0))
-            if self.graph is None:
-                raise UnsupportedMedia("No frame of this video could be decoded: it is damaged or "
-                                       "uses a format we cannot read.")
-            self.graph.push(None)
-            self._drain()
-            out.mux(self.vstream.encode(None))
-            if sound is not None:
-                sound.finish()
-        finally:
-            out.close()
-        ticker.done()
-        return ProxyFacts(width=self.vstream.width, height=self.vstream.height,
-                          duration=round(float(self.next_index / self.fps), 3),
-                          bytes=os.path.getsize(self.dest), video_codec="h264",
-                          audio_codec=AUDIO_CODEC if sound is not None else None,
-                          frame_rate=round(float(self.fps), 3), poster=self.poster)
+            self.sound = _AudioOut(self.out, audio, threads) if audio is not None else None
+        except BaseException:
+            self.out.close()
+            raise
 
-    def _setup(self, frame: Any) -> None:
+    def setup(self, frame: Any) -> None:
         rotation = _rotation(frame)
         sar = frame.sample_aspect_ratio if hasattr(frame, "sample_aspect_ratio") else None
         width, height = output_size(frame.width, frame.height, sar, rotation, self.short_edge)
@@ -359,17 +321,21 @@ class _VideoPass:
         graph.configure()
         self.graph = graph
 
-    def _push(self, frame: Any) -> None:
+    def push(self, frame: Any | None) -> None:
+        """A decoded frame into the graph (None flushes it), and whatever comes out into the encoder."""
         self.graph.push(frame)
-        self._drain()
-
-    def _drain(self) -> None:
         while True:
             try:
                 scaled = self.graph.pull()
             except (BlockingIOError, av.EOFError):  # needs more input / flushed
                 return
             self._emit(scaled)
+
+    def finish(self) -> None:
+        self.push(None)
+        self.out.mux(self.vstream.encode(None))
+        if self.sound is not None:
+            self.sound.finish()
 
     def _emit(self, frame: Any) -> None:
         """Constant frame rate: each frame fills the output slots up to its time (repeat or drop)."""
@@ -388,10 +354,92 @@ class _VideoPass:
         for _ in range(count):
             frame.pts = self.next_index
             frame.time_base = 1 / self.fps
-            if self.poster is None and float(self.next_index / self.fps) >= self.poster_at:
+            if (self.poster is None and self.poster_at is not None
+                    and float(self.next_index / self.fps) >= self.poster_at):
                 self.poster = imaging.encode_jpeg(frame.to_image(), POSTER_QUALITY)
             self.out.mux(self.vstream.encode(frame))
             self.next_index += 1
+
+    def facts(self) -> ProxyFacts:
+        return ProxyFacts(width=self.vstream.width, height=self.vstream.height,
+                          duration=round(float(self.next_index / self.fps), 3),
+                          bytes=os.path.getsize(self.dest), video_codec="h264",
+                          audio_codec=AUDIO_CODEC if self.sound is not None else None,
+                          frame_rate=round(float(self.fps), 3), poster=self.poster)
+
+
+class _VideoPass:
+    """One decode feeding every proxy's scaler and encoders; each output is built from the first frame."""
+
+    def __init__(self, src: str, dests: dict[int, str], credits: Credits | None,
+                 progress: Progress | None, threads: int) -> None:
+        self.src, self.dests = src, dests
+        self.credits, self.threads = credits, threads
+        self.progress = progress
+
+    def run(self) -> dict[int, ProxyFacts]:
+        container = _open_source(self.src)
+        try:
+            return self._run(container)
+        except (av.FFmpegError, ValueError, UnicodeDecodeError) as exc:
+            if isinstance(exc, av.FFmpegError) and isinstance(exc, OSError) and exc.errno in (28, 13, 30):
+                raise  # disk full, permission, read-only: our storage, not the source's fault
+            raise UnsupportedMedia("This video could not be converted for the web: it is damaged or "
+                                   "uses a format we cannot decode.") from exc
+        finally:
+            container.close()
+
+    def _run(self, container: Any) -> dict[int, ProxyFacts]:
+        video = next((s for s in container.streams.video
+                      if not s.disposition & av.stream.Disposition.attached_pic), None)
+        if video is None:
+            raise UnsupportedMedia("This file has no video stream to convert.")
+        audio = next(iter(container.streams.audio), None)
+        video.thread_type = "AUTO"
+        video.codec_context.thread_count = self.threads
+        rate = video.average_rate or video.guessed_rate or DEFAULT_FPS
+        fps = Fraction(rate).limit_denominator(1001)
+        if fps > MAX_FPS or fps <= 0:
+            fps = Fraction(MAX_FPS) if fps > MAX_FPS else DEFAULT_FPS
+        total = _source_duration(container, video)
+        ticker = _ProgressTicker(self.progress, total)
+        largest = max(self.dests)  # the poster is taken from the sharpest picture of the pass
+        with contextlib.ExitStack() as stack:
+            outs: dict[int, _VideoOut] = {}
+            for edge, dest in sorted(self.dests.items()):
+                out = _VideoOut(dest, edge, self.credits, self.threads, fps, audio,
+                                (total or 0) * POSTER_AT if edge == largest else None)
+                stack.callback(out.out.close)
+                outs[edge] = out
+            started = False
+            held: list[Any] = []
+            for frame in _decode(container, [video] + ([audio] if audio is not None else [])):
+                if isinstance(frame, av.AudioFrame):
+                    if not started:
+                        held.append(frame)
+                    else:
+                        for out in outs.values():
+                            if out.sound is not None:
+                                out.sound.add(frame)
+                    continue
+                if not started:
+                    for out in outs.values():
+                        out.setup(frame)
+                        if out.sound is not None:
+                            for early in held:
+                                out.sound.add(early)
+                    started, held = True, []
+                for out in outs.values():
+                    out.push(frame)
+                if frame.time is not None:
+                    ticker.at(frame.time - (outs[largest].start or 0))
+            if not started:
+                raise UnsupportedMedia("No frame of this video could be decoded: it is damaged or "
+                                       "uses a format we cannot read.")
+            for out in outs.values():
+                out.finish()
+        ticker.done()
+        return {edge: out.facts() for edge, out in outs.items()}
 
 
 # --- Audio ------------------------------------------------------------------------------

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import logging
+import os
+import signal
 import threading
 import time
 import weakref
@@ -20,6 +23,7 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
+from rq.worker import WorkerStatus
 
 from gallery.extensions import db
 from gallery.services import digests, schedule, work
@@ -112,10 +116,25 @@ def run_job(asset_id: int) -> dict[str, str]:
     app = _worker_app
     if app is None:
         raise RuntimeError("run_job runs in a `gallery worker` process (jobs.serve)")
-    with app.app_context():
-        # RQ forks a process per job: connections inherited from the worker are not ours to use.
-        db.engine.dispose(close=False)
-        return work.look_at(asset_id)  # the context's teardown closes the session
+    # The worker forwards its stop signal here (_Worker.request_stop): the piece in hand is put
+    # back pending for the sweeper, its temp files removed, and the worker exits in seconds
+    # rather than after a transcode of minutes.
+    signal.signal(signal.SIGTERM, _stop_job)
+    try:
+        with app.app_context():
+            # RQ forks a process per job: connections inherited from the worker are not ours to use.
+            db.engine.dispose(close=False)
+            return work.look_at(asset_id)  # the context's teardown closes the session
+    except work.Stopped:
+        return {"stopped": "put back pending"}
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop_job(signum, frame) -> None:
+    """SIGTERM in a job process: stop the job where it is (once; its clean-up is not interrupted)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise work.Stopped()
 
 
 def serve(app: Flask, queues: list[str]) -> None:
@@ -135,6 +154,17 @@ class _Worker(Worker):
 
     def subscribe(self) -> None:
         """No command channel: stop workers with SIGTERM (warm) or SIGKILL (the sweeper recovers)."""
+
+    def request_stop(self, signum, frame) -> None:
+        """Warm shutdown that does not wait for a long job: the job process is told to put its piece back.
+
+        RQ's own warm shutdown waits for the job to finish, and a video's proxy takes minutes.
+        The job process runs in a session of its own, so a signal to the worker's group misses it.
+        """
+        if self.get_state() == WorkerStatus.BUSY and self.horse_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.horse_pid, signal.SIGTERM)
+        super().request_stop(signum, frame)
 
 
 def embedded(app: Flask) -> Embedded:

@@ -7,6 +7,7 @@ renamed into place before its row commits, and removed again if the row cannot b
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -21,7 +22,7 @@ from gallery.extensions import db
 from gallery.formats import transcode
 from gallery.formats.transcode import ProxyFacts
 from gallery.models import Asset, Rendition
-from gallery.services import served, storage
+from gallery.services import posters, served, storage
 from gallery.services.credits import credits_for
 from gallery.services.renditions import lock_for
 
@@ -66,21 +67,31 @@ def made(asset: Asset) -> bool:
 
 
 def make(asset: Asset, progress: Progress | None = None) -> list[Rendition]:
-    """Make, store and record the asset's missing proxies (commits each); the proxy piece's maker.
+    """Make, store and record the asset's missing proxies (commits); the proxy piece's maker.
 
-    Idempotent: a proxy recorded with its file there is kept. Two workers racing write the same
-    key (an atomic rename) and the unique (asset, size) keeps one row. Raises UnsupportedMedia
-    when the source cannot be decoded (the piece then records the reason).
+    A video's missing sizes come from one pass (one decode feeding both encoders). Idempotent: a
+    proxy recorded with its file there is kept. Two workers racing write the same key (an atomic
+    rename) and the unique (asset, size) keeps one row. Raises UnsupportedMedia when the source
+    cannot be decoded (the piece then records the reason). The first pass of a video also
+    replaces its ingest thumb and preview with the pass's poster (posters.py).
     """
     wanted = sizes_for(asset)
     if not wanted:
         raise GalleryError(f"A {asset.media_type} has no web proxy.")
-    rows = []
-    for n, size in enumerate(wanted):
-        # One pass per size: report the whole piece's progress, not each pass's from 0 again.
-        part = None if progress is None else _share(progress, n, len(wanted))
-        rows.append(_ensure(asset, size, part))
-    return rows
+    if _missing(asset, wanted):
+        with contextlib.ExitStack() as held:
+            for size in wanted:  # in one order everywhere: two threads never each hold one and wait
+                held.enter_context(lock_for(asset.id, size))
+            db.session.refresh(asset)
+            missing = _missing(asset, wanted)
+            if missing:
+                first = all(asset.rendition(s) is None for s in wanted)
+                poster = _make(asset, missing, progress)
+                if first and poster is not None:
+                    db.session.refresh(asset)
+                    posters.replace(asset, poster)
+    db.session.refresh(asset)
+    return [asset.rendition(s) for s in wanted]
 
 
 def recredit(asset: Asset) -> list[str]:
@@ -112,68 +123,71 @@ def recredit(asset: Asset) -> list[str]:
     return done
 
 
-def _share(progress: Progress, n: int, of: int) -> Progress:
-    return lambda fraction: progress((n + fraction) / of)
+def _missing(asset: Asset, sizes: list[str]) -> list[str]:
+    found = {s: asset.rendition(s) for s in sizes}
+    return [s for s, row in found.items() if row is None or not storage.exists(row.storage_key)]
 
 
-def _ensure(asset: Asset, size: str, progress: Progress | None) -> Rendition:
-    found = asset.rendition(size)
-    if found is not None and storage.exists(found.storage_key):
-        return found
-    with lock_for(asset.id, size):
-        db.session.refresh(asset)
-        found = asset.rendition(size)
-        if found is not None and storage.exists(found.storage_key):
-            return found
-        return _make(asset, size, progress)
-
-
-def _make(asset: Asset, size: str, progress: Progress | None) -> Rendition:
+def _make(asset: Asset, sizes: list[str], progress: Progress | None) -> bytes | None:
+    """One pass for these sizes: files stored, then rows recorded; returns the pass's poster (video)."""
     # The served copy, never the stored original: nothing the location cleaner took out can ride
     # along (transcode copies no tags anyway; this is the belt to its braces).
     asset = served.ensure(asset)
     credits = credits_for(asset, current_app.config["ORGANISATION"])
-    k = key(asset.sha256, size)
-    dest = storage.scratch_file("." + SIZES[size][1])
-    edge = SIZES[size][0]
-    facts: ProxyFacts
+    dests = {size: storage.scratch_file("." + SIZES[size][1]) for size in sizes}
+    made: dict[str, ProxyFacts]
     try:
         with storage.local_copy(asset.served_key) as src:
-            if edge is None:
-                facts = transcode.audio_proxy(src, dest, credits=credits, progress=progress)
+            if sizes == ["audio"]:
+                made = {"audio": transcode.audio_proxy(src, dests["audio"], credits=credits, progress=progress)}
             else:
-                facts = transcode.video_proxy(src, dest, height=edge, credits=credits, progress=progress)
+                edges = {SIZES[size][0]: size for size in sizes}
+                by_edge = transcode.video_proxies(src, {edge: dests[size] for edge, size in edges.items()},
+                                                  credits=credits, progress=progress)
+                made = {edges[edge]: facts for edge, facts in by_edge.items()}
         # Staff may have edited the caption or credit during a pass of minutes; a "credits" piece
         # that ran meanwhile found no proxy to rewrite, so the fields are read again here.
         db.session.refresh(asset)
         db.session.refresh(asset.gallery)
-        if transcode.rewrite_credits(dest, credits_for(asset, current_app.config["ORGANISATION"])):
-            facts = dataclasses.replace(facts, bytes=os.path.getsize(dest))
+        now_credits = credits_for(asset, current_app.config["ORGANISATION"])
+        for size in sizes:
+            if transcode.rewrite_credits(dests[size], now_credits):
+                made[size] = dataclasses.replace(made[size], bytes=os.path.getsize(dests[size]))
     except BaseException:
-        _unlink(dest)
+        for dest in dests.values():
+            _unlink(dest)
         raise
-    storage.commit_file(dest, k)  # whole or not at all: a rename, or one (multipart) upload
-    row = asset.rendition(size)
-    if row is None:
-        row = Rendition(asset_id=asset.id, size=size, width=facts.width or 0,
-                        height=facts.height or 0, bytes=facts.bytes, storage_key=k)
-        db.session.add(row)
-    else:  # the row survived but its file was lost: the file is remade, the row corrected
-        row.width, row.height, row.bytes, row.storage_key = facts.width or 0, facts.height or 0, facts.bytes, k
+    keys = {size: key(asset.sha256, size) for size in sizes}
+    try:
+        for size in sizes:
+            storage.commit_file(dests[size], keys[size])  # whole or not at all: a rename, or one upload
+    except BaseException:
+        for dest in dests.values():
+            _unlink(dest)
+        raise
+    for size in sizes:
+        facts = made[size]
+        row = asset.rendition(size)
+        if row is None:
+            db.session.add(Rendition(asset_id=asset.id, size=size, width=facts.width or 0,
+                                     height=facts.height or 0, bytes=facts.bytes, storage_key=keys[size]))
+        else:  # the row survived but its file was lost: the file is remade, the row corrected
+            row.width, row.height, row.bytes, row.storage_key = (
+                facts.width or 0, facts.height or 0, facts.bytes, keys[size])
     # Not unit.commit(): derived data under its own lock, like renditions.ensure_rendition; a
     # race is settled by the unique (asset, size), and no search document holds renditions.
     try:
         db.session.commit()
     except IntegrityError:
-        db.session.rollback()  # the winner wrote the same bytes to the same key: keep them
-        return db.session.scalars(select(Rendition).where(
-            Rendition.asset_id == asset.id, Rendition.size == size)).one()
+        db.session.rollback()  # the winner wrote the same bytes to the same keys: keep them
+        return None
     except BaseException:
         db.session.rollback()
-        if not _referenced(k):
-            storage.delete(k)  # no file without its row
+        for k in keys.values():
+            if not _referenced(k):
+                storage.delete(k)  # no file without its row
         raise
-    return row
+    return next((facts.poster for facts in made.values() if facts.poster is not None), None)
 
 
 def _referenced(k: str) -> bool:

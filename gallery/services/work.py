@@ -32,6 +32,13 @@ PIECES: dict[str, tuple[str, ...]] = {"image": ("large", "served"), "video": ("s
                                       "audio": ("served", "proxy")}
 
 
+class Stopped(BaseException):
+    """Raised in a job process told to stop (SIGTERM): the piece in hand goes back to pending.
+
+    A BaseException, so no `except Exception` on the way records it as the piece's failure.
+    """
+
+
 PROGRESS_SECONDS = 3.0  # how often a running piece writes its progress at most (tests set 0)
 
 
@@ -167,9 +174,27 @@ def look_at(asset_id: int, *, at: dt.datetime | None = None) -> dict[str, str]:
         AssetWork.asset_id == asset_id, _due(at)).order_by(AssetWork.id)).all()
     out: dict[str, str] = {}
     for piece in pieces:
-        if _claim(asset_id, piece, at):
-            out[piece] = _do(asset_id, piece, at)
+        claimed = False
+        try:
+            claimed = _claim(asset_id, piece, at)
+            if claimed:
+                out[piece] = _do(asset_id, piece, at)
+        except Stopped:
+            db.session.rollback()
+            if claimed:
+                _release(asset_id, piece)
+            raise
     return out
+
+
+def _release(asset_id: int, piece: str) -> None:
+    """Put a piece this worker holds back to pending, due now, its attempt not counted (a stopped job)."""
+    at = now()
+    db.session.execute(update(AssetWork).where(
+        AssetWork.asset_id == asset_id, AssetWork.piece == piece, AssetWork.state == "running"
+    ).values(state="pending", attempts=AssetWork.attempts - 1,
+             lease_until=at, started_at=None, progress=None, updated_at=at))
+    db.session.commit()
 
 
 def _claim(asset_id: int, piece: str, at: dt.datetime) -> bool:
