@@ -1,8 +1,8 @@
 """Credits into large originals: what the served copy costs with them, against a plain copy, in one run.
 
 Run from the project root: python bench/credits.py [--rounds 5] [--video-seconds 60]
-Sources are made here: a 24 MP JPEG with camera EXIF and GPS, the same picture as PNG and as
-TIFF, and a 1080p30 H.264 MP4 with phone-style location (--video-seconds long). For each, the
+Sources are made here: a 24 MP JPEG with camera EXIF and GPS, the same picture as PNG, TIFF and
+HEIC, a 1080p30 H.264 MP4 with phone-style location (--video-seconds long) and an MP3 as long. For each, the
 median of --rounds runs of: copying the file (the floor: the served copy has to be written whole
 anyway), removing its location (what the served copy cost before), and removing its location then
 writing the credits (gallery.formats.captions, what the served and credits pieces do now).
@@ -33,8 +33,9 @@ def sources(folder: str, video_seconds: float) -> dict[str, tuple[str, str]]:
     from PIL import Image
 
     sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from gallery.formats import imaging
     from tests.conftest import gps_exif
-    from tests.media_files import mp4_with_location, video_bytes
+    from tests.media_files import audio_bytes, mp3_with_location, mp4_with_location, video_bytes
 
     im = Image.effect_noise((6000, 4000), 60).convert("RGB")
     exif = gps_exif()
@@ -46,10 +47,18 @@ def sources(folder: str, video_seconds: float) -> dict[str, tuple[str, str]]:
         path = os.path.join(folder, f"source.{ext}")
         im.save(path, fmt, **extra)
         made[label] = (path, mime)
+    imaging.register_heif()
+    path = os.path.join(folder, "source.heic")
+    im.save(path, "HEIF", exif=exif, quality=90)
+    made["HEIC 24 MP"] = (path, "image/heic")
     path = os.path.join(folder, "source.mp4")
     with open(path, "wb") as fh:
         fh.write(mp4_with_location(video_bytes("mp4", seconds=video_seconds, size=(1920, 1080))))
     made[f"MP4 1080p {video_seconds:g} s"] = (path, "video/mp4")
+    path = os.path.join(folder, "source.mp3")
+    with open(path, "wb") as fh:
+        fh.write(mp3_with_location(audio_bytes("mp3", "libmp3lame", seconds=video_seconds)))
+    made[f"MP3 {video_seconds:g} s"] = (path, "audio/mpeg")
     return made
 
 

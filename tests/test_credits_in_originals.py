@@ -1,7 +1,8 @@
 """Every downloaded file carries its caption and credits, originals included, read back by exiftool.
 
-Originals of JPEG, PNG, WebP, TIFF, MP4 and MOV get them without re-encoding (pixels, scan data and
-samples compared); HEIC and other types that cannot take them travel with a sidecar .xmp in zips.
+Originals of JPEG, PNG, WebP, TIFF, HEIC, MP4, MOV, MP3, WAV and Ogg get them without re-encoding
+(pixels, scan data and samples compared); types that cannot take them, and files whose structure
+the writers do not follow, travel with a sidecar .xmp in zips.
 The served copy is background work; an edit re-credits it, and downloads send the previous copy
 until then.
 """
@@ -17,6 +18,7 @@ import zipfile
 
 import av
 import pytest
+from mutagen.id3 import ID3
 from PIL import Image
 from sqlalchemy import select
 
@@ -26,7 +28,14 @@ from gallery.models import Asset, AssetWork
 from gallery.services import assets, galleries, jobs, served, storage, terms
 from gallery.services.ingest import ingest as ingest_file
 from tests.conftest import gps_exif, gps_image_bytes, image_bytes
-from tests.media_files import location_leaks, mp4_with_location, video_bytes
+from tests.media_files import (
+    audio_bytes,
+    box,
+    location_leaks,
+    mp3_with_location,
+    mp4_with_location,
+    video_bytes,
+)
 from tests.test_served_heic_webm import heic_with_gps, needs_heic_encoder
 
 needs_exiftool = pytest.mark.skipif(shutil.which("exiftool") is None,
@@ -178,12 +187,23 @@ def test_renditions_carry_every_field(client, member, make_gallery, tmp_path, si
     assert_no_gps(tags)
 
 
+def assert_xmp_credited(tags: dict) -> None:
+    """The XMP fields every original carries, whatever else its format holds."""
+    assert tags["XMP-dc:Description"] == CAPTION and tags["XMP-dc:Title"] == "Borehole"
+    assert tags["XMP-dc:Creator"] == "Amina Otieno" and tags["XMP-dc:Rights"] == "© Relief Agency"
+    assert tags["XMP-photoshop:Credit"] == "Relief Agency"
+    assert tags["XMP-dc:Subject"] == ["water", "Ñandú"]
+    assert tags["XMP-photoshop:City"] == "Lodwar" and tags["XMP-photoshop:Country"] == "Kenya"
+    assert "CC BY 4.0" in tags["XMP-xmpRights:UsageTerms"]
+
+
 @needs_exiftool
 @pytest.mark.parametrize("fmt", ["mp4", "mov"])
-def test_video_original_carries_the_credits_in_its_atoms_and_the_same_samples(client, member, make_gallery,
-                                                                              tmp_path, fmt):
+def test_video_original_carries_the_credits_in_atoms_and_xmp_and_the_same_samples(client, member, make_gallery,
+                                                                                  tmp_path, fmt):
     data = mp4_with_location(video_bytes(fmt, seconds=1))
     asset = settle(ingest(make_gallery(), f"clip.{fmt}", data))
+    assert served.carries_credits(asset.served_key)
     got = get(client, f"/download/assets/{asset.id}/original")
     assert got.status_code == 200 and location_leaks(got.data) == []
     tags = exiftool(got.data, f".{fmt}", tmp_path)
@@ -191,18 +211,119 @@ def test_video_original_carries_the_credits_in_its_atoms_and_the_same_samples(cl
     said = {k.split(":")[1]: v for k, v in tags.items() if k.startswith(("ItemList:", "UserData:", "QuickTime:"))}
     assert said["Title"] == "Borehole" and said["Comment"] == CAPTION and said["Artist"] == "Amina Otieno"
     assert said["Copyright"].startswith("© Relief Agency")
+    # One XMP packet, ours: the phone's (uuid box and XMP_ atom) are gone, not just blanked.
+    assert_xmp_credited(tags)
+    assert got.data.count(b"<x:xmpmeta") == 1
     assert packets(got.data) == packets(data)
 
 
 @needs_exiftool
+def test_web_proxies_carry_the_credits_in_xmp_and_an_edit_rewrites_them(client, member, make_gallery, editor,
+                                                                       tmp_path):
+    asset = settle(ingest(make_gallery(), "clip.mp4", video_bytes("mp4", seconds=1)))
+    web = asset.rendition("web")
+    assert web is not None
+    tags = exiftool(storage.read_bytes(web.storage_key), ".mp4", tmp_path)
+    assert_xmp_credited(tags)
+    assert tags["ItemList:Comment"] == CAPTION
+    assets.update_asset(asset.id, {"caption": "Night falls on the camp."}, editor)
+    asset = settle(asset)
+    proxy = storage.read_bytes(asset.rendition("web").storage_key)
+    tags = exiftool(proxy, ".mp4", tmp_path)
+    assert tags["XMP-dc:Description"] == "Night falls on the camp." and CAPTION.encode() not in proxy
+    assert proxy.count(b"<x:xmpmeta") == 1
+
+
+def wav_with_xmp(data: bytes) -> bytes:
+    """A WAV with a recorder's XMP chunk (_PMX) carrying a place and a caption."""
+    from tests.conftest import GPS_XMP
+
+    chunk = b"_PMX" + len(GPS_XMP).to_bytes(4, "little") + GPS_XMP + b"\x00" * (len(GPS_XMP) & 1)
+    body = data[12:] + chunk
+    return b"RIFF" + (len(body) + 4).to_bytes(4, "little") + b"WAVE" + body
+
+
+@needs_exiftool
+@pytest.mark.parametrize("name, make", [
+    ("spot.mp3", lambda: mp3_with_location(audio_bytes("mp3", "libmp3lame", seconds=1))),
+    ("spot.wav", lambda: wav_with_xmp(audio_bytes("wav", seconds=1))),
+])
+def test_mp3_and_wav_originals_carry_id3_frames_and_xmp_and_the_same_samples(client, member, make_gallery,
+                                                                             tmp_path, name, make):
+    data = make()
+    asset = settle(ingest(make_gallery(), name, data))
+    assert served.carries_credits(asset.served_key)
+    got = get(client, f"/download/assets/{asset.id}/original")
+    assert got.status_code == 200 and location_leaks(got.data) == []
+    tags = exiftool(got.data, "." + name.rsplit(".", 1)[1], tmp_path)
+    assert_no_gps(tags)
+    assert tags["ID3v2_4:Title"] == "Borehole" and tags["ID3v2_4:Artist"] == "Amina Otieno"
+    assert tags["ID3v2_4:Comment-und"] == CAPTION and tags["ID3v2_4:Copyright"].startswith("© Relief Agency")
+    assert_xmp_credited(tags)  # the packet rides in a PRIV "XMP" frame
+    assert got.data.count(b"<x:xmpmeta") == 1 and b"Shelter roof" not in got.data
+    if name.endswith(".mp3"):
+        # exiftool names every TXXX frame alike: mutagen tells them apart by description.
+        frames = {f.desc: str(f) for f in ID3(io.BytesIO(got.data)).getall("TXXX")}
+        assert frames["Credit"] == "Relief Agency" and frames["Keywords"] == "water, Ñandú"
+        assert "CC BY 4.0" in frames["Usage terms"] and frames["City"] == "Lodwar"
+    assert packets(got.data) == packets(data)
+
+
+@needs_exiftool
+def test_ogg_original_carries_vorbis_comments_and_the_same_samples(client, member, make_gallery, tmp_path):
+    data = audio_bytes("ogg", "libopus", seconds=1)
+    asset = settle(ingest(make_gallery(), "spot.ogg", data))
+    assert served.carries_credits(asset.served_key)
+    got = get(client, f"/download/assets/{asset.id}/original")
+    tags = exiftool(got.data, ".ogg", tmp_path)
+    assert tags["Vorbis:Title"] == "Borehole" and tags["Vorbis:Description"] == CAPTION
+    assert tags["Vorbis:Artist"] == "Amina Otieno" and tags["Vorbis:Copyright"].startswith("© Relief Agency")
+    assert tags["Vorbis:Credit"] == "Relief Agency" and tags["Vorbis:Keywords"] == "water, Ñandú"
+    assert tags["Vorbis:City"] == "Lodwar" and tags["Vorbis:Country"] == "Kenya"
+    assert "CC BY 4.0" in tags["Vorbis:License"]
+    assert packets(got.data) == packets(data)
+
+
+def heic_pixels(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as im:
+        return im.tobytes()
+
+
+@needs_exiftool
 @needs_heic_encoder
-def test_heic_original_leaves_without_location_and_with_a_sidecar_in_zips(client, member, make_gallery,
-                                                                          tmp_path):
-    """HEIC cannot take them here: served location-free as it was, the credits beside it in the zip."""
-    asset = settle(ingest(make_gallery(), "phone.heic", heic_with_gps()))
+@pytest.mark.parametrize("xmp", [True, False], ids=["phone-xmp", "no-xmp"])
+def test_heic_original_carries_the_credits_in_an_xmp_item_and_exif(client, member, make_gallery, tmp_path, xmp):
+    """An XMP item (the phone's replaced, its bytes zeroed) and the Exif item's IFD0; the same pixels."""
+    data = heic_with_gps(xmp=xmp)
+    asset = settle(ingest(make_gallery(), "phone.heic", data))
+    assert served.carries_credits(asset.served_key)
+    got = get(client, f"/download/assets/{asset.id}/original")
+    assert got.status_code == 200
+    tags = exiftool(got.data, ".heic", tmp_path)
+    assert not any(k.endswith(":Warning") for k in tags), tags
+    assert_xmp_credited(tags)
+    assert tags["IFD0:ImageDescription"] == CAPTION and tags["IFD0:Artist"] == "Amina Otieno"
+    assert tags["IFD0:Copyright"] == "© Relief Agency"
+    assert_no_gps(tags)
+    assert got.data.count(b"<x:xmpmeta") == 1 and b"Shelter roof" not in got.data
+    assert heic_pixels(got.data) == heic_pixels(data)
+    with client.get(f"/download/galleries/{asset.gallery_id}.zip?size=original") as r:
+        zipped = r.data
+    with zipfile.ZipFile(io.BytesIO(zipped)) as zf:
+        assert not [n for n in zf.namelist() if n.endswith(".xmp")]
+
+
+@needs_exiftool
+@needs_heic_encoder
+def test_a_heic_whose_boxes_are_not_understood_leaves_as_it_was_with_a_sidecar(client, member, make_gallery,
+                                                                              tmp_path):
+    """An image sequence's movie box beside meta: no offset is guessed, the file is served as it was."""
+    data = heic_with_gps() + box(b"moov", box(b"mvhd", bytes(100)))
+    asset = settle(ingest(make_gallery(), "burst.heic", data))
     assert not served.carries_credits(asset.served_key)
     got = get(client, f"/download/assets/{asset.id}/original")
     assert got.status_code == 200
+    assert heic_pixels(got.data) == heic_pixels(data)
     assert_no_gps(exiftool(got.data, ".heic", tmp_path))
     with client.get(f"/download/galleries/{asset.gallery_id}.zip?size=original") as r:
         zipped = r.data
@@ -214,6 +335,24 @@ def test_heic_original_leaves_without_location_and_with_a_sidecar_in_zips(client
     tags = exiftool(xmp, ".xmp", tmp_path)
     assert tags["XMP-dc:Description"] == CAPTION and tags["XMP-photoshop:City"] == "Lodwar"
     assert_no_gps(tags)
+
+
+@needs_exiftool
+@needs_heic_encoder
+def test_the_heic_writer_moves_every_item_offset_after_meta(tmp_path):
+    """Written twice over (the second replaces the first's XMP item): pixels still decode, one packet."""
+    from gallery.formats.captions import heif
+    from gallery.formats.credits import Credits
+
+    data = heic_with_gps(size=(640, 480))
+    once, twice = io.BytesIO(), io.BytesIO()
+    heif.write(io.BytesIO(data), once, Credits("T", "First caption", "Ana", "Org", "© Org"))
+    heif.write(io.BytesIO(once.getvalue()), twice, Credits("T", "Second caption", "Ana", "Org", "© Org"))
+    out = twice.getvalue()
+    assert heic_pixels(out) == heic_pixels(data)
+    tags = exiftool(out, ".heic", tmp_path)
+    assert tags["XMP-dc:Description"] == "Second caption" and b"First caption" not in out
+    assert tags["IFD0:ImageDescription"] == "Second caption"
 
 
 def test_zip_adds_a_sidecar_only_for_files_that_cannot_carry_credits(client, member, make_gallery):

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gallery import clock
 from gallery.extensions import db
@@ -309,3 +309,36 @@ def test_press_kit_offers_each_item_only_the_chosen_sizes_it_has(app, client, ed
     assert [a.get_text(" ", strip=True).split(":")[0].strip() for a in item.select(".press-files a")] == ["Small", "Original"]
     assert recipient.get(f"{url}/files/{library['public'].id}/web").status_code == 404
     assert not db.session.scalars(select(DownloadEvent)).all()
+
+
+@pytest.mark.parametrize("ending", ["deactivated", "deleted"])
+def test_links_of_an_account_that_is_gone_answer_410_with_a_clear_page(app, client, editor, kit, make_user,
+                                                                      ending):
+    """Deactivated (the rows stay) or deleted (the rows go with it): 410 Gone, never 404, in any language."""
+    from sqlalchemy import delete
+
+    from gallery.models import User
+    from gallery.services import accounts
+
+    share = path_of(make_link(client, kit, kind="share"))
+    press = path_of(make_link(client, kit, kind="presskit", sizes=["preview"]))
+    visitor = app.test_client()
+    assert visitor.get(share).status_code == 200 and visitor.get(press).status_code == 200
+    if ending == "deactivated":
+        accounts.set_active(make_user("admin"), editor, False)
+    else:
+        db.session.execute(delete(User).where(User.id == editor.id))
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(LightboxLink)) == 0  # gone with it
+    for url in (share, press, f"{press}/zip?size=preview"):
+        gone = visitor.get(url)
+        assert gone.status_code == 410, url
+        assert "This link's owner no longer has an account." in gone.get_data(as_text=True)
+    french = visitor.get("/fr" + share)
+    assert french.status_code == 410 and "n’a plus de compte" in french.get_data(as_text=True)
+    # A mangled token, or a forged owner part, is still just not valid.
+    token = share.rsplit("/", 1)[1]
+    random_part, owner, signature = token.split(".")
+    for bad in (f"{random_part}.{owner}.{signature[:-2]}xx", f"{random_part[:-2]}xx.{owner}.{signature}",
+                random_part):
+        assert visitor.get(f"/shared/{bad}").status_code == 404, bad

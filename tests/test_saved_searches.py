@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from gallery import clock
 from gallery.extensions import db
-from gallery.models import SavedSearch
+from gallery.models import Asset, SavedSearch
 from tests.smtp_sink import Sink
 
 
@@ -190,3 +190,83 @@ def test_without_a_worker_a_request_sends_due_digests_in_a_thread(
     client.get("/")
     assert sink.arrived(1) and "New borehole" in sink.messages[0].get_content()
     app.extensions["gallery.digests"]["thread"].join(60)
+
+
+def test_digest_mail_offers_one_click_unsubscribe(app, runner, sink, water, make_asset, member, monkeypatch):
+    """RFC 8058: List-Unsubscribe (the signed https link) and List-Unsubscribe-Post; a bare POST stops it."""
+    from gallery.services import saved_searches
+
+    gallery, _old = water
+    app.config.update(sink.settings(), PUBLIC_URL="http://media.example.org", WTF_CSRF_ENABLED=True)
+    start = dt.datetime(2030, 3, 1, 9, 0)
+    monkeypatch.setattr(clock, "now", lambda: start)
+    saved_searches.save(member, "Boreholes", {"q": "borehole"}, email_daily=True)
+    db.session.commit()
+    make_asset(gallery, caption="A new borehole in Kakuma.", title="New borehole")
+    monkeypatch.setattr(clock, "now", lambda: start + dt.timedelta(days=1))
+    assert "Sent 1 " in runner.invoke(args=["send-digests"]).output
+    assert sink.arrived(1)
+    message = sink.messages[0]
+    header = message["List-Unsubscribe"]
+    link = re.fullmatch(r"<https://media\.example\.org(/searches/unsubscribe/[\w.-]+)>", header)
+    assert link, header  # https even when the site's address is http: RFC 8058 asks for it
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link.group(1) in message.get_content()  # the same link as the body's
+    # What a mail client sends: no session, no CSRF token, just the one field. Twice is fine.
+    with app.test_client() as mail_client:
+        for _ in range(2):
+            r = mail_client.post(link.group(1), data={"List-Unsubscribe": "One-Click"})
+            assert r.status_code == 200 and "no more daily e-mails" in r.get_data(as_text=True)
+        assert mail_client.post(link.group(1)[:-3] + "xyz",
+                                data={"List-Unsubscribe": "One-Click"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.scalars(select(SavedSearch)).one().email_daily is False
+    # Other forms still need their CSRF token: the exemption is this link's alone.
+    with app.test_client() as stranger:
+        assert stranger.post("/account/searches", data={"name": "x", "q": "y"}).status_code == 400
+
+
+def test_a_staff_users_digest_lists_only_what_the_public_may_see(app, runner, sink, make_gallery, make_asset,
+                                                               make_user, monkeypatch):
+    """A digest leaves the server: no drafts, withheld, sensitive or embargoed items, even for an editor."""
+    from gallery.services import assets, saved_searches
+    from gallery.services.search import engine
+
+    editor = make_user("editor")
+    app.config.update(sink.settings(), PUBLIC_URL="https://media.example.org")
+    gallery = make_gallery(title="Water in Turkana", country="KEN")
+    draft_gallery = make_gallery(title="Field notes", status="draft")
+    start = dt.datetime(2030, 3, 1, 9, 0)
+    monkeypatch.setattr(clock, "now", lambda: start)
+    saved_searches.save(editor, "Boreholes", {"q": "borehole"}, email_daily=True)
+    db.session.commit()
+    public = make_asset(gallery, caption="A borehole in Kakuma.", title="Public borehole")
+    hidden = {
+        "Draft borehole": {"status": "draft"},
+        "Withheld borehole": {"consent": "withheld"},
+        "Sensitive borehole": {"sensitive": True},
+        "Embargoed borehole": {"embargo_until": "2031-01-01T00:00:00Z"},
+    }
+    for title, change in hidden.items():
+        asset = make_asset(gallery, caption=f"{title} in Lodwar.", title=title)
+        assets.update_asset(asset.id, change, editor)
+    make_asset(draft_gallery, caption="A borehole in a draft gallery.", title="Unpublished gallery borehole")
+    # The editor's own search finds them all: the mail must not.
+    assert len(engine.matching_ids("borehole", editor)[1]) == 6
+    monkeypatch.setattr(clock, "now", lambda: start + dt.timedelta(days=1))
+    assert "Sent 1 " in runner.invoke(args=["send-digests"]).output
+    assert sink.arrived(1)
+    message = sink.messages[0]
+    body = message.get_content()
+    assert "Public borehole" in body and f"/assets/{public.id}" in body
+    for title in [*hidden, "Unpublished gallery borehole"]:
+        assert title not in body, title
+    assert message["Subject"].startswith("1 new for")
+    # Published later, the draft is news then.
+    draft = db.session.scalar(select(Asset).where(Asset.title == "Draft borehole"))
+    assets.update_asset(draft.id, {"status": "published"}, editor)
+    monkeypatch.setattr(clock, "now", lambda: start + dt.timedelta(days=2))
+    assert "Sent 1 " in runner.invoke(args=["send-digests"]).output
+    assert sink.arrived(2)
+    second = sink.messages[1].get_content()
+    assert "Draft borehole" in second and "Public borehole" not in second and "Sensitive" not in second

@@ -15,7 +15,8 @@ from mutagen.mp4 import MP4
 
 from gallery.exceptions import UnsupportedMedia
 from gallery.formats import hdr, imaging
-from gallery.formats.credits import Credits
+from gallery.formats.captions import mp4 as mp4_xmp
+from gallery.formats.credits import Credits, build_xmp
 
 VIDEO_CODEC = "libx264"
 AUDIO_CODEC = "aac"
@@ -84,16 +85,17 @@ def audio_proxy(src_path: str, dest_path: str, *, credits: Credits | None = None
 
 
 def rewrite_credits(path: str, credits: Credits) -> bool:
-    """Make a proxy's ©nam/©cmt/©ART/cprt atoms say `credits`, without re-encoding; False if they already do.
+    """Make a file's ©nam/©cmt/©ART/cprt atoms and XMP box say `credits`, without re-encoding; False if they already do.
 
     The file is copied beside itself, its tags rewritten there with mutagen (which moves the media
-    data and fixes the chunk offsets if the moov box grows, so `faststart` stays), and renamed
-    into place: a reader never sees a half-written file.
+    data and fixes the chunk offsets if the moov box grows, so `faststart` stays), its XMP box
+    appended (captions/mp4.py), and renamed into place: a reader never sees a half-written file.
     """
     wanted = {ATOMS[k]: v for k, v in _credit_tags(credits).items()}
     current = MP4(path).tags or {}
     if {atom: list(current.get(atom, [])) for atom in ATOMS.values()} == {
-            atom: [wanted[atom]] if atom in wanted else [] for atom in ATOMS.values()}:
+            atom: [wanted[atom]] if atom in wanted else [] for atom in ATOMS.values()} and (
+            mp4_xmp.current_xmp(path) == build_xmp(credits)):
         return False
 
     def rewrite(tmp: str) -> None:
@@ -105,6 +107,7 @@ def rewrite_credits(path: str, credits: Credits) -> bool:
             copy.tags.pop(atom, None)
         copy.tags.update({atom: [value] for atom, value in wanted.items()})
         copy.save()
+        mp4_xmp.append_xmp(tmp, credits)
 
     _write_atomically(path, rewrite)
     return True

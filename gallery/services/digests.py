@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
 
@@ -69,21 +69,31 @@ def send_one(saved_id: int, at: dt.datetime) -> bool:
     if not claimed:
         return False  # another process has it, or it is not due any more
     user = saved.user
-    new_ids = saved_searches.unseen(saved, saved_searches.matching_ids(saved, user))
+    # A digest leaves the server: it lists what the public may see, whoever its owner is (staff
+    # would otherwise be mailed drafts, embargoed and withheld items), and never sensitive ones.
+    new_ids = saved_searches.unseen(saved, saved_searches.matching_ids(saved, None))
     if not new_ids:
         return False
-    shown = [a for a in db.session.scalars(select(Asset).where(Asset.id.in_(new_ids[:DIGEST_READ])))
-             if policy.can_view_asset(user, a)]
+    read = new_ids[:DIGEST_READ]
+    shown = [a for a in db.session.scalars(select(Asset).where(Asset.id.in_(read)))
+             if policy.can_view_asset(None, a) and not a.sensitive]
     if not shown:
         return False
     shown.sort(key=lambda a: (a.created_at, a.id), reverse=True)
+    total = len(shown) + len(new_ids) - len(read)
+    token = unsubscribe_token(saved)
     with public_links():
         body = render_template("saved/digest.txt", saved=saved, assets=shown[:MAX_LISTED],
-                               total=len(new_ids), unsubscribe=unsubscribe_token(saved))
+                               total=total, unsubscribe=token)
+        one_click = url_for("saved.unsubscribe", token=token, _external=True, _scheme="https")
+    # RFC 2369 and RFC 8058: mail clients offer "Unsubscribe", which POSTs to the link at once.
+    headers = {"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     mail.send_mail(current_app.config, user.email,
-                   f"{len(new_ids)} new for “{saved.name}” · {current_app.config['SITE_NAME']}", body)
-    # Only now: a mail that failed leaves its items for the next one.
-    saved_searches.mark_seen(saved, new_ids)
+                   f"{total} new for “{saved.name}” · {current_app.config['SITE_NAME']}", body, headers)
+    # Only now: a mail that failed leaves its items for the next one. Sensitive items stay unseen
+    # (never listed); the ones beyond what was read count as told ("…and N more").
+    listed = {a.id for a in shown}
+    saved_searches.mark_seen(saved, [i for i in read if i in listed] + new_ids[len(read):])
     saved.mailed_at = at
     db.session.commit()
     return True

@@ -5,7 +5,9 @@ expiry (on gallery/clock.py) take effect on the next request. A shared link show
 what the policy lets *them* see; a press-kit link lets anyone holding it download, after
 accepting the terms, the listed items policy.press_kit_access allows, in the sizes staff chose.
 A link lives only while the account that made it is active (and, for a press kit, still staff):
-deactivating, demoting or deleting the account ends its links at once.
+deactivating, demoting or deleting the account ends its links at once. A token carries its
+lightbox owner's id, signed with the secret key (bound to the token's random part): when the rows
+went with a deleted account, the link still answers 410 Gone, not 404, without keeping a record.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
 from gallery import clock, policy
@@ -35,10 +39,11 @@ LABEL_LIMIT = 120
 RECIPIENT_LIMIT = 120  # a press-kit recipient's name and organisation
 TOKEN_LIMIT = 100  # longer text is no token of ours: refused before hashing
 MAX_LINKS = 50  # live links per lightbox
+OWNER_GONE = "This link's owner no longer has an account."
 
 
 class LinkGone(GalleryError):
-    """A link that existed but was revoked or has expired."""
+    """A link that existed but was revoked, has expired or lost its owner's account."""
 
     status = 410
 
@@ -114,7 +119,7 @@ def create(user: User, lightbox: Lightbox, kind: str, *, label: Any = "", expire
     live = [link for link in links_of(lightbox) if link.state == "live"]
     if len(live) >= MAX_LINKS:
         raise ValidationError(f"This lightbox has {MAX_LINKS} live links: revoke one first.", field="kind")
-    token = secrets.token_urlsafe(32)
+    token = _new_token(lightbox.user_id)
     link = LightboxLink(lightbox_id=lightbox.id, kind=kind, token_hash=hash_token(token),
                         label=fields.text(label, "label", LABEL_LIMIT), created_by_id=user.id,
                         expires_at=expiry(expires_on),
@@ -162,16 +167,42 @@ def resolve(token: Any, kind: str) -> LightboxLink:
     if not isinstance(token, str) or not token or len(token) > TOKEN_LIMIT:
         raise NotFound("This link is not valid: check that it was copied whole.")
     link = db.session.scalar(select(LightboxLink).where(LightboxLink.token_hash == hash_token(token)))
+    if link is None:
+        owner_id = _owner_of(token)
+        if owner_id is not None and db.session.get(User, owner_id) is None:
+            raise LinkGone(OWNER_GONE)  # its account was deleted, and its links with it
     if link is None or link.kind != kind:
         raise NotFound("This link is not valid: check that it was copied whole.")
     state = state_of(link)
     if state == "closed":
-        raise LinkGone("This link is no longer available: the account that shared it has been closed.")
+        raise LinkGone(OWNER_GONE)
     if state == "revoked":
         raise LinkGone("This link has been withdrawn by the person who shared it.")
     if state == "expired":
         raise LinkGone("This link has expired. Ask the person who sent it for a new one.")
     return link
+
+
+def _new_token(owner_id: int) -> str:
+    """A random part, then the owner's id signed for this random part ("random.owner.signature")."""
+    random_part = secrets.token_urlsafe(32)  # never holds a dot
+    return f"{random_part}.{_signer(random_part).dumps(owner_id)}"
+
+
+def _owner_of(token: str) -> int | None:
+    """The owner id a token of ours carries, or None (an older token, or a forged or mangled one)."""
+    random_part, _, signed = token.partition(".")
+    if not signed:
+        return None
+    try:
+        owner_id = _signer(random_part).loads(signed)
+    except BadSignature:
+        return None
+    return owner_id if isinstance(owner_id, int) and not isinstance(owner_id, bool) else None
+
+
+def _signer(random_part: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"lightbox-link-owner:{random_part}")
 
 
 def _maker_may_share(link: LightboxLink) -> bool:

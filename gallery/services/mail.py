@@ -9,12 +9,15 @@ from typing import Any, Mapping
 logger = logging.getLogger("gallery.mail")
 
 
-def send_mail(settings: Mapping[str, Any], to: str, subject: str, body: str) -> None:
-    """Send one plain-text message; without MAIL_SERVER the whole message goes to the log."""
+def send_mail(settings: Mapping[str, Any], to: str, subject: str, body: str,
+              headers: Mapping[str, str] | None = None) -> None:
+    """Send one plain-text message (with any extra headers); without MAIL_SERVER the whole message goes to the log."""
     msg = EmailMessage()
     msg["From"] = settings.get("MAIL_SENDER") or "gallery@localhost"
     msg["To"] = to
     msg["Subject"] = subject
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body)
     server = settings.get("MAIL_SERVER")
     if not server:

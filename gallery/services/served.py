@@ -32,7 +32,7 @@ from gallery.services.renditions import lock_for
 
 log = logging.getLogger(__name__)
 # Part of every credits digest: a change to the writers makes every copy again (a new key).
-WRITERS_VERSION = 1
+WRITERS_VERSION = 2
 
 
 class Served(NamedTuple):

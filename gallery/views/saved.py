@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from gallery import policy
 from gallery.exceptions import GalleryError
+from gallery.extensions import csrf
 from gallery.services import digests, saved_searches
 from gallery.services.search.args import search_args
 from gallery.views.access import role_required
@@ -66,8 +67,9 @@ def delete(saved_id: int):
 
 
 @bp.route("/searches/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: the mail client POSTs with no session; the signed token is the proof
 def unsubscribe(token: str):
-    """Stop a saved search's daily e-mail from the mail's link, without logging in (POST does it)."""
+    """Stop a saved search's daily e-mail from the mail's link, without logging in (POST does it, again and again)."""
     saved = digests.unsubscribe_target(token) or abort(404)
     if request.method == "POST":
         digests.unsubscribe(saved)

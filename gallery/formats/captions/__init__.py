@@ -2,25 +2,27 @@
 
 JPEG: EXIF IFD0 fields edited, XMP and IPTC IIM segments replaced (jpeg.py); PNG: eXIf, XMP iTXt
 and IPTC zTXt chunks (png.py); WebP: EXIF and XMP chunks with the VP8X flags (webp.py); TIFF:
-IFD0 fields, XMP and IPTC tags (tiff.py); MP4, MOV and M4A: the ©nam/©cmt/©ART/cprt atoms
-(transcode.rewrite_credits). Every other type cannot carry them: it is served as stored (a zip
-adds a sidecar .xmp). Image and sound data are copied byte for byte.
+IFD0 fields, XMP and IPTC tags (tiff.py); HEIC/HEIF: an XMP item in the meta box (heif.py); MP4,
+MOV and M4A: the ©nam/©cmt/©ART/cprt atoms (transcode.rewrite_credits) and a top-level XMP box
+(mp4.py, written by rewrite_credits); MP3 and WAV: ID3v2.4 frames, Ogg: Vorbis comments (audio.py). Every other type, and a
+file whose structure a writer does not follow, is served as stored (a zip adds a sidecar .xmp).
+Image and sound data are copied byte for byte.
 """
 from __future__ import annotations
 
 import shutil
 
-from gallery.formats.captions import jpeg, png, tiff, webp
+from gallery.formats.captions import audio, heif, jpeg, png, tiff, webp
 from gallery.formats.credits import Credits
 
 IMAGE_WRITERS = {"image/jpeg": jpeg.write, "image/png": png.write, "image/webp": webp.write,
-                 "image/tiff": tiff.write}
+                 "image/tiff": tiff.write, "image/heic": heif.write, "image/heif": heif.write}
 MEDIA_TYPES = ("video/mp4", "video/quicktime", "audio/mp4", "audio/x-m4a")
 
 
 def carries(mime_type: str) -> bool:
     """Whether originals of this type get the credits written in (else a sidecar travels with them)."""
-    return mime_type in IMAGE_WRITERS or mime_type in MEDIA_TYPES
+    return mime_type in IMAGE_WRITERS or mime_type in MEDIA_TYPES or mime_type in audio.TYPES
 
 
 def with_credits(src: str, mime_type: str, credits: Credits, dest: str) -> bool:
@@ -43,5 +45,9 @@ def with_credits(src: str, mime_type: str, credits: Credits, dest: str) -> bool:
             rewrite_credits(dest, credits)
         except MutagenError as exc:  # a box structure mutagen cannot follow: as unreadable as any
             raise ValueError(f"its atoms cannot be rewritten ({exc})") from exc
+        return True
+    if mime_type in audio.TYPES:
+        shutil.copyfile(src, dest)
+        audio.write(dest, mime_type, credits)
         return True
     return False
