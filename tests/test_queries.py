@@ -177,3 +177,20 @@ def test_dashboard_queries_do_not_grow_with_the_galleries(client, count_queries,
     assert sorted(shown) == ["2"] * 30 + ["3"] * 2
     names = [a.get_text(strip=True) for p in (page, later) for a in p.select("td a[href*='/manage/galleries/']")]
     assert len(set(names)) >= 30
+
+
+@pytest.mark.parametrize("path, rows", [("/manage/galleries/{id}", ".manage-assets > li"),
+                                        ("/manage/galleries/{id}/captions", ".caption-grid > li")])
+def test_manage_page_and_caption_grid_do_not_query_per_item(client, count_queries, make_gallery,
+                                                            make_user, login_as, path, rows):
+    login_as(make_user("editor"))
+    small = make_gallery(title="Small")
+    bulk_assets(small, 5)
+    big = make_gallery(title="Big")
+    bulk_assets(big, 2000)
+    few, _ = _count(client, count_queries, path.format(id=small.id))
+    many, first = _count(client, count_queries, path.format(id=big.id))
+    later, twentieth = _count(client, count_queries, path.format(id=big.id) + "?page=20")
+    assert len(first.select(rows)) == len(twentieth.select(rows)) == 100
+    assert len(first.select(f"{rows} img")) == 100
+    assert many == few == later <= MAX_QUERIES, (path, few, many, later)

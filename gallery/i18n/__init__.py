@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     env.filters["country_name"] = names.country_name
     env.filters["category_name"] = names.category_name
     env.filters["by_name"] = names.sorted_by_name
+    env.filters["country_options"] = names.country_options
     env.filters["term"] = terms.term
     env.globals["js_strings"] = jsstrings.catalogue
 
