@@ -20,6 +20,7 @@ from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.formats import transcode
 from gallery.formats.transcode import ProxyFacts
+from gallery.i18n.service_messages import N_, term
 from gallery.models import Asset, Rendition
 from gallery.services import served, storage
 from gallery.services.credits import credits_for
@@ -74,7 +75,7 @@ def make(asset: Asset, progress: Progress | None = None) -> list[Rendition]:
     """
     wanted = sizes_for(asset)
     if not wanted:
-        raise GalleryError(f"A {asset.media_type} has no web proxy.")
+        raise GalleryError(N_("A %(kind)s has no web proxy.", kind=term(asset.media_type)))
     rows = []
     for n, size in enumerate(wanted):
         # One pass per size: report the whole piece's progress, not each pass's from 0 again.
