@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
-from gallery.i18n.service_messages import translate
+from gallery.i18n.service_messages import N_, translate
 from gallery.i18n.terms import term
 from gallery.services import accounts, mail
 from gallery.views.access import admin_required
@@ -39,7 +39,7 @@ def set_role(user_id: int):
     user = accounts.get_user(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        abort(400, "Choose one of the roles.")
+        abort(400, N_("Choose one of the roles."))
     try:
         accounts.set_role(current_user, user, form.role.data)
     except GalleryError as exc:
@@ -56,7 +56,7 @@ def set_active(user_id: int):
     user = accounts.get_user(user_id)
     form = ActiveForm()
     if not form.validate_on_submit() or form.active.data not in ("1", "0"):
-        abort(400, "Say whether the account should be active.")
+        abort(400, N_("Say whether the account should be active."))
     active = form.active.data == "1"
     try:
         approved = accounts.set_active(current_user, user, active)

@@ -42,8 +42,8 @@ BAD_LOGIN = "Wrong email or password."
 @bp.errorhandler(413)
 def too_large(exc):
     """Say what was too large: account forms have no uploads."""
-    return error_response(413, "That form was too large to send. Passwords and names may be long, "
-                               "but not that long.")
+    return error_response(413, N_("That form was too large to send. Passwords and names may be long, "
+                                  "but not that long."))
 
 
 def current_terms_version() -> int:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from gallery.errors import error_response
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
-from gallery.i18n.service_messages import translate
+from gallery.i18n.service_messages import N_, translate
 from gallery.models import Gallery
 from gallery.services import archives, browsing, fields, galleries, ingest
 from gallery.services.assets import CAPTION_FIELDS, update_captions
@@ -86,10 +86,11 @@ def receive(gallery_id: int):
     uploads = [f for f in request.files.getlist("files") if f.filename]
     wants_json = request.accept_mimetypes.best == "application/json"
     if not uploads:
+        # The upload page's own script shows this message: it speaks the page's language.
+        message = translate(N_("Choose at least one file."))
         if wants_json:
-            return error_response(400, "Choose at least one file.", "files", as_json=True)
-        return render_template("upload/files.html", gallery=gallery,
-                               error="Choose at least one file."), 400
+            return error_response(400, message, "files", as_json=True)
+        return render_template("upload/files.html", gallery=gallery, error=message), 400
     items = chain.from_iterable(archives.expand(f.filename, f.stream) for f in uploads)
     results = list(ingest.ingest_many(gallery, items, current_user._get_current_object()))
     for upload in uploads:
