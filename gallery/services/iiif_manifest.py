@@ -8,6 +8,7 @@ language the interface speaks.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable
 
 from flask import current_app, url_for
@@ -37,20 +38,35 @@ def _lang(*values: str) -> dict[str, list[str]]:
     return {current_app.config.get("CATALOGUE_LANGUAGE", "en"): [v for v in values if v]}
 
 
-def _each_language(text: Callable[[], str]) -> dict[str, list[str]]:
-    """A language map of text the interface translates, made once per interface language."""
-    found: dict[str, list[str]] = {}
-    for code in LANGUAGES:
-        with force_locale(code):
-            found[code] = [text()]
+def _each_language(text: Callable[[str], str]) -> dict[str, list[str]]:
+    """A language map of text the interface translates: text(code) once per interface language."""
+    found = {code: [text(code)] for code in LANGUAGES}
     if len({tuple(v) for v in found.values()}) == 1:  # not translated (a category staff named): the catalogue's
         return _lang(found[next(iter(LANGUAGES))][0])
     return found
 
 
+def _in(code: str, function: Callable[[Any], str], value: Any) -> str:
+    """function(value) with the interface in one language (names that read the page's language)."""
+    with force_locale(code):
+        return function(value)
+
+
+def _translated(message: str, code: str, **values: Any) -> str:
+    """An interface string in one language."""
+    with force_locale(code):
+        return gettext(message, **values)
+
+
+@lru_cache(maxsize=64)
+def _label(label: str) -> tuple[tuple[str, str], ...]:
+    # A manifest repeats a handful of labels on every canvas: translate each once per process.
+    return tuple((code, _translated(label, code)) for code in LANGUAGES)
+
+
 def _pair(label: str, value: str | dict[str, list[str]]) -> dict[str, Any]:
     """A label (an interface string, in every language) and a value (text, or a language map)."""
-    return {"label": _each_language(lambda: gettext(label)),
+    return {"label": {code: [text] for code, text in _label(label)},
             "value": value if isinstance(value, dict) else _lang(value)}
 
 
@@ -69,9 +85,9 @@ def gallery_manifest(user: Any, gallery: Gallery) -> dict[str, Any]:
     terms = rights.of_gallery(gallery)
     credit = gallery.credit or organisation
     metadata = [_pair(N_("Credit"), credit),
-                _pair(N_("Category"), _each_language(lambda: category_name(gallery.category)))]
+                _pair(N_("Category"), _each_language(lambda code: _in(code, category_name, gallery.category)))]
     if gallery.country is not None:
-        metadata.append(_pair(N_("Country"), _each_language(lambda: country_name(gallery.country))))
+        metadata.append(_pair(N_("Country"), _each_language(lambda code: country_name(gallery.country, code))))
     if gallery.date is not None:
         metadata.append(_pair(N_("Date"), gallery.date.isoformat()))
     body: dict[str, Any] = {
@@ -101,7 +117,7 @@ def _canvas(user: Any, manifest_id: str, asset: Asset) -> dict[str, Any] | None:
     organisation = current_app.config["ORGANISATION"]
     terms = rights.of(asset)
     country = asset.country or asset.gallery.country
-    place = _each_language(lambda: ", ".join(p for p in (asset.city, country_name(country)) if p))
+    place = _each_language(lambda code: ", ".join(p for p in (asset.city, country_name(country, code)) if p))
     facts = [(N_("Caption"), asset.caption), (N_("Credit"), credits.credit_line(asset, organisation)),
              (N_("Creator"), asset.creator),
              (N_("Date"), asset.date_taken.isoformat() if asset.date_taken else ""),
@@ -174,8 +190,8 @@ def collection() -> dict[str, Any]:
         items.append(entry)
     return {"@context": PRESENTATION_CONTEXT,
             "id": url_for("iiif.collection", _external=True), "type": "Collection",
-            "label": _each_language(lambda: gettext("%(site)s: public galleries",
-                                                    site=current_app.config["SITE_NAME"])),
+            "label": _each_language(lambda code: _translated(N_("%(site)s: public galleries"), code,
+                                                             site=current_app.config["SITE_NAME"])),
             "homepage": [{"id": url_for("browse.index", _external=True), "type": "Text",
                           "label": _lang(current_app.config["SITE_NAME"]), "format": "text/html"}],
             "items": items}
