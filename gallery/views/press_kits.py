@@ -25,6 +25,7 @@ from gallery import policy
 from gallery.errors import error_response
 from gallery.exceptions import GalleryError, NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.locale import current as current_language
 from gallery.i18n.service_messages import translate
 from gallery.models import Asset, LightboxLink
 from gallery.policy import Access
@@ -73,7 +74,7 @@ def press_kit(token: str):
                for e in entries if e.asset is not None}
     response = current_app.make_response(render_template(
         "lightboxes/press_kit.html", link=link, box=link.lightbox, token=token, accepted=accepted,
-        entries=entries, offered=offered, terms=sitetext.get_text("terms"),
+        entries=entries, offered=offered, terms=sitetext.get_text("terms", current_language()),
         version=policy.current_terms_version(), expires_on=lightbox_links.expires_on(link),
         sizes=[(s, downloads.label(s)) for s in link.sizes], uses=downloads.INTENDED_USES,
         limit=lightbox_links.RECIPIENT_LIMIT, form=session.pop(FORM_KEY, None) or {},
