@@ -127,7 +127,8 @@ def test_feeds_take_the_language_of_the_request_else_english(client, make_galler
     spanish = feedparser.parse(client.get("/es/categories/health/cod/feed").data)
     assert spanish.feed.title == "Media Gallery: Salud en República Democrática del Congo"
     search = client.get("/fr/search/feed?q=eau")
-    assert b'xml:lang="fr"' in search.data and "Vary" not in search.headers  # the prefix alone decides
+    assert b'xml:lang="fr"' in search.data
+    assert "Accept-Language" not in search.headers.get("Vary", "")  # the prefix alone decides
     assert feedparser.parse(search.data).feed.title == "Media Gallery: recherche « eau »"
 
 
