@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
-from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.i18n.names import N_
+from gallery.i18n.service_messages import translate
 
 # Marked for the catalogues (N_): pages show them in the visitor's language, JSON in English.
 MESSAGES = {
@@ -47,7 +47,7 @@ def error_response(status: int, message: str | None = None, field: str | None = 
         return jsonify({"error": {**body, **details}}), status
     # A page speaks the visitor's language: messages in the catalogues are translated, others
     # (built from values) stay as the service wrote them.
-    return render_template("errors/error.html", status=status, message=gettext(message)), status
+    return render_template("errors/error.html", status=status, message=translate(message)), status
 
 
 def bearer_challenge(message: str, error: str | None = None) -> Response:

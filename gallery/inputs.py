@@ -15,6 +15,7 @@ from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter, Map
 
 from gallery.exceptions import ValidationError
+from gallery.i18n.service_messages import N_, term
 from gallery.services.fields import MAX_INT, MIN_INT
 
 # A NUL byte, or half of a surrogate pair on its own.
@@ -23,7 +24,7 @@ UNSAFE = re.compile("[\x00\ud800-\udfff]")
 INPUT_HEADERS = ("Authorization", "X-CSRFToken")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-BAD_CHARACTER = "contains a character that is not allowed (a NUL byte or an unpaired surrogate)."
+BAD_CHARACTER = N_("(a NUL byte or an unpaired surrogate)")
 
 
 class IdConverter(IntegerConverter):
@@ -49,16 +50,17 @@ def refuse_unsafe_input() -> None:
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and UNSAFE.search(value):
             abort(404)  # no slug, code or key can hold one: nothing is there
-    _check_pairs(request.args.items(multi=True), "query argument")
+    _check_pairs(request.args.items(multi=True), N_("query argument"))
     for name in INPUT_HEADERS:
         if UNSAFE.search(request.headers.get(name, "")):
-            raise ValidationError(f"The {name} header {BAD_CHARACTER}", field=name)
+            raise ValidationError(N_("The %(name)s header contains a character that is not allowed %(what)s.",
+                                     name=name, what=term(BAD_CHARACTER)), field=name)
     if request.method not in BODY_METHODS:
         return
     if request.mimetype in FORM_TYPES:
-        _check_pairs(request.form.items(multi=True), "form field")
+        _check_pairs(request.form.items(multi=True), N_("form field"))
         for name, upload in request.files.items(multi=True):
-            _check_pairs([(name, upload.filename or "")], "file name of")
+            _check_pairs([(name, upload.filename or "")], N_("file name of"))
     elif request.is_json:
         if not request.path.startswith("/api/"):
             # Pages take the forms they render; only the API reads JSON (Flask-WTF would pass
@@ -81,7 +83,8 @@ def _check_pairs(pairs: Iterable[tuple[str, str]], kind: str) -> None:
     for key, value in pairs:
         if UNSAFE.search(key) or UNSAFE.search(value):
             name = _shown(key)
-            raise ValidationError(f"The {kind} “{name}” {BAD_CHARACTER}", field=name)
+            raise ValidationError(N_("The %(kind)s “%(name)s” contains a character that is not allowed %(what)s.",
+                                     kind=term(kind), name=name, what=term(BAD_CHARACTER)), field=name)
 
 
 def _check_json(body: Any) -> None:
@@ -90,11 +93,13 @@ def _check_json(body: Any) -> None:
     while stack:  # iterative: a body may nest as deep as the parser allows
         field, value = stack.pop()
         if isinstance(value, str) and UNSAFE.search(value):
-            raise ValidationError(f"The field “{field}” {BAD_CHARACTER}", field=field)
+            raise ValidationError(N_("The field “%(name)s” contains a character that is not allowed %(what)s.",
+                                     name=field, what=term(BAD_CHARACTER)), field=field)
         if isinstance(value, dict):
             for key, item in value.items():
                 if UNSAFE.search(key):
-                    raise ValidationError(f"A field name {BAD_CHARACTER}", field="body")
+                    raise ValidationError(N_("A field name contains a character that is not allowed %(what)s.",
+                                             what=term(BAD_CHARACTER)), field="body")
                 stack.append((key if field == "body" else field, item))
         elif isinstance(value, list):
             stack.extend((field, item) for item in value)

@@ -5,7 +5,7 @@ import flask_babel
 from flask import Flask, Response, request
 from flask_babel import Babel
 
-from gallery.i18n import formatting, jsstrings, locale, names, terms
+from gallery.i18n import formatting, jsstrings, locale, names, service_messages, terms
 
 babel = Babel()
 
@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
     env.filters["by_name"] = names.sorted_by_name
     env.filters["country_options"] = names.country_options
     env.filters["term"] = terms.term
+    env.filters["lightbox_name"] = terms.lightbox_name
+    env.filters["message"] = service_messages.translate
     env.globals["js_strings"] = jsstrings.catalogue
 
     @app.before_request

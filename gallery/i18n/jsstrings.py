@@ -36,6 +36,7 @@ MESSAGES = (
     N_("Files: %(tally)s"),
     N_(" The order could not be saved: reorder the files on the gallery's page."),
     N_("link copied to the clipboard"),  # lightbox links (data-what="link")
+    N_("Embed code copied to the clipboard"),  # the embed snippet (data-what="Embed code")
     N_("Remove from"),  # the lightbox buttons: "Add to" / "Remove from" + "lightbox"
     N_("Add to"),
     N_("Added to %(name)s: 1 item."),

@@ -1,12 +1,50 @@
-"""Fixed messages the services raise, marked for the catalogues: pages and flashes translate them.
+"""Messages the services raise, marked for the catalogues: pages and flashes translate them.
 
-Services raise English (the JSON API keeps it); the error page and flash messages pass the
-message through gettext, which finds these. tests/test_i18n_catalogues.py fails when a service
-raises a fixed message missing here. Messages built from values stay English for now.
+Services raise English (the JSON API, the logs and the command line keep it); the error page and
+flash messages pass the message through translate(), which finds it in the catalogues. A message
+built from values is raised as N_("... %(name)s ...", name=value): a Message, English as a string,
+that keeps its msgid and values so a page can translate it later, in the visitor's language.
+tests/test_i18n_catalogues.py fails when a service raises a fixed message missing here, or builds
+one with an f-string.
 """
 from __future__ import annotations
 
-from gallery.i18n.names import N_
+from typing import Any
+
+
+class Message(str):
+    """English text built from values that remembers its msgid and values, for translate()."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Message:
+        self = super().__new__(cls, msgid % values if values else msgid)
+        self.msgid = msgid
+        self.values = values
+        return self
+
+
+def N_(msgid: str, **values: Any) -> str:
+    """Mark a message for the catalogues (pybabel's N_ keyword); with values, a Message pages translate."""
+    return Message(msgid, **values) if values else msgid
+
+
+def term(text: str) -> Message:
+    """A value inside a message that is itself an interface string (a field label, a media type)."""
+    return text if isinstance(text, Message) else Message(text)
+
+
+def translate(message: str) -> str:
+    """The message in the current request's language (English outside a request or if not catalogued)."""
+    from flask_babel import gettext
+
+    if not isinstance(message, Message):
+        return gettext(message) if message else message
+    values = {key: translate(value) if isinstance(value, Message) else value
+              for key, value in message.values.items()}
+    return gettext(message.msgid, **values) if values else gettext(message.msgid)
+
 
 MESSAGES = (
     N_('The JSON body is nested too deeply.'),
@@ -88,6 +126,8 @@ MESSAGES = (
     N_('Log in to save a search.'),
     N_('Search for something (or choose a filter) before saving.'),
     N_('Tick the box to accept the terms of use.'),
+    # Media types as messages name them ("image files may be at most 50 MB").
+    N_('image'), N_('video'), N_('audio'),
 )
 
 # Raised only where no visitor reads them (storage internals, the command line, locks).

@@ -19,7 +19,20 @@ LABELS = {
     "title": N_("Title"), "downloads": N_("Downloads"), "users": N_("Users"),
     "last download": N_("Last download"), "assets": N_("Assets"), "email": N_("Email"),
     "name": N_("Name"), "organisation": N_("Organisation"),
+    # Intended uses of a download (services/downloads.py INTENDED_USES): stored in English.
+    "Press": N_("Press"), "Web": N_("Web"), "Print": N_("Print"), "TV": N_("TV"),
+    "Internal": N_("Internal"), "Other": N_("Other"),
 }
+
+
+# The name every user's first lightbox is given (services/lightboxes.py): stored in English,
+# shown in the page's language while the user keeps it.
+DEFAULT_LIGHTBOX = N_("My lightbox")
+
+
+def lightbox_name(name: str | None) -> str:
+    """A lightbox's name as shown: the default name in the page's language, any other as the user wrote it."""
+    return gettext(DEFAULT_LIGHTBOX) if name == DEFAULT_LIGHTBOX else (name or "")
 
 
 def term(value: object) -> str:

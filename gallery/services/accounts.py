@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import ROLES, User
 from gallery.services import unit
 
@@ -60,9 +61,10 @@ def check_email(email: str) -> None:
         scripts = sorted(_scripts(part))
         if len(scripts) > 1:
             names = " and ".join(script.title() for script in scripts)
-            raise ValidationError(
-                f"“{part}” mixes letters of different alphabets ({names}), as look-alike "
-                "addresses do. Type the address again, each part in one alphabet.", field="email")
+            raise ValidationError(N_(
+                "“%(part)s” mixes letters of different alphabets (%(alphabets)s), as look-alike "
+                "addresses do. Type the address again, each part in one alphabet.",
+                part=part, alphabets=names), field="email")
 
 
 def hash_password(password: str) -> str:
@@ -73,7 +75,7 @@ def hash_password(password: str) -> str:
 def check_password_strength(password: str, field: str = "password") -> None:
     """Refuse passwords that are too short; there is no upper limit."""
     if len(password or "") < MIN_PASSWORD:
-        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
+        raise ValidationError(N_("The password needs at least %(minimum)s characters.", minimum=MIN_PASSWORD),
                               field=field)
 
 
@@ -82,7 +84,7 @@ def _check_new_account(email: str, password: str, role: str, name: str,
     """Refuse what a new account cannot have (the email is already normalised)."""
     check_email(email)
     if role not in ROLES:
-        raise ValidationError(f"Role must be one of {', '.join(ROLES)}.", field="role")
+        raise ValidationError(N_("Role must be one of %(roles)s.", roles=", ".join(ROLES)), field="role")
     check_password_strength(password)
     if len(name) > 200 or len(organisation) > 200:
         raise ValidationError("Names are limited to 200 characters.", field="name")
@@ -158,8 +160,8 @@ def user_from_confirm_token(token: str, secret_key: str, max_age: int) -> User:
     """The unconfirmed account a confirmation link names, if the link is genuine and current."""
     user = _user_from_link_token(
         token, secret_key, CONFIRM_SALT, max_age,
-        expired="This link has expired. Register again to get a new one.",
-        invalid="This link is not valid. Register again to get a new one.")
+        expired=N_("This link has expired. Register again to get a new one."),
+        invalid=N_("This link is not valid. Register again to get a new one."))
     if user is None or not unconfirmed(user):
         raise ValidationError("This link has already been used, or a newer one was sent. "
                               "Log in, or register again to get a new link.")
@@ -274,8 +276,8 @@ def make_reset_token(user: User, secret_key: str) -> str:
 def user_from_reset_token(token: str, secret_key: str, max_age: int) -> User:
     """The user a reset token names, if it is genuine, recent and still unused."""
     user = _user_from_link_token(token, secret_key, RESET_SALT, max_age,
-                                 expired="This reset link has expired. Ask for a new one.",
-                                 invalid="This reset link is not valid. Ask for a new one.")
+                                 expired=N_("This reset link has expired. Ask for a new one."),
+                                 invalid=N_("This reset link is not valid. Ask for a new one."))
     if user is None or not user.active:
         raise ValidationError("This reset link has already been used. Ask for a new one.")
     return user
@@ -359,7 +361,7 @@ def _escape_like(text: str) -> str:
 def set_role(admin: User, user: User, role: str) -> None:
     """An admin changes another user's role (never their own, so an admin always remains)."""
     if role not in ROLES:
-        raise ValidationError(f"Role must be one of {', '.join(ROLES)}.", field="role")
+        raise ValidationError(N_("Role must be one of %(roles)s.", roles=", ".join(ROLES)), field="role")
     if not admin.is_admin:
         raise Forbidden("Only admins change roles.")
     if user.id == admin.id and role != user.role:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import ApiToken, User, utcnow
 from gallery.services import accounts, activity, fields, unit
 
@@ -68,7 +69,7 @@ def create_token_for_email(email: str, name: str, scope: str | None = None) -> t
     """Command-line form of create_token."""
     owner = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
     if owner is None:
-        raise ValidationError(f"No account for {email}.", field="email")
+        raise ValidationError(N_("No account for %(email)s.", email=email), field="email")
     return create_token(owner, name, None, scope)
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import Asset, DownloadApproval, Gallery, User, utcnow
 from gallery.services import unit
 
@@ -20,7 +21,7 @@ def request_approval(user: User, asset: Asset, reason: str) -> DownloadApproval:
     if not reason:
         raise ValidationError("Say briefly how you will use this item.", field="reason")
     if len(reason) > MAX_REASON:
-        raise ValidationError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
+        raise ValidationError(N_("Keep the reason under %(limit)s characters.", limit=MAX_REASON), field="reason")
     found = db.session.scalar(select(DownloadApproval).where(
         DownloadApproval.user_id == user.id, DownloadApproval.asset_id == asset.id))
     if found is not None and found.status in ("pending", "approved"):

@@ -12,6 +12,7 @@ from flask import current_app
 
 from gallery.exceptions import GalleryError, TooLarge, UnsupportedMedia
 from gallery.formats import probe
+from gallery.i18n.service_messages import N_, term
 from gallery.services.ingest import IngestItem
 from gallery.text import clean_filename, clean_label, human_bytes
 
@@ -79,7 +80,8 @@ def iter_zip(stream: BinaryIO, label: str, fields: dict[str, Any]) -> Iterator[I
                 raw = archive.open(info)
             except (NotImplementedError, RuntimeError, zipfile.BadZipFile, OSError) as exc:
                 yield IngestItem(info.filename, label=entry_label,
-                                 error=UnsupportedMedia(f"this entry cannot be unpacked ({exc})."))
+                                 error=UnsupportedMedia(N_("this entry cannot be unpacked (%(error)s).",
+                                                          error=str(exc))))
                 continue
             with raw:
                 entry = EntryStream(raw, budget)
@@ -91,8 +93,8 @@ def iter_zip(stream: BinaryIO, label: str, fields: dict[str, Any]) -> Iterator[I
                     yield IngestItem(info.filename, entry, dict(fields), entry_label)
             if budget.exceeded:
                 yield IngestItem(label, label=label, error=TooLarge(
-                    f"stopped after {clean_label(info.filename)}: the archive unpacks to more than "
-                    f"{human_bytes(budget.limit)}; the remaining entries were not read."))
+                    N_("stopped after %(name)s: the archive unpacks to more than %(limit)s; the remaining "
+                       "entries were not read.", name=clean_label(info.filename), limit=human_bytes(budget.limit))))
                 return
 
 
@@ -109,28 +111,31 @@ def entry_limit(head: bytes, info: zipfile.ZipInfo, label: str, cfg: Any) -> int
     key = "MAX_IMAGE_BYTES" if media_type == "image" else "MAX_VIDEO_BYTES"
     limit = cfg[key]
     if info.file_size > limit:
-        raise TooLarge(f"{label}: unpacks to {human_bytes(info.file_size)}; {media_type} files may "
-                       f"be at most {human_bytes(limit)}.")
+        raise TooLarge(N_("%(label)s: unpacks to %(size)s; %(kind)s files may be at most %(limit)s.",
+                          label=label, size=human_bytes(info.file_size), kind=term(media_type),
+                          limit=human_bytes(limit)))
     return limit
 
 
 def check_archive(infos: list[zipfile.ZipInfo], max_entries: int, max_bytes: int) -> GalleryError | None:
     """The first reason to refuse a whole archive from its directory, naming the entry, or None."""
     if len(infos) > max_entries:
-        return TooLarge(f"the archive has {len(infos)} entries; at most {max_entries} are accepted.")
+        return TooLarge(N_("the archive has %(count)s entries; at most %(limit)s are accepted.",
+                           count=len(infos), limit=max_entries))
     for info in infos:
         name = clean_label(info.filename)
         path = info.filename.replace("\\", "/")
         if path.startswith("/") or _DRIVE.match(path) or ".." in path.split("/"):
-            return UnsupportedMedia(f"entry '{name}' points outside the archive's folder.")
+            return UnsupportedMedia(N_("entry '%(name)s' points outside the archive's folder.", name=name))
         if stat.S_ISLNK(info.external_attr >> 16):
-            return UnsupportedMedia(f"entry '{name}' is a symbolic link; links are not accepted.")
+            return UnsupportedMedia(N_("entry '%(name)s' is a symbolic link; links are not accepted.", name=name))
         if info.flag_bits & 0x1:
-            return UnsupportedMedia(f"entry '{name}' is encrypted; encrypted archives are not accepted.")
+            return UnsupportedMedia(N_("entry '%(name)s' is encrypted; encrypted archives are not accepted.",
+                                      name=name))
     declared = declared_size(infos)
     if declared > max_bytes:
-        return TooLarge(f"the archive unpacks to {human_bytes(declared)}, over the limit of "
-                        f"{human_bytes(max_bytes)}.")
+        return TooLarge(N_("the archive unpacks to %(size)s, over the limit of %(limit)s.",
+                           size=human_bytes(declared), limit=human_bytes(max_bytes)))
     return None
 
 
@@ -152,7 +157,7 @@ class Budget:
         self.used += n
         if self.used > self.limit:
             self.exceeded = True
-            raise TooLarge(f"the archive unpacks to more than {human_bytes(self.limit)}.")
+            raise TooLarge(N_("the archive unpacks to more than %(limit)s.", limit=human_bytes(self.limit)))
 
 
 class EntryStream(io.RawIOBase):
@@ -189,11 +194,11 @@ class EntryStream(io.RawIOBase):
         try:
             data = self._raw.read(size)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise UnsupportedMedia(f"this archive entry is damaged ({exc}).") from exc
+            raise UnsupportedMedia(N_("this archive entry is damaged (%(error)s).", error=str(exc))) from exc
         self._budget.spend(len(data))
         self._read_total += len(data)
         if self._limit is not None and self._read_total > self._limit:
             # Raised before these bytes are handed on: what was written stays within the limit.
-            raise TooLarge(f"unpacks to more than {human_bytes(self._limit)}, over the limit "
-                           "for its kind of file.")
+            raise TooLarge(N_("unpacks to more than %(limit)s, over the limit for its kind of file.",
+                              limit=human_bytes(self._limit)))
         return data

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from gallery.exceptions import DuplicateAsset, NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
 from gallery.services import activity, fields, ingest, search, storage, unit, work
 from gallery.services.counts import refresh_counts
@@ -82,14 +83,14 @@ def bulk_update(gallery_id: int, asset_ids: Any, values: Mapping[str, Any], user
     """Set credit, keywords (add or replace), country or status on many assets; returns how many changed."""
     require_staff(user)
     gallery = load_gallery(gallery_id)
-    return _bulk(asset_ids, values, user, Asset.gallery_id == gallery.id, "Some selected assets are not in this gallery.")
+    return _bulk(asset_ids, values, user, Asset.gallery_id == gallery.id, N_("Some selected assets are not in this gallery."))
 
 
 @unit.use_case
 def bulk_update_assets(asset_ids: Any, values: Mapping[str, Any], user: User) -> int:
     """The same bulk change on assets from any galleries (a search result); returns how many changed."""
     require_staff(user)
-    return _bulk(asset_ids, values, user, Asset.id.is_not(None), "Some selected assets no longer exist.")
+    return _bulk(asset_ids, values, user, Asset.id.is_not(None), N_("Some selected assets no longer exist."))
 
 
 def _bulk(asset_ids: Any, values: Mapping[str, Any], user: User, where: Any, missing: str) -> int:
@@ -148,7 +149,7 @@ def replace_file(asset_id: int, stream: BinaryIO, filename: str, user: User) -> 
             raise ValidationError("That is the same file as the current one.", field="file")
         existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
         if existing is not None:
-            raise DuplicateAsset(f"{name}: already in the catalogue.", existing)
+            raise DuplicateAsset(N_("%(name)s: already in the catalogue.", name=name), existing)
         # The ingest path's own checks and renditions, so a replacement meets the same rules.
         probed = ingest.examine(tmp, name, size)
         made = ingest.ingest_renditions(tmp, probed)  # from the spooled file, before it is stored
@@ -231,7 +232,7 @@ def update_captions(gallery: Gallery, updates: dict[int, dict[str, Any]],
     for asset_id, values in updates.items():
         asset = assets.get(asset_id)
         if asset is None:
-            raise NotFound(f"Asset {asset_id} is not in this gallery.")
+            raise NotFound(N_("Asset %(id)s is not in this gallery.", id=asset_id))
         new = _caption_values(values, asset_id)
         differ = {k for k, v in new.items() if getattr(asset, k) != v}
         if differ:
@@ -250,7 +251,7 @@ def load_asset(asset_id: int, *, trashed: bool | None = False) -> Asset:
     """An asset by id; trashed=False hides the trash, True wants it, None takes either."""
     asset = db.session.get(Asset, asset_id)
     if asset is None or (trashed is not None and (asset.deleted_at is not None) != trashed):
-        raise NotFound("No such asset." if not trashed else "No such asset in the trash.")
+        raise NotFound(N_("No such asset.") if not trashed else N_("No such asset in the trash."))
     return asset
 
 
@@ -313,7 +314,7 @@ def _parse_bulk(values: Mapping[str, Any]) -> dict[str, Any]:
 def _reject_unknown(values: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     for name in values:
         if name not in allowed:
-            raise ValidationError(f"Unknown field: {name}", field=name)
+            raise ValidationError(N_("Unknown field: %(name)s", name=name), field=name)
 
 
 def _caption_values(values: dict[str, Any], asset_id: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from gallery import clock, policy
 from gallery.exceptions import ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_, term
 from gallery.models import MEDIA_TYPES, Asset, Category, Country, Gallery
 
 T = TypeVar("T")
@@ -64,7 +65,8 @@ def parse_page(value: Any, strict: bool = False) -> int:
         page = 0
     if page < 1 or page > MAX_PAGE:
         if strict:
-            raise ValidationError(f"page must be a whole number from 1 to {MAX_PAGE}.", field="page")
+            raise ValidationError(N_("page must be a whole number from 1 to %(maximum)s.", maximum=MAX_PAGE),
+                                  field="page")
         return 1
     return page
 
@@ -78,7 +80,8 @@ def parse_per_page(value: Any, default: int, maximum: int) -> int:
     except ValueError:
         per_page = 0
     if per_page < 1:
-        raise ValidationError(f"per_page must be a whole number from 1 to {maximum}.", field="per_page")
+        raise ValidationError(N_("per_page must be a whole number from 1 to %(maximum)s.", maximum=maximum),
+                              field="per_page")
     return min(per_page, maximum)
 
 
@@ -89,26 +92,27 @@ def parse_filters(args: Mapping[str, str], strict: bool = False) -> Filters:
     if slug:
         filters.category = db.session.scalar(select(Category).where(Category.slug == slug))
         if filters.category is None:
-            _reject(filters, strict, "category", f"There is no category “{slug[:60]}”.")
+            _reject(filters, strict, "category", N_("There is no category “%(slug)s”.", slug=slug[:60]))
     code = (args.get("country") or "").strip().upper()
     if code:
         filters.country = db.session.get(Country, code) if len(code) == 3 and code.isalpha() else None
         if filters.country is None:
             _reject(filters, strict, "country",
-                    f"There is no country with the code “{code[:60]}” (use an ISO alpha-3 code such as YEM).")
+                    N_("There is no country with the code “%(code)s” (use an ISO alpha-3 code such as YEM).",
+                       code=code[:60]))
     media_type = (args.get("type") or "").strip().lower()
     if media_type:
         if media_type in MEDIA_TYPES:
             filters.media_type = media_type
         else:
-            _reject(filters, strict, "type", "The type must be image, video or audio.")
+            _reject(filters, strict, "type", N_("The type must be image, video or audio."))
     return filters
 
 
 def _reject(filters: Filters, strict: bool, name: str, message: str) -> None:
     if strict:
         raise ValidationError(message, field=name)
-    filters.notices.append(message + " The filter was ignored.")
+    filters.notices.append(N_("%(problem)s The filter was ignored.", problem=term(message)))
 
 
 def visible_galleries(user: Any) -> Select:

@@ -13,6 +13,7 @@ from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.formats.credits import Credits, embed_credits
 from gallery.formats.imaging import fit
+from gallery.i18n.service_messages import N_, term
 from gallery.models import Asset, DownloadEvent, Rendition, User, utcnow
 from gallery.services import integrity, proxies, renditions, served, storage, unit
 
@@ -163,7 +164,8 @@ def source(asset: Asset, size: str, organisation: str, lazy: bool = False) -> Fi
                           make=lambda: source(asset, size, organisation), store=storage.backend())
     rend = rendition_for(asset, size) if asset.media_type == "image" else None
     if rend is None:
-        raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")
+        raise NotFound(N_("There is no %(size)s version of this %(kind)s.", size=term(label(size)),
+                          kind=term(asset.media_type)))
     return FileSource(asset.id, size, download_name(asset, size, "jpg"), "image/jpeg",
                       rend.storage_key, "rendition", credits, rend.bytes, store=storage.backend())
 
@@ -172,7 +174,8 @@ def _proxy_source(asset: Asset, size: str, credits: Credits) -> FileSource:
     """A web proxy, as stored (made in the background: never on first download)."""
     rend = asset.rendition(size)
     if rend is None or not storage.exists(rend.storage_key):
-        raise NotFound(f"There is no {label(size)} version of this {asset.media_type}.")
+        raise NotFound(N_("There is no %(size)s version of this %(kind)s.", size=term(label(size)),
+                          kind=term(asset.media_type)))
     name = download_name(asset, size, proxies.SIZES[size][1])
     return FileSource(asset.id, size, name, proxies.mimetype(size), rend.storage_key,
                       "proxy", credits, rend.bytes, store=storage.backend())
@@ -205,7 +208,7 @@ def clean_intended_use(value: str | None) -> str:
     for use in INTENDED_USES:
         if use.lower() == value.lower():
             return use
-    raise ValidationError(f"Intended use must be one of {', '.join(INTENDED_USES)}.",
+    raise ValidationError(N_("Intended use must be one of %(uses)s.", uses=", ".join(INTENDED_USES)),
                           field="use")
 
 

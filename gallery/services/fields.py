@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from gallery.countries import country_code
 from gallery.exceptions import ValidationError
+from gallery.i18n.service_messages import N_, term
 from gallery.licences import LICENCES, RIGHTS_TEXT_LIMIT
 
 # The range of the database's `integer` (PostgreSQL refuses anything outside it with an error).
@@ -27,16 +28,17 @@ ASSET_TEXT_LIMITS = {"title": 300, "caption": 20_000, "alt_text": 2_000, "credit
 def text(value: Any, field: str, max_length: int, required: bool = False,
          label: str | None = None) -> str:
     """A stripped string no longer than max_length."""
-    label = label or _label(field)
+    label = term(label or _label(field))
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{label} must be text.", field=field)
+        raise ValidationError(N_("%(label)s must be text.", label=label), field=field)
     value = value.strip()
     if required and not value:
-        raise ValidationError(f"{label} cannot be empty.", field=field)
+        raise ValidationError(N_("%(label)s cannot be empty.", label=label), field=field)
     if len(value) > max_length:
-        raise ValidationError(f"{label} is longer than {max_length} characters.", field=field)
+        raise ValidationError(N_("%(label)s is longer than %(limit)s characters.", label=label, limit=max_length),
+                              field=field)
     return value
 
 
@@ -75,7 +77,7 @@ def date(value: Any, field: str) -> dt.date | None:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationError(f"{_label(field)} must be a date like 2024-03-14.", field=field)
+    raise ValidationError(N_("%(label)s must be a date like 2024-03-14.", label=_label(field)), field=field)
 
 
 def moment(value: Any, field: str) -> dt.datetime | None:
@@ -89,8 +91,8 @@ def moment(value: Any, field: str) -> dt.datetime | None:
         except ValueError:
             found = None
     if found is None or not 1900 <= found.year <= 9998:
-        raise ValidationError(f"{_label(field)} must be a date and time like 2024-03-14T09:00 (UTC).",
-                              field=field)
+        raise ValidationError(N_("%(label)s must be a date and time like 2024-03-14T09:00 (UTC).",
+                                 label=_label(field)), field=field)
     if found.tzinfo is not None:
         found = found.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return found.replace(second=0, microsecond=0)
@@ -104,7 +106,7 @@ def country(value: Any, field: str = "country") -> str | None:
         raise ValidationError("Country must be a name or an ISO code.", field=field)
     code = country_code(value)
     if code is None:
-        raise ValidationError(f"Unknown country: {value}", field=field)
+        raise ValidationError(N_("Unknown country: %(value)s", value=value), field=field)
     return code
 
 
@@ -124,11 +126,12 @@ def keywords(value: Any, field: str = "keywords") -> list[str]:
             raise ValidationError("Each keyword must be text.", field=field)
         word = " ".join(item.split())
         if len(word) > MAX_KEYWORD_LENGTH:
-            raise ValidationError(f"A keyword is longer than {MAX_KEYWORD_LENGTH} characters.", field=field)
+            raise ValidationError(N_("A keyword is longer than %(limit)s characters.", limit=MAX_KEYWORD_LENGTH),
+                                  field=field)
         words.append(word)
     folded = _fold(words)
     if len(folded) > MAX_KEYWORDS:
-        raise ValidationError(f"At most {MAX_KEYWORDS} keywords.", field=field)
+        raise ValidationError(N_("At most %(limit)s keywords.", limit=MAX_KEYWORDS), field=field)
     return folded
 
 
@@ -149,14 +152,15 @@ def boolean(value: Any, field: str) -> bool:
         return False
     if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
         return value.strip().lower() in TRUE
-    raise ValidationError(f"{_label(field)} must be true or false.", field=field)
+    raise ValidationError(N_("%(label)s must be true or false.", label=_label(field)), field=field)
 
 
 def choice(value: Any, choices: Iterable[str], field: str) -> str:
     """One of the allowed values."""
     choices = tuple(choices)
     if not isinstance(value, str) or value not in choices:
-        raise ValidationError(f"{_label(field)} must be one of: {', '.join(choices)}.", field=field)
+        raise ValidationError(N_("%(label)s must be one of: %(choices)s.", label=_label(field),
+                                 choices=", ".join(choices)), field=field)
     return value
 
 
@@ -166,29 +170,31 @@ def integer(value: Any, field: str, minimum: int | None = None, maximum: int | N
     if optional and (value is None or value == ""):
         return None
     if isinstance(value, bool):
-        raise ValidationError(f"{_label(field)} must be a whole number.", field=field)
+        raise ValidationError(N_("%(label)s must be a whole number.", label=_label(field)), field=field)
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
         number = int(value.strip())
     else:
-        raise ValidationError(f"{_label(field)} must be a whole number.", field=field)
+        raise ValidationError(N_("%(label)s must be a whole number.", label=_label(field)), field=field)
     minimum = MIN_INT if minimum is None else max(minimum, MIN_INT)
     maximum = MAX_INT if maximum is None else min(maximum, MAX_INT)
     if number < minimum:
-        raise ValidationError(f"{_label(field)} must be at least {minimum}.", field=field)
+        raise ValidationError(N_("%(label)s must be at least %(minimum)s.", label=_label(field), minimum=minimum),
+                              field=field)
     if number > maximum:
-        raise ValidationError(f"{_label(field)} must be at most {maximum}.", field=field)
+        raise ValidationError(N_("%(label)s must be at most %(maximum)s.", label=_label(field), maximum=maximum),
+                              field=field)
     return number
 
 
 def id_list(value: Any, field: str) -> list[int]:
     """A list of positive integer ids, without repeats."""
     if not isinstance(value, (list, tuple)):
-        raise ValidationError(f"{_label(field)} must be a list of ids.", field=field)
+        raise ValidationError(N_("%(label)s must be a list of ids.", label=_label(field)), field=field)
     ids = [integer(v, field, minimum=1) for v in value]
     if len(set(ids)) != len(ids):
-        raise ValidationError(f"{_label(field)} lists an id twice.", field=field)
+        raise ValidationError(N_("%(label)s lists an id twice.", label=_label(field)), field=field)
     return ids  # type: ignore[return-value]
 
 
@@ -216,7 +222,7 @@ def jsonable(value: Any) -> Any:
 
 
 def _label(field: str) -> str:
-    return field.replace("_", " ").capitalize()
+    return term(field.replace("_", " ").capitalize())
 
 
 def schedule_fields(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from gallery.countries import country_code
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import STATUSES, Asset, Category, Gallery, User
 from gallery.services import activity, fields, search, unit, work
 from gallery.services.permissions import require_staff
@@ -64,7 +65,7 @@ def find_or_create_gallery(*, title: str, category: str | int, country: str | No
     cat = get_category(category)
     code = country_code(country) if country else None
     if country and code is None:
-        raise ValidationError(f"Unknown country: {country}", field="country")
+        raise ValidationError(N_("Unknown country: %(value)s", value=country), field="country")
     same_country = Gallery.country_code.is_(None) if code is None else Gallery.country_code == code
     found = db.session.scalar(
         select(Gallery).where(Gallery.title == (title or "").strip()[:300],
@@ -251,7 +252,7 @@ def _pick_position(parsed: Mapping[str, Any]) -> int:
 def _reject_unknown(values: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     for name in values:
         if name not in allowed:
-            raise ValidationError(f"Unknown field: {name}", field=name)
+            raise ValidationError(N_("Unknown field: %(name)s", name=name), field=name)
 
 
 def _action(changes: Mapping[str, Any]) -> str:
@@ -270,7 +271,7 @@ def load_gallery(gallery_id: int, *, trashed: bool | None = False) -> Gallery:
     """A gallery by id; trashed=False hides the trash, True wants it, None takes either."""
     gallery = db.session.get(Gallery, gallery_id)
     if gallery is None or (trashed is not None and (gallery.deleted_at is not None) != trashed):
-        raise NotFound("No such gallery." if not trashed else "No such gallery in the trash.")
+        raise NotFound(N_("No such gallery.") if not trashed else N_("No such gallery in the trash."))
     return gallery
 
 
@@ -285,7 +286,7 @@ def get_category(value: str | int) -> Category:
         found = session.scalar(select(Category).where(
             (Category.slug == slugify(text)) | (func.lower(Category.name) == text.lower())))
     if found is None:
-        raise ValidationError(f"Unknown category: {value}", field="category")
+        raise ValidationError(N_("Unknown category: %(value)s", value=value), field="category")
     return found
 
 

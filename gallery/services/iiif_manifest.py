@@ -2,19 +2,25 @@
 
 A canvas per item the viewer may see (the same query as the gallery page): images painted with
 their Image API service, videos and audio as time-based canvases playing their web proxies.
-Text is tagged with CATALOGUE_LANGUAGE, the one language the catalogue is written in.
+Text is tagged with CATALOGUE_LANGUAGE, the one language the catalogue is written in; labels
+that are interface strings ("Credit", "Caption"), category and country names carry every
+language the interface speaks.
 """
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, Callable
 
 from flask import current_app, url_for
+from flask_babel import force_locale, gettext
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from gallery import policy
 from gallery.extensions import db
+from gallery.i18n.locale import LANGUAGES
+from gallery.i18n.names import N_, category_name, country_name
 from gallery.models import Asset, Gallery
 from gallery.services import browsing, credits, iiif, rights
 from gallery.templating import asset_url, gallery_url, rendition_url
@@ -32,9 +38,36 @@ def _lang(*values: str) -> dict[str, list[str]]:
     return {current_app.config.get("CATALOGUE_LANGUAGE", "en"): [v for v in values if v]}
 
 
-def _pair(label: str, value: str) -> dict[str, Any]:
-    """A label and value pair (metadata, requiredStatement) as language maps."""
-    return {"label": _lang(label), "value": _lang(value)}
+def _each_language(text: Callable[[str], str]) -> dict[str, list[str]]:
+    """A language map of text the interface translates: text(code) once per interface language."""
+    found = {code: [text(code)] for code in LANGUAGES}
+    if len({tuple(v) for v in found.values()}) == 1:  # not translated (a category staff named): the catalogue's
+        return _lang(found[next(iter(LANGUAGES))][0])
+    return found
+
+
+def _in(code: str, function: Callable[[Any], str], value: Any) -> str:
+    """function(value) with the interface in one language (names that read the page's language)."""
+    with force_locale(code):
+        return function(value)
+
+
+def _translated(message: str, code: str, **values: Any) -> str:
+    """An interface string in one language."""
+    with force_locale(code):
+        return gettext(message, **values)
+
+
+@lru_cache(maxsize=64)
+def _label(label: str) -> tuple[tuple[str, str], ...]:
+    # A manifest repeats a handful of labels on every canvas: translate each once per process.
+    return tuple((code, _translated(label, code)) for code in LANGUAGES)
+
+
+def _pair(label: str, value: str | dict[str, list[str]]) -> dict[str, Any]:
+    """A label (an interface string, in every language) and a value (text, or a language map)."""
+    return {"label": {code: [text] for code, text in _label(label)},
+            "value": value if isinstance(value, dict) else _lang(value)}
 
 
 def _rights_uri(url: str) -> str | None:
@@ -51,16 +84,17 @@ def gallery_manifest(user: Any, gallery: Gallery) -> dict[str, Any]:
     organisation = current_app.config["ORGANISATION"]
     terms = rights.of_gallery(gallery)
     credit = gallery.credit or organisation
-    metadata = [_pair("Credit", credit), _pair("Category", gallery.category.name)]
+    metadata = [_pair(N_("Credit"), credit),
+                _pair(N_("Category"), _each_language(lambda code: _in(code, category_name, gallery.category)))]
     if gallery.country is not None:
-        metadata.append(_pair("Country", gallery.country.name))
+        metadata.append(_pair(N_("Country"), _each_language(lambda code: country_name(gallery.country, code))))
     if gallery.date is not None:
-        metadata.append(_pair("Date", gallery.date.isoformat()))
+        metadata.append(_pair(N_("Date"), gallery.date.isoformat()))
     body: dict[str, Any] = {
         "@context": PRESENTATION_CONTEXT, "id": manifest_id, "type": "Manifest",
         "label": _lang(gallery.title),
         "metadata": metadata,
-        "requiredStatement": _pair("Attribution", " ".join(p for p in (credit, terms.statement) if p)),
+        "requiredStatement": _pair(N_("Attribution"), " ".join(p for p in (credit, terms.statement) if p)),
         "homepage": [{"id": gallery_url(gallery, _external=True), "type": "Text",
                       "label": _lang(gallery.title), "format": "text/html"}],
         "provider": [{"id": url_for("browse.index", _external=True), "type": "Agent",
@@ -83,14 +117,16 @@ def _canvas(user: Any, manifest_id: str, asset: Asset) -> dict[str, Any] | None:
     organisation = current_app.config["ORGANISATION"]
     terms = rights.of(asset)
     country = asset.country or asset.gallery.country
-    place = ", ".join(p for p in (asset.city, country.name if country else "") if p)
-    facts = [("Caption", asset.caption), ("Credit", credits.credit_line(asset, organisation)),
-             ("Creator", asset.creator), ("Date", asset.date_taken.isoformat() if asset.date_taken else ""),
-             ("Place", place), ("Keywords", ", ".join(asset.keywords or []))]
+    place = _each_language(lambda code: ", ".join(p for p in (asset.city, country_name(country, code)) if p))
+    facts = [(N_("Caption"), asset.caption), (N_("Credit"), credits.credit_line(asset, organisation)),
+             (N_("Creator"), asset.creator),
+             (N_("Date"), asset.date_taken.isoformat() if asset.date_taken else ""),
+             (N_("Place"), place if (asset.city or country) else ""),
+             (N_("Keywords"), ", ".join(asset.keywords or []))]
     canvas: dict[str, Any] = {
         "id": canvas_id, "type": "Canvas", "label": _lang(asset.display_title),
         "metadata": [_pair(label, value) for label, value in facts if value],
-        "requiredStatement": _pair("Attribution", " ".join(
+        "requiredStatement": _pair(N_("Attribution"), " ".join(
             p for p in (credits.credit_line(asset, organisation), terms.statement) if p)),
         "homepage": [{"id": asset_url(asset, _external=True), "type": "Text",
                       "label": _lang(asset.display_title), "format": "text/html"}],
@@ -154,7 +190,8 @@ def collection() -> dict[str, Any]:
         items.append(entry)
     return {"@context": PRESENTATION_CONTEXT,
             "id": url_for("iiif.collection", _external=True), "type": "Collection",
-            "label": _lang(f"{current_app.config['SITE_NAME']}: public galleries"),
+            "label": _each_language(lambda code: _translated(N_("%(site)s: public galleries"), code,
+                                                             site=current_app.config["SITE_NAME"])),
             "homepage": [{"id": url_for("browse.index", _external=True), "type": "Text",
                           "label": _lang(current_app.config["SITE_NAME"]), "format": "text/html"}],
             "items": items}

@@ -19,6 +19,7 @@ from gallery.extensions import db
 from gallery.formats.imaging import Rendered
 from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
+from gallery.i18n.service_messages import N_, term
 from gallery.models import Asset, Gallery, Rendition, User
 from gallery.services import fields, preparation, renditions, search, storage, unit, work
 from gallery.services.counts import refresh_counts
@@ -120,7 +121,7 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
     if country:
         code = country_code(country) if isinstance(country, str) else None
         if code is None:
-            raise ValidationError(f"Unknown country: {country}", field="country")
+            raise ValidationError(N_("Unknown country: %(value)s", value=country), field="country")
         out["country_code"] = code
     if values.get("date_taken"):
         out["date_taken"] = parse_date(values["date_taken"], "date_taken")
@@ -144,7 +145,7 @@ def parse_date(value: Any, field_name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValidationError(f"{field_name} must be a date like 2023-05-01.", field=field_name) from None
+        raise ValidationError(N_("%(label)s must be a date like 2023-05-01.", label=field_name), field=field_name) from None
 
 
 TEXT_FIELDS = fields.ASSET_TEXT_LIMITS
@@ -241,10 +242,12 @@ class _Run:
     def _check_duplicate(self, label: str, sha: str, check_db: bool) -> None:
         existing = db.session.scalar(select(Asset.id).where(Asset.sha256 == sha)) if check_db else None
         if existing is not None:
-            raise DuplicateAsset(f"{label}: already in the catalogue as asset {existing}.", existing)
+            raise DuplicateAsset(N_("%(label)s: already in the catalogue as asset %(id)s.", label=label, id=existing),
+                                 existing)
         if sha in self.seen:
             self.seen[sha].duplicates.append(label)
-            raise DuplicateAsset(f"{label}: same file as {self.seen[sha].label} in this upload.", 0)
+            raise DuplicateAsset(N_("%(label)s: same file as %(other)s in this upload.", label=label,
+                                    other=self.seen[sha].label), 0)
 
     def _store(self, job: _Job, outcome: Callable[[], preparation.Prepared]
                ) -> tuple[IngestResult | None, _Pending | None]:
@@ -345,7 +348,8 @@ def _settle(gallery: Gallery, batch: list[_Pending], held: list[IngestResult]) -
         if result.status == "duplicate" and result.existing_id is None and first is not None \
                 and first.asset.id is not None:
             result.existing_id = first.asset.id
-            result.reason = f"{result.filename}: already in the catalogue as asset {first.asset.id}."
+            result.reason = N_("%(label)s: already in the catalogue as asset %(id)s.", label=result.filename,
+                               id=first.asset.id)
     return out
 
 
@@ -377,7 +381,8 @@ def _commit(gallery: Gallery, batch: list[_Pending]) -> list[IngestResult]:
             raise
         # Another upload of the same bytes committed first; its row owns the same files.
         return [IngestResult(pending.label, "duplicate", existing_id=existing, error_status=409,
-                             reason=f"{pending.label}: already in the catalogue as asset {existing}.")]
+                             reason=N_("%(label)s: already in the catalogue as asset %(id)s.",
+                                       label=pending.label, id=existing))]
     except BaseException:
         db.session.rollback()
         for pending in batch:
@@ -449,7 +454,8 @@ def _duplicate(label: str, exc: DuplicateAsset) -> IngestResult:
 
 
 def _refused(label: str, exc: GalleryError) -> IngestResult:
-    message = exc.message if exc.message.startswith(label) else f"{label}: {exc.message}"
+    message = exc.message if exc.message.startswith(label) else N_(
+        "%(label)s: %(problem)s", label=label, problem=term(exc.message))
     return IngestResult(label, "rejected", reason=message, error_status=exc.status,
                         error_field=exc.field)
 

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from gallery import clock, policy
 from gallery.exceptions import Forbidden, GalleryError, NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import (
     Asset,
     DownloadEvent,
@@ -103,7 +104,7 @@ def clean_sizes(values: Any) -> list[str]:
     unknown = [v for v in values if v not in policy.DOWNLOAD_SIZES]
     if unknown:
         names = ", ".join(f"{s} ({downloads.SIZE_EDGES_LABEL[s]})" for s in policy.DOWNLOAD_SIZES)
-        raise ValidationError(f"Sizes must be among: {names}.", field="sizes")
+        raise ValidationError(N_("Sizes must be among: %(sizes)s.", sizes=names), field="sizes")
     return [s for s in policy.DOWNLOAD_SIZES if s in values]
 
 
@@ -118,7 +119,7 @@ def create(user: User, lightbox: Lightbox, kind: str, *, label: Any = "", expire
         raise Forbidden("Only the media team makes press-kit links.")
     live = [link for link in links_of(lightbox) if link.state == "live"]
     if len(live) >= MAX_LINKS:
-        raise ValidationError(f"This lightbox has {MAX_LINKS} live links: revoke one first.", field="kind")
+        raise ValidationError(N_("This lightbox has %(limit)s live links: revoke one first.", limit=MAX_LINKS), field="kind")
     token = _new_token(lightbox.user_id)
     link = LightboxLink(lightbox_id=lightbox.id, kind=kind, token_hash=hash_token(token),
                         label=fields.text(label, "label", LABEL_LIMIT), created_by_id=user.id,

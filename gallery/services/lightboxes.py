@@ -16,10 +16,12 @@ from sqlalchemy.orm import selectinload
 from gallery import policy
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
+from gallery.i18n.terms import DEFAULT_LIGHTBOX
 from gallery.models import Asset, Lightbox, LightboxItem, User, utcnow
 from gallery.services import fields, unit
 
-DEFAULT_NAME = "My lightbox"
+DEFAULT_NAME = DEFAULT_LIGHTBOX  # shown translated (i18n.terms.lightbox_name), stored in English
 NAME_LIMIT = 120
 NOTE_LIMIT = 2_000
 ITEM_NOTE_LIMIT = 500
@@ -116,8 +118,8 @@ def create(user: User, name: Any, note: Any = "") -> Lightbox:
     note = fields.text(note, "note", NOTE_LIMIT)
     owned = db.session.scalar(select(func.count()).select_from(Lightbox).where(Lightbox.user_id == user.id))
     if owned >= MAX_LIGHTBOXES:
-        raise ValidationError(f"You have {owned} lightboxes, the most one account may keep: "
-                              "delete one first.", field="name")
+        raise ValidationError(N_("You have %(count)s lightboxes, the most one account may keep: "
+                                 "delete one first.", count=owned), field="name")
     box = Lightbox(user_id=user.id, name=name, note=note, is_default=False)
     db.session.add(box)
     unit.commit(drain=False)
@@ -152,7 +154,7 @@ def add(user: User, lightbox: Lightbox, asset_ids_in: Iterable[Any]) -> int:
     if not ids:
         raise ValidationError("Choose an item to add.", field="asset_id")
     if len(ids) > MAX_ITEMS:
-        raise ValidationError(f"Add at most {MAX_ITEMS} items at once.", field="asset_id")
+        raise ValidationError(N_("Add at most %(limit)s items at once.", limit=MAX_ITEMS), field="asset_id")
     found = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(set(ids))))}
     for i in ids:
         if not policy.can_view_asset(user, found.get(i)):
@@ -160,7 +162,7 @@ def add(user: User, lightbox: Lightbox, asset_ids_in: Iterable[Any]) -> int:
     present = asset_ids(lightbox)
     new = list(dict.fromkeys(i for i in ids if i not in present))
     if len(present) + len(new) > MAX_ITEMS:
-        raise ValidationError(f"A lightbox holds at most {MAX_ITEMS} items.", field="asset_id")
+        raise ValidationError(N_("A lightbox holds at most %(limit)s items.", limit=MAX_ITEMS), field="asset_id")
     last = db.session.scalar(select(func.max(LightboxItem.position))
                              .where(LightboxItem.lightbox_id == lightbox.id)) or 0
     for n, asset_id in enumerate(new, start=1):

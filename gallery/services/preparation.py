@@ -27,6 +27,7 @@ from gallery.formats import probe
 from gallery.formats.imaging import Rendered
 from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
+from gallery.i18n.service_messages import N_, term
 from gallery.text import human_bytes
 
 # What probe and the renditions read from the app's config; settings() copies just these.
@@ -155,7 +156,8 @@ def examine(path: str, label: str, size: int, config: Mapping[str, Any]) -> Prob
     probed = probe.probe(path, label, config, country_code)
     key = "MAX_IMAGE_BYTES" if probed.media_type == "image" else "MAX_VIDEO_BYTES"
     if size > config[key]:  # the spool only enforced the largest of the limits
-        raise TooLarge(f"{probed.media_type} files may be at most {human_bytes(config[key])}.")
+        raise TooLarge(N_("%(kind)s files may be at most %(limit)s.", kind=term(probed.media_type),
+                          limit=human_bytes(config[key])))
     return probed
 
 

@@ -21,6 +21,7 @@ from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.formats import transcode
 from gallery.formats.transcode import ProxyFacts
+from gallery.i18n.service_messages import N_, term
 from gallery.models import Asset, Rendition
 from gallery.services import posters, served, storage
 from gallery.services.credits import credits_for
@@ -77,7 +78,7 @@ def make(asset: Asset, progress: Progress | None = None) -> list[Rendition]:
     """
     wanted = sizes_for(asset)
     if not wanted:
-        raise GalleryError(f"A {asset.media_type} has no web proxy.")
+        raise GalleryError(N_("A %(kind)s has no web proxy.", kind=term(asset.media_type)))
     if _missing(asset, wanted):
         with contextlib.ExitStack() as held:
             for size in wanted:  # in one order everywhere: two threads never each hold one and wait

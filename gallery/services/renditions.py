@@ -18,6 +18,7 @@ from gallery.extensions import db
 from gallery.formats import imaging
 from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
+from gallery.i18n.service_messages import N_
 from gallery.models import Asset, Rendition
 from gallery.policy import BLURRED
 from gallery.services import storage
@@ -43,7 +44,7 @@ def ensure_rendition(asset: Asset, size: str) -> Rendition:
     """
     sizes = {**current_app.config["RENDITION_SIZES"], BLURRED: 0}
     if size not in sizes:
-        raise NotFound(f"No rendition size called {size}.")
+        raise NotFound(N_("No rendition size called %(size)s.", size=size))
     found = asset.rendition(size)
     if found is not None and storage.exists(found.storage_key):
         return found

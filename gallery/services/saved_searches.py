@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from gallery import clock, policy
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import SavedSearch, SavedSearchSeen
 from gallery.services import fields, search
 from gallery.services.search.args import parse_filters, search_args
@@ -42,7 +43,7 @@ def save(user: Any, name: str, args: dict[str, str], email_daily: bool = False) 
         raise ValidationError("Search for something (or choose a filter) before saving.", "q")
     count = db.session.scalar(select(func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id))
     if count >= MAX_PER_USER:
-        raise ValidationError(f"You can keep up to {MAX_PER_USER} saved searches: delete one first.")
+        raise ValidationError(N_("You can keep up to %(limit)s saved searches: delete one first.", limit=MAX_PER_USER))
     saved = SavedSearch(user_id=user.id, name=name, args=kept, email_daily=False)
     db.session.add(saved)
     db.session.flush()

@@ -25,6 +25,7 @@ from gallery.exceptions import NotFound, UnsupportedMedia
 from gallery.extensions import db
 from gallery.formats import captions, location
 from gallery.formats.credits import Credits
+from gallery.i18n.service_messages import N_
 from gallery.models import Asset
 from gallery.services import storage
 from gallery.services.credits import credits_for
@@ -59,7 +60,8 @@ def make(original_key: str, sha256: str, mime_type: str, credits: Credits | None
             try:
                 changed = location.without_location(src, mime_type, clean)
             except (ValueError, OSError, struct.error, EOFError) as exc:
-                raise UnsupportedMedia(f"its location metadata cannot be removed safely ({exc}).") from exc
+                raise UnsupportedMedia(N_("its location metadata cannot be removed safely (%(error)s).",
+                                          error=str(exc))) from exc
             base = clean if changed else src
             credited = credits is not None and _with_credits(base, mime_type, credits, tmp, original_key)
             if credited:

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from flask import Response, current_app, redirect, send_file
 
 from gallery.exceptions import StorageError, TooLarge
+from gallery.i18n.service_messages import N_
 from gallery.text import human_bytes
 
 CHUNK = 1024 * 1024
@@ -224,7 +225,7 @@ def spool(stream: BinaryIO, limit: int | None = None) -> Spooled:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if limit is not None and size > limit:
-                    raise TooLarge(f"the file is over the size limit of {human_bytes(limit)}.")
+                    raise TooLarge(N_("the file is over the size limit of %(limit)s.", limit=human_bytes(limit)))
                 digest.update(chunk)
                 crc = zlib.crc32(chunk, crc)
                 out.write(chunk)

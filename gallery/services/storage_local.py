@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from gallery.exceptions import StorageError
+from gallery.i18n.service_messages import N_
 from gallery.services.storage import TMP_FOLDER, TMP_SUFFIX, Listed
 
 
@@ -70,7 +71,7 @@ class LocalStore:
             os.replace(tmp_path, dest)
         except OSError as exc:
             if exc.errno != 18:  # EXDEV: a temp file from another file system is copied
-                raise StorageError(f"Could not store file: {exc.strerror}") from exc
+                raise StorageError(N_("Could not store file: %(error)s", error=exc.strerror)) from exc
             with open(tmp_path, "rb") as src:
                 self._write(dest, lambda out: _copy(src, out))
             os.unlink(tmp_path)
@@ -90,7 +91,7 @@ class LocalStore:
             os.replace(tmp, dest)
         except OSError as exc:
             _unlink(tmp)
-            raise StorageError(f"Could not store file: {exc.strerror}") from exc
+            raise StorageError(N_("Could not store file: %(error)s", error=exc.strerror)) from exc
 
     def open(self, key: str, start: int = 0, end: int | None = None) -> LocalReader:
         fh = open(self.path(key), "rb", buffering=0)

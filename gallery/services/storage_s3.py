@@ -17,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gallery.exceptions import StorageError
+from gallery.i18n.service_messages import N_
 from gallery.services.storage import TMP_SUFFIX, Listed
 
 MISSING = ("404", "NoSuchKey", "NotFound")
@@ -71,14 +72,14 @@ class S3Store:
         try:
             self.client.upload_file(tmp_path, self.bucket, self.object_key(key), Config=self.transfer)
         except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"Could not store file: {exc}") from exc
+            raise StorageError(N_("Could not store file: %(error)s", error=str(exc))) from exc
         os.unlink(tmp_path)
 
     def put_bytes(self, data: bytes, key: str) -> None:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self.object_key(key), Body=data)
         except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"Could not store file: {exc}") from exc
+            raise StorageError(N_("Could not store file: %(error)s", error=str(exc))) from exc
 
     def open(self, key: str, start: int = 0, end: int | None = None) -> S3Reader:
         args = {"Bucket": self.bucket, "Key": self.object_key(key)}
@@ -92,7 +93,7 @@ class S3Store:
         try:
             found = self.client.get_object(**args)
         except BotoCoreError as exc:
-            raise StorageError(f"Could not read file: {exc}") from exc
+            raise StorageError(N_("Could not read file: %(error)s", error=str(exc))) from exc
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "InvalidRange":
                 size = self.size(key)  # a range from the end on: nothing to read
@@ -100,7 +101,7 @@ class S3Store:
                     return S3Reader(_Empty(), size)
             if _missing(exc) or exc.response["Error"]["Code"] == "InvalidRange":
                 raise FileNotFoundError(key) from exc
-            raise StorageError(f"Could not read file: {exc}") from exc
+            raise StorageError(N_("Could not read file: %(error)s", error=str(exc))) from exc
         total = found["ContentLength"]
         if "ContentRange" in found:
             total = int(found["ContentRange"].rsplit("/", 1)[1])
@@ -113,18 +114,18 @@ class S3Store:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))["ContentLength"]
         except BotoCoreError as exc:
-            raise StorageError(f"Could not read file: {exc}") from exc
+            raise StorageError(N_("Could not read file: %(error)s", error=str(exc))) from exc
         except ClientError as exc:
             if _missing(exc):
                 return None
-            raise StorageError(f"Could not read file: {exc}") from exc
+            raise StorageError(N_("Could not read file: %(error)s", error=str(exc))) from exc
 
     def delete(self, key: str) -> None:
         """Remove an object; a missing one is not an error (S3 says so too)."""
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
         except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"Could not remove file: {exc}") from exc
+            raise StorageError(N_("Could not remove file: %(error)s", error=str(exc))) from exc
 
     def remove_listed(self, key: str) -> None:
         """Remove an object listing() found (objects are never links)."""
@@ -139,7 +140,7 @@ class S3Store:
                 for found in page.get("Contents", ()):
                     yield Listed(found["Key"][cut:], found["LastModified"].timestamp())
         except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"Could not list {self.url}/{folder}: {exc}") from exc
+            raise StorageError(N_("Could not list %(place)s: %(error)s", place=self.url + "/" + folder, error=str(exc))) from exc
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[str]:
@@ -151,11 +152,11 @@ class S3Store:
             try:
                 self.client.download_file(self.bucket, self.object_key(key), tmp, Config=self.transfer)
             except BotoCoreError as exc:
-                raise StorageError(f"Could not read file: {exc}") from exc
+                raise StorageError(N_("Could not read file: %(error)s", error=str(exc))) from exc
             except ClientError as exc:
                 if _missing(exc):
                     raise FileNotFoundError(key) from exc
-                raise StorageError(f"Could not read file: {exc}") from exc
+                raise StorageError(N_("Could not read file: %(error)s", error=str(exc))) from exc
             yield tmp
         finally:
             with contextlib.suppress(FileNotFoundError):

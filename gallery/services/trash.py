@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 
 from gallery.exceptions import ValidationError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import Asset, Gallery, Rendition, User, utcnow
 from gallery.services import activity, search, unit
 from gallery.services.assets import delete_unreferenced, load_asset
@@ -166,7 +167,7 @@ def restorable_until(deleted_at: dt.datetime) -> dt.datetime:
 
 def _check_restorable(deleted_at: dt.datetime | None) -> None:
     if deleted_at is not None and utcnow() > restorable_until(deleted_at):
-        raise ValidationError(f"Items can be restored for {retention_days()} days only.",
+        raise ValidationError(N_("Items can be restored for %(days)s days only.", days=retention_days()),
                               field="deleted_at")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, or_, select, update
 from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_
 from gallery.models import Asset, AssetWork, utcnow
 from gallery.services import counts, oai_records, proxies, renditions, served
 
@@ -218,7 +219,7 @@ def _do(asset_id: int, piece: str, started: dt.datetime) -> str:
         if asset is None:
             return "gone"
         if maker is None:
-            raise GalleryError(f"No worker knows how to make “{piece}”.")
+            raise GalleryError(N_("No worker knows how to make “%(piece)s”.", piece=piece))
         maker(asset)
         gallery_id = asset.gallery_id
         # A required piece now ready makes the asset public: its gallery's counts change with it.

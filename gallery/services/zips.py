@@ -19,6 +19,7 @@ from gallery.exceptions import GalleryError, NotFound, StorageError, ValidationE
 from gallery.extensions import db
 from gallery.formats.credits import build_xmp
 from gallery.formats.zipstream import ZipStream
+from gallery.i18n.service_messages import N_, term
 from gallery.models import Asset, Gallery
 from gallery.services import rights, served, storage
 from gallery.services.credits import copyright_notice
@@ -71,7 +72,7 @@ def check_size(size: str) -> None:
     """A ValidationError naming the sizes when size is not a download size."""
     if size not in policy.DOWNLOAD_SIZES:
         names = ", ".join(SIZE_EDGES_LABEL[s] for s in policy.DOWNLOAD_SIZES)
-        raise ValidationError(f"Choose one of these sizes: {names}.", field="size")
+        raise ValidationError(N_("Choose one of these sizes: %(sizes)s.", sizes=names), field="size")
 
 
 def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None,
@@ -142,7 +143,7 @@ def build(candidates: list[Asset], verdicts: list[policy.Access], size: str, org
             continue
         assets.append(asset)
     if not files:
-        raise NotFound(f"Nothing in this selection can be downloaded at {label(size)} size.")
+        raise NotFound(N_("Nothing in this selection can be downloaded at %(size)s size.", size=term(label(size))))
     name = f"{stem}-{files[0].filename.rsplit('-', 1)[-1].split('.')[0]}{suffix}.zip"
     return ZipPlan(size, files, assets, skipped, name, changed_at)
 

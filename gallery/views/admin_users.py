@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
+from gallery.i18n.service_messages import N_, translate
 from gallery.i18n.terms import term
 from gallery.services import accounts, mail
 from gallery.views.access import admin_required
@@ -38,11 +39,11 @@ def set_role(user_id: int):
     user = accounts.get_user(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        abort(400, "Choose one of the roles.")
+        abort(400, N_("Choose one of the roles."))
     try:
         accounts.set_role(current_user, user, form.role.data)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
         return redirect(_back(), 303)
     flash(_("%(email)s is now %(role)s.", email=user.email, role=term(user.role)), "info")
     return redirect(_back(), 303)
@@ -55,12 +56,12 @@ def set_active(user_id: int):
     user = accounts.get_user(user_id)
     form = ActiveForm()
     if not form.validate_on_submit() or form.active.data not in ("1", "0"):
-        abort(400, "Say whether the account should be active.")
+        abort(400, N_("Say whether the account should be active."))
     active = form.active.data == "1"
     try:
         approved = accounts.set_active(current_user, user, active)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
         return redirect(_back(), 303)
     if active:
         _tell_activated(user, approved)
@@ -70,11 +71,11 @@ def set_active(user_id: int):
 
 
 def _tell_activated(user, approved: bool) -> None:
-    """Email the user that they can log in now."""
-    subject = "Your account is approved" if approved else "Your account is active again"
+    """Email the user that they can log in now (in the admin page's language: no language is stored per user)."""
+    subject = _("Your account is approved") if approved else _("Your account is active again")
     site, link = current_app.config["SITE_NAME"], url_for("auth.login", _external=True)
-    body = (f"Hello {user.name or user.email},\n\nYour account at {site} is active: "
-            f"you can log in at {link}\n")
+    body = _("Hello %(name)s,\n\nYour account at %(site)s is active: you can log in at %(link)s\n",
+             name=user.name or user.email, site=site, link=link)
     try:
         mail.send_mail(current_app.config, user.email, subject, body)
     except (OSError, smtplib.SMTPException):

@@ -15,10 +15,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from gallery.errors import error_response
 from gallery.exceptions import GalleryError
+from gallery.i18n.names import N_
+from gallery.i18n.service_messages import translate
 from gallery.ratelimit import limiter
 from gallery.services import accounts, mail, sitetext
 from gallery.views.access import safe_next
@@ -39,8 +42,8 @@ BAD_LOGIN = "Wrong email or password."
 @bp.errorhandler(413)
 def too_large(exc):
     """Say what was too large: account forms have no uploads."""
-    return error_response(413, "That form was too large to send. Passwords and names may be long, "
-                               "but not that long.")
+    return error_response(413, N_("That form was too large to send. Passwords and names may be long, "
+                                  "but not that long."))
 
 
 def current_terms_version() -> int:
@@ -104,12 +107,12 @@ def _take_for_address(action: str, limit_setting: str) -> int:
                           current_app.config[limit_setting], current_app.config["LOGIN_FAILURE_WINDOW"])
 
 
-def _too_many(wait: int, what: str = "failed log-in attempts"):
+def _too_many(wait: int, what: str = N_("failed log-in attempts")):
     """A 429 page that says when to try again."""
     minutes = -(-wait // 60)
-    when = (f"{minutes} minute{'s' if minutes != 1 else ''}" if wait >= 60
-            else f"{wait} second{'s' if wait != 1 else ''}")
-    body, status = error_response(429, f"Too many {what}. Try again in {when}.")
+    when = (ngettext("%(num)s minute", "%(num)s minutes", minutes) if wait >= 60
+            else ngettext("%(num)s second", "%(num)s seconds", wait))
+    body, status = error_response(429, _("Too many %(what)s. Try again in %(when)s.", what=_(what), when=when))
     return body, status, {"Retry-After": str(wait)}
 
 
@@ -151,14 +154,14 @@ def register():
         # client address before anything is sent, so the form cannot be used to flood mailboxes.
         wait = _take_for_address("register", "REGISTRATION_MAX_PER_ADDRESS")
         if wait:
-            return _too_many(wait, "registrations from this address")
+            return _too_many(wait, N_("registrations from this address"))
         try:
             result = accounts.register(
                 email=form.email.data, password=form.password.data, name=form.name.data,
                 organisation=form.organisation.data or "", terms_version=current_terms_version(),
                 takeover=(mode == "open"))
         except GalleryError as exc:
-            getattr(form, exc.field or "email", form.email).errors.append(exc.message)
+            getattr(form, exc.field or "email", form.email).errors.append(translate(exc.message))
         else:
             if result.known:
                 _tell_owner_of_attempt(result.user)
@@ -184,7 +187,7 @@ def confirm(token: str):
         else:
             return render_template("auth/confirm.html")
     except GalleryError as exc:
-        return render_template("auth/confirm.html", message=exc.message), 400
+        return render_template("auth/confirm.html", message=translate(exc.message)), 400
     _start_session(user, remember=False)
     accounts.record_login(user)
     flash(_("Welcome! Your account is ready."), "info")
@@ -251,7 +254,7 @@ def account():
             accounts.change_password(current_user, password.current_password.data,
                                      password.new_password.data)
         except GalleryError as exc:
-            getattr(password, exc.field or "new_password").errors.append(exc.message)
+            getattr(password, exc.field or "new_password").errors.append(translate(exc.message))
         else:
             # The new session token ends every other session; this one carries on with it.
             _start_session(current_user._get_current_object(), remember=session.permanent)
@@ -279,7 +282,7 @@ def forgot_password():
     if form.validate_on_submit():
         wait = _take_for_address("reset", "PASSWORD_RESET_MAX_PER_ADDRESS")
         if wait:
-            return _too_many(wait, "password reset requests")
+            return _too_many(wait, N_("password reset requests"))
         user = accounts.find_by_email(form.email.data)
         if user is not None and user.active:
             token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
@@ -301,13 +304,13 @@ def reset_password(token: str):
     try:
         accounts.user_from_reset_token(token, secret, max_age)
     except GalleryError as exc:
-        return render_template("auth/reset_invalid.html", message=exc.message), 400
+        return render_template("auth/reset_invalid.html", message=translate(exc.message)), 400
     form = ResetForm()
     if form.validate_on_submit():
         try:
             accounts.reset_password(token, form.password.data, secret, max_age)
         except GalleryError as exc:
-            return render_template("auth/reset_invalid.html", message=exc.message), 400
+            return render_template("auth/reset_invalid.html", message=translate(exc.message)), 400
         logout_user()
         session.clear()
         flash(_("Your password is changed. Log in with the new one."), "info")

@@ -24,6 +24,7 @@ from gallery.errors import bearer_challenge, error_response, wants_json
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.i18n.locale import current as current_language
+from gallery.i18n.service_messages import translate
 from gallery.models import Asset, Gallery
 from gallery.policy import Access
 from gallery.services import approvals, credits, downloads, fields, sitetext, storage, terms, zips
@@ -86,7 +87,7 @@ def gallery_zip(gallery_id: int):
     except GalleryError as exc:
         if wants_json():
             return error_response(exc.status, exc.message)
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
         return redirect(gallery_url(gallery))
     # Logged before the first byte (one statement for every file in the zip), so a download the
     # client aborts, or a stream that fails half way, is logged all the same.
@@ -122,7 +123,7 @@ def accept_terms():
                 version = request.form.get("version", type=int)
                 terms.accept(current_user, version)
             except GalleryError as exc:
-                error = _(exc.message)
+                error = translate(exc.message)
             else:
                 if use:
                     session["intended_use"] = use
@@ -146,7 +147,7 @@ def request_approval(asset_id: int):
     try:
         approvals.request_approval(current_user, found, request.form.get("reason", ""))
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
     else:
         flash(_("Your request has been sent to the media team."), "success")
     return redirect(asset_url(found))

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from gallery.exceptions import GalleryError
+from gallery.i18n.service_messages import translate
 from gallery.services import approvals, download_stats, downloads
 from gallery.views.access import admin_required, staff_required
 
@@ -27,7 +28,7 @@ def approval_decide(approval_id: int):
     try:
         found = approvals.decide(approval_id, request.form.get("decision", ""), current_user)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
     else:
         flash(_("Request %(id)s approved.", id=found.id) if found.status == "approved"
               else _("Request %(id)s refused.", id=found.id) if found.status == "refused"

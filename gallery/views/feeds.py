@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
 from gallery import policy
+from gallery.i18n.locale import PREFIX_KEY
+from gallery.i18n.names import category_name, country_name
 from gallery.services import browsing, search
 from gallery.services.search.args import parse_filters, search_args
 
@@ -13,8 +16,11 @@ FEED_LENGTH = 30
 
 
 def _atom(body: str):
-    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8",
-                       "Cache-Control": "public, max-age=300"}
+    headers = {"Content-Type": "application/atom+xml; charset=utf-8", "Cache-Control": "public, max-age=300"}
+    if PREFIX_KEY not in request.environ:
+        # Titles speak the reader's language (cookie or Accept-Language, else English): caches keep them apart.
+        headers["Vary"] = "Accept-Language, Cookie"
+    return body, 200, headers
 
 
 def _galleries_feed(title: str, self_url: str, page_url: str, category=None, country=None):
@@ -33,7 +39,7 @@ def _galleries_feed(title: str, self_url: str, page_url: str, category=None, cou
 @bp.get("/feed")
 def latest():
     """The latest published galleries."""
-    return _galleries_feed("latest galleries", url_for("feeds.latest", _external=True),
+    return _galleries_feed(_("latest galleries"), url_for("feeds.latest", _external=True),
                            url_for("browse.index", _external=True))
 
 
@@ -41,7 +47,7 @@ def latest():
 def category(slug: str):
     """The latest galleries of one category."""
     found = browsing.get_category(slug) or abort(404)
-    return _galleries_feed(found.name, url_for("feeds.category", slug=found.slug, _external=True),
+    return _galleries_feed(category_name(found), url_for("feeds.category", slug=found.slug, _external=True),
                            url_for("browse.category", slug=found.slug, _external=True), category=found)
 
 
@@ -49,7 +55,7 @@ def category(slug: str):
 def country(code: str):
     """The latest galleries of one country."""
     found = browsing.get_country(code) or abort(404)
-    return _galleries_feed(found.name, url_for("feeds.country", code=found.slug, _external=True),
+    return _galleries_feed(country_name(found), url_for("feeds.country", code=found.slug, _external=True),
                            url_for("browse.country", code=found.slug, _external=True), country=found)
 
 
@@ -58,7 +64,8 @@ def crossing(slug: str, code: str):
     """The latest galleries of one category in one country."""
     cat = browsing.get_category(slug) or abort(404)
     place = browsing.get_country(code) or abort(404)
-    return _galleries_feed(f"{cat.name} in {place.name}",
+    return _galleries_feed(_("%(category)s in %(country)s", category=category_name(cat),
+                             country=country_name(place)),
                            url_for("feeds.crossing", slug=cat.slug, code=place.slug, _external=True),
                            url_for("browse.crossing", slug=cat.slug, code=place.slug, _external=True),
                            category=cat, country=place)

@@ -25,6 +25,8 @@ from flask_login import current_user, login_required
 from gallery import policy
 from gallery.errors import error_response, wants_json
 from gallery.exceptions import GalleryError
+from gallery.i18n.service_messages import translate
+from gallery.i18n.terms import lightbox_name
 from gallery.models import Lightbox
 from gallery.policy import Access
 from gallery.services import downloads, fields, lightbox_links, lightboxes, zips
@@ -49,7 +51,7 @@ def lightbox_state() -> dict[str, Any] | None:
         box = lightboxes.peek_current(current_user, session.get(CURRENT_KEY))
         ids = lightboxes.asset_ids(box)
         cached = {"lightbox": box, "ids": ids, "count": len(ids),
-                  "name": box.name if box else lightboxes.DEFAULT_NAME,
+                  "name": lightbox_name(box.name if box else lightboxes.DEFAULT_NAME),
                   "next": request.full_path.rstrip("?")}
         request._gallery_lightbox = cached
     return cached
@@ -71,7 +73,7 @@ def _failed(exc: GalleryError, default: str) -> Any:
         return error_response(exc.status, exc.message, exc.field, as_json=True)
     if exc.status == 404:
         abort(404)
-    flash(_(exc.message), "error")
+    flash(translate(exc.message), "error")
     return _back(default)
 
 
@@ -94,7 +96,7 @@ def create():
     except GalleryError as exc:
         return _failed(exc, url_for("lightboxes.index"))
     session[CURRENT_KEY] = box.id
-    flash(_("Lightbox “%(name)s” made: the Add buttons now fill it.", name=box.name), "success")
+    flash(_("Lightbox “%(name)s” made: the Add buttons now fill it.", name=lightbox_name(box.name)), "success")
     return redirect(url_for("lightboxes.show", lightbox_id=box.id))
 
 
@@ -138,7 +140,7 @@ def delete(lightbox_id: int):
     lightboxes.remove_lightbox(current_user, box)
     if session.get(CURRENT_KEY) == lightbox_id:
         session.pop(CURRENT_KEY)
-    flash(_("Lightbox “%(name)s” deleted.", name=name), "success")
+    flash(_("Lightbox “%(name)s” deleted.", name=lightbox_name(name)), "success")
     return redirect(url_for("lightboxes.index"))
 
 
@@ -148,7 +150,7 @@ def choose(lightbox_id: int):
     """Make this the lightbox the Add buttons fill."""
     box = _own(lightbox_id)
     session[CURRENT_KEY] = box.id
-    flash(_("The Add buttons now fill “%(name)s”.", name=box.name), "success")
+    flash(_("The Add buttons now fill “%(name)s”.", name=lightbox_name(box.name)), "success")
     return _back(url_for("lightboxes.show", lightbox_id=box.id))
 
 
@@ -170,10 +172,10 @@ def toggle():
     count = lightboxes.count(box)
     if _wants_json():
         return jsonify({"in_lightbox": inside, "count": count,
-                        "lightbox": {"id": box.id, "name": box.name,
+                        "lightbox": {"id": box.id, "name": lightbox_name(box.name),
                                      "url": url_for("lightboxes.show", lightbox_id=box.id)}})
-    flash(_("Added to “%(name)s” (%(count)s).", name=box.name, count=count) if inside
-          else _("Removed from “%(name)s”.", name=box.name), "success")
+    flash(_("Added to “%(name)s” (%(count)s).", name=lightbox_name(box.name), count=count) if inside
+          else _("Removed from “%(name)s”.", name=lightbox_name(box.name)), "success")
     return _back(url_for("lightboxes.show", lightbox_id=box.id))
 
 
@@ -241,7 +243,7 @@ def download(lightbox_id: int):
     except GalleryError as exc:
         if wants_json():  # a script with its download token: the reason as JSON
             return error_response(exc.status, exc.message, exc.field)
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
         return redirect(url_for("lightboxes.show", lightbox_id=box.id))
     downloads.log(current_user, plan.assets, size, "zip", use)
     return zip_response(plan)

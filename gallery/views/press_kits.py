@@ -25,6 +25,8 @@ from gallery import policy
 from gallery.errors import error_response
 from gallery.exceptions import GalleryError, NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.locale import current as current_language
+from gallery.i18n.service_messages import translate
 from gallery.models import Asset, LightboxLink
 from gallery.policy import Access
 from gallery.services import downloads, fields, lightbox_links, lightboxes, sitetext, zips
@@ -72,7 +74,7 @@ def press_kit(token: str):
                for e in entries if e.asset is not None}
     response = current_app.make_response(render_template(
         "lightboxes/press_kit.html", link=link, box=link.lightbox, token=token, accepted=accepted,
-        entries=entries, offered=offered, terms=sitetext.get_text("terms"),
+        entries=entries, offered=offered, terms=sitetext.get_text("terms", current_language()),
         version=policy.current_terms_version(), expires_on=lightbox_links.expires_on(link),
         sizes=[(s, downloads.label(s)) for s in link.sizes], uses=downloads.INTENDED_USES,
         limit=lightbox_links.RECIPIENT_LIMIT, form=session.pop(FORM_KEY, None) or {},
@@ -95,7 +97,7 @@ def accept(token: str):
         row = lightbox_links.accept_terms(link, request.form.get("version"), name=given["name"],
                                           organisation=given["organisation"], intended_use=given["use"])
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
         # Kept (cut to the field's size) so that the recipient does not type it all again.
         session[FORM_KEY] = {k: v[:lightbox_links.RECIPIENT_LIMIT] for k, v in given.items()}
         return redirect(url_for("press_kits.press_kit", token=token))
@@ -150,7 +152,7 @@ def press_zip(token: str):
         plan = zips.build(chosen, verdicts, size, current_app.config["ORGANISATION"],
                           f"press-kit-{link.id}", link.lightbox.updated_at, suffix)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
         return redirect(url_for("press_kits.press_kit", token=token))
     downloads.log(None, plan.assets, size, "zip", recipient.intended_use, link_id=link.id,
                   acceptance_id=recipient.id)

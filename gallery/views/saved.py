@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import csrf
+from gallery.i18n.service_messages import translate
 from gallery.services import digests, saved_searches
 from gallery.services.search.args import search_args
 from gallery.views.access import role_required
@@ -31,10 +33,12 @@ def create():
         saved = saved_searches.save(current_user, form.get("name", ""), form.to_dict(),
                                     email_daily=form.get("email") == "1")
     except GalleryError as exc:
-        flash(exc.message, "error")
+        flash(translate(exc.message), "error")
         return redirect(url_for("search.results", **search_args(form)))
-    flash(f"Saved “{saved.name}”" + (": new results will be e-mailed once a day." if saved.email_daily else "."),
-          "success")
+    if saved.email_daily:
+        flash(_("Saved “%(name)s”: new results will be e-mailed once a day.", name=saved.name), "success")
+    else:
+        flash(_("Saved “%(name)s”.", name=saved.name), "success")
     return redirect(url_for("saved.index"))
 
 
@@ -51,7 +55,10 @@ def run(saved_id: int):
 def email(saved_id: int):
     """Turn a saved search's daily e-mail on or off."""
     saved = saved_searches.update_email(current_user, _mine(saved_id).id, request.form.get("email") == "1")
-    flash(f"Daily e-mail for “{saved.name}” is {'on' if saved.email_daily else 'off'}.", "success")
+    if saved.email_daily:
+        flash(_("Daily e-mail for “%(name)s” is on.", name=saved.name), "success")
+    else:
+        flash(_("Daily e-mail for “%(name)s” is off.", name=saved.name), "success")
     return redirect(url_for("saved.index"))
 
 
@@ -62,7 +69,7 @@ def delete(saved_id: int):
     saved = _mine(saved_id)
     name = saved.name
     saved_searches.remove(current_user, saved.id)
-    flash(f"Deleted the saved search “{name}”.", "success")
+    flash(_("Deleted the saved search “%(name)s”.", name=name), "success")
     return redirect(url_for("saved.index"))
 
 

@@ -11,6 +11,7 @@ from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
 from gallery.i18n.names import N_
+from gallery.i18n.service_messages import translate
 from gallery.models import MEDIA_TYPES, STATUSES, Category, Country
 from gallery.services import assets, search
 from gallery.services.search import Filters
@@ -98,7 +99,7 @@ def bulk():
     try:
         changed = assets.bulk_update_assets(ids, bulk_values(form), current_user)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
     else:
         flash(ngettext("%(num)s item changed.", "%(num)s items changed.", changed), "success")
     return redirect(back)

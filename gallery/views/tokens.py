@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from gallery import policy
 from gallery.exceptions import GalleryError
+from gallery.i18n.service_messages import translate
 from gallery.services import apitokens
 from gallery.views.access import refuse_unless, safe_next
 
@@ -38,7 +39,7 @@ def create():
         row, token = apitokens.create_token(current_user, request.form.get("name", ""), current_user,
                                             request.form.get("scope") or None)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
         return redirect(url_for("tokens.index"))
     response = render_template("tokens/created.html", row=row, token=token,
                                scope=apitokens.scope_of(token))

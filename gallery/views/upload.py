@@ -14,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from sqlalchemy import select
 from gallery.errors import error_response
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
+from gallery.i18n.service_messages import N_, translate
 from gallery.models import Gallery
 from gallery.services import archives, browsing, fields, galleries, ingest
 from gallery.services.assets import CAPTION_FIELDS, update_captions
@@ -61,7 +61,7 @@ def new():
                 "credit": form.credit.data or "", "date": form.date.data,
                 "status": form.status.data}, current_user._get_current_object())
         except GalleryError as exc:
-            getattr(form, exc.field or "title").errors.append(exc.message)
+            getattr(form, exc.field or "title").errors.append(translate(exc.message))
         else:
             return redirect(url_for("upload.files", gallery_id=gallery.id))
     recent = db.session.scalars(select(Gallery).where(Gallery.deleted_at.is_(None))
@@ -86,10 +86,11 @@ def receive(gallery_id: int):
     uploads = [f for f in request.files.getlist("files") if f.filename]
     wants_json = request.accept_mimetypes.best == "application/json"
     if not uploads:
+        # The upload page's own script shows this message: it speaks the page's language.
+        message = translate(N_("Choose at least one file."))
         if wants_json:
-            return error_response(400, "Choose at least one file.", "files", as_json=True)
-        return render_template("upload/files.html", gallery=gallery,
-                               error="Choose at least one file."), 400
+            return error_response(400, message, "files", as_json=True)
+        return render_template("upload/files.html", gallery=gallery, error=message), 400
     items = chain.from_iterable(archives.expand(f.filename, f.stream) for f in uploads)
     results = list(ingest.ingest_many(gallery, items, current_user._get_current_object()))
     for upload in uploads:
@@ -100,7 +101,7 @@ def receive(gallery_id: int):
         try:
             galleries.arrange(gallery.id, added, order, current_user)
         except GalleryError as exc:
-            flash(_(exc.message), "error")
+            flash(translate(exc.message), "error")
     if wants_json:
         return jsonify({"results": [result_json(r) for r in results],
                         "captions_url": _captions_url(gallery, results)})
@@ -136,7 +137,7 @@ def captions(gallery_id: int):
 
 def result_json(result: IngestResult) -> dict:
     """One file's outcome for the upload script."""
-    out = {"filename": result.filename, "status": result.status, "reason": result.reason}
+    out = {"filename": result.filename, "status": result.status, "reason": translate(result.reason)}
     if result.asset is not None:
         out.update(asset_id=result.asset.id, asset_url=asset_url(result.asset),
                    thumb_url=rendition_url(result.asset, "thumb"))

@@ -89,7 +89,7 @@ def test_a_member_fills_a_lightbox_in_spanish(page, live_server, login_as):
     tile = page.locator(f'.asset-grid > li[data-asset-id="{turkana["assets"][0]}"]')
     tile.get_by_role("button", name=re.compile("^Añadir a la mesa de luz")).click()
     expect(tile.get_by_role("button", name=re.compile("^Quitar de la mesa de luz"))).to_be_visible()
-    expect(page.locator("[data-lightbox-status]")).to_have_text("Añadido a My lightbox: 1 elemento.")
+    expect(page.locator("[data-lightbox-status]")).to_have_text("Añadido a Mi mesa de luz: 1 elemento.")
     expect(page.locator(".lightbox-link")).to_contain_text("Mesa de luz")
     check_accessibility(page, "Spanish gallery with lightbox buttons")
     page.locator(".lightbox-link").click()

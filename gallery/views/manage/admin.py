@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
+from gallery.i18n.service_messages import translate
 from gallery.services import categories, sitetext, trash
 from gallery.views.access import admin_required
 from gallery.views.manage.blueprint import bp
@@ -29,7 +30,7 @@ def trash_action(kind: str, item_id: int, action: str):
     try:
         actions[(kind, action)](item_id, current_user)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
     else:
         flash(_("Restored.") if action == "restore" else _("Deleted for good."), "success")
     return redirect(url_for("manage.trash_page"))
@@ -134,7 +135,7 @@ def _run(work, message: str):
     try:
         work()
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
     else:
         flash(_(message), "success")
     return redirect(url_for("manage.categories_page"))

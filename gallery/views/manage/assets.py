@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
+from gallery.i18n.service_messages import translate
 from gallery.models import CONSENT_STATUSES, STATUSES
 from gallery.services import assets, download_stats, trash
 from gallery.services.assets import ASSET_FIELDS, asset_choices_for_move, load_asset
@@ -40,7 +41,7 @@ def move_asset(asset_id: int):
     try:
         asset = assets.move_asset(asset_id, request.form.get("gallery_id", ""), current_user)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
         return redirect(url_for("manage.edit_asset", asset_id=asset_id))
     flash(_("Moved to “%(title)s”.", title=asset.gallery.title), "success")
     return redirect(url_for("manage.edit_asset", asset_id=asset.id))

@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
+from gallery.i18n.service_messages import translate
 from gallery.models import STATUSES
 from gallery.services import activity, assets, browsing, dashboard, fields, galleries, trash, work
 from gallery.services.assets import load_asset
@@ -80,7 +81,7 @@ def set_pick(gallery_id: int):
     try:
         galleries.update_gallery(gallery_id, values, current_user)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
     else:
         flash(_("Editors' pick saved."), "success")
     return back(url_for("manage.gallery", gallery_id=gallery_id))
@@ -94,7 +95,7 @@ def cover(gallery_id: int):
         try:
             galleries.set_cover(found.id, request.form.get("cover_asset_id") or None, current_user)
         except GalleryError as exc:
-            flash(_(exc.message), "error")
+            flash(translate(exc.message), "error")
         else:
             flash(_("Cover saved."), "success")
             return redirect(url_for("manage.gallery", gallery_id=found.id))
@@ -124,7 +125,7 @@ def bulk(gallery_id: int):
     try:
         changed = assets.bulk_update(gallery_id, ids, values, current_user)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
     else:
         flash(ngettext("%(num)s asset changed.", "%(num)s assets changed.", changed), "success")
     return redirect(url_for("manage.gallery", gallery_id=gallery_id))
@@ -136,7 +137,7 @@ def order(gallery_id: int):
     try:
         galleries.reorder(gallery_id, request.form.getlist("order"), current_user)
     except GalleryError as exc:
-        flash(_(exc.message), "error")
+        flash(translate(exc.message), "error")
     else:
         flash(_("Order saved."), "success")
     return redirect(url_for("manage.gallery", gallery_id=gallery_id))
