@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from flask import current_app, has_app_context
+
 from gallery.exceptions import ValidationError
 from gallery.i18n.locale import DEFAULT, LANGUAGES
 from gallery.models import Asset, Gallery
@@ -13,6 +15,12 @@ GALLERY_FIELDS = ("title", "description")
 ASSET_FIELDS = ("title", "caption", "alt_text")
 LIMITS = {"title": 300, "description": 20_000, "caption": fields.ASSET_TEXT_LIMITS["caption"],
           "alt_text": fields.ASSET_TEXT_LIMITS["alt_text"]}
+
+
+def catalogue_language() -> str:
+    """A new gallery's language unless told: CATALOGUE_LANGUAGE when it is an interface language."""
+    configured = current_app.config.get("CATALOGUE_LANGUAGE", DEFAULT) if has_app_context() else DEFAULT
+    return configured if configured in LANGUAGES else DEFAULT
 
 
 def language_of(obj: Gallery | Asset) -> str:
@@ -153,13 +161,16 @@ def parse(values: Mapping[str, Any], names: tuple[str, ...], original_lang: str,
         return originals, None
     updated = {lang: dict(entries) for lang, entries in (current or {}).items()}
     for code, entries in per_lang.items():
-        if code == original_lang:  # a translation into the original language is the original
-            originals.update({k: v for k, v in entries.items() if k not in originals})
+        if code == original_lang:  # a translation into the original language is the original,
+            # unless the values give the original itself (a form whose language was just changed)
+            originals.update({k: v for k, v in entries.items()
+                              if k not in originals and not isinstance(values.get(k), str)})
             continue
         for name, text in entries.items():
             updated = with_translations(updated, name, {code: text})
     # Only non-empty texts are kept, so an unchanged form compares equal to what is stored.
-    updated = {lang: {k: v for k, v in entries.items() if v} for lang, entries in updated.items()}
+    updated = {lang: {k: v for k, v in entries.items() if v} for lang, entries in updated.items()
+               if lang != original_lang}
     return originals, {lang: entries for lang, entries in updated.items() if entries}
 
 
