@@ -13,6 +13,7 @@ from gallery import clock, policy
 from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.models import MEDIA_TYPES, Asset, Category, Country, Gallery
+from gallery.services import translations
 
 T = TypeVar("T")
 MAX_PAGE = 100_000
@@ -304,10 +305,11 @@ def get_asset(user: Any, asset_id: int) -> Asset | None:
     return found if policy.can_view_asset(user, found) else None
 
 
-def heading(asset: Asset, index: int) -> str:
-    """The asset page's heading: the title, else 'Photo 3 of <gallery>' (the caption follows it)."""
+def heading(asset: Asset, index: int, page: str = "en") -> str:
+    """The asset page's heading: the title (in the page's language if translated), else 'Photo 3 of <gallery>'."""
     # Not display_title: without a title it is the caption's start, shown again right below.
-    return asset.title or asset.numbered_title(index)
+    title = translations.localized(asset, "title", page)
+    return title or translations.Localized(asset.numbered_title(index), page, page)
 
 
 def neighbours(user: Any, asset: Asset) -> tuple[Asset | None, Asset | None]:
