@@ -154,7 +154,9 @@ def test_gallery_form_edits_translations_side_by_side(client, staff, make_galler
     row = page.select_one("#f-title").find_parent(class_="translated-row")
     assert [i["name"] for i in row.select("input")] == ["title", "title_fr", "title_es"]
     assert page.select_one("#f-title_fr")["value"] == "Eau" and page.select_one("#f-title_fr")["lang"] == "fr"
-    assert "Español" in page.select_one("label[for=f-title_es]").get_text()
+    assert page.select_one("label[for=f-title]").get_text() == "Title"  # the original keeps its label
+    assert page.select_one("label[for=f-title_es]").get_text() == "Español"
+    assert row.select_one("[role=group]")["aria-label"] == "Title: translations"
     assert page.select_one("#f-language option[selected]")["value"] == "en"
 
     form = {"title": "Water", "description": "Wells", "category": str(gallery.category_id),
