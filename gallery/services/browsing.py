@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, Sequence, TypeVar
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from gallery import clock, policy
 from gallery.exceptions import ValidationError
@@ -291,9 +291,10 @@ def recent_assets(user: Any, media_type: str | None, since_days: int | None, pag
     if since_days:
         query = query.where(Asset.created_at >= clock.now() - dt.timedelta(days=since_days))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # The gallery comes with the row from the join: tiles read its language (translated texts).
     items = db.session.scalars(query.order_by(Asset.created_at.desc(), Asset.id.desc())
                                .offset((page - 1) * per_page).limit(per_page)
-                               .options(selectinload(Asset.renditions)))
+                               .options(selectinload(Asset.renditions), contains_eager(Asset.gallery)))
     return Page(list(items), page, per_page, total)
 
 
