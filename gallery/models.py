@@ -94,6 +94,11 @@ class Gallery(Base):
     title: Mapped[str] = mapped_column(String(300))
     slug: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The language title and description (and its assets' texts) were written in, and their
+    # translations into the other interface languages: {"fr": {"title": "..."}} (services/translations.py).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'"))
     credit: Mapped[str] = mapped_column(String(300), default="")
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     country_code: Mapped[str | None] = mapped_column(
@@ -169,6 +174,9 @@ class Asset(Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     caption: Mapped[str] = mapped_column(Text, default="")
     alt_text: Mapped[str] = mapped_column(Text, default="")
+    # Title, caption and alt text in other languages than the gallery's: {"fr": {"caption": "..."}}.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'"))
     credit: Mapped[str] = mapped_column(String(300), default="")
     creator: Mapped[str] = mapped_column(String(300), default="")
     copyright: Mapped[str] = mapped_column(String(300), default="")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 
+from gallery.i18n.locale import LANGUAGES
 from gallery.licences import LICENCES, RIGHTS_TEXT_LIMIT
 from gallery.models import CONSENT_STATUSES
 
@@ -50,6 +51,30 @@ RIGHTS_INPUT = {
     "usage_terms": {"type": "string", "maxLength": RIGHTS_TEXT_LIMIT},
     "restrictions": {"type": "string", "maxLength": RIGHTS_TEXT_LIMIT},
 }
+# Content in several languages (services/translations.py): the interface's languages.
+CONTENT_LANGUAGES = list(LANGUAGES)
+LANGUAGE = {"enum": CONTENT_LANGUAGES,
+            "description": "The gallery's original language: plain text fields are written in it"}
+
+
+def text_or_map(max_length: int | None = None) -> dict[str, Any]:
+    """A text field as a plain string (the original) or a map of languages to texts."""
+    plain: dict[str, Any] = {"type": "string"}
+    if max_length:
+        plain["maxLength"] = max_length
+    return {"oneOf": [plain, {"type": "object", "additionalProperties": False,
+                              "properties": {code: plain for code in CONTENT_LANGUAGES}}],
+            "description": 'A string in the gallery\'s language, or {"en": "...", "fr": "..."}'}
+
+
+def translations_schema(names: tuple[str, ...]) -> dict[str, Any]:
+    """{"fr": {"caption": "..."}}: the texts in languages other than the original."""
+    entry = {"type": "object", "additionalProperties": False,
+             "properties": {name: {"type": "string"} for name in names}}
+    return {"type": "object", "additionalProperties": False,
+            "properties": {code: entry for code in CONTENT_LANGUAGES},
+            "description": "Translations per language (other than the original)"}
+
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -105,6 +130,8 @@ SCHEMAS: dict[str, Any] = {
                 "audio": {"type": "integer"}, "total": {"type": "integer"}}},
             "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
             "url": {"type": "string"}, "api_url": {"type": "string"},
+            "language": LANGUAGE,
+            "translations": translations_schema(("title", "description")),
         },
     },
     "Asset": {
@@ -138,6 +165,8 @@ SCHEMAS: dict[str, Any] = {
             "sensitive": {"type": "boolean"}, "renditions": ref("Renditions"),
             "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
             "url": {"type": "string"}, "api_url": {"type": "string"},
+            "language": LANGUAGE,
+            "translations": translations_schema(("title", "caption", "alt_text")),
         },
     },
     "Rights": {
@@ -149,8 +178,10 @@ SCHEMAS: dict[str, Any] = {
     "GalleryInput": {
         "type": "object", "additionalProperties": False,
         "properties": {
-            "title": {"type": "string", "maxLength": 300},
-            "description": {"type": "string"}, "credit": {"type": "string", "maxLength": 300},
+            "title": text_or_map(300),
+            "description": text_or_map(), "credit": {"type": "string", "maxLength": 300},
+            "language": LANGUAGE,
+            "translations": translations_schema(("title", "description")),
             "category": {"type": ["integer", "string"], "description": "Id, slug or name"},
             "country": {"type": ["string", "null"], "description": "ISO code or name"},
             "date": {"type": ["string", "null"], "format": "date"},
@@ -163,8 +194,9 @@ SCHEMAS: dict[str, Any] = {
     "AssetInput": {
         "type": "object", "additionalProperties": False,
         "properties": {
-            "title": {"type": "string", "maxLength": 300}, "caption": {"type": "string"},
-            "alt_text": {"type": "string"}, "credit": {"type": "string"},
+            "title": text_or_map(300), "caption": text_or_map(),
+            "alt_text": text_or_map(), "credit": {"type": "string"},
+            "translations": translations_schema(("title", "caption", "alt_text")),
             "creator": {"type": "string"}, "copyright": {"type": "string"},
             "keywords": {"type": ["array", "string"], "items": {"type": "string"}},
             "city": {"type": "string"}, "country": {"type": ["string", "null"]},
@@ -315,7 +347,9 @@ def ingest_paths() -> dict[str, Any]:
         "file": {"type": "string", "contentMediaType": "application/octet-stream"},
         **{n: {"type": "string"} for n in ("caption", "title", "credit", "creator", "copyright",
                                             "keywords", "city", "country", "date_taken",
-                                            "alt_text", "status")}}}
+                                            "alt_text", "status")},
+        "translations": {"type": "string", "description":
+                         'JSON: {"fr": {"caption": "..."}}, translations of title, caption and alt text'}}}
     return {"/api/galleries/{gallery_id}/assets": {"post": {
         "operationId": "uploadAsset", "summary": "Add a file to a gallery", "tags": ["editor"],
         "security": STAFF, "parameters": [path_id("gallery_id")],

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from gallery import policy
 from gallery.models import Asset, Category, Country, Gallery
-from gallery.services import rights
+from gallery.services import rights, translations
 from gallery.templating import asset_url, gallery_url, rendition_url
 
 
@@ -86,6 +86,8 @@ def gallery_json(gallery: Gallery, cover: Asset | None = None, *, editor: bool =
         "api_url": url_for("api.gallery", gallery_id=gallery.id, _external=True),
         "created_at": _iso(gallery.created_at),
         "updated_at": _iso(gallery.updated_at),
+        "language": translations.language_of(gallery),
+        "translations": translations.translated_fields(gallery),
     }
     if editor:
         out["cover_asset_id"] = gallery.cover_asset_id
@@ -128,6 +130,8 @@ def asset_json(asset: Asset, *, editor: bool = False) -> dict[str, Any]:
         "api_url": url_for("api.asset", asset_id=asset.id, _external=True),
         "created_at": _iso(asset.created_at),
         "updated_at": _iso(asset.updated_at),
+        "language": translations.language_of(asset),
+        "translations": translations.translated_fields(asset),
     }
     if editor:
         out.update(consent=asset.consent, original_filename=asset.original_filename,

@@ -5,11 +5,13 @@ import datetime as dt
 
 from flask import Flask, has_request_context, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from gallery import clock, policy
 from gallery.formats.imaging import BLUR_VERSION
+from gallery.i18n import locale
 from gallery.i18n.formatting import filesize, format_date  # noqa: F401 (re-exported; Babel-aware)
-from gallery.services import rights
+from gallery.services import rights, translations
 
 # A number no real id has: url_for builds a URL around it once, ids are put in its place after.
 _MARK = 918273645
@@ -31,10 +33,30 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["gallery_url"] = gallery_url
     app.jinja_env.globals["today"] = clock.today  # the schedules' clock (rights expiry notices)
     app.jinja_env.globals["rights_of"] = rights.of
+    # Content in the visitor's language where translated (services/translations.py): a text
+    # with .lang; `lang_attr` marks an element whose text is in another language than the page.
+    app.jinja_env.globals["localized"] = lambda obj, field: translations.localized(
+        obj, field, locale.current())
+    app.jinja_env.globals["title_of"] = lambda asset: translations.display_title(
+        asset, locale.current())
+    app.jinja_env.globals["alt_of"] = lambda asset: translations.image_alt(asset, locale.current())
+    app.jinja_env.filters["lang_attr"] = lang_attr
+    app.jinja_env.globals["content_languages"] = locale.LANGUAGES
+    app.jinja_env.globals["language_of"] = translations.language_of
+    app.jinja_env.globals["translation_of"] = translations.translation
+    app.jinja_env.globals["translated_names"] = lambda names: [
+        f"{name}_{code}" for name in names for code in locale.LANGUAGES]
 
     @app.context_processor
     def site() -> dict:
         return {"site_name": app.config["SITE_NAME"], "organisation": app.config["ORGANISATION"]}
+
+
+def lang_attr(text, xml: bool = False) -> Markup:
+    """ lang="fr" (xml:lang in feeds) when a localized text is in another language than the page."""
+    if getattr(text, "foreign", False):
+        return Markup(' xml:lang="%s"' if xml else ' lang="%s"') % text.lang
+    return Markup("")
 
 
 def gallery_url(gallery, **kwargs) -> str:

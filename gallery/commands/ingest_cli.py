@@ -58,7 +58,8 @@ def import_command(manifest_path: str, workers: int) -> None:
             gallery = _gallery(title=spec.title, category=spec.category, country=spec.country,
                                description=spec.description, credit=spec.credit, date=spec.date,
                                status=spec.status, editors_pick=spec.editors_pick,
-                               embargo_until=spec.embargo_until, **spec.rights)
+                               embargo_until=spec.embargo_until, language=spec.language,
+                               translations=spec.translations, **spec.rights)
             items = manifest_items(spec, report.advance)
             report.results(ingest.ingest_many(gallery, items, workers=workers, sizes=_import_sizes()))
     _finish_background_work()

@@ -36,6 +36,11 @@ class Credits(NamedTuple):
     city: str = ""  # never anything finer than a city
     country: str = ""  # its name
     country_code: str = ""  # ISO 3166-1 alpha-3, as IPTC wants it
+    # Content in several languages: the language title and caption are written in, and their
+    # translations as (language, text) pairs; XMP carries them all as rdf:Alt entries.
+    language: str = ""
+    title_translations: tuple[tuple[str, str], ...] = ()
+    caption_translations: tuple[tuple[str, str], ...] = ()
 
 
 # --- Renditions: credits in -------------------------------------------------------------
@@ -112,17 +117,34 @@ def build_xmp(credits: Credits) -> bytes:
     budget = (MAX_SEGMENT - len(XMP_HEADER) - 2000
               - sum(len(escape(k).encode()) + 20 for k in keywords) - sum(len(p.encode()) for p in place))
 
-    def alt(text: str) -> str:
-        return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(text)}</rdf:li></rdf:Alt>'
+    def alt(text: str, others: tuple[tuple[str, str], ...] = ()) -> str:
+        # x-default is the original; with translations the original is listed under its own
+        # language too, as readers that pick a language expect.
+        items = [("x-default", text)]
+        if others and _LANG.fullmatch(credits.language or ""):
+            items.append((credits.language, text))
+        items += [(lang, other) for lang, other in others if other]
+        return "<rdf:Alt>" + "".join(f'<rdf:li xml:lang="{lang}">{escape(value)}</rdf:li>'
+                                     for lang, value in items) + "</rdf:Alt>"
 
+    titles = tuple((lang, safe_text(text)[:300]) for lang, text in credits.title_translations
+                   if _LANG.fullmatch(lang) and lang != credits.language)
     fixed = [credits.title[:300], credits.creator[:500], credits.copyright[:500], credits.credit[:500],
-             credits.usage_terms[:1200], credits.web_statement[:300]]
-    caption = _fit_escaped(credits.caption, budget - sum(len(escape(f).encode()) for f in fixed))
+             credits.usage_terms[:1200], credits.web_statement[:300], *(t for _, t in titles)]
+    room = budget - sum(len(escape(f).encode()) + 40 for f in fixed)
+    caption = _fit_escaped(credits.caption, room)
+    room -= len(escape(caption).encode()) * 2  # the original may be listed twice
+    captions = []
+    for lang, text in credits.caption_translations:  # in the room the original leaves, cut if need be
+        if _LANG.fullmatch(lang) and lang != credits.language and room > 0:
+            fitted = _fit_escaped(safe_text(text), room - 40)
+            room -= len(escape(fitted).encode()) + 40
+            captions.append((lang, fitted))
     props = []
     if credits.title:
-        props.append(f"<dc:title>{alt(fixed[0])}</dc:title>")
+        props.append(f"<dc:title>{alt(fixed[0], titles)}</dc:title>")
     if caption:
-        props.append(f"<dc:description>{alt(caption)}</dc:description>")
+        props.append(f"<dc:description>{alt(caption, tuple(captions))}</dc:description>")
     if credits.creator:
         props.append(f"<dc:creator><rdf:Seq><rdf:li>{escape(fixed[1])}</rdf:li></rdf:Seq></dc:creator>")
     if credits.copyright:
@@ -161,6 +183,7 @@ def build_xmp(credits: Credits) -> bytes:
 
 TEXT_FIELDS = ("title", "caption", "creator", "credit", "copyright", "usage_terms", "web_statement",
                "city", "country", "country_code")
+_LANG = re.compile("[a-z]{2,3}")  # the languages written into xml:lang (en, fr, es)
 # Characters XML 1.0 cannot hold (control characters, lone surrogates, non-characters).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

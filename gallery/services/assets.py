@@ -11,7 +11,7 @@ from gallery.exceptions import DuplicateAsset, NotFound, ValidationError
 from gallery.extensions import db
 from gallery.i18n.service_messages import N_
 from gallery.models import CONSENT_STATUSES, STATUSES, Asset, Gallery, Rendition, User
-from gallery.services import activity, fields, ingest, search, storage, unit, work
+from gallery.services import activity, fields, ingest, search, storage, translations, unit, work
 from gallery.services.counts import refresh_counts
 from gallery.services.galleries import gallery_assets, load_gallery, reorder
 from gallery.services.permissions import require_staff
@@ -19,7 +19,7 @@ from gallery.text import clean_filename
 
 ASSET_FIELDS = ("title", "caption", "alt_text", "credit", "creator", "copyright", "keywords",
                 "city", "country", "date_taken", "consent", "sensitive", "status", "embargo_until",
-                "rights_expire_on", "licence", "usage_terms", "restrictions")
+                "rights_expire_on", "licence", "usage_terms", "restrictions", "translations")
 BULK_FIELDS = ("credit", "keywords", "keywords_mode", "country", "status", "embargo_until",
                "rights_expire_on", "licence", "usage_terms", "restrictions")
 # Changes to these fields change what the public sees, so the gallery counts follow.
@@ -33,7 +33,7 @@ def update_asset(asset_id: int, values: Mapping[str, Any], user: User) -> Asset:
     require_staff(user)
     _reject_unknown(values, ASSET_FIELDS)
     asset = load_asset(asset_id)
-    changes = activity.apply_changes(asset, _parse_asset(values))
+    changes = activity.apply_changes(asset, _parse_asset(values, asset))
     if not changes:
         return asset
     search.queue_assets([asset.id])
@@ -234,6 +234,8 @@ def update_captions(gallery: Gallery, updates: dict[int, dict[str, Any]],
         if asset is None:
             raise NotFound(N_("Asset %(id)s is not in this gallery.", id=asset_id))
         new = _caption_values(values, asset_id)
+        if values.get("translations"):
+            new["translations"] = _caption_translations(asset, values["translations"], asset_id)
         differ = {k for k, v in new.items() if getattr(asset, k) != v}
         if differ:
             for key, value in new.items():
@@ -272,10 +274,16 @@ def asset_choices_for_move(asset: Asset) -> list[Gallery]:
         Gallery.deleted_at.is_(None), Gallery.id != asset.gallery_id).order_by(Gallery.title)))
 
 
-def _parse_asset(values: Mapping[str, Any]) -> dict[str, Any]:
+def _parse_asset(values: Mapping[str, Any], asset: Asset | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if asset is not None:
+        originals, translated = translations.parse(
+            values, translations.ASSET_FIELDS, translations.language_of(asset), asset.translations)
+        if translated is not None:
+            out["translations"] = translated
+        values = {**values, **originals}
     for name in fields.ASSET_TEXT_LIMITS:
-        if name in values:
+        if name in values and not isinstance(values[name], Mapping):
             out[name] = fields.asset_text(values[name], name)
     if "keywords" in values:
         out["keywords"] = fields.keywords(values["keywords"])
@@ -315,6 +323,26 @@ def _reject_unknown(values: Mapping[str, Any], allowed: tuple[str, ...]) -> None
     for name in values:
         if name not in allowed:
             raise ValidationError(N_("Unknown field: %(name)s", name=name), field=name)
+
+
+def _caption_translations(asset: Asset, given: Any, asset_id: int) -> dict[str, dict[str, str]]:
+    """The grid's translation column ({"fr": {"caption": ...}}) checked and merged into the asset's."""
+    if not isinstance(given, Mapping):
+        raise ValidationError("Translations must be an object of languages.", field=f"{asset_id}-translations")
+    updated = dict(asset.translations or {})
+    for lang, texts in given.items():
+        code = translations.check_language(lang, f"{asset_id}-translations")
+        if code == translations.language_of(asset) or not isinstance(texts, Mapping):
+            continue  # the original's column is the plain field
+        checked = {}
+        for key, text in texts.items():
+            if key not in translations.ASSET_FIELDS:
+                raise ValidationError(f"Unknown field: {key}", field=f"{asset_id}-translations")
+            checked[key] = fields.text(text, f"{asset_id}-{key}-{code}", translations.LIMITS[key],
+                                       label=f"{key.replace('_', ' ').capitalize()} ({code})")
+        for key, text in checked.items():
+            updated = translations.with_translations(updated, key, {code: text})
+    return updated
 
 
 def _caption_values(values: dict[str, Any], asset_id: int) -> dict[str, Any]:

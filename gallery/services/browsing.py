@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, Sequence, TypeVar
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from gallery import clock, policy
 from gallery.exceptions import ValidationError
 from gallery.extensions import db
 from gallery.i18n.service_messages import N_, term
 from gallery.models import MEDIA_TYPES, Asset, Category, Country, Gallery
+from gallery.services import translations
 
 T = TypeVar("T")
 MAX_PAGE = 100_000
@@ -294,9 +295,10 @@ def recent_assets(user: Any, media_type: str | None, since_days: int | None, pag
     if since_days:
         query = query.where(Asset.created_at >= clock.now() - dt.timedelta(days=since_days))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # The gallery comes with the row from the join: tiles read its language (translated texts).
     items = db.session.scalars(query.order_by(Asset.created_at.desc(), Asset.id.desc())
                                .offset((page - 1) * per_page).limit(per_page)
-                               .options(selectinload(Asset.renditions)))
+                               .options(selectinload(Asset.renditions), contains_eager(Asset.gallery)))
     return Page(list(items), page, per_page, total)
 
 
@@ -308,10 +310,11 @@ def get_asset(user: Any, asset_id: int) -> Asset | None:
     return found if policy.can_view_asset(user, found) else None
 
 
-def heading(asset: Asset, index: int) -> str:
-    """The asset page's heading: the title, else 'Photo 3 of <gallery>' (the caption follows it)."""
+def heading(asset: Asset, index: int, page: str = "en") -> str:
+    """The asset page's heading: the title (in the page's language if translated), else 'Photo 3 of <gallery>'."""
     # Not display_title: without a title it is the caption's start, shown again right below.
-    return asset.title or asset.numbered_title(index)
+    title = translations.localized(asset, "title", page)
+    return title or translations.Localized(asset.numbered_title(index), page, page)
 
 
 def neighbours(user: Any, asset: Asset) -> tuple[Asset | None, Asset | None]:

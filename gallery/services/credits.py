@@ -9,6 +9,7 @@ from flask import current_app, has_app_context
 
 from gallery.formats.credits import Credits
 from gallery.models import Asset
+from gallery.services import translations
 from gallery.services.rights import of as rights_of
 
 MEDIA_CREDIT = {"image": "Photo", "video": "Video", "audio": "Audio"}
@@ -97,7 +98,17 @@ def credits_for(asset: Asset, organisation: str) -> Credits:
                    usage_terms=terms.statement, web_statement=terms.licence_url,
                    keywords=tuple(k for k in (asset.keywords or []) if isinstance(k, str) and k.strip()),
                    city=asset.city or "", country=country.name if country else "",
-                   country_code=country.alpha3 if country else "")
+                   country_code=country.alpha3 if country else "",
+                   language=translations.language_of(asset),
+                   title_translations=_translated(asset, "title"),
+                   caption_translations=_translated(asset, "caption"))
+
+
+def _translated(asset: Asset, field: str) -> tuple[tuple[str, str], ...]:
+    """(language, text) of field's translations, the original left out."""
+    original = translations.language_of(asset)
+    return tuple((lang, text) for lang, text in translations.texts(asset, field).items()
+                 if lang != original)
 
 
 def _rights_holder(asset: Asset, organisation: str) -> str:

@@ -11,16 +11,17 @@ from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.i18n.service_messages import N_
 from gallery.models import STATUSES, Asset, Category, Gallery, User
-from gallery.services import activity, fields, search, unit, work
+from gallery.services import activity, fields, search, translations, unit, work
 from gallery.services.permissions import require_staff
 from gallery.text import natural_key, slugify
 
 GALLERY_FIELDS = ("title", "description", "category", "country", "credit", "date", "status",
                   "editors_pick", "pick_position", "cover_asset_id", "embargo_until", "licence",
-                  "usage_terms", "restrictions")
+                  "usage_terms", "restrictions", "language", "translations")
 # Changes to these fields alter the search documents of every asset in the gallery.
 INDEXED_FIELDS = {"title", "slug", "description", "category_id", "country_code", "credit", "date",
-                  "status", "embargo_until", "licence", "usage_terms", "restrictions"}
+                  "status", "embargo_until", "licence", "usage_terms", "restrictions",
+                  "language", "translations"}
 
 
 @unit.use_case
@@ -34,6 +35,8 @@ def create_gallery(values: Mapping[str, Any], user: User | None, *, script: bool
         require_staff(user)
     _reject_unknown(values, GALLERY_FIELDS)
     parsed = _parse_gallery(values)
+    parsed.setdefault("language", translations.catalogue_language())
+    parsed.setdefault("translations", {})
     if "title" not in parsed:
         raise ValidationError("A gallery needs a title.", field="title")
     if "category_id" not in parsed:
@@ -47,6 +50,7 @@ def create_gallery(values: Mapping[str, Any], user: User | None, *, script: bool
         embargo_until=parsed.get("embargo_until"), licence=parsed.get("licence", ""),
         usage_terms=parsed.get("usage_terms", ""), restrictions=parsed.get("restrictions", ""),
         pick_position=_pick_position(parsed) if pick else None,
+        language=parsed["language"], translations=parsed["translations"],
         created_by_id=user.id if user is not None else None)
     db.session.add(gallery)
     if not script:
@@ -84,7 +88,7 @@ def update_gallery(gallery_id: int, values: Mapping[str, Any], user: User) -> Ga
     require_staff(user)
     _reject_unknown(values, GALLERY_FIELDS)
     gallery = load_gallery(gallery_id)
-    parsed = _parse_gallery(values)
+    parsed = _parse_gallery(values, gallery)
     if "cover_asset_id" in parsed and parsed["cover_asset_id"] is not None:
         cover = db.session.get(Asset, parsed["cover_asset_id"])
         if cover is None or cover.deleted_at is not None:
@@ -209,12 +213,21 @@ def _ordered_assets(gallery_id: int) -> list[Asset]:
         .order_by(Asset.position, Asset.id)))
 
 
-def _parse_gallery(values: Mapping[str, Any]) -> dict[str, Any]:
+def _parse_gallery(values: Mapping[str, Any], gallery: Gallery | None = None) -> dict[str, Any]:
     """Model attribute values from form or JSON values; errors name the field."""
     out: dict[str, Any] = {}
-    if "title" in values:
+    if "language" in values:
+        out["language"] = translations.check_language(values["language"])
+    language = out.get("language") or (gallery.language if gallery is not None
+                                       else translations.catalogue_language())
+    originals, translated = translations.parse(values, translations.GALLERY_FIELDS, language,
+                                               gallery.translations if gallery is not None else None)
+    if translated is not None:
+        out["translations"] = translated
+    values = {**values, **originals}
+    if "title" in values and not isinstance(values["title"], Mapping):
         out["title"] = fields.text(values["title"], "title", 300, required=True)
-    if "description" in values:
+    if "description" in values and not isinstance(values["description"], Mapping):
         out["description"] = fields.text(values["description"], "description", 20_000)
     if "credit" in values:
         out["credit"] = fields.text(values["credit"], "credit", 300)

@@ -22,7 +22,7 @@ from gallery.extensions import db
 from gallery.i18n.locale import LANGUAGES
 from gallery.i18n.names import N_, category_name, country_name
 from gallery.models import Asset, Gallery
-from gallery.services import browsing, credits, iiif, rights
+from gallery.services import browsing, credits, iiif, rights, translations
 from gallery.templating import asset_url, gallery_url, rendition_url
 
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -70,6 +70,12 @@ def _pair(label: str, value: str | dict[str, list[str]]) -> dict[str, Any]:
             "value": value if isinstance(value, dict) else _lang(value)}
 
 
+def _texts(obj: Any, field: str) -> dict[str, list[str]]:
+    """A language map of a translatable field: the original and every translation."""
+    found = translations.texts(obj, field)
+    return {lang: [value] for lang, value in found.items()} or _lang(getattr(obj, field))
+
+
 def _rights_uri(url: str) -> str | None:
     """The licence URL when the rights property may carry it (Creative Commons, RightsStatements.org)."""
     return url if url.startswith(RIGHTS_PREFIXES) else None
@@ -92,7 +98,7 @@ def gallery_manifest(user: Any, gallery: Gallery) -> dict[str, Any]:
         metadata.append(_pair(N_("Date"), gallery.date.isoformat()))
     body: dict[str, Any] = {
         "@context": PRESENTATION_CONTEXT, "id": manifest_id, "type": "Manifest",
-        "label": _lang(gallery.title),
+        "label": _texts(gallery, "title"),
         "metadata": metadata,
         "requiredStatement": _pair(N_("Attribution"), " ".join(p for p in (credit, terms.statement) if p)),
         "homepage": [{"id": gallery_url(gallery, _external=True), "type": "Text",
@@ -102,7 +108,7 @@ def gallery_manifest(user: Any, gallery: Gallery) -> dict[str, Any]:
         "items": [c for c in (_canvas(user, manifest_id, a) for a in items) if c is not None],
     }
     if gallery.description:
-        body["summary"] = _lang(gallery.description)
+        body["summary"] = _texts(gallery, "description")
     if _rights_uri(terms.licence_url):
         body["rights"] = terms.licence_url
     cover = next((a for a in items if a.id == gallery.cover_asset_id), items[0] if items else None)
@@ -124,7 +130,8 @@ def _canvas(user: Any, manifest_id: str, asset: Asset) -> dict[str, Any] | None:
              (N_("Place"), place if (asset.city or country) else ""),
              (N_("Keywords"), ", ".join(asset.keywords or []))]
     canvas: dict[str, Any] = {
-        "id": canvas_id, "type": "Canvas", "label": _lang(asset.display_title),
+        "id": canvas_id, "type": "Canvas",
+        "label": _texts(asset, "title") if asset.title else _lang(asset.display_title),
         "metadata": [_pair(label, value) for label, value in facts if value],
         "requiredStatement": _pair(N_("Attribution"), " ".join(
             p for p in (credits.credit_line(asset, organisation), terms.statement) if p)),
@@ -134,7 +141,7 @@ def _canvas(user: Any, manifest_id: str, asset: Asset) -> dict[str, Any] | None:
     if _rights_uri(terms.licence_url):
         canvas["rights"] = terms.licence_url
     if asset.caption:
-        canvas["summary"] = _lang(asset.caption)
+        canvas["summary"] = _texts(asset, "caption")
     if asset.media_type == "image":
         edge = policy.iiif_edge(user, asset)
         if not edge:

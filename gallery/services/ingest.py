@@ -7,7 +7,7 @@ import os
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -21,7 +21,16 @@ from gallery.formats.probe import Probed
 from gallery.formats.renditions import make_renditions
 from gallery.i18n.service_messages import N_, term
 from gallery.models import Asset, Gallery, Rendition, User
-from gallery.services import fields, preparation, renditions, search, storage, unit, work
+from gallery.services import (
+    fields,
+    preparation,
+    renditions,
+    search,
+    storage,
+    translations,
+    unit,
+    work,
+)
 from gallery.services.counts import refresh_counts
 from gallery.text import clean_filename
 
@@ -103,12 +112,20 @@ def ingest_many(gallery: Gallery, items: Iterable[IngestItem], user: User | None
         run.discard()
 
 
-def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate explicit descriptive fields (form, manifest, API) by the edit form's rules; only non-empty ones are kept."""
+def clean_fields(values: dict[str, Any], language: str = translations.DEFAULT) -> dict[str, Any]:
+    """Validate explicit descriptive fields (form, manifest, API) by the edit form's rules; only non-empty ones are kept.
+
+    Title, caption and alt text may be language maps ({"en": "...", "fr": "..."}) or come with a
+    `translations` object; language is the gallery's, the one a plain string is written in.
+    """
     out: dict[str, Any] = {}
+    originals, translated = translations.parse(values, translations.ASSET_FIELDS, language, None)
+    if translated:
+        out["translations"] = translated
+    values = {**values, **originals}
     for key in TEXT_FIELDS:
         value = values.get(key)
-        if value is None or value == "":
+        if value is None or value == "" or isinstance(value, Mapping):
             continue
         value = fields.asset_text(value, key)
         if value:
@@ -189,7 +206,7 @@ class _Run:
             return _refused(label, item.error)
         tmp: str | None = None
         try:
-            explicit = clean_fields(item.fields)
+            explicit = clean_fields(item.fields, self.gallery.language)
             tmp, sha, size, crc = storage.spool(item.stream, limit=self.limit)
             self._check_duplicate(label, sha, check_db=True)
         except DuplicateAsset as exc:
@@ -410,6 +427,7 @@ def _asset_values(explicit: dict[str, Any], metadata: dict[str, Any], gallery: G
         values[key] = explicit.get(key)
     for key in ("licence", "usage_terms", "restrictions"):
         values[key] = explicit.get(key, "")
+    values["translations"] = explicit.get("translations") or {}
     return values
 
 

@@ -8,15 +8,16 @@ from typing import Any
 
 from gallery.countries import country_code
 from gallery.exceptions import ValidationError
-from gallery.services import fields
+from gallery.services import fields, translations
 from gallery.services.galleries import get_category
 from gallery.services.ingest import clean_fields, parse_date
 
 GALLERY_KEYS = {"title", "description", "category", "country", "credit", "date", "status",
-                "editors_pick", "embargo_until", "licence", "usage_terms", "restrictions", "assets"}
+                "editors_pick", "embargo_until", "licence", "usage_terms", "restrictions", "assets",
+                "language", "translations"}
 ASSET_KEYS = {"file", "title", "caption", "credit", "creator", "copyright", "keywords", "city",
               "country", "date_taken", "alt_text", "status", "embargo_until", "rights_expire_on",
-              "licence", "usage_terms", "restrictions"}
+              "licence", "usage_terms", "restrictions", "translations"}
 
 
 class ManifestError(ValidationError):
@@ -50,6 +51,8 @@ class GallerySpec:
     editors_pick: bool = False
     embargo_until: Any = None
     rights: dict[str, str] = field(default_factory=dict)
+    language: str = "en"  # what the plain strings of the gallery and its files are written in
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)  # {"fr": {"title": "..."}}
     assets: list[AssetSpec] = field(default_factory=list)
 
 
@@ -104,6 +107,12 @@ def _an_object(raw: Any, known: set[str], where: str, problems: list[str]) -> bo
 def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpec | None:
     if not _an_object(raw, GALLERY_KEYS, where, problems):
         return None
+    language = _check(problems, where, lambda: translations.check_language(
+        raw.get("language", translations.DEFAULT))) or translations.DEFAULT
+    # Title and description may be language maps: the gallery's language is the original.
+    split = _check(problems, where, lambda: translations.parse(
+        raw, translations.GALLERY_FIELDS, language, None)) or ({}, None)
+    raw = {**raw, **split[0]}
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.append(f"{where}.title: a gallery needs a title.")
@@ -128,23 +137,27 @@ def _gallery(raw: Any, where: str, base: str, problems: list[str]) -> GallerySpe
     if not isinstance(raw.get("editors_pick", False), bool):
         problems.append(f"{where}.editors_pick: must be true or false.")
     for key in ("description", "credit"):
-        if not isinstance(raw.get(key, ""), str):
+        if not isinstance(raw.get(key, ""), str) and not (key == "description" and split[1]):
             problems.append(f"{where}.{key}: must be text.")
     assets = raw.get("assets", [])
     if not isinstance(assets, list):
         problems.append(f"{where}.assets: must be a list.")
         assets = []
     specs = [s for j, a in enumerate(assets)
-             if (s := _asset(a, f"{where}.assets[{j}]", base, problems)) is not None]
+             if (s := _asset(a, f"{where}.assets[{j}]", base, problems, language)) is not None]
     if not isinstance(title, str) or not isinstance(category, str):
         return None
+    description = raw.get("description", "")
     return GallerySpec(title=title.strip(), category=category, country=country,
-                       description=raw.get("description", ""), credit=raw.get("credit", ""),
+                       description=description if isinstance(description, str) else "",
+                       credit=raw.get("credit", ""), language=language,
+                       translations=split[1] or {},
                        date=date, status=status, editors_pick=bool(raw.get("editors_pick")),
                        embargo_until=embargo, rights=rights, assets=specs)
 
 
-def _asset(raw: Any, where: str, base: str, problems: list[str]) -> AssetSpec | None:
+def _asset(raw: Any, where: str, base: str, problems: list[str],
+           language: str = translations.DEFAULT) -> AssetSpec | None:
     if not _an_object(raw, ASSET_KEYS, where, problems):
         return None
     file = raw.get("file")
@@ -156,7 +169,7 @@ def _asset(raw: Any, where: str, base: str, problems: list[str]) -> AssetSpec | 
         problems.append(f"{where}.file: {file!r} is outside the manifest's folder.")
         return None
     given = {k: v for k, v in raw.items() if k != "file"}
-    cleaned = _check(problems, where, lambda: clean_fields(given))
+    cleaned = _check(problems, where, lambda: clean_fields(given, language))
     return AssetSpec(file=file, path=path, fields=given) if cleaned is not None else None
 
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from gallery import policy
 from gallery.models import MEDIA_NOUNS, Asset, Gallery
-from gallery.services import credits, rights
+from gallery.services import credits, rights, translations
 
 SCHEMA_TYPES = {"image": "ImageObject", "video": "VideoObject", "audio": "AudioObject"}
 MAX_LISTED = 100  # items a gallery's JSON-LD lists
@@ -52,6 +52,7 @@ def asset_jsonld(asset: Asset) -> dict[str, Any] | None:
     data: dict[str, Any] = {
         "@context": "https://schema.org", "@type": SCHEMA_TYPES[asset.media_type],
         "name": asset.display_title, "url": url_for("browse.asset", asset_id=asset.id, _external=True),
+        "inLanguage": translations.language_of(asset),  # the texts are the originals
         "creditText": credits.credit_line(asset, organisation),
         "copyrightNotice": asset.copyright or credits.credit_line(asset, organisation).split(" / ")[0],
         "copyrightHolder": {"@type": "Organization", "name": asset.credit or asset.gallery.credit or organisation},
@@ -109,7 +110,7 @@ def gallery_jsonld(gallery: Gallery, assets: Iterable[Asset]) -> dict[str, Any] 
         parts.append(part)
     data: dict[str, Any] = {
         "@context": "https://schema.org", "@type": "ImageGallery", "name": gallery.title,
-        "url": _gallery_url(gallery), "hasPart": parts,
+        "url": _gallery_url(gallery), "hasPart": parts, "inLanguage": translations.language_of(gallery),
         "creditText": gallery.credit or current_app.config["ORGANISATION"],
         "about": gallery.category.name,
     }

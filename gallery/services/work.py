@@ -91,8 +91,8 @@ ON_EDIT = ("credits",)
 # original and the proxies.
 RIGHTS_FIELDS = frozenset({"licence", "usage_terms", "restrictions"})
 CREDIT_FIELDS = frozenset({"title", "caption", "creator", "credit", "copyright", "date_taken", "keywords",
-                           "city", "country", "country_code"}) | RIGHTS_FIELDS
-GALLERY_CREDIT_FIELDS = frozenset({"credit", "date", "country", "country_code"}) | RIGHTS_FIELDS
+                           "city", "country", "country_code", "translations"}) | RIGHTS_FIELDS
+GALLERY_CREDIT_FIELDS = frozenset({"credit", "date", "country", "country_code", "language"}) | RIGHTS_FIELDS
 
 
 def now() -> dt.datetime:

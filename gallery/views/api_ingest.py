@@ -1,6 +1,8 @@
 """JSON upload for editors: POST /api/galleries/<id>/assets with a file and optional fields."""
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 
@@ -27,7 +29,13 @@ def create_asset(gallery_id: int):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return error_response(400, "Send the file in a multipart field named 'file'.", "file")
-    fields = {key: request.form[key] for key in FIELDS if key in request.form}
+    fields: dict = {key: request.form[key] for key in FIELDS if key in request.form}
+    if request.form.get("translations"):
+        try:
+            fields["translations"] = json.loads(request.form["translations"])
+        except ValueError:
+            return error_response(400, "translations must be a JSON object of languages.",
+                                  "translations")
     try:
         result = ingest.ingest(gallery, upload.stream, upload.filename, fields,
                                   current_user._get_current_object())

@@ -143,7 +143,7 @@ def asset(asset_id: int):
     gallery_page = math.ceil(index / current_app.config["ASSETS_PER_PAGE"])
     return render_template("browse/asset.html", asset=found, gallery=found.gallery, prev=prev,
                            next=nxt, index=index, gallery_page=gallery_page,
-                           heading=browsing.heading(found, index),
+                           heading=browsing.heading(found, index, current_language()),
                            total=browsing.visible_count(current_user, found.gallery))
 
 

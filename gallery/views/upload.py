@@ -21,9 +21,10 @@ from sqlalchemy import select
 from gallery.errors import error_response
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
+from gallery.i18n.locale import LANGUAGES
 from gallery.i18n.service_messages import N_, translate
 from gallery.models import Gallery
-from gallery.services import archives, browsing, fields, galleries, ingest
+from gallery.services import archives, browsing, fields, galleries, ingest, translations
 from gallery.services.assets import CAPTION_FIELDS, update_captions
 from gallery.services.ingest import IngestResult
 from gallery.templating import asset_url, rendition_url
@@ -59,7 +60,8 @@ def new():
                 "title": form.title.data, "description": form.description.data or "",
                 "category": form.category.data, "country": form.country.data or None,
                 "credit": form.credit.data or "", "date": form.date.data,
-                "status": form.status.data}, current_user._get_current_object())
+                "status": form.status.data, "language": form.language.data},
+                current_user._get_current_object())
         except GalleryError as exc:
             getattr(form, exc.field or "title").errors.append(translate(exc.message))
         else:
@@ -118,11 +120,19 @@ def captions(gallery_id: int):
                                    browsing.parse_page(request.args.get("page")),
                                    current_app.config["MANAGE_ASSETS_PER_PAGE"])
     assets = listed.items
+    # The language selector: one translation column beside the original (none: the original only).
+    column = request.args.get("lang", "")
+    column = column if column in LANGUAGES and column != gallery.language else ""
     error = None
     if request.method == "POST":
         updates = {a.id: {k: request.form.get(f"{a.id}-{k}", "")
                           for k in CAPTION_FIELDS} for a in assets
                    if f"{a.id}-caption" in request.form}
+        if column:
+            for asset_id, values in updates.items():
+                values["translations"] = {column: {
+                    k: request.form[f"{asset_id}-{k}-{column}"] for k in translations.ASSET_FIELDS
+                    if f"{asset_id}-{k}-{column}" in request.form}}
         try:
             changed = update_captions(gallery, updates, current_user._get_current_object())
         except GalleryError as exc:
@@ -132,7 +142,7 @@ def captions(gallery_id: int):
                   "success")
             return redirect(request.full_path.rstrip("?"))
     return render_template("upload/captions.html", gallery=gallery, assets=assets, listed=listed, error=error,
-                           form=request.form if error else None), 400 if error else 200
+                           form=request.form if error else None, column=column), 400 if error else 200
 
 
 def result_json(result: IngestResult) -> dict:

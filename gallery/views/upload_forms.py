@@ -9,8 +9,10 @@ from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from gallery.extensions import db
+from gallery.i18n.locale import LANGUAGES
 from gallery.i18n.names import category_name, country_name, sorted_by_name
 from gallery.models import Category, Country
+from gallery.services import translations
 
 
 class NewGalleryForm(FlaskForm):
@@ -23,6 +25,9 @@ class NewGalleryForm(FlaskForm):
     credit = StringField(_l("Credit"), validators=[Length(max=300)],
                          description=_l("Used for files whose metadata carries no credit."))
     date = DateField(_l("Date"), validators=[Optional()])
+    language = SelectField(_l("Original language"), default=translations.catalogue_language,
+                           choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+                           description=_l("The language the title, description and captions are written in."))
     status = SelectField(_l("Status"), choices=[SelectChoice("draft", _l("Draft (staff only)")),
                                             SelectChoice("published", _l("Published"))], default="draft")
 

@@ -8,10 +8,10 @@ from flask_login import current_user
 from gallery.exceptions import GalleryError
 from gallery.i18n.service_messages import translate
 from gallery.models import CONSENT_STATUSES, STATUSES
-from gallery.services import assets, download_stats, trash
+from gallery.services import assets, download_stats, translations, trash
 from gallery.services.assets import ASSET_FIELDS, asset_choices_for_move, load_asset
 from gallery.views.access import admin_required
-from gallery.views.manage.blueprint import back, bp, choices, form_values
+from gallery.views.manage.blueprint import back, bp, choices, form_values, translation_values
 
 
 @bp.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])
@@ -22,6 +22,9 @@ def edit_asset(asset_id: int):
     if request.method == "POST":
         values = form_values(f for f in ASSET_FIELDS if f != "sensitive")
         values["sensitive"] = "sensitive" in request.form
+        translated = translation_values(translations.ASSET_FIELDS)
+        if translated:
+            values["translations"] = translated
         try:
             assets.update_asset(asset.id, values, current_user)
         except GalleryError as exc:

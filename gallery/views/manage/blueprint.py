@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from gallery import policy
 from gallery.extensions import db
+from gallery.i18n.locale import LANGUAGES
 from gallery.licences import LICENCES
 from gallery.models import STATUSES, Category, Country
 from gallery.views.access import refuse_unless, safe_next
@@ -24,6 +25,16 @@ def staff_only():
 def form_values(names: Iterable[str]) -> dict[str, str]:
     """The submitted form fields among names."""
     return {n: request.form[n] for n in names if n in request.form}
+
+
+def translation_values(names: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The side-by-side translation fields of a form (title_fr, caption_es) as {"fr": {"title": ...}}."""
+    out: dict[str, dict[str, str]] = {}
+    for name in names:
+        for code in LANGUAGES:
+            if f"{name}_{code}" in request.form:
+                out.setdefault(code, {})[name] = request.form[f"{name}_{code}"]
+    return out
 
 
 def choices() -> dict[str, Any]:

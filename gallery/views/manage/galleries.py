@@ -11,10 +11,27 @@ from flask_login import current_user
 from gallery.exceptions import GalleryError
 from gallery.i18n.service_messages import translate
 from gallery.models import STATUSES
-from gallery.services import activity, assets, browsing, dashboard, fields, galleries, trash, work
+from gallery.services import (
+    activity,
+    assets,
+    browsing,
+    dashboard,
+    fields,
+    galleries,
+    translations,
+    trash,
+    work,
+)
 from gallery.services.assets import load_asset
 from gallery.services.galleries import load_gallery
-from gallery.views.manage.blueprint import back, bp, bulk_values, choices, form_values
+from gallery.views.manage.blueprint import (
+    back,
+    bp,
+    bulk_values,
+    choices,
+    form_values,
+    translation_values,
+)
 
 
 @bp.get("/")
@@ -44,10 +61,13 @@ def edit_gallery(gallery_id: int):
     error = None
     if request.method == "POST":
         try:
-            galleries.update_gallery(found.id, form_values(
-                ("title", "description", "category", "country", "credit", "date", "embargo_until",
-                 "licence", "usage_terms", "restrictions")),
-                current_user)
+            values = form_values(("title", "description", "category", "country", "credit", "date",
+                                  "embargo_until", "licence", "usage_terms", "restrictions",
+                                  "language"))
+            translated = translation_values(translations.GALLERY_FIELDS)
+            if translated:
+                values["translations"] = translated
+            galleries.update_gallery(found.id, values, current_user)
         except GalleryError as exc:
             error = exc
         else:
