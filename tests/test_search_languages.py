@@ -144,3 +144,10 @@ def test_results_show_the_readers_language_where_translated(client, corpus):
         page = BeautifulSoup(r.data, "html.parser")
     langs = {p.get("lang") for p in page.select(".search-results .snippet")}
     assert langs == {None, "es"}  # the English photo shows its French caption; the Spanish one
+
+
+def test_countries_are_found_by_their_names_in_every_language(corpus):
+    spanish = {corpus["es"].id, corpus["es_vaccines"].id, corpus["mision"].id}
+    assert ids("Colombie") == ids("Colombia") == ids("country:colombie") == spanish
+    assert ids("Kenia") == {corpus["en"].id, corpus["mission"].id}
+    assert ids('"République démocratique du Congo"') == {corpus["fr"].id, corpus["fr_refugees"].id}

@@ -7,6 +7,7 @@ from typing import Any
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
 from gallery import clock
+from gallery.i18n.names import un_name
 from gallery.services.search.analysis import LANGUAGES, PLAINS, SHINGLES, STEMS, Counts
 
 # Bumped whenever fields or analysis change: an index built with another version is rebuilt
@@ -86,10 +87,12 @@ def make_document(asset: Any) -> dict[str, Any]:
     gallery = asset.gallery
     category = gallery.category
     country = asset.country or gallery.country
-    country_words = " ".join(x for x in (getattr(country, "name", ""),
-                                         getattr(country, "official_name", "") or "",
-                                         getattr(country, "alpha3", ""),
-                                         getattr(country, "alpha2", "")) if x)
+    alpha2 = getattr(country, "alpha2", "") or ""
+    # Its UN names in every language too: "Turquie" and "Colombie" find their photos.
+    country_words = " ".join(dict.fromkeys(x for x in (
+        getattr(country, "name", ""), getattr(country, "official_name", "") or "",
+        *((un_name(alpha2, lang) for lang in LANGUAGES) if alpha2 else ()),
+        getattr(country, "alpha3", ""), alpha2) if x))
     keywords = " ".join(asset.keywords or [])
     when = asset.date_taken or gallery.date or asset.created_at
     if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
