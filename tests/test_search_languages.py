@@ -151,3 +151,13 @@ def test_countries_are_found_by_their_names_in_every_language(corpus):
     assert ids("Colombie") == ids("Colombia") == ids("country:colombie") == spanish
     assert ids("Kenia") == {corpus["en"].id, corpus["mission"].id}
     assert ids('"République démocratique du Congo"') == {corpus["fr"].id, corpus["fr_refugees"].id}
+
+
+def test_the_search_page_and_its_facets_speak_the_readers_language(client, corpus):
+    with client.get("/es/search", query_string={"q": "frontière OR frontera"}) as r:
+        page = BeautifulSoup(r.data, "html.parser")
+    assert page.select_one("#facet-country").get_text() == "País"
+    countries = [s.get_text() for s in page.select('section[aria-labelledby="facet-country"] li span:first-child')]
+    assert sorted(countries) == ["Colombia", "República Democrática del Congo"]
+    assert page.select_one("#facet-category").get_text() == "Categoría"
+    assert [s.get_text() for s in page.select('section[aria-labelledby="facet-category"] li span:first-child')] == ["Salud"]
