@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from functools import lru_cache
 from typing import Any
 
+from babel.support import Translations
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
 from gallery import clock
-from gallery.i18n.names import un_name
+from gallery.i18n.names import CATEGORY_NAMES, un_name
 from gallery.services.search.analysis import LANGUAGES, PLAINS, SHINGLES, STEMS, Counts
 
 # Bumped whenever fields or analysis change: an index built with another version is rebuilt
@@ -122,7 +125,7 @@ def make_document(asset: Any) -> dict[str, Any]:
         "credit": asset.credit or "",
         "creator": asset.creator or "",
         "country": country_words,
-        "category": category.name,
+        "category": _category_words(category),
         "city": asset.city or "",
         "f_category": category.slug,
         "f_media_type": asset.media_type,
@@ -162,3 +165,26 @@ def _texts(obj: Any, field: str, original: str) -> dict[str, str]:
     if text:
         out[original if original in LANGUAGES else "en"] = text
     return out
+
+
+TRANSLATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+                            "translations")
+
+
+@lru_cache(maxsize=None)
+def _catalogue(lang: str) -> Translations:
+    # Read from the files, not Flask-Babel: indexing runs outside requests (and apps).
+    return Translations.load(TRANSLATIONS, [lang])
+
+
+@lru_cache(maxsize=512)
+def _names_of(slug: str, name: str) -> str:
+    if CATEGORY_NAMES.get(slug) != name:  # renamed or added by staff: their words only
+        return name
+    return " ".join(dict.fromkeys([name, *(_catalogue(lang).gettext(name) for lang in LANGUAGES
+                                           if lang != "en")]))
+
+
+def _category_words(category: Any) -> str:
+    """A category's name, and a seeded one's French and Spanish names: "Shelter Abris Alojamiento"."""
+    return _names_of(category.slug, category.name)
