@@ -3,6 +3,7 @@ query mix with facets, and compare with SQLite FTS5 on the same corpus and queri
 
     python bench/search.py --quick          # 2,000 documents, a quick smoke run
     python bench/search.py -n 10000 -n 100000 [--procs 2]
+    python bench/search.py -n 100000 --languages 0.3   # 30 % of galleries in French or Spanish
 
 Prints build docs/s, index size and p50/p95 latency per query kind. Only local files; bounded.
 """
@@ -42,27 +43,36 @@ PHRASES = ['"clean water"', '"emergency shelters"', '"hygiene kits"', '"safe mig
            '"years of displacement"', '"fight desertification"']
 PREFIXES = ["vacc*", "displac*", "migra*", "shel*", "hyg*", "trafic*", "educ*", "reinteg*",
             "Danl*", "earth*"]
+# Added to the mix with --languages: French and Spanish words, typed with and without accents.
+LANG_TERMS = ["déplacées", "desplazadas", "réfugiés", "refugiados", "vacunación", "vacunacion",
+              "frontière", "frontera", "enfants", "niños", "sécheresse", "sequía", "inondations",
+              "abris", "deplacees", "l'eau"]
+LANG_PHRASES = ['"eau potable"', '"familles déplacées"', '"agua potable"', '"kits de higiene"',
+                '"poste frontière"', '"desplazados internos"', '"aide en espèces"', '"la sequía"']
+LANG_PREFIXES = ["déplac*", "despl*", "vacun*", "réintég*", "frontiè*"]
 
 
-def query_mix(n: int, seed: int = 7) -> list[tuple[str, str, Filters]]:
+def query_mix(n: int, seed: int = 7, languages: bool = False) -> list[tuple[str, str, Filters]]:
     """(kind, query, filters) tuples: single, and, phrase, field, facet filter, prefix."""
     rng = random.Random(seed)
+    terms, phrases, prefixes = ((TERMS + LANG_TERMS, PHRASES + LANG_PHRASES, PREFIXES + LANG_PREFIXES)
+                                if languages else (TERMS, PHRASES, PREFIXES))
     mix = []
     per = max(1, n // 6)
     for _ in range(per):
-        mix.append(("single", rng.choice(TERMS), Filters()))
-        a, b = rng.sample(TERMS, 2)
+        mix.append(("single", rng.choice(terms), Filters()))
+        a, b = rng.sample(terms, 2)
         mix.append(("and", f"{a} {b}", Filters()))
-        mix.append(("phrase", rng.choice(PHRASES), Filters()))
+        mix.append(("phrase", rng.choice(phrases), Filters()))
         credit = rng.choice(CREDITS).split()[-1].strip(".")
-        mix.append(("field", rng.choice([f"credit:{credit}", f"caption:{rng.choice(TERMS)}",
+        mix.append(("field", rng.choice([f"credit:{credit}", f"caption:{rng.choice(terms)}",
                                          f"city:\"{rng.choice(PLACES)}\"",
                                          f"country:{rng.choice(['kenya', 'honduras', 'turkiye'])}"]),
                     Filters()))
-        mix.append(("filtered", rng.choice(TERMS), Filters(
+        mix.append(("filtered", rng.choice(terms), Filters(
             category=rng.choice(["health", "shelter", "crisis-response"]),
             year=str(rng.randint(2005, 2024)) if rng.random() < 0.5 else "")))
-        mix.append(("prefix", rng.choice(PREFIXES), Filters()))
+        mix.append(("prefix", rng.choice(prefixes), Filters()))
     return mix
 
 
@@ -71,13 +81,13 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def bench_whoosh(n: int, mix, procs: int, workdir: str) -> dict:
+def bench_whoosh(n: int, mix, procs: int, workdir: str, languages: float = 0.0) -> dict:
     root = os.path.join(workdir, f"whoosh-{n}")
     os.makedirs(root)
     name = store.new_version(root)
     ix = index.open_dir(os.path.join(root, name))
     start, before = time.perf_counter(), os.times()
-    write_all(ix, records(n), procs=procs)
+    write_all(ix, records(n, languages=languages), procs=procs)
     build = time.perf_counter() - start
     after = os.times()
     build_cpu = sum(after[:4]) - sum(before[:4])  # this process and the indexing processes
@@ -101,6 +111,7 @@ def bench_whoosh(n: int, mix, procs: int, workdir: str) -> dict:
                 arrays.STORE.clear_postings()
             t, c = time.perf_counter(), time.process_time()
             with cache.lease() as searcher:
+                # parsing is part of the cost: a query is analysed in every language
                 total, _ids, _facets = query_index(searcher, parse(q), mask, _filter_query(f))
             times.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
             cpu.setdefault(kind, []).append((time.process_time() - c) * 1000)
@@ -116,7 +127,7 @@ def bench_whoosh(n: int, mix, procs: int, workdir: str) -> dict:
             "cold_cpu": cold_cpu, "segments": segments, "open_ms": opened}
 
 
-def bench_fts5(n: int, mix, workdir: str) -> dict:
+def bench_fts5(n: int, mix, workdir: str, languages: float = 0.0) -> dict:
     path = os.path.join(workdir, f"fts-{n}.sqlite")
     con = sqlite3.connect(path)
     con.execute("CREATE VIRTUAL TABLE fts USING fts5(title, caption, meta, credit, city, country, "
@@ -125,7 +136,7 @@ def bench_fts5(n: int, mix, workdir: str) -> dict:
                 "media_type TEXT, year TEXT, credit TEXT, date TEXT)")
     start = time.perf_counter()
     batch_f, batch_d = [], []
-    for r in records(n):
+    for r in records(n, languages=languages):
         g = r.gallery
         batch_f.append((r.id, r.title, r.caption, " ".join([*r.keywords, r.creator, g.title,
                         g.description, g.category.name]), r.credit, r.city,
@@ -191,12 +202,13 @@ def _fts_match(q: str) -> str:
     return " ".join(out)
 
 
-def report(n: int, w: dict, f: dict) -> None:
+def report(n: int, w: dict, f: dict | None) -> None:
     print(f"\n## N = {n:,}")
+    fts_build = (f"; FTS5 {f['docs_s']:,.0f} docs/s ({f['build_s']:.1f} s, {f['size_mb']:.1f} MB)"
+                 if f else "")
     print(f"build: Whoosh {w['docs_s']:,.0f} docs/s wall ({w['build_s']:.1f} s, "
           f"{w['build_cpu']:.1f} CPU-s in all processes, {w['segments']} segments, "
-          f"{w['size_mb']:.1f} MB); FTS5 {f['docs_s']:,.0f} docs/s ({f['build_s']:.1f} s, "
-          f"{f['size_mb']:.1f} MB)")
+          f"{w['size_mb']:.1f} MB){fts_build}")
     print(f"opening the searcher and reading facet columns, lengths and dates: {w['open_ms']:.0f} ms "
           "(once per process; after a drain only the new segment is read)")
     print("latency in ms with facets, p50/p95 wall; cold = posting-list cache emptied before every "
@@ -204,7 +216,7 @@ def report(n: int, w: dict, f: dict) -> None:
     print(f"{'kind':9} {'n':>4} | {'whoosh cold':>13} | {'whoosh warm':>13} | {'fts5':>13}")
     cold, warm, fts = [], [], []
     for kind in w["times"]:
-        c, t, ft = w["cold_times"][kind], w["times"][kind], f["times"][kind]
+        c, t, ft = w["cold_times"][kind], w["times"][kind], (f["times"][kind] if f else [0.0])
         cold += c
         warm += t
         fts += ft
@@ -227,15 +239,20 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=204)
     parser.add_argument("--procs", type=int, default=2, help="indexing processes (gallery reindex --procs)")
     parser.add_argument("--quick", action="store_true", help="2,000 documents, 60 queries")
+    parser.add_argument("--languages", type=float, default=0.0,
+                        help="share of galleries written in French or Spanish (0.3: 30 %%), "
+                             "and French and Spanish words in the query mix")
+    parser.add_argument("--no-fts", action="store_true", help="skip the SQLite FTS5 comparison")
     args = parser.parse_args()
     sizes = [2000] if args.quick else (args.n or [10_000, 100_000])
-    mix = query_mix(60 if args.quick else args.queries)
+    mix = query_mix(60 if args.quick else args.queries, languages=args.languages > 0)
     workdir = tempfile.mkdtemp(prefix="search-bench-")
     try:
-        print(f"{len(mix)} queries; procs={args.procs}; python {sys.version.split()[0]}")
+        print(f"{len(mix)} queries; procs={args.procs}; languages={args.languages}; "
+              f"python {sys.version.split()[0]}")
         for n in sizes:
-            w = bench_whoosh(n, mix, args.procs, workdir)
-            f = bench_fts5(n, mix, workdir)
+            w = bench_whoosh(n, mix, args.procs, workdir, args.languages)
+            f = None if args.no_fts else bench_fts5(n, mix, workdir, args.languages)
             report(n, w, f)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gallery import policy
 from gallery.exceptions import GalleryError
 from gallery.extensions import db
+from gallery.i18n import locale
 from gallery.i18n.names import N_
 from gallery.i18n.service_messages import translate
 from gallery.models import MEDIA_TYPES, STATUSES, Category, Country
@@ -111,7 +112,7 @@ def _run(per_page: int | None, galleries: bool = True):
     page = args.get("page", 1, type=int) or 1
     res = search.run(args.get("q", ""), current_user, filters=filters,
                      sort=args.get("sort", "relevance"), page=page, per_page=per_page,
-                     with_galleries=galleries)
+                     with_galleries=galleries, lang=locale.current())
     return res, filters
 
 

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import re
 
-FIELD_CHOICES = (("", "Anywhere"), ("caption", "Caption"), ("title", "Title"), ("credit", "Credit"),
-                 ("creator", "Photographer"), ("keywords", "Keywords"), ("gallery", "Gallery"))
+from gallery.i18n.names import N_
+
+# Labels are catalogue msgids (N_): the form shows them in the page's language.
+FIELD_CHOICES = (("", N_("Anywhere")), ("caption", N_("Caption")), ("title", N_("Title")),
+                 ("credit", N_("Credit")), ("creator", N_("Photographer")),
+                 ("keywords", N_("Keywords")), ("gallery", N_("Gallery")))
 _WORD = re.compile(r'[^\s"]+')
 
 

@@ -1,30 +1,41 @@
-"""Analyzers of the asset index: lower case, accents folded, English stems, word pairs.
+"""Analyzers of the asset index, one set per language: lower case, accents folded, stems, pairs.
 
-Each is one pass in plain Python over a regex split instead of a chain of Whoosh filters, and
-remembers its last few inputs: an asset's gallery title, description, country and credit repeat
-across every asset of the gallery, and caption text is analysed for three fields. They produce
-exactly what the equivalent Whoosh chains produce (tests/test_search_analysis.py).
+English words are folded, then stop words dropped and Porter2 stems taken ("sante" finds
+"santé"). French and Spanish words are stemmed first and folded after: their Snowball stemmers
+need the accents ("déplacées" and "déplacés" share the stem "deplac" only with them; folded
+first they do not, nor "vacunación" and "vacunaciones"), and a French article elided before a
+word (l'eau, d'urgence, qu'il, jusqu'à) is not a word of its own. Stop words are the language's
+Snowball list (with its folded spellings).
+
+Each analyzer is one pass in plain Python over a regex split instead of a chain of Whoosh
+filters, and remembers its last few inputs: an asset's gallery title, description, country and
+credit repeat across every asset of the gallery, and caption text is analysed for three fields.
+They produce exactly what the equivalent Whoosh chains produce (tests/test_search_analysis.py).
 """
 from __future__ import annotations
 
 import re
 from collections import Counter, OrderedDict
-from typing import Iterator
+from typing import Callable, Iterator
 
 from whoosh.analysis import STOP_WORDS, Analyzer, Token
 from whoosh.formats import Frequency
-from whoosh.lang import stemmer_for_language
+from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
 from whoosh.system import pack_uint
 
+# The languages texts are analysed in (the interface's); anything else is read as English.
+LANGUAGES = ("en", "fr", "es")
 WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # Whoosh's RegexTokenizer default
+# French elision: an article or conjunction glued to the next word by an apostrophe is skipped.
+ELISION = r"(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['\u2019](?=\w)"
+ELIDING_WORD = re.compile(rf"(?<!\w)(?!{ELISION})\w+(?:\.?\w+)*", re.UNICODE | re.IGNORECASE)
 # accent_map maps a few combining marks (not word characters) to letters; folding a whole text
 # with them would glue words together, and inside a word they never occur. So leave them out.
 _FOLD = {k: v for k, v in accent_map.items()
          if all(bool(re.match(r"\w", c)) == bool(re.match(r"\w", chr(k))) for c in v)}
 MEMO_SIZE = 256
-_stem = stemmer_for_language("en")  # Porter2: vaccines/vaccinated, displaced/displacement
-_stems: dict[str, str] = {}
+CACHE_WORDS = 200_000
 
 
 def fold(text: str) -> str:
@@ -32,40 +43,87 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
-def stem(word: str) -> str:
-    """The English stem of a folded word (cached: a catalogue's vocabulary is small)."""
-    found = _stems.get(word)
-    if found is None:
-        if len(_stems) > 200_000:
-            _stems.clear()
-        found = _stems[word] = _stem(word)
-    return found
+def _stoplist(lang: str) -> frozenset[str]:
+    if lang == "en":
+        return frozenset(STOP_WORDS)
+    words = stopwords_for_language(lang)
+    return frozenset(words) | {fold(w) for w in words}
+
+
+class Language:
+    """One language's rules: its tokenizer, stop words, and the term of a word (cached)."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.stop = _stoplist(code)
+        self.word = ELIDING_WORD if code == "fr" else WORD
+        self.folds_first = code == "en"  # Porter2 ignores accents; Snowball fr/es needs them
+        self._stem: Callable[[str], str] = stemmer_for_language(code)
+        self._terms: dict[str, str] = {}
+
+    def term(self, word: str) -> str:
+        """The stemmed, folded term of a word (lower case; folded already for English)."""
+        found = self._terms.get(word)
+        if found is None:
+            if len(self._terms) > CACHE_WORDS:
+                self._terms.clear()
+            found = self._terms[word] = (self._stem(word) if self.folds_first
+                                         else fold(self._stem(word)))
+        return found
+
+    def kept(self, word: str) -> bool:
+        """Whether a (lower case) word is indexed when stemming: not a stop word, two letters."""
+        return len(word) >= 2 and word not in self.stop
+
+
+RULES = {code: Language(code) for code in LANGUAGES}
+
+
+def rules(lang: str | None) -> Language:
+    """A language's rules; an unknown language is read as English."""
+    return RULES.get(lang or "en", RULES["en"])
+
+
+def stem(word: str, lang: str = "en") -> str:
+    """The stem of a word in a language, folded (cached: a catalogue's vocabulary is small)."""
+    r = rules(lang)
+    return r.term(fold(word) if r.folds_first else word.lower())
 
 
 class FoldingAnalyzer(Analyzer):
-    """Words folded to lower case without accents; maybe without stop words, stemmed, paired."""
+    """Words of one language folded to lower case without accents; maybe stemmed, paired."""
 
-    def __init__(self, stems: bool = True, pairs: bool = False) -> None:
+    def __init__(self, stems: bool = True, pairs: bool = False, lang: str = "en") -> None:
         self.stems = stems
         self.pairs = pairs
+        self.lang = lang if lang in RULES else "en"
+        self.rules = RULES[self.lang]
         self._memo: OrderedDict[str, list[str]] = OrderedDict()
 
     def __getstate__(self) -> dict:
         # The schema is pickled into the index's table of contents: never the memo.
-        return {"stems": self.stems, "pairs": self.pairs}
+        return {"stems": self.stems, "pairs": self.pairs, "lang": self.lang}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(**state)
+        self.__init__(**state)  # an index from before languages has no "lang": English
 
     def __eq__(self, other: object) -> bool:
         return (type(other) is type(self) and other.stems == self.stems
-                and other.pairs == self.pairs)
+                and other.pairs == self.pairs and other.lang == self.lang)
 
     def __hash__(self) -> int:
-        return hash((type(self), self.stems, self.pairs))
+        return hash((type(self), self.stems, self.pairs, self.lang))
 
     def __repr__(self) -> str:
-        return f"FoldingAnalyzer(stems={self.stems}, pairs={self.pairs})"
+        return f"FoldingAnalyzer(stems={self.stems}, pairs={self.pairs}, lang={self.lang!r})"
+
+    def _word(self, word: str) -> str | None:
+        """The term of one token as written, or None when it is not indexed."""
+        r = self.rules
+        word = fold(word) if (r.folds_first or not self.stems) else word.lower()
+        if not self.stems:
+            return word
+        return r.term(word) if r.kept(word) else None
 
     def terms(self, text: str) -> list[str]:
         """The index terms of a text, in order."""
@@ -73,9 +131,13 @@ class FoldingAnalyzer(Analyzer):
         if found is not None:
             self._memo.move_to_end(text)
             return found
-        words = WORD.findall(fold(text))
-        if self.stems:
-            words = [stem(w) for w in words if len(w) >= 2 and w not in STOP_WORDS]
+        r = self.rules
+        if not self.stems:
+            words = r.word.findall(fold(text))
+        elif r.folds_first:
+            words = [r.term(w) for w in r.word.findall(fold(text)) if r.kept(w)]
+        else:
+            words = [r.term(w) for w in r.word.findall(text.lower()) if r.kept(w)]
         if self.pairs:
             words = [f"{a} {b}" for a, b in zip(words, words[1:])]
         self._memo[text] = words
@@ -92,10 +154,10 @@ class FoldingAnalyzer(Analyzer):
         token.boost = 1.0
         token.stopped = False
         if not tokenize:
-            word = fold(value)
-            if self.stems and (len(word) < 2 or word in STOP_WORDS):
+            word = self._word(value)
+            if word is None:
                 return
-            token.text = stem(word) if self.stems else word
+            token.text = word
             yield token
             return
         if not (positions or chars or keeporiginal):
@@ -111,12 +173,10 @@ class FoldingAnalyzer(Analyzer):
         """The slow path with character offsets (highlighting) and positions."""
         pos = start_pos
         previous = None
-        for m in WORD.finditer(value):
-            word = fold(m.group())
-            if self.stems:
-                if len(word) < 2 or word in STOP_WORDS:
-                    continue
-                word = stem(word)
+        for m in self.rules.word.finditer(value):
+            word = self._word(m.group())
+            if word is None:
+                continue
             if keeporiginal:
                 token.original = m.group()
             if self.pairs:
@@ -150,8 +210,10 @@ class Counts(Frequency):
         return ((w, n, n * fb, pack_uint(n)) for w, n in Counter(analyzer.terms(value)).items())
 
 
-STEM = FoldingAnalyzer(stems=True)
-# Unstemmed, folded copy: prefixes ("vacc*", "Danl*") and "did you mean" work on real words.
-PLAIN = FoldingAnalyzer(stems=False)
-# Word pairs of the stemmed text: an exact phrase becomes a few term lookups, no positions.
-SHINGLE = FoldingAnalyzer(stems=True, pairs=True)
+# Per language: stemmed words of every text field; an unstemmed, folded copy of caption and
+# title, so prefixes ("vacc*", "Danl*") and "did you mean" work on real words; and word pairs of
+# the stemmed caption and title, so an exact phrase is a few term lookups, no positions.
+STEMS = {lang: FoldingAnalyzer(stems=True, lang=lang) for lang in LANGUAGES}
+PLAINS = {lang: FoldingAnalyzer(stems=False, lang=lang) for lang in LANGUAGES}
+SHINGLES = {lang: FoldingAnalyzer(stems=True, pairs=True, lang=lang) for lang in LANGUAGES}
+STEM, PLAIN, SHINGLE = STEMS["en"], PLAINS["en"], SHINGLES["en"]

@@ -22,8 +22,10 @@ from gallery.extensions import db
 from gallery.i18n import names as i18n_names
 from gallery.i18n import terms
 from gallery.models import Asset, Category, Country, Gallery
+from gallery.services import translations
+from gallery.services.search.analysis import LANGUAGES
 from gallery.services.search.query import Parsed, fold, highlight, parse, restrict
-from gallery.services.search.schema import FACET_FIELDS, FACETS
+from gallery.services.search.schema import FACET_FIELDS, FACETS, lang_field
 
 SORTS = ("relevance", "newest", "oldest")
 FILTERS = ("category", "country", "media_type", "year", "credit", "gallery")
@@ -56,11 +58,13 @@ class Filters:
 
 @dataclass
 class Hit:
-    """One asset in the results with its highlighted caption and title."""
+    """One asset in the results with its highlighted caption and title (and their languages)."""
 
     asset: Asset
     caption: Markup
     title: Markup
+    caption_lang: str = "en"
+    title_lang: str = "en"
 
 
 @dataclass
@@ -83,8 +87,12 @@ class Results:
 
 
 def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
-        per_page: int | None = None, with_galleries: bool = True) -> Results:
-    """Search assets the user may see; never raises on bad query syntax."""
+        per_page: int | None = None, with_galleries: bool = True, lang: str = "en") -> Results:
+    """Search assets the user may see; never raises on bad query syntax.
+
+    lang is the reader's language: captions and titles are shown in it where translated, and
+    "did you mean" looks in its words first.
+    """
     filters = filters or Filters()
     per_page = max(1, min(per_page or current_app.config.get("SEARCH_PER_PAGE", 24),
                           current_app.config.get("API_MAX_PER_PAGE", 200)))
@@ -96,10 +104,10 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
     with _lease() as searcher:
         total, ids, facet_counts = query_index(searcher, parsed, mask, filt, sort, page, per_page)
         gallery_ids = _matching_galleries(searcher, parsed, mask) if with_galleries else []
-        suggestion = _suggest(searcher, q, parsed, total, mask, filt) if total < SUGGEST_BELOW else None
+        suggestion = (_suggest(searcher, q, parsed, total, mask, filt, lang)
+                      if total < SUGGEST_BELOW else None)
     results = Results(q=q, total=total, page=page, per_page=per_page, suggestion=suggestion)
-    results.hits = [Hit(a, highlight(a.caption, parsed), highlight(a.title, parsed, limit=300))
-                    for a in _load_assets(ids, user)]
+    results.hits = [_hit(a, parsed, lang) for a in _load_assets(ids, user)]
     results.facets = _label_facets(facet_counts)
     results.galleries = _load_galleries(gallery_ids, user)
     return results
@@ -210,23 +218,39 @@ def _matching_galleries(searcher, parsed: Parsed, mask, limit: int = 4) -> list[
     return [int(g) for g, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
 
 
-def _suggest(searcher, q: str, parsed: Parsed, total: int, mask, filt) -> str | None:
-    """A respelled query that finds more than this one, or None."""
+def _hit(asset: Asset, parsed: Parsed, lang: str) -> Hit:
+    """A result with its caption and title in the reader's language where translated."""
+    caption, caption_lang = translations.text_for(asset, "caption", lang)
+    title, title_lang = translations.text_for(asset, "title", lang)
+    return Hit(asset, highlight(caption, parsed, lang=caption_lang),
+               highlight(title, parsed, limit=300, lang=title_lang), caption_lang, title_lang)
+
+
+def _suggest(searcher, q: str, parsed: Parsed, total: int, mask, filt,
+             lang: str = "en") -> str | None:
+    """A respelled query that finds more than this one, or None.
+
+    A word no caption or title holds in any language is respelled from the words of the
+    reader's language first, then of the others.
+    """
     words = parsed.words
     if not words:
         return None
     reader = searcher.reader()
-    corrector = searcher.corrector("plain")
+    fields = [lang_field("plain", code) for code in (lang, *LANGUAGES) if code in LANGUAGES]
+    fields = [f for f in dict.fromkeys(fields) if f in searcher.schema]
     text = q
     changed = False
     for item in words:
         word = fold(item.text)
-        if not word.isalpha() or len(word) < 3 or reader.doc_frequency("plain", word):
+        if not word.isalpha() or len(word) < 3 or any(reader.doc_frequency(f, word) for f in fields):
             continue
-        found = corrector.suggest(word, limit=1, maxdist=2)
-        if found and found[0] != word:
-            text = _replace_word(text, item.text, found[0])
-            changed = True
+        for fieldname in fields:
+            found = searcher.corrector(fieldname).suggest(word, limit=1, maxdist=2)
+            if found and found[0] != word:
+                text = _replace_word(text, item.text, found[0])
+                changed = True
+                break
     if not changed:
         return None
     better = parse(text)

@@ -7,10 +7,20 @@ from dataclasses import dataclass, field, replace
 from markupsafe import Markup, escape
 from whoosh import query as wq
 
-from gallery.services.search.analysis import PLAIN, STEM, fold
-from gallery.services.search.schema import DEFAULT_FIELDS, FIELD_GROUPS, QUERY_FIELDS
+from gallery.services.search.analysis import LANGUAGES, PLAIN, STEMS, fold, rules
+from gallery.services.search.schema import (
+    DEFAULT_FIELDS,
+    FIELD_GROUPS,
+    QUERY_FIELDS,
+    TRANSLATED,
+    lang_field,
+    lang_fields,
+)
 
 MAX_CHARS = 500
+# Languages whose stemmers read accents (analysis.py): see _item_query.
+ACCENTED = tuple(lang for lang in LANGUAGES if not rules(lang).folds_first)
+PLAIN_WORD = re.compile(r"\w+")
 MAX_ITEMS = 32
 # Short metadata fields: a phrase there needs all its words, not adjacent pairs.
 META_FIELDS = tuple(name for name, _boost in DEFAULT_FIELDS if name not in ("caption", "title"))
@@ -37,6 +47,7 @@ class Parsed:
     items: list[Item] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
     prefixes: list[str] = field(default_factory=list)
+    plain: set[str] = field(default_factory=set)  # words typed without accents, as written
     empty: bool = True
 
     @property
@@ -99,8 +110,13 @@ def tokenize(text: str) -> list[Item]:
     return items
 
 
-def _stems(text: str) -> list[str]:
-    return [t.text for t in STEM(text, mode="query")]
+def _stems(text: str, lang: str = "en") -> list[str]:
+    return [t.text for t in STEMS[lang](text, mode="query")]
+
+
+def _per_language(text: str) -> dict[str, list[str]]:
+    """A word or phrase analysed in every language of the index."""
+    return {lang: _stems(text, lang) for lang in LANGUAGES}
 
 
 def _item_query(item: Item, parsed: Parsed) -> wq.Query | None:
@@ -108,39 +124,72 @@ def _item_query(item: Item, parsed: Parsed) -> wq.Query | None:
         found = [q for f in FIELD_GROUPS[item.field] if (q := _item_query(replace(item, field=f), parsed))]
         return wq.Or(found) if found else None
     if item.kind == "prefix":
-        plain = [t.text for t in PLAIN(item.text)]
-        if not plain:
-            return None
-        prefix = plain[-1]
-        stems = _stems(prefix) or [prefix]
-        if not item.negated:
-            parsed.prefixes.append(prefix)
-        if item.field:
-            return wq.Or([wq.Prefix(item.field, p) for p in {prefix, stems[0]}])
-        # Caption and title words are in `plain` unstemmed ("Danl*" finds "Danlí", stemmed "dan").
-        return wq.Or([wq.Prefix("plain", prefix)]
-                     + [wq.Prefix(f, p, boost=b) for f, b in DEFAULT_FIELDS if f in META_FIELDS
-                        for p in {prefix, stems[0]}])
-    stems = _stems(item.text)
-    if not stems:
+        return _prefix_query(item, parsed)
+    translated = item.field is None or item.field in TRANSLATED
+    per = _per_language(item.text) if translated else {"en": _stems(item.text)}
+    if not any(per.values()):
         return None
     if not item.negated:
-        parsed.terms.update(stems)
+        for stems in per.values():
+            parsed.terms.update(stems)
+    subs: list[wq.Query] = []
+    for lang, stems in per.items():
+        if stems:
+            q = _language_query(stems, lang, item.field)
+            subs.extend(q.subqueries if isinstance(q, wq.Or) else [q])
+        elif not item.negated:
+            # A stop word in this language (la, de, the): its texts need not hold it.
+            subs.append(wq.Term("lang", lang))
+    word = fold(item.text)
+    if not item.negated and word == item.text.lower() and item.field in (None, "caption", "title") \
+            and PLAIN_WORD.fullmatch(word):
+        parsed.plain.add(word)
+        # Typed without accents: French and Spanish stems need them ("deplacees" is not stemmed
+        # like "déplacées"), so the word as written is looked up among their unstemmed words.
+        subs.extend(wq.Term(lang_field("plain", lang), word, boost=2.0) for lang in ACCENTED)
+    return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+
+def _language_query(stems: list[str], lang: str, fieldname: str | None) -> wq.Query:
+    """One language's stems of a word or phrase, on that language's fields."""
     if len(stems) == 1:
-        return _term(stems[0], item.field)
+        return _term(stems[0], fieldname, lang)
     # A phrase (or a hyphenated word): consecutive word pairs on the shingle field of caption and
-    # title; short metadata fields fall back to all words present.
-    pairs = wq.And([wq.Term("shingle", f"{a} {b}") for a, b in zip(stems, stems[1:])])
-    if item.field:
-        return wq.And([pairs, *(wq.Term(item.field, s) for s in stems)]) \
-            if item.field in ("caption", "title") else wq.And([wq.Term(item.field, s) for s in stems])
+    # title; short metadata fields (English only) fall back to all words present.
+    shingle = lang_field("shingle", lang)
+    pairs = wq.And([wq.Term(shingle, f"{a} {b}") for a, b in zip(stems, stems[1:])])
+    if fieldname:
+        field = lang_field(fieldname, lang) if fieldname in TRANSLATED else fieldname
+        if fieldname in ("caption", "title"):
+            return wq.And([pairs, *(wq.Term(field, s) for s in stems)])
+        return wq.And([wq.Term(field, s) for s in stems])
+    if lang != "en":
+        return pairs
     return wq.Or([pairs, *(wq.And([wq.Term(f, s) for s in stems]) for f in META_FIELDS)])
 
 
-def _term(stem: str, fieldname: str | None) -> wq.Query:
+def _prefix_query(item: Item, parsed: Parsed) -> wq.Query | None:
+    plain = [t.text for t in PLAIN(item.text)]
+    if not plain:
+        return None
+    prefix = plain[-1]
+    if not item.negated:
+        parsed.prefixes.append(prefix)
+    if item.field:
+        langs = LANGUAGES if item.field in TRANSLATED else ("en",)
+        return wq.Or([wq.Prefix(lang_field(item.field, lang), p) for lang in langs
+                      for p in {prefix, rules(lang).term(prefix)}])
+    # Caption and title words are in `plain` unstemmed ("Danl*" finds "Danlí", stemmed "dan").
+    stem = (_stems(prefix) or [prefix])[0]
+    return wq.Or([wq.Prefix(lang_field("plain", lang), prefix) for lang in LANGUAGES]
+                 + [wq.Prefix(f, p, boost=b) for f, b in DEFAULT_FIELDS if f in META_FIELDS
+                    for p in {prefix, stem}])
+
+
+def _term(stem: str, fieldname: str | None, lang: str = "en") -> wq.Query:
     if fieldname:
-        return wq.Term(fieldname, stem)
-    return wq.Or([wq.Term(f, stem, boost=b) for f, b in DEFAULT_FIELDS])
+        return wq.Term(lang_field(fieldname, lang) if fieldname in TRANSLATED else fieldname, stem)
+    return wq.Or([wq.Term(f, stem, boost=b) for f, b in lang_fields(lang)])
 
 
 def parse(text: str) -> Parsed:
@@ -171,29 +220,31 @@ def parse(text: str) -> Parsed:
 
 
 def restrict(parsed: Parsed, fieldname: str) -> wq.Query | None:
-    """The positive words and phrases of a parsed query, all on one field (gallery matches)."""
+    """The positive words and phrases of a parsed query, all on one text field in any language."""
     subs = []
     for item in parsed.items:
         if item.negated or item.field:
             continue
         if item.kind == "prefix":
-            subs.append(wq.Prefix(fieldname, fold(item.text)))
+            subs.append(wq.Or([wq.Prefix(lang_field(fieldname, lang), fold(item.text))
+                               for lang in LANGUAGES]))
             continue
-        stems = _stems(item.text)
-        if stems:
-            subs.append(wq.And([wq.Term(fieldname, s) for s in stems]))
+        per = [wq.And([wq.Term(lang_field(fieldname, lang), s) for s in stems])
+               for lang, stems in _per_language(item.text).items() if stems]
+        if per:
+            subs.append(per[0] if len(per) == 1 else wq.Or(per))
     return wq.And(subs) if subs else None
 
 
-def highlight(text: str, parsed: Parsed, limit: int = 240) -> Markup:
-    """An escaped excerpt of `text` around the first match, matches wrapped in <mark>."""
+def highlight(text: str, parsed: Parsed, limit: int = 240, lang: str = "en") -> Markup:
+    """An escaped excerpt of `text` (in `lang`) around the first match, matches in <mark>."""
     text = text or ""
     spans = []
     if parsed.terms or parsed.prefixes:
-        for tok in STEM(text, chars=True, mode="index"):
-            if tok.text in parsed.terms or (
-                    parsed.prefixes and any(fold(text[tok.startchar:tok.endchar]).startswith(p)
-                                            for p in parsed.prefixes)):
+        for tok in STEMS.get(lang, STEMS["en"])(text, chars=True, mode="index"):
+            written = fold(text[tok.startchar:tok.endchar])
+            if tok.text in parsed.terms or written in parsed.plain or (
+                    parsed.prefixes and any(written.startswith(p) for p in parsed.prefixes)):
                 spans.append((tok.startchar, tok.endchar))
     start = 0
     if spans and len(text) > limit:

@@ -15,12 +15,15 @@ from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 
 import gallery.services.search.arrays as arrays
+from gallery.services.search.analysis import LANGUAGES
 from gallery.services.search.changelog import Cursor
 from gallery.services.search.execute import warm
 from gallery.services.search.schema import (
     DEFAULT_FIELDS,
     FACET_FIELDS,
     SCHEMA_VERSION,
+    lang_field,
+    lang_fields,
     make_schema,
 )
 
@@ -30,8 +33,10 @@ VERSION_FILE = "SCHEMA"
 CURSOR_FILE = "CURSOR"
 # Read when a searcher opens: every search needs them (see execute.warm).
 WARM_FACETS = (*FACET_FIELDS.values(), "gallery_id")
-WARM_SCORED = tuple(name for name, _boost in DEFAULT_FIELDS)
-SCHEMA_FIELDS = {*WARM_FACETS, *WARM_SCORED, "date"}
+# Every language's text fields, and the unstemmed words a query typed without accents looks up.
+WARM_SCORED = (*dict.fromkeys(name for lang in LANGUAGES for name, _boost in lang_fields(lang)),
+               *(lang_field("plain", lang) for lang in LANGUAGES if lang != "en"))
+SCHEMA_FIELDS = {*WARM_FACETS, *(name for name, _boost in DEFAULT_FIELDS), "date"}
 
 
 def codec() -> W3Codec:
@@ -192,7 +197,12 @@ def save_arrays(ix: index.Index) -> None:
     """Read and save the arrays of segments that lack them, so no reader pays for it (arrays.py)."""
     with ix.searcher() as searcher:
         if SCHEMA_FIELDS <= set(searcher.schema.names()):
-            warm(searcher, WARM_FACETS, WARM_SCORED)
+            warm(searcher, WARM_FACETS, _scored(searcher))
+
+
+def _scored(searcher) -> tuple[str, ...]:
+    """The scored fields to warm that this index has (one of an older schema has fewer)."""
+    return tuple(name for name in WARM_SCORED if name in searcher.schema)
 
 
 class _Entry:
@@ -205,7 +215,7 @@ class _Entry:
         self.users = 0
         self.retired = False
         if SCHEMA_FIELDS <= set(self.searcher.schema.names()):
-            warm(self.searcher, WARM_FACETS, WARM_SCORED)
+            warm(self.searcher, WARM_FACETS, _scored(self.searcher))
 
 
 class SearcherCache:
