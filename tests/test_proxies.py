@@ -186,8 +186,9 @@ def test_the_poster_comes_from_the_proxy_pass_before_the_video_is_public(app, cl
     assert asset.rendition("blurred") is None and not storage.exists(old_blurred)  # made again on use
     assert is_red(colour(ensure_rendition(asset, "blurred").storage_key))
     # What the public now gets at the thumb's URL is the proxy pass's frame.
-    shown = client.get(f"/media/{asset.id}/thumb.jpg")
-    with Image.open(io.BytesIO(shown.data)) as im:
+    with client.get(f"/media/{asset.id}/thumb.jpg") as shown:
+        data = shown.data
+    with Image.open(io.BytesIO(data)) as im:
         assert is_red(im.convert("RGB").resize((1, 1)).getpixel((0, 0)))
     assert integrity.check().clean
 
