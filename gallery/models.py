@@ -137,6 +137,32 @@ class Gallery(Base):
         return self.image_count + self.video_count + self.audio_count
 
 
+class GalleryTally(Base):
+    """Galleries counted per (category, country), kept by services/tallies.py before each commit.
+
+    country_code is "" for galleries without a country (a key column cannot be NULL). No foreign
+    key: a category merge deletes its category in the transaction that recounts its rows.
+    """
+
+    __tablename__ = "gallery_tallies"
+
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    # What the public sees (policy.public_gallery_clause): galleries, those with at least one
+    # public image, video or audio item, and the public items they hold (Gallery.item_count).
+    galleries: Mapped[int] = mapped_column(Integer, default=0)
+    image_galleries: Mapped[int] = mapped_column(Integer, default=0)
+    video_galleries: Mapped[int] = mapped_column(Integer, default=0)
+    audio_galleries: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    # What staff see: galleries out of the trash per status, embargoed or not.
+    drafts: Mapped[int] = mapped_column(Integer, default=0)
+    published: Mapped[int] = mapped_column(Integer, default=0)
+    # The earliest embargo still ahead among the published ones: from then until the schedule
+    # lifts it the public counts are stale, and readers count live instead.
+    next_change: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class Asset(Base):
     """One photo, video or audio file with its descriptive metadata."""
 

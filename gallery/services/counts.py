@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from gallery import policy
 from gallery.extensions import db
 from gallery.models import Asset, Gallery
+from gallery.services import tallies
 
 
 def refresh_counts(gallery_ids: Iterable[int]) -> None:
@@ -16,7 +17,9 @@ def refresh_counts(gallery_ids: Iterable[int]) -> None:
     Called in the transaction of the change, before it commits, so counts never disagree with
     rows (a video's proxy becoming ready is such a change: services/work.py calls it then).
     """
-    for gid in set(gallery_ids):
+    gallery_ids = set(gallery_ids)
+    tallies.note_galleries(db.session, gallery_ids)  # their category and country counts follow
+    for gid in gallery_ids:
         counts = dict(db.session.execute(
             select(Asset.media_type, func.count())
             .where(Asset.gallery_id == gid, policy.public_asset_clause())

@@ -10,6 +10,7 @@ from sqlalchemy import exists, func, select
 from gallery.extensions import db
 from gallery.i18n.names import N_
 from gallery.models import STATUSES, Asset, AssetWork, Gallery, User
+from gallery.services import tallies
 from gallery.services.browsing import Page, parse_page
 from gallery.services.permissions import require_staff
 
@@ -85,7 +86,12 @@ def listing(user: User, query: DashboardQuery, per_page: int) -> Page[tuple[Gall
     order = {"updated": (Gallery.updated_at.desc(),), "created": (Gallery.created_at.desc(),),
              "title": (func.lower(Gallery.title),), "size": (items.desc(),)}[query.sort]
     # Counted without the item counts: those are worked out for the page's rows only.
-    total = db.session.scalar(select(func.count(Gallery.id)).where(*where)) or 0
+    if query.q or query.owner or query.failed or query.consent_unknown:
+        total = db.session.scalar(select(func.count(Gallery.id)).where(*where)) or 0
+    else:
+        # Status, category and country alone: the maintained tallies say it without counting
+        # every gallery (40,000 rows at the scale of issue 19).
+        total = tallies.staff_total(db.session, query.category, query.country or None, query.status or None)
     shown = where
     if query.sort != "size":
         # The page's galleries first, then their item counts: in one statement, SQLite works out
