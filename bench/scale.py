@@ -122,9 +122,11 @@ def build_catalogue(app, n: int, ngal: int) -> float:
         # Each gallery's public counts, as counts.refresh_counts keeps them.
         table = Gallery.__table__
         db.session.execute(update(table).where(table.c.id == bindparam("gid")).values(
-            image_count=bindparam("i"), video_count=bindparam("v"), audio_count=bindparam("a")),
+            image_count=bindparam("i"), video_count=bindparam("v"), audio_count=bindparam("a"),
+            asset_count=bindparam("n")),
             [{"gid": g.id, "i": counts.get((g.id, "image"), 0), "v": counts.get((g.id, "video"), 0),
-              "a": counts.get((g.id, "audio"), 0)} for g in gals])
+              "a": counts.get((g.id, "audio"), 0),
+              "n": sum(counts.get((g.id, m), 0) for m in ("image", "video", "audio"))} for g in gals])
         tallies.rebuild(db.session)  # the galleries were inserted in bulk, past the commit hook
         db.session.commit()
         db.engine.dispose()

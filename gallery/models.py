@@ -88,6 +88,7 @@ class Gallery(Base):
               "embargo_until"),
         Index("ix_galleries_updated", "updated_at"),
         Index("ix_galleries_created_by", "created_by_id"),  # the dashboard's list of owners
+        Index("ix_galleries_asset_count", "asset_count"),  # the dashboard's "Most items" first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +120,10 @@ class Gallery(Base):
     image_count: Mapped[int] = mapped_column(Integer, default=0)
     video_count: Mapped[int] = mapped_column(Integer, default=0)
     audio_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Its assets out of the trash, drafts and withheld ones included (the dashboard's Items and
+    # its "Most items" sort), kept by the same refresh: counting them per gallery to sort the
+    # dashboard counted a million assets at 40,000 galleries.
+    asset_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

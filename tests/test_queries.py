@@ -214,6 +214,7 @@ def test_the_last_page_of_galleries_costs_what_the_first_does(app, client, count
 
 
 @pytest.mark.parametrize("path", ["/manage/", "/manage/?status=published", "/manage/?status=draft&country=YEM",
+                                  "/manage/?sort=size",
                                   "/manage/?q=gallery"])
 def test_dashboard_filters_cost_the_same_whatever_the_catalogue(client, count_queries, catalogue_of,
                                                                 make_user, login_as, path):

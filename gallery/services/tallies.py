@@ -74,7 +74,8 @@ def _after_flush(session: Session, _context) -> None:
             continue
         state = inspect(obj)
         changed = obj in session.new or obj in session.deleted
-        old_categories, old_countries = {obj.category_id}, {obj.country_code}
+        old_categories: set[Any] = set()
+        old_countries: set[Any] = set()
         for name in COUNTED:
             history = state.attrs[name].history
             if history.has_changes():
@@ -88,7 +89,9 @@ def _after_flush(session: Session, _context) -> None:
             if history.has_changes():
                 changed = True
                 olds.update(getattr(o, key) for o in history.deleted if o is not None)
-        if changed:
+        if changed:  # the pairs it left and the one it is in now
+            old_categories.add(obj.category_id)
+            old_countries.add(obj.country_code)
             pairs.update(p for c in old_categories for k in old_countries if (p := _pair(c, k)))
 
 

@@ -1,4 +1,4 @@
-"""gallery_tallies: galleries counted per (category, country), kept before each commit
+"""gallery_tallies: galleries counted per (category, country), kept before each commit; galleries.asset_count
 
 Revision ID: 0019
 Revises: 0017
@@ -16,6 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column('galleries', sa.Column('asset_count', sa.Integer(), server_default='0', nullable=False))
+    op.execute("UPDATE galleries SET asset_count = (SELECT COUNT(*) FROM assets "
+               "WHERE assets.gallery_id = galleries.id AND assets.deleted_at IS NULL)")
+    op.create_index('ix_galleries_asset_count', 'galleries', ['asset_count'], unique=False)
     op.create_table(
         'gallery_tallies',
         sa.Column('category_id', sa.Integer(), nullable=False),
@@ -52,3 +56,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('gallery_tallies')
+    op.drop_index('ix_galleries_asset_count', table_name='galleries')
+    with op.batch_alter_table('galleries') as batch:
+        batch.drop_column('asset_count')
