@@ -112,7 +112,7 @@ def test_every_visibility_change_keeps_the_counts_equal_to_a_fresh_count(app, at
         return rng.choice(found) if found else None
 
     def some_asset() -> Asset | None:
-        found = list(db.session.scalars(select(Asset).join(Gallery).where(
+        found = list(db.session.scalars(select(Asset).join(Gallery, Gallery.id == Asset.gallery_id).where(
             Gallery.id.in_(made), Gallery.deleted_at.is_(None), Asset.deleted_at.is_(None)).order_by(Asset.id)))
         return rng.choice(found) if found else None
 
