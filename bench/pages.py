@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import os
-import re
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _http import load, log_in, serve, stop  # noqa: E402
 
 BIG = 2000
 EDITOR = ("bench-editor@example.org", "bench editor password 1")
@@ -44,7 +40,7 @@ def prepare(env: dict[str, str], extra_galleries: int) -> tuple[str, int]:
     from gallery import create_app, migrate
     from gallery.extensions import db
     from gallery.models import Asset, Category, Gallery, Rendition
-    from gallery.services import accounts, counts, galleries, reference, sitetext
+    from gallery.services import accounts, counts, galleries, reference, sitetext, tallies
 
     app = create_app()
     with app.app_context():
@@ -80,100 +76,11 @@ def prepare(env: dict[str, str], extra_galleries: int) -> tuple[str, int]:
             {"title": f"Field report {n}", "slug": f"field-report-{n}", "description": "", "credit": "",
              "category_id": category, "country_code": COUNTRIES[n % len(COUNTRIES)], "status": "draft",
              "editors_pick": False} for n in range(extra_galleries)])
+        tallies.rebuild(db.session)  # the drafts were inserted in bulk, past the commit hook
         accounts.create_user(email=EDITOR[0], password=EDITOR[1], role="editor", name="Bench editor")
         db.session.commit()
         db.engine.dispose()
     return big
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(port: int, path: str, cookie: str = "") -> tuple[int, int]:
-    """One GET on a fresh connection (gunicorn's sync workers close after each response)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-        response = conn.getresponse()
-        body = response.read()
-        return response.status, len(body)
-    finally:
-        conn.close()
-
-
-def wait_ready(port: int, deadline: float) -> None:
-    """Poll /healthz until gunicorn answers."""
-    while time.monotonic() < deadline:
-        try:
-            if fetch(port, "/healthz")[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
-def log_in(port: int) -> str:
-    """The session cookie of the bench editor, logged in through the login form (CSRF included)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/login")
-    response = conn.getresponse()
-    page = response.read().decode()
-    cookie = response.getheader("Set-Cookie", "").split(";")[0]
-    conn.close()
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"csrf_token": token, "email": EDITOR[0], "password": EDITOR[1]})
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", "/login", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-    response = conn.getresponse()
-    response.read()
-    session = response.getheader("Set-Cookie", "").split(";")[0]
-    conn.close()
-    if response.status != 302 or not session:
-        raise SystemExit(f"could not log in the bench editor ({response.status})")
-    return session
-
-
-def load(port: int, path: str, requests: int, concurrency: int, seconds: float, cookie: str = "") -> dict:
-    """Fire `requests` GETs from `concurrency` threads, stopping at the time cap."""
-    size = 0
-    for _ in range(10):  # warm up both workers' caches
-        size = fetch(port, path, cookie)[1]
-    latencies: list[float] = []
-    errors = []
-    lock = threading.Lock()
-    counter = iter(range(requests))
-    stop_at = time.monotonic() + seconds
-
-    def worker():
-        while time.monotonic() < stop_at:
-            with lock:
-                if next(counter, None) is None:
-                    return
-            t0 = time.perf_counter()
-            status, _ = fetch(port, path, cookie)
-            elapsed = time.perf_counter() - t0
-            with lock:
-                latencies.append(elapsed)
-                if status != 200:
-                    errors.append(status)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return {"path": path, "n": len(latencies), "rps": len(latencies) / wall,
-            "p50": statistics.median(latencies) * 1000,
-            "p95": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1000,
-            "errors": len(errors), "kb": size / 1024}
 
 
 def main() -> None:
@@ -196,12 +103,7 @@ def main() -> None:
         big, big_id = prepare(env, args.galleries)
         print(f"prepared {24 + args.galleries} galleries, one of {BIG} assets, in "
               f"{time.perf_counter() - t0:.1f} s")
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-             "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env={**os.environ, **env})
-        wait_ready(port, time.monotonic() + 30)
+        server, port = serve(env, 2)
         routes = [("trivial /healthz", "/healthz"),
                   ("static gallery.css", "/static/css/gallery.css"),
                   ("home /", "/"),
@@ -210,7 +112,7 @@ def main() -> None:
                   ("category /categories/health", "/categories/health"),
                   ("crossing /categories/health/yem", "/categories/health/yem"),
                   ("API /api/galleries", "/api/galleries")]
-        cookie = log_in(port)
+        cookie = log_in(port, *EDITOR)
         staff = [(f"manage gallery of {BIG} (page 1)", f"/manage/galleries/{big_id}"),
                  (f"manage gallery of {BIG} (page 20)", f"/manage/galleries/{big_id}?page=20"),
                  (f"caption grid of {BIG} (page 1)", f"/manage/galleries/{big_id}/captions"),
@@ -229,8 +131,7 @@ def main() -> None:
                   f"{r['kb']:>7.1f} {r['errors']:>6}{ratio}")
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
+            stop(server, 15)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

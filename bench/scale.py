@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,10 +36,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _http import fetch, load, log_in, serve, stop  # noqa: E402
 from search import bench_fts5, pct, query_mix  # noqa: E402
 from search_corpus import assets, make_galleries  # noqa: E402
 
 BIG = 2000  # assets of gallery 1
+# Draft galleries added to bench/pages.py's 24 for the page comparison: 50 in all, so the small
+# catalogue's dashboard shows a full page of 50 rows (DASHBOARD_PER_PAGE) like the big one's; with
+# one, it drew 25 rows and the ratio measured the rows drawn, not the catalogue's size.
+SMALL_DRAFTS = 26
 BATCH = 5000
 
 
@@ -69,7 +72,7 @@ def build_catalogue(app, n: int, ngal: int) -> float:
     from gallery import migrate
     from gallery.extensions import db
     from gallery.models import Asset, Category, Gallery, Rendition
-    from gallery.services import reference, sitetext
+    from gallery.services import reference, sitetext, tallies
 
     start = time.perf_counter()
     with app.app_context():
@@ -119,9 +122,12 @@ def build_catalogue(app, n: int, ngal: int) -> float:
         # Each gallery's public counts, as counts.refresh_counts keeps them.
         table = Gallery.__table__
         db.session.execute(update(table).where(table.c.id == bindparam("gid")).values(
-            image_count=bindparam("i"), video_count=bindparam("v"), audio_count=bindparam("a")),
+            image_count=bindparam("i"), video_count=bindparam("v"), audio_count=bindparam("a"),
+            asset_count=bindparam("n")),
             [{"gid": g.id, "i": counts.get((g.id, "image"), 0), "v": counts.get((g.id, "video"), 0),
-              "a": counts.get((g.id, "audio"), 0)} for g in gals])
+              "a": counts.get((g.id, "audio"), 0),
+              "n": sum(counts.get((g.id, m), 0) for m in ("image", "video", "audio"))} for g in gals])
+        tallies.rebuild(db.session)  # the galleries were inserted in bulk, past the commit hook
         db.session.commit()
         db.engine.dispose()
     return time.perf_counter() - start
@@ -208,25 +214,6 @@ def drain_changes(app, count: int) -> dict:
     return {"indexed": result.indexed, "drain_s": drained, "reopen_s": reopened}
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(port: int, path: str) -> int:
-    """One GET on a fresh connection; the status."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
 def api_path(q: str, f) -> str:
     """/api/search with the query and the filters of the mix."""
     params = {"q": q, "category": f.category, "year": f.year}
@@ -260,21 +247,8 @@ def memory(pid: int) -> dict[str, float]:
 
 def over_http(env: dict[str, str], mix, workers: int, clients: int) -> dict:
     """The mix through /api/search under gunicorn: latencies (cold apart), per-worker memory."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--timeout", "300", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env={**os.environ, **env})
+    server, port = serve(env, workers, timeout=300, ready_within=120)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if fetch(port, "/healthz") == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
         todo = list(enumerate(mix))
         lock = threading.Lock()
         cold: list[float] = []
@@ -289,7 +263,7 @@ def over_http(env: dict[str, str], mix, workers: int, clients: int) -> dict:
                         return
                     _i, (kind, q, f) = todo.pop(0)
                 t = time.perf_counter()
-                status = fetch(port, api_path(q, f))
+                status = fetch(port, api_path(q, f), timeout=120)[0]
                 ms = (time.perf_counter() - t) * 1000
                 with lock:
                     (cold if first else times.setdefault(kind, [])).append(ms)
@@ -306,8 +280,7 @@ def over_http(env: dict[str, str], mix, workers: int, clients: int) -> dict:
         wall = time.perf_counter() - started
         mem = [memory(pid) for pid in children(server.pid)]
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     return {"times": times, "cold": cold, "errors": errors, "rps": len(mix) / wall, "memory": mem}
 
 
@@ -367,19 +340,6 @@ def ensure_editor(app) -> tuple[str, int, int]:
     return f"/galleries/{g.id}-{g.slug}", asset, total
 
 
-def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
-    """gunicorn on a free port with these settings, once it answers."""
-    import pages
-
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--timeout", "300", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env={**os.environ, **env})
-    pages.wait_ready(port, time.monotonic() + 120)
-    return server, port
-
-
 def compare_pages(env: dict[str, str], app, requests: int) -> None:
     """The pages on the big catalogue and on bench/pages.py's 24 galleries, route by route in turn."""
     import tempfile
@@ -396,28 +356,28 @@ def compare_pages(env: dict[str, str], app, requests: int) -> None:
     try:
         code = subprocess.run(
             [sys.executable, "-c", "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-             "import pages, json; print(json.dumps(pages.prepare({}, 1)))",
+             f"import pages, json; print(json.dumps(pages.prepare({{}}, {SMALL_DRAFTS})))",
              ROOT, os.path.dirname(os.path.abspath(__file__))],
             cwd=ROOT, env={**os.environ, **small_env}, capture_output=True, text=True, check=True)
         small_path, small_id = json.loads(code.stdout.strip().splitlines()[-1])
         assert small_id == 1  # its first gallery: assets 1 to 2,000
-        servers = [serve(env, 2), serve(small_env, 2)]
+        servers = [serve(env, 2, timeout=300, ready_within=120),
+                   serve(small_env, 2, timeout=300, ready_within=120)]
         (_b, big_port), (_s, small_port) = servers
-        cookies = pages.log_in(big_port), pages.log_in(small_port)
+        cookies = log_in(big_port, *pages.EDITOR), log_in(small_port, *pages.EDITOR)
         big_routes = page_routes(big_path, asset_id, -(-ngal // 24), "ken")
         small_routes = page_routes(small_path, 1000, 1, "yem")
         print(f"\npages, gunicorn -w 2 each, 4 clients, {requests} requests a route, the two "
               f"catalogues in turn; p50 / p95 ms; load {os.getloadavg()}")
         print(f"{'page':24} | {'24 galleries':>15} | {f'{ngal:,} galleries':>17} | p95 ratio | errors")
         for (name, bpath, staff), (_n, spath, _st) in zip(big_routes, small_routes):
-            s_ = pages.load(small_port, spath, requests, 4, 60, cookies[1] if staff else "")
-            b = pages.load(big_port, bpath, requests, 4, 60, cookies[0] if staff else "")
+            s_ = load(small_port, spath, requests, 4, 60, cookies[1] if staff else "")
+            b = load(big_port, bpath, requests, 4, 60, cookies[0] if staff else "")
             print(f"{name:24} | {s_['p50']:6.1f} / {s_['p95']:6.1f} | {b['p50']:7.1f} / "
                   f"{b['p95']:7.1f} | {b['p95'] / s_['p95']:8.2f}x | {b['errors'] + s_['errors']}")
     finally:
         for server, _port in servers:
-            server.terminate()
-            server.wait(timeout=30)
+            stop(server)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

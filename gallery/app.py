@@ -21,7 +21,7 @@ from gallery import (
 )
 from gallery import config as default_config
 from gallery.extensions import csrf, db, login_manager
-from gallery.services import credits, digests, jobs, oai_records, schedule, storage
+from gallery.services import credits, digests, jobs, oai_records, schedule, storage, tallies
 from gallery.views import register_blueprints
 
 
@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     oai_records.init_app(app)  # harvested records follow every commit that changes them
+    tallies.init_app(app)  # category and country counts follow every commit that changes them
     login_manager.init_app(app)
     csrf.init_app(app)
     auth_loader.init_app(app)

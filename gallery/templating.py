@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["atom_time"] = atom_time
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["page_window"] = page_window
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["rendition_url"] = rendition_url
     app.jinja_env.globals["asset_link"] = asset_link
@@ -145,3 +146,17 @@ def atom_time(when: dt.datetime | None) -> str:
     """An RFC 3339 time in UTC for feeds (stored times are naive UTC); now when there is none."""
     when = when or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     return when.replace(microsecond=0).isoformat() + "Z"
+
+
+def page_window(page: int, pages: int) -> list[int | None]:
+    """The pager's entries: first, last and two either side of this page; None marks a gap."""
+    # Only these few numbers: looping over every page in the template cost 1,667 iterations
+    # a request at 40,000 galleries.
+    candidates = sorted({1, pages, *range(max(1, page - 3), min(pages, page + 3) + 1)})
+    out: list[int | None] = []
+    for n in candidates:
+        if n == 1 or n == pages or abs(n - page) <= 2:
+            out.append(n)
+        elif abs(n - page) == 3:
+            out.append(None)
+    return out

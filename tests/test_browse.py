@@ -488,3 +488,22 @@ def test_asset_heading_does_not_repeat_the_caption(client, make_gallery, make_as
         hidden.decompose()
     assert shown.get_text(" ", strip=True).count(caption[:60]) == 1  # the caption once, in full
     assert page.select_one(".caption").get_text() == caption
+
+
+def test_the_pager_shows_what_the_loop_over_every_page_showed():
+    """page_window gives the entries the template's old loop over range(1, pages + 1) drew."""
+    from gallery.templating import page_window
+
+    def every_page(page: int, pages: int) -> list[int | None]:
+        out: list[int | None] = []
+        for n in range(1, pages + 1):
+            if n == 1 or n == pages or abs(n - page) <= 2:
+                out.append(n)
+            elif abs(n - page) == 3:
+                out.append(None)
+        return out
+
+    for pages in range(1, 25):
+        for page in range(1, pages + 4):
+            assert page_window(page, pages) == every_page(page, pages), (page, pages)
+    assert page_window(900, 1667) == [1, None, 898, 899, 900, 901, 902, None, 1667]

@@ -194,3 +194,52 @@ def test_manage_page_and_caption_grid_do_not_query_per_item(client, count_querie
     assert len(first.select(rows)) == len(twentieth.select(rows)) == 100
     assert len(first.select(f"{rows} img")) == 100
     assert many == few == later <= MAX_QUERIES, (path, few, many, later)
+
+
+def _statements(client, count_queries, path: str) -> tuple[int, list[str]]:
+    db.session.expunge_all()
+    with count_queries() as counter:
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+    return counter.count, counter.statements
+
+
+@pytest.mark.parametrize("path", ["/", "/galleries", "/categories/health", "/countries", "/countries/yem",
+                                  "/categories/health/yem", "/galleries?category=health&type=image",
+                                  "/api/categories", "/api/countries"])
+def test_counts_come_from_the_tallies_not_a_count_of_galleries(client, count_queries, catalogue_of, path):
+    """Issue 19: the pages' counts and the lists' totals read gallery_tallies, never COUNT over galleries."""
+    catalogue_of(3, 2)
+    _n, statements = _statements(client, count_queries, path)
+    counting = [s for s in statements if "count(" in s.lower() and "galleries" in s.lower()
+                and "gallery_tallies" not in s.lower()]
+    assert counting == [], counting
+    assert any("gallery_tallies" in s for s in statements)
+
+
+def test_the_last_page_of_galleries_costs_what_the_first_does(app, client, count_queries, catalogue_of):
+    app.config["GALLERIES_PER_PAGE"] = 3
+    catalogue_of(4, 1)
+    first_few, _ = _count(client, count_queries, "/galleries")
+    last_few, page = _count(client, count_queries, "/galleries?page=2")
+    assert len(page.select(".gallery-cards .card")) == 1
+    catalogue_of(16, 1)
+    first_many, _ = _count(client, count_queries, "/galleries")
+    last_many, page = _count(client, count_queries, "/galleries?page=7")
+    assert len(page.select(".gallery-cards .card")) == 2
+    assert first_few == last_few == first_many == last_many <= MAX_QUERIES
+
+
+@pytest.mark.parametrize("path", ["/manage/", "/manage/?status=published", "/manage/?status=draft&country=YEM",
+                                  "/manage/?sort=size",
+                                  "/manage/?q=gallery"])
+def test_dashboard_filters_cost_the_same_whatever_the_catalogue(client, count_queries, catalogue_of,
+                                                                make_user, login_as, path):
+    login_as(make_user("editor"))
+    catalogue_of(2, 1)
+    few, _ = _count(client, count_queries, path)
+    catalogue_of(12, 1)
+    many, page = _count(client, count_queries, path)
+    assert many == few <= MAX_QUERIES + 4, (path, few, many)
+    total = page.select_one(".result-count").get_text()
+    assert total.startswith("0 galleries" if "draft" in path else "14 galleries"), total

@@ -10,10 +10,10 @@ SHOWN = 20  # paths or ids printed per kind; the count is always complete
 
 @click.command("check")
 @click.option("--repair", is_flag=True, help="Remove orphan and stale temp files, remake missing "
-              "renditions and served copies, bring the search index up to date, and queue "
-              "stuck and failed background work again.")
+              "renditions and served copies, bring the search index up to date, queue "
+              "stuck and failed background work again, and recount the category and country counts.")
 def check_command(repair: bool) -> None:
-    """Report missing files, orphan files, stale temp files and index drift; exit 1 if any."""
+    """Report missing files, orphan files, stale temp files, count and index drift; exit 1 if any."""
     report = integrity.check()
     _print_report(report)
     if repair:
@@ -56,6 +56,9 @@ def _print_report(report: integrity.Report) -> None:
           [f"asset {w.asset_id} {w.piece}: {w.state}, {w.attempts} attempt(s)" for w in report.stuck_work])
     _kind("Failed background work", [f"asset {w.asset_id} {w.piece}: {w.reason}"
                                      for w in report.failed_work])
+    _kind("Category and country counts out of step (stored, then counted)",
+          [f"category {d.category_id}, country {d.country_code or '-'}: {d.stored} != {d.counted}"
+           for d in report.tallies])
 
 
 def _servers(s) -> None:
@@ -75,6 +78,8 @@ def _print_repaired(done: integrity.Repaired) -> None:
                f"removed; {done.renditions} renditions and {done.served} served copies remade"
                + (f"; search index {done.index}" if done.index else "")
                + (f"; background work of {done.requeued} asset(s) queued again." if done.requeued else "."))
+    if done.tallies:
+        click.echo(f"Category and country counts recounted: {done.tallies} rows.")
     if done.removed_tiles:
         click.echo(f"Cached tiles of files that are gone removed: {done.removed_tiles}.")
     _kind("Left: files with no row younger than a day (an import may not have committed yet)",

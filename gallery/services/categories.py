@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from gallery.exceptions import NotFound, ValidationError
 from gallery.extensions import db
 from gallery.models import Category, Gallery, User
-from gallery.services import activity, fields, search, unit
+from gallery.services import activity, fields, search, tallies, unit
 from gallery.services.galleries import queue_galleries
 from gallery.services.permissions import require_admin
 from gallery.text import slugify
@@ -93,6 +93,7 @@ def merge_categories(source_id: int, target_id: Any, user: User) -> Category:
     gallery_ids = _gallery_ids(source.id)
     db.session.execute(update(Gallery).where(Gallery.category_id == source.id)
                        .values(category_id=target.id))
+    tallies.note_categories(db.session, (source.id, target.id))
     queue_galleries(gallery_ids)
     for gid in gallery_ids:
         activity.record(user, "gallery.update", gallery_id=gid,

@@ -19,7 +19,7 @@ from gallery import policy
 from gallery.exceptions import GalleryError, NotFound, StorageError
 from gallery.extensions import db
 from gallery.models import Asset, Rendition, SearchOutbox
-from gallery.services import jobs, renditions, search, served, storage, unit, work
+from gallery.services import jobs, renditions, search, served, storage, tallies, unit, work
 from gallery.services.storage import Listed
 
 # A temp file is written to as long as its write lasts: an hour without a write means it was
@@ -56,13 +56,14 @@ class Report:
     search: search.CheckReport = field(default_factory=search.CheckReport)
     stuck_work: list[WorkItem] = field(default_factory=list)  # lease over: lost or killed
     failed_work: list[WorkItem] = field(default_factory=list)  # failed JOB_MAX_ATTEMPTS times
+    tallies: list[tallies.Drift] = field(default_factory=list)  # category and country counts off
 
     @property
     def clean(self) -> bool:
-        """Nothing missing, nothing orphaned, no stale temp file, no stuck or failed work, and the index in step."""
+        """Nothing missing or orphaned, no stale temp file, no stuck or failed work, counts and index in step."""
         return not (self.missing_originals or self.missing_renditions or self.missing_served
                     or self.orphans or self.stale_temp or self.stale_tiles or self.stuck_work
-                    or self.failed_work) and self.search.clean
+                    or self.failed_work or self.tallies) and self.search.clean
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Repaired:
     served: int = 0
     index: str = ""  # "rebuilt", "drained" or "" (nothing to do)
     requeued: int = 0  # assets whose work was queued again (stuck, failed, or a lost proxy)
+    tallies: int = 0  # (category, country) count rows written again when they had drifted
     recent_orphans: list[str] = field(default_factory=list)  # too young to remove safely
     unrepairable: list[Missing] = field(default_factory=list)  # their original is missing
     failed: list[tuple[Missing, str]] = field(default_factory=list)
@@ -133,6 +135,7 @@ def check(now: float | None = None) -> Report:
     report.search = search.check()
     report.stuck_work = [_item(w) for w in work.stuck()]
     report.failed_work = [_item(w) for w in work.failed()]
+    report.tallies = tallies.drift(db.session)
     return report
 
 
@@ -141,7 +144,7 @@ def _item(row) -> WorkItem:
 
 
 def repair(report: Report, now: float | None = None) -> Repaired:
-    """Remove orphan and stale temp files, remake missing renditions and served copies, reindex."""
+    """Remove orphan and stale temp files, remake missing renditions and served copies, reindex, recount."""
     now = time.time() if now is None else now
     done = Repaired()
     for temp in report.stale_temp:
@@ -174,6 +177,9 @@ def repair(report: Report, now: float | None = None) -> Repaired:
             _remake(asset_id, missing, done)
     done.index = _repair_index(report.search)
     done.requeued += _requeue(report)
+    if report.tallies:
+        done.tallies = tallies.rebuild(db.session)
+        unit.commit(drain=False)
     return done
 
 
