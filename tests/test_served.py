@@ -124,11 +124,15 @@ def test_mp3_audio_frames_are_byte_identical(app, make_gallery):
 
 
 def test_clean_files_are_served_as_stored(app, make_gallery):
-    """Nothing to remove and no credits to carry (WAV): no copy, the original's own size and CRC are recorded."""
+    """Nothing to remove and no credits to carry (GIF): no copy, the original's own size and CRC are recorded."""
     import zlib
 
-    data = audio_bytes(seconds=1)
-    asset = ingest(make_gallery(), "c.wav", data)
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("P", (40, 30)).save(buf, "GIF")
+    data = buf.getvalue()
+    asset = ingest(make_gallery(), "c.gif", data)
     assert asset.served_key == asset.storage_key
     assert (asset.served_bytes, asset.served_crc32) == (len(data), zlib.crc32(data))
     assert not any(f.startswith("served/") for f in stored_files(app))

@@ -123,7 +123,10 @@ def _comment(tags: Any) -> str:
             text = fix_text(" ".join(str(t) for t in frame.text))
             if text:
                 return text
-    value = tags.get("\xa9cmt") if hasattr(tags, "get") else None
+    try:
+        value = tags.get("\xa9cmt") if hasattr(tags, "get") else None
+    except (KeyError, ValueError):  # Vorbis comments refuse a key outside printable ASCII
+        value = None
     return fix_text(value[0]) if value else ""
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import shutil
@@ -56,7 +57,7 @@ def video_proxy(src_path: str, dest_path: str, *, height: int = 720, credits: Cr
 
     `height` is the short edge asked for (720 or 1080): a landscape source gets that height, a
     portrait one that width, and never more than the source has. No tag of the source is copied;
-    `credits` become ©nam/©cmt/©ART/cprt. A source without sound gets no audio track. `threads`
+    `credits` become ©nam/©cmt/©ART/cprt and an XMP box. A source without sound gets no audio track. `threads`
     is per codec (decoder, scaler, encoder); 0 lets each choose. Raises UnsupportedMedia when the
     source cannot be decoded; `dest_path` is then left untouched.
     """
@@ -74,14 +75,16 @@ def video_proxies(src_path: str, dests: Mapping[int, str], *, credits: Credits |
     """
     if not dests:
         raise ValueError("video_proxies needs at least one output")
-    return _write_all_atomically(dict(dests), lambda tmps: _VideoPass(
-        src_path, tmps, credits, progress, threads).run())
+    return _write_all_atomically(dict(dests), lambda tmps: {
+        height: _with_xmp(tmps[height], credits, facts)
+        for height, facts in _VideoPass(src_path, tmps, credits, progress, threads).run().items()})
 
 
 def audio_proxy(src_path: str, dest_path: str, *, credits: Credits | None = None,
                 progress: Progress | None = None, threads: int = 0) -> ProxyFacts:
     """An AAC 128 kb/s stereo M4A of the first audio stream: no source tag or cover picture copied."""
-    return _write_atomically(dest_path, lambda tmp: _audio_pass(src_path, tmp, credits, progress, threads))
+    return _write_atomically(dest_path, lambda tmp: _with_xmp(
+        tmp, credits, _audio_pass(src_path, tmp, credits, progress, threads)))
 
 
 def rewrite_credits(path: str, credits: Credits) -> bool:
@@ -114,6 +117,14 @@ def rewrite_credits(path: str, credits: Credits) -> bool:
 
 
 # --- Plumbing shared by both ------------------------------------------------------------
+
+def _with_xmp(path: str, credits: Credits | None, facts: ProxyFacts) -> ProxyFacts:
+    """The muxed file with the credits' XMP box appended (the muxer writes the atoms only)."""
+    if credits is None:
+        return facts
+    mp4_xmp.append_xmp(path, credits)
+    return dataclasses.replace(facts, bytes=os.path.getsize(path))
+
 
 def _write_atomically(dest_path: str, make: Callable[[str], T]) -> T:
     """Write into a temporary file beside dest and rename it into place only when complete."""

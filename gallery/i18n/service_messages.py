@@ -112,6 +112,7 @@ MESSAGES = (
     N_('No such link.'),
     N_('This link is not valid: check that it was copied whole.'),
     N_("This link's owner no longer has an account."),
+    N_('This press kit is no longer available.'),
     N_('No such lightbox.'),
     N_('Choose an item to add.'),
     N_('Send every item of the lightbox once, in the new order.'),

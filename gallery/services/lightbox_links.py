@@ -41,6 +41,7 @@ RECIPIENT_LIMIT = 120  # a press-kit recipient's name and organisation
 TOKEN_LIMIT = 100  # longer text is no token of ours: refused before hashing
 MAX_LINKS = 50  # live links per lightbox
 OWNER_GONE = "This link's owner no longer has an account."
+KIT_ENDED = "This press kit is no longer available."
 
 
 class LinkGone(GalleryError):
@@ -176,7 +177,8 @@ def resolve(token: Any, kind: str) -> LightboxLink:
         raise NotFound("This link is not valid: check that it was copied whole.")
     state = state_of(link)
     if state == "closed":
-        raise LinkGone(OWNER_GONE)
+        # A demoted maker still has an account: only their press kits close, for that reason.
+        raise LinkGone(OWNER_GONE if _account_gone(link) else KIT_ENDED)
     if state == "revoked":
         raise LinkGone("This link has been withdrawn by the person who shared it.")
     if state == "expired":
@@ -209,10 +211,15 @@ def _signer(random_part: str) -> URLSafeSerializer:
 def _maker_may_share(link: LightboxLink) -> bool:
     """Whether the account behind a link still stands: its maker and the lightbox's owner active,
     and a press kit's maker still staff (only staff make them)."""
-    maker, owner = db.session.get(User, link.created_by_id) if link.created_by_id else None, link.lightbox.user
-    if maker is None or not maker.active or not owner.active:
+    if _account_gone(link):
         return False
-    return link.kind != "presskit" or policy.is_staff(maker)
+    return link.kind != "presskit" or policy.is_staff(db.session.get(User, link.created_by_id))
+
+
+def _account_gone(link: LightboxLink) -> bool:
+    """Whether the link's maker or its lightbox's owner is deleted or deactivated."""
+    maker, owner = db.session.get(User, link.created_by_id) if link.created_by_id else None, link.lightbox.user
+    return maker is None or not maker.active or not owner.active
 
 
 def press_kit_entries(link: LightboxLink) -> list[lightboxes.Entry]:
