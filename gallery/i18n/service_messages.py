@@ -87,6 +87,8 @@ MESSAGES = (
     N_('Log in to save a search.'),
     N_('Search for something (or choose a filter) before saving.'),
     N_('Tick the box to accept the terms of use.'),
+    N_('Translations must be an object of languages.'),
+    N_("Each language's translations must be an object of fields."),
 )
 
 # Raised only where no visitor reads them (storage internals, the command line, locks).
