@@ -156,7 +156,7 @@ def test_gallery_form_edits_translations_side_by_side(client, staff, make_galler
     assert page.select_one("#f-title_fr")["value"] == "Eau" and page.select_one("#f-title_fr")["lang"] == "fr"
     assert page.select_one("label[for=f-title]").get_text() == "Title"  # the original keeps its label
     assert page.select_one("label[for=f-title_es]").get_text() == "Español"
-    assert row.select_one("[role=group]")["aria-label"] == "Title: translations"
+    assert page.select_one("#f-title_es")["aria-describedby"] == "l-title"  # "Español", "Title"
     assert page.select_one("#f-language option[selected]")["value"] == "en"
 
     form = {"title": "Water", "description": "Wells", "category": str(gallery.category_id),
