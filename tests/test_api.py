@@ -10,12 +10,12 @@ from gallery.services import counts
 
 GALLERY_FIELDS = {"id", "title", "slug", "description", "credit", "date", "status", "editors_pick",
                   "pick_position", "category", "country", "counts", "cover", "url", "api_url",
-                  "created_at", "updated_at", "embargo_until", "rights"}
+                  "created_at", "updated_at", "embargo_until", "rights", "language", "translations"}
 ASSET_FIELDS = {"id", "gallery_id", "position", "media_type", "status", "title", "display_title",
                 "caption", "alt_text", "credit", "creator", "copyright", "keywords", "city",
                 "country", "date_taken", "mime_type", "bytes", "width", "height", "duration",
                 "sensitive", "renditions", "url", "api_url", "created_at", "updated_at",
-                "embargo_until", "rights_expire_on", "rights"}
+                "embargo_until", "rights_expire_on", "rights", "language", "translations"}
 
 
 def get_json(client, path: str, status: int = 200) -> dict:

@@ -129,6 +129,8 @@ MESSAGES = (
     N_('Tick the box to accept the terms of use.'),
     # Media types as messages name them ("image files may be at most 50 MB").
     N_('image'), N_('video'), N_('audio'),
+    N_('Translations must be an object of languages.'),
+    N_("Each language's translations must be an object of fields."),
 )
 
 # Raised only where no visitor reads them (storage internals, the command line, locks).

@@ -30,19 +30,19 @@ def test_translations_typed_beside_the_original_show_in_each_language(page, live
     edit = f"/manage/assets/{draft['asset']}/edit"
     page.goto(edit)
     expect(page.get_by_label("Caption", exact=True)).to_have_value("A tent in the rain.")
-    columns = page.get_by_role("group", name="Caption: translations")
+    columns = page.locator(".translated-row", has=page.get_by_label("Caption", exact=True))
     columns.get_by_label("Français").fill("Une tente sous la pluie.")
     columns.get_by_label("Español").fill("Una tienda bajo la lluvia.")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".flash, [role=status]").first).to_contain_text("Asset saved")
 
     page.goto(edit)
-    expect(page.get_by_role("group", name="Caption: translations").get_by_label("Français")).to_have_value(
-        "Une tente sous la pluie.")
+    expect(page.locator(".translated-row", has=page.get_by_label("Caption", exact=True))
+           .get_by_label("Français")).to_have_value("Une tente sous la pluie.")
 
     gallery_edit = f"/manage/galleries/{draft['gallery']}/edit"
     page.goto(gallery_edit)
-    page.get_by_role("group", name="Title: translations").get_by_label("Français").fill(
+    page.locator(".translated-row", has=page.get_by_label("Title", exact=True)).get_by_label("Français").fill(
         "Brouillon : traduit dans le navigateur")
     page.get_by_role("button", name="Save", exact=True).click()
 
