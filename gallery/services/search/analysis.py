@@ -43,10 +43,14 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
+# Whoosh's French Snowball list lacks the plural article.
+EXTRA_STOP_WORDS = {"fr": {"les"}}
+
+
 def _stoplist(lang: str) -> frozenset[str]:
     if lang == "en":
         return frozenset(STOP_WORDS)
-    words = stopwords_for_language(lang)
+    words = stopwords_for_language(lang) | EXTRA_STOP_WORDS.get(lang, set())
     return frozenset(words) | {fold(w) for w in words}
 
 
