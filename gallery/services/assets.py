@@ -337,7 +337,7 @@ def _caption_translations(asset: Asset, given: Any, asset_id: int) -> dict[str, 
         checked = {}
         for key, text in texts.items():
             if key not in translations.ASSET_FIELDS:
-                raise ValidationError(f"Unknown field: {key}", field=f"{asset_id}-translations")
+                raise ValidationError(N_("Unknown field: %(name)s", name=key), field=f"{asset_id}-translations")
             checked[key] = fields.text(text, f"{asset_id}-{key}-{code}", translations.LIMITS[key],
                                        label=f"{key.replace('_', ' ').capitalize()} ({code})")
         for key, text in checked.items():

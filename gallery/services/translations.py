@@ -7,6 +7,7 @@ from flask import current_app, has_app_context
 
 from gallery.exceptions import ValidationError
 from gallery.i18n.locale import DEFAULT, LANGUAGES
+from gallery.i18n.service_messages import N_
 from gallery.models import Asset, Gallery
 from gallery.services import fields
 
@@ -64,7 +65,8 @@ def check_language(value: Any, field: str = "language") -> str:
     """An interface language code (en, fr, es), else a clear error."""
     code = value.strip().lower() if isinstance(value, str) else value
     if code not in LANGUAGES:
-        raise ValidationError(f"Language must be one of {', '.join(LANGUAGES)}.", field=field)
+        raise ValidationError(N_("Language must be one of %(languages)s.", languages=", ".join(LANGUAGES)),
+                              field=field)
     return code
 
 
@@ -147,7 +149,7 @@ def parse(values: Mapping[str, Any], names: tuple[str, ...], original_lang: str,
                                       field="translations")
             for name, text in entries.items():
                 if name not in names:
-                    raise ValidationError(f"Unknown field: {name}", field="translations")
+                    raise ValidationError(N_("Unknown field: %(name)s", name=name), field="translations")
                 per_lang.setdefault(code, {})[name] = fields.text(text, f"{name}_{code}", LIMITS[name],
                                                                   label=_label(name, code))
     for name in names:
