@@ -13,7 +13,6 @@ from gallery import (
     auth_tokens,
     cli,
     errors,
-    i18n,
     inputs,
     ratelimit,
     security,
@@ -21,6 +20,7 @@ from gallery import (
 )
 from gallery import config as default_config
 from gallery.extensions import csrf, db, login_manager
+from gallery.i18n import setup as i18n
 from gallery.services import credits, digests, jobs, oai_records, schedule, storage, tallies
 from gallery.views import register_blueprints
 

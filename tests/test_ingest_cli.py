@@ -207,3 +207,16 @@ def test_import_folder_makes_large_from_the_same_decode_instead_of_queueing_it(r
     assert sizes["large"] == (2560, 1600) and sizes["preview"] == (1280, 800)
     assert db.session.scalar(select(func.count()).select_from(AssetWork)
                              .where(AssetWork.piece == "large")) == 0
+
+
+def test_an_import_in_one_process_decodes_each_photo_once(runner, tmp_path, monkeypatch):
+    """The probe keeps its frame at the scale large needs, so no second decode of the original."""
+    from gallery.formats import imaging
+
+    def second_decode(*_args, **_kwargs):
+        raise AssertionError("the original was decoded a second time")
+    monkeypatch.setattr(imaging, "make_renditions", second_decode)
+    write(tmp_path / "in" / "wide.jpg", image_bytes(size=(3200, 2000)))
+    result = runner.invoke(args=["import-folder", str(tmp_path / "in"), "--gallery", "Once",
+                                 "--category", "Health", "--workers", "1"])
+    assert result.exit_code == 0 and "Imported 1," in result.output, result.output

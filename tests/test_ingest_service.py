@@ -113,8 +113,8 @@ def test_explicit_fields_beat_metadata_which_beats_gallery_values(app, make_gall
     gallery = make_gallery(credit="Gallery credit", date=dt.date(2023, 5, 1), country="KEN")
     real_probe = ingest.examine
 
-    def probe_with_metadata(path, label, size):
-        probed = real_probe(path, label, size)
+    def probe_with_metadata(path, label, size, config=None):
+        probed = real_probe(path, label, size, config)
         probed.metadata = {"caption": "Embedded caption", "credit": "Embedded credit",
                            "keywords": ["water", "Turkana"], "country_code": "UGA",
                            "date_taken": "2022-01-02", "city": "Lodwar"}

@@ -310,7 +310,8 @@ class _Run:
 
 def _prepare_here(job: _Job, config: dict[str, Any]) -> preparation.Prepared:
     """The preparation in this process (one worker, or the web upload)."""
-    probed = examine(job.tmp, job.label, job.size)
+    # With the run's config, so the probe keeps its frame at the scale the run's sizes need.
+    probed = examine(job.tmp, job.label, job.size, config)
     return preparation.finish(job.tmp, probed, config)
 
 
@@ -452,11 +453,16 @@ def _next_position(gallery: Gallery) -> int:
     return (last or 0) + 1
 
 
-def examine(path: str, label: str, size: int) -> Probed:
-    """What the file is by its bytes; refuse anything not on the allowlist or over its limit."""
-    cfg = current_app.config
-    return preparation.examine(path, label, size, preparation.settings(
-        cfg, renditions.ingest_sizes(cfg["RENDITION_SIZES"], cfg["RENDITIONS_AT_INGEST"])))
+def examine(path: str, label: str, size: int, config: dict[str, Any] | None = None) -> Probed:
+    """What the file is by its bytes; refuse anything not on the allowlist or over its limit.
+
+    config: a run's preparation settings (their sizes decide the frame the probe keeps).
+    """
+    if config is None:
+        cfg = current_app.config
+        config = preparation.settings(cfg, renditions.ingest_sizes(cfg["RENDITION_SIZES"],
+                                                                   cfg["RENDITIONS_AT_INGEST"]))
+    return preparation.examine(path, label, size, config)
 
 
 def ingest_renditions(path: str, probed: Probed) -> list[Rendered]:
