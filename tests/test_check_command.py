@@ -82,12 +82,12 @@ def test_killed_import_leaves_orphans_that_check_reports_and_repair_removes(app,
     left = uploads(app)
     orphans = {k for k in left if not storage.is_temp(k)}
     temps = {k for k in left if storage.is_temp(k)}
-    assert len(orphans) == 6  # 2 originals, 2 x (thumb + preview); served copies come later
+    assert len(orphans) == 8  # 2 originals, 2 x (thumb, preview, large); served copies come later
     assert len(temps) == 1 and next(iter(temps)).startswith("tmp/")
 
     report = runner.invoke(args=["check"])
     assert report.exit_code == 1
-    assert "Orphan files (no row): 6" in report.output
+    assert "Orphan files (no row): 8" in report.output
     assert all(f"  {key}" in report.output for key in orphans)
     assert "Stale temp files (older than an hour): 0" in report.output  # still fresh
     age_everything(app)  # the crash was two days ago
@@ -95,7 +95,7 @@ def test_killed_import_leaves_orphans_that_check_reports_and_repair_removes(app,
     assert report.exit_code == 1 and "Stale temp files (older than an hour): 1" in report.output
 
     repaired = runner.invoke(args=["check", "--repair"])
-    assert "Repair: 6 orphan files and 1 temp files removed" in repaired.output, repaired.output
+    assert "Repair: 8 orphan files and 1 temp files removed" in repaired.output, repaired.output
     assert repaired.exit_code == 0
     assert uploads(app) == set()
     assert runner.invoke(args=["check"]).exit_code == 0
