@@ -154,7 +154,7 @@ def test_daily_email_lists_new_results_only_and_the_clock_decides_daily(
         assert db.session.scalars(select(SavedSearch)).one().email_daily is True
         r = submit(stranger, confirm.select_one("main form"))
         assert r.status_code == 200 and "no more daily e-mails" in r.get_data(as_text=True)
-        assert stranger.get(link[:-3] + "xyz").status_code == 404
+        assert stranger.get(_mangled(link)).status_code == 404
     db.session.expire_all()
     assert db.session.scalars(select(SavedSearch)).one().email_daily is False
     make_asset(gallery, caption="A borehole after unsubscribing.")
@@ -217,7 +217,7 @@ def test_digest_mail_offers_one_click_unsubscribe(app, runner, sink, water, make
         for _ in range(2):
             r = mail_client.post(link.group(1), data={"List-Unsubscribe": "One-Click"})
             assert r.status_code == 200 and "no more daily e-mails" in r.get_data(as_text=True)
-        assert mail_client.post(link.group(1)[:-3] + "xyz",
+        assert mail_client.post(_mangled(link.group(1)),
                                 data={"List-Unsubscribe": "One-Click"}).status_code == 404
     db.session.expire_all()
     assert db.session.scalars(select(SavedSearch)).one().email_daily is False
@@ -270,3 +270,11 @@ def test_a_staff_users_digest_lists_only_what_the_public_may_see(app, runner, si
     assert sink.arrived(2)
     second = sink.messages[1].get_content()
     assert "Draft borehole" in second and "Public borehole" not in second and "Sensitive" not in second
+
+
+def _mangled(text: str) -> str:
+    """text with its third character from the end changed, always to another one.
+
+    Not the last: a base64 signature's last character holds padding bits a decoder ignores.
+    """
+    return text[:-3] + ("A" if text[-3] != "A" else "B") + text[-2:]
