@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import random
 
@@ -10,9 +11,10 @@ import pytest
 from whoosh import index, sorting
 from whoosh import query as wq
 
-from gallery.services.search import arrays, execute
+from gallery.services.search import arrays, execute, store, tables
+from gallery.services.search.analysis import stem
 from gallery.services.search.query import parse
-from gallery.services.search.schema import FACET_FIELDS, FACETS, make_schema
+from gallery.services.search.schema import FACET_FIELDS, FACETS, any_field, make_schema
 
 WORDS = ("water vaccines vaccination shelter displaced displacement border children floods drought "
          "cholera nurses farmers migrants hygiene kits clean emergency Danlí Región Autónoma "
@@ -66,10 +68,11 @@ def test_totals_facets_and_scores_match_whoosh(searcher, text, staff):
     mask = None if staff else wq.Term("visible", "0")
     groups = {name: sorting.FieldFacet(FACET_FIELDS[name], maptype=sorting.Count)
               for name in FACETS}
-    expected = searcher.search(parsed.query, limit=None, mask=mask, groupedby=groups)
-    if isinstance(parsed.query, wq.AndNot):
+    reference = _in_whoosh_fields(parsed.query, searcher.schema)
+    expected = searcher.search(reference, limit=None, mask=mask, groupedby=groups)
+    if isinstance(reference, wq.AndNot):
         # Whoosh's AndNot matcher can keep an excluded document at a segment start; sets cannot.
-        wanted = _docs(searcher, parsed.query.a) - _docs(searcher, parsed.query.b)
+        wanted = _docs(searcher, reference.a) - _docs(searcher, reference.b)
         expected = searcher.search(wq.Every(), filter=wanted, limit=None, mask=mask,
                                    groupedby=groups)
     got = execute.run(searcher, parsed.query, exclude=mask, per_page=20,
@@ -78,8 +81,11 @@ def test_totals_facets_and_scores_match_whoosh(searcher, text, staff):
     for name in FACETS:
         want = {k: v for k, v in expected.groups(name).items() if k not in (None, "")}
         assert got.facets[name] == want, name
-    if parsed.empty or "*" in text or isinstance(parsed.query, wq.AndNot):
-        return  # Every has no scores; a prefix scores its best expansion, Whoosh sums them
+    if parsed.empty or "*" in text or isinstance(parsed.query, wq.AndNot) \
+            or _has_any(parsed.query):
+        # Every has no scores; a prefix scores its best expansion, Whoosh sums them; an "any"
+        # field scores its summed fields once (test_any_field_scores_are_bm25_of_summed_fields)
+        return
     whoosh_scores = {hit.docnum: hit.score for hit in expected}
     for docnum, score in zip(got.docnums, got.scores):
         assert score == pytest.approx(whoosh_scores[docnum], rel=1e-4)
@@ -91,10 +97,107 @@ def _docs(searcher, q) -> set[int]:
     return {hit.docnum for hit in searcher.search(q, limit=None)}
 
 
+def _in_whoosh_fields(q, schema):
+    """The same query over Whoosh's own fields: an "any" field matches where any of its fields does."""
+    if isinstance(q, (wq.Term, wq.Prefix)) and tables.is_any(q.fieldname):
+        return wq.Or([type(q)(name, q.text) for name, _b in tables.parts_of(q.fieldname, schema)])
+    if isinstance(q, (wq.And, wq.Or)):
+        return type(q)([_in_whoosh_fields(sub, schema) for sub in q.subqueries])
+    if isinstance(q, wq.AndNot):
+        return wq.AndNot(_in_whoosh_fields(q.a, schema), _in_whoosh_fields(q.b, schema))
+    return q
+
+
+def _has_any(q) -> bool:
+    if isinstance(q, (wq.Term, wq.Prefix)):
+        return tables.is_any(q.fieldname)
+    return any(_has_any(sub) for sub in q.children())
+
+
+@pytest.mark.parametrize("lang,word", [("en", "water"), ("en", "lopez"), ("en", "kenya"),
+                                       ("en", "danli"), ("fr", "eau")])
+def test_any_field_scores_are_bm25_of_summed_fields(searcher, lang, word):
+    """A word's frequency is summed over the language's fields times their boosts, and so is the length."""
+    fieldname, word = any_field(lang), stem(word, lang)
+    parts = tables.parts_of(fieldname, searcher.schema)
+    reader = searcher.reader()
+    size = reader.doc_count_all()
+    length = {d: sum(b * reader.doc_field_length(d, f, 0) for f, b in parts) for d in range(size)}
+    avg = sum(length.values()) / size
+    tf: dict[int, float] = {}
+    for leaf, off in reader.leaf_readers():  # deleted documents too: they count in the idf
+        for name, boost in parts:
+            if (name, word) not in leaf:
+                continue
+            m = leaf.postings(name, word)
+            m = getattr(m, "child", m)
+            m.reset()
+            for d, w in m.items_as("weight"):
+                tf[d + off] = tf.get(d + off, 0.0) + boost * w
+    idf = math.log(size / (len(tf) + 1)) + 1
+    want = {d: idf * t * 2.2 / (t + 1.2 * (0.25 + 0.75 * length[d] / avg)) for d, t in tf.items()}
+    got = execute.run(searcher, wq.Term(fieldname, word), per_page=1000)
+    live = {d for d in want if not reader.is_deleted(d)}
+    assert set(got.docnums) == live
+    if lang == "en":
+        assert len(live) > 5
+    for d, score in zip(got.docnums, got.scores):
+        assert score == pytest.approx(want[d], rel=1e-4)
+
+
+def test_saved_tables_hold_exactly_the_postings_whoosh_has(tmp_path):
+    ix = _small_index(tmp_path, segments=2)
+    store.save_arrays(ix)
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        for r, _off in s.reader().leaf_readers():
+            seg = arrays.STORE.segment(r)
+            for name in ("caption", "keywords", "shingle", "plain", "visible", "lang"):
+                table = tables.saved(seg, name)
+                assert table is not None and _is_mapped(table.docs), name
+                terms = [t.decode() for t in r.lexicon(name)]
+                assert len(table.keys) == len(terms)
+                for term in terms:
+                    ids, tfs = table.get(term)
+                    want_ids, want_tfs = arrays.read_postings(r, name, term)
+                    assert ids.tolist() == want_ids.tolist()
+                    assert tfs.tolist() == want_tfs.tolist()
+                assert len(table.get("nosuchterm")[0]) == 0
+            # The "any" table is what merging the fields' postings per term gives.
+            table = tables.saved(seg, "any")
+            assert table is not None
+            for term in ("water", "lopez", "kenya", "danli", "nosuchterm"):
+                ids, tfs = table.get(term)
+                parts = [(arrays.read_postings(r, f, term), b)
+                         for f, b in tables.parts_of("any", s.schema)]
+                want_ids, want_tfs = tables.merged(parts)
+                assert ids.tolist() == want_ids.tolist()
+                assert tfs.tolist() == pytest.approx(want_tfs.tolist())
+            lexicon = set(tables.expand(r, seg, "any", "", 10_000))
+            assert lexicon == {t.decode() for f, _b in tables.parts_of("any", s.schema)
+                               for t in r.lexicon(f)}
+
+
+@pytest.mark.parametrize("text", ["water", "clean water", "vacc*", "danl*", "a*", "kenya -water",
+                                  '"hygiene kits"'])
+def test_saved_tables_and_whoosh_files_give_the_same_results(tmp_path, text):
+    ix = _small_index(tmp_path, segments=3)
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        before = _facet_run(s, text), execute.run(s, parse(text).query, per_page=40).scores
+    store.save_arrays(ix)
+    assert any(name.endswith(".ga_tables.bin") for name in _saved_files(tmp_path))
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        after = _facet_run(s, text), execute.run(s, parse(text).query, per_page=40).scores
+    assert after[0] == before[0]
+    assert after[1] == pytest.approx(before[1], rel=1e-5)
+
+
 def test_negation_excludes_at_segment_starts(searcher):
-    parsed = parse("shelter -children")
-    got = set(execute.run(searcher, parsed.query, per_page=1000).docnums)
-    assert got == _docs(searcher, parsed.query.a) - _docs(searcher, parsed.query.b)
+    q = _in_whoosh_fields(parse("shelter -children").query, searcher.schema)
+    got = set(execute.run(searcher, q, per_page=1000).docnums)
+    assert got == _docs(searcher, q.a) - _docs(searcher, q.b)
 
 
 def test_filters_dates_and_sorting_match_whoosh(searcher):
@@ -102,8 +205,8 @@ def test_filters_dates_and_sorting_match_whoosh(searcher):
     allow = wq.And([wq.Term("f_category", "health"),
                     wq.DateRange("date", dt.datetime(2012, 1, 1),
                                  dt.datetime(2018, 12, 31, 23, 59))])
-    expected = searcher.search(parsed.query, limit=None, filter=allow,
-                               sortedby=sorting.FieldFacet("date", reverse=True))
+    expected = searcher.search(_in_whoosh_fields(parsed.query, searcher.schema), limit=None,
+                               filter=allow, sortedby=sorting.FieldFacet("date", reverse=True))
     got = execute.run(searcher, parsed.query, allow=allow, sort="newest", per_page=500)
     assert got.total == len(got.docnums) == len(expected) > 0
     assert set(got.docnums) == {hit.docnum for hit in expected}
@@ -279,3 +382,32 @@ def _is_mapped(array) -> bool:
     while array is not None and not isinstance(array, np.memmap):
         array = getattr(array, "base", None)
     return array is not None
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "other_segment", "no_description"])
+def test_a_damaged_tables_file_is_not_read_and_is_written_again(tmp_path, damage):
+    ix = _small_index(tmp_path, segments=2)
+    store.save_arrays(ix)
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        expected = _facet_run(s, "water OR danl*")
+    for path in tmp_path.glob("*.ga_tables.*"):
+        if damage == "truncate" and path.suffix == ".bin":
+            path.write_bytes(path.read_bytes()[:-8])
+        elif damage == "garbage" and path.suffix == ".json":
+            path.write_text('{"segment": ')
+        elif damage == "other_segment" and path.suffix == ".json":
+            path.write_text(path.read_text().replace('"segment": "', '"segment": "x'))
+        elif damage == "no_description" and path.suffix == ".json":
+            path.unlink()
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        assert _facet_run(s, "water OR danl*") == expected
+        assert all(tables.saved(arrays.STORE.segment(r), "any") is None
+                   for r, _off in s.reader().leaf_readers())
+    store.save_arrays(ix)
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        assert _facet_run(s, "water OR danl*") == expected
+        assert all(tables.saved(arrays.STORE.segment(r), "any") is not None
+                   for r, _off in s.reader().leaf_readers())

@@ -50,6 +50,8 @@ class Segment:
         self.codes: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.columns: dict[str, np.ndarray] = {}
         self.global_codes: dict[str, np.ndarray] = {}
+        self.doc_codes: dict[str, np.ndarray] = {}  # global_codes, per process
+        self.tables: dict[str, Any] = {}  # saved posting tables by field (tables.py); None: none
 
 
 class Store:
@@ -239,6 +241,19 @@ class Vocabulary:
 VOCABULARY = Vocabulary()
 
 
+def global_codes(reader: Any, seg: Segment, field: str) -> np.ndarray:
+    """Each document's process-wide value code of an exact-value field plus one (0: none), made once per segment.
+
+    Plus one, so counting needs no pass to drop the documents without a value.
+    """
+    found = seg.doc_codes.get(field)
+    if found is None:
+        local, values = codes(reader, seg, field)
+        mapped = np.concatenate([[0], VOCABULARY.codes_of(seg, field, values) + 1]).astype(np.int32)
+        found = seg.doc_codes[field] = mapped[local + 1]
+    return found
+
+
 def _read_codes(reader: Any, seg: Segment, field: str) -> tuple[np.ndarray, list[str]]:
     out = np.full(seg.size, -1, dtype=np.int32)
     values: list[str] = []
@@ -256,7 +271,7 @@ def _path(seg: Segment, kind: str, field: str, ext: str) -> str | None:
     """Where an array of a segment is saved: Whoosh's segment file pattern, so it goes with it."""
     if not seg.folder or not seg.name:
         return None
-    return os.path.join(seg.folder, f"{seg.name}.ga_{kind}_{field}.{ext}")
+    return os.path.join(seg.folder, f"{seg.name}.ga_{kind}{'_' + field if field else ''}.{ext}")
 
 
 def _saved(seg: Segment, kind: str, field: str, dtype, compute) -> np.ndarray:

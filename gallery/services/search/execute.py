@@ -14,6 +14,7 @@ import numpy as np
 from whoosh import query as wq
 
 import gallery.services.search.arrays as arrays
+import gallery.services.search.tables as tables
 
 K1, B = 1.2, 0.75  # BM25 defaults, as Whoosh's BM25F uses them
 PREFIX_TERMS = 200  # a prefix like "a*" must not turn into thousands of terms
@@ -49,7 +50,7 @@ class View:
         """(leaf index, local doc numbers, term frequencies) of a term in each segment holding it."""
         parts = []
         for i, (r, _off, seg) in enumerate(self.leaves):
-            ids, tfs = self.store.term(r, seg, fieldname, text)
+            ids, tfs = tables.postings(self.store, r, seg, fieldname, text)
             if len(ids):
                 parts.append((i, ids, tfs))
         return parts
@@ -101,6 +102,17 @@ class View:
             self._idf[key] = math.log(self.size / (df + 1)) + 1.0
         return self._idf[key]
 
+    def avg_length(self, fieldname: str) -> float:
+        """A field's average length per document: Whoosh's, or summed from an "any" field's arrays."""
+        if not tables.is_any(fieldname):
+            return self.searcher.avg_field_length(fieldname)
+        cache = self.searcher.__dict__.setdefault("_gallery_avg", {})
+        if fieldname not in cache:
+            total = sum(float(tables.any_lengths(r, seg, fieldname).sum(dtype=np.float64))
+                        for r, _off, seg in self.leaves)
+            cache[fieldname] = total / self.size if self.size else 0.0
+        return cache[fieldname]
+
     # Evaluating
 
     def evaluate(self, q: wq.Query, scored: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
@@ -136,28 +148,78 @@ class View:
         Writing into the caller's arrays touches only the term's postings: an Or over ten fields
         no longer makes, adds and drops ten arrays the size of the index.
         """
-        if fieldname not in self.searcher.schema:  # an index built with an older schema
+        combined = tables.is_any(fieldname)
+        if not combined and fieldname not in self.searcher.schema:  # an older schema's index
             return score
         parts = self.term_parts(fieldname, text)
         for i, ids, _tfs in parts:
             mask[ids + self.leaves[i][1]] = True
-        if not scored or not parts or not self.searcher.schema[fieldname].scorable:
+        if not scored or not parts or not (combined or self.searcher.schema[fieldname].scorable):
             return score
-        avg = self.searcher.avg_field_length(fieldname) or 1.0
         weight = self.idf(fieldname, text, sum(len(ids) for _i, ids, _tf in parts)) * boost
         if score is None:
             score = np.zeros(self.size, dtype=np.float32)
         for i, ids, tfs in parts:
-            r, off, seg = self.leaves[i]
-            lengths = arrays.field_lengths(r, seg, fieldname)[ids]
-            docs = ids + off  # a document is once in a term's postings: no repeated index
-            score[docs] = fold(score[docs], weight * tfs * (K1 + 1)
-                               / (tfs + K1 * ((1 - B) + B * lengths / avg)))
+            docs = ids + self.leaves[i][1]  # a document is once in a term's postings: no repeated index
+            score[docs] = fold(score[docs], self._bm25(fieldname, i, ids, tfs, weight))
         return score
+
+    def _bm25(self, fieldname: str, leaf: int, ids: np.ndarray, tfs: np.ndarray,
+              weight: float) -> np.ndarray:
+        """Whoosh's BM25F score of a term at some documents of one segment (weight: idf x boost)."""
+        r, _off, seg = self.leaves[leaf]
+        lengths = (tables.any_lengths if tables.is_any(fieldname) else arrays.field_lengths)(
+            r, seg, fieldname)[ids]
+        avg = self.avg_length(fieldname) or 1.0
+        return weight * tfs * (K1 + 1) / (tfs + K1 * ((1 - B) + B * lengths / avg))
+
+    def _and_terms(self, terms: list[wq.Term], scored: bool):
+        """An And of terms by intersecting their posting lists, rarest first (a phrase over the
+        metadata fields: every word in one field), never touching arrays the size of the index
+        per term."""
+        mask, score = np.zeros(self.size, dtype=bool), None
+        found = []
+        for t in terms:
+            if not tables.is_any(t.fieldname) and t.fieldname not in self.searcher.schema:
+                return mask, None
+            parts = {i: (ids, tfs) for i, ids, tfs in self.term_parts(t.fieldname, t.text)}
+            if not parts:
+                return mask, None
+            scorable = tables.is_any(t.fieldname) or self.searcher.schema[t.fieldname].scorable
+            weight = self.idf(t.fieldname, t.text, sum(len(ids) for ids, _tf in parts.values())) \
+                * t.boost if scorable else None
+            found.append((t.fieldname, parts, weight))
+        if scored and any(w is not None for _f, _p, w in found):
+            score = np.zeros(self.size, dtype=np.float32)
+        for i in sorted(set.intersection(*(set(parts) for _f, parts, _w in found))):
+            common = None
+            for _f, parts, _w in sorted(found, key=lambda f: len(f[1][i][0])):
+                ids = parts[i][0]
+                if common is None:
+                    common = ids
+                    continue
+                at = np.minimum(np.searchsorted(ids, common), len(ids) - 1)
+                common = common[ids[at] == common]
+                if not len(common):
+                    break
+            if not len(common):
+                continue
+            docs = common + self.leaves[i][1]
+            mask[docs] = True
+            if score is None:
+                continue
+            for fieldname, parts, weight in found:
+                if weight is not None:
+                    ids, tfs = parts[i]
+                    score[docs] += self._bm25(fieldname, i, common, tfs[np.searchsorted(ids, common)],
+                                              weight)
+        return mask, score
 
     def _combine(self, subs, scored: bool, op):
         if op is np.logical_or and subs:
             return self._or(subs, scored)
+        if len(subs) > 1 and all(isinstance(sub, wq.Term) for sub in subs):
+            return self._and_terms(subs, scored)
         mask, score = None, None
         for sub in subs:
             m, s = self.evaluate(sub, scored)
@@ -189,13 +251,18 @@ class View:
 
     def _prefix(self, q: wq.Prefix, scored: bool):
         reader = self.searcher.reader()
-        terms = []
-        if q.fieldname not in self.searcher.schema:
+        terms: list[str] = []
+        if tables.is_any(q.fieldname):  # each segment's saved lexicon of the language's fields
+            found = {t for r, _off, seg in self.leaves
+                     for t in tables.expand(r, seg, q.fieldname, q.text, PREFIX_TERMS)}
+            terms = sorted(found)[:PREFIX_TERMS]
+        elif q.fieldname not in self.searcher.schema:
             return np.zeros(self.size, dtype=bool), None
-        for term in reader.expand_prefix(q.fieldname, q.text):
-            terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if len(terms) >= PREFIX_TERMS:
-                break
+        else:
+            for term in reader.expand_prefix(q.fieldname, q.text):
+                terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+                if len(terms) >= PREFIX_TERMS:
+                    break
         # A prefix scores like one word: its best-matching expansion counts, not their sum.
         mask, score = np.zeros(self.size, dtype=bool), None
         for text in terms:
@@ -218,33 +285,22 @@ class View:
 
     # Counting
 
-    def facet_counts(self, hits: np.ndarray, fieldname: str, limit: int = 0) -> dict[str, int]:
+    def facet_counts(self, hits: np.ndarray, fieldname: str, limit: int = 0,
+                     pieces: list | None = None) -> dict[str, int]:
         """How many of the matching documents (sorted global numbers) hold each value of a field.
 
-        limit: only the most frequent values (ties: the first numbered), when above 0.
+        limit: only the most frequent values (ties: the first numbered), when above 0;
+        pieces: split(hits) when the caller has it already (one split for every facet).
         """
-        total: np.ndarray | None = None
-        for (r, seg), _off, docs in self.split(hits):
-            codes, values = arrays.codes(r, seg, fieldname)
-            if not values:
-                continue
-            local = codes[docs]
-            tally = np.bincount(local[local >= 0], minlength=len(values))
-            mapped = arrays.VOCABULARY.codes_of(seg, fieldname, values)
-            part = np.bincount(mapped, weights=tally, minlength=int(mapped.max()) + 1)
-            if total is None:
-                total = part
-            elif len(part) > len(total):  # values this segment numbered first
-                part[:len(total)] += total
-                total = part
-            else:
-                total[:len(part)] += part
-        if total is None:
-            return {}
+        pieces = list(self.split(hits)) if pieces is None else pieces
+        found = [arrays.global_codes(r, seg, fieldname)[local] for (r, seg), _off, local in pieces]
+        codes = np.concatenate(found) if found else arrays.EMPTY_IDS
+        total = np.bincount(codes)[1:]  # code 0: no value
         found = np.flatnonzero(total)
         if limit and len(found) > limit:
             found = found[np.argsort(-total[found], kind="stable")[:limit]]
         return {arrays.VOCABULARY.value(fieldname, int(c)): int(total[c]) for c in found}
+
 
 def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
          date_field: str = "date") -> None:
@@ -257,7 +313,7 @@ def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
         for name in facets:
             arrays.codes(r, seg, name)
         for name in scored:
-            arrays.field_lengths(r, seg, name)
+            (tables.any_lengths if tables.is_any(name) else arrays.field_lengths)(r, seg, name)
         arrays.numeric_column(r, seg, date_field)
 
 
@@ -271,7 +327,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     facet_limit: the most frequent values of each facet only, when above 0.
     """
     view = View(searcher)
-    scored = sort == "relevance"
+    scored = sort == "relevance" and per_page > 0  # counts and facets need no scores
     mask, score = view.evaluate(q, scored)
     live = view.live()
     if live is not None:
@@ -283,7 +339,8 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     hits = np.flatnonzero(mask)
     out = Outcome(total=int(len(hits)), docnums=[])
     if facets:
-        out.facets = {name: view.facet_counts(hits, fieldname, facet_limit)
+        pieces = list(view.split(hits))
+        out.facets = {name: view.facet_counts(hits, fieldname, facet_limit, pieces)
                       for name, fieldname in facets.items()}
     start = (page - 1) * per_page
     if per_page <= 0 or start >= len(hits):  # per_page 0: counts and facets only
@@ -298,18 +355,23 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
 def _order(view: View, hits: np.ndarray, score: np.ndarray | None, sort: str, want: int,
            date_field: str) -> np.ndarray:
     """The first `want` hits in order; ties broken by date (newest) then doc number."""
-    dates = view.gather(arrays.numeric_column, date_field, hits, np.uint64).astype(np.float64)
-    if sort == "oldest":
-        primary = dates
-    elif sort == "newest" or score is None:
-        primary = -dates
+    if sort == "relevance" and score is not None:
+        primary = -score[hits]
+        if len(hits) > want:  # the best by score first: dates only for those
+            hits, primary = _best(hits, primary, want)
+        dates = view.gather(arrays.numeric_column, date_field, hits, np.uint64).astype(np.float64)
     else:
-        primary = -score[hits].astype(np.float64)
-    if len(hits) > want:
-        keep = np.argpartition(primary, want - 1)[:want]
-        # argpartition breaks ties at the cut arbitrarily: take every hit tied with the last.
-        edge = primary[keep].max()
-        keep = np.flatnonzero(primary <= edge)
-        hits, primary, dates = hits[keep], primary[keep], dates[keep]
+        dates = view.gather(arrays.numeric_column, date_field, hits, np.uint64).astype(np.float64)
+        primary = dates if sort == "oldest" else -dates
+        if len(hits) > want:
+            hits, primary, dates = _best(hits, primary, want, dates)
     order = np.lexsort((hits, -dates, primary))
     return hits[order][:want]
+
+
+def _best(hits: np.ndarray, primary: np.ndarray, want: int, *others: np.ndarray):
+    """The hits with the `want` lowest primary keys, and every hit tied with the last of them."""
+    keep = np.argpartition(primary, want - 1)[:want]
+    # argpartition breaks ties at the cut arbitrarily: take every hit tied with the last.
+    keep = np.flatnonzero(primary <= primary[keep].max())
+    return (hits[keep], primary[keep], *(o[keep] for o in others))

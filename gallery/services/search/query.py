@@ -13,8 +13,8 @@ from gallery.services.search.schema import (
     FIELD_GROUPS,
     QUERY_FIELDS,
     TRANSLATED,
+    any_field,
     lang_field,
-    lang_fields,
 )
 
 MAX_CHARS = 500
@@ -179,17 +179,16 @@ def _prefix_query(item: Item, parsed: Parsed) -> wq.Query | None:
         langs = LANGUAGES if item.field in TRANSLATED else ("en",)
         return wq.Or([wq.Prefix(lang_field(item.field, lang), p) for lang in langs
                       for p in {prefix, rules(lang).term(prefix)}])
-    # Caption and title words are in `plain` unstemmed ("Danl*" finds "Danlí", stemmed "dan").
-    stem = (_stems(prefix) or [prefix])[0]
-    return wq.Or([wq.Prefix(lang_field("plain", lang), prefix) for lang in LANGUAGES]
-                 + [wq.Prefix(f, p, boost=b) for f, b in DEFAULT_FIELDS if f in META_FIELDS
-                    for p in {prefix, stem}])
+    # Each language's text fields hold stems: the prefix as typed ("vaccination*") and as that
+    # language stems it ("vaccin") are both looked up, so neither a longer word nor a stem is missed.
+    return wq.Or([wq.Prefix(any_field(lang), p) for lang in LANGUAGES
+                  for p in dict.fromkeys((prefix, rules(lang).term(prefix)))])
 
 
 def _term(stem: str, fieldname: str | None, lang: str = "en") -> wq.Query:
     if fieldname:
         return wq.Term(lang_field(fieldname, lang) if fieldname in TRANSLATED else fieldname, stem)
-    return wq.Or([wq.Term(f, stem, boost=b) for f, b in lang_fields(lang)])
+    return wq.Term(any_field(lang), stem)  # the language's text fields, summed (tables.py)
 
 
 def parse(text: str) -> Parsed:

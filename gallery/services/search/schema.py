@@ -46,6 +46,16 @@ def lang_field(name: str, lang: str) -> str:
     return name if lang == "en" else f"{name}_{lang}"
 
 
+# Not a Whoosh field: a language's text fields summed per word (tables.py), what an unqualified
+# word is looked up in.
+ANY = "any"
+
+
+def any_field(lang: str) -> str:
+    """The "any" field of a language ("any", "any_fr")."""
+    return lang_field(ANY, lang)
+
+
 def lang_fields(lang: str) -> tuple[tuple[str, float], ...]:
     """(field, boost) of the text fields an unqualified word is looked up in, per language."""
     if lang == "en":

@@ -15,19 +15,24 @@ from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 
 import gallery.services.search.arrays as arrays
+import gallery.services.search.tables as tables
 from gallery.services.search.analysis import LANGUAGES
 from gallery.services.search.changelog import Cursor
-from gallery.services.search.execute import warm
+from gallery.services.search.execute import View, warm
 from gallery.services.search.schema import (
     DEFAULT_FIELDS,
     FACET_FIELDS,
     SCHEMA_VERSION,
+    any_field,
     lang_field,
     lang_fields,
     make_schema,
 )
 
 POINTER = "CURRENT"
+# How long after a directory's mtime a listing must come for the mtime to be trusted (ns): far
+# above the coarse file-system clock's tick (a few ms).
+STAMP_SLACK_NS = 100_000_000
 LOCKFILE = "writer.lock"
 VERSION_FILE = "SCHEMA"
 CURSOR_FILE = "CURSOR"
@@ -35,7 +40,8 @@ CURSOR_FILE = "CURSOR"
 WARM_FACETS = (*FACET_FIELDS.values(), "gallery_id")
 # Every language's text fields, and the unstemmed words a query typed without accents looks up.
 WARM_SCORED = (*dict.fromkeys(name for lang in LANGUAGES for name, _boost in lang_fields(lang)),
-               *(lang_field("plain", lang) for lang in LANGUAGES if lang != "en"))
+               *(lang_field("plain", lang) for lang in LANGUAGES if lang != "en"),
+               *(any_field(lang) for lang in LANGUAGES))
 SCHEMA_FIELDS = {*WARM_FACETS, *(name for name, _boost in DEFAULT_FIELDS), "date"}
 
 
@@ -194,15 +200,19 @@ def writer_lock(root: str, timeout: float) -> Iterator[None]:
 
 
 def save_arrays(ix: index.Index) -> None:
-    """Read and save the arrays of segments that lack them, so no reader pays for it (arrays.py)."""
+    """Read and save the arrays of segments that lack them, so no reader pays for it (arrays.py, tables.py)."""
     with ix.searcher() as searcher:
         if SCHEMA_FIELDS <= set(searcher.schema.names()):
             warm(searcher, WARM_FACETS, _scored(searcher))
+            fields = (*(name for name, f in searcher.schema.items() if f.scorable), *tables.EXACT)
+            for r, _off, seg in View(searcher).leaves:
+                tables.save(r, seg, fields)
 
 
 def _scored(searcher) -> tuple[str, ...]:
     """The scored fields to warm that this index has (one of an older schema has fewer)."""
-    return tuple(name for name in WARM_SCORED if name in searcher.schema)
+    return tuple(name for name in WARM_SCORED if name in searcher.schema
+                 or (tables.is_any(name) and tables.parts_of(name, searcher.schema)))
 
 
 class _Entry:
@@ -214,6 +224,7 @@ class _Entry:
         self.searcher = ix.searcher()
         self.users = 0
         self.retired = False
+        self.listed: int | None = None  # the directory mtime its last listing found up to date
         if SCHEMA_FIELDS <= set(self.searcher.schema.names()):
             warm(self.searcher, WARM_FACETS, _scored(self.searcher))
 
@@ -276,7 +287,20 @@ class SearcherCache:
 
     def _is_fresh(self, entry: _Entry) -> bool:
         try:
-            return current_name(self.root) == entry.name and entry.searcher.up_to_date()
+            if current_name(self.root) != entry.name:
+                return False
+            # Whoosh adds a table of contents file per commit, which changes the directory's
+            # mtime: the listing (thousands of files at a million documents) is skipped while it
+            # stays the one seen at the last listing. That one is trusted only if the listing came
+            # well after it: a change within the same clock tick would keep the same mtime.
+            stamp = os.stat(os.path.join(self.root, entry.name)).st_mtime_ns
+            if stamp == entry.listed:
+                return True
+            started = time.time_ns()
+            fresh = entry.searcher.up_to_date()
+            if fresh and started - stamp > STAMP_SLACK_NS:
+                entry.listed = stamp
+            return fresh
         except OSError:  # a version directory removed under us: open the current one
             return False
 
