@@ -205,7 +205,7 @@ def _rebuild_locked(root: str, procs: int, batch: int, timeout: float) -> int:
     ix = index.open_dir(os.path.join(root, name))
     try:
         count = write_all(ix, iter_assets(batch), procs=procs)
-        store.save_arrays(ix)
+        store.save_arrays(ix, procs)
         store.write_cursor(root, name, Cursor(start))
         store.point_to(root, name)  # index and cursor are swapped in together
         _follow_locked(ix, root, name, DrainResult(), None, batch, timeout)

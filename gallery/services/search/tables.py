@@ -91,6 +91,11 @@ def _pack(seg: arrays.Segment) -> dict | None:
     return found
 
 
+def has_tables(seg: arrays.Segment) -> bool:
+    """Whether a segment's tables file is saved and readable."""
+    return _pack(seg) is not None
+
+
 def saved(seg: arrays.Segment, fieldname: str) -> Table | None:
     """A field's saved table in a segment; None when it has none (read Whoosh's files)."""
     pack = _pack(seg)
