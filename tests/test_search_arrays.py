@@ -411,3 +411,16 @@ def test_a_damaged_tables_file_is_not_read_and_is_written_again(tmp_path, damage
         assert _facet_run(s, "water OR danl*") == expected
         assert all(tables.saved(arrays.STORE.segment(r), "any") is not None
                    for r, _off in s.reader().leaf_readers())
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_best_of_many_hits_are_those_a_full_sort_gives(ties):
+    rng = np.random.default_rng(4)
+    primary = -rng.random(300_000).astype(np.float32)
+    if ties:  # scores of short captions repeat: many hits share the cut
+        primary = np.round(primary * 40) / 40
+    hits = np.arange(len(primary), dtype=np.int64) * 3
+    for want in (1, 24, 500, 5000):
+        got, _primary = execute._best(hits, primary, want)
+        edge = np.sort(primary)[want - 1]
+        assert set(got.tolist()) == set(hits[primary <= edge].tolist())

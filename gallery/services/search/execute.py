@@ -104,19 +104,23 @@ class View:
 
     def avg_length(self, fieldname: str) -> float:
         """A field's average length per document: Whoosh's, or summed from an "any" field's arrays."""
-        if not tables.is_any(fieldname):
-            return self.searcher.avg_field_length(fieldname)
+        # Kept on the searcher: its segments are fixed, and Whoosh sums them on every call.
         cache = self.searcher.__dict__.setdefault("_gallery_avg", {})
         if fieldname not in cache:
-            total = sum(float(tables.any_lengths(r, seg, fieldname).sum(dtype=np.float64))
-                        for r, _off, seg in self.leaves)
-            cache[fieldname] = total / self.size if self.size else 0.0
+            if not tables.is_any(fieldname):
+                cache[fieldname] = self.searcher.avg_field_length(fieldname)
+            else:
+                total = sum(float(tables.any_lengths(r, seg, fieldname).sum(dtype=np.float64))
+                            for r, _off, seg in self.leaves)
+                cache[fieldname] = total / self.size if self.size else 0.0
         return cache[fieldname]
 
     # Evaluating
 
     def evaluate(self, q: wq.Query, scored: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """(matching mask, score per document or None) of a query tree."""
+        while isinstance(q, (wq.And, wq.Or)) and len(q.subqueries) == 1 and q.boost == 1:
+            q = q.subqueries[0]  # a phrase of two words is an And of one word pair
         if isinstance(q, wq.Term):
             return self._term(q.fieldname, q.text, q.boost, scored)
         if isinstance(q, wq.Or):
@@ -173,46 +177,50 @@ class View:
         avg = self.avg_length(fieldname) or 1.0
         return weight * tfs * (K1 + 1) / (tfs + K1 * ((1 - B) + B * lengths / avg))
 
-    def _and_terms(self, terms: list[wq.Term], scored: bool):
+    def _and_terms(self, terms: list[wq.Term], scored: bool, mask: np.ndarray | None = None,
+                   score: np.ndarray | None = None):
         """An And of terms by intersecting their posting lists, rarest first (a phrase over the
         metadata fields: every word in one field), never touching arrays the size of the index
-        per term."""
-        mask, score = np.zeros(self.size, dtype=bool), None
+        per term; marked into `mask` and added into `score` when given (the parts of an Or)."""
+        mask = np.zeros(self.size, dtype=bool) if mask is None else mask
         found = []
         for t in terms:
             if not tables.is_any(t.fieldname) and t.fieldname not in self.searcher.schema:
-                return mask, None
+                return mask, score
             parts = {i: (ids, tfs) for i, ids, tfs in self.term_parts(t.fieldname, t.text)}
             if not parts:
-                return mask, None
+                return mask, score
             scorable = tables.is_any(t.fieldname) or self.searcher.schema[t.fieldname].scorable
             weight = self.idf(t.fieldname, t.text, sum(len(ids) for ids, _tf in parts.values())) \
                 * t.boost if scorable else None
             found.append((t.fieldname, parts, weight))
-        if scored and any(w is not None for _f, _p, w in found):
+        if scored and score is None and any(w is not None for _f, _p, w in found):
             score = np.zeros(self.size, dtype=np.float32)
         for i in sorted(set.intersection(*(set(parts) for _f, parts, _w in found))):
+            size = self.leaves[i][2].size
             common = None
             for _f, parts, _w in sorted(found, key=lambda f: len(f[1][i][0])):
                 ids = parts[i][0]
                 if common is None:
                     common = ids
                     continue
-                at = np.minimum(np.searchsorted(ids, common), len(ids) - 1)
-                common = common[ids[at] == common]
+                present = np.zeros(size, dtype=bool)  # a bitmap of the segment: linear, no search
+                present[ids] = True
+                common = common[present[common]]
                 if not len(common):
                     break
             if not len(common):
                 continue
             docs = common + self.leaves[i][1]
             mask[docs] = True
-            if score is None:
+            if score is None or not scored:
                 continue
             for fieldname, parts, weight in found:
                 if weight is not None:
                     ids, tfs = parts[i]
-                    score[docs] += self._bm25(fieldname, i, common, tfs[np.searchsorted(ids, common)],
-                                              weight)
+                    dense = np.zeros(size, dtype=np.float32)
+                    dense[ids] = tfs
+                    score[docs] += self._bm25(fieldname, i, common, dense[common], weight)
         return mask, score
 
     def _combine(self, subs, scored: bool, op):
@@ -236,9 +244,15 @@ class View:
         """An Or summed into one mask and one score array (a word over every text field)."""
         mask, score = np.zeros(self.size, dtype=bool), None
         for sub in subs:
+            while isinstance(sub, (wq.And, wq.Or)) and len(sub.subqueries) == 1 and sub.boost == 1:
+                sub = sub.subqueries[0]
             if isinstance(sub, wq.Term):
                 score = self._term_into(sub.fieldname, sub.text, sub.boost, scored, mask, score,
                                         np.add)
+                continue
+            if isinstance(sub, wq.And) and len(sub.subqueries) > 1 \
+                    and all(isinstance(t, wq.Term) for t in sub.subqueries):
+                mask, score = self._and_terms(sub.subqueries, scored, mask, score)
                 continue
             m, s = self.evaluate(sub, scored)
             mask |= m
@@ -371,6 +385,15 @@ def _order(view: View, hits: np.ndarray, score: np.ndarray | None, sort: str, wa
 
 def _best(hits: np.ndarray, primary: np.ndarray, want: int, *others: np.ndarray):
     """The hits with the `want` lowest primary keys, and every hit tied with the last of them."""
+    stride = len(primary) // (want * 64)
+    if stride > 1:
+        # A cut guessed from every stride-th key: the second lowest of them has about 2 x stride
+        # keys at or below it. Exact whenever at least `want` do, as checked; else the full pass.
+        cut = np.partition(primary[::stride], 1)[1]
+        near = np.flatnonzero(primary <= cut)
+        if len(near) >= want:
+            hits, primary = hits[near], primary[near]
+            others = tuple(o[near] for o in others)
     keep = np.argpartition(primary, want - 1)[:want]
     # argpartition breaks ties at the cut arbitrarily: take every hit tied with the last.
     keep = np.flatnonzero(primary <= primary[keep].max())

@@ -98,10 +98,12 @@ def has_tables(seg: arrays.Segment) -> bool:
 
 def saved(seg: arrays.Segment, fieldname: str) -> Table | None:
     """A field's saved table in a segment; None when it has none (read Whoosh's files)."""
-    pack = _pack(seg)
-    if pack is None or fieldname not in pack["fields"]:
-        return None
-    return Table(*_views(pack, pack["fields"][fieldname], PARTS))
+    found = seg.tables.get(fieldname, False)
+    if found is False:
+        pack = _pack(seg)
+        found = seg.tables[fieldname] = (Table(*_views(pack, pack["fields"][fieldname], PARTS))
+                                         if pack is not None and fieldname in pack["fields"] else None)
+    return found
 
 
 def postings(store: arrays.Store, reader: Any, seg: arrays.Segment, fieldname: str,
@@ -235,7 +237,7 @@ def save(reader: Any, seg: arrays.Segment, fields: tuple[str, ...]) -> None:
                                           for name, _boost in parts for t in reader.lexicon(name)})
         any_lengths(reader, seg, fieldname)
     if _write_pack(seg, tables, lexicons):
-        seg.tables.pop(PACK, None)  # mapped from the file next time
+        seg.tables.clear()  # mapped from the file next time
 
 
 def read_table(reader: Any, fieldname: str) -> Table | None:
