@@ -21,7 +21,7 @@ WORDS = ("water vaccines vaccination shelter displaced displacement border child
          "Türkiye santé école familias returnees classroom trafficking").split()
 QUERIES = ["water", "vaccines", "clean water", '"clean water"', '"hygiene kits"',
            "water OR floods", "shelter -children", "water NOT drought", "vacc*", "danl*",
-           "credit:lopez", "caption:water", "country:kenya", "danli", "region autonoma", "turkiye", "", "nosuchword", "a*",
+           "credit:lopez", "caption:water", "caption:wat*", "country:kenya", "danli", "region autonoma", "turkiye", "", "nosuchword", "a*",
            '"emergency shelter" border', "keywords:cholera OR keywords:floods"]
 
 
@@ -173,6 +173,8 @@ def test_saved_tables_hold_exactly_the_postings_whoosh_has(tmp_path):
                 want_ids, want_tfs = tables.merged(parts)
                 assert ids.tolist() == want_ids.tolist()
                 assert tfs.tolist() == pytest.approx(want_tfs.tolist())
+            assert tables.expand(r, seg, "caption", "", 10_000) == sorted(
+                t.decode() for t in r.lexicon("caption"))
             lexicon = set(tables.expand(r, seg, "any", "", 10_000))
             assert lexicon == {t.decode() for f, _b in tables.parts_of("any", s.schema)
                                for t in r.lexicon(f)}

@@ -264,19 +264,12 @@ class View:
         return mask, score
 
     def _prefix(self, q: wq.Prefix, scored: bool):
-        reader = self.searcher.reader()
-        terms: list[str] = []
-        if tables.is_any(q.fieldname):  # each segment's saved lexicon of the language's fields
-            found = {t for r, _off, seg in self.leaves
-                     for t in tables.expand(r, seg, q.fieldname, q.text, PREFIX_TERMS)}
-            terms = sorted(found)[:PREFIX_TERMS]
-        elif q.fieldname not in self.searcher.schema:
+        if not tables.is_any(q.fieldname) and q.fieldname not in self.searcher.schema:
             return np.zeros(self.size, dtype=bool), None
-        else:
-            for term in reader.expand_prefix(q.fieldname, q.text):
-                terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-                if len(terms) >= PREFIX_TERMS:
-                    break
+        # The first PREFIX_TERMS of the whole index are among each segment's first ones.
+        terms = sorted({t for r, _off, seg in self.leaves
+                        for t in tables.expand(r, seg, q.fieldname, q.text, PREFIX_TERMS)})
+        terms = terms[:PREFIX_TERMS]
         # A prefix scores like one word: its best-matching expansion counts, not their sum.
         mask, score = np.zeros(self.size, dtype=bool), None
         for text in terms:

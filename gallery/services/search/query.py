@@ -240,11 +240,20 @@ def highlight(text: str, parsed: Parsed, limit: int = 240, lang: str = "en") -> 
     text = text or ""
     spans = []
     if parsed.terms or parsed.prefixes:
-        for tok in STEMS.get(lang, STEMS["en"])(text, chars=True, mode="index"):
-            written = fold(text[tok.startchar:tok.endchar])
-            if tok.text in parsed.terms or written in parsed.plain or (
+        # The index analyzer's words and terms (STEMS[lang]), read straight off the regex: a
+        # page highlights 48 texts, and tokens cost more than the words. Matches past the
+        # excerpt that the first one opens are never shown, so reading stops there.
+        r = rules(lang)
+        for m in r.word.finditer(text):
+            if spans and m.start() > spans[0][0] + limit:
+                break
+            written = fold(m.group())
+            term = written if r.folds_first else m.group().lower()
+            if not r.kept(term):
+                continue
+            if r.term(term) in parsed.terms or written in parsed.plain or (
                     parsed.prefixes and any(written.startswith(p) for p in parsed.prefixes)):
-                spans.append((tok.startchar, tok.endchar))
+                spans.append(m.span())
     start = 0
     if spans and len(text) > limit:
         start = max(0, spans[0][0] - limit // 4)

@@ -170,12 +170,14 @@ class Lexicon:
 
 
 def expand(reader: Any, seg: arrays.Segment, fieldname: str, prefix: str, limit: int) -> list[str]:
-    """Terms of a segment's "any" field starting with a prefix (its saved lexicon, else Whoosh's)."""
+    """Up to `limit` terms of a field in one segment starting with a prefix, in order (its saved
+    lexicon, else Whoosh's: an "any" field's are its fields')."""
     pack = _pack(seg)
     if pack is not None and fieldname in pack["lexicons"]:
         return Lexicon(*_views(pack, pack["lexicons"][fieldname], LEXICON_PARTS)).expand(prefix, limit)
     terms: set[str] = set()
-    for name, _boost in parts_of(fieldname, reader.schema):
+    for name in ([n for n, _b in parts_of(fieldname, reader.schema)] if is_any(fieldname)
+                 else [fieldname] if fieldname in reader.schema else []):
         for term in reader.expand_prefix(name, prefix):
             terms.add(term.decode("utf-8") if isinstance(term, bytes) else term)
             if len(terms) >= limit:
@@ -228,13 +230,15 @@ def save(reader: Any, seg: arrays.Segment, fields: tuple[str, ...]) -> None:
             table = read_table(reader, name)
             if table is not None:
                 tables[name] = table
-    lexicons: dict[str, list[str]] = {}
+    # Prefixes are expanded on words, never on word pairs.
+    lexicons = {name: sorted(t.decode("utf-8") if isinstance(t, bytes) else t
+                             for t in reader.lexicon(name))
+                for name in tables if not name.startswith("shingle") and name not in EXACT}
     for fieldname in ANY_FIELDS:
         parts = parts_of(fieldname, reader.schema)
         if parts and all(name in tables for name, _boost in parts):
             tables[fieldname] = combine([(tables[name], boost) for name, boost in parts])
-            lexicons[fieldname] = sorted({t.decode("utf-8") if isinstance(t, bytes) else t
-                                          for name, _boost in parts for t in reader.lexicon(name)})
+            lexicons[fieldname] = sorted({t for name, _boost in parts for t in lexicons[name]})
         any_lengths(reader, seg, fieldname)
     if _write_pack(seg, tables, lexicons):
         seg.tables.clear()  # mapped from the file next time
