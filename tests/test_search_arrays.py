@@ -426,3 +426,14 @@ def test_the_best_of_many_hits_are_those_a_full_sort_gives(ties):
         got, _primary = execute._best(hits, primary, want)
         edge = np.sort(primary)[want - 1]
         assert set(got.tolist()) == set(hits[primary <= edge].tolist())
+
+
+def test_hits_tied_on_score_come_newest_first_and_pages_agree(searcher):
+    q = parse("country:kenya").query  # every hit scores the same in a one-word field
+    whole = execute.run(searcher, q, per_page=1000)
+    assert len(whole.docnums) > 100 and len(set(whole.scores)) < 5
+    dates = searcher.reader().column_reader("date", translate=False)  # no date: the lowest
+    key = {d: (-s, -dates[d], d) for d, s in zip(whole.docnums, whole.scores)}
+    assert whole.docnums == sorted(whole.docnums, key=key.__getitem__)
+    paged = [d for page in range(1, 6) for d in execute.run(searcher, q, page=page, per_page=7).docnums]
+    assert paged == whole.docnums[:len(paged)]

@@ -5,6 +5,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import current_app
@@ -58,13 +59,27 @@ class Filters:
 
 @dataclass
 class Hit:
-    """One asset in the results with its highlighted caption and title (and their languages)."""
+    """One asset in the results with its highlighted caption and title (and their languages).
+
+    Highlighted when first read: the JSON API shows no title highlight.
+    """
 
     asset: Asset
-    caption: Markup
-    title: Markup
+    parsed: Parsed
+    caption_text: str = ""
+    title_text: str = ""
     caption_lang: str = "en"
     title_lang: str = "en"
+
+    @cached_property
+    def caption(self) -> Markup:
+        """The caption's excerpt around the first match, matches marked."""
+        return highlight(self.caption_text, self.parsed, lang=self.caption_lang)
+
+    @cached_property
+    def title(self) -> Markup:
+        """The title, matches marked."""
+        return highlight(self.title_text, self.parsed, limit=300, lang=self.title_lang)
 
 
 @dataclass
@@ -222,8 +237,7 @@ def _hit(asset: Asset, parsed: Parsed, lang: str) -> Hit:
     """A result with its caption and title in the reader's language where translated."""
     caption, caption_lang = translations.text_for(asset, "caption", lang)
     title, title_lang = translations.text_for(asset, "title", lang)
-    return Hit(asset, highlight(caption, parsed, lang=caption_lang),
-               highlight(title, parsed, limit=300, lang=title_lang), caption_lang, title_lang)
+    return Hit(asset, parsed, caption, title, caption_lang, title_lang)
 
 
 def _suggest(searcher, q: str, parsed: Parsed, total: int, mask, filt,

@@ -102,6 +102,34 @@ class View:
             self._idf[key] = math.log(self.size / (df + 1)) + 1.0
         return self._idf[key]
 
+    def _kept(self) -> dict:
+        """Whole-index arrays kept on the searcher (its segments are fixed): one read per query
+        instead of one per segment, for the price of a copy per worker."""
+        return self.searcher.__dict__.setdefault("_gallery_kept", {})
+
+    def doc_codes(self, fieldname: str) -> np.ndarray:
+        """Every document's process-wide value code plus one of an exact-value field (0: none)."""
+        kept = self._kept()
+        found = kept.get(("codes", fieldname))
+        if found is None:
+            parts = [arrays.global_codes(r, seg, fieldname) for r, _off, seg in self.leaves]
+            found = kept[("codes", fieldname)] = (np.concatenate(parts) if parts
+                                                  else np.zeros(0, dtype=np.uint16))
+        return found
+
+    def norms(self, fieldname: str) -> np.ndarray:
+        """BM25's length part of every document in a field: K1 x ((1 - B) + B x length / average)."""
+        kept = self._kept()
+        found = kept.get(("norms", fieldname))
+        if found is None:
+            lengths_of = tables.any_lengths if tables.is_any(fieldname) else arrays.field_lengths
+            parts = [lengths_of(r, seg, fieldname) for r, _off, seg in self.leaves]
+            lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+            avg = self.avg_length(fieldname) or 1.0
+            found = kept[("norms", fieldname)] = (
+                np.float32(K1) * (np.float32(1 - B) + np.float32(B) * lengths / np.float32(avg)))
+        return found
+
     def avg_length(self, fieldname: str) -> float:
         """A field's average length per document: Whoosh's, or summed from an "any" field's arrays."""
         # Kept on the searcher: its segments are fixed, and Whoosh sums them on every call.
@@ -163,19 +191,16 @@ class View:
         weight = self.idf(fieldname, text, sum(len(ids) for _i, ids, _tf in parts)) * boost
         if score is None:
             score = np.zeros(self.size, dtype=np.float32)
+        norms = self.norms(fieldname)
         for i, ids, tfs in parts:
             docs = ids + self.leaves[i][1]  # a document is once in a term's postings: no repeated index
-            score[docs] = fold(score[docs], self._bm25(fieldname, i, ids, tfs, weight))
+            score[docs] = fold(score[docs], self._bm25(norms, docs, tfs, weight))
         return score
 
-    def _bm25(self, fieldname: str, leaf: int, ids: np.ndarray, tfs: np.ndarray,
-              weight: float) -> np.ndarray:
-        """Whoosh's BM25F score of a term at some documents of one segment (weight: idf x boost)."""
-        r, _off, seg = self.leaves[leaf]
-        lengths = (tables.any_lengths if tables.is_any(fieldname) else arrays.field_lengths)(
-            r, seg, fieldname)[ids]
-        avg = self.avg_length(fieldname) or 1.0
-        return weight * tfs * (K1 + 1) / (tfs + K1 * ((1 - B) + B * lengths / avg))
+    @staticmethod
+    def _bm25(norms: np.ndarray, docs: np.ndarray, tfs: np.ndarray, weight: float) -> np.ndarray:
+        """Whoosh's BM25F score of a term at some documents (global numbers; weight: idf x boost)."""
+        return np.float32(weight * (K1 + 1)) * tfs / (tfs + norms[docs])
 
     def _and_terms(self, terms: list[wq.Term], scored: bool, mask: np.ndarray | None = None,
                    score: np.ndarray | None = None):
@@ -220,7 +245,7 @@ class View:
                     ids, tfs = parts[i]
                     dense = np.zeros(size, dtype=np.float32)
                     dense[ids] = tfs
-                    score[docs] += self._bm25(fieldname, i, common, dense[common], weight)
+                    score[docs] += self._bm25(self.norms(fieldname), docs, dense[common], weight)
         return mask, score
 
     def _combine(self, subs, scored: bool, op):
@@ -292,17 +317,12 @@ class View:
 
     # Counting
 
-    def facet_counts(self, hits: np.ndarray, fieldname: str, limit: int = 0,
-                     pieces: list | None = None) -> dict[str, int]:
+    def facet_counts(self, hits: np.ndarray, fieldname: str, limit: int = 0) -> dict[str, int]:
         """How many of the matching documents (sorted global numbers) hold each value of a field.
 
-        limit: only the most frequent values (ties: the first numbered), when above 0;
-        pieces: split(hits) when the caller has it already (one split for every facet).
+        limit: only the most frequent values (ties: the first numbered), when above 0.
         """
-        pieces = list(self.split(hits)) if pieces is None else pieces
-        found = [arrays.global_codes(r, seg, fieldname)[local] for (r, seg), _off, local in pieces]
-        codes = np.concatenate(found) if found else arrays.EMPTY_IDS
-        total = np.bincount(codes)[1:]  # code 0: no value
+        total = np.bincount(self.doc_codes(fieldname)[hits])[1:]  # code 0: no value
         found = np.flatnonzero(total)
         if limit and len(found) > limit:
             found = found[np.argsort(-total[found], kind="stable")[:limit]]
@@ -322,6 +342,11 @@ def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
         for name in scored:
             (tables.any_lengths if tables.is_any(name) else arrays.field_lengths)(r, seg, name)
         arrays.numeric_column(r, seg, date_field)
+    for name in facets:
+        view.doc_codes(name)
+    for name in scored:
+        if tables.is_any(name):
+            view.norms(name)
 
 
 def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Query | None = None,
@@ -346,8 +371,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     hits = np.flatnonzero(mask)
     out = Outcome(total=int(len(hits)), docnums=[])
     if facets:
-        pieces = list(view.split(hits))
-        out.facets = {name: view.facet_counts(hits, fieldname, facet_limit, pieces)
+        out.facets = {name: view.facet_counts(hits, fieldname, facet_limit)
                       for name, fieldname in facets.items()}
     start = (page - 1) * per_page
     if per_page <= 0 or start >= len(hits):  # per_page 0: counts and facets only
@@ -366,6 +390,17 @@ def _order(view: View, hits: np.ndarray, score: np.ndarray | None, sort: str, wa
         primary = -score[hits]
         if len(hits) > want:  # the best by score first: dates only for those
             hits, primary = _best(hits, primary, want)
+        if len(hits) > want:
+            # Ties at the cut (a field where every hit scores the same): the newest of them.
+            edge = primary.max()
+            better = primary < edge
+            tied = hits[~better]
+            dates = view.gather(arrays.numeric_column, date_field, tied, np.uint64)
+            tied, _key = _best(tied, -dates.astype(np.float64), want - int(better.sum()))
+            hits = np.concatenate([hits[better], tied])
+            primary = np.concatenate([primary[better], np.full(len(tied), edge, primary.dtype)])
+            order = np.argsort(hits, kind="stable")  # gather reads sorted doc numbers
+            hits, primary = hits[order], primary[order]
         dates = view.gather(arrays.numeric_column, date_field, hits, np.uint64).astype(np.float64)
     else:
         dates = view.gather(arrays.numeric_column, date_field, hits, np.uint64).astype(np.float64)
