@@ -345,6 +345,23 @@ def ensure_editor(app) -> tuple[str, int, int]:
     return f"/galleries/{g.id}-{g.slug}", asset, total
 
 
+def small_database(big_url: str, tmp: str) -> str:
+    """The small catalogue's database, on the big one's engine: a fresh `<name>_small` on PostgreSQL."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(big_url)
+    if url.get_backend_name() != "postgresql":
+        return f"sqlite:///{os.path.join(tmp, 'gallery.sqlite')}"
+    small = url.set(database=f"{url.database}_small")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{small.database}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{small.database}"')
+    admin.dispose()
+    return small.render_as_string(hide_password=False)
+
+
 def compare_pages(env: dict[str, str], app, requests: int) -> None:
     """The pages on the big catalogue and on bench/pages.py's 24 galleries, route by route in turn."""
     import tempfile
@@ -354,7 +371,7 @@ def compare_pages(env: dict[str, str], app, requests: int) -> None:
     big_path, asset_id, ngal = ensure_editor(app)
     tmp = tempfile.mkdtemp(prefix="gallery-bench-")
     small_env = {"GALLERY_INSTANCE_PATH": os.path.join(tmp, "instance"),
-                 "GALLERY_DATABASE_URL": f"sqlite:///{os.path.join(tmp, 'gallery.sqlite')}",
+                 "GALLERY_DATABASE_URL": small_database(env["GALLERY_DATABASE_URL"], tmp),
                  "GALLERY_UPLOAD_DIR": os.path.join(tmp, "uploads"),
                  "GALLERY_SEARCH_INDEX_DIR": os.path.join(tmp, "search_index")}
     servers = []
