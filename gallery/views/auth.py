@@ -255,9 +255,12 @@ def account():
     password = ChangePasswordForm(prefix="password")
     action = request.form.get("action")
     if action == "profile" and profile.validate_on_submit():
-        language = profile.language.data
+        language = profile.language.data or None
         accounts.update_profile(current_user, name=profile.name.data,
                                 organisation=profile.organisation.data or "", language=language)
+        if language is None:
+            flash(_("Your profile is saved."), "info")
+            return redirect(url_for("auth.account"))
         # The site follows the choice: this page's /fr/ prefix would otherwise undo it.
         with force_locale(language):
             flash(_("Your profile is saved."), "info")

@@ -12,7 +12,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
 
 from gallery.i18n.locale import LANGUAGES
 from gallery.models import ROLES
@@ -51,8 +51,9 @@ class ProfileForm(FlaskForm):
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
-    # Each language by its own name, as the header's switcher shows it.
-    language = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
+    # Each language by its own name, as the header's switcher shows it; left out, it stays as it is.
+    language = SelectField(_l("Language"), validators=[Optional()],
+                           choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
 
 
 class ChangePasswordForm(FlaskForm):
