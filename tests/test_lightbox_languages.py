@@ -68,9 +68,9 @@ def test_shared_link_page_speaks_the_visitors_language(app, box):
     assert alts == [("Des femmes puisent de l’eau à Lodwar.", None), ("The hand pump.", "en")]
 
 
-def test_press_kit_page_and_zip_captions_follow_the_pages_language(app, box):
+def test_press_kit_page_and_zip_captions_follow_the_pages_language(app, client, box):
     editor, found = box
-    _link, token = lightbox_links.create(editor, found, "presskit", sizes=["preview"])
+    link, token = lightbox_links.create(editor, found, "presskit", sizes=["preview"])
     recipient = app.test_client()
     url = f"/fr/press/{token}"
     page = soup(recipient.get(url))
@@ -95,6 +95,9 @@ def test_press_kit_page_and_zip_captions_follow_the_pages_language(app, box):
     rows = csv_rows(f"/press/{token}/zip?size=preview")
     assert [r[1:3] for r in rows[1:]] == [["Borehole", "Women collect water in Lodwar."],
                                          ["Pump", "The hand pump."]]
+    # Staff read who downloaded what, titles in their page's language too.
+    staff = soup(client.get(f"/fr/manage/press-kits/{link.id}"))
+    assert {shown(a) for a in staff.select("td a[href*='/manage/assets/']")} == {("Forage", None), ("Pump", "en")}
 
 
 def test_lightbox_and_gallery_zips_captions_follow_the_pages_language(client, box):
