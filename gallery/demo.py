@@ -5,7 +5,7 @@ import datetime as dt
 import io
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
 from PIL import Image, ImageDraw, ImageOps
@@ -38,6 +38,8 @@ class Item:
     city: str
     keywords: tuple[str, ...] = ()
     kind: str = "image"
+    # Title and caption in the other languages: {"en": {"title": ..., "caption": ...}}.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class DemoGallery:
     items: tuple[Item, ...]
     status: str = "published"
     pick: int | None = None
+    language: str = "en"  # the language title, description and captions are written in
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)  # title and description
 
 
 GALLERIES = (
@@ -222,6 +226,78 @@ GALLERIES = (
     ),
 )
 
+# Content written in French and in Spanish, with translations, so content languages and each
+# language's search show from the start ("eau" on /fr/search, "agua" on /es/search).
+GALLERIES += (
+    DemoGallery(
+        "L'eau potable revient aux Gonaïves", "Health", "HTI", dt.date(2024, 10, 2),
+        "Après les inondations, les bornes-fontaines des quartiers du bas de la ville sont "
+        "réparées et l'eau est traitée au chlore avant chaque distribution.",
+        "Marie-Claude Joseph",
+        (
+            Item("Borne-fontaine réparée", "Des femmes remplissent des bidons d'eau potable à une "
+                 "borne-fontaine réparée aux Gonaïves, Haïti.", "Gonaïves", ("eau", "assainissement"),
+                 translations={
+                     "en": {"title": "A repaired water point", "caption": "Women fill jerrycans with "
+                            "drinking water at a repaired water point in Gonaïves, Haiti."},
+                     "es": {"title": "Una fuente reparada", "caption": "Mujeres llenan bidones de agua "
+                            "potable en una fuente reparada en Gonaïves, Haití."}}),
+            Item("Contrôle du chlore", "Un technicien mesure le chlore de l'eau d'un réservoir "
+                 "communautaire avant la distribution.", "Gonaïves", ("eau", "santé"),
+                 translations={
+                     "en": {"title": "Checking the chlorine", "caption": "A technician measures the "
+                            "chlorine in a community water tank before the distribution."},
+                     "es": {"title": "Control del cloro", "caption": "Un técnico mide el cloro del "
+                            "agua de un depósito comunitario antes del reparto."}}),
+            Item("Séance d'hygiène", "Des élèves apprennent à se laver les mains lors d'une séance "
+                 "d'hygiène dans une école des Gonaïves.", "Gonaïves", ("hygiène", "école"),
+                 translations={
+                     "en": {"title": "Hygiene session", "caption": "Pupils learn to wash their "
+                            "hands during a hygiene session at a school in Gonaïves."},
+                     "es": {"title": "Sesión de higiene", "caption": "Alumnos aprenden a lavarse "
+                            "las manos en una sesión de higiene en una escuela de Gonaïves."}}),
+        ),
+        language="fr",
+        translations={
+            "en": {"title": "Drinking water returns to Gonaïves", "description": "After the floods, "
+                   "the water points of the lower town are repaired and the water is chlorinated "
+                   "before each distribution."},
+            "es": {"title": "El agua potable vuelve a Gonaïves", "description": "Tras las "
+                   "inundaciones, se reparan las fuentes de los barrios bajos de la ciudad y el agua "
+                   "se clora antes de cada reparto."}},
+    ),
+    DemoGallery(
+        "Cosechas de café en Huehuetenango", "Labour", "GTM", dt.date(2024, 12, 3),
+        "Trabajadores temporales que regresan de México encuentran empleo en las fincas "
+        "cafetaleras de Huehuetenango durante la cosecha.",
+        "Lucía Pérez",
+        (
+            Item("Recolectores al amanecer", "Recolectores de café llegan a una finca de "
+                 "Huehuetenango, Guatemala, al amanecer.", "Huehuetenango", ("café", "trabajo"),
+                 translations={
+                     "en": {"title": "Pickers at dawn", "caption": "Coffee pickers arrive at a farm "
+                            "in Huehuetenango, Guatemala, at dawn."},
+                     "fr": {"title": "Cueilleurs à l'aube", "caption": "Des cueilleurs de café "
+                            "arrivent dans une exploitation de Huehuetenango, au Guatemala, à l'aube."}}),
+            Item("Pesaje de la cosecha", "Una trabajadora pesa los sacos de café cosechados en "
+                 "la finca.", "Huehuetenango", ("café", "trabajo"),
+                 translations={
+                     "en": {"title": "Weighing the harvest", "caption": "A worker weighs the sacks "
+                            "of coffee picked on the farm."},
+                     "fr": {"title": "Pesée de la récolte", "caption": "Une travailleuse pèse les "
+                            "sacs de café récoltés dans l'exploitation."}}),
+        ),
+        language="es",
+        translations={
+            "en": {"title": "Coffee harvests in Huehuetenango", "description": "Seasonal workers "
+                   "coming back from Mexico find work on the coffee farms of Huehuetenango during "
+                   "the harvest."},
+            "fr": {"title": "Récoltes de café à Huehuetenango", "description": "Des travailleurs "
+                   "saisonniers de retour du Mexique trouvent un emploi dans les exploitations de "
+                   "café de Huehuetenango pendant la récolte."}},
+    ),
+)
+
 DEMO_USERS = (("admin", "admin@example.org", "Demo Admin"),
               ("editor", "editor@example.org", "Demo Editor"))
 
@@ -274,7 +350,8 @@ def run() -> None:
             gallery = galleries.create_gallery(dict(
                 title=spec.title, category=spec.category, country=spec.country,
                 description=spec.description, credit=f"{CREDIT} / {spec.creator}", date=spec.date,
-                status=spec.status, editors_pick=spec.pick is not None, pick_position=spec.pick), None, script=True)
+                status=spec.status, editors_pick=spec.pick is not None, pick_position=spec.pick,
+                language=spec.language, translations=spec.translations), None, script=True)
         elif _asset_count(gallery) >= len(spec.items):
             continue
         for i_index, item in enumerate(spec.items):
@@ -285,6 +362,9 @@ def run() -> None:
                 "creator": spec.creator, "credit": f"{CREDIT} / {spec.creator}",
                 "copyright": f"{CREDIT}, {spec.date.year}", "keywords": list(item.keywords),
                 "city": item.city, "date_taken": spec.date + dt.timedelta(days=i_index // 2),
+                # The title doubles as the alt text, in every language.
+                "translations": {lang: {**texts, "alt_text": texts["title"]}
+                                 for lang, texts in item.translations.items()},
             }
             result = ingest.ingest(gallery, io.BytesIO(data), f"demo-{seed:04d}.{ext}", fields)
             if result.status == "rejected":

@@ -340,6 +340,9 @@ class User(UserMixin, Base):
     terms_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The interface language the user last chose (switcher, /fr/ URL, account page): the language
+    # of the mail sent to them outside a request; None until they choose (English).
+    language: Mapped[str | None] = mapped_column(String(8))
 
     def get_id(self) -> str:
         """Session id for Flask-Login: user id and session token."""

@@ -64,6 +64,24 @@ def test_demo_builds_a_browsable_library_once(runner, client):
     assert [t.get_text() for t in home.select(".home-picks .card-title")] == [t for _, t in picks]
     assert "Water committees in Turkana" not in home.get_text()
 
+    # Content written in French and in Spanish, translated: each language's pages and search show it.
+    french = db.session.scalar(select(Gallery).where(Gallery.language == "fr"))
+    spanish = db.session.scalar(select(Gallery).where(Gallery.language == "es"))
+    with client.get("/fr/search?q=eau&view=list") as response:
+        found = BeautifulSoup(response.data, "html.parser")
+    titles = {h.get_text(strip=True): h.a.get("lang") for h in found.select(".search-results li h3")}
+    assert {"Borne-fontaine réparée": None, "Contrôle du chlore": None}.items() <= titles.items()
+
+    def heading(url: str) -> tuple[str, str | None]:
+        with client.get(url) as response:
+            span = BeautifulSoup(response.data, "html.parser").select_one("h1 span")
+        return span.get_text(), span.get("lang")
+
+    assert heading(f"/es/galleries/{french.id}-{french.slug}") == ("El agua potable vuelve a Gonaïves", None)
+    assert heading(f"/galleries/{french.id}-{french.slug}") == ("Drinking water returns to Gonaïves", None)
+    assert heading(f"/fr/galleries/{spanish.id}-{spanish.slug}") == ("Récoltes de café à Huehuetenango", None)
+    assert heading(f"/es/galleries/{spanish.id}-{spanish.slug}") == ("Cosechas de café en Huehuetenango", None)
+
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0, again.output
     assert "0 demo files added." in again.output and "already exists (password unchanged)" in again.output

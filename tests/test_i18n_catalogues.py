@@ -98,7 +98,11 @@ SENTINELS = ("Skip to content", "Search captions", "Log in", "Terms of use", "Al
              "Stop the daily e-mail", "Copy embed code", "Paste this into a web page", "Your name",
              "Intended use", "Accept and show the downloads", "Download the zip",
              "Nothing downloaded from this press kit yet", "The filter was ignored", "There is no category",
-             "My lightbox", "must be a whole number")
+             "My lightbox", "must be a whole number",
+             # The caption grid, lightbox, shared-link and press-kit pages, staff pages' values.
+             "Captions", "Translate into", "Save all captions", "A lightbox shared with you",
+             "Items in this lightbox", "Items in this press kit", "Download the lightbox", "Press kit",
+             "leave as is", "published", "The organisation's terms of use", "Language")
 
 
 def _visible_text(html: str) -> str:
@@ -139,9 +143,12 @@ def test_pages_show_no_english_sentences(client, make_user, login_as, make_galle
     lightboxes.add(admin, box, [asset.id])
     first = lightboxes.default_for(admin)  # "My lightbox", stored in English
     link, token = lightbox_links.create(admin, box, "presskit", sizes=["preview"])
+    _shared, shared_token = lightbox_links.create(admin, box, "share")
     saved = saved_searches.save(admin, "Lodwar", {"q": "lodwar", "country": "COD"}, email_daily=True)
     staff += ["/lightboxes", f"/lightboxes/{box.id}", f"/lightboxes/{first.id}", "/manage/press-kits",
-              f"/manage/press-kits/{link.id}", f"/press/{token}", "/account/searches",
+              f"/manage/press-kits/{link.id}", f"/press/{token}", f"/shared/{shared_token}",
+              f"/manage/galleries/{gallery.id}/captions?lang={'fr' if language == 'es' else 'es'}",
+              "/account/searches",
               f"/searches/unsubscribe/{digests.unsubscribe_token(saved)}", "/search?q=lodwar&saved=1"]
     for path in staff:
         found[path] = client.get(f"/{language}{path}")

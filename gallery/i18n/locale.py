@@ -98,20 +98,32 @@ def links() -> list[LanguageLink]:
             for code, label in LANGUAGES.items()]
 
 
+def external_url_in(code: str, endpoint: str, **values: Any) -> str:
+    """The absolute URL of endpoint in language code, whatever this page's language (links in mail)."""
+    from flask import url_for
+
+    url = url_for(endpoint, _external=True, **values)
+    here = request.url_root  # scheme, host and script root: with this page's language prefix
+    if url.startswith(here):
+        root = request.host_url.rstrip("/") + _base_root()
+        url = root + ("" if code == DEFAULT else f"/{code}") + "/" + url[len(here):]
+    return url
+
+
 def canonical_url() -> str:
     """The one URL of this page in its language (English unprefixed)."""
     return url_in(current()) if has_request_context() else ""
 
 
-def set_language(code: str):
-    """The header's switcher: remember the language in a cookie and show the page in it."""
+def set_language(code: str, target: str | None = None):
+    """The header's switcher: remember the language in a cookie and show the page (or target) in it."""
     from gallery.views.access import safe_next
 
     if code not in LANGUAGES:
         from gallery.errors import error_response
 
         return error_response(404)
-    target = safe_next(request.args.get("next")) or "/"
+    target = target or safe_next(request.args.get("next")) or "/"
     base = request.environ.get(BASE_KEY, request.script_root)
     response = redirect(base + ("" if code == DEFAULT else f"/{code}") + target)
     response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",

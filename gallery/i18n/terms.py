@@ -22,6 +22,9 @@ LABELS = {
     # Intended uses of a download (services/downloads.py INTENDED_USES): stored in English.
     "Press": N_("Press"), "Web": N_("Web"), "Print": N_("Print"), "TV": N_("TV"),
     "Internal": N_("Internal"), "Other": N_("Other"),
+    # Licence names (gallery/licences.py) in words; the Creative Commons codes read the same everywhere.
+    "The organisation's terms of use": N_("The organisation's terms of use"),
+    "CC0 1.0 (public domain)": N_("CC0 1.0 (public domain)"),
 }
 
 

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from gallery.exceptions import Forbidden, NotFound, ValidationError
 from gallery.extensions import db
+from gallery.i18n.locale import DEFAULT, LANGUAGES
 from gallery.i18n.service_messages import N_
 from gallery.models import ROLES, User
 from gallery.services import unit
@@ -92,15 +93,16 @@ def _check_new_account(email: str, password: str, role: str, name: str,
 
 def create_user(*, email: str, password: str, role: str = "member", name: str = "",
                 organisation: str = "", active: bool = True,
-                terms_version: int | None = None) -> User:
+                terms_version: int | None = None, language: str | None = None) -> User:
     """Create an account with a scrypt password hash (terms accepted when a version is given)."""
     email = normalise_email(email)
     _check_new_account(email, password, role, name, organisation)
+    language = _check_language(language) if language is not None else None
     if find_by_email(email) is not None:
         raise ValidationError("An account with this email already exists.", field="email")
     user = User(email=email, name=name.strip(), organisation=organisation.strip(), role=role,
                 active=active, password_hash=hash_password(password),
-                session_token=secrets.token_hex(16))
+                session_token=secrets.token_hex(16), language=language)
     if terms_version is not None:
         user.terms_version = terms_version
         user.terms_accepted_at = _utcnow()
@@ -123,13 +125,14 @@ def unconfirmed(user: User) -> bool:
 
 
 def register(*, email: str, password: str, name: str, organisation: str,
-             terms_version: int, takeover: bool) -> Registration:
+             terms_version: int, takeover: bool, language: str | None = None) -> Registration:
     """Register an inactive account; the caller answers the same whether the address was known.
 
     A known address keeps its account untouched and its owner gets told. With `takeover` (open
     registration, where the mailed link activates the account), an account whose link was never
     followed takes the new details: only the address's owner can follow the new link, so whoever
-    registered the address first cannot keep it from them.
+    registered the address first cannot keep it from them. `language` (the page's) becomes the
+    new account's: its activation mail and later mail speak it.
     """
     email = normalise_email(email)
     _check_new_account(email, password, "member", name, organisation)
@@ -137,13 +140,15 @@ def register(*, email: str, password: str, name: str, organisation: str,
     if user is None:
         return Registration(create_user(email=email, password=password, name=name,
                                         organisation=organisation, active=False,
-                                        terms_version=terms_version), known=False)
+                                        terms_version=terms_version, language=language), known=False)
     password_hash = hash_password(password)  # as slow as a new account: timing tells nothing
     if not (takeover and unconfirmed(user)):
         return Registration(user, known=True)
     user.name, user.organisation = name.strip(), organisation.strip()
     user.password_hash = password_hash  # earlier links die: they name the old hash
     user.terms_version, user.terms_accepted_at = terms_version, _utcnow()
+    if language is not None:
+        user.language = _check_language(language)
     unit.commit(drain=False)
     return Registration(user, known=False)
 
@@ -239,13 +244,37 @@ def change_password(user: User, current: str, new: str) -> None:
     set_password(user, new)
 
 
-def update_profile(user: User, *, name: str, organisation: str) -> None:
-    """Change the display name and organisation."""
+def update_profile(user: User, *, name: str, organisation: str, language: str | None = None) -> None:
+    """Change the display name, organisation and (when given) language."""
     if len(name) > 200 or len(organisation) > 200:
         raise ValidationError("Names are limited to 200 characters.", field="name")
     user.name = name.strip()
     user.organisation = organisation.strip()
+    if language is not None:
+        user.language = _check_language(language)
     unit.commit(drain=False)
+
+
+def _check_language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValidationError(N_("Language must be one of %(languages)s.", languages=", ".join(LANGUAGES)),
+                              field="language")
+    return code
+
+
+def set_language(user: User, code: str) -> bool:
+    """Remember the interface language the user chose; writes only when it changes (True then)."""
+    code = _check_language(code)
+    if user.language == code:
+        return False
+    user.language = code
+    unit.commit(drain=False)
+    return True
+
+
+def mail_language(user: User, fallback: str = DEFAULT) -> str:
+    """The language of mail to this user: the one they chose, else fallback (English unless told)."""
+    return user.language if user.language in LANGUAGES else fallback
 
 
 def accept_terms(user: User, version: int) -> None:

@@ -15,15 +15,18 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template, url_for
+from flask_babel import force_locale, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
 
 from gallery import clock, policy
 from gallery.extensions import db
+from gallery.i18n import locale
 from gallery.models import Asset, SavedSearch, User
-from gallery.services import mail, saved_searches
+from gallery.services import accounts, mail, saved_searches
 
 log = logging.getLogger(__name__)
 DAY = dt.timedelta(days=1)
@@ -82,14 +85,18 @@ def send_one(saved_id: int, at: dt.datetime) -> bool:
     shown.sort(key=lambda a: (a.created_at, a.id), reverse=True)
     total = len(shown) + len(new_ids) - len(read)
     token = unsubscribe_token(saved)
-    with public_links():
+    # In the owner's language (English when they never chose one): words, dates, country names,
+    # the captions' translations and the links' /fr/ prefix.
+    lang = accounts.mail_language(user)
+    with public_links(lang), force_locale(lang):
         body = render_template("saved/digest.txt", saved=saved, assets=shown[:MAX_LISTED],
                                total=total, unsubscribe=token)
         one_click = url_for("saved.unsubscribe", token=token, _external=True, _scheme="https")
+        subject = ngettext("%(num)s new for “%(name)s” · %(site)s", "%(num)s new for “%(name)s” · %(site)s",
+                           total, name=saved.name, site=current_app.config["SITE_NAME"])
     # RFC 2369 and RFC 8058: mail clients offer "Unsubscribe", which POSTs to the link at once.
     headers = {"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    mail.send_mail(current_app.config, user.email,
-                   f"{total} new for “{saved.name}” · {current_app.config['SITE_NAME']}", body, headers)
+    mail.send_mail(current_app.config, user.email, subject, body, headers)
     # Only now: a mail that failed leaves its items for the next one. Sensitive items stay unseen
     # (never listed); the ones beyond what was read count as told ("…and N more").
     listed = {a.id for a in shown}
@@ -100,10 +107,13 @@ def send_one(saved_id: int, at: dt.datetime) -> bool:
 
 
 @contextlib.contextmanager
-def public_links() -> Iterator[None]:
-    """A request context whose url_for(_external=True) gives the site's public address (PUBLIC_URL)."""
-    base = current_app.config.get("PUBLIC_URL") or "http://localhost"
-    with current_app.test_request_context("/", base_url=base):
+def public_links(lang: str = locale.DEFAULT) -> Iterator[None]:
+    """A request context in lang whose url_for(_external=True) gives the site's public address (PUBLIC_URL)."""
+    base = (current_app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/")
+    # As the /fr prefix middleware leaves a request: the prefix in the script root, noted in the environ.
+    prefix = "" if lang == locale.DEFAULT else f"/{lang}"
+    environ = {locale.PREFIX_KEY: lang, locale.BASE_KEY: urlsplit(base).path}
+    with current_app.test_request_context("/", base_url=base + prefix, environ_overrides=environ):
         yield
 
 

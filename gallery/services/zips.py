@@ -19,9 +19,10 @@ from gallery.exceptions import GalleryError, NotFound, StorageError, ValidationE
 from gallery.extensions import db
 from gallery.formats.credits import build_xmp
 from gallery.formats.zipstream import ZipStream
+from gallery.i18n.locale import DEFAULT
 from gallery.i18n.service_messages import N_, term
 from gallery.models import Asset, Gallery
-from gallery.services import rights, served, storage
+from gallery.services import rights, served, storage, translations
 from gallery.services.credits import copyright_notice
 from gallery.services.downloads import SIZE_EDGES_LABEL, FileSource, label, source
 
@@ -47,6 +48,7 @@ class ZipPlan:
     skipped: int
     name: str
     changed_at: dt.datetime  # the last change of what holds the items (a gallery, a lightbox)
+    language: str = DEFAULT  # captions.csv's titles and captions: this language's where translated
 
     @property
     def when(self) -> tuple[int, int, int, int, int, int]:
@@ -65,7 +67,7 @@ class ZipPlan:
 
     @property
     def rows(self) -> list[list[str]]:
-        return [_caption_row(f.filename, a) for f, a in zip(self.files, self.assets)]
+        return [_caption_row(f.filename, a, self.language) for f, a in zip(self.files, self.assets)]
 
 
 def check_size(size: str) -> None:
@@ -76,10 +78,12 @@ def check_size(size: str) -> None:
 
 
 def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None,
-         organisation: str, max_files: int, part: int | None = None) -> ZipPlan:
+         organisation: str, max_files: int, part: int | None = None,
+         language: str = DEFAULT) -> ZipPlan:
     """Pick the assets this user may download at this size; raise a clear error when none or too many.
 
     A whole gallery over max_files comes in numbered parts of max_files items (part 1, 2, ...).
+    captions.csv gives titles and captions in language where they are translated.
     """
     check_size(size)
     user = policy.unproxied(user)
@@ -108,7 +112,7 @@ def plan(user: Any, gallery: Gallery, size: str, asset_ids: Iterable[int] | None
                 field="asset")
     verdicts = policy.download_access(user, candidates, size)
     return build(candidates, verdicts, size, organisation, f"{gallery.slug}-{gallery.id}",
-                 gallery.updated_at, suffix)
+                 gallery.updated_at, suffix, language=language)
 
 
 def whole_part(candidates: list[Asset], max_files: int, part: int | None,
@@ -125,7 +129,7 @@ def whole_part(candidates: list[Asset], max_files: int, part: int | None,
 
 
 def build(candidates: list[Asset], verdicts: list[policy.Access], size: str, organisation: str,
-          stem: str, changed_at: dt.datetime, suffix: str = "") -> ZipPlan:
+          stem: str, changed_at: dt.datetime, suffix: str = "", *, language: str = DEFAULT) -> ZipPlan:
     """The plan of a zip of the candidates the policy's verdicts allow; NotFound when none.
 
     Every zip (a gallery, a lightbox, a press kit) is made here: only the choice of items and
@@ -145,7 +149,7 @@ def build(candidates: list[Asset], verdicts: list[policy.Access], size: str, org
     if not files:
         raise NotFound(N_("Nothing in this selection can be downloaded at %(size)s size.", size=term(label(size))))
     name = f"{stem}-{files[0].filename.rsplit('-', 1)[-1].split('.')[0]}{suffix}.zip"
-    return ZipPlan(size, files, assets, skipped, name, changed_at)
+    return ZipPlan(size, files, assets, skipped, name, changed_at, language)
 
 
 def parts_needed(count: int, max_files: int) -> int:
@@ -269,11 +273,13 @@ class _Chunks:
         self.fh.close()
 
 
-def _caption_row(filename: str, asset: Asset) -> list[str]:
+def _caption_row(filename: str, asset: Asset, language: str = DEFAULT) -> list[str]:
     country = asset.country or asset.gallery.country
     when = asset.date_taken or asset.gallery.date
     terms = rights.of(asset)
-    return [filename, asset.title, asset.caption, asset.credit or asset.gallery.credit,
+    title = translations.text_for(asset, "title", language)[0]
+    caption = translations.text_for(asset, "caption", language)[0]
+    return [filename, title, caption, asset.credit or asset.gallery.credit,
             asset.creator, when.isoformat() if when else "", country.name if country else "",
             " ".join(p for p in (terms.licence_name, terms.licence_url) if p), terms.usage_terms,
             terms.restrictions, copyright_notice(asset, current_app.config["ORGANISATION"]),

@@ -4,10 +4,12 @@ from __future__ import annotations
 import smtplib
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from gallery.exceptions import GalleryError
+from gallery.i18n import locale
 from gallery.i18n.service_messages import N_, translate
 from gallery.i18n.terms import term
 from gallery.services import accounts, mail
@@ -71,11 +73,13 @@ def set_active(user_id: int):
 
 
 def _tell_activated(user, approved: bool) -> None:
-    """Email the user that they can log in now (in the admin page's language: no language is stored per user)."""
-    subject = _("Your account is approved") if approved else _("Your account is active again")
-    site, link = current_app.config["SITE_NAME"], url_for("auth.login", _external=True)
-    body = _("Hello %(name)s,\n\nYour account at %(site)s is active: you can log in at %(link)s\n",
-             name=user.name or user.email, site=site, link=link)
+    """Email the user that they can log in now, in their language (English when they have none)."""
+    lang = accounts.mail_language(user)
+    site, link = current_app.config["SITE_NAME"], locale.external_url_in(lang, "auth.login")
+    with force_locale(lang):
+        subject = _("Your account is approved") if approved else _("Your account is active again")
+        body = _("Hello %(name)s,\n\nYour account at %(site)s is active: you can log in at %(link)s\n",
+                 name=user.name or user.email, site=site, link=link)
     try:
         mail.send_mail(current_app.config, user.email, subject, body)
     except (OSError, smtplib.SMTPException):

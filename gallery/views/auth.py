@@ -14,12 +14,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from gallery.errors import error_response
 from gallery.exceptions import GalleryError
+from gallery.i18n import locale
 from gallery.i18n.names import N_
 from gallery.i18n.service_messages import translate
 from gallery.ratelimit import limiter
@@ -159,7 +160,7 @@ def register():
             result = accounts.register(
                 email=form.email.data, password=form.password.data, name=form.name.data,
                 organisation=form.organisation.data or "", terms_version=current_terms_version(),
-                takeover=(mode == "open"))
+                takeover=(mode == "open"), language=locale.current())
         except GalleryError as exc:
             getattr(form, exc.field or "email", form.email).errors.append(translate(exc.message))
         else:
@@ -195,36 +196,43 @@ def confirm(token: str):
 
 
 def _send_confirmation(user) -> None:
-    """Mail the link that activates a new account."""
+    """Mail the link that activates a new account (in its language: the page it registered on)."""
     token = accounts.make_confirm_token(user, current_app.config["SECRET_KEY"])
-    link = url_for("auth.confirm", token=token, _external=True)
+    lang = accounts.mail_language(user)
+    link = locale.external_url_in(lang, "auth.confirm", token=token)
     hours = current_app.config["REGISTRATION_CONFIRM_MAX_AGE"] / 3600
-    # In the language of the page the person registered on.
-    _send(user.email, _("Confirm your account"),
-          _("Someone (hopefully you) registered at %(site)s with this address.\n\n"
-            "Activate the account here (the link works once, for %(hours)s hours):\n%(link)s\n\n"
-            "If it was not you, ignore this message: nothing happens without the link.\n",
-            site=current_app.config["SITE_NAME"], hours=f"{hours:g}", link=link))
+    with force_locale(lang):
+        _send(user.email, _("Confirm your account"),
+              _("Someone (hopefully you) registered at %(site)s with this address.\n\n"
+                "Activate the account here (the link works once, for %(hours)s hours):\n%(link)s\n\n"
+                "If it was not you, ignore this message: nothing happens without the link.\n",
+                site=current_app.config["SITE_NAME"], hours=f"{hours:g}", link=link))
 
 
 def _tell_owner_of_attempt(user) -> None:
-    """Tell an account's owner that someone registered with their address; change nothing."""
-    login = url_for("auth.login", _external=True)
-    forgot = url_for("auth.forgot_password", _external=True)
-    _send(user.email, _("Someone tried to register with your address"),
-          _("Someone (perhaps you) tried to register at %(site)s with this address, which already "
-            "has an account. Nothing was changed.\n\nIf it was you, log in at %(login)s\nor "
-            "choose a new password at %(forgot)s\n\nIf it was not you, ignore this message.\n",
-            site=current_app.config["SITE_NAME"], login=login, forgot=forgot))
+    """Tell an account's owner (in their language) that someone registered with their address; change nothing."""
+    lang = accounts.mail_language(user)
+    login = locale.external_url_in(lang, "auth.login")
+    forgot = locale.external_url_in(lang, "auth.forgot_password")
+    with force_locale(lang):
+        _send(user.email, _("Someone tried to register with your address"),
+              _("Someone (perhaps you) tried to register at %(site)s with this address, which already "
+                "has an account. Nothing was changed.\n\nIf it was you, log in at %(login)s\nor "
+                "choose a new password at %(forgot)s\n\nIf it was not you, ignore this message.\n",
+                site=current_app.config["SITE_NAME"], login=login, forgot=forgot))
 
 
 def _notify_admins_of(user) -> None:
-    """Tell the admins a new account waits for approval."""
-    link = url_for("admin_users.index", status="inactive", _external=True)
+    """Tell the admins (each in their language) a new account waits for approval."""
     for admin in accounts.list_users(role="admin", status="active", per_page=20).users:
-        _send(admin.email, "A new account waits for approval",
-              f"{user.name} <{user.email}> ({user.organisation or 'no organisation'}) registered.\n"
-              f"Approve or refuse it here: {link}\n")
+        lang = accounts.mail_language(admin)
+        link = locale.external_url_in(lang, "admin_users.index", status="inactive")
+        with force_locale(lang):
+            _send(admin.email, _("A new account waits for approval"),
+                  _("%(name)s <%(email)s> (%(organisation)s) registered.\n"
+                    "Approve or refuse it here: %(link)s\n",
+                    name=user.name, email=user.email,
+                    organisation=user.organisation or _("no organisation"), link=link))
 
 
 def _send(to: str, subject: str, body: str) -> bool:
@@ -242,13 +250,21 @@ def _send(to: str, subject: str, body: str) -> bool:
 def account():
     """The member's own page: profile and password (other areas add their own sections)."""
     profile = ProfileForm(prefix="profile", obj=current_user)
+    if request.method == "GET" and current_user.language is None:
+        profile.language.data = locale.current()  # what they read now, until they choose
     password = ChangePasswordForm(prefix="password")
     action = request.form.get("action")
     if action == "profile" and profile.validate_on_submit():
+        language = profile.language.data or None
         accounts.update_profile(current_user, name=profile.name.data,
-                                organisation=profile.organisation.data or "")
-        flash(_("Your profile is saved."), "info")
-        return redirect(url_for("auth.account"))
+                                organisation=profile.organisation.data or "", language=language)
+        if language is None:
+            flash(_("Your profile is saved."), "info")
+            return redirect(url_for("auth.account"))
+        # The site follows the choice: this page's /fr/ prefix would otherwise undo it.
+        with force_locale(language):
+            flash(_("Your profile is saved."), "info")
+        return locale.set_language(language, "/account")
     if action == "password" and password.validate_on_submit():
         try:
             accounts.change_password(current_user, password.current_password.data,
@@ -286,13 +302,17 @@ def forgot_password():
         user = accounts.find_by_email(form.email.data)
         if user is not None and user.active:
             token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
-            link = url_for("auth.reset_password", token=token, _external=True)
+            # In the account's language (English when it has none), not the page's: the page
+            # may be anyone's.
+            lang = accounts.mail_language(user)
+            link = locale.external_url_in(lang, "auth.reset_password", token=token)
             hours = current_app.config["PASSWORD_RESET_MAX_AGE"] / 3600
-            _send(user.email, _("Reset your password"),
-                  _("Someone (hopefully you) asked to reset the password of your account.\n\n"
-                    "Choose a new password here (the link works once, for %(hours)s hour(s)):\n"
-                    "%(link)s\n\nIf it was not you, ignore this message.\n",
-                    hours=f"{hours:g}", link=link))
+            with force_locale(lang):
+                _send(user.email, _("Reset your password"),
+                      _("Someone (hopefully you) asked to reset the password of your account.\n\n"
+                        "Choose a new password here (the link works once, for %(hours)s hour(s)):\n"
+                        "%(link)s\n\nIf it was not you, ignore this message.\n",
+                        hours=f"{hours:g}", link=link))
         return render_template("auth/forgot_sent.html", email=form.email.data)
     return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
 

@@ -3,9 +3,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
 
+from gallery.i18n.locale import LANGUAGES
 from gallery.models import ROLES
 from gallery.services.accounts import MIN_PASSWORD
 
@@ -38,10 +47,13 @@ class RegisterForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    """Name and organisation."""
+    """Name, organisation and language (of the site and of the mail sent to the user)."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+    # Each language by its own name, as the header's switcher shows it; left out, it stays as it is.
+    language = SelectField(_l("Language"), validators=[Optional()],
+                           choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
 
 
 class ChangePasswordForm(FlaskForm):

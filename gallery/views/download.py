@@ -83,7 +83,7 @@ def gallery_zip(gallery_id: int):
     try:
         plan = zips.plan(current_user, gallery, size, ids or None,
                          current_app.config["ORGANISATION"],
-                         current_app.config["MAX_ZIP_DOWNLOAD_FILES"], part)
+                         current_app.config["MAX_ZIP_DOWNLOAD_FILES"], part, language=current_language())
     except GalleryError as exc:
         if wants_json():
             return error_response(exc.status, exc.message)

@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 from gallery import policy
 from gallery.errors import error_response, wants_json
 from gallery.exceptions import GalleryError
+from gallery.i18n.locale import current as current_language
 from gallery.i18n.service_messages import translate
 from gallery.i18n.terms import lightbox_name
 from gallery.models import Lightbox
@@ -239,7 +240,7 @@ def download(lightbox_id: int):
                                          "lightbox")
         plan = zips.build(chosen, policy.download_access(current_user, chosen, size), size,
                           current_app.config["ORGANISATION"], f"lightbox-{box.id}", box.updated_at,
-                          suffix)
+                          suffix, language=current_language())
     except GalleryError as exc:
         if wants_json():  # a script with its download token: the reason as JSON
             return error_response(exc.status, exc.message, exc.field)

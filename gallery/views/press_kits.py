@@ -150,7 +150,8 @@ def press_zip(token: str):
                                          part, "press kit")
         verdicts = [policy.press_kit_access(a, size, link.sizes) for a in chosen]
         plan = zips.build(chosen, verdicts, size, current_app.config["ORGANISATION"],
-                          f"press-kit-{link.id}", link.lightbox.updated_at, suffix)
+                          f"press-kit-{link.id}", link.lightbox.updated_at, suffix,
+                          language=current_language())
     except GalleryError as exc:
         flash(translate(exc.message), "error")
         return redirect(url_for("press_kits.press_kit", token=token))

@@ -278,6 +278,37 @@ def login_as(page):
     return do
 
 
+@pytest.fixture
+def as_editor(page, live_server, login_as) -> str:
+    """The page logged in as the editor (through the form); returns the editor's email."""
+    login_as(live_server.users["editor"])
+    return live_server.users["editor"]
+
+
+@pytest.fixture(scope="session")
+def make_draft(live_server) -> Callable[..., dict]:
+    """Factory: a draft gallery of a test's own, which only staff see (the other tests' pages stay
+    as they are): make_draft(title, [(file name, caption, picture seed)], category) ->
+    {"gallery": id, "assets": [ids]}."""
+    from gallery.extensions import db
+    from gallery.services import galleries, ingest
+
+    def make(title: str, photos=(), category: str = "Events") -> dict:
+        with live_server.app.app_context():
+            gallery = galleries.create_gallery({"title": title, "category": category, "country": "KEN",
+                                                "status": "draft"}, None, script=True)
+            ids = []
+            for filename, caption, seed in photos:
+                result = ingest.ingest(gallery, io.BytesIO(picture(seed)), filename, {"caption": caption})
+                assert result.status == "accepted", result.reason
+                ids.append(result.asset.id)
+            made = {"gallery": gallery.id, "assets": ids}
+            db.session.close()
+        return made
+
+    return make
+
+
 def shoot(page, name: str, readme: bool = False, full_page: bool = False) -> None:
     """Screenshots at 1280 px and 390 px wide into tests/screenshots/ (gitignored).
 

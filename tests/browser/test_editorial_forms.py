@@ -11,23 +11,13 @@ from tests.browser.pictures import picture
 
 
 @pytest.fixture(scope="module")
-def draft(live_server):
-    """A draft gallery with one photo (only staff see it: the other tests' pages stay as they are)."""
-    from gallery.extensions import db
-    from gallery.services import galleries, ingest
-
-    with live_server.app.app_context():
-        gallery = galleries.create_gallery({"title": "Draft: forms as rendered", "category": "Events",
-                                            "country": "KEN", "status": "draft"}, None, script=True)
-        result = ingest.ingest(gallery, io.BytesIO(picture(77)), "forms.jpg", {"caption": "Before."})
-        assert result.status == "accepted", result.reason
-        ids = {"gallery": gallery.id, "asset": result.asset.id}
-        db.session.close()
-    return ids
+def draft(make_draft):
+    """A draft gallery with one photo."""
+    made = make_draft("Draft: forms as rendered", [("forms.jpg", "Before.", 77)])
+    return {"gallery": made["gallery"], "asset": made["assets"][0]}
 
 
-def test_editors_pick_checkbox_saves_on_and_off(page, live_server, login_as, draft):
-    login_as(live_server.users["editor"])
+def test_editors_pick_checkbox_saves_on_and_off(page, as_editor, draft):
     manage = f"/manage/galleries/{draft['gallery']}"
     page.goto(manage)
     pick = page.get_by_role("checkbox", name="Editors' pick")
@@ -53,8 +43,7 @@ def test_editors_pick_checkbox_saves_on_and_off(page, live_server, login_as, dra
     expect(page.locator("tr", has_text="Draft: forms as rendered")).not_to_contain_text("Yes")
 
 
-def test_gallery_edit_form_saves_every_field(page, live_server, login_as, draft):
-    login_as(live_server.users["editor"])
+def test_gallery_edit_form_saves_every_field(page, as_editor, draft):
     page.goto(f"/manage/galleries/{draft['gallery']}/edit")
     page.get_by_label("Title").fill("Draft: forms as rendered")
     page.get_by_label("Description").fill("Written in the browser.")
@@ -72,8 +61,7 @@ def test_gallery_edit_form_saves_every_field(page, live_server, login_as, draft)
     expect(page.get_by_label("Date")).to_have_value("2023-04-05")
 
 
-def test_asset_edit_form_saves_text_and_the_sensitive_checkbox(page, live_server, login_as, draft):
-    login_as(live_server.users["editor"])
+def test_asset_edit_form_saves_text_and_the_sensitive_checkbox(page, as_editor, draft):
     edit = f"/manage/assets/{draft['asset']}/edit"
     page.goto(edit)
     page.get_by_label("Caption", exact=True).fill("After: captioned in the browser.")

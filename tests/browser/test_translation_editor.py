@@ -1,32 +1,19 @@
 """Translations edited side by side in the browser, then read on the public pages in each language."""
 from __future__ import annotations
 
-import io
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pictures import picture
-
 
 @pytest.fixture(scope="module")
-def draft(live_server):
-    """A draft gallery with one photo (staff only: the other tests' pages stay as they are)."""
-    from gallery.extensions import db
-    from gallery.services import galleries, ingest
-
-    with live_server.app.app_context():
-        gallery = galleries.create_gallery({"title": "Draft: translated in the browser", "category": "Shelter",
-                                            "country": "KEN", "status": "draft"}, None, script=True)
-        result = ingest.ingest(gallery, io.BytesIO(picture(91)), "tent.jpg", {"caption": "A tent in the rain."})
-        assert result.status == "accepted", result.reason
-        ids = {"gallery": gallery.id, "asset": result.asset.id}
-        db.session.close()
-    return ids
+def draft(make_draft):
+    """A draft gallery with one photo."""
+    made = make_draft("Draft: translated in the browser", [("tent.jpg", "A tent in the rain.", 91)],
+                      category="Shelter")
+    return {"gallery": made["gallery"], "asset": made["assets"][0]}
 
 
-def test_translations_typed_beside_the_original_show_in_each_language(page, live_server, login_as, draft):
-    login_as(live_server.users["editor"])
+def test_translations_typed_beside_the_original_show_in_each_language(page, as_editor, draft):
     edit = f"/manage/assets/{draft['asset']}/edit"
     page.goto(edit)
     expect(page.get_by_label("Caption", exact=True)).to_have_value("A tent in the rain.")
