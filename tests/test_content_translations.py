@@ -287,3 +287,14 @@ def test_downloads_carry_every_translation_in_xmp(client, make_user, login_as, m
     assert tags["Description-fr"] == "Des femmes portent l’eau"
     assert tags["Description-es"] == "Mujeres con agua"
     assert tags["Title"] == "Borehole" and tags["Title-es"] == "Pozo"
+
+
+def test_staff_search_results_name_items_in_the_page_language(client, staff, make_gallery, make_asset):
+    gallery = make_gallery(title="Water")
+    asset = make_asset(gallery, title={"en": "Women at the well", "fr": "Femmes au puits"},
+                       caption="Women carry water from the well")
+    for view in ("grid", "list"):
+        page = soup(client.get(f"/fr/search?q=water&view={view}"))
+        box = page.select_one(f"[data-asset-id='{asset.id}'] input[name=asset_ids]")
+        label = box.get("aria-label") or box.find_parent("label").get_text(" ", strip=True)
+        assert "Femmes au puits" in label and "Women at the well" not in label
