@@ -136,7 +136,8 @@ def make_document(asset: Any) -> dict[str, Any]:
     }
     for lang in langs:
         title, caption = titles.get(lang, ""), captions.get(lang, "")
-        both = f"{title}\n{caption}"
+        # Without a title the caption alone: the same words, and its analysis is remembered.
+        both = f"{title}\n{caption}" if title else caption
         doc.update({lang_field("title", lang): title, lang_field("caption", lang): caption,
                     lang_field("alt", lang): alts.get(lang, ""), lang_field("plain", lang): both,
                     lang_field("shingle", lang): both,
