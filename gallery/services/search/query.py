@@ -164,7 +164,8 @@ def _language_query(stems: list[str], lang: str, fieldname: str | None) -> wq.Qu
             return wq.And([pairs, *(wq.Term(field, s) for s in stems)])
         return wq.And([wq.Term(field, s) for s in stems])
     if lang != "en":
-        return pairs
+        # A gallery's keywords are in its language too (schema.make_document).
+        return wq.Or([pairs, wq.And([wq.Term(lang_field("keywords", lang), s) for s in stems])])
     return wq.Or([pairs, *(wq.And([wq.Term(f, s) for s in stems]) for f in META_FIELDS)])
 
 
@@ -183,7 +184,10 @@ def _prefix_query(item: Item, parsed: Parsed) -> wq.Query | None:
     stem = (_stems(prefix) or [prefix])[0]
     return wq.Or([wq.Prefix(lang_field("plain", lang), prefix) for lang in LANGUAGES]
                  + [wq.Prefix(f, p, boost=b) for f, b in DEFAULT_FIELDS if f in META_FIELDS
-                    for p in {prefix, stem}])
+                    for p in {prefix, stem}]
+                 # French and Spanish galleries' keywords (the English ones are among META_FIELDS)
+                 + [wq.Prefix(lang_field("keywords", lang), p, boost=dict(DEFAULT_FIELDS)["keywords"])
+                    for lang in LANGUAGES if lang != "en" for p in {prefix, rules(lang).term(prefix)}])
 
 
 def _term(stem: str, fieldname: str | None, lang: str = "en") -> wq.Query:
