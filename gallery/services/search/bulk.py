@@ -14,9 +14,9 @@ import multiprocessing
 import struct
 import traceback
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from itertools import chain
-from operator import sub
+from operator import methodcaller, sub
 from typing import Callable, Iterable, Sequence
 
 from whoosh.codec.whoosh3 import W3PostingsWriter
@@ -26,6 +26,7 @@ from whoosh.writing import SegmentWriter
 from gallery.services.search.analysis import Counts, FoldingAnalyzer
 
 MEMO_VALUES = 4096  # distinct values remembered per field
+_consume = deque(maxlen=0).extend  # runs an iterator to its end in C
 
 
 class BlockPostingsWriter(W3PostingsWriter):
@@ -97,7 +98,9 @@ class BulkWriter(SegmentWriter):
             raise ValueError(f"BulkWriter cannot index spelling or vectors: {name}")
         counted = (field.analyzer if field.indexed and isinstance(field.format, Counts)
                    and isinstance(getattr(field, "analyzer", None), FoldingAnalyzer) else None)
-        plan = self._plans[name] = (field, counted, self._postings.setdefault(name, {}),
+        # A text field's terms: ({term: docnums}, {term: counts}); another's {term bytes: postings}.
+        terms = ({}, {}) if counted is not None else {}
+        plan = self._plans[name] = (field, counted, self._postings.setdefault(name, terms),
                                     field.format.field_boost if field.indexed else 1.0)
         return plan
 
@@ -130,17 +133,27 @@ class BulkWriter(SegmentWriter):
                     continue
                 field, counted, terms, _boost = plans.get(name) or self._plan(name)
                 length = 0
-                if counted is not None and isinstance(value, str):
-                    # Counts.word_values' terms and counts, without a tuple per posting.
-                    for term, n in Counter(counted.terms(value)).items() if value else ():
-                        entry = terms.get(term)
-                        if entry is None:
-                            entry = terms[term] = (array("I"), array("I"))
-                        entry[0].append(docnum)
-                        entry[1].append(n)
-                        length += n
-                    if not field.scorable:
-                        length = 0
+                if counted is not None:
+                    if not isinstance(value, str):
+                        raise ValueError(f"BulkWriter indexes text from strings: {name}={value!r}")
+                    # Counts.word_values' terms and counts, appended to their terms' lists
+                    # by C loops (map), without a tuple or a line of Python per posting.
+                    words = counted.terms(value) if value else ()
+                    if words:
+                        ids_of, counts_of = terms
+                        counts = Counter(words)
+                        try:
+                            id_lists = list(map(ids_of.__getitem__, counts))
+                        except KeyError:
+                            for term in counts:
+                                if term not in ids_of:
+                                    ids_of[term], counts_of[term] = array("I"), array("I")
+                            id_lists = list(map(ids_of.__getitem__, counts))
+                        _consume(map(methodcaller("append", docnum), id_lists))
+                        _consume(map(array.append, map(counts_of.__getitem__, counts),
+                                     counts.values()))
+                        if field.scorable:
+                            length = len(words)
                 elif field.indexed:
                     for tbytes, freq, weight, vbytes in self._index(name, field, value):
                         entry = terms.get(tbytes)
@@ -169,17 +182,18 @@ class BulkWriter(SegmentWriter):
         codec = self.codec
         for name in sorted(self._postings):
             terms = self._postings[name]
-            if not terms:
-                continue
             field, counted, _terms, boost = self._plans[name]
+            if not (terms[0] if counted is not None else terms):
+                continue
             fw.start_field(name, field)
             pw = fw._postwriter = BlockPostingsWriter(
                 fw._postfile, codec._blocklimit, compression=codec._compression,
                 inlinelimit=codec._inlinelimit)
             if counted is not None:
                 # str order is the order of the UTF-8 bytes Whoosh sorts by.
-                for term in sorted(terms):
-                    ids, counts = terms[term]
+                ids_of, counts_of = terms
+                for term in sorted(ids_of):
+                    ids, counts = ids_of[term], counts_of[term]
                     fw.start_term(term.encode("utf-8"))
                     pw.write_list(ids, array("f", counts) if boost == 1.0 else [n * boost for n in counts],
                                   struct.pack(f">{len(counts)}I", *counts), 4,
