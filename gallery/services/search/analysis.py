@@ -111,6 +111,21 @@ def stem(word: str, lang: str = "en") -> str:
     return r.term(fold(word) if r.folds_first else word.lower())
 
 
+_last_split: tuple = (None, None, [])
+
+
+def _folded_words(pattern: re.Pattern, text: str) -> list[str]:
+    """The words of a folded text, remembered for the last text: English stemmed and unstemmed
+    fields (caption and plain) split the same caption one after the other."""
+    global _last_split
+    last = _last_split  # one tuple, replaced whole: safe to read from other threads
+    if last[0] is pattern and last[1] is text:
+        return last[2]
+    words = pattern.findall(fold(text))
+    _last_split = (pattern, text, words)
+    return words
+
+
 class FoldingAnalyzer(Analyzer):
     """Words of one language folded to lower case without accents; maybe stemmed, paired."""
 
@@ -158,9 +173,10 @@ class FoldingAnalyzer(Analyzer):
             words = STEMS[self.lang].terms(text) if self.stems else PLAINS[self.lang].terms(text)
             words = [f"{a} {b}" for a, b in zip(words, words[1:])]
         elif not self.stems:
-            words = r.word.findall(fold(text))
+            words = _folded_words(r.word, text)
         else:
-            words = r.stemmed(r.word.findall(fold(text) if r.folds_first else text.lower()))
+            words = r.stemmed(_folded_words(r.word, text) if r.folds_first
+                              else r.word.findall(text.lower()))
         self._memo[text] = words
         if len(self._memo) > MEMO_SIZE:
             self._memo.popitem(last=False)
