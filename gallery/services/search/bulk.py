@@ -164,7 +164,8 @@ class BulkWriter(SegmentWriter):
                         entry[2].append(vbytes)
                         if field.scorable:
                             length += freq
-                pdw.add_field(name, field, value if field.stored else None, length)
+                if length or field.stored:  # else add_field does nothing
+                    pdw.add_field(name, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:
                     pdw.add_column_value(name, column, field.to_column_value(value))
