@@ -230,3 +230,25 @@ def test_reindex_reads_the_documents_the_orm_objects_give(app, make_gallery, mak
     assert got == expected
     assert len(got) == 4 and got[0]["keywords_fr"] == "inondations eau"
     assert got[2]["f_country"] == "KEN" and got[3]["trashed"] == "1"
+
+
+def test_gallery_reindex_builds_its_segments_in_processes(app, runner, make_gallery, make_asset,
+                                                          monkeypatch):
+    from gallery.extensions import db
+    from gallery.services import search
+
+    goma = make_gallery(title="Goma", category="Health", country="COD")
+    goma.language = "fr"
+    db.session.commit()
+    made = [make_asset(goma, caption=f"Des familles déplacées, photo {i}.", keywords=["inondées"])
+            for i in range(5)]
+    monkeypatch.setitem(app.config, "SEARCH_SEGMENT_DOCS", 2)
+    result = runner.invoke(args=["reindex", "--procs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 5 assets" in result.output
+    # Rounds of 2 x 2 in two forked processes (the second round's documents made meanwhile),
+    # then the one left in this process; the app's session is still usable after the forks.
+    with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
+        assert [r.doc_count_all() for r, _offset in s.reader().leaf_readers()] == [2, 2, 1]
+    found = search.run("inondé déplacés", None)
+    assert {h.asset.id for h in found.hits} == {a.id for a in made}
