@@ -154,11 +154,11 @@ def test_bulk_write_in_chunks_and_processes_indexes_everything(app, make_gallery
     assets = [make_asset(gallery) for _ in range(12)]
     root = app.config["SEARCH_INDEX_DIR"]
     ix = index.open_dir(os.path.join(root, store.new_version(root)))
-    # Chunks of 4 per process with 2 processes: 8 documents through the multi-process writer
-    # (it hands out batches of 100, so here one segment), then the 4 left in one process.
+    # Chunks of 4 per process with 2 processes: 8 documents in two processes, a segment each,
+    # then the 4 left in this process.
     assert write_all(ix, assets, procs=2, chunk=4) == 12
     with ix.searcher() as s:
-        assert [leaf.doc_count_all() for leaf, _ in s.reader().leaf_readers()] == [8, 4]
+        assert [leaf.doc_count_all() for leaf, _ in s.reader().leaf_readers()] == [4, 4, 4]
         assert {int(f["id"]) for f in s.reader().all_stored_fields()} == {a.id for a in assets}
     ix.close()
 

@@ -169,3 +169,26 @@ def test_seeded_categories_are_found_by_their_names_in_every_language(corpus):
     assert ids("category:abris") == ids("alojamiento") == {corpus["en"].id, corpus["mission"].id}
     health = {corpus[k].id for k in ("fr", "fr_refugees", "es", "es_vaccines", "mision")}
     assert ids("santé") == ids("sante") == ids("category:salud") == health
+
+
+def test_keywords_are_stemmed_in_the_gallerys_language(app, make_gallery, make_asset):
+    fr = make_gallery(title="Goma", category="Health", country="COD")
+    es = make_gallery(title="Cúcuta", category="Health", country="COL")
+    fr.language, es.language = "fr", "es"
+    en = make_gallery(title="Water in Lodwar", category="Shelter", country="KEN")
+    db.session.commit()
+    flooded = make_asset(fr, caption="Une rue de Goma.", keywords=["inondées", "abris d'urgence"])
+    floods = make_asset(fr, caption="Le fleuve.", keywords=["inondations"])
+    moved = make_asset(es, caption="Una calle.", keywords=["desplazadas"])
+    english = make_asset(en, caption="A street.", keywords=["flooding", "shelters"])
+    search.after_commit()
+    # French and Spanish stems: "inondées" is "inondé" and "inondations" in French, not in English
+    assert ids("inondé") == ids("keywords:inondé") == {flooded.id, floods.id}
+    assert ids("inondation") == {flooded.id, floods.id}
+    assert ids("desplazado") == ids("keyword:desplazado") == {moved.id}
+    assert ids('"abris d\'urgence"') == {flooded.id}
+    assert ids("inond*") == {flooded.id, floods.id}
+    assert ids("keywords:desplaz*") == {moved.id}
+    # English keywords as before
+    assert ids("flood") == ids("keywords:floods") == ids("flood*") == {english.id}
+    assert ids("shelter") == ids('"shelters"') == {english.id}

@@ -9,7 +9,9 @@ Snowball list (with its folded spellings).
 
 Each analyzer is one pass in plain Python over a regex split instead of a chain of Whoosh
 filters, and remembers its last few inputs: an asset's gallery title, description, country and
-credit repeat across every asset of the gallery, and caption text is analysed for three fields.
+credit repeat across every asset of the gallery; word pairs are made from the stemmed analyzer's
+remembered terms (a caption's stemmed field and its pairs are one analysis), and each word's
+term (or its absence: a stop word) is one dictionary lookup.
 They produce exactly what the equivalent Whoosh chains produce (tests/test_search_analysis.py).
 """
 from __future__ import annotations
@@ -64,6 +66,7 @@ class Language:
         self.folds_first = code == "en"  # Porter2 ignores accents; Snowball fr/es needs them
         self._stem: Callable[[str], str] = stemmer_for_language(code)
         self._terms: dict[str, str] = {}
+        self._table: dict[str, str] = {}  # word as split: its term, or "" when not indexed
 
     def term(self, word: str) -> str:
         """The stemmed, folded term of a word (lower case; folded already for English)."""
@@ -79,6 +82,20 @@ class Language:
         """Whether a (lower case) word is indexed when stemming: not a stop word, two letters."""
         return len(word) >= 2 and word not in self.stop
 
+    def stemmed(self, words: list[str]) -> list[str]:
+        """The terms of the kept words among `words` (as term() and kept() give them), in order."""
+        table = self._table
+        try:
+            found = [table[w] for w in words]
+        except KeyError:  # a word not seen yet: one lookup per word is the common case
+            if len(table) > CACHE_WORDS:
+                table.clear()
+            for w in words:
+                if w not in table:
+                    table[w] = self.term(w) if self.kept(w) else ""
+            found = [table[w] for w in words]
+        return [t for t in found if t]
+
 
 RULES = {code: Language(code) for code in LANGUAGES}
 
@@ -92,6 +109,21 @@ def stem(word: str, lang: str = "en") -> str:
     """The stem of a word in a language, folded (cached: a catalogue's vocabulary is small)."""
     r = rules(lang)
     return r.term(fold(word) if r.folds_first else word.lower())
+
+
+_last_split: tuple = (None, None, [])
+
+
+def _folded_words(pattern: re.Pattern, text: str) -> list[str]:
+    """The words of a folded text, remembered for the last text: English stemmed and unstemmed
+    fields (caption and plain) split the same caption one after the other."""
+    global _last_split
+    last = _last_split  # one tuple, replaced whole: safe to read from other threads
+    if last[0] is pattern and last[1] is text:
+        return last[2]
+    words = pattern.findall(fold(text))
+    _last_split = (pattern, text, words)
+    return words
 
 
 class FoldingAnalyzer(Analyzer):
@@ -136,14 +168,15 @@ class FoldingAnalyzer(Analyzer):
             self._memo.move_to_end(text)
             return found
         r = self.rules
-        if not self.stems:
-            words = r.word.findall(fold(text))
-        elif r.folds_first:
-            words = [r.term(w) for w in r.word.findall(fold(text)) if r.kept(w)]
-        else:
-            words = [r.term(w) for w in r.word.findall(text.lower()) if r.kept(w)]
         if self.pairs:
+            # The stemmed words' pairs: the caption's analysis is shared with its stemmed field.
+            words = STEMS[self.lang].terms(text) if self.stems else PLAINS[self.lang].terms(text)
             words = [f"{a} {b}" for a, b in zip(words, words[1:])]
+        elif not self.stems:
+            words = _folded_words(r.word, text)
+        else:
+            words = r.stemmed(_folded_words(r.word, text) if r.folds_first
+                              else r.word.findall(text.lower()))
         self._memo[text] = words
         if len(self._memo) > MEMO_SIZE:
             self._memo.popitem(last=False)

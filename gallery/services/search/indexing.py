@@ -1,26 +1,26 @@
 """Writing to the change log (queue_*) and bulk indexing (write_all); sync.py follows the log, health.py checks it."""
 from __future__ import annotations
 
-from typing import Iterable
+from types import SimpleNamespace
+from typing import Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import insert, literal, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from whoosh import index
 
 import gallery.services.search.store as store
 from gallery.extensions import db
-from gallery.models import Asset, Gallery, SearchOutbox, utcnow
+from gallery.models import Asset, Category, Country, Gallery, SearchOutbox, utcnow
 from gallery.services import oai_records
+from gallery.services.search import bulk
 from gallery.services.search.schema import make_document
 
-# Documents per segment of a bulk build (SEARCH_SEGMENT_DOCS). Whoosh's posting pool holds a whole
-# segment in memory, about 45 KB per document per indexing process, and past its limit spills
-# sorted runs to disk and merges them back in Python, which halves the speed: the limit is set
-# from the chunk so it never spills. Fewer, bigger segments make every query cheaper (fewer
-# lookups per term); 50,000 makes 20 segments of a million documents.
+# Documents per segment of a bulk build (SEARCH_SEGMENT_DOCS). A segment's postings are held in
+# memory while it is built (bulk.py: an indexing process peaked at 470 MiB at 50,000), and
+# documents twice (the round being indexed and the next being made). Fewer, bigger segments make every query
+# cheaper (fewer lookups per term); 50,000 makes 20 segments of a million documents.
 CHUNK_DOCS = 50_000
-POOL_KB_PER_DOC = 64
 
 
 def index_root() -> str:
@@ -64,21 +64,25 @@ def _queue_from(ids_query, operation: str) -> None:
 def write_all(ix: index.Index, assets: Iterable, procs: int = 1, chunk: int | None = None) -> int:
     """Add documents for many assets, one segment per `chunk` documents and process (the bulk path).
 
-    With procs > 1 each round of chunk x procs documents is split between that many processes,
-    a segment each. Segments are never merged here: a merge copies every posting again in Python.
+    Each round of chunk x procs documents is split between that many forked processes, a
+    segment each (bulk.py); the next round is read and made meanwhile. Segments are never
+    merged here: a merge copies every posting again in Python.
     """
     chunk = chunk or _configured_chunk()
-    count = 0
-    batch: list[dict] = []
-    for asset in assets:
-        batch.append(make_document(asset))
-        if len(batch) >= chunk * procs:
-            count += _write_segment(ix, batch, procs, chunk)
+    docs = (make_document(asset) for asset in assets)
+    return bulk.write_batches(ix, _batches(docs, chunk * max(1, procs)), procs, chunk,
+                              {"codec": store.codec()}, store.writer(ix))
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
             batch = []
-    if batch or not count:
-        # Starting processes for a small remainder costs more than it saves.
-        count += _write_segment(ix, batch, procs if len(batch) >= chunk else 1, chunk)
-    return count
+    if batch:
+        yield batch
 
 
 def _configured_chunk() -> int:
@@ -88,33 +92,57 @@ def _configured_chunk() -> int:
         return CHUNK_DOCS
 
 
-def _write_segment(ix: index.Index, docs: list[dict], procs: int, chunk: int) -> int:
-    kwargs = {"procs": procs, "multisegment": True} if procs > 1 and len(docs) > 1 else {}
-    limitmb = max(256, chunk * POOL_KB_PER_DOC // 1024)
-    # No compound file: it would copy every byte once more; merge=False: big segments stay.
-    writer = store.writer(ix, limitmb=limitmb, compound=False, **kwargs)
-    try:
-        for doc in docs:
-            writer.add_document(**doc)
-        writer.commit(merge=False)
-    except BaseException:
-        writer.cancel()
-        raise
-    return len(docs)
+# What make_document reads, loaded as columns: building ORM objects for a million assets (and
+# their galleries, categories and countries) cost more than indexing them.
+ASSET_COLUMNS = ("id", "gallery_id", "country_code", "title", "caption", "alt_text", "translations",
+                 "keywords", "credit", "creator", "city", "media_type", "status", "consent",
+                 "deleted_at", "embargo_until", "rights_expire_on", "date_taken", "created_at")
+GALLERY_COLUMNS = ("id", "category_id", "country_code", "title", "description", "language",
+                   "translations", "status", "deleted_at", "embargo_until", "date")
+GALLERIES_KEPT = 10_000  # assets come in id order, mostly gallery by gallery
 
 
-def iter_assets(batch: int):
-    """Every asset with its gallery, in id order, `batch` rows per query."""
+def iter_assets(batch: int) -> Iterator[SimpleNamespace]:
+    """Every asset as a plain object with its gallery, category and country, in id order, `batch` rows per query."""
     s = session()
     try:
+        categories = {r.id: SimpleNamespace(slug=r.slug, name=r.name)
+                      for r in s.execute(select(Category.id, Category.slug, Category.name))}
+        countries = {r.alpha3: SimpleNamespace(alpha3=r.alpha3, alpha2=r.alpha2, name=r.name,
+                                               official_name=r.official_name)
+                     for r in s.execute(select(Country.alpha3, Country.alpha2, Country.name,
+                                               Country.official_name))}
+        galleries: dict[int, SimpleNamespace] = {}
+        columns = [getattr(Asset, c) for c in ASSET_COLUMNS]
         last = 0
         while True:
-            chunk = s.scalars(select(Asset).where(Asset.id > last).order_by(Asset.id)
-                                    .limit(batch).options(joinedload(Asset.gallery))).unique().all()
-            if not chunk:
+            rows = s.execute(select(*columns).where(Asset.id > last).order_by(Asset.id)
+                             .limit(batch)).all()
+            if not rows:
                 break
-            yield from chunk
-            last = chunk[-1].id
-            s.expunge_all()
+            missing = {r.gallery_id for r in rows} - galleries.keys()
+            if missing:
+                if len(galleries) > GALLERIES_KEPT:
+                    galleries.clear()
+                    missing = {r.gallery_id for r in rows}
+                galleries.update(_galleries(s, missing, categories, countries))
+            for r in rows:
+                values = r._asdict()
+                gallery_id, code = values.pop("gallery_id"), values.pop("country_code")
+                yield SimpleNamespace(**values, gallery=galleries[gallery_id],
+                                      country=countries.get(code) if code else None)
+            last = rows[-1].id
+            s.rollback()  # no transaction left open between batches
     finally:
         s.close()
+
+
+def _galleries(s: Session, ids: set[int], categories: dict, countries: dict) -> dict[int, SimpleNamespace]:
+    found = {}
+    for r in s.execute(select(*(getattr(Gallery, c) for c in GALLERY_COLUMNS))
+                       .where(Gallery.id.in_(ids))):
+        values = r._asdict()
+        category, code = values.pop("category_id"), values.pop("country_code")
+        found[r.id] = SimpleNamespace(**values, category=categories[category],
+                                      country=countries.get(code) if code else None)
+    return found

@@ -164,7 +164,8 @@ def _language_query(stems: list[str], lang: str, fieldname: str | None) -> wq.Qu
             return wq.And([pairs, *(wq.Term(field, s) for s in stems)])
         return wq.And([wq.Term(field, s) for s in stems])
     if lang != "en":
-        return pairs
+        # A gallery's keywords are in its language too (schema.make_document).
+        return wq.Or([pairs, wq.And([wq.Term(lang_field("keywords", lang), s) for s in stems])])
     return wq.Or([pairs, *(wq.And([wq.Term(f, s) for s in stems]) for f in META_FIELDS)])
 
 

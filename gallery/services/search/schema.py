@@ -15,7 +15,7 @@ from gallery.services.search.analysis import LANGUAGES, PLAINS, SHINGLES, STEMS,
 
 # Bumped whenever fields or analysis change: an index built with another version is rebuilt
 # by `gallery init` and reported by `gallery check`.
-SCHEMA_VERSION = "4"  # 4: French and Spanish fields
+SCHEMA_VERSION = "5"  # 4: French and Spanish fields; 5: keywords in the gallery's language
 
 # Fields a journalist may name in a query ("credit:reuters") and the index field behind each.
 QUERY_FIELDS = {"caption": "caption", "title": "title", "credit": "credit", "creator": "creator",
@@ -35,10 +35,10 @@ FACET_FIELDS = {"category": "f_category", "country": "f_country", "media_type": 
 DEFAULT_FIELDS = (("title", 3.0), ("caption", 2.0), ("keywords", 1.5), ("alt", 1.0),
                   ("credit", 1.0), ("creator", 1.0), ("city", 1.0), ("country", 1.0),
                   ("category", 1.0), ("gallery", 1.0))
-# Fields whose text has a language (the gallery's, or a translation's): each has one field per
-# language, analysed with that language's rules; the English one keeps the plain name. The
-# others (keywords, names, places, credits) are analysed as English: mostly proper names.
-TRANSLATED = ("title", "caption", "alt", "gallery", "plain", "shingle")
+# Fields whose text has a language (the gallery's, or a translation's; keywords: the gallery's):
+# each has one field per language, analysed with that language's rules; the English one keeps
+# the plain name. The others (names, places, credits) are analysed as English: mostly proper names.
+TRANSLATED = ("title", "caption", "alt", "gallery", "plain", "shingle", "keywords")
 
 
 def lang_field(name: str, lang: str) -> str:
@@ -131,7 +131,8 @@ def make_document(asset: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": str(asset.id),
         "lang": " ".join(sorted(langs)),
-        "keywords": keywords,
+        # Written in the gallery's language: a French gallery's "inondations" is stemmed as French.
+        lang_field("keywords", original if original in LANGUAGES else "en"): keywords,
         "credit": asset.credit or "",
         "creator": asset.creator or "",
         "country": country_words,
@@ -146,7 +147,8 @@ def make_document(asset: Any) -> dict[str, Any]:
     }
     for lang in langs:
         title, caption = titles.get(lang, ""), captions.get(lang, "")
-        both = f"{title}\n{caption}"
+        # Without a title the caption alone: the same words, and its analysis is remembered.
+        both = f"{title}\n{caption}" if title else caption
         doc.update({lang_field("title", lang): title, lang_field("caption", lang): caption,
                     lang_field("alt", lang): alts.get(lang, ""), lang_field("plain", lang): both,
                     lang_field("shingle", lang): both,
