@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 import zlib
 
@@ -243,3 +244,21 @@ def test_dashboard_filters_cost_the_same_whatever_the_catalogue(client, count_qu
     assert many == few <= MAX_QUERIES + 4, (path, few, many)
     total = page.select_one(".result-count").get_text()
     assert total.startswith("0 galleries" if "draft" in path else "14 galleries"), total
+
+
+def test_search_hits_of_video_and_audio_read_their_work_in_one_query(client, count_queries, make_gallery):
+    """A video or audio hit is public once its proxy is ready: that is read for all hits at once."""
+    from gallery.models import AssetWork
+    from gallery.services import search
+
+    counted = {}
+    for n in (2, 12):
+        gallery = make_gallery(title=f"Clips {n}", category="Health", country="YEM")
+        ids = bulk_assets(gallery, n)
+        db.session.execute(update(Asset).where(Asset.id.in_(ids)).values(media_type="video"))
+        db.session.add_all(AssetWork(asset_id=i, piece="proxy", state="ready") for i in ids)
+        db.session.commit()
+        search.rebuild()
+        counted[n], page = _count(client, count_queries, f"/api/search?q=clips&gallery={gallery.id}")
+        assert json.loads(page.get_text())["total"] == n  # every clip is public: its proxy is ready
+    assert counted[2] == counted[12], counted

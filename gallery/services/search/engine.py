@@ -285,6 +285,7 @@ def _load_assets(ids: list[int], user: Any) -> list[Asset]:
     rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids))
                               .options(joinedload(Asset.gallery), selectinload(Asset.renditions))
                               ).unique().all()
+    policy.load_work(db.session, rows)  # a video or audio hit is public once its proxy is ready
     by_id = {a.id: a for a in rows}
     return [by_id[i] for i in ids if i in by_id and policy.can_view_asset(user, by_id[i])]
 
