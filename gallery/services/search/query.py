@@ -236,6 +236,22 @@ def restrict(parsed: Parsed, fieldname: str) -> wq.Query | None:
     return wq.And(subs) if subs else None
 
 
+# Per language, a word as written -> (folded, its index term or None for a stop word): captions
+# repeat their vocabulary, and a lookup costs less than folding and stemming again.
+_WORDS: dict[str, dict[str, tuple[str, str | None]]] = {}
+WORDS_KEPT = 200_000
+
+
+def _word(r, word: str, words: dict) -> tuple[str, str | None]:
+    written = fold(word)
+    term = written if r.folds_first else word.lower()
+    found = words[word] = (written, r.term(term) if r.kept(term) else None)
+    if len(words) > WORDS_KEPT:
+        words.clear()
+        words[word] = found
+    return found
+
+
 def highlight(text: str, parsed: Parsed, limit: int = 240, lang: str = "en") -> Markup:
     """An escaped excerpt of `text` (in `lang`) around the first match, matches in <mark>."""
     text = text or ""
@@ -245,14 +261,17 @@ def highlight(text: str, parsed: Parsed, limit: int = 240, lang: str = "en") -> 
         # page highlights 48 texts, and tokens cost more than the words. Matches past the
         # excerpt that the first one opens are never shown, so reading stops there.
         r = rules(lang)
+        words = _WORDS.setdefault(r.code, {})
         for m in r.word.finditer(text):
             if spans and m.start() > spans[0][0] + limit:
                 break
-            written = fold(m.group())
-            term = written if r.folds_first else m.group().lower()
-            if not r.kept(term):
+            found = words.get(m.group())
+            if found is None:
+                found = _word(r, m.group(), words)
+            written, term = found
+            if term is None:
                 continue
-            if r.term(term) in parsed.terms or written in parsed.plain or (
+            if term in parsed.terms or written in parsed.plain or (
                     parsed.prefixes and any(written.startswith(p) for p in parsed.prefixes)):
                 spans.append(m.span())
     start = 0
