@@ -139,3 +139,26 @@ def test_batches_queue_every_asset_once_and_skip_those_without_a_copy(app, stale
     assert jobs.wait_idle()
     db.session.expire_all()
     assert all(b"Partner Network" in storage.read_bytes(db.session.get(Asset, a.id).served_key) for a in stale)
+
+
+def test_an_audio_files_served_original_and_proxy_are_recredited(runner, make_gallery):
+    """Audio got its writers after its first copies: recredit reaches the served WAV and the AAC proxy."""
+    from mutagen.mp4 import MP4
+    from mutagen.wave import WAVE
+
+    from gallery.services import ingest
+    from tests.media_files import audio_bytes
+
+    result = ingest.ingest(make_gallery(), io.BytesIO(audio_bytes(seconds=0.5)), "chime.wav",
+                           {"caption": "Morning call", "credit": "Relief Agency"}, user=None)
+    assert result.status == "accepted", result.reason
+    asset = settled(result.asset)
+    assert asset.rendition("audio") is not None
+    behind_the_writers_back(asset.id, caption="Evening call")
+    assert "Would queue the credits of 1 asset " in runner.invoke(
+        args=["recredit", "--media-type", "audio", "--dry-run"]).output
+    result = runner.invoke(args=["recredit", "--media-type", "audio"])
+    assert result.exit_code == 0 and "Queued the credits of 1 asset;" in result.output
+    asset = settled(asset)
+    assert str(WAVE(storage.path(asset.served_key)).tags.getall("COMM")[0]) == "Evening call"
+    assert MP4(storage.path(asset.rendition("audio").storage_key)).tags["\xa9cmt"][0] == "Evening call"
