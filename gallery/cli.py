@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from gallery import demo, migrate
 from gallery.commands import (
     check_cli,
+    credits_cli,
     editorial_cli,
     ingest_cli,
     oai_cli,
@@ -30,7 +31,7 @@ def init_app(app: Flask) -> None:
                     search_cli.search_sync_command,
                     check_cli.check_command, editorial_cli.create_token_command,
                     editorial_cli.empty_trash_command, editorial_cli.send_digests_command,
-                    worker_cli.worker_command,
+                    worker_cli.worker_command, credits_cli.recredit_command,
                     storage_cli.storage_group, oai_cli.oai_rebuild_command):
         app.cli.add_command(command)
 

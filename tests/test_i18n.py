@@ -237,6 +237,25 @@ def test_the_advanced_search_lists_countries_in_the_language(client):
     assert options.index("Égypte") < options.index("Espagne") < options.index("Estonie")
 
 
+@pytest.mark.parametrize("prefix, language", [("", "en"), ("/fr", "fr"), ("/es", "es")])
+def test_the_advanced_searchs_cached_country_options_are_those_named_and_sorted_one_by_one(client, prefix,
+                                                                                             language):
+    """The cached country_options filter gives the same options, in the same order, as naming each row did."""
+    from sqlalchemy import select
+
+    from gallery.extensions import db
+    from gallery.models import Country
+
+    rows = db.session.scalars(select(Country).order_by(Country.name)).all()
+    # What the by_name filter did: each row named, then sorted by that name, in the page's language.
+    named = [(c.alpha3, names.country_name(c, language)) for c in rows]
+    expected = sorted(named, key=lambda option: names.sort_key(option[1], language))
+    got = [(o["value"], o.get_text()) for o in
+           soup(client.get(f"{prefix}/search/advanced")).select("#adv-country option")]
+    assert got[0][0] == "" and len(got) == len(rows) + 1 > 200
+    assert got[1:] == expected
+
+
 def test_seeded_categories_have_names_in_each_language_and_new_ones_keep_theirs(client, app, make_user):
     from gallery.services import categories
 
