@@ -102,18 +102,25 @@ def test_the_press_kit_form_for_recipients_in_spanish(client, make_user, make_ga
     assert "Parte: se espera un número entero." in flashes(bad_part)
 
 
-def test_the_activation_mail_speaks_the_page_language(client, admin, login_as, caplog):
+def test_the_activation_mail_speaks_the_recipients_language(client, admin, login_as, caplog):
+    """Not the admin's page's: the mail is the new member's (English when they chose none)."""
     from gallery.services import accounts
 
     user = accounts.create_user(email="nuevo@example.org", password="a good long password", name="Nuevo")
-    user.active = False
+    user.active, user.language = False, "fr"
+    plain = accounts.create_user(email="plain@example.org", password="a good long password", name="Plain")
+    plain.active = False
     db.session.commit()
     login_as(admin)
     with caplog.at_level(logging.WARNING, logger="gallery.mail"):
-        assert client.post(f"/fr/admin/users/{user.id}/active", data={"active": "1"}).status_code == 303
+        assert client.post(f"/admin/users/{user.id}/active", data={"active": "1"}).status_code == 303
     assert "Votre compte est" in caplog.text and "Bonjour Nuevo," in caplog.text
     assert "vous pouvez vous connecter sur http://localhost/fr/login" in caplog.text
     assert db.session.get(User, user.id).active
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gallery.mail"):
+        assert client.post(f"/fr/admin/users/{plain.id}/active", data={"active": "1"}).status_code == 303
+    assert "Hello Plain," in caplog.text and "Bonjour" not in caplog.text
 
 
 def test_feeds_take_the_language_of_the_request_else_english(client, make_gallery):
