@@ -78,6 +78,11 @@ class Language:
                                          else fold(self._stem(word)))
         return found
 
+    def index_term(self, word: str) -> str | None:
+        """The stemmed term of a word as written, or None when it is not indexed (a stop word)."""
+        word = fold(word) if self.folds_first else word.lower()
+        return self.term(word) if self.kept(word) else None
+
     def kept(self, word: str) -> bool:
         """Whether a (lower case) word is indexed when stemming: not a stop word, two letters."""
         return len(word) >= 2 and word not in self.stop
@@ -155,11 +160,7 @@ class FoldingAnalyzer(Analyzer):
 
     def _word(self, word: str) -> str | None:
         """The term of one token as written, or None when it is not indexed."""
-        r = self.rules
-        word = fold(word) if (r.folds_first or not self.stems) else word.lower()
-        if not self.stems:
-            return word
-        return r.term(word) if r.kept(word) else None
+        return self.rules.index_term(word) if self.stems else fold(word)
 
     def terms(self, text: str) -> list[str]:
         """The index terms of a text, in order."""

@@ -243,9 +243,7 @@ WORDS_KEPT = 200_000
 
 
 def _word(r, word: str, words: dict) -> tuple[str, str | None]:
-    written = fold(word)
-    term = written if r.folds_first else word.lower()
-    found = words[word] = (written, r.term(term) if r.kept(term) else None)
+    found = words[word] = (fold(word), r.index_term(word))
     if len(words) > WORDS_KEPT:
         words.clear()
         words[word] = found

@@ -210,8 +210,8 @@ def save_arrays(ix: index.Index, procs: int = 1) -> None:
         if not SCHEMA_FIELDS <= set(searcher.schema.names()):
             return
         warm(searcher, WARM_FACETS, _scored(searcher))
-        todo = [seg for _r, _off, seg in View(searcher).leaves
-                if seg.folder and not tables.has_tables(seg)]
+        leaves = View(searcher).leaves
+        todo = [seg for _r, _off, seg in leaves if seg.folder and not tables.has_tables(seg)]
         if procs > 1 and len(todo) > 1:
             names = [seg.name for seg in todo]
             with ProcessPoolExecutor(min(procs, len(todo)), mp_context=get_context("fork")) as pool:
@@ -219,7 +219,7 @@ def save_arrays(ix: index.Index, procs: int = 1) -> None:
             for seg in todo:
                 seg.tables.clear()  # mapped from the new files next time
             return
-        for r, _off, seg in View(searcher).leaves:
+        for r, _off, seg in leaves:
             if seg in todo:
                 tables.save(r, seg, _tabled(searcher.schema))
 
