@@ -298,6 +298,9 @@ def test_an_entry_past_a_running_transaction_is_applied_and_passed_later():
     # The transaction ended: the same entries are final now, and already applied.
     again = changelog.advance(moved, [Entry((7, 12), 2, True), Entry((8, 9), 3, True)])
     assert again == Cursor((8, 9))
+    # Read after a later point than the cursor: final or not, nothing moves it over the gap.
+    later = changelog.advance(moved, [Entry((9, 13), 4, True)], contiguous=False)
+    assert later == Cursor((5, 11), frozenset({(7, 12), (8, 9), (9, 13)}))
     assert Cursor.loads(moved.dumps()) == moved
 
 
@@ -365,6 +368,40 @@ def test_an_entry_committed_late_with_a_lower_id_is_never_skipped(app, make_gall
     done = sync.local_cursor()
     positions = [tuple(p) for p in db.session.execute(select(SearchOutbox.txid, SearchOutbox.id))]
     assert all(p <= done.position or p in done.applied for p in positions)
+
+
+def test_an_entry_committed_between_two_batches_of_a_pass_is_not_skipped(app, make_gallery,
+                                                                         make_asset, monkeypatch):
+    """PostgreSQL: a pass reads its second batch after its first; an older entry committed
+    meanwhile lies behind that read, so the second batch must not move the cursor past it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: its ids are in commit order")
+    app.config["SEARCH_WRITER"] = "sync"
+    gallery = make_gallery()
+    slow_asset, middle, last = make_asset(gallery), make_asset(gallery), make_asset(gallery)
+    assert search.drain(rebuild_if_needed=True).rebuilt == 3
+    slow, quick = db.engine.connect(), db.engine.connect()
+    try:
+        slow_tx = slow.begin()
+        slow.execute(text("SELECT pg_current_xact_id()"))  # the oldest transaction id
+        with quick.begin():
+            _write_entry(quick, middle.id, "Marimba workshop")
+        with quick.begin():
+            _write_entry(quick, last.id, "Lute repair")
+        _write_entry(slow, slow_asset.id, "Kazoo parade")
+        # The slow transaction commits while the pass writes its first batch (one entry) to the
+        # index: its entry is then behind where the second batch is read from.
+        monkeypatch.setattr(sync, "_after_index_commit", lambda: slow_tx.is_active and slow_tx.commit())
+        first = search.drain(batch=1)
+    finally:
+        slow.close()
+        quick.close()
+    assert first.indexed == 2 and search.run("marimba", None).total == 1
+    monkeypatch.setattr(sync, "_after_index_commit", None)
+    assert search.pending().entries == 1  # the slow one: seen by nobody yet, and counted
+    search.drain()
+    assert search.run("kazoo", None).total == 1 and search.run("lute", None).total == 1
+    assert search.pending().entries == 0
 
 
 def test_an_index_from_before_the_log_applies_what_its_outbox_held(app, make_gallery, make_asset):

@@ -106,9 +106,14 @@ def read_after(session: Session, after: Position, limit: int) -> list[Entry]:
     return [Entry((r.txid, r.id), r.asset_id, bool(r.final)) for r in rows]
 
 
-def advance(cursor: Cursor, entries: list[Entry]) -> Cursor:
-    """The cursor after applying `entries` (read in order right after it, or after its applied ones)."""
-    position, applied, moving = cursor.position, set(cursor.applied), True
+def advance(cursor: Cursor, entries: list[Entry], contiguous: bool = True) -> Cursor:
+    """The cursor after applying `entries`, read in log order.
+
+    contiguous: they were read right after the cursor's position. Entries read after a later
+    point (the end of a pass's previous batch, past entries that were not final) never move it:
+    an entry in the gap may have become visible since that read, and it has not been applied.
+    """
+    position, applied, moving = cursor.position, set(cursor.applied), contiguous
     for entry in entries:
         if moving and entry.final:
             position = entry.position

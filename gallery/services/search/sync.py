@@ -131,7 +131,7 @@ def _follow_locked(ix: index.Index, root: str, name: str, result: DrainResult,
                 store.save_arrays(ix)  # the new segment's, here rather than in every reader
                 if _after_index_commit is not None:
                     _after_index_commit()
-            cursor = changelog.advance(cursor, entries)
+            cursor = changelog.advance(cursor, entries, contiguous=after == cursor.position)
             store.write_cursor(root, name, cursor)
             s.commit()  # ends the read transaction: no snapshot held between batches
             s.expunge_all()
