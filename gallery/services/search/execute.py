@@ -18,6 +18,9 @@ import gallery.services.search.tables as tables
 
 K1, B = 1.2, 0.75  # BM25 defaults, as Whoosh's BM25F uses them
 PREFIX_TERMS = 200  # a prefix like "a*" must not turn into thousands of terms
+# Facets with few values are counted together: one code per document for its combination of
+# values, one count of the hits over them, then a sum per facet. At most this many combinations.
+JOINT_BINS = 1 << 21
 
 
 @dataclass
@@ -28,6 +31,16 @@ class Outcome:
     docnums: list[int]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     scores: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Joint:
+    """Several facet fields' value codes combined into one per document (View.joint)."""
+
+    fields: tuple[str, ...]
+    sizes: tuple[int, ...]  # each field's codes run from 0 (no value) to its size - 1
+    bins: int
+    codes: np.ndarray
 
 
 class View:
@@ -317,23 +330,70 @@ class View:
 
     # Counting
 
-    def facet_counts(self, hits: np.ndarray, fieldname: str, limit: int = 0) -> dict[str, int]:
+    def facets(self, hits: np.ndarray, fieldnames: tuple[str, ...], limit: int = 0) -> list[dict[str, int]]:
+        """facet_counts of several fields, those with few values counted in one pass over the hits."""
+        joint = self.joint(fieldnames)
+        totals: dict[str, np.ndarray] = {}
+        if joint is not None and _joint_pays(joint, len(hits)):
+            table = np.bincount(joint.codes[hits], minlength=joint.bins).reshape(joint.sizes)
+            axes = range(len(joint.sizes))
+            for axis, name in enumerate(joint.fields):
+                totals[name] = table.sum(axis=tuple(a for a in axes if a != axis))
+        return [self.facet_counts(hits, name, limit, totals.get(name)) for name in fieldnames]
+
+    def joint(self, fieldnames: tuple[str, ...]) -> Joint | None:
+        """The combined value codes of the fields among these with fewest values (None: under two)."""
+        kept = self._kept()
+        key = ("joint", tuple(sorted(fieldnames)))
+        if key in kept:
+            return kept[key]
+        sizes = {name: int(codes.max()) + 1 if len(codes) else 1
+                 for name in fieldnames for codes in [self.doc_codes(name)]}
+        chosen, bins = [], 1
+        for name in sorted(sizes, key=lambda n: (sizes[n], n)):
+            if bins * sizes[name] > JOINT_BINS:
+                break
+            chosen.append(name)
+            bins *= sizes[name]
+        found = None
+        if len(chosen) > 1:
+            codes = np.zeros(self.size, dtype=np.int32)
+            for name in chosen:
+                codes *= sizes[name]
+                codes += self.doc_codes(name)
+            found = Joint(tuple(chosen), tuple(sizes[n] for n in chosen), bins, codes)
+        kept[key] = found
+        return found
+
+    def facet_counts(self, hits: np.ndarray, fieldname: str, limit: int = 0,
+                     total: np.ndarray | None = None) -> dict[str, int]:
         """How many of the matching documents (sorted global numbers) hold each value of a field.
 
-        limit: only the most frequent values (ties: the first numbered), when above 0.
+        limit: only the most frequent values (ties: the first numbered), when above 0;
+        total: the count per value code, when already made (View.facets).
         """
-        total = np.bincount(self.doc_codes(fieldname)[hits])[1:]  # code 0: no value
+        if total is None:
+            total = np.bincount(self.doc_codes(fieldname)[hits])
+        total = total[1:]  # code 0: no value
         found = np.flatnonzero(total)
         if limit and len(found) > limit:
             found = found[np.argsort(-total[found], kind="stable")[:limit]]
         return {arrays.VOCABULARY.value(fieldname, int(c)): int(total[c]) for c in found}
 
 
+def _joint_pays(joint: Joint, hits: int) -> bool:
+    """Whether counting the hits jointly is cheaper than one count per field."""
+    # The joint count also adds up every combination of values, matched or not: worth it only
+    # when the hits outnumber them (a common word over a big catalogue).
+    return hits * (len(joint.fields) - 1) >= joint.bins
+
+
 def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
-         date_field: str = "date") -> None:
+         date_field: str = "date", joint: tuple[str, ...] = ()) -> None:
     """Read every segment's facet codes, field lengths and dates now, not in the first search.
 
     Segments never change, so after a drain only the new small segment is read.
+    joint: the facet fields a search counts together (View.facets), combined now.
     """
     view = View(searcher)
     for r, _off, seg in view.leaves:
@@ -347,6 +407,8 @@ def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
     for name in scored:
         if tables.is_any(name):
             view.norms(name)
+    if joint:
+        view.joint(joint)
 
 
 def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Query | None = None,
@@ -371,8 +433,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     hits = np.flatnonzero(mask)
     out = Outcome(total=int(len(hits)), docnums=[])
     if facets:
-        out.facets = {name: view.facet_counts(hits, fieldname, facet_limit)
-                      for name, fieldname in facets.items()}
+        out.facets = dict(zip(facets, view.facets(hits, tuple(facets.values()), facet_limit)))
     start = (page - 1) * per_page
     if per_page <= 0 or start >= len(hits):  # per_page 0: counts and facets only
         return out
