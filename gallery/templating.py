@@ -66,10 +66,10 @@ def gallery_url(gallery, **kwargs) -> str:
 
 
 def asset_url(asset, **kwargs) -> str:
-    """URL of an asset page."""
-    if kwargs:
+    """URL of an asset page (kwargs: url_for's; _external alone keeps the per-request shortcut)."""
+    if kwargs.keys() - {"_external"}:
         return url_for("browse.asset", asset_id=asset.id, **kwargs)
-    head, tail = _url_around_id("browse.asset")
+    head, tail = _url_around_id("browse.asset", **kwargs)
     return f"{head}{asset.id}{tail}"
 
 
@@ -81,10 +81,10 @@ def asset_link(endpoint: str, asset) -> str:
 
 def rendition_url(asset, size: str, **kwargs) -> str:
     """URL of a rendition file (served through the policy check), carrying its version."""
-    if kwargs:  # _external=True for the API
+    if kwargs.keys() - {"_external"}:
         return url_for("media.rendition", asset_id=asset.id, size=size, v=rendition_version(asset, size),
                        **kwargs)
-    head, tail = _url_around_id("media.rendition", size=size)
+    head, tail = _url_around_id("media.rendition", size=size, **kwargs)  # _external=True: the API
     return f"{head}{asset.id}{tail}?v={rendition_version(asset, size)}"
 
 
