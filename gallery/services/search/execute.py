@@ -274,16 +274,17 @@ class View:
             return self._or(subs, scored)
         if len(subs) > 1 and all(isinstance(sub, wq.Term) for sub in subs):
             return self._and_terms(subs, scored)
+        # In place: every array evaluate returns is made for its caller.
         mask, score = None, None
         for sub in subs:
             m, s = self.evaluate(sub, scored)
-            mask = m if mask is None else op(mask, m)
+            mask = m if mask is None else op(mask, m, out=mask)
             if s is not None:
-                score = s if score is None else score + s
+                score = s if score is None else np.add(score, s, out=score)
         if mask is None:  # an empty And matches everything, an empty Or nothing, as in Whoosh
             mask = np.full(self.size, op is np.logical_and, dtype=bool)
         if score is not None and op is np.logical_and:
-            score[~mask] = 0  # a part that matched alone must not lift a parent Or
+            np.multiply(score, mask, out=score)  # a part that matched alone must not lift a parent Or
         return mask, score
 
     def _or(self, subs, scored: bool):
