@@ -8,10 +8,11 @@ The catalogue is built once into a cache directory (--cache, default ~/.cache/ga
 reused by later runs: database rows inserted in bulk (assets with two rendition rows each, tiny
 shared file keys: pages and search never open files; gallery 1 holds 2,000 assets), then the search
 index with the `gallery reindex` code on --procs processes. Then, in one run:
-  - opening a searcher in a fresh process (what a new web worker pays), and after a drain;
+  - opening a searcher in a fresh process (what a new web worker pays as it starts, wsgi.py), and
+    after a drain;
   - the 204-query mix with facets in process (the engine's own figure: the baseline) and through
-    HTTP, `/api/search` under `gunicorn -w 4` with 4 concurrent clients; the first request of
-    each client is reported apart (cold: a worker's first search), with each worker's peak RSS
+    HTTP, `/api/search` under `gunicorn -w 4` with 4 concurrent clients, once every worker has
+    started; the first request of each client is reported apart, with each worker's peak RSS
     split into its own memory and the memory-mapped index it shares with the others;
   - an incremental drain of 1,000 changed assets;
   - SQLite FTS5 on a sample of the mix (one query per kind), the other baseline.
@@ -254,6 +255,7 @@ def over_http(env: dict[str, str], mix, workers: int, clients: int) -> dict:
     """The mix through /api/search under gunicorn: latencies (cold apart), per-worker memory."""
     server, port = serve(env, workers, timeout=300, ready_within=120)
     try:
+        started_workers = wait_started(server.pid, workers)
         todo = list(enumerate(mix))
         lock = threading.Lock()
         cold: list[float] = []
@@ -286,7 +288,31 @@ def over_http(env: dict[str, str], mix, workers: int, clients: int) -> dict:
         mem = [memory(pid) for pid in children(server.pid)]
     finally:
         stop(server)
-    return {"times": times, "cold": cold, "errors": errors, "rps": len(mix) / wall, "memory": mem}
+    return {"times": times, "cold": cold, "errors": errors, "rps": len(mix) / wall, "memory": mem,
+            "started_s": started_workers}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_started(pid: int, workers: int, deadline: float = 120) -> float:
+    """Wait until gunicorn's workers have all started (each opens the search index as it starts,
+    wsgi.py) and gone idle, so the first timed requests do not queue behind a starting worker;
+    seconds waited after the first one answered."""
+    start = time.monotonic()
+    before: dict[int, float] = {}
+    while time.monotonic() - start < deadline:
+        pids = children(pid)
+        now = {p: cpu_seconds(p) for p in pids}
+        if len(pids) == workers and now == before:
+            return time.monotonic() - start
+        before = now
+        time.sleep(0.25)
+    raise SystemExit("gunicorn's workers did not settle")
 
 
 def fts_sample(cache: str, n: int, ngal: int, mix) -> dict:
@@ -469,7 +495,9 @@ def main() -> None:
         every_http += http["times"].get(kind, [])
         print(f"{kind:9} {len(local[kind]):4d} | {_pp(local[kind])} | {_pp(http['times'].get(kind, []))}")
     print(f"{'all warm':9} {len(every_local):4d} | {_pp(every_local)} | {_pp(every_http)}")
-    print(f"{'cold':9} {len(http['cold']):4d} | {'':15} | {_pp(http['cold'])}  (each client's first)")
+    print(f"{'first':9} {len(http['cold']):4d} | {'':15} | {_pp(http['cold'])}  (each client's first; "
+          f"the workers opened the index as they started: settled {http['started_s']:.1f} s after "
+          f"the first answered)")
     print(f"HTTP: {http['rps']:.1f} req/s, errors {len(http['errors'])}")
     for i, m in enumerate(http["memory"]):
         print(f"worker {i + 1}: peak RSS {m.get('VmHWM', 0):.0f} MiB; now {m.get('RssAnon', 0):.0f} "

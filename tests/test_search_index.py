@@ -265,3 +265,24 @@ def test_a_rebuild_lets_go_of_the_old_versions_arrays(app, make_gallery, make_as
     assert new != old
     assert not any(k.startswith(f"{old}:") for k in arrays.STORE.segments)
     assert any(k.startswith(f"{new}:") for k in arrays.STORE.segments)
+
+
+def test_a_worker_opens_the_index_as_it_starts_and_its_first_search_uses_it(app, make_gallery,
+                                                                           make_asset):
+    make_asset(make_gallery(), caption="Warm start at the clinic")
+    store.close_all()  # as a new worker process: nothing open yet
+    cache = store.searcher_cache(app.config["SEARCH_INDEX_DIR"])
+    assert cache.entry is None
+    assert search.warm_up()
+    opened = cache.entry
+    assert opened is not None
+    assert search.run("clinic", None).total == 1
+    assert cache.entry is opened  # the first visitor did not pay for opening it
+
+
+def test_warming_up_never_makes_an_index(app, tmp_path):
+    """A worker that starts before `gallery init` (or before the sync's first pass) still starts."""
+    root = tmp_path / "no-index-yet"
+    app.config["SEARCH_INDEX_DIR"] = str(root)
+    assert search.warm_up() is False
+    assert not root.exists() or not any(p.is_dir() for p in root.iterdir())

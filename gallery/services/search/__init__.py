@@ -9,6 +9,7 @@ from gallery.services.search.engine import (
     matching_ids,
     newest_added,
     run,
+    warm_up,
 )
 from gallery.services.search.health import CheckReport, Readiness, check, readiness
 from gallery.services.search.indexing import queue_assets, queue_category, queue_gallery
@@ -25,4 +26,5 @@ from gallery.services.search.sync import (
 
 __all__ = ["CheckReport", "DrainResult", "Readiness", "after_commit", "check", "drain", "follow",
            "pending", "queue_assets", "queue_category", "queue_gallery", "readiness", "rebuild",
-           "rebuild_if_outdated", "SORTS", "Filters", "Hit", "Results", "matching_ids", "newest_added", "run", "parse"]
+           "rebuild_if_outdated", "SORTS", "Filters", "Hit", "Results", "matching_ids", "newest_added", "run", "parse",
+           "warm_up"]

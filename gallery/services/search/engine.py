@@ -188,6 +188,23 @@ def _lease() -> Iterator:
         yield searcher
 
 
+def warm_up() -> bool:
+    """Open this process's searcher now, as a web worker starts; False when there is no index yet.
+
+    At a million assets opening it takes about a second: paid at start, not by a first visitor.
+    Never makes an index (that is `gallery init`'s or the sync's work) and never stops a start.
+    """
+    cache = store.searcher_cache(current_app.config["SEARCH_INDEX_DIR"])
+    try:
+        with cache.lease(create=False):
+            return True
+    except (LockError, store.IndexMissing):
+        return False
+    except Exception:  # a damaged index: requests say so through SearchBusy or a 500 log later
+        current_app.logger.exception("search: could not open the index at start")
+        return False
+
+
 def query_index(searcher, parsed: Parsed, mask, filt, sort: str = "relevance", page: int = 1,
                 per_page: int = 24, facets: bool = True) -> tuple[int, list[int], dict[str, dict]]:
     """The index part of a search: total, asset ids of one page in order, facet counts."""
