@@ -21,6 +21,7 @@ is not in the segment matching another's key has a chance of about 1 in 10^14.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import json
 from typing import Any
@@ -44,6 +45,12 @@ def term_key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+@functools.lru_cache(maxsize=100_000)
+def _lookup_key(text: str) -> np.uint64:
+    # A query looks a term up in every segment (twenty at a million documents): hashed once.
+    return np.uint64(term_key(text))
+
+
 class Table:
     """One field's posting lists in one segment: keys, starts (one more than keys), docs, tfs."""
 
@@ -55,9 +62,10 @@ class Table:
 
     def get(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Local doc numbers (sorted) and frequencies of a term; empty when the segment lacks it."""
-        key = np.uint64(term_key(text))
-        i = int(np.searchsorted(self.keys, key))
-        if i < len(self.keys) and self.keys[i] == key:
+        key = _lookup_key(text)
+        keys = self.keys
+        i = int(keys.searchsorted(key))
+        if i < len(keys) and keys[i] == key:
             start, end = int(self.starts[i]), int(self.starts[i + 1])
             return self.docs[start:end], self.tfs[start:end]
         return arrays.EMPTY_IDS, arrays.EMPTY_TF
