@@ -26,7 +26,7 @@ from gallery.models import Asset, Category, Country, Gallery
 from gallery.services import translations
 from gallery.services.search.analysis import LANGUAGES
 from gallery.services.search.query import Parsed, fold, highlight, parse, restrict
-from gallery.services.search.schema import FACET_FIELDS, FACETS, lang_field
+from gallery.services.search.schema import SEARCH_FACETS, lang_field
 
 SORTS = ("relevance", "newest", "oldest")
 FILTERS = ("category", "country", "media_type", "year", "credit", "gallery")
@@ -212,7 +212,7 @@ def query_index(searcher, parsed: Parsed, mask, filt, sort: str = "relevance", p
         sort = "newest"  # nothing to rank by: newest first
     out = execute.run(searcher, parsed.query, exclude=mask, allow=filt, sort=sort, page=page,
                       per_page=per_page,
-                      facets={name: FACET_FIELDS[name] for name in FACETS} if facets else None)
+                      facets=SEARCH_FACETS if facets else None)
     ids = [int(searcher.stored_fields(d)["id"]) for d in out.docnums]
     return out.total, ids, out.facets
 

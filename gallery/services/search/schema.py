@@ -28,6 +28,7 @@ FIELD_GROUPS = {"byline": ("credit", "creator")}
 FACETS = ("category", "country", "media_type", "year", "credit")
 FACET_FIELDS = {"category": "f_category", "country": "f_country", "media_type": "f_media_type",
                 "year": "f_year", "credit": "f_credit"}
+SEARCH_FACETS = {name: FACET_FIELDS[name] for name in FACETS}  # what every search counts
 
 
 # Text fields an unqualified word is looked up in, with the boosts that rank caption and title

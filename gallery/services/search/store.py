@@ -24,8 +24,8 @@ from gallery.services.search.execute import View, warm
 from gallery.services.search.schema import (
     DEFAULT_FIELDS,
     FACET_FIELDS,
-    FACETS,
     SCHEMA_VERSION,
+    SEARCH_FACETS,
     any_field,
     lang_field,
     lang_fields,
@@ -41,7 +41,6 @@ VERSION_FILE = "SCHEMA"
 CURSOR_FILE = "CURSOR"
 # Read when a searcher opens: every search needs them (see execute.warm).
 WARM_FACETS = (*FACET_FIELDS.values(), "gallery_id")
-SEARCH_FACETS = tuple(FACET_FIELDS[name] for name in FACETS)  # what every search counts
 # Every language's text fields, and the unstemmed words a query typed without accents looks up.
 WARM_SCORED = (*dict.fromkeys(name for lang in LANGUAGES for name, _boost in lang_fields(lang)),
                *(lang_field("plain", lang) for lang in LANGUAGES if lang != "en"),
@@ -257,7 +256,7 @@ class _Entry:
         self.retired = False
         self.listed: int | None = None  # the directory mtime its last listing found up to date
         if SCHEMA_FIELDS <= set(self.searcher.schema.names()):
-            warm(self.searcher, WARM_FACETS, _scored(self.searcher), joint=SEARCH_FACETS)
+            warm(self.searcher, WARM_FACETS, _scored(self.searcher), joint=tuple(SEARCH_FACETS.values()))
 
 
 class SearcherCache:
