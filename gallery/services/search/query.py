@@ -49,6 +49,8 @@ class Parsed:
     prefixes: list[str] = field(default_factory=list)
     plain: set[str] = field(default_factory=set)  # words typed without accents, as written
     empty: bool = True
+    # Per language, whether a word as written matches (highlight's cache for this query).
+    marks: dict[str, dict[str, bool]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def words(self) -> list[Item]:
@@ -250,6 +252,18 @@ def _word(r, word: str, words: dict) -> tuple[str, str | None]:
     return found
 
 
+def _matches(r, word: str, words: dict, parsed: Parsed) -> bool:
+    """Whether a word as written in a text (of r's language) is one the query looks for."""
+    found = words.get(word)
+    if found is None:
+        found = _word(r, word, words)
+    written, term = found
+    if term is None:
+        return False
+    return term in parsed.terms or written in parsed.plain or (
+        bool(parsed.prefixes) and any(written.startswith(p) for p in parsed.prefixes))
+
+
 def highlight(text: str, parsed: Parsed, limit: int = 240, lang: str = "en") -> Markup:
     """An escaped excerpt of `text` (in `lang`) around the first match, matches in <mark>."""
     text = text or ""
@@ -260,17 +274,15 @@ def highlight(text: str, parsed: Parsed, limit: int = 240, lang: str = "en") -> 
         # excerpt that the first one opens are never shown, so reading stops there.
         r = rules(lang)
         words = _WORDS.setdefault(r.code, {})
+        # Whether a word as written is a match, decided once per query: a page's texts repeat words.
+        marks = parsed.marks.setdefault(r.code, {})
         for m in r.word.finditer(text):
             if spans and m.start() > spans[0][0] + limit:
                 break
-            found = words.get(m.group())
-            if found is None:
-                found = _word(r, m.group(), words)
-            written, term = found
-            if term is None:
-                continue
-            if term in parsed.terms or written in parsed.plain or (
-                    parsed.prefixes and any(written.startswith(p) for p in parsed.prefixes)):
+            hit = marks.get(m.group())
+            if hit is None:
+                hit = marks[m.group()] = _matches(r, m.group(), words, parsed)
+            if hit:
                 spans.append(m.span())
     start = 0
     if spans and len(text) > limit:
@@ -281,15 +293,15 @@ def highlight(text: str, parsed: Parsed, limit: int = 240, lang: str = "en") -> 
     if end < len(text):
         cut = text.rfind(" ", start, end)
         end = cut if cut > start else end
-    out = [Markup("\u2026") if start > 0 else Markup("")]
+    # Plain strings joined once: each Markup operation escapes its operands again.
+    out = ["\u2026" if start > 0 else ""]
     pos = start
     for s, e in spans:
         if s < start or e > end:
             continue
-        out.append(escape(text[pos:s]))
-        out.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
+        out += (escape(text[pos:s]), "<mark>", escape(text[s:e]), "</mark>")
         pos = e
     out.append(escape(text[pos:end]))
     if end < len(text):
-        out.append(Markup("\u2026"))
-    return Markup("").join(out)
+        out.append("\u2026")
+    return Markup("".join(out))
