@@ -161,7 +161,9 @@ def test_search_pages_do_not_query_per_hit(client, count_queries, catalogue_of, 
     search.rebuild()
     many, page = _count(client, count_queries, path)
     assert page.get_text().count("Bulk photo") >= 24  # a full page of hits, each with its thumb
-    assert many == few <= MAX_QUERIES, (path, few, many)
+    # Never more with more hits; fewer once the facet's country names have been read (they are
+    # kept per process: reference rows that never change).
+    assert many <= few <= MAX_QUERIES, (path, few, many)
 
 
 def test_dashboard_queries_do_not_grow_with_the_galleries(client, count_queries, catalogue_of,
@@ -253,7 +255,8 @@ def test_search_hits_of_video_and_audio_read_their_work_in_one_query(client, cou
 
     counted = {}
     for n in (2, 12):
-        gallery = make_gallery(title=f"Clips {n}", category="Health", country="YEM")
+        # Two countries: the second search reads its facet's country name too, as the first did.
+        gallery = make_gallery(title=f"Clips {n}", category="Health", country="YEM" if n == 2 else "OMN")
         ids = bulk_assets(gallery, n)
         db.session.execute(update(Asset).where(Asset.id.in_(ids)).values(media_type="video"))
         db.session.add_all(AssetWork(asset_id=i, piece="proxy", state="ready") for i in ids)

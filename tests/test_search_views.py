@@ -52,6 +52,17 @@ def test_results_grid_and_list(client, library):
     assert "/thumb.jpg?v=" in item.select_one("img")["src"]
 
 
+def test_country_facet_is_named_in_each_page_language(client, make_gallery, make_asset):
+    germany = make_gallery(title="Arrivals", country="DEU")
+    make_asset(germany, caption="Arrivals at the station.")
+    names = {}
+    for prefix in ("", "/fr", "/es", ""):  # the names are kept per language after the first
+        page = soup(client, f"{prefix}/search", q="arrivals")
+        names.setdefault(prefix, []).append(
+            [a.select_one("span").get_text() for a in page.select("#facet-country ~ ul a")])
+    assert names == {"": [["Germany"], ["Germany"]], "/fr": [["Allemagne"]], "/es": [["Alemania"]]}
+
+
 def test_facet_click_narrows_and_chip_removes(client, library):
     page = soup(client, "/search", q="water")
     links = {a.select_one("span").get_text(): a for a in page.select("#facet-country ~ ul a")}
