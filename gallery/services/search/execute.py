@@ -108,6 +108,25 @@ class View:
         self.searcher._gallery_live = out
         return out
 
+    def shown(self, exclude: wq.Query | None) -> np.ndarray | None:
+        """True for documents neither deleted nor excluded (None: every one), kept on the searcher.
+
+        The exclusion is who may see what (engine.hidden_from): two or three kinds of user, the
+        same for every search until the index changes.
+        """
+        if exclude is None:
+            return self.live()
+        kept = self._kept()
+        key = ("shown", exclude)
+        found = kept.get(key)
+        if found is None:
+            found = ~self.evaluate(exclude, False)[0]
+            live = self.live()
+            if live is not None:
+                found &= live
+            kept[key] = found
+        return found
+
     def idf(self, fieldname: str, text: str, df: int) -> float:
         """Whoosh's inverse document frequency, so scores read like Whoosh's."""
         key = (fieldname, text)
@@ -432,13 +451,11 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     view = View(searcher)
     scored = sort == "relevance" and per_page > 0  # counts and facets need no scores
     mask, score = view.evaluate(q, scored)
-    live = view.live()
-    if live is not None:
-        mask &= live
+    shown = view.shown(exclude)
+    if shown is not None:
+        mask &= shown
     if allow is not None:
         mask &= view.evaluate(allow, False)[0]
-    if exclude is not None:
-        mask &= ~view.evaluate(exclude, False)[0]
     hits = np.flatnonzero(mask)
     out = Outcome(total=int(len(hits)), docnums=[])
     if facets:
