@@ -16,6 +16,7 @@ from whoosh import query as wq
 from whoosh.index import LockError
 
 import gallery.services.search.execute as execute
+import gallery.services.search.spelling as spelling
 import gallery.services.search.store as store
 from gallery import policy
 from gallery.exceptions import GalleryError
@@ -278,9 +279,9 @@ def _suggest(searcher, q: str, parsed: Parsed, total: int, mask, filt,
         if not word.isalpha() or len(word) < 3 or any(reader.doc_frequency(f, word) for f in fields):
             continue
         for fieldname in fields:
-            found = searcher.corrector(fieldname).suggest(word, limit=1, maxdist=2)
-            if found and found[0] != word:
-                text = _replace_word(text, item.text, found[0])
+            found = spelling.nearest(searcher, fieldname, word)
+            if found and found != word:
+                text = _replace_word(text, item.text, found)
                 changed = True
                 break
     if not changed:

@@ -70,6 +70,17 @@ class Table:
             return self.docs[start:end], self.tfs[start:end]
         return arrays.EMPTY_IDS, arrays.EMPTY_TF
 
+    def totals(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's total frequency in this segment (0 where the segment lacks it), in one lookup."""
+        out = np.zeros(len(keys), dtype=np.float64)
+        if not len(self.keys):
+            return out
+        at = np.minimum(self.keys.searchsorted(keys), len(self.keys) - 1)
+        for j in np.flatnonzero(self.keys[at] == keys).tolist():
+            start, end = int(self.starts[at[j]]), int(self.starts[at[j] + 1])
+            out[j] = self.tfs[start:end].sum(dtype=np.float64)
+        return out
+
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The four arrays, in the order of PARTS."""
         return self.keys, self.starts, self.docs, self.tfs
