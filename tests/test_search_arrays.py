@@ -149,6 +149,37 @@ def test_any_field_scores_are_bm25_of_summed_fields(searcher, lang, word):
         assert score == pytest.approx(want[d], rel=1e-4)
 
 
+@pytest.mark.parametrize("text", ["clean water", "shelter displaced border", "water -children"])
+def test_a_query_of_several_words_scores_the_sum_of_its_words(searcher, text):
+    """The words' fields add into one score array; a hit's score is the sum of its words' alone."""
+    words = [w for w in text.split() if not w.startswith("-")]
+    alone = [dict(zip(*_ranked(searcher, w))) for w in words]
+    docnums, scores = _ranked(searcher, text)
+    assert docnums and len(docnums) == len(set(docnums))
+    for d, score in zip(docnums, scores):
+        assert score == pytest.approx(sum(a[d] for a in alone), rel=1e-5)
+    # Inside another query (not at the top) a document that matched one word only scores 0.
+    mask, score = execute.View(searcher).evaluate(parse(text).query, True)
+    assert not score[~mask].any() and (score[mask] > 0).all()
+
+
+def test_an_excluded_part_of_an_or_adds_nothing_to_its_score(searcher):
+    """In (water ANDNOT children) OR floods a document with children scores for floods alone."""
+    water, children, floods = (wq.Term(any_field("en"), stem(w, "en")) for w in ("water", "children", "floods"))
+    left, right, wet = (dict(zip(*_ranked(searcher, q)))
+                        for q in (wq.AndNot(water, children), floods, water))
+    docnums, scores = _ranked(searcher, wq.Or([wq.AndNot(water, children), floods]))
+    assert set(docnums) == set(left) | set(right)
+    assert any(d in wet and d not in left for d in right)  # the exclusion removed its water
+    for d, score in zip(docnums, scores):
+        assert score == pytest.approx(left.get(d, 0) + right.get(d, 0), rel=1e-5)
+
+
+def _ranked(searcher, q) -> tuple[list[int], list[float]]:
+    got = execute.run(searcher, parse(q).query if isinstance(q, str) else q, per_page=1000)
+    return got.docnums, got.scores
+
+
 def test_saved_tables_hold_exactly_the_postings_whoosh_has(tmp_path):
     ix = _small_index(tmp_path, segments=2)
     store.save_arrays(ix)

@@ -189,8 +189,13 @@ class View:
 
     # Evaluating
 
-    def evaluate(self, q: wq.Query, scored: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """(matching mask, score per document or None) of a query tree."""
+    def evaluate(self, q: wq.Query, scored: bool = True,
+                 top: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """(matching mask, score per document or None) of a query tree.
+
+        top: scores are read only where the mask is true (run's hits), so a non-match's score
+        may be left as it is; otherwise it is zero.
+        """
         while isinstance(q, (wq.And, wq.Or)) and len(q.subqueries) == 1 and q.boost == 1:
             q = q.subqueries[0]  # a phrase of two words is an And of one word pair
         if isinstance(q, wq.Term):
@@ -198,11 +203,14 @@ class View:
         if isinstance(q, wq.Or):
             return self._combine(q.subqueries, scored, np.logical_or)
         if isinstance(q, wq.And):
-            return self._combine(q.subqueries, scored, np.logical_and)
+            return self._combine(q.subqueries, scored, np.logical_and, top)
         if isinstance(q, wq.AndNot):
-            mask, score = self.evaluate(q.a, scored)
+            mask, score = self.evaluate(q.a, scored, top)
             neg, _ = self.evaluate(q.b, False)
-            return mask & ~neg, score
+            mask &= ~neg
+            if score is not None and not top:
+                np.multiply(score, mask, out=score)  # an excluded document lifts no parent Or
+            return mask, score
         if isinstance(q, wq.Every):
             return np.ones(self.size, dtype=bool), None
         if isinstance(q, wq.Prefix):
@@ -300,7 +308,7 @@ class View:
                     score[span][local] += self._bm25(self.norms(fieldname)[span], local, dense[local], weight)
         return mask, score
 
-    def _combine(self, subs, scored: bool, op):
+    def _combine(self, subs, scored: bool, op, top: bool = False):
         if op is np.logical_or and subs:
             return self._or(subs, scored)
         if len(subs) > 1 and all(isinstance(sub, wq.Term) for sub in subs):
@@ -308,19 +316,24 @@ class View:
         # In place: every array evaluate returns is made for its caller.
         mask, score = None, None
         for sub in subs:
-            m, s = self.evaluate(sub, scored)
+            if score is not None and isinstance(sub, wq.Or) and sub.subqueries:
+                # Two words: the second word's fields add straight into the first's scores.
+                m, score = self._or(sub.subqueries, scored, score)
+            else:
+                m, s = self.evaluate(sub, scored)
+                if s is not None:
+                    score = s if score is None else np.add(score, s, out=score)
             mask = m if mask is None else op(mask, m, out=mask)
-            if s is not None:
-                score = s if score is None else np.add(score, s, out=score)
         if mask is None:  # an empty And matches everything, an empty Or nothing, as in Whoosh
             mask = np.full(self.size, op is np.logical_and, dtype=bool)
-        if score is not None and op is np.logical_and:
+        if score is not None and op is np.logical_and and not top:
             np.multiply(score, mask, out=score)  # a part that matched alone must not lift a parent Or
         return mask, score
 
-    def _or(self, subs, scored: bool):
-        """An Or summed into one mask and one score array (a word over every text field)."""
-        mask, score = np.zeros(self.size, dtype=bool), None
+    def _or(self, subs, scored: bool, score: np.ndarray | None = None):
+        """An Or summed into one mask and one score array (a word over every text field); its
+        scores are added to `score` when given."""
+        mask = np.zeros(self.size, dtype=bool)
         for sub in subs:
             while isinstance(sub, (wq.And, wq.Or)) and len(sub.subqueries) == 1 and sub.boost == 1:
                 sub = sub.subqueries[0]
@@ -462,7 +475,7 @@ def run(searcher: Any, q: wq.Query, exclude: wq.Query | None = None, allow: wq.Q
     """
     view = View(searcher)
     scored = sort == "relevance" and per_page > 0  # counts and facets need no scores
-    mask, score = view.evaluate(q, scored)
+    mask, score = view.evaluate(q, scored, top=True)
     shown = view.shown(exclude)
     if shown is not None:
         mask &= shown
