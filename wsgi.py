@@ -1,9 +1,11 @@
 """WSGI entry point: `gunicorn wsgi:app`."""
 import gc
 
-from gallery import create_app
+from gallery import create_app, malloc
 from gallery.services import search
 
+# Memory a request frees stays with the worker for the next one (gallery/malloc.py).
+malloc.keep_freed_memory()
 app = create_app()
 # What start-up loaded lives as long as the worker. Frozen, it is out of the collector's reach:
 # a full collection no longer walks those ~150,000 objects in the middle of a request (in process,
