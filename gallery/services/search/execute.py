@@ -260,7 +260,12 @@ class View:
     @staticmethod
     def _bm25(norms: np.ndarray, docs: np.ndarray, tfs: np.ndarray, weight: float) -> np.ndarray:
         """Whoosh's BM25F score of a term at some documents (numbers into norms; weight: idf x boost)."""
-        return np.float32(weight * (K1 + 1)) * tfs / (tfs + norms[docs])
+        # One array made, the rest in place: a common word has a posting in most documents.
+        out = norms[docs]
+        out += tfs
+        np.divide(tfs, out, out=out)
+        out *= np.float32(weight * (K1 + 1))
+        return out
 
     def _and_terms(self, terms: list[wq.Term], scored: bool, mask: np.ndarray | None = None,
                    score: np.ndarray | None = None):
