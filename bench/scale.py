@@ -13,7 +13,8 @@ index with the `gallery reindex` code on --procs processes. Then, in one run:
   - the 204-query mix with facets in process (the engine's own figure: the baseline) and through
     HTTP, `/api/search` under `gunicorn -w 4` with 4 concurrent clients, once every worker has
     started; the first request of each client is reported apart, with each worker's peak RSS
-    split into its own memory and the memory-mapped index it shares with the others;
+    split into its own memory and the memory-mapped index it shares with the others, and the
+    workers' CPU a request; then again with one worker and one client a core, for comparison;
   - an incremental drain of 1,000 changed assets;
   - SQLite FTS5 on a sample of the mix (one query per kind), the other baseline.
 Only 127.0.0.1 is contacted.
@@ -256,6 +257,7 @@ def over_http(env: dict[str, str], mix, workers: int, clients: int) -> dict:
     server, port = serve(env, workers, timeout=300, ready_within=120)
     try:
         started_workers = wait_started(server.pid, workers)
+        cpu_before = {pid: cpu_seconds(pid) for pid in children(server.pid)}
         todo = list(enumerate(mix))
         lock = threading.Lock()
         cold: list[float] = []
@@ -285,11 +287,13 @@ def over_http(env: dict[str, str], mix, workers: int, clients: int) -> dict:
         for t in threads:
             t.join()
         wall = time.perf_counter() - started
-        mem = [memory(pid) for pid in children(server.pid)]
+        pids = children(server.pid)
+        mem = [memory(pid) for pid in pids]
+        cpu = sum(cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in pids)
     finally:
         stop(server)
     return {"times": times, "cold": cold, "errors": errors, "rps": len(mix) / wall, "memory": mem,
-            "started_s": started_workers}
+            "started_s": started_workers, "cpu_ms": cpu / len(mix) * 1000}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -487,18 +491,30 @@ def main() -> None:
 
     local = in_process(app, mix)
     http = over_http(env, mix, args.workers, args.clients)
+    # The same mix with one worker and one client a core: what the target's four on this machine's
+    # cores cost in waiting and in switching between workers.
+    cores = os.cpu_count() or 1
+    per_core = over_http(env, mix, cores, cores) if cores != args.workers else None
     print(f"\nlatency in ms, p50 / p95, {len(mix)} queries with facets; load {os.getloadavg()}")
-    print(f"{'kind':9} {'n':>4} | {'in process':>15} | {'HTTP -w ' + str(args.workers):>15}")
-    every_local, every_http = [], []
+    print(f"{'kind':9} {'n':>4} | {'in process':>15} | {'HTTP -w ' + str(args.workers):>15}"
+          + (f" | {'HTTP -w ' + str(cores):>15}" if per_core else ""))
+    every_local, every_http, every_core = [], [], []
     for kind in local:
         every_local += local[kind]
         every_http += http["times"].get(kind, [])
-        print(f"{kind:9} {len(local[kind]):4d} | {_pp(local[kind])} | {_pp(http['times'].get(kind, []))}")
-    print(f"{'all warm':9} {len(every_local):4d} | {_pp(every_local)} | {_pp(every_http)}")
+        every_core += per_core["times"].get(kind, []) if per_core else []
+        print(f"{kind:9} {len(local[kind]):4d} | {_pp(local[kind])} | {_pp(http['times'].get(kind, []))}"
+              + (f" | {_pp(per_core['times'].get(kind, []))}" if per_core else ""))
+    print(f"{'all warm':9} {len(every_local):4d} | {_pp(every_local)} | {_pp(every_http)}"
+          + (f" | {_pp(every_core)}" if per_core else ""))
     print(f"{'first':9} {len(http['cold']):4d} | {'':15} | {_pp(http['cold'])}  (each client's first; "
           f"the workers opened the index as they started: settled {http['started_s']:.1f} s after "
           f"the first answered)")
-    print(f"HTTP: {http['rps']:.1f} req/s, errors {len(http['errors'])}")
+    print(f"HTTP -w {args.workers}: {http['rps']:.1f} req/s, errors {len(http['errors'])}, workers' CPU "
+          f"{http['cpu_ms']:.1f} ms a request")
+    if per_core:
+        print(f"HTTP -w {cores} ({cores} clients): {per_core['rps']:.1f} req/s, errors "
+              f"{len(per_core['errors'])}, workers' CPU {per_core['cpu_ms']:.1f} ms a request")
     for i, m in enumerate(http["memory"]):
         print(f"worker {i + 1}: peak RSS {m.get('VmHWM', 0):.0f} MiB; now {m.get('RssAnon', 0):.0f} "
               f"MiB its own + {m.get('RssFile', 0):.0f} MiB mapped files (shared)")
