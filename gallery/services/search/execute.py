@@ -76,10 +76,12 @@ class View:
         return (np.concatenate([ids + self.leaves[i][1] for i, ids, _tf in parts]),
                 np.concatenate([tfs for _i, _ids, tfs in parts]))
 
-    def frequencies(self, fieldname: str, texts: list[str]) -> np.ndarray | None:
+    def frequencies(self, fieldname: str, texts: list[str],
+                    keys: np.ndarray | None = None) -> np.ndarray | None:
         """Each term's total frequency over the index (Whoosh's reader.frequency), read from the
-        saved tables; None when a segment has no table of the field."""
-        keys = np.fromiter((tables.term_key(t) for t in texts), dtype=np.uint64, count=len(texts))
+        saved tables; None when a segment has no table of the field. keys: the texts' keys, when
+        already made (tables.term_keys)."""
+        keys = tables.term_keys(texts) if keys is None else keys
         total = np.zeros(len(texts), dtype=np.float64)
         for _r, _off, seg in self.leaves:
             table = tables.saved(seg, fieldname)

@@ -9,10 +9,14 @@ is found does Whoosh look two edits away, among words sharing the typed word's f
 """
 from __future__ import annotations
 
+import functools
 import string
 from typing import Any
 
+import numpy as np
+
 import gallery.services.search.execute as execute
+import gallery.services.search.tables as tables
 
 LETTERS = string.ascii_lowercase + string.digits
 
@@ -33,11 +37,18 @@ def edits1(word: str) -> list[str]:
 def nearest(searcher: Any, fieldname: str, word: str) -> str | None:
     """The field's most frequent word one edit from word, else two edits away with its first
     letter (ties: the first in order); None when there is none."""
-    candidates = edits1(word)
-    freqs = execute.View(searcher).frequencies(fieldname, candidates)
+    candidates, keys = _candidates(word)
+    freqs = execute.View(searcher).frequencies(fieldname, candidates, keys)
     if freqs is not None:
         found = [(-f, c) for c, f in zip(candidates, freqs.tolist()) if f > 0]
         if found:
             return min(found)[1]
     found = searcher.corrector(fieldname).suggest(word, limit=1, maxdist=2, prefix=1)
     return found[0] if found else None
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(word: str) -> tuple[list[str], np.ndarray]:
+    # A word is looked up in each language's field in turn: its candidates are made and hashed once.
+    candidates = edits1(word)
+    return candidates, tables.term_keys(candidates)

@@ -45,6 +45,11 @@ def term_key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def term_keys(texts: list[str]) -> np.ndarray:
+    """The keys of several terms, as one array."""
+    return np.fromiter((term_key(t) for t in texts), dtype=np.uint64, count=len(texts))
+
+
 @functools.lru_cache(maxsize=100_000)
 def _lookup_key(text: str) -> np.uint64:
     # A query looks a term up in every segment (twenty at a million documents): hashed once.
@@ -266,7 +271,7 @@ def save(reader: Any, seg: arrays.Segment, fields: tuple[str, ...]) -> None:
 def read_table(reader: Any, fieldname: str) -> Table | None:
     """Every posting list of a field in one segment, read from Whoosh's files (None: a key collision)."""
     texts = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon(fieldname)]
-    keys = np.fromiter((term_key(t) for t in texts), dtype=np.uint64, count=len(texts))
+    keys = term_keys(texts)
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
     if len(keys) > 1 and bool((keys[1:] == keys[:-1]).any()):
