@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,5 @@ def test_freed_arrays_are_reused_without_page_faults():
 
 
 def test_wsgi_sets_it_before_the_app_starts():
-    with open("wsgi.py", encoding="utf-8") as fh:
-        source = fh.read()
+    source = (Path(__file__).resolve().parent.parent / "wsgi.py").read_text(encoding="utf-8")
     assert source.index("malloc.keep_freed_memory()") < source.index("create_app()")
