@@ -24,9 +24,15 @@ def catalogue_language() -> str:
     return configured if configured in LANGUAGES else DEFAULT
 
 
+def is_gallery(obj: Gallery | Asset) -> bool:
+    """Whether obj is a gallery rather than an asset (a model or a search result's row)."""
+    # By its columns: an asset has its gallery's id (search results read rows without the ORM).
+    return not hasattr(obj, "gallery_id")
+
+
 def language_of(obj: Gallery | Asset) -> str:
     """The language obj's original texts are written in: its gallery's."""
-    gallery = obj if isinstance(obj, Gallery) else obj.gallery
+    gallery = obj if is_gallery(obj) else obj.gallery
     return (gallery.language if gallery is not None else None) or DEFAULT
 
 
@@ -116,7 +122,7 @@ def set_translations(obj: Gallery | Asset, field: str, values: Mapping[str, str]
 
 def translated_fields(obj: Gallery | Asset) -> dict[str, dict[str, str]]:
     """The translations as the API shows them: {"fr": {"caption": "..."}}, empty fields left out."""
-    names = GALLERY_FIELDS if isinstance(obj, Gallery) else ASSET_FIELDS
+    names = GALLERY_FIELDS if is_gallery(obj) else ASSET_FIELDS
     original_lang = language_of(obj)
     out: dict[str, dict[str, str]] = {}
     for lang in LANGUAGES:

@@ -11,11 +11,12 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from whoosh import query as wq
 from whoosh.index import LockError
 
 import gallery.services.search.execute as execute
+import gallery.services.search.rows as rows
 import gallery.services.search.spelling as spelling
 import gallery.services.search.store as store
 from gallery import policy
@@ -66,7 +67,7 @@ class Hit:
     Highlighted when first read: the JSON API shows no title highlight.
     """
 
-    asset: Asset
+    asset: rows.ResultAsset  # reads like an Asset: its columns, gallery, country, renditions
     parsed: Parsed
     caption_text: str = ""
     title_text: str = ""
@@ -150,10 +151,10 @@ def newest_added(q: str, user: Any, filters: Filters | None = None, count: int =
     _total, ids = matching_ids(q, user, filters, window, sort="newest")
     if not ids:
         return []
-    rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids))
-                              .order_by(Asset.created_at.desc(), Asset.id.desc())
-                              .options(joinedload(Asset.gallery)).limit(count * 2)).unique().all()
-    return [a for a in rows if policy.can_view_asset(user, a)][:count]
+    found = db.session.scalars(select(Asset).where(Asset.id.in_(ids))
+                               .order_by(Asset.created_at.desc(), Asset.id.desc())
+                               .options(joinedload(Asset.gallery)).limit(count * 2)).unique().all()
+    return [a for a in found if policy.can_view_asset(user, a)][:count]
 
 
 def hidden_from(user: Any) -> wq.Query:
@@ -252,7 +253,7 @@ def _matching_galleries(searcher, parsed: Parsed, mask, limit: int = 4) -> list[
     return [int(g) for g, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
 
 
-def _hit(asset: Asset, parsed: Parsed, lang: str) -> Hit:
+def _hit(asset: rows.ResultAsset, parsed: Parsed, lang: str) -> Hit:
     """A result with its caption and title in the reader's language where translated."""
     caption, caption_lang = translations.text_for(asset, "caption", lang)
     title, title_lang = translations.text_for(asset, "title", lang)
@@ -296,16 +297,9 @@ def _replace_word(text: str, old: str, new: str) -> str:
     return text if idx < 0 else text[:idx] + new + text[idx + len(old):]
 
 
-def _load_assets(ids: list[int], user: Any) -> list[Asset]:
+def _load_assets(ids: list[int], user: Any) -> list[rows.ResultAsset]:
     """Rows in rank order, each checked against the policy again (the index can lag)."""
-    if not ids:
-        return []
-    # Renditions in one more query, not one per hit: every result shows a thumb.
-    rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids))
-                              .options(joinedload(Asset.gallery), selectinload(Asset.renditions))
-                              ).unique().all()
-    policy.load_work(db.session, rows)  # a video or audio hit is public once its proxy is ready
-    by_id = {a.id: a for a in rows}
+    by_id = rows.load(db.session, ids)
     return [by_id[i] for i in ids if i in by_id and policy.can_view_asset(user, by_id[i])]
 
 
