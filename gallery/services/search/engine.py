@@ -315,8 +315,9 @@ def _label_facets(counts: dict[str, dict]) -> dict[str, list[tuple[str, int, str
     names: dict[str, dict[str, str]] = {}
     cats = [str(v) for v in counts.get("category", {})]
     if cats:  # labels in the page's language (UN country names; the seeded categories' names)
-        names["category"] = {c.slug: i18n_names.category_name(c) for c in db.session.scalars(
-            select(Category).where(Category.slug.in_(cats)))}
+        # (slug, name) rows, not Category objects: admins rename categories, so read every time.
+        names["category"] = {c.slug: i18n_names.category_name(c) for c in db.session.execute(
+            select(Category.slug, Category.name).where(Category.slug.in_(cats)))}
     codes = [str(v) for v in counts.get("country", {})]
     if codes:
         names["country"] = _country_labels(codes)
