@@ -81,7 +81,7 @@ def load(session: Any, ids: list[int]) -> dict[int, ResultAsset]:
     galleries: dict[int, ResultGallery] = {}
     countries: dict[str, ResultCountry] = {}
     found: dict[int, ResultAsset] = {}
-    for row in session.execute(_ROWS, {"ids": ids}):
+    for row in session.execute(_ROWS, {"ids": ids}).all():
         asset = ResultAsset(zip(a_keys, row[a0:a1]))
         gallery = galleries.get(asset.gallery_id)
         if gallery is None:
@@ -94,12 +94,12 @@ def load(session: Any, ids: list[int]) -> dict[int, ResultAsset]:
         asset.work = []
         found[asset.id] = asset
     if found:
-        for r in session.execute(_RENDITIONS, {"ids": list(found)}).mappings():
+        for r in session.execute(_RENDITIONS, {"ids": list(found)}).mappings().all():
             found[r["asset_id"]].renditions.append(Row(r))
         # Only a video's or an audio's work decides whether it is public (policy.work_ready).
         waiting = [i for i, a in found.items() if REQUIRED_PIECES.get(a.media_type)]
         if waiting:
-            for w in session.execute(_WORK, {"ids": waiting}).mappings():
+            for w in session.execute(_WORK, {"ids": waiting}).mappings().all():
                 found[w["asset_id"]].work.append(Row(w))
     return found
 
