@@ -131,8 +131,9 @@ SEARCH_DRAIN_LIMIT = 2000  # change log entries one request applies at most; the
 SEARCH_BACKLOG_GRACE = 60  # seconds before an entry this server has not applied counts as drift in `gallery check`
 SEARCH_PER_PAGE = 24
 # Documents per index segment in `gallery reindex` (per indexing process): fewer, bigger segments
-# search faster; each process holds its postings in memory while it builds (about 470 MiB at 50,000).
-SEARCH_SEGMENT_DOCS = 50_000
+# search faster (a query's work per term is per segment); each process holds its postings in
+# memory while it builds (about 650 MiB of its own at 100,000, beside what it shares with the command).
+SEARCH_SEGMENT_DOCS = 100_000
 # Several app servers (docs/search.md#several-servers). Each server keeps its own index in
 # SEARCH_INDEX_DIR, following the change log in the database from its own cursor.
 # "inline": the committing process applies the log to its server's index (one server, the
