@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlalchemy.orm.attributes import set_committed_value
 
 from gallery import clock
 from gallery.extensions import db
@@ -123,18 +122,6 @@ def work_ready(asset: Asset) -> bool:
     """Whether the asset's required pieces (REQUIRED_PIECES) are all ready (reads its work only if any)."""
     required = REQUIRED_PIECES.get(asset.media_type, ())
     return not required or all(w.state == "ready" for w in asset.work if w.piece in required)
-
-
-def load_work(session: Any, assets: list[Asset]) -> None:
-    """Read the work of the assets work_ready will look at in one query, not one per asset."""
-    needs = {a.id: a for a in assets if REQUIRED_PIECES.get(a.media_type) and "work" not in a.__dict__}
-    if not needs:
-        return
-    found: dict[int, list[AssetWork]] = {i: [] for i in needs}
-    for w in session.scalars(select(AssetWork).where(AssetWork.asset_id.in_(list(needs)))):
-        found[w.asset_id].append(w)
-    for i, asset in needs.items():
-        set_committed_value(asset, "work", found[i])
 
 
 def required_work_clause() -> ColumnElement[bool] | None:
