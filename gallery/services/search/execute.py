@@ -290,15 +290,21 @@ class View:
             score = np.zeros(self.size, dtype=np.float32)
         for i in sorted(set.intersection(*(set(parts) for _f, parts, _w in found))):
             size = self.leaves[i][2].size
-            common = None
-            for _f, parts, _w in sorted(found, key=lambda f: len(f[1][i][0])):
-                ids = parts[i][0]
-                if common is None:
-                    common = ids
-                    continue
-                present = np.zeros(size, dtype=bool)  # a bitmap of the segment: linear, no search
-                present[ids] = True
-                common = common[present[common]]
+            order = sorted(range(len(found)), key=lambda k: len(found[k][1][i][0]))
+            common = found[order[0]][1][i][0]
+            # Each term's positions in its own postings at the common documents, narrowed with
+            # them: its frequencies are then read off its postings, not spread over the segment.
+            at = {order[0]: np.arange(len(common))}
+            for k in order[1:]:
+                ids = found[k][1][i][0]
+                where = np.full(size, -1, dtype=np.int32)  # a map of the segment: linear, no search
+                where[ids] = np.arange(len(ids), dtype=np.int32)
+                pos = where[common]
+                hit = pos >= 0
+                if not hit.all():
+                    common, pos = common[hit], pos[hit]
+                    at = {j: p[hit] for j, p in at.items()}
+                at[k] = pos
                 if not len(common):
                     break
             if not len(common):
@@ -307,12 +313,10 @@ class View:
             mask[span][local] = True
             if score is None or not scored:
                 continue
-            for fieldname, parts, weight in found:
+            for k, (fieldname, parts, weight) in enumerate(found):
                 if weight is not None:
-                    ids, tfs = parts[i]
-                    dense = np.zeros(size, dtype=np.float32)
-                    dense[ids] = tfs
-                    score[span][local] += self._bm25(self.norms(fieldname)[span], local, dense[local], weight)
+                    tfs = parts[i][1][at[k]]
+                    score[span][local] += self._bm25(self.norms(fieldname)[span], local, tfs, weight)
         return mask, score
 
     def _combine(self, subs, scored: bool, op, top: bool = False):
