@@ -246,9 +246,56 @@ def test_gallery_reindex_builds_its_segments_in_processes(app, runner, make_gall
     result = runner.invoke(args=["reindex", "--procs", "2"])
     assert result.exit_code == 0, result.output
     assert "Indexed 5 assets" in result.output
-    # Rounds of 2 x 2 in two forked processes (the second round's documents made meanwhile),
-    # then the one left in this process; the app's session is still usable after the forks.
+    # Parts of 2 assets, each read, made into documents and indexed in a forked process of its
+    # own, two at a time; the app's session is still usable after the forks.
     with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
         assert [r.doc_count_all() for r, _offset in s.reader().leaf_readers()] == [2, 2, 1]
     found = search.run("inondé déplacés", None)
     assert {h.asset.id for h in found.hits} == {a.id for a in made}
+
+
+def test_reindex_parts_hold_every_asset_once_across_gaps_in_ids(app, runner, make_gallery,
+                                                                 make_asset, admin, monkeypatch):
+    from gallery.services import search, trash
+
+    gallery = make_gallery(title="Kakuma", category="Shelter", country="KEN")
+    made = [make_asset(gallery, caption=f"Shelters in Kakuma, photo {i}.") for i in range(9)]
+    for gone in (made[1], made[2], made[6]):  # purged: their ids are gaps the parts step over
+        trash.trash_asset(gone.id, admin)
+        trash.purge_asset(gone.id, admin)
+    kept = [a for a in made if a not in (made[1], made[2], made[6])]
+    monkeypatch.setitem(app.config, "SEARCH_SEGMENT_DOCS", 4)
+    result = runner.invoke(args=["reindex", "--procs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 6 assets" in result.output
+    with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
+        assert [r.doc_count_all() for r, _offset in s.reader().leaf_readers()] == [4, 2]
+        ids = [int(f["id"]) for f in s.reader().all_stored_fields()]
+    assert sorted(ids) == [a.id for a in kept]
+    assert {h.asset.id for h in search.run("shelters kakuma", None).hits} == {a.id for a in kept}
+
+
+def test_a_reindex_whose_process_fails_keeps_the_index_that_served(app, runner, make_gallery,
+                                                                    make_asset, monkeypatch):
+    from gallery.services import search
+    from gallery.services.search import indexing
+
+    gallery = make_gallery(title="Goma", category="Health", country="COD")
+    made = [make_asset(gallery, caption=f"Cholera vaccination in Goma, photo {i}.") for i in range(5)]
+    real = indexing.make_document
+
+    def broken(asset):
+        if asset.id == made[3].id:  # in the second part, read and made in its own process
+            raise ValueError("unreadable caption")
+        return real(asset)
+
+    monkeypatch.setattr(indexing, "make_document", broken)
+    monkeypatch.setitem(app.config, "SEARCH_SEGMENT_DOCS", 2)
+    result = runner.invoke(args=["reindex", "--procs", "2"])
+    assert result.exit_code != 0
+    assert "unreadable caption" in str(result.exception)
+    # The index that served before still does, with every asset, and the writer was released.
+    assert {h.asset.id for h in search.run("cholera goma", None).hits} == {a.id for a in made}
+    monkeypatch.setattr(indexing, "make_document", real)
+    assert runner.invoke(args=["reindex", "--procs", "2"]).exit_code == 0
+    assert {h.asset.id for h in search.run("cholera goma", None).hits} == {a.id for a in made}

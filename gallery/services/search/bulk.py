@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import multiprocessing.connection
 import struct
 import traceback
 from array import array
@@ -280,9 +281,12 @@ class Round:
             proc.join()
 
 
-def _child(send, ix, part, writer_kwargs) -> None:
+def _child(send, ix, part, writer_kwargs, make: Callable[[], Iterable[dict]] | None = None,
+           forked: Callable[[], None] | None = None) -> None:
     try:
-        send.send(("ok", build_segment(ix, part, writer_kwargs)))
+        if forked is not None:
+            forked()
+        send.send(("ok", build_segment(ix, make() if make is not None else part, writer_kwargs)))
     except BaseException:
         send.send(("error", traceback.format_exc()))
     finally:
@@ -331,3 +335,56 @@ def write_batches(ix, batches: Iterable[Sequence[dict]], procs: int, chunk: int,
         lock_writer.cancel()
         raise
     return count
+
+
+def write_parts(ix, parts: Sequence[Callable[[], Iterable[dict]]], procs: int, writer_kwargs: dict,
+                lock_writer: SegmentWriter, forked: Callable[[], None] | None = None) -> int:
+    """A segment from each part's documents, made and indexed in one forked process a part, at
+    most `procs` at a time; committed once, in the parts' order. Returns the documents indexed.
+
+    A part is a function that yields its documents, called in its process: no process holds
+    documents another makes, and nothing the parent writes is copied into a child (the batches of
+    write_batches, shared when forked, ended up copied into every child as the parent made the
+    next). `forked` runs first in each child (an engine's connections are the parent's).
+    """
+    segments: dict[int, object] = {}
+    running: dict = {}
+    try:
+        if procs <= 1 or len(parts) <= 1:
+            for i, make in enumerate(parts):
+                segments[i] = build_segment(ix, make(), writer_kwargs)
+        else:
+            ctx = multiprocessing.get_context("fork")
+            todo = list(enumerate(parts))
+            while todo or running:
+                while todo and len(running) < procs:
+                    i, make = todo.pop(0)
+                    receive, send = ctx.Pipe(duplex=False)
+                    proc = ctx.Process(target=_child, args=(send, ix, (), writer_kwargs, make, forked),
+                                       daemon=True)
+                    proc.start()
+                    send.close()
+                    running[receive] = (i, proc)
+                for receive in multiprocessing.connection.wait(list(running)):
+                    i, proc = running.pop(receive)
+                    try:
+                        status, value = receive.recv()
+                    except EOFError:
+                        status, value = "error", "an indexing process died"
+                    proc.join()
+                    if status == "error":
+                        raise RuntimeError(f"indexing process failed:\n{value}")
+                    segments[i] = value
+        built = [segments[i] for i in sorted(segments) if segments[i] is not None]
+        final = lock_writer._merge_segments(None, False, False) + built
+        lock_writer._close_segment()
+        lock_writer._commit_toc(final)
+        lock_writer._finish()
+    except BaseException:
+        for _receive, (_i, proc) in running.items():
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+        lock_writer.cancel()
+        raise
+    return sum(segment.doc_count_all() for segment in built)

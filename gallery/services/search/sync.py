@@ -18,7 +18,7 @@ import gallery.services.search.merging as merging
 import gallery.services.search.store as store
 from gallery.models import Asset, utcnow
 from gallery.services.search.changelog import Cursor
-from gallery.services.search.indexing import index_root, iter_assets, session, write_all
+from gallery.services.search.indexing import index_root, session, write_catalogue
 from gallery.services.search.schema import make_document
 
 # Test seam: called after a Whoosh commit and before the cursor file is written.
@@ -204,7 +204,7 @@ def _rebuild_locked(root: str, procs: int, batch: int, timeout: float) -> int:
     name = store.new_version(root)
     ix = index.open_dir(os.path.join(root, name))
     try:
-        count = write_all(ix, iter_assets(batch), procs=procs)
+        count = write_catalogue(ix, procs=procs, batch=batch)
         store.save_arrays(ix, procs)
         store.write_cursor(root, name, Cursor(start))
         store.point_to(root, name)  # index and cursor are swapped in together
