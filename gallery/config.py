@@ -132,8 +132,8 @@ SEARCH_BACKLOG_GRACE = 60  # seconds before an entry this server has not applied
 SEARCH_PER_PAGE = 24
 # Documents per index segment in `gallery reindex` (per indexing process): fewer, bigger segments
 # search faster (a query's work per term is per segment); each process holds its postings in
-# memory while it builds (up to 1.1 GB of its own at 100,000; docs/configuration.md).
-SEARCH_SEGMENT_DOCS = 100_000
+# memory while it builds (up to 1.1 GB of its own at 200,000; docs/configuration.md).
+SEARCH_SEGMENT_DOCS = 200_000
 # Several app servers (docs/search.md#several-servers). Each server keeps its own index in
 # SEARCH_INDEX_DIR, following the change log in the database from its own cursor.
 # "inline": the committing process applies the log to its server's index (one server, the

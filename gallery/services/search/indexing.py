@@ -18,11 +18,10 @@ from gallery.services.search import bulk
 from gallery.services.search.schema import make_document
 
 # Documents per segment of a bulk build (SEARCH_SEGMENT_DOCS). A segment's postings are held in
-# memory while it is built (an indexing process held up to 1.1 GB of its own at 100,000), and
-# documents twice (the round being indexed and the next being made). Fewer, bigger segments make
-# every query cheaper (fewer lookups per term): 100,000 makes 10 segments of a million documents,
-# a sixth less CPU a search request than 20 (docs/benchmarks.md).
-CHUNK_DOCS = 100_000
+# memory while it is built (an indexing process of `gallery reindex` held up to 1.1 GB of its own
+# at 200,000). Fewer, bigger segments make every query cheaper (fewer lookups per term): 200,000
+# makes 5 segments of a million documents (docs/benchmarks.md).
+CHUNK_DOCS = 200_000
 
 
 def index_root() -> str:
