@@ -17,7 +17,7 @@ from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_uint
 
 from gallery.services.search import store
-from gallery.services.search.bulk import BlockPostingsWriter, write_batches
+from gallery.services.search.bulk import BlockPostingsWriter, write_parts
 from gallery.services.search.indexing import write_all
 from gallery.services.search.schema import make_document
 
@@ -145,8 +145,8 @@ def test_segments_built_in_several_processes_hold_the_same_index(tmp_path):
     assets = corpus(1400, seed=9)
     old, new = _new_index(tmp_path / "old"), _new_index(tmp_path / "new")
     _whoosh_build(old, assets)
-    # Rounds of 2 x 300: two in forked processes (the second read while the first is indexed),
-    # then a remainder under a chunk, indexed in this process.
+    # Parts of 300, two forked processes at a time (each part made here while the others are
+    # indexed), the last one a remainder under a chunk.
     assert write_all(new, assets, procs=2, chunk=300) == 1400
     with new.reader() as reader:
         sizes = [leaf.doc_count_all() for leaf, _offset in reader.leaf_readers()]
@@ -158,7 +158,7 @@ def test_segments_built_in_several_processes_hold_the_same_index(tmp_path):
 
 def test_a_failure_while_processes_index_commits_nothing(tmp_path):
     assets = corpus(400, seed=2)
-    del assets[350].gallery  # the second round's documents fail while the first is indexed
+    del assets[350].gallery  # the fourth part's documents fail, made here while others are indexed
     ix = _new_index(tmp_path / "ix")
     with pytest.raises(AttributeError, match="gallery"):
         write_all(ix, assets, procs=2, chunk=100)
@@ -169,10 +169,11 @@ def test_a_failure_while_processes_index_commits_nothing(tmp_path):
 
 def test_a_failing_process_commits_nothing(tmp_path):
     docs = [make_document(a) for a in corpus(300, seed=4)]
-    docs[250]["no_such_field"] = "x"  # fails in the second process
+    docs[250]["no_such_field"] = "x"  # fails in the third part's process
     ix = _new_index(tmp_path / "ix")
     with pytest.raises(RuntimeError, match="no_such_field"):
-        write_batches(ix, [docs], 2, 100, {"codec": store.codec()}, store.writer(ix))
+        write_parts(ix, [docs[:100], docs[100:200], docs[200:]], 2, {"codec": store.codec()},
+                    store.writer(ix))
     assert index.open_dir(ix.storage.folder).doc_count_all() == 0
     assert write_all(ix, corpus(20), procs=1) == 20
 

@@ -16,7 +16,7 @@ import struct
 import traceback
 from array import array
 from collections import Counter, deque
-from itertools import chain
+from itertools import chain, islice
 from operator import methodcaller, sub
 from typing import Callable, Iterable, Sequence
 
@@ -232,149 +232,58 @@ def build_segment(ix, docs: Iterable[dict], writer_kwargs: dict):
         raise
 
 
-class Round:
-    """Segments being built from parts of one batch, each in a forked process (or here)."""
-
-    def __init__(self, ix, parts: Sequence[Sequence[dict]], writer_kwargs: dict) -> None:
-        self.local = None
-        self.children: list = []
-        if len(parts) == 1:
-            # One part: starting a process costs more than it saves.
-            self.local = (ix, parts[0], writer_kwargs)
-            return
-        # Forked: the children read their documents from memory, nothing is pickled. Documents,
-        # not assets: a child never touches the database or an ORM object's session.
-        ctx = multiprocessing.get_context("fork")
-        for part in parts:
-            receive, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(send, ix, part, writer_kwargs),
-                               daemon=True)
-            proc.start()
-            send.close()
-            self.children.append((proc, receive))
-
-    def wait(self) -> list:
-        """The segments built, in the order of the parts; raises if any part failed."""
-        if self.local is not None:
-            segment = build_segment(*self.local)
-            return [segment] if segment is not None else []
-        results, failure = [], None
-        for proc, receive in self.children:
-            try:
-                status, value = receive.recv()
-            except EOFError:
-                status, value = "error", "an indexing process died"
-            proc.join()
-            if status == "error":
-                failure = failure or value
-            elif value is not None:
-                results.append(value)
-        if failure:
-            raise RuntimeError(f"indexing process failed:\n{failure}")
-        return results
-
-    def cancel(self) -> None:
-        """Stop the children of a round that will not be committed."""
-        for proc, _receive in self.children:
-            if proc.is_alive():
-                proc.terminate()
-            proc.join()
-
-
-def _child(send, ix, part, writer_kwargs, make: Callable[[], Iterable[dict]] | None = None,
-           forked: Callable[[], None] | None = None) -> None:
+def _child(send, ix, docs: Sequence[dict] | Callable[[], Iterable[dict]], writer_kwargs: dict,
+           forked: Callable[[], None] | None) -> None:
     try:
         if forked is not None:
             forked()
-        send.send(("ok", build_segment(ix, make() if make is not None else part, writer_kwargs)))
+        send.send(("ok", build_segment(ix, docs() if callable(docs) else docs, writer_kwargs)))
     except BaseException:
         send.send(("error", traceback.format_exc()))
     finally:
         send.close()
 
 
-def split(batch: Sequence, procs: int, chunk: int) -> list[Sequence]:
-    """A batch in contiguous parts of about equal size: as few as hold a chunk each, at most `procs`."""
-    parts = max(1, min(procs, -(-len(batch) // chunk)))
-    if parts == 1:
-        return [batch]
-    per = -(-len(batch) // parts)
-    return [batch[i:i + per] for i in range(0, len(batch), per)]
+def write_parts(ix, parts: Iterable[Sequence[dict] | Callable[[], Iterable[dict]]], procs: int,
+                writer_kwargs: dict, lock_writer: SegmentWriter,
+                forked: Callable[[], None] | None = None) -> int:
+    """A segment from each part's documents, each in a forked process, at most `procs` at a time
+    (one part, or one process: here); committed once, in the parts' order, after the segments
+    already in the index. Returns the documents indexed; raises, committing nothing, if any fails.
 
-
-def write_batches(ix, batches: Iterable[Sequence[dict]], procs: int, chunk: int,
-                  writer_kwargs: dict, lock_writer: SegmentWriter) -> int:
-    """Build segments from batches of documents (the next is made while the last is indexed), commit once.
-
+    A part is a list of documents, or a function that makes them, called in its process: then
+    no process holds documents another made (a forked child keeps its own copy of every page the
+    parent writes to afterwards, so documents the parent made while children indexed ended up in
+    every child too). `parts` is read lazily: the next part is made while the others are indexed.
+    `forked` runs first in each child (an engine's connections are the parent's).
     lock_writer is a plain writer of `ix`: it holds the index lock and commits the table of
-    contents with the new segments after the existing ones (no merge).
-    """
-    count = 0
-    segments: list = []
-    running: Round | None = None
-    try:
-        for batch in batches:
-            if running is not None:
-                segments += running.wait()
-                running = None
-            running = Round(ix, split(batch, procs, chunk), writer_kwargs)
-            count += len(batch)
-            if running.local is not None:
-                segments += running.wait()
-                running = None
-        if running is not None:
-            segments += running.wait()
-            running = None
-        final = lock_writer._merge_segments(None, False, False) + segments
-        lock_writer._close_segment()
-        lock_writer._commit_toc(final)
-        lock_writer._finish()
-    except BaseException:
-        if running is not None:
-            running.cancel()
-        lock_writer.cancel()
-        raise
-    return count
-
-
-def write_parts(ix, parts: Sequence[Callable[[], Iterable[dict]]], procs: int, writer_kwargs: dict,
-                lock_writer: SegmentWriter, forked: Callable[[], None] | None = None) -> int:
-    """A segment from each part's documents, made and indexed in one forked process a part, at
-    most `procs` at a time; committed once, in the parts' order. Returns the documents indexed.
-
-    A part is a function that yields its documents, called in its process: no process holds
-    documents another makes, and nothing the parent writes is copied into a child (the batches of
-    write_batches, shared when forked, ended up copied into every child as the parent made the
-    next). `forked` runs first in each child (an engine's connections are the parent's).
+    contents (no merge).
     """
     segments: dict[int, object] = {}
     running: dict = {}
+    todo = enumerate(parts)
     try:
-        if procs <= 1 or len(parts) <= 1:
-            for i, make in enumerate(parts):
-                segments[i] = build_segment(ix, make(), writer_kwargs)
+        peek = list(islice(todo, 2))
+        here = procs <= 1 or len(peek) <= 1  # starting a process costs more than it saves
+        todo = chain(peek, todo)
+        del peek  # a list part is freed once it is indexed
+        if here:
+            for i, part in todo:
+                segments[i] = build_segment(ix, part() if callable(part) else part, writer_kwargs)
         else:
             ctx = multiprocessing.get_context("fork")
-            todo = list(enumerate(parts))
-            while todo or running:
-                while todo and len(running) < procs:
-                    i, make = todo.pop(0)
-                    receive, send = ctx.Pipe(duplex=False)
-                    proc = ctx.Process(target=_child, args=(send, ix, (), writer_kwargs, make, forked),
-                                       daemon=True)
-                    proc.start()
-                    send.close()
-                    running[receive] = (i, proc)
-                for receive in multiprocessing.connection.wait(list(running)):
-                    i, proc = running.pop(receive)
-                    try:
-                        status, value = receive.recv()
-                    except EOFError:
-                        status, value = "error", "an indexing process died"
-                    proc.join()
-                    if status == "error":
-                        raise RuntimeError(f"indexing process failed:\n{value}")
-                    segments[i] = value
+            for i, part in todo:
+                while len(running) >= procs:
+                    _collect(running, segments)
+                receive, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(send, ix, part, writer_kwargs, forked),
+                                   daemon=True)
+                proc.start()
+                send.close()
+                running[receive] = (i, proc)
+                del part
+            while running:
+                _collect(running, segments)
         built = [segments[i] for i in sorted(segments) if segments[i] is not None]
         final = lock_writer._merge_segments(None, False, False) + built
         lock_writer._close_segment()
@@ -388,3 +297,17 @@ def write_parts(ix, parts: Sequence[Callable[[], Iterable[dict]]], procs: int, w
         lock_writer.cancel()
         raise
     return sum(segment.doc_count_all() for segment in built)
+
+
+def _collect(running: dict, segments: dict) -> None:
+    """Wait for one or more of the running processes; their segments go into `segments`."""
+    for receive in multiprocessing.connection.wait(list(running)):
+        i, proc = running.pop(receive)
+        try:
+            status, value = receive.recv()
+        except EOFError:
+            status, value = "error", "an indexing process died"
+        proc.join()
+        if status == "error":
+            raise RuntimeError(f"indexing process failed:\n{value}")
+        segments[i] = value

@@ -63,16 +63,15 @@ def _queue_from(ids_query, operation: str) -> None:
 
 
 def write_all(ix: index.Index, assets: Iterable, procs: int = 1, chunk: int | None = None) -> int:
-    """Add documents for many assets, one segment per `chunk` documents and process (the bulk path).
+    """Add documents for assets given here, one segment per `chunk`, in up to `procs` forked processes.
 
-    Each round of chunk x procs documents is split between that many forked processes, a
-    segment each (bulk.py); the next round is read and made meanwhile. Segments are never
+    This process makes the documents (the next part while the others are indexed); the rebuild
+    reads the database in the indexing processes instead (write_catalogue). Segments are never
     merged here: a merge copies every posting again in Python.
     """
     chunk = chunk or _configured_chunk()
     docs = (make_document(asset) for asset in assets)
-    return bulk.write_batches(ix, _batches(docs, chunk * max(1, procs)), procs, chunk,
-                              {"codec": store.codec()}, store.writer(ix))
+    return bulk.write_parts(ix, _batches(docs, chunk), procs, {"codec": store.codec()}, store.writer(ix))
 
 
 def write_catalogue(ix: index.Index, procs: int = 1, batch: int = 1000, chunk: int | None = None) -> int:
