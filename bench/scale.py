@@ -333,7 +333,7 @@ def fts_sample(cache: str, n: int, ngal: int, mix) -> dict:
     os.makedirs(workdir)
     real = search_bench.records
     try:  # the same captions as the catalogue
-        search_bench.records = lambda count: corpus(count, ngal)[1]
+        search_bench.records = lambda count, languages=0.0: corpus(count, ngal)[1]
         return bench_fts5(n, sample, workdir)
     finally:
         search_bench.records = real
