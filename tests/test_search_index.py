@@ -241,13 +241,40 @@ def test_drains_keep_few_small_segments_and_never_merge_the_big_ones(app, make_g
         db.session.commit()
         sync.after_commit()
         now = segments()
-        assert set(big) <= set(now)  # the rebuild's segments stay as they are
+        # The rebuild's segments are never merged: each stays as it is until every asset in it
+        # (0-3, then 4-7) has a newer copy, and then goes.
+        assert [segid for segid in big if segid in now] == \
+            [segid for segid, last in zip(big, (3, 7)) if n < last]
         small = [size for segid, size in now.items() if segid not in big]
         for level in {merging.tier(size) for size in small if size < 4}:
             assert sum(1 for size in small if size < 4 and merging.tier(size) == level) <= 2
     assert len(segments()) <= 2 + 2 * 2  # the big ones, and at most FACTOR in each small tier
     assert _ids(app) == {a.id for a in assets}
     assert search.run("water", user=None).total == 8
+
+
+def test_a_segment_left_without_live_documents_is_dropped_by_the_next_commit(app, make_gallery,
+                                                                           make_asset):
+    gallery = make_gallery()
+    water = make_asset(gallery, caption="Cholera vaccination point")
+    borehole = make_asset(gallery, caption="A borehole")
+    sync.rebuild()  # one segment of both
+    for _ in range(3):  # edited three times: each drain adds its copy and deletes the last one
+        search.queue_assets([water.id])
+        db.session.commit()
+        sync.after_commit()
+    with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
+        leaves = [(r.doc_count_all(), r.doc_count()) for r, _ in s.reader().leaf_readers()]
+    # The rebuild's segment (the borehole and the first copy, deleted) and the latest copy: the
+    # copies in between held nothing and are gone.
+    assert leaves == [(2, 1), (1, 1)]
+    assert [h.asset.id for h in search.run("vaccination", user=None).hits] == [water.id]
+    search.queue_assets([water.id, borehole.id])
+    db.session.commit()
+    sync.after_commit()
+    with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
+        assert [r.doc_count() for r, _ in s.reader().leaf_readers()] == [2]  # the rebuild's too
+    assert search.run("vaccination OR borehole", user=None).total == 2
 
 
 def test_a_rebuild_lets_go_of_the_old_versions_arrays(app, make_gallery, make_asset):

@@ -46,6 +46,9 @@ def policy(max_docs: int) -> Callable[[Any, list], list]:
     """A Whoosh merge type (writer.commit(mergetype=...)) merging by size tier below max_docs."""
 
     def merge_tiers(writer: Any, segments: list) -> list:
+        # A segment whose every document was deleted (an edited asset's earlier copy) holds
+        # nothing, but every search would still look each term up in it: dropped, whatever its size.
+        segments = [seg for seg in segments if seg.doc_count()]
         chosen = set(to_merge([seg.doc_count_all() for seg in segments], max_docs))
         for pos in sorted(chosen):
             reader = SegmentReader(writer.storage, writer.schema, segments[pos])
