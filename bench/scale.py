@@ -303,6 +303,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def refaulted_mib() -> float:
+    """MiB of file pages read again since boot after the kernel had dropped them (0 where not reported)."""
+    try:
+        with open("/proc/vmstat", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("workingset_refault_file "):
+                    return int(line.split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        pass
+    return 0.0
+
+
 def wait_started(pid: int, workers: int, deadline: float = 120) -> float:
     """Wait until gunicorn's workers have all started (each opens the search index as it starts,
     wsgi.py) and gone idle, so the first timed requests do not queue behind a starting worker;
@@ -489,12 +501,16 @@ def main() -> None:
     print(f"opening a searcher in a new process: {opened['open_s'] * 1000:.0f} ms "
           f"({opened['docs']:,} documents; peak RSS {opened['rss_mib']:.0f} MiB)")
 
+    reread = [refaulted_mib()]
     local = in_process(app, mix)
+    reread.append(refaulted_mib())
     http = over_http(env, mix, args.workers, args.clients)
+    reread.append(refaulted_mib())
     # The same mix with one worker and one client a core: what the target's four on this machine's
     # cores cost in waiting and in switching between workers.
     cores = os.cpu_count() or 1
     per_core = over_http(env, mix, cores, cores) if cores != args.workers else None
+    reread.append(refaulted_mib())
     print(f"\nlatency in ms, p50 / p95, {len(mix)} queries with facets; load {os.getloadavg()}")
     print(f"{'kind':9} {'n':>4} | {'in process':>15} | {'HTTP -w ' + str(args.workers):>15}"
           + (f" | {'HTTP -w ' + str(cores):>15}" if per_core else ""))
@@ -515,6 +531,9 @@ def main() -> None:
     if per_core:
         print(f"HTTP -w {cores} ({cores} clients): {per_core['rps']:.1f} req/s, errors "
               f"{len(per_core['errors'])}, workers' CPU {per_core['cpu_ms']:.1f} ms a request")
+    print(f"file pages read again after the kernel dropped them from its cache (index and database "
+          f"read from disk): in process {reread[1] - reread[0]:.0f} MiB, HTTP -w {args.workers} "
+          f"{reread[2] - reread[1]:.0f} MiB" + (f", -w {cores} {reread[3] - reread[2]:.0f} MiB" if per_core else ""))
     for i, m in enumerate(http["memory"]):
         print(f"worker {i + 1}: peak RSS {m.get('VmHWM', 0):.0f} MiB; now {m.get('RssAnon', 0):.0f} "
               f"MiB its own + {m.get('RssFile', 0):.0f} MiB mapped files (shared)")
