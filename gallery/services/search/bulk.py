@@ -232,12 +232,17 @@ def build_segment(ix, docs: Iterable[dict], writer_kwargs: dict):
         raise
 
 
+def _documents_of(part: Sequence[dict] | Callable[[], Iterable[dict]]) -> Iterable[dict]:
+    """A part's documents: the list itself, or what its function makes."""
+    return part() if callable(part) else part
+
+
 def _child(send, ix, docs: Sequence[dict] | Callable[[], Iterable[dict]], writer_kwargs: dict,
            forked: Callable[[], None] | None) -> None:
     try:
         if forked is not None:
             forked()
-        send.send(("ok", build_segment(ix, docs() if callable(docs) else docs, writer_kwargs)))
+        send.send(("ok", build_segment(ix, _documents_of(docs), writer_kwargs)))
     except BaseException:
         send.send(("error", traceback.format_exc()))
     finally:
@@ -269,7 +274,7 @@ def write_parts(ix, parts: Iterable[Sequence[dict] | Callable[[], Iterable[dict]
         del peek  # a list part is freed once it is indexed
         if here:
             for i, part in todo:
-                segments[i] = build_segment(ix, part() if callable(part) else part, writer_kwargs)
+                segments[i] = build_segment(ix, _documents_of(part), writer_kwargs)
         else:
             ctx = multiprocessing.get_context("fork")
             for i, part in todo:

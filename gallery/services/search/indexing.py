@@ -83,11 +83,10 @@ def write_catalogue(ix: index.Index, procs: int = 1, batch: int = 1000, chunk: i
     process made every document and handed them over (docs/benchmarks.md).
     """
     chunk = chunk or _configured_chunk()
-    engine = db.engine
     starts = _part_starts(chunk)
     parts = [partial(_documents, batch, lo, hi) for lo, hi in zip(starts, [*starts[1:], None])]
     return bulk.write_parts(ix, parts, procs, {"codec": store.codec()}, store.writer(ix),
-                            forked=partial(engine.dispose, close=False))
+                            forked=partial(db.engine.dispose, close=False))
 
 
 def _part_starts(chunk: int) -> list[int]:
