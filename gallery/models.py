@@ -416,6 +416,8 @@ class SearchServer(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     cursor_txid: Mapped[int] = mapped_column(BigInteger, default=0)
     cursor_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    # JSON [[txid, id], ...]: entries applied past the position (Cursor.applied).
+    cursor_applied: Mapped[str | None] = mapped_column(Text)
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

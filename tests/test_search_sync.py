@@ -371,8 +371,8 @@ def test_an_entry_committed_late_with_a_lower_id_is_never_skipped(app, make_gall
     assert second.indexed == 1  # the slow entry; the quick one is not applied twice
     assert search.run("xylophone", None).total == 1 and search.run("yodelling", None).total == 1
     assert search.pending().entries == 0
-    # The cursor passes both once no older write transaction runs anywhere on the server
-    # (other databases' too: transaction ids are the cluster's); until then they are `applied`.
+    # The cursor passes both once no older write transaction runs in this database; until then
+    # they are `applied`.
     done = sync.local_cursor()
     positions = [tuple(p) for p in db.session.execute(select(SearchOutbox.txid, SearchOutbox.id))]
     assert all(p <= done.position or p in done.applied for p in positions)
@@ -410,6 +410,74 @@ def test_an_entry_committed_between_two_batches_of_a_pass_is_not_skipped(app, ma
     search.drain()
     assert search.run("kazoo", None).total == 1 and search.run("lute", None).total == 1
     assert search.pending().entries == 0
+
+
+def test_a_transaction_in_another_database_does_not_hold_the_cursor_back(app, make_gallery,
+                                                                         make_asset):
+    """PostgreSQL's transaction ids are the cluster's; only this database's can write the log."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no other databases' transactions")
+    from sqlalchemy import create_engine
+
+    app.config["SEARCH_WRITER"] = "sync"
+    gallery = make_gallery()
+    search.drain(rebuild_if_needed=True)
+    elsewhere = create_engine(db.engine.url.set(database="postgres"))
+    try:
+        with elsewhere.connect() as other:
+            other.begin()
+            other.execute(text("SELECT pg_current_xact_id()"))  # older than every entry below
+            asset = make_asset(gallery, caption="Written while a report runs elsewhere")
+            assert search.drain().indexed == 1
+            cursor = sync.local_cursor()
+            head = db.session.execute(select(SearchOutbox.txid, SearchOutbox.id)
+                                      .order_by(SearchOutbox.txid.desc(), SearchOutbox.id.desc())
+                                      .limit(1)).one()
+            assert cursor == Cursor(tuple(head))  # passed, not only applied
+            other.rollback()
+    finally:
+        elsewhere.dispose()
+    assert [h.asset.id for h in search.run("report", None).hits] == [asset.id]
+
+
+def test_check_does_not_count_as_lag_what_servers_applied_past_a_running_transaction(
+        app, servers, make_gallery, make_asset, token):
+    """A long write transaction keeps every cursor's position back; applied entries are not lag."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: every entry is final once visible")
+    a, b = servers["a"], servers["b"]
+    gallery = make_gallery()
+    asset, other = make_asset(gallery, caption="Before"), make_asset(gallery, caption="Other")
+    sync_once(a)
+    sync_once(b)
+    slow = db.engine.connect()
+    try:
+        slow_tx = slow.begin()
+        slow.execute(text("SELECT pg_current_xact_id()"))  # older than the edit below
+        edit(a, asset.id, "Edited while a long transaction runs", token)
+        sync_once(a)
+        sync_once(b)
+        age_log(120)  # the edit is older than SEARCH_READY_LAG: lag, were it counted
+        with on(a):
+            result = a.test_cli_runner().invoke(args=["check"])
+        assert result.exit_code == 0 and "2 registered, 0 behind" in result.output, result.output
+        assert result.output.count("lag 0 entries") == 2, result.output
+        rows = {r.name: r for r in db.session.scalars(select(SearchServer))}
+        held = [(r.cursor_txid, r.cursor_id) for r in rows.values()]
+        last = db.session.execute(select(SearchOutbox.txid, SearchOutbox.id)
+                                  .order_by(SearchOutbox.txid.desc(), SearchOutbox.id.desc())
+                                  .limit(1)).one()
+        assert all(position < tuple(last) for position in held)  # positions held back
+        _write_entry(slow, other.id, "Accordion caption")
+        slow_tx.commit()
+    finally:
+        slow.close()
+    sync_once(a)
+    sync_once(b)
+    assert found(a, "accordion") == found(b, "accordion") == {other.id}
+    db.session.expire_all()
+    for row in db.session.scalars(select(SearchServer)):
+        assert row.cursor_applied == "[]"  # the transaction ended: every position passed
 
 
 def test_an_index_from_before_the_log_applies_what_its_outbox_held(app, make_gallery, make_asset):

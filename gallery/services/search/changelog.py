@@ -3,8 +3,8 @@
 The log's order is a position (txid, id). PostgreSQL hands out sequence ids when a row is
 inserted, not when its transaction commits, so a follower that passed id 11 could miss an id 10
 committed a moment later. Each entry therefore carries its transaction's id, and a cursor only
-passes entries whose transaction is older than every transaction still running (the snapshot's
-xmin): nothing can commit before them any more. Entries past that line are applied as soon as
+passes entries whose transaction is older than every transaction still running in this
+database: nothing can commit before them any more. Entries past that line are applied as soon as
 they are visible and remembered in the cursor's `applied` set until the cursor reaches them.
 On SQLite one writer runs at a time, so ids are in commit order and txid is always 0.
 """
@@ -23,8 +23,19 @@ from gallery.models import SearchLogFloor, SearchOutbox, SearchServer
 Position = tuple[int, int]
 START: Position = (0, 0)
 FLOOR_ID = 1
-# PostgreSQL: the oldest transaction still running when the statement took its snapshot.
-PG_XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+# PostgreSQL: the oldest transaction still running in this database when the statement took its
+# snapshot, or the snapshot's end if none. Transaction ids are the whole cluster's: a transaction
+# in another database (another application, a report) cannot write this log, so it must not hold
+# the cursors back. The running ones come from the snapshot itself (what the statement sees);
+# pg_stat_activity only says which of them belong elsewhere. What it cannot place (a prepared
+# transaction, one the view does not show this role, one begun after the view was first read in
+# this transaction: it is read once a transaction) counts as this database's: held back, never
+# missed.
+PG_XMIN = """coalesce(
+  (select min(x)::text::bigint from pg_snapshot_xip(pg_current_snapshot()) as x
+   where x::xid not in (select a.backend_xid from pg_stat_activity as a
+                        where a.backend_xid is not null and a.datname <> current_database())),
+  pg_snapshot_xmax(pg_current_snapshot())::text::bigint)"""
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,7 @@ class ServerState:
     name: str
     position: Position
     last_seen: dt.datetime
+    applied: frozenset[Position] = frozenset()
     lag: Lag = field(default_factory=Lag)
     behind: bool = False    # further behind than SEARCH_READY_LAG
     rebuild: bool = False   # its cursor is below the pruned part: it rebuilds on its next sync
@@ -155,9 +167,11 @@ def lag(session: Session, cursor: Cursor | Position, now: dt.datetime) -> Lag:
     return Lag(count or 0, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
 
 
-def report(session: Session, name: str, position: Position, now: dt.datetime) -> None:
+def report(session: Session, name: str, cursor: Cursor, now: dt.datetime) -> None:
     """Record (and register) a server's cursor, and commit."""
-    values = {"cursor_txid": position[0], "cursor_id": position[1], "last_seen": now}
+    values = {"cursor_txid": cursor.position[0], "cursor_id": cursor.position[1],
+              "cursor_applied": json.dumps(sorted(list(p) for p in cursor.applied)),
+              "last_seen": now}
     for _ in range(2):
         if session.execute(update(SearchServer).where(SearchServer.name == name)
                            .values(**values)).rowcount:
@@ -177,7 +191,11 @@ def servers(session: Session, now: dt.datetime, ready_lag: float) -> list[Server
     out = []
     for row in session.scalars(select(SearchServer).order_by(SearchServer.name)):
         position = (row.cursor_txid, row.cursor_id)
-        state = ServerState(row.name, position, row.last_seen, lag(session, position, now))
+        # What it applied past its position (entries a running transaction keeps non-final) is
+        # not lag.
+        applied = frozenset((int(t), int(i)) for t, i in json.loads(row.cursor_applied or "[]"))
+        state = ServerState(row.name, position, row.last_seen,
+                            applied=applied, lag=lag(session, Cursor(position, applied), now))
         state.rebuild = position < low
         state.behind = state.rebuild or state.lag.seconds > ready_lag
         out.append(state)

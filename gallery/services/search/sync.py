@@ -170,7 +170,7 @@ def _apply(s: Session, ix: index.Index, asset_ids: list[int], result: DrainResul
 
 def _report(s: Session, cursor: Cursor) -> None:
     """Tell the database where this server's cursor is (each pass: also the server's heartbeat)."""
-    changelog.report(s, server_name(), cursor.position, utcnow())
+    changelog.report(s, server_name(), cursor, utcnow())
 
 
 def _maybe_prune(result: DrainResult) -> None:
