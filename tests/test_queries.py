@@ -166,6 +166,22 @@ def test_search_pages_do_not_query_per_hit(client, count_queries, catalogue_of, 
     assert many <= few <= MAX_QUERIES, (path, few, many)
 
 
+def test_json_search_reads_its_hits_and_their_renditions_and_nothing_else(client, count_queries,
+                                                                         catalogue_of):
+    """The JSON API shows facet values, not their names: no category names read per request."""
+    from gallery.services import search
+
+    catalogue_of(3, 10)
+    search.rebuild()
+    _count(client, count_queries, "/api/search?q=bulk")  # the facet's country names, once a process
+    db.session.expunge_all()
+    with count_queries() as counter:
+        response = client.get("/api/search?q=bulk")
+    assert response.status_code == 200 and response.json["total"] == 30
+    assert response.json["facets"]["category"] == [{"value": "health", "count": 30}]
+    assert len(counter.statements) == 2, counter.statements  # the hits' rows, their renditions
+
+
 def test_dashboard_queries_do_not_grow_with_the_galleries(client, count_queries, catalogue_of,
                                                           make_user, login_as):
     login_as(make_user("editor"))

@@ -77,8 +77,8 @@ def api_search():
     return jsonify({
         "total": res.total, "page": res.page, "per_page": res.per_page,
         "results": [_hit_json(h) for h in res.hits],
-        "facets": {name: [{"value": v, "count": c} for v, c, _label in values]
-                   for name, values in res.facets.items()},
+        "facets": {name: [{"value": v, "count": c} for v, c in values]
+                   for name, values in res.counts.items()},
         "suggestion": res.suggestion,
     })
 

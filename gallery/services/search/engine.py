@@ -94,7 +94,7 @@ class Results:
     page: int
     per_page: int
     hits: list[Hit] = field(default_factory=list)
-    facets: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
+    counts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # facets, in order
     galleries: list[Gallery] = field(default_factory=list)
     suggestion: str | None = None
 
@@ -102,6 +102,11 @@ class Results:
     def pages(self) -> int:
         """Number of pages."""
         return max(1, -(-self.total // self.per_page))
+
+    @cached_property
+    def facets(self) -> dict[str, list[tuple[str, int, str]]]:
+        """(value, count, label) per facet; labelled when first read (the JSON API shows none)."""
+        return _label_facets(self.counts)
 
 
 def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
@@ -126,7 +131,7 @@ def run(q: str, user: Any, filters: Filters | None = None, sort: str = "relevanc
                       if total < SUGGEST_BELOW else None)
     results = Results(q=q, total=total, page=page, per_page=per_page, suggestion=suggestion)
     results.hits = [_hit(a, parsed, lang) for a in _load_assets(ids, user)]
-    results.facets = _label_facets(facet_counts)
+    results.counts = _order_facets(facet_counts)
     results.galleries = _load_galleries(gallery_ids, user)
     return results
 
@@ -310,25 +315,33 @@ def _load_galleries(ids: list[int], user: Any) -> list[Gallery]:
     return [rows[i] for i in ids if i in rows and policy.can_view_gallery(user, rows[i])]
 
 
-def _label_facets(counts: dict[str, dict]) -> dict[str, list[tuple[str, int, str]]]:
-    """(value, count, label) per facet, most frequent first (years newest first)."""
-    names: dict[str, dict[str, str]] = {}
-    cats = [str(v) for v in counts.get("category", {})]
-    if cats:  # labels in the page's language (UN country names; the seeded categories' names)
-        # (slug, name) rows, not Category objects: admins rename categories, so read every time.
-        names["category"] = {c.slug: i18n_names.category_name(c) for c in db.session.execute(
-            select(Category.slug, Category.name).where(Category.slug.in_(cats)))}
-    codes = [str(v) for v in counts.get("country", {})]
-    if codes:
-        names["country"] = _country_labels(codes)
-    names["media_type"] = {v: terms.term(v) for v in ("image", "video", "audio")}
-    out: dict[str, list[tuple[str, int, str]]] = {}
+def _order_facets(counts: dict[str, dict]) -> dict[str, list[tuple[str, int]]]:
+    """(value, count) per facet, most frequent first (years newest first)."""
+    out: dict[str, list[tuple[str, int]]] = {}
     for facet, values in counts.items():
         items = [(str(v), int(c)) for v, c in values.items() if v not in (None, "")]
         if facet == "year":
             items.sort(key=lambda vc: vc[0], reverse=True)
         else:
             items.sort(key=lambda vc: (-vc[1], vc[0]))
+        out[facet] = items
+    return out
+
+
+def _label_facets(counts: dict[str, list[tuple[str, int]]]) -> dict[str, list[tuple[str, int, str]]]:
+    """(value, count, label) per facet, labels in the page's language."""
+    names: dict[str, dict[str, str]] = {}
+    cats = [v for v, _c in counts.get("category", [])]
+    if cats:  # labels in the page's language (UN country names; the seeded categories' names)
+        # (slug, name) rows, not Category objects: admins rename categories, so read every time.
+        names["category"] = {c.slug: i18n_names.category_name(c) for c in db.session.execute(
+            select(Category.slug, Category.name).where(Category.slug.in_(cats)))}
+    codes = [v for v, _c in counts.get("country", [])]
+    if codes:
+        names["country"] = _country_labels(codes)
+    names["media_type"] = {v: terms.term(v) for v in ("image", "video", "audio")}
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    for facet, items in counts.items():
         labels = names.get(facet, {})
         out[facet] = [(v, c, labels.get(v, v.capitalize() if facet == "media_type" else v))
                       for v, c in items]
