@@ -25,6 +25,10 @@ def test_rows_hold_every_column_of_the_asset_its_gallery_category_and_countries(
     placed = make_asset(kenya, caption="Clean water in Lodwar.", credit="Photo: A. Yusuf",
                         keywords=["water", "borehole"], date_taken=dt.date(2019, 6, 3), country="HND")
     bare = make_asset(nowhere, title="", caption="")
+    # JSON columns come as text and are parsed when read: with values and empty.
+    placed.translations = {"fr": {"caption": "Eau potable à Lodwar."}}
+    placed.extra = {"iptc": {"city": "Lodwar"}}
+    kenya.translations = {"es": {"title": "Agua en Turkana"}}
     db.session.commit()
     with app.test_request_context():
         found = rows.load(db.session, [bare.id, 10_000_000, placed.id])

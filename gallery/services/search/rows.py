@@ -5,16 +5,37 @@ their change tracking, for rows nothing on the page changes: twice the time of r
 plain rows, whose attributes the policy, highlights and JSON then read faster too. One query reads
 each asset's columns with its gallery's, the gallery's category and both countries, one more its
 renditions; the policy, templates and JSON read them as they read the models (same attribute
-names, the models' own properties).
+names, the models' own properties). JSON columns come as text and are parsed when first read:
+a page's 96 of them cost more to parse than most pages read (a result in the reader's own
+language reads none).
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import JSON, Text, bindparam, cast, select
 
 from gallery.models import Asset, AssetWork, Category, Country, Gallery, Rendition
 from gallery.policy import REQUIRED_PIECES
+
+RAW = "_json_"  # the prefix of a JSON column's text in a row (see _Json)
+
+
+class _Json:
+    """A JSON column read as text, parsed on first access and then kept as the attribute."""
+
+    def __init__(self, name: str, empty: Any) -> None:
+        self.name, self.empty = name, empty
+
+    def __get__(self, row: Any, owner: type) -> Any:
+        if row is None:
+            return self
+        raw = row.__dict__.get(RAW + self.name)
+        # The usual values without the parser: most rows hold no translations and no extras.
+        value = self.empty() if raw is None or raw in ("{}", "[]") else json.loads(raw)
+        row.__dict__[self.name] = value  # an instance attribute: found before this from now on
+        return value
 
 
 class Row:
@@ -37,6 +58,7 @@ class ResultGallery(Row):
     """A galleries row with its category and country."""
 
     item_count = Gallery.item_count
+    translations = _Json("translations", dict)
 
 
 class ResultAsset(Row):
@@ -46,14 +68,24 @@ class ResultAsset(Row):
     numbered_title = Asset.numbered_title
     staff_title = Asset.staff_title
     rendition = Asset.rendition
+    translations = _Json("translations", dict)
+    keywords = _Json("keywords", list)
+    extra = _Json("extra", dict)
 
 
 _ASSETS, _GALLERIES, _CATEGORIES = Asset.__table__, Gallery.__table__, Category.__table__
 _ASSET_COUNTRY = Country.__table__.alias("asset_country")
 _GALLERY_COUNTRY = Country.__table__.alias("gallery_country")
 _TABLES = (_ASSETS, _GALLERIES, _CATEGORIES, _ASSET_COUNTRY, _GALLERY_COUNTRY)  # in a row's order
+
+
+def _column(c: Any) -> Any:
+    """A column as a result row reads it: JSON as its text (see _Json)."""
+    return cast(c, Text).label(RAW + c.key) if isinstance(c.type, JSON) else c
+
+
 _ROWS = (
-    select(*(c for table in _TABLES for c in table.columns))
+    select(*(_column(c) for table in _TABLES for c in table.columns))
     .select_from(_ASSETS.join(_GALLERIES, _GALLERIES.c.id == _ASSETS.c.gallery_id)
                  .join(_CATEGORIES, _CATEGORIES.c.id == _GALLERIES.c.category_id)
                  .outerjoin(_ASSET_COUNTRY, _ASSET_COUNTRY.c.alpha3 == _ASSETS.c.country_code)
@@ -69,7 +101,8 @@ def _slices() -> list[tuple[int, int, list[str]]]:
     """(first, end, column names) of each table's columns in a row of _ROWS."""
     out, start = [], 0
     for table in _TABLES:
-        out.append((start, start + len(table.columns), [c.key for c in table.columns]))
+        out.append((start, start + len(table.columns),
+                    [(RAW if isinstance(c.type, JSON) else "") + c.key for c in table.columns]))
         start += len(table.columns)
     return out
 
