@@ -82,7 +82,6 @@ class ServerState:
     name: str
     position: Position
     last_seen: dt.datetime
-    applied: frozenset[Position] = frozenset()
     lag: Lag = field(default_factory=Lag)
     behind: bool = False    # further behind than SEARCH_READY_LAG
     rebuild: bool = False   # its cursor is below the pruned part: it rebuilds on its next sync
@@ -195,7 +194,7 @@ def servers(session: Session, now: dt.datetime, ready_lag: float) -> list[Server
         # not lag.
         applied = frozenset((int(t), int(i)) for t, i in json.loads(row.cursor_applied or "[]"))
         state = ServerState(row.name, position, row.last_seen,
-                            applied=applied, lag=lag(session, Cursor(position, applied), now))
+                            lag(session, Cursor(position, applied), now))
         state.rebuild = position < low
         state.behind = state.rebuild or state.lag.seconds > ready_lag
         out.append(state)

@@ -5,9 +5,8 @@ their change tracking, for rows nothing on the page changes: twice the time of r
 plain rows, whose attributes the policy, highlights and JSON then read faster too. One query reads
 each asset's columns with its gallery's, the gallery's category and both countries, one more its
 renditions; the policy, templates and JSON read them as they read the models (same attribute
-names, the models' own properties). JSON columns come as text and are parsed when first read:
-a page's 96 of them cost more to parse than most pages read (a result in the reader's own
-language reads none).
+names, the models' own properties). JSON columns come as text and are parsed when first read: a
+page holds 96 of them and reads few (a result in its gallery's own language reads no translations).
 """
 from __future__ import annotations
 
