@@ -308,7 +308,7 @@ def _load_assets(ids: list[int], user: Any) -> list[rows.ResultAsset]:
         return []
     # On a connection of their own outside any transaction: read-only statements read what is
     # committed either way, and a search then begins and rolls back none (two round trips a
-    # request on PostgreSQL, about a millisecond of it).
+    # request on PostgreSQL).
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         by_id = rows.load(conn, ids)
     return [by_id[i] for i in ids if i in by_id and policy.can_view_asset(user, by_id[i])]
