@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from gallery.extensions import db
 from gallery.models import SearchOutbox
 from gallery.services import search
-from gallery.services.search import store, sync
+from gallery.services.search import changelog, store, sync
 
 
 def _ids(app) -> set[int]:
@@ -23,13 +23,9 @@ def _backlog() -> int:
 
 def _pending_ids() -> set[int]:
     # Past the cursor's position and not in its applied set: on PostgreSQL the position stays
-    # below entries while any older transaction of the cluster runs (another test process's).
-    cursor = sync.local_cursor()
-    applied = {i for _txid, i in cursor.applied}
-    return {asset_id for entry_id, asset_id in db.session.execute(
-        select(SearchOutbox.id, SearchOutbox.asset_id).where(
-            tuple_(SearchOutbox.txid, SearchOutbox.id) > tuple_(*cursor.position)))
-        if entry_id not in applied}
+    # below entries while an older transaction of this database runs.
+    return set(db.session.scalars(select(SearchOutbox.asset_id).where(
+        changelog.unapplied(sync.local_cursor()))))
 
 
 def test_ingest_indexes_and_applies_the_log(app, make_gallery, make_asset):

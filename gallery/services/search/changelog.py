@@ -154,15 +154,20 @@ def head(session: Session) -> Position:
     return max((row.txid, row.id) if row else START, floor(session))
 
 
+def unapplied(cursor: Cursor):
+    """The condition on log entries past a cursor that it has not applied."""
+    past = _position() > tuple_(*cursor.position)
+    if not cursor.applied:
+        return past
+    return past & SearchOutbox.id.not_in(sorted(i for _, i in cursor.applied))
+
+
 def lag(session: Session, cursor: Cursor | Position, now: dt.datetime) -> Lag:
     """Entries past a cursor that it has not applied, and the age of the oldest of them."""
     if not isinstance(cursor, Cursor):
         cursor = Cursor(cursor)
-    query = select(func.count(), func.min(SearchOutbox.queued_at)).where(
-        _position() > tuple_(*cursor.position))
-    if cursor.applied:
-        query = query.where(SearchOutbox.id.not_in(sorted(i for _, i in cursor.applied)))
-    count, oldest = session.execute(query).one()
+    count, oldest = session.execute(select(func.count(), func.min(SearchOutbox.queued_at))
+                                    .where(unapplied(cursor))).one()
     return Lag(count or 0, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 import gallery.services.search.changelog as changelog
@@ -97,8 +97,7 @@ def check() -> CheckReport:
     cfg = current_app.config
     grace = dt.timedelta(seconds=cfg.get("SEARCH_BACKLOG_GRACE", 60))
     cursor = local_cursor() or Cursor()
-    past = tuple_(SearchOutbox.txid, SearchOutbox.id) > tuple_(*cursor.position)
-    unapplied = past & SearchOutbox.id.not_in(sorted(i for _, i in cursor.applied))
+    unapplied = changelog.unapplied(cursor)
     now = utcnow()
     s = session()
     try:
