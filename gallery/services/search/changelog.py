@@ -48,14 +48,23 @@ class Cursor:
     def dumps(self) -> str:
         """The cursor file's JSON."""
         return json.dumps({"txid": self.position[0], "id": self.position[1],
-                           "applied": sorted(list(p) for p in self.applied)})
+                           "applied": _applied_list(self.applied)})
 
     @classmethod
     def loads(cls, data: str) -> Cursor:
         """Read a cursor file's JSON."""
         raw = json.loads(data)
-        return cls((int(raw["txid"]), int(raw["id"])),
-                   frozenset((int(t), int(i)) for t, i in raw.get("applied", [])))
+        return cls((int(raw["txid"]), int(raw["id"])), _applied_set(raw.get("applied", [])))
+
+
+def _applied_list(applied: frozenset[Position]) -> list[list[int]]:
+    """A cursor's applied set as JSON holds it: [[txid, id], ...] in log order."""
+    return sorted(list(p) for p in applied)
+
+
+def _applied_set(raw: list) -> frozenset[Position]:
+    """A cursor's applied set read from its JSON list."""
+    return frozenset((int(t), int(i)) for t, i in raw)
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ def lag(session: Session, cursor: Cursor | Position, now: dt.datetime) -> Lag:
 def report(session: Session, name: str, cursor: Cursor, now: dt.datetime) -> None:
     """Record (and register) a server's cursor, and commit."""
     values = {"cursor_txid": cursor.position[0], "cursor_id": cursor.position[1],
-              "cursor_applied": json.dumps(sorted(list(p) for p in cursor.applied)),
+              "cursor_applied": json.dumps(_applied_list(cursor.applied)),
               "last_seen": now}
     for _ in range(2):
         if session.execute(update(SearchServer).where(SearchServer.name == name)
@@ -197,7 +206,7 @@ def servers(session: Session, now: dt.datetime, ready_lag: float) -> list[Server
         position = (row.cursor_txid, row.cursor_id)
         # What it applied past its position (entries a running transaction keeps non-final) is
         # not lag.
-        applied = frozenset((int(t), int(i)) for t, i in json.loads(row.cursor_applied or "[]"))
+        applied = _applied_set(json.loads(row.cursor_applied or "[]"))
         state = ServerState(row.name, position, row.last_seen,
                             lag(session, Cursor(position, applied), now))
         state.rebuild = position < low
