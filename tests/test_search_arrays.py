@@ -22,7 +22,8 @@ WORDS = ("water vaccines vaccination shelter displaced displacement border child
 QUERIES = ["water", "vaccines", "clean water", '"clean water"', '"hygiene kits"',
            "water OR floods", "shelter -children", "water NOT drought", "vacc*", "danl*",
            "credit:lopez", "caption:water", "caption:wat*", "country:kenya", "danli", "region autonoma", "turkiye", "", "nosuchword", "a*",
-           '"emergency shelter" border', "keywords:cholera OR keywords:floods"]
+           '"emergency shelter" border', "keywords:cholera OR keywords:floods",
+           '"pedro sula"', '"San Pedro" water']
 
 
 def _doc(i: int, rng: random.Random) -> dict:
@@ -32,6 +33,8 @@ def _doc(i: int, rng: random.Random) -> dict:
            "gallery": words[:40], "keywords": rng.choice(WORDS),
            "credit": rng.choice(["López", "Martin"]),
            "country": rng.choice(["Kenya KEN", "Honduras HND"]), "plain": words, "shingle": words,
+           # Words always found together, at different frequencies (View._and_terms' shortcut).
+           "city": ("San Pedro Sula" + (", near San Pedro Sula" if i % 2 else "")) if i % 3 == 0 else "Lodwar",
            "f_category": rng.choice(["health", "shelter", "crisis"]), "f_media_type": "image",
            "f_country": rng.choice(["KEN", "HND"]), "gallery_id": str(i % 7),
            "visible": "1" if i % 5 else "0"}

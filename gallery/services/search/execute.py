@@ -260,11 +260,15 @@ class View:
         return score
 
     @staticmethod
-    def _bm25(norms: np.ndarray, docs: np.ndarray, tfs: np.ndarray, weight: float) -> np.ndarray:
-        """Whoosh's BM25F score of a term at some documents (numbers into norms; weight: idf x boost)."""
+    def _bm25(norms: np.ndarray, docs: np.ndarray | None, tfs: np.ndarray, weight: float) -> np.ndarray:
+        """Whoosh's BM25F score of a term at some documents (numbers into norms, or None when
+        norms holds just theirs; weight: idf x boost)."""
         # One array made, the rest in place: a common word has a posting in most documents.
-        out = norms[docs]
-        out += tfs
+        if docs is None:
+            out = norms + tfs
+        else:
+            out = norms[docs]
+            out += tfs
         np.divide(tfs, out, out=out)
         out *= np.float32(weight * (K1 + 1))
         return out
@@ -297,6 +301,11 @@ class View:
             at = {order[0]: np.arange(len(common))}
             for k in order[1:]:
                 ids = found[k][1][i][0]
+                if len(ids) == len(common) and np.array_equal(ids, common):
+                    # Words always found together (a category's name, a set phrase's pairs): the
+                    # same documents, so no map. A comparison, against a pass over the segment.
+                    at[k] = np.arange(len(common))
+                    continue
                 where = np.full(size, -1, dtype=np.int32)  # a map of the segment: linear, no search
                 where[ids] = np.arange(len(ids), dtype=np.int32)
                 pos = where[common]
@@ -313,10 +322,17 @@ class View:
             mask[span][local] = True
             if score is None or not scored:
                 continue
+            # The terms' scores summed at the common documents, then added to the whole array
+            # once; terms of one field (most Ands here) read their documents' norms once.
+            total, norms_at = None, {}
             for k, (fieldname, parts, weight) in enumerate(found):
                 if weight is not None:
-                    tfs = parts[i][1][at[k]]
-                    score[span][local] += self._bm25(self.norms(fieldname)[span], local, tfs, weight)
+                    if fieldname not in norms_at:
+                        norms_at[fieldname] = self.norms(fieldname)[span][local]
+                    part = self._bm25(norms_at[fieldname], None, parts[i][1][at[k]], weight)
+                    total = part if total is None else np.add(total, part, out=total)
+            if total is not None:
+                score[span][local] += total
         return mask, score
 
     def _combine(self, subs, scored: bool, op, top: bool = False):
