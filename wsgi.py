@@ -17,3 +17,5 @@ gc.freeze()
 # each other) would never be collected.
 with app.app_context():
     search.warm_up()
+# Then room for its searches' arrays, mapped once (gallery/malloc.py).
+malloc.warm_heap()
