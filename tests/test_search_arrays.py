@@ -257,6 +257,30 @@ def test_filters_dates_and_sorting_match_whoosh(searcher):
     assert [dates[d] for d in oldest.docnums] == sorted(column)
 
 
+@pytest.mark.parametrize("warmed", [False, True])
+def test_facet_filters_match_whoosh_from_codes_or_postings(tmp_path, warmed):
+    """A web worker's searcher (warmed: the facets' codes kept) reads filters from the codes."""
+    ix = _small_index(tmp_path, segments=3)
+    with ix.writer(merge=False) as w:  # deletions, as drains leave them
+        for i in range(0, 180, 13):
+            w.delete_by_term("id", str(i))
+    arrays.STORE.clear()
+    with ix.searcher() as s:
+        if warmed:
+            execute.warm(s, (*FACET_FIELDS.values(), "gallery_id"), ())
+        assert (("codes", "f_category") in s.__dict__.get("_gallery_kept", {})) == warmed
+        for allow in (wq.Term("f_category", "health"), wq.Term("f_country", "KEN"),
+                      wq.And([wq.Term("f_category", "shelter"), wq.Term("f_year", "2015")]),
+                      wq.And([wq.Term("gallery_id", "3"), wq.Term("f_credit", "López")]),
+                      wq.Term("f_category", "nosuchcategory"), wq.Term("f_year", "1900")):
+            want = {hit.docnum for hit in s.search(wq.Every(), filter=allow, limit=None)}
+            got = execute.run(s, parse("water OR shelter OR kenya").query, allow=allow, per_page=500)
+            also = {hit.docnum for hit in s.search(
+                _in_whoosh_fields(parse("water OR shelter OR kenya").query, s.schema), limit=None)}
+            assert set(got.docnums) == want & also and got.total == len(want & also), allow
+        assert any(execute.run(s, wq.Every(), allow=wq.Term("f_category", "health")).docnums)
+
+
 def test_pages_cut_the_same_ranking(searcher):
     parsed = parse("water OR floods OR shelter")
     whole = execute.run(searcher, parsed.query, per_page=1000).docnums

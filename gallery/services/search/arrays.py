@@ -237,6 +237,10 @@ class Vocabulary:
         """The value behind a global code."""
         return self.values[field][code]
 
+    def code(self, field: str, value: str) -> int | None:
+        """The global code of a value; None when no segment read so far holds it."""
+        return self.numbers.get(field, {}).get(value)
+
 
 VOCABULARY = Vocabulary()
 

@@ -201,6 +201,9 @@ class View:
         while isinstance(q, (wq.And, wq.Or)) and len(q.subqueries) == 1 and q.boost == 1:
             q = q.subqueries[0]  # a phrase of two words is an And of one word pair
         if isinstance(q, wq.Term):
+            coded = self._coded(q)
+            if coded is not None:
+                return coded, None
             return self._term(q.fieldname, q.text, q.boost, scored)
         if isinstance(q, wq.Or):
             return self._combine(q.subqueries, scored, np.logical_or)
@@ -222,6 +225,20 @@ class View:
         if isinstance(q, type(wq.NullQuery)):
             return np.zeros(self.size, dtype=bool), None
         raise TypeError(f"search: no array evaluation for {type(q).__name__}")
+
+    def _coded(self, q: wq.Term) -> np.ndarray | None:
+        """The documents holding one value of an exact-value field, from its per-document codes
+        when kept (warm keeps the facets'); None otherwise.
+
+        A filter (a category, a year) then reads no posting list: a new worker read each value's
+        from Whoosh's files the first time, 7-13 ms at a million assets.
+        """
+        codes = self._kept().get(("codes", q.fieldname))
+        if codes is None:
+            return None
+        code = arrays.VOCABULARY.code(q.fieldname, q.text)
+        # Every value in the index has a code (doc_codes made them); no code: no document.
+        return np.zeros(self.size, dtype=bool) if code is None else codes == code + 1
 
     def _term(self, fieldname: str, text: str, boost: float, scored: bool):
         mask = np.zeros(self.size, dtype=bool)
@@ -338,7 +355,9 @@ class View:
     def _combine(self, subs, scored: bool, op, top: bool = False):
         if op is np.logical_or and subs:
             return self._or(subs, scored)
-        if len(subs) > 1 and all(isinstance(sub, wq.Term) for sub in subs):
+        kept = self._kept()
+        if len(subs) > 1 and all(isinstance(sub, wq.Term) and ("codes", sub.fieldname) not in kept
+                                 for sub in subs):
             return self._and_terms(subs, scored)
         # In place: every array evaluate returns is made for its caller.
         mask, score = None, None
