@@ -296,12 +296,13 @@ def test_a_rebuild_lets_go_of_the_old_versions_arrays(app, make_gallery, make_as
 
 
 def test_a_worker_opens_the_index_as_it_starts_and_its_first_search_uses_it(app, make_gallery,
-                                                                           make_asset):
+                                                                           make_asset, caplog):
     make_asset(make_gallery(), caption="Warm start at the clinic")
     store.close_all()  # as a new worker process: nothing open yet
     cache = store.searcher_cache(app.config["SEARCH_INDEX_DIR"])
     assert cache.entry is None
     assert search.warm_up()
+    assert "could not" not in caplog.text  # the index opened and the rows' statements ran
     opened = cache.entry
     assert opened is not None
     assert search.run("clinic", None).total == 1

@@ -197,7 +197,8 @@ def _lease() -> Iterator:
 
 
 def warm_up() -> bool:
-    """Open this process's searcher now, as a web worker starts; False when there is no index yet.
+    """Open this process's searcher and prepare its result rows' statements now, as a web worker
+    starts; False when there is no index yet.
 
     At a million assets opening it takes about a second: paid at start, not by a first visitor.
     Never makes an index (that is `gallery init`'s or the sync's work) and never stops a start.
@@ -205,12 +206,18 @@ def warm_up() -> bool:
     cache = store.searcher_cache(current_app.config["SEARCH_INDEX_DIR"])
     try:
         with cache.lease(create=False):
-            return True
+            pass
     except (LockError, store.IndexMissing):
         return False
     except Exception:  # a damaged index: requests say so through SearchBusy or a 500 log later
         current_app.logger.exception("search: could not open the index at start")
         return False
+    try:  # the result rows' statements too (rows.warm)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            rows.warm(conn)
+    except Exception:  # a database not up yet: the first search compiles them
+        current_app.logger.exception("search: could not read the database at start")
+    return True
 
 
 def query_index(searcher, parsed: Parsed, mask, filt, sort: str = "relevance", page: int = 1,

@@ -141,6 +141,13 @@ def load(session: Any, ids: list[int]) -> dict[int, ResultAsset]:
     return found
 
 
+def warm(conn: Any) -> None:
+    """Run the statements once for no asset, as a web worker starts: SQLAlchemy compiles them
+    then, not in the worker's first search with results (15-20 ms of it at a million assets)."""
+    for statement in (_ROWS, _RENDITIONS, _WORK):
+        conn.execute(statement, {"ids": [0]}).all()  # ids start at 1
+
+
 def _country(seen: dict[str, ResultCountry], keys: list[str], values: tuple) -> ResultCountry | None:
     """The country of these columns (one object per country on a page), None for an outer join's NULLs."""
     code = values[_ALPHA3]
