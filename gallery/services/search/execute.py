@@ -168,12 +168,9 @@ class View:
         kept = self._kept()
         found = kept.get(("norms", fieldname))
         if found is None:
-            lengths_of = tables.any_lengths if tables.is_any(fieldname) else arrays.field_lengths
-            parts = [lengths_of(r, seg, fieldname) for r, _off, seg in self.leaves]
-            lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-            avg = self.avg_length(fieldname) or 1.0
-            found = kept[("norms", fieldname)] = (
-                np.float32(K1) * (np.float32(1 - B) + np.float32(B) * lengths / np.float32(avg)))
+            parts = [_lengths(r, seg, fieldname) for r, _off, seg in self.leaves]
+            found = kept[("norms", fieldname)] = self._length_norms(
+                fieldname, np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
         return found
 
     def norms_at(self, fieldname: str, leaf: int, local: np.ndarray) -> np.ndarray:
@@ -187,10 +184,11 @@ class View:
         kept = self._kept().get(("norms", fieldname))
         if kept is not None:
             return kept[off:off + seg.size][local]
-        lengths_of = tables.any_lengths if tables.is_any(fieldname) else arrays.field_lengths
-        lengths = lengths_of(r, seg, fieldname)[local]
+        return self._length_norms(fieldname, _lengths(r, seg, fieldname)[local])
+
+    def _length_norms(self, fieldname: str, lengths: np.ndarray) -> np.ndarray:
+        """K1 x ((1 - B) + B x length / average) of some documents' lengths in a field."""
         avg = self.avg_length(fieldname) or 1.0
-        # The same operations as norms(), so the same float32 values.
         return np.float32(K1) * (np.float32(1 - B) + np.float32(B) * lengths / np.float32(avg))
 
     def avg_length(self, fieldname: str) -> float:
@@ -358,12 +356,12 @@ class View:
                 continue
             # The terms' scores summed at the common documents, then added to the whole array
             # once; terms of one field (most Ands here) read their documents' norms once.
-            total, norms_at = None, {}
+            total, field_norms = None, {}
             for k, (fieldname, parts, weight) in enumerate(found):
                 if weight is not None:
-                    if fieldname not in norms_at:
-                        norms_at[fieldname] = self.norms_at(fieldname, i, local)
-                    part = self._bm25(norms_at[fieldname], None, parts[i][1][at[k]], weight)
+                    if fieldname not in field_norms:
+                        field_norms[fieldname] = self.norms_at(fieldname, i, local)
+                    part = self._bm25(field_norms[fieldname], None, parts[i][1][at[k]], weight)
                     total = part if total is None else np.add(total, part, out=total)
             if total is not None:
                 score[span][local] += total
@@ -497,6 +495,11 @@ class View:
         return {arrays.VOCABULARY.value(fieldname, int(c)): int(total[c]) for c in found}
 
 
+def _lengths(reader: Any, seg: arrays.Segment, fieldname: str) -> np.ndarray:
+    """Each document's length in a field of one segment ("any" fields: their weighted sum)."""
+    return (tables.any_lengths if tables.is_any(fieldname) else arrays.field_lengths)(reader, seg, fieldname)
+
+
 def _joint_pays(joint: Joint, hits: int) -> bool:
     """Whether counting the hits jointly is cheaper than one count per field."""
     # The joint count also adds up every combination of values, matched or not: worth it only
@@ -516,7 +519,7 @@ def warm(searcher: Any, facets: tuple[str, ...], scored: tuple[str, ...],
         for name in facets:
             arrays.codes(r, seg, name)
         for name in scored:
-            (tables.any_lengths if tables.is_any(name) else arrays.field_lengths)(r, seg, name)
+            _lengths(r, seg, name)
         arrays.numeric_column(r, seg, date_field)
     for name in facets:
         view.doc_codes(name)
