@@ -247,10 +247,11 @@ def test_gallery_reindex_builds_its_segments_in_processes(app, runner, make_gall
     result = runner.invoke(args=["reindex", "--procs", "2"])
     assert result.exit_code == 0, result.output
     assert "Indexed 5 assets" in result.output
-    # Parts of 2 assets, each read, made into documents and indexed in a forked process of its
-    # own, two at a time; the app's session is still usable after the forks.
+    # Parts of at most 2 assets, four (a multiple of the processes: no round with one idle), each
+    # read, made into documents and indexed in a forked process of its own, two at a time; the
+    # app's session is still usable after the forks.
     with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
-        assert [r.doc_count_all() for r, _offset in s.reader().leaf_readers()] == [2, 2, 1]
+        assert [r.doc_count_all() for r, _offset in s.reader().leaf_readers()] == [1, 1, 1, 2]
     found = search.run("inondé déplacés", None)
     assert {h.asset.id for h in found.hits} == {a.id for a in made}
 
@@ -270,10 +271,30 @@ def test_reindex_parts_hold_every_asset_once_across_gaps_in_ids(app, runner, mak
     assert result.exit_code == 0, result.output
     assert "Indexed 6 assets" in result.output
     with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
-        assert [r.doc_count_all() for r, _offset in s.reader().leaf_readers()] == [4, 2]
+        # Two even parts (at most 4 each): one for each process, both busy to the end.
+        assert [r.doc_count_all() for r, _offset in s.reader().leaf_readers()] == [3, 3]
         ids = [int(f["id"]) for f in s.reader().all_stored_fields()]
     assert sorted(ids) == [a.id for a in kept]
     assert {h.asset.id for h in search.run("shelters kakuma", None).hits} == {a.id for a in kept}
+
+
+@pytest.mark.parametrize("procs, sizes", [(1, [3, 3, 4]), (2, [2, 3, 2, 3]), (3, [3, 3, 4])])
+def test_reindex_parts_are_even_and_keep_every_process_busy(app, runner, make_gallery, make_asset,
+                                                            monkeypatch, procs, sizes):
+    from gallery.services import search
+
+    gallery = make_gallery(title="Cox's Bazar", category="Shelter", country="BGD")
+    made = [make_asset(gallery, caption=f"Bamboo shelters before the monsoon, photo {i}.")
+            for i in range(10)]
+    monkeypatch.setitem(app.config, "SEARCH_SEGMENT_DOCS", 4)
+    result = runner.invoke(args=["reindex", "--procs", str(procs)])
+    assert result.exit_code == 0, result.output
+    # Never over 4 a segment, never one much smaller than the others; on two processes four
+    # parts, not three: a third round would have one process indexing alone.
+    with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
+        assert [r.doc_count_all() for r, _offset in s.reader().leaf_readers()] == sizes
+    assert {h.asset.id for h in search.run("bamboo shelters", None, per_page=50).hits} \
+        == {a.id for a in made}
 
 
 def test_a_reindex_whose_process_fails_keeps_the_index_that_served(app, runner, make_gallery,
