@@ -130,7 +130,7 @@ SEARCH_LOCK_TIMEOUT = 0.5  # seconds a request waits for the index writer before
 SEARCH_DRAIN_LIMIT = 2000  # change log entries one request applies at most; the rest waits for the next writer
 SEARCH_BACKLOG_GRACE = 60  # seconds before an entry this server has not applied counts as drift in `gallery check`
 SEARCH_PER_PAGE = 24
-# Documents per index segment in `gallery reindex` (per indexing process): fewer, bigger segments
+# The most documents per index segment in `gallery reindex` (per indexing process): fewer, bigger segments
 # search faster (a query's work per term is per segment); each process holds its postings in
 # memory while it builds (up to 1.1 GB of its own at 200,000; docs/configuration.md).
 SEARCH_SEGMENT_DOCS = 200_000

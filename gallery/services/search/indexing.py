@@ -17,10 +17,10 @@ from gallery.services import oai_records
 from gallery.services.search import bulk
 from gallery.services.search.schema import make_document
 
-# Documents per segment of a bulk build (SEARCH_SEGMENT_DOCS). A segment's postings are held in
-# memory while it is built (an indexing process of `gallery reindex` held up to 1.1 GB of its own
-# at 200,000). Fewer, bigger segments make every query cheaper (fewer lookups per term): 200,000
-# makes 5 segments of a million documents (docs/benchmarks.md).
+# The most documents per segment of a bulk build (SEARCH_SEGMENT_DOCS). A segment's postings are
+# held in memory while it is built (an indexing process of `gallery reindex` held up to 1.1 GB of
+# its own at 200,000). Fewer, bigger segments make every query cheaper (fewer lookups per term):
+# a million documents make 6 on two processes (_part_starts; docs/benchmarks.md).
 CHUNK_DOCS = 200_000
 
 
@@ -93,8 +93,8 @@ def _part_starts(chunk: int, procs: int = 1) -> list[int]:
     """The first asset id of each part, in id order: parts of at most `chunk` assets, as even as
     the ids allow, in a multiple of `procs` when there is more than one.
 
-    Five parts of 200,000 on two processes took three rounds, the last with one process idle
-    (a million: 690 s); six of 166,667 keep both busy to the end.
+    Five parts of 200,000 on two processes took three rounds, the last with one process idle;
+    six of 166,667 keep both busy to the end (a million: 690 -> 599 s, docs/benchmarks.md).
     """
     s = session()
     try:
