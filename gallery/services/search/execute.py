@@ -292,7 +292,7 @@ class View:
         for i, span, local, tfs in spans:
             # A document is once in a term's postings: no repeated index. A rare term of a field
             # whose whole-index norms no query has needed yet (a phrase's word pair, credit:...)
-            # reads its documents' lengths alone: making the array took a new worker 14 ms a field.
+            # reads its documents' lengths alone: making the array took a new worker 2-14 ms a field.
             found = (self._bm25(norms[span], local, tfs, weight) if norms is not None
                      else self._bm25(self.norms_at(fieldname, i, local), None, tfs, weight))
             part = score[span]

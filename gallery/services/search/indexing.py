@@ -107,11 +107,11 @@ def _part_starts(chunk: int, procs: int = 1) -> list[int]:
         starts: list[int] = []
         found, at = s.scalar(select(Asset.id).order_by(Asset.id).limit(1)), 0
         for k in range(parts):
-            # The k-th part starts at the (k * total // parts)-th id: sizes differ by one at most.
-            step, at = k * total // parts - at, k * total // parts
-            if step:
+            rank = k * total // parts  # the part's first id's place: sizes differ by one at most
+            if rank > at:
                 found = s.scalar(select(Asset.id).where(Asset.id >= found).order_by(Asset.id)
-                                 .offset(step).limit(1))
+                                 .offset(rank - at).limit(1))
+                at = rank
             if found is None:  # assets removed since the count
                 break
             starts.append(found)
