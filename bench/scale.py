@@ -15,7 +15,8 @@ index with the `gallery reindex` code on --procs processes. Then, in one run:
     started; the first request of each client is reported apart, with each worker's peak RSS
     split into its own memory and the memory-mapped index it shares with the others, and the
     workers' CPU a request; the mix once more on the same workers (the target's figure is the
-    first pass, on new workers; the second is what workers up for a while do); then again with
+    first pass, on new workers; the second is what workers up for a while do); then through
+    /search, the results page with its matching galleries, on new workers; then again with
     one worker and one client a core, for comparison;
   - an incremental drain of 1,000 changed assets;
   - SQLite FTS5 on a sample of the mix (one query per kind), the other baseline.
@@ -223,10 +224,15 @@ def drain_changes(app, count: int) -> dict:
     return {"indexed": result.indexed, "drain_s": drained, "reopen_s": reopened}
 
 
-def api_path(q: str, f) -> str:
-    """/api/search with the query and the filters of the mix."""
+def api_path(q: str, f, page: str = "/api/search") -> str:
+    """/api/search (or the results page) with the query and the filters of the mix."""
     params = {"q": q, "category": f.category, "year": f.year}
-    return "/api/search?" + urllib.parse.urlencode({k: v for k, v in params.items() if v})
+    return f"{page}?" + urllib.parse.urlencode({k: v for k, v in params.items() if v})
+
+
+def page_path(q: str, f) -> str:
+    """/search, the results page (with its matching galleries), for a query of the mix."""
+    return api_path(q, f, "/search")
 
 
 def children(pid: int) -> list[int]:
@@ -254,8 +260,10 @@ def memory(pid: int) -> dict[str, float]:
     return out
 
 
-def over_http(env: dict[str, str], mix, workers: int, clients: int, again: bool = False) -> dict:
-    """The mix through /api/search under gunicorn: latencies (cold apart), per-worker memory.
+def over_http(env: dict[str, str], mix, workers: int, clients: int, again: bool = False,
+              path=api_path) -> dict:
+    """The mix through /api/search (or path's page) under gunicorn: latencies (cold apart),
+    per-worker memory.
 
     again: then the mix once more on the same workers ("again": times and CPU), each having
     served a quarter of it: what workers that have been up a while do.
@@ -263,16 +271,16 @@ def over_http(env: dict[str, str], mix, workers: int, clients: int, again: bool 
     server, port = serve(env, workers, timeout=300, ready_within=120)
     try:
         started_workers = wait_started(server.pid, workers)
-        out = _mix_over_http(server.pid, port, mix, clients)
+        out = _mix_over_http(server.pid, port, mix, clients, path)
         if again:
-            out["again"] = _mix_over_http(server.pid, port, mix, clients)
+            out["again"] = _mix_over_http(server.pid, port, mix, clients, path)
         out["memory"] = [memory(pid) for pid in children(server.pid)]
     finally:
         stop(server)
     return {**out, "started_s": started_workers}
 
 
-def _mix_over_http(server_pid: int, port: int, mix, clients: int) -> dict:
+def _mix_over_http(server_pid: int, port: int, mix, clients: int, path=api_path) -> dict:
     """One pass of the mix by `clients` concurrent clients: latencies by kind, each client's first
     apart, errors, requests a second and the workers' CPU a request."""
     cpu_before = {pid: cpu_seconds(pid) for pid in children(server_pid)}
@@ -290,7 +298,7 @@ def _mix_over_http(server_pid: int, port: int, mix, clients: int) -> dict:
                     return
                 _i, (kind, q, f) = todo.pop(0)
             t = time.perf_counter()
-            status = fetch(port, api_path(q, f), timeout=120)[0]
+            status = fetch(port, path(q, f), timeout=120)[0]
             ms = (time.perf_counter() - t) * 1000
             with lock:
                 (cold if first else times.setdefault(kind, [])).append(ms)
@@ -520,6 +528,8 @@ def main() -> None:
     reread.append(refaulted_mib())
     http = over_http(env, mix, args.workers, args.clients, again=True)
     reread.append(refaulted_mib())
+    html = over_http(env, mix, args.workers, args.clients, path=page_path)
+    reread.append(refaulted_mib())
     # The same mix with one worker and one client a core: what the target's four on this machine's
     # cores cost in waiting and in switching between workers.
     cores = os.cpu_count() or 1
@@ -548,12 +558,17 @@ def main() -> None:
           f"all {_pp(every_again)}, phrase {_pp(again['times'].get('phrase', []))}; "
           f"{again['rps']:.1f} req/s, errors {len(again['errors'])}, workers' CPU {again['cpu_ms']:.1f} "
           "ms a request")
+    every_html = [ms for kind in local for ms in html["times"].get(kind, [])]
+    print(f"/search (the results page, with its matching galleries), new workers -w {args.workers}: "
+          f"all {_pp(every_html)}, phrase {_pp(html['times'].get('phrase', []))}; {html['rps']:.1f} "
+          f"req/s, errors {len(html['errors'])}, workers' CPU {html['cpu_ms']:.1f} ms a request")
     if per_core:
         print(f"HTTP -w {cores} ({cores} clients): {per_core['rps']:.1f} req/s, errors "
               f"{len(per_core['errors'])}, workers' CPU {per_core['cpu_ms']:.1f} ms a request")
     print(f"file pages read again after the kernel dropped them from its cache (index and database "
           f"read from disk): in process {reread[1] - reread[0]:.0f} MiB, HTTP -w {args.workers} "
-          f"{reread[2] - reread[1]:.0f} MiB" + (f", -w {cores} {reread[3] - reread[2]:.0f} MiB" if per_core else ""))
+          f"{reread[2] - reread[1]:.0f} MiB, /search {reread[3] - reread[2]:.0f} MiB"
+          + (f", -w {cores} {reread[4] - reread[3]:.0f} MiB" if per_core else ""))
     for i, m in enumerate(http["memory"]):
         print(f"worker {i + 1}: peak RSS {m.get('VmHWM', 0):.0f} MiB; now {m.get('RssAnon', 0):.0f} "
               f"MiB its own + {m.get('RssFile', 0):.0f} MiB mapped files (shared)")
