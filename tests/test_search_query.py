@@ -220,3 +220,50 @@ def test_matching_galleries(corpus, make_user):
     assert find("unpublished visit").galleries == []
     assert [g.title for g in find("unpublished visit", make_user("editor")).galleries] == [
         "Unpublished visit"]
+
+
+def test_matching_galleries_are_read_once_a_gallery_and_counted_as_the_user_sees_them(
+        app, make_gallery, make_asset, make_user, monkeypatch):
+    from gallery.services.search import execute, store
+    from gallery.services.search.engine import hidden_from
+    from gallery.services.search.query import parse, restrict
+
+    turkana = make_gallery(title="Water in Turkana", description="Boreholes in northern Kenya.")
+    kakuma = make_gallery(title="Clean water for Kakuma", category="Shelter")
+    trucking = make_gallery(title="Water trucking", description="Deliveries to the camps.")
+    secret = make_gallery(title="Water secrets", status="draft")
+    goma = make_gallery(title="Eau potable à Goma", country="COD", description="Des familles déplacées.")
+    goma.language = "fr"
+    db.session.commit()
+    for gallery, published, drafts in ((turkana, 3, 0), (kakuma, 5, 2), (trucking, 1, 0),
+                                       (secret, 2, 0), (goma, 2, 0)):
+        for i in range(published):
+            make_asset(gallery, caption=f"Photo {i} of the visit.")
+        for i in range(drafts):
+            make_asset(gallery, caption=f"Draft {i} of the visit.", status="draft")
+    editor = make_user("editor")
+
+    def titles(q, user=None):
+        return [g.title for g in find(q, user).galleries]
+
+    # Most matching items first, counted as this user may see them; a gallery none may see is left out.
+    assert titles("water") == ["Clean water for Kakuma", "Water in Turkana", "Water trucking"]
+    assert titles("water", editor) == ["Clean water for Kakuma", "Water in Turkana", "Water secrets",
+                                       "Water trucking"]
+    assert titles("wat*") == titles("water")
+    assert titles('"clean water"') == ["Clean water for Kakuma"]
+    assert titles("water camps") == ["Water trucking"]  # both words in its title and description
+    assert titles("potable déplacées") == ["Eau potable à Goma"]  # stemmed as French
+    assert titles("water goma") == []
+    # The same counts, in the same order, as counting every matching document one by one; with
+    # the galleries of each term kept, and with room for one term's only.
+    with store.searcher_cache(app.config["SEARCH_INDEX_DIR"]).lease() as s:
+        for kept in (execute.GALLERY_TERMS_KEPT, 12):
+            monkeypatch.setattr(execute, "GALLERY_TERMS_KEPT", kept)
+            for q in ("water", "wat*", '"clean water"', "water camps", "potable", "kenya", "nothing"):
+                for user in (None, editor):
+                    gq, mask = restrict(parse(q), "gallery"), hidden_from(user)
+                    each = execute.run(s, gq, exclude=mask, per_page=0, facets={"g": "gallery_id"},
+                                       facet_limit=2).facets["g"]
+                    found = execute.View(s).gallery_counts(gq, mask, 2)
+                    assert list(found.items()) == list(each.items()), (q, user, kept)

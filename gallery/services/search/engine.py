@@ -260,8 +260,7 @@ def _matching_galleries(searcher, parsed: Parsed, mask, limit: int = 4) -> list[
     q = restrict(parsed, "gallery")
     if q is None:
         return []
-    counts = execute.run(searcher, q, exclude=mask, per_page=0, facets={"g": "gallery_id"},
-                         facet_limit=limit).facets["g"]
+    counts = execute.View(searcher).gallery_counts(q, mask, limit)
     return [int(g) for g, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
 
 

@@ -21,6 +21,9 @@ PREFIX_TERMS = 200  # a prefix like "a*" must not turn into thousands of terms
 # A term in fewer than 1 in RARE_TERM documents is scored from its documents' lengths when its
 # field's whole-index norms are not kept yet; a commoner one makes and keeps them.
 RARE_TERM = 8
+# Bytes of gallery codes per term a searcher keeps for the galleries a search's words name
+# (View.gallery_counts); past it they are read again. A common word names a few thousand.
+GALLERY_TERMS_KEPT = 16 << 20
 # Facets with few values are counted together: one code per document for its combination of
 # values, one count of the hits over them, then a sum per facet. At most this many combinations.
 JOINT_BINS = 1 << 21
@@ -488,12 +491,12 @@ class View:
         kept[key] = found
         return found
 
-    def facet_counts(self, hits: np.ndarray, fieldname: str, limit: int = 0,
+    def facet_counts(self, hits: np.ndarray | None, fieldname: str, limit: int = 0,
                      total: np.ndarray | None = None) -> dict[str, int]:
         """How many of the matching documents (sorted global numbers) hold each value of a field.
 
         limit: only the most frequent values (ties: the first numbered), when above 0;
-        total: the count per value code, when already made (View.facets).
+        total: the count per value code, when already made (View.facets, gallery_counts).
         """
         if total is None:
             total = np.bincount(self.doc_codes(fieldname)[hits])
@@ -502,6 +505,72 @@ class View:
         if limit and len(found) > limit:
             found = found[np.argsort(-total[found], kind="stable")[:limit]]
         return {arrays.VOCABULARY.value(fieldname, int(c)): int(total[c]) for c in found}
+
+    # Galleries
+
+    def gallery_counts(self, q: wq.Query, exclude: wq.Query | None, limit: int,
+                       field: str = "gallery_id") -> dict[str, int]:
+        """The galleries whose own words match q (a query on the gallery text fields only), each
+        with its documents not excluded; the `limit` with most, ties: the first numbered.
+
+        Every document of a gallery carries the gallery's title and description, so q is read
+        per gallery: a term's documents name its galleries once (kept, GALLERY_TERMS_KEPT), and no
+        array the size of the index is made per query (a common gallery word matched 115,000
+        documents a query at a million assets).
+        """
+        codes = self.doc_codes(field)
+        if not len(codes):
+            return {}
+        kept = self._kept()
+        key = ("gallery_shown", field, exclude)
+        shown = kept.get(key)
+        if shown is None:  # how many documents each gallery shows: once per kind of user
+            visible = self.shown(exclude)
+            shown = kept[key] = np.bincount(codes if visible is None else codes[visible],
+                                            minlength=int(codes.max()) + 1)
+        matched = self._galleries_of(q, field, codes, len(shown))
+        return self.facet_counts(None, field, limit, np.where(matched, shown, 0))
+
+    def _galleries_of(self, q: wq.Query, field: str, codes: np.ndarray, bins: int) -> np.ndarray:
+        """Which gallery codes a query on the gallery fields matches (a mask of `bins`)."""
+        if isinstance(q, wq.And):
+            out = np.ones(bins, dtype=bool)
+            for sub in q.subqueries:
+                out &= self._galleries_of(sub, field, codes, bins)
+            return out
+        out = np.zeros(bins, dtype=bool)
+        if isinstance(q, wq.Or):
+            for sub in q.subqueries:
+                out |= self._galleries_of(sub, field, codes, bins)
+        elif isinstance(q, wq.Term):
+            out[self._term_galleries(q.fieldname, q.text, field, codes, bins)] = True
+        elif isinstance(q, wq.Prefix):
+            if tables.is_any(q.fieldname) or q.fieldname in self.searcher.schema:
+                terms = sorted({t for r, _off, seg in self.leaves
+                                for t in tables.expand(r, seg, q.fieldname, q.text, PREFIX_TERMS)})
+                for text in terms[:PREFIX_TERMS]:
+                    out[self._term_galleries(q.fieldname, text, field, codes, bins)] = True
+        else:
+            raise TypeError(f"search: no gallery evaluation for {type(q).__name__}")
+        return out
+
+    def _term_galleries(self, fieldname: str, text: str, field: str, codes: np.ndarray,
+                        bins: int) -> np.ndarray:
+        """The codes of the galleries whose documents hold a term, kept on the searcher."""
+        held = self._kept().setdefault(("gallery_terms", field), [0, {}])  # [bytes, {term: codes}]
+        found = held[1].get((fieldname, text))
+        if found is None:
+            mark = np.zeros(bins, dtype=bool)
+            if tables.is_any(fieldname) or fieldname in self.searcher.schema:
+                for i, ids, _tfs in self.term_parts(fieldname, text):
+                    off, seg = self.leaves[i][1], self.leaves[i][2]
+                    mark[codes[off:off + seg.size][ids]] = True
+            found = np.flatnonzero(mark).astype(np.int32)
+            if held[0] + found.nbytes > GALLERY_TERMS_KEPT:
+                held[0], held[1] = 0, {}
+            held[0] += found.nbytes
+            held[1][fieldname, text] = found
+        return found
 
 
 def _lengths(reader: Any, seg: arrays.Segment, fieldname: str) -> np.ndarray:
