@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.datastructures import iter_multi_items
 
 from gallery import clock, policy
 from gallery.formats.imaging import BLUR_VERSION
@@ -129,7 +131,26 @@ def url_with(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint, **view_args, **args)
+    path = _path_of_request()
+    if path is None:
+        return url_for(request.endpoint, **view_args, **args)
+    # What url_for appends (Werkzeug's encoding), without building the route again for each of
+    # a results page's 60 links (facet values, sorts, pages): 0.1 ms each.
+    return f"{path}?{urlencode(list(iter_multi_items(args)), safe=_QUERY_SAFE)}" if args else path
+
+
+_QUERY_SAFE = "!$'()*,/:;?@"  # Werkzeug's safe characters in a query string (url_for's)
+
+
+def _path_of_request() -> str | None:
+    """url_for of this request's endpoint and route arguments, once per request; None when the
+    endpoint has several routes or defaults (query arguments could pick another route)."""
+    if "_url_with_path" not in request.__dict__:
+        rules = list(current_app.url_map.iter_rules(request.endpoint)) if request.endpoint else []
+        plain = len(rules) == 1 and not rules[0].defaults
+        request.__dict__["_url_with_path"] = (url_for(request.endpoint, **(request.view_args or {}))
+                                              if plain else None)
+    return request.__dict__["_url_with_path"]
 
 
 def duration(seconds: float | None) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -206,3 +206,30 @@ def test_photographer_city_and_keywords_on_the_asset_page_lead_to_search(client,
     for text in ("José Peña", "Danlí", "coffee", "harvest season"):
         found = soup(client, links[text])
         assert shot.id in result_ids(found), text
+
+
+def test_the_results_page_links_are_the_urls_url_for_builds(app, client, library):
+    from flask import request, url_for
+
+    from gallery.templating import url_with
+
+    q = "water AND (Lodwar OR \"Danlí\") -flood / 50% +é&x=1"
+    query = urlencode({"q": q, "year": 2019, "country": "KEN", "page": 2, "view": "list"})
+    with app.test_request_context(f"/search?{query}"):
+        app.preprocess_request()
+        for changes in ({"page": None}, {"sort": "newest", "page": None}, {"view": None},
+                        {"credit": "Photo: A. Yusuf / Relief Org."}, {"page": 3}, {"q": None}):
+            args = dict(request.args.items())
+            for key, value in changes.items():
+                if value is None:
+                    args.pop(key, None)
+                else:
+                    args[key] = value
+            assert url_with(**changes) == url_for("search.results", **args)
+    # As a reader follows them, in English and under a language's prefix: the facet and sort
+    # links stay on the page and keep the query.
+    for path in ("/search", "/fr/search"):
+        page = BeautifulSoup(client.get(f"{path}?q=water&view=list").data, "html.parser")
+        links = [a["href"] for a in page.select(".facets a, .sort a")]
+        assert links and all(urlsplit(h).path == path and parse_qs(urlsplit(h).query)["q"] == ["water"]
+                             for h in links)
