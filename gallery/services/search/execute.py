@@ -428,17 +428,19 @@ class View:
         return mask, score
 
     def _prefix(self, q: wq.Prefix, scored: bool):
-        if not tables.is_any(q.fieldname) and q.fieldname not in self.searcher.schema:
-            return np.zeros(self.size, dtype=bool), None
-        # The first PREFIX_TERMS of the whole index are among each segment's first ones.
-        terms = sorted({t for r, _off, seg in self.leaves
-                        for t in tables.expand(r, seg, q.fieldname, q.text, PREFIX_TERMS)})
-        terms = terms[:PREFIX_TERMS]
         # A prefix scores like one word: its best-matching expansion counts, not their sum.
         mask, score = np.zeros(self.size, dtype=bool), None
-        for text in terms:
+        for text in self._expand(q):
             score = self._term_into(q.fieldname, text, q.boost, scored, mask, score, np.maximum)
         return mask, score
+
+    def _expand(self, q: wq.Prefix) -> list[str]:
+        """A prefix's terms in the index, the first PREFIX_TERMS of them (none: no such field)."""
+        if not tables.is_any(q.fieldname) and q.fieldname not in self.searcher.schema:
+            return []
+        # The first PREFIX_TERMS of the whole index are among each segment's first ones.
+        return sorted({t for r, _off, seg in self.leaves
+                       for t in tables.expand(r, seg, q.fieldname, q.text, PREFIX_TERMS)})[:PREFIX_TERMS]
 
     def _date_range(self, q: wq.DateRange) -> np.ndarray:
         fieldobj = self.searcher.schema[q.fieldname]
@@ -545,11 +547,8 @@ class View:
         elif isinstance(q, wq.Term):
             out[self._term_galleries(q.fieldname, q.text, field, codes, bins)] = True
         elif isinstance(q, wq.Prefix):
-            if tables.is_any(q.fieldname) or q.fieldname in self.searcher.schema:
-                terms = sorted({t for r, _off, seg in self.leaves
-                                for t in tables.expand(r, seg, q.fieldname, q.text, PREFIX_TERMS)})
-                for text in terms[:PREFIX_TERMS]:
-                    out[self._term_galleries(q.fieldname, text, field, codes, bins)] = True
+            for text in self._expand(q):
+                out[self._term_galleries(q.fieldname, text, field, codes, bins)] = True
         else:
             raise TypeError(f"search: no gallery evaluation for {type(q).__name__}")
         return out
